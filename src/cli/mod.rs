@@ -1,0 +1,46 @@
+//! The command line: clap definitions and one function per command. No logic of its own.
+
+mod db;
+pub mod output;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+
+#[derive(Parser, Debug)]
+#[command(name = "edgespark", version, about = "The EdgeSpark toolchain in one native binary", propagate_version = true)]
+pub struct Cli {
+    /// Project root (default: the nearest directory upward holding edgespark.toml)
+    #[arg(short = 'C', global = true, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Database schema and migrations (drizzle-kit compatible)
+    #[command(subcommand)]
+    Db(db::DbCommand),
+}
+
+/// Parse the arguments, run the command, print any error, and return the exit code.
+pub fn run() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return code;
+        }
+    };
+    let result = match cli.command {
+        Command::Db(cmd) => db::run(cmd, cli.dir.as_deref()),
+    };
+    match result {
+        Ok(()) => 0,
+        Err(e) => output::report(e),
+    }
+}

@@ -1,0 +1,105 @@
+//! The project: where `edgespark.toml` is, and the paths the commands work on.
+
+pub mod fsio;
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use serde::Deserialize;
+
+#[derive(Debug, Clone)]
+pub struct Project {
+    pub root: PathBuf,
+    pub config: Config,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+pub struct Config {
+    #[serde(default)]
+    pub project_id: Option<String>,
+    #[serde(default)]
+    pub server: ServerConfig,
+    #[serde(default)]
+    pub db: DbConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ServerConfig {
+    #[serde(default = "default_server_path")]
+    pub path: String,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig { path: default_server_path() }
+    }
+}
+
+fn default_server_path() -> String {
+    "server".into()
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+pub struct DbConfig {
+    #[serde(default)]
+    pub migration_branch: Option<String>,
+}
+
+pub const CONFIG_FILE: &str = "edgespark.toml";
+
+impl Project {
+    /// The project at `dir` if given, else the nearest directory upward holding edgespark.toml.
+    pub fn find(dir: Option<&Path>) -> Result<Project> {
+        let start = match dir {
+            Some(d) => d.to_path_buf(),
+            None => std::env::current_dir().context("reading the current directory")?,
+        };
+        let root = if dir.is_some() {
+            if !start.join(CONFIG_FILE).is_file() {
+                bail!("{} has no {CONFIG_FILE}", start.display());
+            }
+            start
+        } else {
+            match start.ancestors().find(|a| a.join(CONFIG_FILE).is_file()) {
+                Some(r) => r.to_path_buf(),
+                None => bail!(
+                    "no {CONFIG_FILE} in {} or any directory above it (use -C DIR to name the project)",
+                    start.display()
+                ),
+            }
+        };
+        let path = root.join(CONFIG_FILE);
+        let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+        let config: Config = toml::from_str(&text).with_context(|| format!("{} is not valid", path.display()))?;
+        Ok(Project { root, config })
+    }
+
+    pub fn server_dir(&self) -> PathBuf {
+        self.root.join(&self.config.server.path)
+    }
+
+    pub fn migrations_dir(&self) -> PathBuf {
+        self.server_dir().join("drizzle")
+    }
+
+    pub fn schema_file(&self) -> PathBuf {
+        self.server_dir().join("src/defs/db_schema.ts")
+    }
+
+    pub fn sys_schema_file(&self) -> PathBuf {
+        self.server_dir().join("src/__generated__/sys_schema.ts")
+    }
+
+    pub fn local_dir(&self) -> PathBuf {
+        self.root.join(".edgespark/local")
+    }
+
+    pub fn local_database(&self) -> PathBuf {
+        self.local_dir().join("d1.sqlite")
+    }
+
+    /// A path for messages: relative to the project root when inside it.
+    pub fn display(&self, p: &Path) -> String {
+        p.strip_prefix(&self.root).unwrap_or(p).display().to_string()
+    }
+}

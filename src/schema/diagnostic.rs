@@ -1,0 +1,97 @@
+//! A problem at a place in a source file: `file:line:col`, the message, and a code frame.
+
+use std::path::{Path, PathBuf};
+
+use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, SourceSpan};
+
+#[derive(Debug, Clone)]
+pub struct Diagnostic {
+    pub file: PathBuf,
+    /// 1-based.
+    pub line: usize,
+    /// 1-based, in characters.
+    pub col: usize,
+    pub message: String,
+    pub label: String,
+    source: String,
+    span: (usize, usize),
+}
+
+impl Diagnostic {
+    /// A diagnostic at byte range `span` of `source`.
+    pub fn new(file: &Path, source: &str, span: (usize, usize), message: impl Into<String>, label: impl Into<String>) -> Self {
+        let start = span.0.min(source.len());
+        let before = &source[..start];
+        let line = before.matches('\n').count() + 1;
+        let col = before.rsplit('\n').next().map(|l| l.chars().count()).unwrap_or(0) + 1;
+        Diagnostic {
+            file: file.to_path_buf(),
+            line,
+            col,
+            message: message.into(),
+            label: label.into(),
+            source: source.to_string(),
+            span: (start, span.1.saturating_sub(start).max(1).min(source.len().saturating_sub(start).max(1))),
+        }
+    }
+
+    pub fn location(&self) -> String {
+        format!("{}:{}:{}", self.file.display(), self.line, self.col)
+    }
+
+    pub fn render(&self, color: bool) -> String {
+        let theme = if color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
+        let handler = GraphicalReportHandler::new_themed(theme).with_context_lines(2);
+        let report = Frame { d: self };
+        let mut out = format!("error: {}: {}\n", self.location(), self.message);
+        let _ = handler.render_report(&mut out, &report);
+        out
+    }
+}
+
+impl std::fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.location(), self.message)
+    }
+}
+
+impl std::error::Error for Diagnostic {}
+
+/// The miette view of a diagnostic, used only to draw the code frame.
+#[derive(Debug)]
+struct Frame<'a> {
+    d: &'a Diagnostic,
+}
+
+impl std::fmt::Display for Frame<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.d.message)
+    }
+}
+
+impl std::error::Error for Frame<'_> {}
+
+impl miette::Diagnostic for Frame<'_> {
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        Some(&self.d.source as &dyn miette::SourceCode)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        let span = SourceSpan::new(self.d.span.0.into(), self.d.span.1);
+        Some(Box::new(std::iter::once(LabeledSpan::new_with_span(Some(self.d.label.clone()), span))))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn location_is_one_based() {
+        let d = Diagnostic::new(Path::new("a.ts"), "ab\ncd ef", (6, 8), "bad", "here");
+        assert_eq!(d.location(), "a.ts:2:4");
+        let r = d.render(false);
+        assert!(r.contains("a.ts:2:4"), "{r}");
+        assert!(r.contains("cd ef"), "{r}");
+    }
+}
