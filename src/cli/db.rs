@@ -9,12 +9,35 @@ use clap::{Args, Subcommand};
 use crate::cli::output;
 use crate::migrate::diff::{self, Decisions, Mode};
 use crate::migrate::snapshot::Snapshot;
-use crate::schema::model::Schema;
 
 #[derive(Subcommand, Debug)]
 pub enum DbCommand {
+    /// Diff src/defs/db_schema.ts against the last snapshot and write a new migration
+    Generate(GenerateArgs),
     /// Print the SQL between two snapshots (renames taken from TO's _meta)
     Diff(DiffArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct GenerateArgs {
+    /// Migration name (default: a random <adjective>_<noun>)
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Write an empty migration for hand-written SQL
+    #[arg(long)]
+    pub custom: bool,
+    /// A rename decision: `old_table=new_table` or `table.old_column=table.new_column`
+    #[arg(long = "rename", value_name = "FROM=TO")]
+    pub renames: Vec<String>,
+    /// A JSON file of decisions: [{"type":"rename","kind":"column","table":"users","from":"role","to":"kind"}, {"type":"create","kind":"table","name":"t"}]
+    #[arg(long, value_name = "FILE")]
+    pub hints: Option<PathBuf>,
+    /// Write exactly what drizzle-kit 0.31 writes, its known defects included
+    #[arg(long)]
+    pub drizzle_compat: bool,
+    /// Machine-readable result (and the open decisions, when there are any)
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Args, Debug)]
@@ -32,8 +55,8 @@ pub struct DiffArgs {
 }
 
 pub fn run(cmd: DbCommand, dir: Option<&Path>) -> Result<()> {
-    let _ = dir;
     match cmd {
+        DbCommand::Generate(a) => super::db_generate::run(a, dir),
         DbCommand::Diff(a) => diff_command(a),
     }
 }
@@ -47,7 +70,7 @@ fn load_snapshot(arg: &str) -> Result<Snapshot> {
     Snapshot::parse(&text).with_context(|| format!("{} is not a valid drizzle-kit snapshot", path.display()))
 }
 
-fn unresolved_failure(open: Vec<diff::Unresolved>) -> anyhow::Error {
+pub fn unresolved_failure(open: Vec<diff::Unresolved>) -> anyhow::Error {
     let mut msg = String::from("the schema diff needs rename decisions:");
     for u in &open {
         let what = match &u.table {
@@ -97,5 +120,3 @@ pub fn print_diff(out: &diff::DiffOutput, json: bool, breakpoints: bool) -> Resu
     Ok(())
 }
 
-#[allow(dead_code)]
-fn _schema_is_used(_: &Schema) {}

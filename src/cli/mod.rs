@@ -1,6 +1,7 @@
 //! The command line: clap definitions and one function per command. No logic of its own.
 
 mod db;
+mod db_generate;
 pub mod output;
 
 use std::path::PathBuf;

@@ -1,5 +1,8 @@
 //! The migration engine: snapshots and journal on disk, schema diff, SQL, apply, check.
 
 pub mod diff;
+pub mod folder;
 pub mod jsjson;
+pub mod journal;
 pub mod snapshot;
+pub mod words;

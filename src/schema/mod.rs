@@ -1,6 +1,63 @@
-//! The schema stage: drizzle sqlite-core declarations → `model::Schema`.
+//! The schema stage: drizzle sqlite-core declarations in `db_schema.ts` (and what it imports)
+//! → `model::Schema`, read statically from the AST.
 
 mod diagnostic;
+mod drizzle;
+mod eval;
 pub mod model;
+mod source;
+mod value;
+
+use std::path::Path;
+
+use anyhow::Result;
+use serde_json::json;
 
 pub use diagnostic::Diagnostic;
+
+/// Platform tables: they may be referenced, but are never created or diffed.
+pub const SYSTEM_TABLE_PREFIX: &str = "es_system__";
+
+pub struct ReadSchema {
+    pub schema: model::Schema,
+    pub warnings: Vec<String>,
+}
+
+/// Read the schema declared by the exports of `file`, in the order drizzle-kit sees them.
+pub fn read(file: &Path, tsconfig_dir: Option<&Path>) -> Result<ReadSchema> {
+    let mut ev = eval::Evaluator::new(source::Sources::new(tsconfig_dir));
+    let key = ev.load(file)?;
+    let names = ev.export_names(&key)?;
+    let mut exported = vec![];
+    for name in names {
+        let span = swc_core::common::DUMMY_SP;
+        if let Some(v) = ev.export(&key, &name, span)? {
+            exported.push(v);
+        }
+    }
+    let mut builder = drizzle::Builder { ev: &mut ev, warnings: vec![] };
+    let mut schema = model::Schema::default();
+    let mut internal = serde_json::Map::new();
+    for v in exported {
+        match v {
+            value::Val::Table(t) => {
+                if t.name.starts_with(SYSTEM_TABLE_PREFIX) || schema.tables.contains_key(&t.name) {
+                    continue;
+                }
+                let table = builder.table(&t, &mut internal)?;
+                schema.tables.insert(t.name.clone(), table);
+            }
+            value::Val::View(v) => {
+                if schema.views.contains_key(&v.name) {
+                    return Err(v.origin.module.diagnostic(v.origin.span, format!("duplicate view name `{}`", v.name), "declared again here").into());
+                }
+                let view = builder.view(&v)?;
+                schema.views.insert(v.name.clone(), view);
+            }
+            _ => {}
+        }
+    }
+    schema.internal = Some(json!({ "indexes": internal }));
+    let warnings = builder.warnings;
+    Ok(ReadSchema { schema, warnings })
+}

@@ -3,7 +3,7 @@
 //! drizzle-kit asks interactively; we take the answers from `--rename`, a hints file, a
 //! snapshot's `_meta`, or a terminal prompt, and report every question left open.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Default)]
 pub struct Decisions {
@@ -19,7 +19,7 @@ pub struct Decisions {
     pub default_create: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum UnresolvedKind {
     Table,

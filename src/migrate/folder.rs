@@ -1,0 +1,121 @@
+//! The migrations folder (`server/drizzle/`): reading it, and adding a migration to it.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use sha2::{Digest, Sha256};
+
+use super::journal::{Entry, Journal};
+use super::snapshot::{KeyOrder, Snapshot};
+use crate::project::fsio::write_atomic;
+
+pub const SCHEMA_HASH_FILE: &str = "_edgespark_schema_hash";
+
+pub struct Folder {
+    pub dir: PathBuf,
+}
+
+impl Folder {
+    pub fn new(dir: PathBuf) -> Folder {
+        Folder { dir }
+    }
+
+    pub fn meta(&self) -> PathBuf {
+        self.dir.join("meta")
+    }
+
+    pub fn journal_path(&self) -> PathBuf {
+        self.meta().join("_journal.json")
+    }
+
+    /// The journal, or an empty one when the folder has none yet.
+    pub fn journal(&self) -> Result<Journal> {
+        let p = self.journal_path();
+        if !p.exists() {
+            return Ok(Journal::new());
+        }
+        let text = std::fs::read_to_string(&p).with_context(|| format!("reading {}", p.display()))?;
+        Journal::parse(&text).with_context(|| format!("{} is broken", p.display()))
+    }
+
+    /// Snapshot files in `meta/`, sorted by name (drizzle-kit's order).
+    pub fn snapshot_files(&self) -> Result<Vec<PathBuf>> {
+        let meta = self.meta();
+        if !meta.is_dir() {
+            return Ok(vec![]);
+        }
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&meta)
+            .with_context(|| format!("reading {}", meta.display()))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| {
+                let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+                !name.starts_with('_') && name.ends_with(".json")
+            })
+            .collect();
+        files.sort();
+        Ok(files)
+    }
+
+    pub fn read_snapshot(path: &Path) -> Result<Snapshot> {
+        let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        Snapshot::parse(&text).with_context(|| format!("{} is not a valid snapshot", path.display()))
+    }
+
+    /// The newest snapshot (the previous state for `generate`), or the empty schema.
+    pub fn latest_snapshot(&self) -> Result<Snapshot> {
+        match self.snapshot_files()?.last() {
+            Some(p) => Folder::read_snapshot(p),
+            None => Ok(Snapshot::empty()),
+        }
+    }
+
+    pub fn sql_path(&self, tag: &str) -> PathBuf {
+        self.dir.join(format!("{tag}.sql"))
+    }
+
+    /// Refuse to build on a folder whose snapshots fork (two children of one parent).
+    pub fn ensure_linear(&self) -> Result<()> {
+        let mut by_parent: std::collections::HashMap<String, Vec<String>> = Default::default();
+        for f in self.snapshot_files()? {
+            let s = Folder::read_snapshot(&f)?;
+            let name = f.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+            by_parent.entry(s.prev_id).or_default().push(name);
+        }
+        let mut forks: Vec<String> = by_parent
+            .values()
+            .filter(|v| v.len() > 1)
+            .map(|v| format!("[{}] point to the same parent snapshot", v.join(", ")))
+            .collect();
+        if !forks.is_empty() {
+            forks.sort();
+            bail!("the migration history forks (as after merging two branches): {}; run `edgespark db check` for details", forks.join("; "));
+        }
+        Ok(())
+    }
+
+    /// Add migration `tag`: its SQL, its snapshot, then the journal entry (the commit point),
+    /// each file written atomically.
+    pub fn add(&self, journal: &mut Journal, tag: &str, prefix: &str, sql: &str, snapshot: &Snapshot, order: KeyOrder, when: u64) -> Result<()> {
+        if self.sql_path(tag).exists() {
+            bail!("{} already exists", self.sql_path(tag).display());
+        }
+        write_atomic(&self.sql_path(tag), sql.as_bytes())?;
+        write_atomic(&self.meta().join(format!("{prefix}_snapshot.json")), snapshot.to_file_text(order).as_bytes())?;
+        journal.entries.push(Entry { idx: journal.next_idx(), version: snapshot.version.clone(), when, tag: tag.into(), breakpoints: true });
+        write_atomic(&self.journal_path(), journal.to_file_text().as_bytes())
+    }
+
+    pub fn write_schema_hash(&self, schema_file: &Path) -> Result<()> {
+        write_atomic(&self.meta().join(SCHEMA_HASH_FILE), schema_hash(schema_file)?.as_bytes())
+    }
+
+    pub fn stored_schema_hash(&self) -> Option<String> {
+        std::fs::read_to_string(self.meta().join(SCHEMA_HASH_FILE)).ok().map(|s| s.trim().to_string())
+    }
+}
+
+/// Lower-case sha256 hex of the schema file's bytes.
+pub fn schema_hash(schema_file: &Path) -> Result<String> {
+    let bytes = std::fs::read(schema_file).with_context(|| format!("reading {}", schema_file.display()))?;
+    Ok(Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect())
+}

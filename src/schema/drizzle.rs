@@ -1,0 +1,679 @@
+//! drizzle-orm's sqlite-core API, evaluated statically: the builder functions and methods, and
+//! the translation of tables and views into the schema model the way drizzle-kit 0.31's
+//! serializer does it (names, defaults, index/unique/FK/PK/check naming, `sql` rendering).
+
+use std::rc::Rc;
+
+use anyhow::Result;
+use indexmap::IndexMap;
+use serde_json::{Value, json};
+use swc_core::common::Span;
+
+use super::eval::{Evaluator, to_js_string};
+use super::source::SourceModule;
+use super::value::*;
+use crate::migrate::jsjson;
+use crate::schema::model;
+
+const BUILTINS: &[&str] = &[
+    "sqliteTable", "integer", "int", "text", "real", "numeric", "blob", "customType", "index", "uniqueIndex",
+    "primaryKey", "foreignKey", "unique", "check", "sql", "sqliteView", "Date",
+];
+
+pub fn builtin(name: &str) -> Option<&'static str> {
+    BUILTINS.iter().find(|b| **b == name).copied()
+}
+
+fn err(ev: &Evaluator, m: &SourceModule, span: Span, msg: impl Into<String>) -> anyhow::Error {
+    ev.error(m, span, msg)
+}
+
+fn str_arg(args: &[Val], i: usize) -> Option<String> {
+    args.get(i).and_then(|v| v.as_str().map(str::to_string))
+}
+
+/// drizzle's `getColumnNameAndConfig`: `(name?, config?)` or `(config?)`.
+fn name_and_config(args: &[Val]) -> (Option<String>, Option<Val>) {
+    match args.first() {
+        Some(Val::Str(s)) => (Some(s.clone()), args.get(1).cloned()),
+        Some(v @ Val::Object(_)) => (None, Some(v.clone())),
+        _ => (None, None),
+    }
+}
+
+fn column(m: &Rc<SourceModule>, span: Span, name: Option<String>, sql_type: &str, is_integer: bool, mode: Option<String>) -> Val {
+    Val::Column(Rc::new(ColumnBuilder {
+        name,
+        sql_type: sql_type.into(),
+        mode,
+        is_integer,
+        not_null: false,
+        primary_key: false,
+        autoincrement: false,
+        default: None,
+        unique: None,
+        references: vec![],
+        generated: None,
+        origin: Evaluator::origin(m, span),
+    }))
+}
+
+pub fn new_date(ev: &Evaluator, m: &Rc<SourceModule>, span: Span, args: &[Val]) -> Result<Val> {
+    match args {
+        [Val::Num(ms)] => Ok(Val::Date(*ms)),
+        [Val::Str(s)] => parse_date(s).map(Val::Date).ok_or_else(|| err(ev, m, span, format!("cannot read the date \"{s}\""))),
+        [] => Err(err(ev, m, span, "`new Date()` is the time of the run; use sql`(unixepoch())` or a fixed date")),
+        _ => Err(err(ev, m, span, "this Date constructor form is not supported")),
+    }
+}
+
+/// ISO 8601 dates (`2024-01-02`, `2024-01-02T03:04:05.678Z`) as epoch milliseconds (UTC).
+fn parse_date(s: &str) -> Option<f64> {
+    let (date, time) = s.split_once('T').unwrap_or((s, "00:00:00Z"));
+    let d: Vec<i64> = date.split('-').map(|p| p.parse().ok()).collect::<Option<_>>()?;
+    let [y, mo, day] = d[..] else { return None };
+    let time = time.trim_end_matches('Z');
+    let (hms, frac) = time.split_once('.').unwrap_or((time, "0"));
+    let t: Vec<i64> = hms.split(':').map(|p| p.parse().ok()).collect::<Option<_>>()?;
+    let (h, mi, sec) = (t.first().copied()?, t.get(1).copied().unwrap_or(0), t.get(2).copied().unwrap_or(0));
+    let ms: i64 = format!("{:0<3}", &frac[..frac.len().min(3)]).parse().ok()?;
+    // Days from civil (Howard Hinnant's algorithm).
+    let y2 = if mo <= 2 { y - 1 } else { y };
+    let era = y2.div_euclid(400);
+    let yoe = y2 - era * 400;
+    let doy = (153 * (if mo > 2 { mo - 3 } else { mo + 9 }) + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146097 + doe - 719468;
+    Some((((days * 24 + h) * 60 + mi) * 60 + sec) as f64 * 1000.0 + ms as f64)
+}
+
+pub fn call_builtin(ev: &mut Evaluator, m: &Rc<SourceModule>, name: &str, args: Vec<Val>, span: Span) -> Result<Val> {
+    let origin = Evaluator::origin(m, span);
+    let mode_of = |cfg: &Option<Val>| cfg.as_ref().and_then(|c| c.get("mode")).and_then(Val::as_str).map(str::to_string);
+    Ok(match name {
+        "integer" | "int" => {
+            let (n, cfg) = name_and_config(&args);
+            column(m, span, n, "integer", true, mode_of(&cfg))
+        }
+        "text" => {
+            let (n, cfg) = name_and_config(&args);
+            let length = cfg.as_ref().and_then(|c| c.get("length")).and_then(|l| match l {
+                Val::Num(n) => Some(jsjson::js_number_text(*n)),
+                _ => None,
+            });
+            let ty = length.map(|l| format!("text({l})")).unwrap_or_else(|| "text".into());
+            column(m, span, n, &ty, false, mode_of(&cfg))
+        }
+        "real" => column(m, span, name_and_config(&args).0, "real", false, None),
+        "numeric" => {
+            let (n, cfg) = name_and_config(&args);
+            column(m, span, n, "numeric", false, mode_of(&cfg))
+        }
+        "blob" => {
+            let (n, cfg) = name_and_config(&args);
+            column(m, span, n, "blob", false, mode_of(&cfg))
+        }
+        "customType" => {
+            let cfg = args.first().cloned().unwrap_or(Val::Undefined);
+            let data_type = match cfg.get("dataType") {
+                Some(Val::Func(f)) => {
+                    let f = f.clone();
+                    ev.invoke(&f, vec![Val::Undefined])?
+                }
+                _ => return Err(err(ev, m, span, "customType needs a `dataType()` that returns the SQL type")),
+            };
+            match data_type {
+                Val::Str(s) => Val::CustomType(s),
+                other => {
+                    return Err(err(ev, m, span, format!("customType's dataType() must return a literal string, not {}", other.type_name())));
+                }
+            }
+        }
+        "sqliteTable" => {
+            let Some(table_name) = str_arg(&args, 0) else {
+                return Err(err(ev, m, span, "sqliteTable needs the table name as a string literal"));
+            };
+            let cols = match args.get(1) {
+                Some(Val::Object(o)) => o.clone(),
+                Some(Val::Func(f)) => {
+                    let f = f.clone();
+                    match ev.invoke(&f, vec![Val::Undefined])? {
+                        Val::Object(o) => o,
+                        other => return Err(err(ev, m, span, format!("the columns callback returned {}", other.type_name()))),
+                    }
+                }
+                _ => return Err(err(ev, m, span, "sqliteTable needs a columns object")),
+            };
+            let mut columns = IndexMap::new();
+            for (key, v) in cols.iter() {
+                match v {
+                    Val::Column(b) => {
+                        let db_name = b.name.clone().unwrap_or_else(|| key.clone());
+                        columns.insert(key.clone(), (db_name, (**b).clone()));
+                    }
+                    other => {
+                        return Err(err(ev, m, span, format!("column `{key}` of `{table_name}` is {}, not a column builder", other.type_name())));
+                    }
+                }
+            }
+            Val::Table(Rc::new(TableValue { name: table_name, columns, extra: args.get(2).cloned(), origin }))
+        }
+        "index" | "uniqueIndex" => {
+            let Some(n) = str_arg(&args, 0) else { return Err(err(ev, m, span, format!("{name} needs a name"))) };
+            Val::Constraint(Rc::new(Constraint::Index { name: n, unique: name == "uniqueIndex", columns: vec![], where_clause: None, origin }))
+        }
+        "unique" => Val::Constraint(Rc::new(Constraint::Unique { name: str_arg(&args, 0), columns: vec![], origin })),
+        "check" => {
+            let (Some(n), Some(v)) = (str_arg(&args, 0), args.get(1).cloned()) else {
+                return Err(err(ev, m, span, "check needs a name and an sql expression"));
+            };
+            Val::Constraint(Rc::new(Constraint::Check { name: n, value: v, origin }))
+        }
+        "primaryKey" => match args.first() {
+            Some(Val::Object(o)) if o.contains_key("columns") => {
+                let columns = match o.get("columns") {
+                    Some(Val::Array(a)) => a.to_vec(),
+                    _ => return Err(err(ev, m, span, "primaryKey's `columns` must be an array")),
+                };
+                let name = o.get("name").and_then(Val::as_str).map(str::to_string);
+                Val::Constraint(Rc::new(Constraint::PrimaryKey { name, columns, origin }))
+            }
+            _ => Val::Constraint(Rc::new(Constraint::PrimaryKey { name: None, columns: args.clone(), origin })),
+        },
+        "foreignKey" => {
+            let cfg = args.first().cloned().unwrap_or(Val::Undefined);
+            let list = |k: &str| match cfg.get(k) {
+                Some(Val::Array(a)) => Some(a.to_vec()),
+                _ => None,
+            };
+            let (Some(columns), Some(foreign_columns)) = (list("columns"), list("foreignColumns")) else {
+                return Err(err(ev, m, span, "foreignKey needs `columns` and `foreignColumns` arrays"));
+            };
+            let name = cfg.get("name").and_then(Val::as_str).map(str::to_string);
+            Val::Constraint(Rc::new(Constraint::ForeignKey { name, columns, foreign_columns, on_delete: None, on_update: None, origin }))
+        }
+        "sqliteView" => {
+            let Some(n) = str_arg(&args, 0) else { return Err(err(ev, m, span, "sqliteView needs a name")) };
+            Val::View(Rc::new(ViewValue { name: n, columns: args.get(1).cloned(), definition: None, existing: false, origin }))
+        }
+        "sql" => match args.first() {
+            Some(Val::Str(s)) => Val::Sql(Rc::new(SqlTemplate { chunks: vec![SqlChunk::Text(s.clone())], origin })),
+            _ => return Err(err(ev, m, span, "`sql` must be used as a tagged template")),
+        },
+        other => return Err(err(ev, m, span, format!("`{other}` cannot be called this way"))),
+    })
+}
+
+pub fn custom_column(m: &Rc<SourceModule>, sql_type: &str, args: Vec<Val>, span: Span) -> Result<Val> {
+    Ok(column(m, span, name_and_config(&args).0, sql_type, false, None))
+}
+
+fn actions(cfg: Option<&Val>) -> (Option<String>, Option<String>) {
+    let get = |k: &str| cfg.and_then(|c| c.get(k)).and_then(Val::as_str).map(str::to_string);
+    (get("onDelete"), get("onUpdate"))
+}
+
+pub fn call_method(ev: &mut Evaluator, m: &Rc<SourceModule>, recv: Val, method: &str, args: Vec<Val>, span: Span) -> Result<Val> {
+    match recv {
+        Val::Column(b) => column_method(ev, m, (*b).clone(), method, args, span),
+        Val::Constraint(c) => constraint_method(ev, m, (*c).clone(), method, args, span),
+        Val::View(v) => {
+            let mut v = (*v).clone();
+            match method {
+                "as" => match args.into_iter().next() {
+                    Some(s @ Val::Sql(_)) => v.definition = Some(s),
+                    Some(Val::Func(_)) => {
+                        return Err(err(ev, m, span, "views built with the query builder are not read statically yet; write the view as sqliteView(name, columns).as(sql`...`)"));
+                    }
+                    _ => return Err(err(ev, m, span, "`.as()` needs an sql template")),
+                },
+                "existing" => v.existing = true,
+                _ => return Err(err(ev, m, span, format!("view method `{method}` is not supported"))),
+            }
+            Ok(Val::View(Rc::new(v)))
+        }
+        Val::Builtin("sql") => match (method, args.first()) {
+            ("raw", Some(Val::Str(s))) => {
+                Ok(Val::Sql(Rc::new(SqlTemplate { chunks: vec![SqlChunk::Text(s.clone())], origin: Evaluator::origin(m, span) })))
+            }
+            ("identifier", Some(Val::Str(s))) => Ok(Val::Sql(Rc::new(SqlTemplate {
+                chunks: vec![SqlChunk::Text(format!("\"{s}\""))],
+                origin: Evaluator::origin(m, span),
+            }))),
+            _ => Err(err(ev, m, span, format!("sql.{method} is not supported"))),
+        },
+        Val::Builtin("Object") => match (method, args.first()) {
+            ("values", Some(Val::Object(o))) => Ok(Val::Array(Rc::new(o.values().cloned().collect()))),
+            ("keys", Some(Val::Object(o))) => Ok(Val::Array(Rc::new(o.keys().map(|k| Val::Str(k.clone())).collect()))),
+            ("assign", Some(_)) => {
+                let mut out = IndexMap::new();
+                for a in &args {
+                    if let Val::Object(o) = a {
+                        out.extend(o.iter().map(|(k, v)| (k.clone(), v.clone())));
+                    }
+                }
+                Ok(Val::Object(Rc::new(out)))
+            }
+            _ => Err(err(ev, m, span, format!("Object.{method} is not supported here"))),
+        },
+        Val::Builtin("Date") if method == "UTC" => {
+            let n: Vec<f64> = args.iter().map(|a| if let Val::Num(n) = a { *n } else { 0.0 }).collect();
+            let get = |i: usize, d: f64| n.get(i).copied().unwrap_or(d);
+            let iso = format!(
+                "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+                get(0, 1970.0) as i64, get(1, 0.0) as i64 + 1, get(2, 1.0) as i64, get(3, 0.0) as i64, get(4, 0.0) as i64, get(5, 0.0) as i64, get(6, 0.0) as i64
+            );
+            Ok(Val::Num(parse_date(&iso).unwrap_or(0.0)))
+        }
+        Val::Array(a) if method == "map" => match args.first() {
+            Some(Val::Func(f)) => {
+                let f = f.clone();
+                let mut out = vec![];
+                for (i, item) in a.iter().enumerate() {
+                    out.push(ev.invoke(&f, vec![item.clone(), Val::Num(i as f64)])?);
+                }
+                Ok(Val::Array(Rc::new(out)))
+            }
+            _ => Err(err(ev, m, span, "`.map` needs a function")),
+        },
+        Val::Array(a) if method == "flat" => {
+            let mut out = vec![];
+            for item in a.iter() {
+                match item {
+                    Val::Array(inner) => out.extend(inner.iter().cloned()),
+                    v => out.push(v.clone()),
+                }
+            }
+            Ok(Val::Array(Rc::new(out)))
+        }
+        Val::Array(a) if method == "join" => {
+            let sep = str_arg(&args, 0).unwrap_or_else(|| ",".into());
+            let parts: Option<Vec<String>> = a.iter().map(to_js_string).collect();
+            parts.map(|p| Val::Str(p.join(&sep))).ok_or_else(|| err(ev, m, span, "join of non-primitive values"))
+        }
+        Val::Str(s) => match method {
+            "toLowerCase" => Ok(Val::Str(s.to_lowercase())),
+            "toUpperCase" => Ok(Val::Str(s.to_uppercase())),
+            "trim" => Ok(Val::Str(s.trim().to_string())),
+            _ => Err(err(ev, m, span, format!("string method `{method}` is not supported"))),
+        },
+        other => Err(err(ev, m, span, format!("`.{method}()` on {} is not supported", other.type_name()))),
+    }
+}
+
+fn column_method(ev: &mut Evaluator, m: &Rc<SourceModule>, mut b: ColumnBuilder, method: &str, args: Vec<Val>, span: Span) -> Result<Val> {
+    match method {
+        "notNull" => b.not_null = true,
+        "primaryKey" => {
+            b.primary_key = true;
+            b.not_null = true;
+            if b.is_integer && args.first().and_then(|c| c.get("autoIncrement")).is_some_and(Val::truthy) {
+                b.autoincrement = true;
+            }
+        }
+        "default" => b.default = Some(args.into_iter().next().unwrap_or(Val::Undefined)),
+        "unique" => b.unique = Some(str_arg(&args, 0)),
+        "references" => {
+            let target = args.first().cloned().unwrap_or(Val::Undefined);
+            let (on_delete, on_update) = actions(args.get(1));
+            b.references.push(Reference { target, on_delete, on_update, origin: Evaluator::origin(m, span) });
+        }
+        "generatedAlwaysAs" => {
+            let expr = args.first().cloned().unwrap_or(Val::Undefined);
+            let mode = args.get(1).and_then(|c| c.get("mode")).and_then(Val::as_str).unwrap_or("virtual").to_string();
+            b.generated = Some((expr, mode));
+        }
+        // Runtime-only: drizzle-kit writes nothing for these.
+        "$type" | "$defaultFn" | "$default" | "$onUpdate" | "$onUpdateFn" => {}
+        _ => return Err(err(ev, m, span, format!("column method `.{method}()` is not supported"))),
+    }
+    Ok(Val::Column(Rc::new(b)))
+}
+
+fn constraint_method(ev: &mut Evaluator, m: &Rc<SourceModule>, mut c: Constraint, method: &str, args: Vec<Val>, span: Span) -> Result<Val> {
+    match (&mut c, method) {
+        (Constraint::Index { columns, .. }, "on") | (Constraint::Unique { columns, .. }, "on") => *columns = args,
+        (Constraint::Index { where_clause, .. }, "where") => *where_clause = args.into_iter().next(),
+        (Constraint::ForeignKey { on_delete, .. }, "onDelete") => *on_delete = str_arg(&args, 0),
+        (Constraint::ForeignKey { on_update, .. }, "onUpdate") => *on_update = str_arg(&args, 0),
+        _ => return Err(err(ev, m, span, format!("`.{method}()` is not supported on this builder"))),
+    }
+    Ok(Val::Constraint(Rc::new(c)))
+}
+
+pub fn table_member(ev: &mut Evaluator, m: &Rc<SourceModule>, t: &TableValue, key: &str, span: Span) -> Result<Val> {
+    match t.columns.get(key) {
+        Some((db_name, _)) => Ok(Val::ColumnRef(Rc::new(ColumnRef { table: t.name.clone(), column: db_name.clone() }))),
+        None => Err(err(ev, m, span, format!("table `{}` has no column `{key}`", t.name))),
+    }
+}
+
+/// How a `sql` template is printed: drizzle-kit renders index expressions and generated
+/// columns with bare column names, checks and index `where` with `"table"."column"`, and
+/// forbids column references and parameters in defaults.
+#[derive(Clone, Copy, PartialEq)]
+pub enum SqlContext {
+    Default,
+    Indexes,
+    Qualified,
+}
+
+pub struct Builder<'a> {
+    pub ev: &'a mut Evaluator,
+    pub warnings: Vec<String>,
+}
+
+fn origin_err(o: &Origin, msg: impl Into<String>) -> anyhow::Error {
+    let msg = msg.into();
+    o.module.diagnostic(o.span, msg, "cannot be evaluated statically").into()
+}
+
+fn sql_string_literal(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
+impl Builder<'_> {
+    pub fn render_sql(&mut self, t: &SqlTemplate, ctx: SqlContext) -> Result<String> {
+        let mut out = String::new();
+        for chunk in &t.chunks {
+            match chunk {
+                SqlChunk::Text(s) => out.push_str(s),
+                SqlChunk::Value(v) => out.push_str(&self.render_sql_value(v, ctx, &t.origin)?),
+            }
+        }
+        Ok(out)
+    }
+
+    fn render_sql_value(&mut self, v: &Val, ctx: SqlContext, origin: &Origin) -> Result<String> {
+        match v {
+            Val::Sql(inner) => self.render_sql(inner, ctx),
+            Val::ColumnRef(c) => match ctx {
+                SqlContext::Default => Err(origin_err(origin, "drizzle-kit does not support column references in sql`` defaults")),
+                SqlContext::Indexes => Ok(format!("\"{}\"", c.column)),
+                SqlContext::Qualified => Ok(format!("\"{}\".\"{}\"", c.table, c.column)),
+            },
+            Val::Table(t) => Ok(format!("\"{}\"", t.name)),
+            Val::Str(_) | Val::Num(_) | Val::Bool(_) | Val::BigInt(_) => {
+                if ctx == SqlContext::Default {
+                    return Err(origin_err(origin, "drizzle-kit does not support parameters in sql`` defaults; write the value into the SQL text (or use sql.raw)"));
+                }
+                let lit = match v {
+                    Val::Str(s) => sql_string_literal(s),
+                    other => to_js_string(other).unwrap_or_default(),
+                };
+                self.warnings.push(format!(
+                    "{}: the value {lit} interpolated into sql`` is written inline (drizzle-kit would write a `?` placeholder, which is invalid in DDL)",
+                    location(origin)
+                ));
+                Ok(lit)
+            }
+            other => Err(origin_err(origin, format!("{} cannot be interpolated into sql``", other.type_name()))),
+        }
+    }
+
+    fn column_ref(&mut self, v: &Val, origin: &Origin, what: &str) -> Result<Rc<ColumnRef>> {
+        match v {
+            Val::ColumnRef(c) => Ok(c.clone()),
+            Val::Func(f) => {
+                let f = f.clone();
+                let r = self.ev.invoke(&f, vec![])?;
+                self.column_ref(&r, origin, what)
+            }
+            other => Err(origin_err(origin, format!("{what} must be a table column, not {}", other.type_name()))),
+        }
+    }
+
+    fn default_value(&mut self, b: &ColumnBuilder, v: &Val) -> Result<Option<Value>> {
+        Ok(Some(match v {
+            Val::Undefined => return Ok(None),
+            Val::Sql(t) => Value::String(self.render_sql(t, SqlContext::Default)?),
+            Val::Str(s) => Value::String(sql_string_literal(s)),
+            Val::Num(n) => jsjson::js_number(*n),
+            Val::Bool(x) => json!(x),
+            Val::BigInt(s) => Value::String(s.clone()),
+            Val::Date(ms) => match b.mode.as_deref() {
+                Some("timestamp") => jsjson::js_number((ms / 1000.0).floor()),
+                Some("timestamp_ms") => jsjson::js_number(*ms),
+                _ => Value::String(sql_string_literal(&iso_date(*ms))),
+            },
+            Val::Null | Val::Array(_) | Val::Object(_) => {
+                let json = plain_json(v).ok_or_else(|| origin_err(&b.origin, "this default is not plain JSON"))?;
+                Value::String(sql_string_literal(&jsjson::stringify(&json)))
+            }
+            other => return Err(origin_err(&b.origin, format!("a default of {} cannot be evaluated statically", other.type_name()))),
+        }))
+    }
+
+    fn generated(&mut self, b: &ColumnBuilder) -> Result<Option<model::Generated>> {
+        let Some((expr, mode)) = &b.generated else { return Ok(None) };
+        let text = match expr {
+            Val::Sql(t) => self.render_sql(t, SqlContext::Indexes)?,
+            Val::Str(s) => s.clone(),
+            Val::Func(f) => {
+                let f = f.clone();
+                match self.ev.invoke(&f, vec![])? {
+                    Val::Sql(t) => self.render_sql(&t, SqlContext::Indexes)?,
+                    other => return Err(origin_err(&b.origin, format!("generatedAlwaysAs callback returned {}", other.type_name()))),
+                }
+            }
+            other => return Err(origin_err(&b.origin, format!("generatedAlwaysAs of {} is not supported", other.type_name()))),
+        };
+        Ok(Some(model::Generated { expr: format!("({text})"), kind: mode.clone() }))
+    }
+
+    fn model_column(&mut self, db_name: &str, b: &ColumnBuilder) -> Result<model::Column> {
+        Ok(model::Column {
+            name: db_name.to_string(),
+            sql_type: b.sql_type.clone(),
+            primary_key: b.primary_key,
+            not_null: b.not_null,
+            autoincrement: Some(b.is_integer && b.autoincrement),
+            default: match &b.default {
+                Some(v) => self.default_value(b, v)?,
+                None => None,
+            },
+            generated: self.generated(b)?,
+        })
+    }
+
+    /// A table the way drizzle-kit's `generateSqliteSnapshot` serializes it.
+    pub fn table(&mut self, t: &TableValue, internal: &mut serde_json::Map<String, Value>) -> Result<model::Table> {
+        let mut out = model::Table { name: t.name.clone(), ..Default::default() };
+        let mut fks = vec![];
+        for (db_name, b) in t.columns.values() {
+            let c = self.model_column(db_name, b)?;
+            out.columns.insert(db_name.clone(), c);
+            if let Some(unique) = &b.unique {
+                let name = unique.clone().unwrap_or_else(|| format!("{}_{}_unique", t.name, db_name));
+                if out.indexes.contains_key(&name) {
+                    return Err(origin_err(&b.origin, format!("duplicate unique constraint name `{name}` in `{}`", t.name)));
+                }
+                out.indexes.insert(name.clone(), model::Index { name, columns: vec![db_name.clone()], is_unique: true, where_clause: None });
+            }
+            for r in &b.references {
+                let target = self.column_ref(&r.target, &r.origin, "a reference")?;
+                fks.push((None, vec![db_name.clone()], target.table.clone(), vec![target.column.clone()], r.on_delete.clone(), r.on_update.clone()));
+            }
+        }
+        let mut constraints = vec![];
+        if let Some(extra) = &t.extra {
+            let columns: IndexMap<String, Val> = t
+                .columns
+                .iter()
+                .map(|(k, (db, _))| (k.clone(), Val::ColumnRef(Rc::new(ColumnRef { table: t.name.clone(), column: db.clone() }))))
+                .collect();
+            let result = match extra {
+                Val::Func(f) => {
+                    let f = f.clone();
+                    self.ev.invoke(&f, vec![Val::Object(Rc::new(columns))])?
+                }
+                other => other.clone(),
+            };
+            let items: Vec<Val> = match result {
+                Val::Array(a) => a.iter().flat_map(|v| match v {
+                    Val::Array(inner) => inner.to_vec(),
+                    v => vec![v.clone()],
+                }).collect(),
+                Val::Object(o) => o.values().cloned().collect(),
+                Val::Undefined => vec![],
+                other => return Err(origin_err(&t.origin, format!("the table's extra config returned {}", other.type_name()))),
+            };
+            for item in items {
+                match item {
+                    Val::Constraint(c) => constraints.push(c),
+                    Val::Undefined | Val::Null => {}
+                    other => return Err(origin_err(&t.origin, format!("the table's extra config holds {}, not an index or constraint", other.type_name()))),
+                }
+            }
+        }
+        let mut uniques = vec![];
+        let mut pks = vec![];
+        let mut checks = vec![];
+        for c in &constraints {
+            match &**c {
+                Constraint::ForeignKey { name, columns, foreign_columns, on_delete, on_update, origin } => {
+                    let from: Vec<Rc<ColumnRef>> = columns.iter().map(|v| self.column_ref(v, origin, "a foreign key column")).collect::<Result<_>>()?;
+                    let to: Vec<Rc<ColumnRef>> = foreign_columns.iter().map(|v| self.column_ref(v, origin, "a foreign column")).collect::<Result<_>>()?;
+                    let table_to = to.first().map(|c| c.table.clone()).ok_or_else(|| origin_err(origin, "foreignColumns is empty"))?;
+                    fks.push((name.clone(), from.iter().map(|c| c.column.clone()).collect(), table_to, to.iter().map(|c| c.column.clone()).collect(), on_delete.clone(), on_update.clone()));
+                }
+                Constraint::Index { name, unique, columns, where_clause, origin } => {
+                    let mut cols = vec![];
+                    for col in columns {
+                        match col {
+                            Val::Sql(s) => {
+                                let text = self.render_sql(s, SqlContext::Indexes)?;
+                                let entry = internal.entry(name.clone()).or_insert_with(|| json!({"columns": {}}));
+                                entry["columns"][&text] = json!({"isExpression": true});
+                                cols.push(text);
+                            }
+                            other => cols.push(self.column_ref(other, origin, "an index column")?.column.clone()),
+                        }
+                    }
+                    let where_clause = match where_clause {
+                        Some(Val::Sql(s)) => Some(self.render_sql(s, SqlContext::Qualified)?),
+                        Some(Val::Undefined) | None => None,
+                        Some(other) => return Err(origin_err(origin, format!("an index `.where()` needs sql``, not {}", other.type_name()))),
+                    };
+                    out.indexes.insert(name.clone(), model::Index { name: name.clone(), columns: cols, is_unique: *unique, where_clause });
+                }
+                Constraint::Unique { name, columns, origin } => {
+                    let cols: Vec<String> = columns.iter().map(|v| self.column_ref(v, origin, "a unique column").map(|c| c.column.clone())).collect::<Result<_>>()?;
+                    let name = name.clone().unwrap_or_else(|| format!("{}_{}_unique", t.name, cols.join("_")));
+                    uniques.push((name, cols, origin.clone()));
+                }
+                Constraint::PrimaryKey { name, columns, origin } => {
+                    let cols: Vec<String> = columns.iter().map(|v| self.column_ref(v, origin, "a primary key column").map(|c| c.column.clone())).collect::<Result<_>>()?;
+                    pks.push((name.clone(), cols));
+                }
+                Constraint::Check { name, value, origin } => {
+                    let Val::Sql(s) = value else { return Err(origin_err(origin, "check needs an sql`` expression")) };
+                    checks.push(model::Check { name: name.clone(), value: self.render_sql(s, SqlContext::Qualified)? });
+                }
+            }
+        }
+        for (name, from, table_to, to, on_delete, on_update) in fks {
+            let name = name.unwrap_or_else(|| format!("{}_{}_{}_{}_fk", t.name, from.join("_"), table_to, to.join("_")));
+            out.foreign_keys.insert(name.clone(), model::ForeignKey {
+                name,
+                table_from: t.name.clone(),
+                columns_from: from,
+                table_to,
+                columns_to: to,
+                on_update: Some(on_update.unwrap_or_else(|| "no action".into())),
+                on_delete: Some(on_delete.unwrap_or_else(|| "no action".into())),
+            });
+        }
+        for (name, cols, origin) in uniques {
+            if out.indexes.contains_key(&name) {
+                return Err(origin_err(&origin, format!("duplicate unique constraint name `{name}` in `{}`", t.name)));
+            }
+            out.indexes.insert(name.clone(), model::Index { name, columns: cols, is_unique: true, where_clause: None });
+        }
+        for (name, cols) in pks {
+            if cols.len() > 1 {
+                let name = name.unwrap_or_else(|| format!("{}_{}_pk", t.name, cols.join("_")));
+                out.composite_primary_keys.insert(name.clone(), model::CompositePk { columns: cols, name: Some(name) });
+            } else if let Some(c) = cols.first().and_then(|c| out.columns.get_mut(c)) {
+                c.primary_key = true;
+            }
+        }
+        for c in checks {
+            if out.check_constraints.contains_key(&c.name) {
+                return Err(origin_err(&t.origin, format!("duplicate check constraint name `{}` in `{}`", c.name, t.name)));
+            }
+            out.check_constraints.insert(c.name.clone(), c);
+        }
+        Ok(out)
+    }
+
+    pub fn view(&mut self, v: &ViewValue) -> Result<model::View> {
+        let mut columns = IndexMap::new();
+        if let Some(Val::Object(cols)) = &v.columns {
+            for (key, c) in cols.iter() {
+                if let Val::Column(b) = c {
+                    let db = b.name.clone().unwrap_or_else(|| key.clone());
+                    columns.insert(db.clone(), self.model_column(&db, b)?);
+                }
+            }
+        }
+        let definition = match (&v.definition, v.existing) {
+            (_, true) => None,
+            (Some(Val::Sql(s)), false) => Some(self.render_sql(s, SqlContext::Qualified)?),
+            _ => return Err(origin_err(&v.origin, format!("view `{}` has no `.as(sql``)` definition", v.name))),
+        };
+        Ok(model::View { name: v.name.clone(), columns, definition, is_existing: v.existing })
+    }
+}
+
+fn location(o: &Origin) -> String {
+    let (lo, _) = o.module.offsets(o.span);
+    let before = &o.module.text[..lo.min(o.module.text.len())];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().map(|l| l.chars().count()).unwrap_or(0) + 1;
+    format!("{}:{line}:{col}", o.module.path.display())
+}
+
+fn iso_date(ms: f64) -> String {
+    let secs = (ms / 1000.0).floor() as i64;
+    let millis = (ms - secs as f64 * 1000.0) as i64;
+    let days = secs.div_euclid(86400);
+    let rem = secs.rem_euclid(86400);
+    // Civil from days (Howard Hinnant's algorithm).
+    let z = days + 719468;
+    let era = z.div_euclid(146097);
+    let doe = z - era * 146097;
+    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let mo = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + if mo <= 2 { 1 } else { 0 };
+    format!("{y:04}-{mo:02}-{d:02}T{:02}:{:02}:{:02}.{millis:03}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+}
+
+fn plain_json(v: &Val) -> Option<Value> {
+    Some(match v {
+        Val::Null => Value::Null,
+        Val::Bool(b) => json!(b),
+        Val::Num(n) => jsjson::js_number(*n),
+        Val::Str(s) => json!(s),
+        Val::Array(a) => Value::Array(a.iter().map(plain_json).collect::<Option<_>>()?),
+        Val::Object(o) => Value::Object(o.iter().map(|(k, v)| plain_json(v).map(|j| (k.clone(), j))).collect::<Option<_>>()?),
+        Val::Date(ms) => json!(iso_date(*ms)),
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_round_trip() {
+        let ms = parse_date("2024-02-29T12:34:56.789Z").unwrap();
+        assert_eq!(ms, 1709210096789.0);
+        assert_eq!(iso_date(ms), "2024-02-29T12:34:56.789Z");
+        assert_eq!(parse_date("1970-01-01").unwrap(), 0.0);
+    }
+}

@@ -1,0 +1,753 @@
+//! A static evaluator for the JavaScript a drizzle schema is written in: constants, object and
+//! array literals, spreads, template strings, helper functions and arrow callbacks, imports and
+//! re-exports. No JavaScript is executed; anything outside this subset is an error that names
+//! the construct and its location.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+
+use anyhow::Result;
+use indexmap::IndexMap;
+use swc_core::common::{Span, Spanned};
+use swc_core::ecma::ast::*;
+
+use super::drizzle;
+use super::source::{SourceModule, Sources};
+use super::value::*;
+
+/// Lexical scopes of function bodies; module-level names live in `ModuleEnv`.
+#[derive(Clone, Debug, Default)]
+pub struct Scope(Option<Rc<Frame>>);
+
+#[derive(Debug)]
+pub struct Frame {
+    vars: RefCell<HashMap<String, Val>>,
+    parent: Scope,
+}
+
+impl Scope {
+    fn child(&self) -> Scope {
+        Scope(Some(Rc::new(Frame { vars: RefCell::new(HashMap::new()), parent: self.clone() })))
+    }
+
+    fn set(&self, name: &str, v: Val) {
+        if let Some(f) = &self.0 {
+            f.vars.borrow_mut().insert(name.to_string(), v);
+        }
+    }
+
+    fn lookup(&self, name: &str) -> Option<Val> {
+        let mut cur = self;
+        while let Some(f) = &cur.0 {
+            if let Some(v) = f.vars.borrow().get(name) {
+                return Some(v.clone());
+            }
+            cur = &f.parent;
+        }
+        None
+    }
+}
+
+enum Binding {
+    Var(Box<Expr>),
+    Func(Box<Function>),
+    Import { from: String, name: Option<String> },
+    Evaluating,
+    Done(Val),
+}
+
+struct ModuleEnv {
+    module: Rc<SourceModule>,
+    bindings: HashMap<String, Binding>,
+    /// export name → local name (or a re-export).
+    exports: IndexMap<String, Export>,
+    star_exports: Vec<String>,
+}
+
+#[derive(Clone)]
+enum Export {
+    Local(String),
+    From { from: String, name: String },
+    NamespaceFrom(String),
+}
+
+pub struct Evaluator {
+    sources: Sources,
+    envs: HashMap<PathBuf, ModuleEnv>,
+}
+
+pub type EResult<T> = Result<T>;
+
+/// Packages whose exports are drizzle builders.
+fn is_drizzle(spec: &str) -> bool {
+    spec == "drizzle-orm" || spec == "drizzle-orm/sqlite-core" || spec.starts_with("drizzle-orm/")
+}
+
+fn prop_name(p: &PropName) -> Option<String> {
+    match p {
+        PropName::Ident(i) => Some(i.sym.to_string()),
+        PropName::Str(s) => Some(s.value.to_atom_lossy().to_string()),
+        PropName::Num(n) => Some(crate::migrate::jsjson::js_number_text(n.value)),
+        _ => None,
+    }
+}
+
+fn module_export_name(n: &ModuleExportName) -> String {
+    match n {
+        ModuleExportName::Ident(i) => i.sym.to_string(),
+        ModuleExportName::Str(s) => s.value.to_atom_lossy().to_string(),
+    }
+}
+
+pub fn to_js_string(v: &Val) -> Option<String> {
+    Some(match v {
+        Val::Str(s) => s.clone(),
+        Val::Num(n) => crate::migrate::jsjson::js_number_text(*n),
+        Val::Bool(b) => b.to_string(),
+        Val::Null => "null".into(),
+        Val::Undefined => "undefined".into(),
+        Val::BigInt(b) => b.clone(),
+        _ => return None,
+    })
+}
+
+impl Evaluator {
+    pub fn new(sources: Sources) -> Evaluator {
+        Evaluator { sources, envs: HashMap::new() }
+    }
+
+    pub fn error(&self, m: &SourceModule, span: Span, msg: impl Into<String>) -> anyhow::Error {
+        let msg = msg.into();
+        m.diagnostic(span, msg.clone(), "cannot be evaluated statically").into()
+    }
+
+    /// Parse a module and record its top-level bindings and exports (nothing is evaluated yet).
+    pub fn load(&mut self, path: &Path) -> EResult<PathBuf> {
+        let module = self.sources.load(path)?;
+        let key = module.path.clone();
+        if self.envs.contains_key(&key) {
+            return Ok(key);
+        }
+        let mut env = ModuleEnv { module: module.clone(), bindings: HashMap::new(), exports: IndexMap::new(), star_exports: vec![] };
+        for item in &module.ast.body {
+            match item {
+                ModuleItem::ModuleDecl(decl) => collect_module_decl(decl, &mut env),
+                ModuleItem::Stmt(Stmt::Decl(d)) => {
+                    collect_decl(d, &mut env.bindings);
+                }
+                _ => {}
+            }
+        }
+        self.envs.insert(key.clone(), env);
+        Ok(key)
+    }
+
+    /// Export names in the order `Object.values(require(file))` sees them under tsx/esbuild:
+    /// the module's own named exports sorted, then each `export *` module's, in order.
+    pub fn export_names(&mut self, module: &Path) -> EResult<Vec<String>> {
+        let mut seen = std::collections::HashSet::new();
+        self.export_names_inner(module, &mut seen)
+    }
+
+    fn export_names_inner(&mut self, module: &Path, seen: &mut std::collections::HashSet<PathBuf>) -> EResult<Vec<String>> {
+        if !seen.insert(module.to_path_buf()) {
+            return Ok(vec![]);
+        }
+        let env = &self.envs[module];
+        let mut names: Vec<String> = env.exports.keys().filter(|k| *k != "default").cloned().collect();
+        names.sort();
+        let stars = env.star_exports.clone();
+        let m = env.module.clone();
+        for spec in stars {
+            if is_drizzle(&spec) {
+                continue;
+            }
+            let target = self.resolve_module(&m, &spec, m.ast.span)?;
+            for n in self.export_names_inner(&target, seen)? {
+                if !names.contains(&n) {
+                    names.push(n);
+                }
+            }
+        }
+        Ok(names)
+    }
+
+    fn resolve_module(&mut self, from: &Rc<SourceModule>, spec: &str, span: Span) -> EResult<PathBuf> {
+        let path = self.sources.resolve(&from.path, spec).map_err(|e| {
+            anyhow::Error::from(from.diagnostic(span, format!("cannot resolve \"{spec}\": {e}"), "imported here"))
+        })?;
+        self.load(&path)
+    }
+
+    /// The value of export `name` of `module`.
+    pub fn export(&mut self, module: &Path, name: &str, span: Span) -> EResult<Option<Val>> {
+        let env = &self.envs[module];
+        let m = env.module.clone();
+        if let Some(e) = env.exports.get(name).cloned() {
+            return match e {
+                Export::Local(local) => self.binding(module, &local, span).map(Some),
+                Export::From { from, name: n } => self.import(&m, &from, Some(&n), span).map(Some),
+                Export::NamespaceFrom(from) => self.import(&m, &from, None, span).map(Some),
+            };
+        }
+        for spec in env.star_exports.clone() {
+            if is_drizzle(&spec) {
+                if let Some(b) = drizzle::builtin(name) {
+                    return Ok(Some(Val::Builtin(b)));
+                }
+                continue;
+            }
+            let target = self.resolve_module(&m, &spec, span)?;
+            if let Some(v) = self.export(&target, name, span)? {
+                return Ok(Some(v));
+            }
+        }
+        Ok(None)
+    }
+
+    fn import(&mut self, from: &Rc<SourceModule>, spec: &str, name: Option<&str>, span: Span) -> EResult<Val> {
+        if is_drizzle(spec) {
+            return Ok(match name {
+                Some(n) => match drizzle::builtin(n) {
+                    Some(b) => Val::Builtin(b),
+                    None => Val::Opaque(format!("`{n}` from \"{spec}\"").into()),
+                },
+                None => Val::Opaque(format!("the namespace of \"{spec}\"").into()),
+            });
+        }
+        if !spec.starts_with('.') && !spec.starts_with('/') && !spec.starts_with('@') {
+            let what = name.map(|n| format!("`{n}` from \"{spec}\"")).unwrap_or_else(|| format!("\"{spec}\""));
+            return Ok(Val::Opaque(what.into()));
+        }
+        let target = match self.resolve_module(from, spec, span) {
+            Ok(t) => t,
+            Err(e) if spec.starts_with('@') => {
+                let _ = e;
+                return Ok(Val::Opaque(format!("\"{spec}\"").into()));
+            }
+            Err(e) => return Err(e),
+        };
+        match name {
+            None => Ok(Val::Namespace(target)),
+            Some(n) => match self.export(&target, n, span)? {
+                Some(v) => Ok(v),
+                None => Err(self.error(from, span, format!("\"{spec}\" has no export named `{n}`"))),
+            },
+        }
+    }
+
+    /// The value of a module-level name, evaluated on first use.
+    fn binding(&mut self, module: &Path, name: &str, span: Span) -> EResult<Val> {
+        let m = self.envs[module].module.clone();
+        let b = self.envs.get_mut(module).and_then(|e| e.bindings.get_mut(name));
+        let Some(b) = b else {
+            return match name {
+                "undefined" => Ok(Val::Undefined),
+                "Object" | "Date" | "JSON" | "Math" | "String" | "Number" | "BigInt" => Ok(Val::Builtin(global_name(name))),
+                _ => Err(self.error(&m, span, format!("`{name}` is not defined in this module"))),
+            };
+        };
+        let taken = std::mem::replace(b, Binding::Evaluating);
+        let result = match taken {
+            Binding::Done(v) => {
+                *self.envs.get_mut(module).unwrap().bindings.get_mut(name).unwrap() = Binding::Done(v.clone());
+                return Ok(v);
+            }
+            Binding::Evaluating => Err(self.error(&m, span, format!("`{name}` is used before it is defined (a cycle)"))),
+            Binding::Var(expr) => self.eval(&m, &Scope::default(), &expr),
+            Binding::Func(f) => Ok(self.closure_from_function(&m, &Scope::default(), &f)),
+            Binding::Import { from, name: n } => self.import(&m, &from, n.as_deref(), span),
+        };
+        let v = result?;
+        *self.envs.get_mut(module).unwrap().bindings.get_mut(name).unwrap() = Binding::Done(v.clone());
+        Ok(v)
+    }
+
+    fn closure_from_function(&self, m: &Rc<SourceModule>, scope: &Scope, f: &Function) -> Val {
+        let params = f.params.iter().map(|p| p.pat.clone()).collect();
+        let body = f.body.clone().map(|b| ClosureBody::Block(Box::new(b))).unwrap_or(ClosureBody::Block(Box::default()));
+        Val::Func(Rc::new(Closure { params, body, module: m.clone(), scope: scope.clone() }))
+    }
+
+    pub fn origin(m: &Rc<SourceModule>, span: Span) -> Origin {
+        Origin { module: m.clone(), span }
+    }
+
+    pub fn eval(&mut self, m: &Rc<SourceModule>, scope: &Scope, e: &Expr) -> EResult<Val> {
+        match e {
+            Expr::Lit(l) => self.literal(m, l),
+            Expr::Ident(i) => self.ident(m, scope, &i.sym, i.span),
+            Expr::Paren(p) => self.eval(m, scope, &p.expr),
+            Expr::TsAs(x) => self.eval(m, scope, &x.expr),
+            Expr::TsSatisfies(x) => self.eval(m, scope, &x.expr),
+            Expr::TsNonNull(x) => self.eval(m, scope, &x.expr),
+            Expr::TsConstAssertion(x) => self.eval(m, scope, &x.expr),
+            Expr::TsTypeAssertion(x) => self.eval(m, scope, &x.expr),
+            Expr::TsInstantiation(x) => self.eval(m, scope, &x.expr),
+            Expr::Tpl(t) => {
+                let mut s = String::new();
+                for (i, q) in t.quasis.iter().enumerate() {
+                    s.push_str(&q.cooked.as_ref().map(|c| c.to_atom_lossy().to_string()).unwrap_or_default());
+                    if let Some(e) = t.exprs.get(i) {
+                        let v = self.eval(m, scope, e)?;
+                        s.push_str(&to_js_string(&v).ok_or_else(|| {
+                            self.error(m, e.span(), format!("{} cannot be interpolated into a string", v.type_name()))
+                        })?);
+                    }
+                }
+                Ok(Val::Str(s))
+            }
+            Expr::TaggedTpl(t) => {
+                let tag = self.eval(m, scope, &t.tag)?;
+                let mut chunks = vec![];
+                for (i, q) in t.tpl.quasis.iter().enumerate() {
+                    let text = q.cooked.as_ref().map(|c| c.to_atom_lossy().to_string()).unwrap_or_else(|| q.raw.to_string());
+                    chunks.push(SqlChunk::Text(text));
+                    if let Some(e) = t.tpl.exprs.get(i) {
+                        chunks.push(SqlChunk::Value(self.eval(m, scope, e)?));
+                    }
+                }
+                match tag {
+                    Val::Builtin("sql") => Ok(Val::Sql(Rc::new(SqlTemplate { chunks, origin: Self::origin(m, t.span) }))),
+                    other => Err(self.error(m, t.span, format!("tagged template with {} is not supported", other.type_name()))),
+                }
+            }
+            Expr::Array(a) => {
+                let mut out = vec![];
+                for el in a.elems.iter().flatten() {
+                    let v = self.eval(m, scope, &el.expr)?;
+                    if el.spread.is_some() {
+                        match v {
+                            Val::Array(items) => out.extend(items.iter().cloned()),
+                            other => return Err(self.error(m, el.expr.span(), format!("cannot spread {}", other.type_name()))),
+                        }
+                    } else {
+                        out.push(v);
+                    }
+                }
+                Ok(Val::Array(Rc::new(out)))
+            }
+            Expr::Object(o) => self.object(m, scope, o),
+            Expr::Arrow(a) => Ok(Val::Func(Rc::new(Closure {
+                params: a.params.clone(),
+                body: ClosureBody::Arrow(a.body.clone()),
+                module: m.clone(),
+                scope: scope.clone(),
+            }))),
+            Expr::Fn(f) => Ok(self.closure_from_function(m, scope, &f.function)),
+            Expr::Member(mem) => {
+                let obj = self.eval(m, scope, &mem.obj)?;
+                let key = match &mem.prop {
+                    MemberProp::Ident(i) => i.sym.to_string(),
+                    MemberProp::Computed(c) => {
+                        let k = self.eval(m, scope, &c.expr)?;
+                        to_js_string(&k).ok_or_else(|| self.error(m, c.span, "computed key must be a string or number"))?
+                    }
+                    MemberProp::PrivateName(_) => return Err(self.error(m, mem.span, "private names are not supported")),
+                };
+                self.member(m, obj, &key, mem.span)
+            }
+            Expr::OptChain(o) => match &*o.base {
+                OptChainBase::Member(mem) => {
+                    let obj = self.eval(m, scope, &mem.obj)?;
+                    if matches!(obj, Val::Undefined | Val::Null) {
+                        return Ok(Val::Undefined);
+                    }
+                    let key = match &mem.prop {
+                        MemberProp::Ident(i) => i.sym.to_string(),
+                        _ => return Err(self.error(m, mem.span, "this optional access is not supported")),
+                    };
+                    self.member(m, obj, &key, mem.span)
+                }
+                OptChainBase::Call(_) => Err(self.error(m, o.span, "optional calls are not supported")),
+            },
+            Expr::Call(c) => self.call_expr(m, scope, c),
+            Expr::New(n) => {
+                let callee = self.eval(m, scope, &n.callee)?;
+                let args = match &n.args {
+                    Some(a) => self.args(m, scope, a)?,
+                    None => vec![],
+                };
+                match callee {
+                    Val::Builtin("Date") => drizzle::new_date(self, m, n.span, &args),
+                    other => Err(self.error(m, n.span, format!("`new` of {} is not supported", other.type_name()))),
+                }
+            }
+            Expr::Unary(u) => {
+                let v = self.eval(m, scope, &u.arg)?;
+                match (u.op, v) {
+                    (UnaryOp::Minus, Val::Num(n)) => Ok(Val::Num(-n)),
+                    (UnaryOp::Minus, Val::BigInt(b)) => Ok(Val::BigInt(format!("-{b}"))),
+                    (UnaryOp::Plus, Val::Num(n)) => Ok(Val::Num(n)),
+                    (UnaryOp::Bang, v) => Ok(Val::Bool(!v.truthy())),
+                    (UnaryOp::Void, _) => Ok(Val::Undefined),
+                    (op, v) => Err(self.error(m, u.span, format!("operator {op:?} on {} is not supported", v.type_name()))),
+                }
+            }
+            Expr::Bin(b) => self.binary(m, scope, b),
+            Expr::Cond(c) => {
+                let t = self.eval(m, scope, &c.test)?;
+                self.eval(m, scope, if t.truthy() { &c.cons } else { &c.alt })
+            }
+            other => Err(self.error(m, other.span(), "this expression is not supported by the static schema reader")),
+        }
+    }
+
+    fn literal(&self, m: &Rc<SourceModule>, l: &Lit) -> EResult<Val> {
+        Ok(match l {
+            Lit::Str(s) => Val::Str(s.value.to_atom_lossy().to_string()),
+            Lit::Num(n) => Val::Num(n.value),
+            Lit::Bool(b) => Val::Bool(b.value),
+            Lit::Null(_) => Val::Null,
+            Lit::BigInt(b) => Val::BigInt(b.value.to_string()),
+            other => return Err(self.error(m, other.span(), "this literal is not supported")),
+        })
+    }
+
+    fn ident(&mut self, m: &Rc<SourceModule>, scope: &Scope, name: &str, span: Span) -> EResult<Val> {
+        if let Some(v) = scope.lookup(name) {
+            return Ok(v);
+        }
+        let key = m.path.clone();
+        self.binding(&key, name, span)
+    }
+
+    fn object(&mut self, m: &Rc<SourceModule>, scope: &Scope, o: &ObjectLit) -> EResult<Val> {
+        let mut out = IndexMap::new();
+        for p in &o.props {
+            match p {
+                PropOrSpread::Spread(s) => match self.eval(m, scope, &s.expr)? {
+                    Val::Object(obj) => out.extend(obj.iter().map(|(k, v)| (k.clone(), v.clone()))),
+                    Val::Undefined | Val::Null => {}
+                    other => return Err(self.error(m, s.expr.span(), format!("cannot spread {}", other.type_name()))),
+                },
+                PropOrSpread::Prop(p) => match &**p {
+                    Prop::Shorthand(i) => {
+                        let v = self.ident(m, scope, &i.sym, i.span)?;
+                        out.insert(i.sym.to_string(), v);
+                    }
+                    Prop::KeyValue(kv) => {
+                        let key = match &kv.key {
+                            PropName::Computed(c) => {
+                                let k = self.eval(m, scope, &c.expr)?;
+                                to_js_string(&k).ok_or_else(|| self.error(m, c.span, "computed key must be a string"))?
+                            }
+                            k => prop_name(k).ok_or_else(|| self.error(m, kv.key.span(), "unsupported key"))?,
+                        };
+                        let v = self.eval(m, scope, &kv.value)?;
+                        out.insert(key, v);
+                    }
+                    Prop::Method(md) => {
+                        let key = prop_name(&md.key).ok_or_else(|| self.error(m, md.key.span(), "unsupported key"))?;
+                        out.insert(key, self.closure_from_function(m, scope, &md.function));
+                    }
+                    other => return Err(self.error(m, other.span(), "this object member is not supported")),
+                },
+            }
+        }
+        Ok(Val::Object(Rc::new(out)))
+    }
+
+    fn member(&mut self, m: &Rc<SourceModule>, obj: Val, key: &str, span: Span) -> EResult<Val> {
+        match &obj {
+            Val::Object(o) => Ok(o.get(key).cloned().unwrap_or(Val::Undefined)),
+            Val::Array(a) => {
+                if key == "length" {
+                    return Ok(Val::Num(a.len() as f64));
+                }
+                if let Ok(i) = key.parse::<usize>() {
+                    return Ok(a.get(i).cloned().unwrap_or(Val::Undefined));
+                }
+                Ok(Val::Method(Box::new(obj.clone()), key.to_string()))
+            }
+            Val::Namespace(path) => {
+                let path = path.clone();
+                Ok(self.export(&path, key, span)?.unwrap_or(Val::Undefined))
+            }
+            Val::Table(t) => drizzle::table_member(self, m, t, key, span),
+            Val::Opaque(what) => Err(self.error(m, span, format!("{what} is not evaluated by the schema reader (only drizzle-orm and local modules are)"))),
+            Val::Undefined | Val::Null => Err(self.error(m, span, format!("cannot read `{key}` of {}", obj.type_name()))),
+            _ => Ok(Val::Method(Box::new(obj), key.to_string())),
+        }
+    }
+
+    pub fn args(&mut self, m: &Rc<SourceModule>, scope: &Scope, args: &[ExprOrSpread]) -> EResult<Vec<Val>> {
+        let mut out = vec![];
+        for a in args {
+            let v = self.eval(m, scope, &a.expr)?;
+            match (a.spread.is_some(), v) {
+                (true, Val::Array(items)) => out.extend(items.iter().cloned()),
+                (true, other) => return Err(self.error(m, a.expr.span(), format!("cannot spread {}", other.type_name()))),
+                (false, v) => out.push(v),
+            }
+        }
+        Ok(out)
+    }
+
+    fn call_expr(&mut self, m: &Rc<SourceModule>, scope: &Scope, c: &CallExpr) -> EResult<Val> {
+        let callee = match &c.callee {
+            Callee::Expr(e) => self.eval(m, scope, e)?,
+            _ => return Err(self.error(m, c.span, "this call is not supported")),
+        };
+        let args = self.args(m, scope, &c.args)?;
+        self.call(m, callee, args, c.span)
+    }
+
+    pub fn call(&mut self, m: &Rc<SourceModule>, callee: Val, args: Vec<Val>, span: Span) -> EResult<Val> {
+        match callee {
+            Val::Func(f) => self.invoke(&f, args),
+            Val::Builtin(name) => drizzle::call_builtin(self, m, name, args, span),
+            Val::CustomType(sql_type) => drizzle::custom_column(m, &sql_type, args, span),
+            Val::Method(recv, name) => drizzle::call_method(self, m, *recv, &name, args, span),
+            Val::Opaque(what) => Err(self.error(m, span, format!("{what} is not evaluated by the schema reader (only drizzle-orm and local modules are)"))),
+            other => Err(self.error(m, span, format!("{} is not callable", other.type_name()))),
+        }
+    }
+
+    /// Call a user function or arrow with `args`.
+    pub fn invoke(&mut self, f: &Closure, args: Vec<Val>) -> EResult<Val> {
+        let scope = f.scope.child();
+        for (i, p) in f.params.iter().enumerate() {
+            let v = args.get(i).cloned().unwrap_or(Val::Undefined);
+            self.bind_pattern(&f.module, &scope, p, v)?;
+        }
+        let m = f.module.clone();
+        match &f.body {
+            ClosureBody::Arrow(b) => match &**b {
+                BlockStmtOrExpr::Expr(e) => self.eval(&m, &scope, e),
+                BlockStmtOrExpr::FunctionBody(b) => Ok(self.block(&m, &scope, &b.stmts)?.unwrap_or(Val::Undefined)),
+            },
+            ClosureBody::Block(b) => Ok(self.block(&m, &scope, &b.stmts)?.unwrap_or(Val::Undefined)),
+        }
+    }
+
+    fn bind_pattern(&mut self, m: &Rc<SourceModule>, scope: &Scope, p: &Pat, v: Val) -> EResult<()> {
+        match p {
+            Pat::Ident(i) => scope.set(&i.id.sym, v),
+            Pat::Assign(a) => {
+                let v = if matches!(v, Val::Undefined) { self.eval(m, scope, &a.right)? } else { v };
+                self.bind_pattern(m, scope, &a.left, v)?;
+            }
+            Pat::Object(o) => {
+                for prop in &o.props {
+                    match prop {
+                        ObjectPatProp::Assign(a) => {
+                            let mut field = v.get(&a.key.sym).cloned().unwrap_or(Val::Undefined);
+                            if let (Val::Undefined, Some(d)) = (&field, &a.value) {
+                                field = self.eval(m, scope, d)?;
+                            }
+                            scope.set(&a.key.sym, field);
+                        }
+                        ObjectPatProp::KeyValue(kv) => {
+                            let key = prop_name(&kv.key).ok_or_else(|| self.error(m, kv.key.span(), "unsupported key"))?;
+                            let field = v.get(&key).cloned().unwrap_or(Val::Undefined);
+                            self.bind_pattern(m, scope, &kv.value, field)?;
+                        }
+                        ObjectPatProp::Rest(r) => return Err(self.error(m, r.span, "rest patterns are not supported")),
+                    }
+                }
+            }
+            Pat::Array(a) => {
+                for (i, el) in a.elems.iter().enumerate() {
+                    if let Some(el) = el {
+                        let item = match &v {
+                            Val::Array(items) => items.get(i).cloned().unwrap_or(Val::Undefined),
+                            _ => Val::Undefined,
+                        };
+                        self.bind_pattern(m, scope, el, item)?;
+                    }
+                }
+            }
+            other => return Err(self.error(m, other.span(), "this parameter pattern is not supported")),
+        }
+        Ok(())
+    }
+
+    /// Run a function body; `Some` when it returned.
+    fn block(&mut self, m: &Rc<SourceModule>, scope: &Scope, stmts: &[Stmt]) -> EResult<Option<Val>> {
+        for s in stmts {
+            match s {
+                Stmt::Return(r) => {
+                    return Ok(Some(match &r.arg {
+                        Some(e) => self.eval(m, scope, e)?,
+                        None => Val::Undefined,
+                    }));
+                }
+                Stmt::Decl(Decl::Var(v)) => {
+                    for d in &v.decls {
+                        let val = match &d.init {
+                            Some(e) => self.eval(m, scope, e)?,
+                            None => Val::Undefined,
+                        };
+                        self.bind_pattern(m, scope, &d.name, val)?;
+                    }
+                }
+                Stmt::Decl(Decl::Fn(f)) => {
+                    let c = self.closure_from_function(m, scope, &f.function);
+                    scope.set(&f.ident.sym, c);
+                }
+                Stmt::If(i) => {
+                    let t = self.eval(m, scope, &i.test)?;
+                    let branch = if t.truthy() { Some(&i.cons) } else { i.alt.as_ref() };
+                    if let Some(b) = branch {
+                        let stmts = match &**b {
+                            Stmt::Block(b) => b.stmts.clone(),
+                            other => vec![other.clone()],
+                        };
+                        if let Some(v) = self.block(m, &scope.child(), &stmts)? {
+                            return Ok(Some(v));
+                        }
+                    }
+                }
+                Stmt::Block(b) => {
+                    if let Some(v) = self.block(m, &scope.child(), &b.stmts)? {
+                        return Ok(Some(v));
+                    }
+                }
+                Stmt::Empty(_) | Stmt::Decl(Decl::TsInterface(_)) | Stmt::Decl(Decl::TsTypeAlias(_)) => {}
+                other => return Err(self.error(m, other.span(), "this statement is not supported in a schema helper function")),
+            }
+        }
+        Ok(None)
+    }
+
+    fn binary(&mut self, m: &Rc<SourceModule>, scope: &Scope, b: &BinExpr) -> EResult<Val> {
+        let l = self.eval(m, scope, &b.left)?;
+        match b.op {
+            BinaryOp::LogicalOr if l.truthy() => return Ok(l),
+            BinaryOp::LogicalAnd if !l.truthy() => return Ok(l),
+            BinaryOp::NullishCoalescing if !matches!(l, Val::Undefined | Val::Null) => return Ok(l),
+            BinaryOp::LogicalOr | BinaryOp::LogicalAnd | BinaryOp::NullishCoalescing => return self.eval(m, scope, &b.right),
+            _ => {}
+        }
+        let r = self.eval(m, scope, &b.right)?;
+        use BinaryOp::*;
+        Ok(match (b.op, &l, &r) {
+            (Add, Val::Num(a), Val::Num(c)) => Val::Num(a + c),
+            (Add, Val::Str(_), _) | (Add, _, Val::Str(_)) => {
+                let (Some(a), Some(c)) = (to_js_string(&l), to_js_string(&r)) else {
+                    return Err(self.error(m, b.span, "unsupported string concatenation"));
+                };
+                Val::Str(a + &c)
+            }
+            (Sub, Val::Num(a), Val::Num(c)) => Val::Num(a - c),
+            (Mul, Val::Num(a), Val::Num(c)) => Val::Num(a * c),
+            (Div, Val::Num(a), Val::Num(c)) => Val::Num(a / c),
+            (Mod, Val::Num(a), Val::Num(c)) => Val::Num(a % c),
+            (Exp, Val::Num(a), Val::Num(c)) => Val::Num(a.powf(*c)),
+            (EqEqEq | EqEq, _, _) => Val::Bool(loose_eq(&l, &r)),
+            (NotEqEq | NotEq, _, _) => Val::Bool(!loose_eq(&l, &r)),
+            (Lt, Val::Num(a), Val::Num(c)) => Val::Bool(a < c),
+            (Gt, Val::Num(a), Val::Num(c)) => Val::Bool(a > c),
+            (LtEq, Val::Num(a), Val::Num(c)) => Val::Bool(a <= c),
+            (GtEq, Val::Num(a), Val::Num(c)) => Val::Bool(a >= c),
+            _ => return Err(self.error(m, b.span, format!("operator {} on {} and {} is not supported", b.op.as_str(), l.type_name(), r.type_name()))),
+        })
+    }
+}
+
+fn loose_eq(a: &Val, b: &Val) -> bool {
+    match (a, b) {
+        (Val::Num(x), Val::Num(y)) => x == y,
+        (Val::Str(x), Val::Str(y)) => x == y,
+        (Val::Bool(x), Val::Bool(y)) => x == y,
+        (Val::Null | Val::Undefined, Val::Null | Val::Undefined) => true,
+        _ => false,
+    }
+}
+
+fn global_name(name: &str) -> &'static str {
+    match name {
+        "Object" => "Object",
+        "Date" => "Date",
+        "JSON" => "JSON",
+        "Math" => "Math",
+        "String" => "String",
+        "Number" => "Number",
+        _ => "BigInt",
+    }
+}
+
+fn collect_decl(d: &Decl, bindings: &mut HashMap<String, Binding>) -> Vec<String> {
+    let mut names = vec![];
+    match d {
+        Decl::Var(v) => {
+            for decl in &v.decls {
+                if let (Pat::Ident(i), Some(init)) = (&decl.name, &decl.init) {
+                    bindings.insert(i.id.sym.to_string(), Binding::Var(init.clone()));
+                    names.push(i.id.sym.to_string());
+                }
+            }
+        }
+        Decl::Fn(f) => {
+            bindings.insert(f.ident.sym.to_string(), Binding::Func(f.function.clone()));
+            names.push(f.ident.sym.to_string());
+        }
+        _ => {}
+    }
+    names
+}
+
+fn collect_module_decl(decl: &ModuleDecl, env: &mut ModuleEnv) {
+    match decl {
+        ModuleDecl::Import(imp) => {
+            if imp.type_only {
+                return;
+            }
+            let from = imp.src.value.to_atom_lossy().to_string();
+            for s in &imp.specifiers {
+                match s {
+                    ImportSpecifier::Named(n) if !n.is_type_only => {
+                        let imported = n.imported.as_ref().map(module_export_name).unwrap_or_else(|| n.local.sym.to_string());
+                        env.bindings.insert(n.local.sym.to_string(), Binding::Import { from: from.clone(), name: Some(imported) });
+                    }
+                    ImportSpecifier::Default(d) => {
+                        env.bindings.insert(d.local.sym.to_string(), Binding::Import { from: from.clone(), name: Some("default".into()) });
+                    }
+                    ImportSpecifier::Namespace(ns) => {
+                        env.bindings.insert(ns.local.sym.to_string(), Binding::Import { from: from.clone(), name: None });
+                    }
+                    _ => {}
+                }
+            }
+        }
+        ModuleDecl::ExportDecl(e) => {
+            for n in collect_decl(&e.decl, &mut env.bindings) {
+                env.exports.insert(n.clone(), Export::Local(n));
+            }
+        }
+        ModuleDecl::ExportNamed(n) => {
+            if n.type_only {
+                return;
+            }
+            let from = n.src.as_ref().map(|s| s.value.to_atom_lossy().to_string());
+            for s in &n.specifiers {
+                match s {
+                    ExportSpecifier::Named(named) if !named.is_type_only => {
+                        let orig = module_export_name(&named.orig);
+                        let exported = named.exported.as_ref().map(module_export_name).unwrap_or_else(|| orig.clone());
+                        let e = match &from {
+                            Some(f) => Export::From { from: f.clone(), name: orig },
+                            None => Export::Local(orig),
+                        };
+                        env.exports.insert(exported, e);
+                    }
+                    ExportSpecifier::Namespace(ns) => {
+                        if let Some(f) = &from {
+                            env.exports.insert(module_export_name(&ns.name), Export::NamespaceFrom(f.clone()));
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        ModuleDecl::ExportAll(a) => {
+            if !a.type_only {
+                env.star_exports.push(a.src.value.to_atom_lossy().to_string());
+            }
+        }
+        _ => {}
+    }
+}
