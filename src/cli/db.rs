@@ -14,8 +14,29 @@ use crate::migrate::snapshot::Snapshot;
 pub enum DbCommand {
     /// Diff src/defs/db_schema.ts against the last snapshot and write a new migration
     Generate(GenerateArgs),
+    /// Apply pending migrations to the local database (.edgespark/local/d1.sqlite)
+    Migrate(MigrateArgs),
+    /// Validate the migration chain and detect drift
+    Check(CheckArgs),
     /// Print the SQL between two snapshots (renames taken from TO's _meta)
     Diff(DiffArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct MigrateArgs {
+    /// Apply statements that destroy data (DROP TABLE/COLUMN, RENAME, DELETE without WHERE)
+    #[arg(long)]
+    pub confirm_dangerous: bool,
+    /// Machine-readable result
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct CheckArgs {
+    /// Print the findings as JSON
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Args, Debug)]
@@ -57,6 +78,8 @@ pub struct DiffArgs {
 pub fn run(cmd: DbCommand, dir: Option<&Path>) -> Result<()> {
     match cmd {
         DbCommand::Generate(a) => super::db_generate::run(a, dir),
+        DbCommand::Migrate(a) => migrate_command(a, dir),
+        DbCommand::Check(a) => check_command(a, dir),
         DbCommand::Diff(a) => diff_command(a),
     }
 }
@@ -120,3 +143,65 @@ pub fn print_diff(out: &diff::DiffOutput, json: bool, breakpoints: bool) -> Resu
     Ok(())
 }
 
+
+fn migrate_command(a: MigrateArgs, dir: Option<&Path>) -> Result<()> {
+    use crate::migrate::apply;
+    let project = crate::project::Project::find(dir)?;
+    let folder = crate::migrate::folder::Folder::new(project.migrations_dir());
+    let shown = project.display(&folder.dir);
+    let db_path = project.local_database();
+    let mut db = apply::open(&db_path)?;
+    let pending = apply::pending(&folder, &db)?;
+    let dangerous = apply::review(&pending, &shown)?;
+    if !dangerous.is_empty() && !a.confirm_dangerous {
+        let msg = format!(
+            "these statements destroy data; re-run with --confirm-dangerous to apply them:\n  {}",
+            dangerous.join("\n  ")
+        );
+        return Err(output::Failure { code: 1, message: msg }.into());
+    }
+    let mut done = vec![];
+    for p in &pending {
+        apply::apply_file(&mut db, p, &shown)?;
+        if !a.json {
+            println!("applied {}", p.file);
+        }
+        done.push(p.file.clone());
+    }
+    if a.json {
+        println!("{}", serde_json::json!({"applied": done, "database": project.display(&db_path)}));
+    } else if done.is_empty() {
+        println!("No pending migrations");
+    } else {
+        println!("{} migration(s) applied to {}", done.len(), project.display(&db_path));
+    }
+    Ok(())
+}
+
+fn check_command(a: CheckArgs, dir: Option<&Path>) -> Result<()> {
+    let project = crate::project::Project::find(dir)?;
+    let folder = crate::migrate::folder::Folder::new(project.migrations_dir());
+    let schema_file = project.schema_file();
+    let current = if schema_file.is_file() {
+        Some(crate::schema::read(&schema_file, Some(&project.server_dir()))?.schema)
+    } else {
+        None
+    };
+    let findings = crate::migrate::check::check(&folder, Some(&schema_file), current.as_ref())?;
+    let shown = project.display(&folder.dir);
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&serde_json::json!({"findings": findings}))?);
+    } else {
+        for f in &findings {
+            println!("{shown}/{}: {}", f.file, f.message);
+        }
+        if findings.is_empty() {
+            println!("{shown}: the migration chain is consistent");
+        }
+    }
+    if findings.is_empty() {
+        Ok(())
+    } else {
+        Err(output::Failure { code: 1, message: format!("{} problem(s) found", findings.len()) }.into())
+    }
+}

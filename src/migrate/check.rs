@@ -1,0 +1,230 @@
+//! `db check`: the migration folder is consistent (journal ↔ files ↔ snapshots, the prevId
+//! chain, ids, `when`), the schema was not edited without `generate`, and replaying every
+//! migration gives the schema the latest snapshot describes.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+use anyhow::Result;
+use rusqlite::Connection;
+
+use super::classify::split;
+use super::folder::{Folder, schema_hash};
+use super::snapshot::{ORIGIN_ID, Snapshot};
+use crate::schema::model::Schema;
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Finding {
+    pub file: String,
+    pub message: String,
+}
+
+fn finding(out: &mut Vec<Finding>, file: impl Into<String>, message: impl Into<String>) {
+    out.push(Finding { file: file.into(), message: message.into() });
+}
+
+pub fn check(folder: &Folder, schema_file: Option<&Path>, current: Option<&Schema>) -> Result<Vec<Finding>> {
+    let mut out = vec![];
+    let journal_name = "meta/_journal.json";
+    let journal = match folder.journal() {
+        Ok(j) => j,
+        Err(e) => {
+            finding(&mut out, journal_name, format!("{e:#}"));
+            return Ok(out);
+        }
+    };
+    if !folder.journal_path().exists() && folder.dir.exists() {
+        finding(&mut out, journal_name, "missing");
+    }
+    // Snapshots by file name.
+    let mut snapshots: BTreeMap<String, Snapshot> = BTreeMap::new();
+    for f in folder.snapshot_files()? {
+        let name = format!("meta/{}", f.file_name().unwrap_or_default().to_string_lossy());
+        match Folder::read_snapshot(&f) {
+            Ok(s) => {
+                snapshots.insert(name, s);
+            }
+            Err(e) => finding(&mut out, name, format!("{e:#}")),
+        }
+    }
+    // Journal entries ↔ files.
+    let mut listed_sql = vec![];
+    let mut listed_snapshots = vec![];
+    let mut prev_when = 0;
+    let mut prev_snapshot: Option<(String, String)> = None;
+    for (i, e) in journal.entries.iter().enumerate() {
+        let sql = format!("{}.sql", e.tag);
+        if !folder.dir.join(&sql).is_file() {
+            finding(&mut out, journal_name, format!("entry {} ({}) has no file {sql}", e.idx, e.tag));
+        }
+        if e.idx != i as u64 {
+            finding(&mut out, journal_name, format!("entry {} has idx {} (expected {i})", e.tag, e.idx));
+        }
+        if i > 0 && e.when <= prev_when {
+            finding(&mut out, journal_name, format!("entry {} has a `when` ({}) not after the previous entry's ({prev_when})", e.tag, e.when));
+        }
+        prev_when = e.when;
+        listed_sql.push(sql);
+        let prefix = e.tag.split('_').next().unwrap_or("");
+        let snap_name = format!("meta/{prefix}_snapshot.json");
+        listed_snapshots.push(snap_name.clone());
+        match snapshots.get(&snap_name) {
+            None if !folder.dir.join(&snap_name).exists() => {
+                finding(&mut out, journal_name, format!("entry {} has no snapshot {snap_name}", e.tag))
+            }
+            None => {}
+            Some(s) => {
+                let expected_parent = prev_snapshot.as_ref().map(|(_, id)| id.as_str()).unwrap_or(ORIGIN_ID);
+                if i == 0 || prev_snapshot.is_some() {
+                    if s.prev_id != expected_parent {
+                        let parent = prev_snapshot.as_ref().map(|(n, _)| n.clone()).unwrap_or_else(|| "the empty schema".into());
+                        finding(&mut out, snap_name.clone(), format!("prevId {} does not point at {parent}", s.prev_id));
+                    }
+                }
+                prev_snapshot = Some((snap_name.clone(), s.id.clone()));
+                continue;
+            }
+        }
+        prev_snapshot = None;
+    }
+    if let Ok(rd) = std::fs::read_dir(&folder.dir) {
+        let mut extra: Vec<String> = rd
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().to_string_lossy().to_string())
+            .filter(|n| n.ends_with(".sql") && !listed_sql.contains(n))
+            .collect();
+        extra.sort();
+        for n in extra {
+            finding(&mut out, n, "not listed in meta/_journal.json (it will never be applied)");
+        }
+    }
+    for name in snapshots.keys() {
+        if !listed_snapshots.contains(name) {
+            finding(&mut out, name.clone(), "not listed in meta/_journal.json");
+        }
+    }
+    // Duplicate ids and forks.
+    let mut by_id: HashMap<&str, Vec<&str>> = HashMap::new();
+    let mut by_parent: HashMap<&str, Vec<&str>> = HashMap::new();
+    for (n, s) in &snapshots {
+        by_id.entry(&s.id).or_default().push(n);
+        by_parent.entry(&s.prev_id).or_default().push(n);
+    }
+    let mut dup: Vec<String> = by_id.iter().filter(|(_, v)| v.len() > 1).map(|(id, v)| format!("id {id} is used by {}", v.join(", "))).collect();
+    dup.sort();
+    for d in dup {
+        finding(&mut out, "meta/", d);
+    }
+    let mut forks: Vec<String> = by_parent
+        .iter()
+        .filter(|(_, v)| v.len() > 1)
+        .map(|(p, v)| format!("[{}] point to the same parent snapshot {p}: a collision, as after merging two branches", v.join(", ")))
+        .collect();
+    forks.sort();
+    for f in forks {
+        finding(&mut out, "meta/", f);
+    }
+    // Schema edited without generate.
+    if let (Some(file), Some(stored)) = (schema_file, folder.stored_schema_hash()) {
+        if file.is_file() && schema_hash(file)? != stored {
+            let latest = folder.latest_snapshot()?;
+            let changed = current.map(|c| !same_schema(&latest.schema, c)).unwrap_or(true);
+            if changed {
+                finding(&mut out, "meta/_edgespark_schema_hash", "db_schema.ts changed since the last `db generate`; run `edgespark db generate`");
+            }
+        }
+    }
+    // Drift: replay everything and compare with the latest snapshot.
+    if let Some(last) = listed_snapshots.last().and_then(|n| snapshots.get(n)) {
+        drift(folder, &journal, last, &mut out)?;
+    }
+    Ok(out)
+}
+
+fn same_schema(a: &Schema, b: &Schema) -> bool {
+    let decisions = super::diff::Decisions { default_create: true, ..Default::default() };
+    super::diff::diff(a, b, &decisions, super::diff::Mode::Drizzle).map(|o| o.sql.is_empty()).unwrap_or(false)
+}
+
+/// Table → sorted (column, declared type, notnull, pk) and index names, as SQLite reports them.
+type Shape = BTreeMap<String, (Vec<(String, String, bool, bool)>, Vec<String>)>;
+
+fn database_shape(db: &Connection) -> Result<Shape> {
+    let mut shape = Shape::new();
+    let mut tables = db.prepare("SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'es_system__%' AND name NOT LIKE '\\_\\_%' ESCAPE '\\'")?;
+    let names: Vec<String> = tables.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
+    for t in names {
+        let mut cols = vec![];
+        let mut st = db.prepare("SELECT name, type, \"notnull\", pk FROM pragma_table_xinfo(?1) WHERE hidden IN (0, 2, 3)")?;
+        for r in st.query_map([&t], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)? != 0, r.get::<_, i64>(3)? != 0)))? {
+            let (n, ty, nn, pk) = r?;
+            cols.push((n, declared_type(&ty), nn, pk));
+        }
+        cols.sort();
+        let mut idx: Vec<String> = db
+            .prepare("SELECT name FROM pragma_index_list(?1) WHERE origin = 'c'")?
+            .query_map([&t], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        idx.sort();
+        shape.insert(t, (cols, idx));
+    }
+    Ok(shape)
+}
+
+/// The part of a column type SQLite keeps as the declared type (`text collate nocase` → `text`).
+fn declared_type(t: &str) -> String {
+    let t = t.to_lowercase().replace(" (", "(");
+    t.split(" collate ").next().unwrap_or("").trim().to_string()
+}
+
+fn snapshot_shape(s: &Snapshot) -> Shape {
+    let mut shape = Shape::new();
+    for t in s.schema.tables.values() {
+        let mut cols: Vec<_> = t
+            .columns
+            .values()
+            .map(|c| {
+                let pk = c.primary_key || t.composite_primary_keys.values().any(|p| p.columns.contains(&c.name));
+                (c.name.clone(), declared_type(&c.sql_type), c.not_null, pk)
+            })
+            .collect();
+        cols.sort();
+        let mut idx: Vec<String> = t.indexes.keys().cloned().collect();
+        idx.sort();
+        shape.insert(t.name.clone(), (cols, idx));
+    }
+    shape
+}
+
+fn drift(folder: &Folder, journal: &super::journal::Journal, last: &Snapshot, out: &mut Vec<Finding>) -> Result<()> {
+    let mut db = Connection::open_in_memory()?;
+    super::apply::prepare(&db)?;
+    for e in &journal.entries {
+        let file = format!("{}.sql", e.tag);
+        let Ok(text) = std::fs::read_to_string(folder.dir.join(&file)) else { return Ok(()) };
+        let tx = db.transaction()?;
+        for st in split(&text) {
+            if let Err(err) = tx.execute_batch(&st.sql) {
+                finding(out, format!("{file}:{}", st.line), format!("does not apply on a replay of the history: {err}"));
+                return Ok(());
+            }
+        }
+        tx.commit()?;
+    }
+    let actual = database_shape(&db)?;
+    let expected = snapshot_shape(last);
+    for (t, shape) in &expected {
+        match actual.get(t) {
+            None => finding(out, "meta/", format!("drift: table `{t}` is in the latest snapshot but the migrations never create it")),
+            Some(a) if a.0 != shape.0 => finding(out, "meta/", format!("drift: the columns of `{t}` after replaying the migrations differ from the latest snapshot")),
+            Some(a) if a.1 != shape.1 => finding(out, "meta/", format!("drift: the indexes of `{t}` after replaying the migrations differ from the latest snapshot")),
+            _ => {}
+        }
+    }
+    for t in actual.keys() {
+        if !expected.contains_key(t) {
+            finding(out, "meta/", format!("drift: the migrations create table `{t}`, which the latest snapshot does not have"));
+        }
+    }
+    Ok(())
+}
