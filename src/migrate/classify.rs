@@ -63,7 +63,7 @@ fn pragma_by_tokens(sql: &str) -> Option<Class> {
         return None;
     }
     let name = words.next()?;
-    Some(if name == "foreign_keys" || name == "defer_foreign_keys" { Class::Safe } else { Class::Unsupported(format!("PRAGMA {name}")) })
+    Some(pragma_class(&name))
 }
 
 fn classify_statement(s: &Statement) -> Class {
@@ -105,11 +105,20 @@ fn classify_statement(s: &Statement) -> Class {
         Statement::Analyze { .. } => Unsupported("ANALYZE".into()),
         Statement::Vacuum(_) => Unsupported("VACUUM".into()),
         Statement::Pragma { name, .. } => {
-            let n = name.to_string().to_lowercase();
-            if n == "foreign_keys" || n == "defer_foreign_keys" { Safe } else { Unsupported(format!("PRAGMA {n}")) }
+            pragma_class(&name.to_string().to_lowercase())
         }
         _ => Safe,
     }
+}
+
+/// D1 accepts `foreign_keys` (ignored) and `defer_foreign_keys`, plus read-only introspection
+/// pragmas; everything else (journal_mode, writable_schema, ...) is rejected.
+fn pragma_class(name: &str) -> Class {
+    const D1_PRAGMAS: &[&str] = &[
+        "foreign_keys", "defer_foreign_keys", "foreign_key_check", "foreign_key_list", "table_info",
+        "table_xinfo", "table_list", "index_list", "index_info", "index_xinfo", "quick_check", "optimize",
+    ];
+    if D1_PRAGMAS.contains(&name) { Class::Safe } else { Class::Unsupported(format!("PRAGMA {name}")) }
 }
 
 #[cfg(test)]

@@ -200,6 +200,13 @@ pub fn fixed_sql(
         note(notes, format!("view `{}` is dropped before the rebuild of `{t}` and re-created after (SQLite cannot rename a table a view uses)", v.name));
     }
 
+    for st in combined {
+        if let Stmt::RenameColumn { table, from, to } = st {
+            if rebuilt.contains(&table.as_str()) {
+                note(notes, format!("the rename of `{table}`.`{from}` to `{to}` is kept before the rebuild of `{table}` (drizzle-kit drops it, and its rebuild then copies the new name as a string literal)"));
+            }
+        }
+    }
     let mut out: Vec<String> = drop_views.iter().map(|v| render::drop_view(v)).collect();
     let mut rebuilds = 0;
     for (i, st) in combined.iter().enumerate() {
