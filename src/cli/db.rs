@@ -150,6 +150,8 @@ fn migrate_command(a: MigrateArgs, dir: Option<&Path>) -> Result<()> {
     let folder = crate::migrate::folder::Folder::new(project.migrations_dir());
     let shown = project.display(&folder.dir);
     let db_path = project.local_database();
+    // Read the history before touching the database, so a broken journal changes nothing.
+    folder.journal()?;
     let mut db = apply::open(&db_path)?;
     let pending = apply::pending(&folder, &db)?;
     let dangerous = apply::review(&pending, &shown)?;
