@@ -50,9 +50,11 @@ impl Scope {
     }
 }
 
+/// Module-level bindings point into the module's AST (item index, declarator index) rather
+/// than copying it.
 enum Binding {
-    Var(Box<Expr>),
-    Func(Box<Function>),
+    Var(usize, usize),
+    Func(usize),
     Import { from: String, name: Option<String> },
     Evaluating,
     Done(Val),
@@ -131,11 +133,11 @@ impl Evaluator {
             return Ok(key);
         }
         let mut env = ModuleEnv { module: module.clone(), bindings: HashMap::new(), exports: IndexMap::new(), star_exports: vec![] };
-        for item in &module.ast.body {
+        for (i, item) in module.ast.body.iter().enumerate() {
             match item {
-                ModuleItem::ModuleDecl(decl) => collect_module_decl(decl, &mut env),
+                ModuleItem::ModuleDecl(decl) => collect_module_decl(i, decl, &mut env),
                 ModuleItem::Stmt(Stmt::Decl(d)) => {
-                    collect_decl(d, &mut env.bindings);
+                    collect_decl(i, d, &mut env.bindings);
                 }
                 _ => {}
             }
@@ -256,8 +258,17 @@ impl Evaluator {
                 return Ok(v);
             }
             Binding::Evaluating => Err(self.error(&m, span, format!("`{name}` is used before it is defined (a cycle)"))),
-            Binding::Var(expr) => self.eval(&m, &Scope::default(), &expr),
-            Binding::Func(f) => Ok(self.closure_from_function(&m, &Scope::default(), &f)),
+            Binding::Var(item, i) => match decl_at(&m, item) {
+                Some(Decl::Var(v)) => match v.decls.get(i).and_then(|d| d.init.as_ref()) {
+                    Some(init) => self.eval(&m, &Scope::default(), init),
+                    None => Ok(Val::Undefined),
+                },
+                _ => Ok(Val::Undefined),
+            },
+            Binding::Func(item) => match decl_at(&m, item) {
+                Some(Decl::Fn(f)) => Ok(self.closure_from_function(&m, &Scope::default(), &f.function)),
+                _ => Ok(Val::Undefined),
+            },
             Binding::Import { from, name: n } => self.import(&m, &from, n.as_deref(), span),
         };
         let v = result?;
@@ -670,19 +681,28 @@ fn global_name(name: &str) -> &'static str {
     }
 }
 
-fn collect_decl(d: &Decl, bindings: &mut HashMap<String, Binding>) -> Vec<String> {
+/// The declaration of top-level item `item` (plain or exported).
+fn decl_at(m: &SourceModule, item: usize) -> Option<&Decl> {
+    match m.ast.body.get(item)? {
+        ModuleItem::Stmt(Stmt::Decl(d)) => Some(d),
+        ModuleItem::ModuleDecl(ModuleDecl::ExportDecl(e)) => Some(&e.decl),
+        _ => None,
+    }
+}
+
+fn collect_decl(item: usize, d: &Decl, bindings: &mut HashMap<String, Binding>) -> Vec<String> {
     let mut names = vec![];
     match d {
         Decl::Var(v) => {
-            for decl in &v.decls {
-                if let (Pat::Ident(i), Some(init)) = (&decl.name, &decl.init) {
-                    bindings.insert(i.id.sym.to_string(), Binding::Var(init.clone()));
-                    names.push(i.id.sym.to_string());
+            for (i, decl) in v.decls.iter().enumerate() {
+                if let (Pat::Ident(id), Some(_)) = (&decl.name, &decl.init) {
+                    bindings.insert(id.id.sym.to_string(), Binding::Var(item, i));
+                    names.push(id.id.sym.to_string());
                 }
             }
         }
         Decl::Fn(f) => {
-            bindings.insert(f.ident.sym.to_string(), Binding::Func(f.function.clone()));
+            bindings.insert(f.ident.sym.to_string(), Binding::Func(item));
             names.push(f.ident.sym.to_string());
         }
         _ => {}
@@ -690,7 +710,7 @@ fn collect_decl(d: &Decl, bindings: &mut HashMap<String, Binding>) -> Vec<String
     names
 }
 
-fn collect_module_decl(decl: &ModuleDecl, env: &mut ModuleEnv) {
+fn collect_module_decl(item: usize, decl: &ModuleDecl, env: &mut ModuleEnv) {
     match decl {
         ModuleDecl::Import(imp) => {
             if imp.type_only {
@@ -714,7 +734,7 @@ fn collect_module_decl(decl: &ModuleDecl, env: &mut ModuleEnv) {
             }
         }
         ModuleDecl::ExportDecl(e) => {
-            for n in collect_decl(&e.decl, &mut env.bindings) {
+            for n in collect_decl(item, &e.decl, &mut env.bindings) {
                 env.exports.insert(n.clone(), Export::Local(n));
             }
         }

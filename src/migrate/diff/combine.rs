@@ -133,14 +133,9 @@ pub fn to_sql(plan: &Plan, prev: &Schema, cur: &Schema, mode: Mode, notes: &mut 
     let combined = combine(&plan.statements, cur, mode);
     match mode {
         Mode::Drizzle => {
-            let mut out: Vec<String> = vec![];
-            for s in combined.iter().flat_map(|st| drizzle_sql(st, plan, cur)) {
-                // drizzle-kit drops every repeated SQL string, PRAGMA pairs included (defect 1).
-                if !out.contains(&s) {
-                    out.push(s);
-                }
-            }
-            out
+            let mut seen = std::collections::HashSet::new();
+            // drizzle-kit drops every repeated SQL string, PRAGMA pairs included (defect 1).
+            combined.iter().flat_map(|st| drizzle_sql(st, plan, cur)).filter(|s| seen.insert(s.clone())).collect()
         }
         Mode::Fixed => fixes::fixed_sql(&combined, plan, prev, cur, notes, |st| drizzle_sql(st, plan, cur)),
     }

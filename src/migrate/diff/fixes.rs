@@ -265,12 +265,19 @@ pub fn not_null_warnings(plan: &Plan, cur: &Schema) -> Vec<String> {
             }
         }
     }
-    for (name, new) in &cur.tables {
+    let rebuilt: HashSet<&str> = plan
+        .statements
+        .iter()
+        .filter_map(|s| match s {
+            Stmt::NeedsRebuild { table, .. } => Some(table.as_str()),
+            _ => None,
+        })
+        .collect();
+    for (name, new) in cur.tables.iter().filter(|(n, _)| rebuilt.contains(n.as_str())) {
         let Some(old) = plan.patched_prev.get(name) else { continue };
         for c in new.columns.values() {
             let added = !old.columns.contains_key(&c.name);
-            let rebuilt_add = plan.statements.iter().any(|s| matches!(s, Stmt::NeedsRebuild { table, .. } if table == name));
-            if added && rebuilt_add && c.not_null && c.default.is_none() && c.generated.is_none() && !c.primary_key {
+            if added && c.not_null && c.default.is_none() && c.generated.is_none() && !c.primary_key {
                 let msg = format!(
                     "`{name}`.`{}` is NOT NULL without a default: the migration fails if `{name}` has rows",
                     c.name

@@ -102,6 +102,13 @@ pub struct DiffOutput {
 pub fn diff(prev: &Schema, cur: &Schema, decisions: &Decisions, mode: Mode) -> Result<DiffOutput, Vec<Unresolved>> {
     let plan = changes::plan(prev, cur, decisions)?;
     let mut out = DiffOutput { renames: plan.renames.clone(), warnings: plan.warnings.clone(), ..Default::default() };
+    // Our SQL can differ from drizzle-kit's only around rebuilds, views and ADD COLUMN
+    // references; without those, fixed mode is drizzle-kit's text and one pass is enough.
+    let may_differ = plan.statements.iter().any(|s| {
+        matches!(s, Stmt::NeedsRebuild { .. } | Stmt::CreateView { .. } | Stmt::DropView { .. } | Stmt::CreateReference { .. })
+            || matches!(s, Stmt::AddColumn { reference: Some(_), .. } | Stmt::AddColumn { column: Column { primary_key: true, .. }, .. })
+    });
+    let mode = if may_differ { mode } else { Mode::Drizzle };
     let drizzle_sql = combine::to_sql(&plan, prev, cur, Mode::Drizzle, &mut Vec::new());
     match mode {
         Mode::Drizzle => out.sql = drizzle_sql,
