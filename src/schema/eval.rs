@@ -242,7 +242,11 @@ impl Evaluator {
 
     /// The value of a module-level name, evaluated on first use.
     fn binding(&mut self, module: &Path, name: &str, span: Span) -> EResult<Val> {
-        let m = self.envs[module].module.clone();
+        let env = &self.envs[module];
+        if let Some(Binding::Done(v)) = env.bindings.get(name) {
+            return Ok(v.clone());
+        }
+        let m = env.module.clone();
         let b = self.envs.get_mut(module).and_then(|e| e.bindings.get_mut(name));
         let Some(b) = b else {
             return match name {
@@ -277,9 +281,7 @@ impl Evaluator {
     }
 
     fn closure_from_function(&self, m: &Rc<SourceModule>, scope: &Scope, f: &Function) -> Val {
-        let params = f.params.iter().map(|p| p.pat.clone()).collect();
-        let body = f.body.clone().map(|b| ClosureBody::Block(Box::new(b))).unwrap_or(ClosureBody::Block(Box::default()));
-        Val::Func(Rc::new(Closure { params, body, module: m.clone(), scope: scope.clone() }))
+        Val::Func(Rc::new(Closure::function(f, m.clone(), scope.clone())))
     }
 
     pub fn origin(m: &Rc<SourceModule>, span: Span) -> Origin {
@@ -341,12 +343,7 @@ impl Evaluator {
                 Ok(Val::Array(Rc::new(out)))
             }
             Expr::Object(o) => self.object(m, scope, o),
-            Expr::Arrow(a) => Ok(Val::Func(Rc::new(Closure {
-                params: a.params.clone(),
-                body: ClosureBody::Arrow(a.body.clone()),
-                module: m.clone(),
-                scope: scope.clone(),
-            }))),
+            Expr::Arrow(a) => Ok(Val::Func(Rc::new(Closure::arrow(a, m.clone(), scope.clone())))),
             Expr::Fn(f) => Ok(self.closure_from_function(m, scope, &f.function)),
             Expr::Member(mem) => {
                 let obj = self.eval(m, scope, &mem.obj)?;
@@ -421,8 +418,8 @@ impl Evaluator {
         if let Some(v) = scope.lookup(name) {
             return Ok(v);
         }
-        let key = m.path.clone();
-        self.binding(&key, name, span)
+        let m = m.clone();
+        self.binding(&m.path, name, span)
     }
 
     fn object(&mut self, m: &Rc<SourceModule>, scope: &Scope, o: &ObjectLit) -> EResult<Val> {
@@ -520,17 +517,15 @@ impl Evaluator {
     /// Call a user function or arrow with `args`.
     pub fn invoke(&mut self, f: &Closure, args: Vec<Val>) -> EResult<Val> {
         let scope = f.scope.child();
-        for (i, p) in f.params.iter().enumerate() {
+        for (i, p) in f.params().into_iter().enumerate() {
             let v = args.get(i).cloned().unwrap_or(Val::Undefined);
             self.bind_pattern(&f.module, &scope, p, v)?;
         }
         let m = f.module.clone();
-        match &f.body {
-            ClosureBody::Arrow(b) => match &**b {
-                BlockStmtOrExpr::Expr(e) => self.eval(&m, &scope, e),
-                BlockStmtOrExpr::FunctionBody(b) => Ok(self.block(&m, &scope, &b.stmts)?.unwrap_or(Val::Undefined)),
-            },
-            ClosureBody::Block(b) => Ok(self.block(&m, &scope, &b.stmts)?.unwrap_or(Val::Undefined)),
+        match f.body() {
+            BodyRef::Arrow(BlockStmtOrExpr::Expr(e)) => self.eval(&m, &scope, e),
+            BodyRef::Arrow(BlockStmtOrExpr::FunctionBody(b)) => Ok(self.block(&m, &scope, &b.stmts)?.unwrap_or(Val::Undefined)),
+            BodyRef::Block(stmts) => Ok(self.block(&m, &scope, stmts)?.unwrap_or(Val::Undefined)),
         }
     }
 

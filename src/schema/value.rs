@@ -42,18 +42,69 @@ pub enum Val {
     Opaque(Rc<str>),
 }
 
+/// A function value. It points into its module's AST instead of copying it: `module` keeps
+/// that AST alive and it is never mutated, so the pointers stay valid for the closure's life.
 #[derive(Debug)]
 pub struct Closure {
-    pub params: Vec<Pat>,
-    pub body: ClosureBody,
+    params: ClosureParams,
+    body: ClosureBody,
     pub module: Rc<SourceModule>,
     pub scope: super::eval::Scope,
 }
 
 #[derive(Debug)]
+enum ClosureParams {
+    Arrow(*const Vec<Pat>),
+    Function(*const Vec<swc_core::ecma::ast::Param>),
+}
+
+#[derive(Debug)]
 pub enum ClosureBody {
-    Arrow(Box<BlockStmtOrExpr>),
-    Block(Box<swc_core::ecma::ast::FunctionBody>),
+    Arrow(*const BlockStmtOrExpr),
+    Block(Option<*const swc_core::ecma::ast::FunctionBody>),
+}
+
+impl Closure {
+    /// `arrow` must belong to `module`'s AST.
+    pub fn arrow(arrow: &swc_core::ecma::ast::ArrowExpr, module: Rc<SourceModule>, scope: super::eval::Scope) -> Closure {
+        Closure { params: ClosureParams::Arrow(&arrow.params), body: ClosureBody::Arrow(&*arrow.body), module, scope }
+    }
+
+    /// `f` must belong to `module`'s AST.
+    pub fn function(f: &swc_core::ecma::ast::Function, module: Rc<SourceModule>, scope: super::eval::Scope) -> Closure {
+        Closure {
+            params: ClosureParams::Function(&f.params),
+            body: ClosureBody::Block(f.body.as_ref().map(|b| b as *const _)),
+            module,
+            scope,
+        }
+    }
+
+    pub fn params(&self) -> Vec<&Pat> {
+        // SAFETY: the pointers target `self.module`'s immutable AST, which `self` keeps alive.
+        unsafe {
+            match self.params {
+                ClosureParams::Arrow(p) => (*p).iter().collect(),
+                ClosureParams::Function(p) => (*p).iter().map(|p| &p.pat).collect(),
+            }
+        }
+    }
+
+    pub fn body(&self) -> BodyRef<'_> {
+        // SAFETY: as in `params`.
+        unsafe {
+            match self.body {
+                ClosureBody::Arrow(b) => BodyRef::Arrow(&*b),
+                ClosureBody::Block(Some(b)) => BodyRef::Block(&(*b).stmts),
+                ClosureBody::Block(None) => BodyRef::Block(&[]),
+            }
+        }
+    }
+}
+
+pub enum BodyRef<'a> {
+    Arrow(&'a BlockStmtOrExpr),
+    Block(&'a [swc_core::ecma::ast::Stmt]),
 }
 
 /// Where a value came from, for error messages.
