@@ -3,6 +3,7 @@
 
 use anyhow::{Context, Result, anyhow, bail};
 use indexmap::IndexMap;
+use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{Map, Value, json};
 
 use crate::schema::model::*;
@@ -115,9 +116,13 @@ impl Snapshot {
         Value::Object(m)
     }
 
-    /// The file's bytes, as drizzle-kit writes them (no trailing newline).
+    /// The file's bytes, as drizzle-kit writes them (no trailing newline). Tables are written
+    /// straight from the model (no intermediate JSON values: they are most of a snapshot).
     pub fn to_file_text(&self, order: KeyOrder) -> String {
-        crate::migrate::jsjson::stringify_pretty(&self.to_value(order))
+        let mut out = Vec::with_capacity(1024 + self.schema.tables.len() * 2048);
+        let mut ser = serde_json::Serializer::with_formatter(&mut out, serde_json::ser::PrettyFormatter::with_indent(b"  "));
+        Ordered(self, order).serialize(&mut ser).expect("serializing to memory cannot fail");
+        String::from_utf8(out).expect("serde_json writes UTF-8")
     }
 }
 
@@ -441,4 +446,130 @@ fn view_value(v: &View, order: KeyOrder) -> Value {
         }
     }
     Value::Object(m)
+}
+
+/// A model value serialized in the key order of `KeyOrder`.
+struct Ordered<'a, T>(&'a T, KeyOrder);
+
+impl Serialize for Ordered<'_, Snapshot> {
+    fn serialize<S: Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        let (snap, order) = (self.0, self.1);
+        let mut m = ser.serialize_map(None)?;
+        if order == KeyOrder::Custom {
+            m.serialize_entry("id", &snap.id)?;
+            m.serialize_entry("prevId", &snap.prev_id)?;
+        }
+        m.serialize_entry("version", &snap.version)?;
+        m.serialize_entry("dialect", &snap.dialect)?;
+        if order == KeyOrder::Generated {
+            m.serialize_entry("id", &snap.id)?;
+            m.serialize_entry("prevId", &snap.prev_id)?;
+        }
+        m.serialize_entry("tables", &Ordered(&snap.schema.tables, order))?;
+        let views: Map<String, Value> = snap.schema.views.iter().map(|(k, v)| (k.clone(), view_value(v, order))).collect();
+        m.serialize_entry("views", &views)?;
+        m.serialize_entry("enums", &json!({}))?;
+        m.serialize_entry("_meta", &renames_value(&snap.renames, order))?;
+        if let Some(internal) = &snap.schema.internal {
+            m.serialize_entry("internal", internal)?;
+        }
+        m.end()
+    }
+}
+
+impl Serialize for Ordered<'_, IndexMap<String, Table>> {
+    fn serialize<S: Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        let mut m = ser.serialize_map(Some(self.0.len()))?;
+        for (k, t) in self.0 {
+            m.serialize_entry(k, &Ordered(t, self.1))?;
+        }
+        m.end()
+    }
+}
+
+impl Serialize for Ordered<'_, Table> {
+    fn serialize<S: Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        let (t, order) = (self.0, self.1);
+        let mut m = ser.serialize_map(None)?;
+        m.serialize_entry("name", &t.name)?;
+        m.serialize_entry("columns", &OrderedColumns(&t.columns, order))?;
+        // The constraint maps are small; their JSON values carry the key order.
+        let constraints = Table {
+            name: String::new(),
+            columns: IndexMap::new(),
+            indexes: t.indexes.clone(),
+            foreign_keys: t.foreign_keys.clone(),
+            composite_primary_keys: t.composite_primary_keys.clone(),
+            unique_constraints: t.unique_constraints.clone(),
+            check_constraints: t.check_constraints.clone(),
+        };
+        let rest = table_value(&constraints, order);
+        if let Value::Object(o) = rest {
+            for (k, v) in o.iter().filter(|(k, _)| *k != "name" && *k != "columns") {
+                m.serialize_entry(k, v)?;
+            }
+        }
+        m.end()
+    }
+}
+
+struct OrderedColumns<'a>(&'a IndexMap<String, Column>, KeyOrder);
+
+impl Serialize for OrderedColumns<'_> {
+    fn serialize<S: Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        let mut m = ser.serialize_map(Some(self.0.len()))?;
+        for (k, c) in self.0 {
+            m.serialize_entry(k, &Ordered(c, self.1))?;
+        }
+        m.end()
+    }
+}
+
+impl Serialize for Ordered<'_, Column> {
+    fn serialize<S: Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        let (c, order) = (self.0, self.1);
+        let mut m = ser.serialize_map(None)?;
+        m.serialize_entry("name", &c.name)?;
+        m.serialize_entry("type", &c.sql_type)?;
+        m.serialize_entry("primaryKey", &c.primary_key)?;
+        m.serialize_entry("notNull", &c.not_null)?;
+        if let Some(a) = c.autoincrement {
+            m.serialize_entry("autoincrement", &a)?;
+        }
+        let generated = |m: &mut S::SerializeMap| -> Result<(), S::Error> {
+            if let Some(g) = &c.generated {
+                let v = if order == KeyOrder::Custom { json!({"type": g.kind, "as": g.expr}) } else { json!({"as": g.expr, "type": g.kind}) };
+                m.serialize_entry("generated", &v)?;
+            }
+            Ok(())
+        };
+        if order == KeyOrder::Generated {
+            generated(&mut m)?;
+        }
+        if let Some(d) = &c.default {
+            m.serialize_entry("default", d)?;
+        }
+        if order == KeyOrder::Custom {
+            generated(&mut m)?;
+        }
+        m.end()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn direct_writer_matches_the_value_writer() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/goldens/expected");
+        for case in ["create_all_column_types", "create_generated_columns", "create_table_foreign_key", "create_expression_index"] {
+            let meta = dir.join(case).join("meta");
+            let file = std::fs::read_dir(&meta).unwrap().map(|e| e.unwrap().path()).find(|p| p.to_string_lossy().ends_with("_snapshot.json")).unwrap();
+            let snap = Snapshot::parse(&std::fs::read_to_string(&file).unwrap()).unwrap();
+            for order in [KeyOrder::Generated, KeyOrder::Custom] {
+                assert_eq!(snap.to_file_text(order), crate::migrate::jsjson::stringify_pretty(&snap.to_value(order)), "{case}");
+            }
+        }
+    }
 }
