@@ -90,6 +90,8 @@ impl Snapshot {
         })
     }
 
+    /// The snapshot as a JSON value (the direct writer in `to_file_text` must print the same).
+    #[cfg(test)]
     pub fn to_value(&self, order: KeyOrder) -> Value {
         let mut m = Map::new();
         if order == KeyOrder::Custom {

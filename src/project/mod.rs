@@ -13,6 +13,9 @@ pub struct Project {
     pub config: Config,
 }
 
+/// `edgespark.toml`. `project_id` and `[db]` are parsed (so a malformed file is reported) but
+/// not used yet: deploy and the migrate branch rule will read them.
+#[allow(dead_code)]
 #[derive(Debug, Clone, Deserialize, Default)]
 pub struct Config {
     #[serde(default)]
@@ -39,6 +42,7 @@ fn default_server_path() -> String {
     "server".into()
 }
 
+#[allow(dead_code)]
 #[derive(Debug, Clone, Deserialize, Default)]
 pub struct DbConfig {
     #[serde(default)]
@@ -84,10 +88,6 @@ impl Project {
 
     pub fn schema_file(&self) -> PathBuf {
         self.server_dir().join("src/defs/db_schema.ts")
-    }
-
-    pub fn sys_schema_file(&self) -> PathBuf {
-        self.server_dir().join("src/__generated__/sys_schema.ts")
     }
 
     pub fn local_dir(&self) -> PathBuf {

@@ -523,8 +523,8 @@ impl Evaluator {
         }
         let m = f.module.clone();
         match f.body() {
-            BodyRef::Arrow(BlockStmtOrExpr::Expr(e)) => self.eval(&m, &scope, e),
-            BodyRef::Arrow(BlockStmtOrExpr::FunctionBody(b)) => Ok(self.block(&m, &scope, &b.stmts)?.unwrap_or(Val::Undefined)),
+            BodyRef::Arrow(ArrowFunctionBody::Expr(e)) => self.eval(&m, &scope, e),
+            BodyRef::Arrow(ArrowFunctionBody::FunctionBody(b)) => Ok(self.block(&m, &scope, &b.stmts)?.unwrap_or(Val::Undefined)),
             BodyRef::Block(stmts) => Ok(self.block(&m, &scope, stmts)?.unwrap_or(Val::Undefined)),
         }
     }

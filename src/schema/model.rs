@@ -137,25 +137,8 @@ impl CompositePk {
     }
 }
 
-impl UniqueConstraint {
-    pub fn squash(&self) -> String {
-        format!("{};{}", self.name, self.columns.join(","))
-    }
-}
-
 impl Check {
     pub fn squash(&self) -> String {
         format!("{};{}", self.name, self.value)
-    }
-}
-
-impl Schema {
-    /// Tables whose foreign keys point at `table`, with the action taken on delete.
-    pub fn referencing(&self, table: &str) -> Vec<(&Table, &ForeignKey)> {
-        self.tables
-            .values()
-            .flat_map(|t| t.foreign_keys.values().map(move |fk| (t, fk)))
-            .filter(|(_, fk)| fk.table_to == table)
-            .collect()
     }
 }

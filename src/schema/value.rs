@@ -5,7 +5,7 @@ use std::rc::Rc;
 
 use indexmap::IndexMap;
 use swc_core::common::Span;
-use swc_core::ecma::ast::{BlockStmtOrExpr, Pat};
+use swc_core::ecma::ast::{ArrowFunctionBody, Pat};
 
 use super::source::SourceModule;
 
@@ -60,7 +60,7 @@ enum ClosureParams {
 
 #[derive(Debug)]
 pub enum ClosureBody {
-    Arrow(*const BlockStmtOrExpr),
+    Arrow(*const ArrowFunctionBody),
     Block(Option<*const swc_core::ecma::ast::FunctionBody>),
 }
 
@@ -103,7 +103,7 @@ impl Closure {
 }
 
 pub enum BodyRef<'a> {
-    Arrow(&'a BlockStmtOrExpr),
+    Arrow(&'a ArrowFunctionBody),
     Block(&'a [swc_core::ecma::ast::Stmt]),
 }
 

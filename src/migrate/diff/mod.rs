@@ -60,7 +60,6 @@ pub enum RebuildReason {
     ForeignKey,
     CompositePk,
     Check,
-    PrimaryKeyColumnAdded,
 }
 
 impl Stmt {
