@@ -122,16 +122,20 @@ fn sample(ty: &str, column: &str) -> String {
     if ty.starts_with("integer") || ty.starts_with("real") || ty.starts_with("numeric") { "1".into() } else if ty.starts_with("blob") { "x'01'".into() } else { "'a'".into() }
 }
 
-/// One row in every table (parents first, so foreign keys to `1`/`'a'` hold).
-fn seed(db: &Connection) {
-    let tables: Vec<String> = db
+/// The project's own tables (not SQLite's, not the platform's).
+fn app_tables(db: &Connection) -> Vec<String> {
+    db
         .prepare("SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'es_system%'")
         .unwrap()
         .query_map([], |r| r.get(0))
         .unwrap()
         .collect::<Result<_, _>>()
-        .unwrap();
-    let mut pending = tables;
+        .unwrap()
+}
+
+/// One row in every table (parents first, so foreign keys to `1`/`'a'` hold).
+fn seed(db: &Connection) {
+    let mut pending = app_tables(db);
     for _ in 0..4 {
         pending.retain(|t| {
             let cols: Vec<(String, String)> = db
@@ -167,13 +171,7 @@ fn fixed_migrations_keep_the_data() {
         let db = Connection::open(&db_path).unwrap();
         db.execute_batch("PRAGMA foreign_keys=ON").unwrap();
         seed(&db);
-        let tables: Vec<String> = db
-            .prepare("SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'es_system%'")
-            .unwrap()
-            .query_map([], |r| r.get(0))
-            .unwrap()
-            .collect::<Result<_, _>>()
-            .unwrap();
+        let tables = app_tables(&db);
         drop(db);
         generate(dir.path(), &after, "after", false);
         let out = run(dir.path(), &["db", "migrate", "--confirm-dangerous"]);

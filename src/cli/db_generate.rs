@@ -84,8 +84,7 @@ pub fn run(a: GenerateArgs, dir: Option<&Path>) -> Result<()> {
     let project = Project::find(dir)?;
     let folder = Folder::new(project.migrations_dir());
     let mut journal = folder.journal()?;
-    folder.ensure_linear()?;
-    let prev = folder.latest_snapshot()?;
+    let prev = folder.latest_linear_snapshot()?;
     let schema_file = project.schema_file();
     let mut decisions = parse_decisions(&a)?;
     let mode = if a.drizzle_compat { Mode::Drizzle } else { Mode::Fixed };

@@ -127,8 +127,11 @@ pub fn check(folder: &Folder, schema_file: Option<&Path>, current: Option<&Schem
     // Schema edited without generate.
     if let (Some(file), Some(stored)) = (schema_file, folder.stored_schema_hash()) {
         if file.is_file() && schema_hash(file)? != stored {
-            let latest = folder.latest_snapshot()?;
-            let changed = current.map(|c| !same_schema(&latest.schema, c)).unwrap_or(true);
+            let latest = snapshots.values().next_back();
+            let changed = match (latest, current) {
+                (Some(l), Some(c)) => !same_schema(&l.schema, c),
+                _ => true,
+            };
             if changed {
                 finding(&mut out, "meta/_edgespark_schema_hash", "db_schema.ts changed since the last `db generate`; run `edgespark db generate`");
             }

@@ -61,25 +61,20 @@ impl Folder {
         Snapshot::parse(&text).with_context(|| format!("{} is not a valid snapshot", path.display()))
     }
 
-    /// The newest snapshot (the previous state for `generate`), or the empty schema.
-    pub fn latest_snapshot(&self) -> Result<Snapshot> {
-        match self.snapshot_files()?.last() {
-            Some(p) => Folder::read_snapshot(p),
-            None => Ok(Snapshot::empty()),
-        }
-    }
-
     pub fn sql_path(&self, tag: &str) -> PathBuf {
         self.dir.join(format!("{tag}.sql"))
     }
 
-    /// Refuse to build on a folder whose snapshots fork (two children of one parent).
-    pub fn ensure_linear(&self) -> Result<()> {
+    /// The newest snapshot, after refusing a folder whose snapshots fork (two children of one
+    /// parent); every snapshot is read once.
+    pub fn latest_linear_snapshot(&self) -> Result<Snapshot> {
         let mut by_parent: std::collections::HashMap<String, Vec<String>> = Default::default();
+        let mut latest = None;
         for f in self.snapshot_files()? {
             let s = Folder::read_snapshot(&f)?;
             let name = f.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
-            by_parent.entry(s.prev_id).or_default().push(name);
+            by_parent.entry(s.prev_id.clone()).or_default().push(name);
+            latest = Some(s);
         }
         let mut forks: Vec<String> = by_parent
             .values()
@@ -90,7 +85,7 @@ impl Folder {
             forks.sort();
             bail!("the migration history forks (as after merging two branches): {}; run `edgespark db check` for details", forks.join("; "));
         }
-        Ok(())
+        Ok(latest.unwrap_or_else(Snapshot::empty))
     }
 
     /// Add migration `tag`: its SQL, its snapshot, then the journal entry (the commit point),

@@ -97,7 +97,7 @@ pub fn combine(statements: &[Stmt], cur: &Schema, mode: Mode) -> Vec<Stmt> {
 }
 
 /// The SQL of one statement as drizzle-kit writes it.
-fn drizzle_sql(st: &Stmt, plan: &Plan, cur: &Schema) -> Vec<String> {
+fn drizzle_sql(st: &Stmt, cur: &Schema) -> Vec<String> {
     match st {
         Stmt::CreateTable(t) => {
             let checks: Vec<Check> = t.check_constraints.values().cloned().collect();
@@ -116,7 +116,6 @@ fn drizzle_sql(st: &Stmt, plan: &Plan, cur: &Schema) -> Vec<String> {
         Stmt::RecreateTable { table } => {
             let t = &cur.tables[table];
             let cols: Vec<String> = t.columns.values().map(|c| c.name.clone()).collect();
-            let _ = plan;
             render::rebuild(t, &cols)
         }
         Stmt::RegenerateColumn { table, column } => {
@@ -135,8 +134,8 @@ pub fn to_sql(plan: &Plan, prev: &Schema, cur: &Schema, mode: Mode, notes: &mut 
         Mode::Drizzle => {
             let mut seen = std::collections::HashSet::new();
             // drizzle-kit drops every repeated SQL string, PRAGMA pairs included (defect 1).
-            combined.iter().flat_map(|st| drizzle_sql(st, plan, cur)).filter(|s| seen.insert(s.clone())).collect()
+            combined.iter().flat_map(|st| drizzle_sql(st, cur)).filter(|s| seen.insert(s.clone())).collect()
         }
-        Mode::Fixed => fixes::fixed_sql(&combined, plan, prev, cur, notes, |st| drizzle_sql(st, plan, cur)),
+        Mode::Fixed => fixes::fixed_sql(&combined, plan, prev, cur, notes, |st| drizzle_sql(st, cur)),
     }
 }

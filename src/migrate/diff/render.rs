@@ -16,12 +16,14 @@ pub fn default_text(v: &Value) -> String {
     }
 }
 
-fn column_clause(c: &Column) -> String {
+/// `` `name` type [PRIMARY KEY] [AUTOINCREMENT] [DEFAULT x] [GENERATED ...] [NOT NULL] ``;
+/// drizzle-kit's ADD COLUMN writes the same clause without AUTOINCREMENT.
+fn column_clause(c: &Column, autoincrement: bool) -> String {
     let mut s = format!("`{}` {}", c.name, c.sql_type);
     if c.primary_key {
         s.push_str(" PRIMARY KEY");
     }
-    if c.autoincrement == Some(true) {
+    if autoincrement && c.autoincrement == Some(true) {
         s.push_str(" AUTOINCREMENT");
     }
     if let Some(d) = &c.default {
@@ -45,7 +47,7 @@ fn backticked(cols: &[String], sep: &str) -> String {
 /// `checks` are the check expressions to write (a rebuild rewrites their table prefix).
 pub fn create_table(name: &str, table: &Table, checks: &[Check], with_uniques: bool) -> String {
     let mut s = format!("CREATE TABLE `{name}` (\n");
-    let cols: Vec<String> = table.columns.values().map(|c| format!("\t{}", column_clause(c))).collect();
+    let cols: Vec<String> = table.columns.values().map(|c| format!("\t{}", column_clause(c, true))).collect();
     s.push_str(&cols.join(",\n"));
     for pk in table.composite_primary_keys.values() {
         s.push_str(&format!(",\n\tPRIMARY KEY({})", backticked(&pk.columns, ", ")));
@@ -76,20 +78,7 @@ pub fn create_table(name: &str, table: &Table, checks: &[Check], with_uniques: b
 
 /// The reference clause drizzle-kit appends to `ADD COLUMN` (unquoted, actions dropped).
 pub fn add_column(table: &str, c: &Column, reference: Option<&str>) -> String {
-    let mut s = format!("ALTER TABLE `{table}` ADD `{}` {}", c.name, c.sql_type);
-    if c.primary_key {
-        s.push_str(" PRIMARY KEY");
-    }
-    if let Some(d) = &c.default {
-        s.push_str(" DEFAULT ");
-        s.push_str(&default_text(d));
-    }
-    if let Some(g) = &c.generated {
-        s.push_str(&format!(" GENERATED ALWAYS AS {} {}", g.expr, g.kind.to_uppercase()));
-    }
-    if c.not_null {
-        s.push_str(" NOT NULL");
-    }
+    let mut s = format!("ALTER TABLE `{table}` ADD {}", column_clause(c, false));
     if let Some(r) = reference {
         s.push_str(r);
     }
