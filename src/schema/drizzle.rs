@@ -297,7 +297,7 @@ pub fn call_method(ev: &mut Evaluator, m: &Rc<SourceModule>, recv: Val, method: 
             "trim" => Ok(Val::Str(s.trim().to_string())),
             _ => Err(err(ev, m, span, format!("string method `{method}` is not supported"))),
         },
-        Val::Builtin(global @ ("Object" | "Date" | "JSON" | "Math" | "String" | "Number" | "BigInt")) => {
+        Val::Builtin(global @ ("Date" | "JSON" | "Math" | "String" | "Number" | "BigInt")) => {
             Err(err(ev, m, span, format!("`{global}.{method}()` cannot be evaluated statically")))
         }
         other => Err(err(ev, m, span, format!("`.{method}()` on {} is not supported", other.type_name()))),
