@@ -14,7 +14,8 @@ use crate::migrate::snapshot::Snapshot;
 pub enum DbCommand {
     /// Diff src/defs/db_schema.ts against the last snapshot and write a new migration
     Generate(GenerateArgs),
-    /// Apply pending migrations to the local database (.edgespark/local/d1.sqlite)
+    /// Apply pending migrations to the local database (.edgespark/local/d1.sqlite); in a git
+    /// repository only on the default branch (or [db] migration_branch)
     Migrate(MigrateArgs),
     /// Validate the migration chain and detect drift
     Check(CheckArgs),
@@ -150,6 +151,14 @@ fn migrate_command(a: MigrateArgs, dir: Option<&Path>) -> Result<()> {
     let folder = crate::migrate::folder::Folder::new(project.migrations_dir());
     let shown = project.display(&folder.dir);
     let db_path = project.local_database();
+    match crate::project::git::migration_branch_problem(&project.root, project.config.db.migration_branch.as_deref()) {
+        Ok(()) => {}
+        Err(Some(problem)) => return Err(output::Failure { code: 1, message: problem }.into()),
+        Err(None) => output::warn(
+            "could not tell the git default branch (no origin/HEAD, and not exactly one of main/master); \
+             set [db] migration_branch in edgespark.toml to enforce the migrate-from-default-branch rule",
+        ),
+    }
     // Read the history before touching the database, so a broken journal changes nothing.
     folder.journal()?;
     let mut db = apply::open(&db_path)?;

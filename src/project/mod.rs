@@ -1,6 +1,7 @@
 //! The project: where `edgespark.toml` is, and the paths the commands work on.
 
 pub mod fsio;
+pub mod git;
 
 use std::path::{Path, PathBuf};
 
@@ -13,11 +14,10 @@ pub struct Project {
     pub config: Config,
 }
 
-/// `edgespark.toml`. `project_id` and `[db]` are parsed (so a malformed file is reported) but
-/// not used yet: deploy and the migrate branch rule will read them.
-#[allow(dead_code)]
+/// `edgespark.toml`. `project_id` is parsed (so a malformed file is reported); deploy will use it.
 #[derive(Debug, Clone, Deserialize, Default)]
 pub struct Config {
+    #[allow(dead_code)] // read by deploy (issue 3/3)
     #[serde(default)]
     pub project_id: Option<String>,
     #[serde(default)]
@@ -42,7 +42,6 @@ fn default_server_path() -> String {
     "server".into()
 }
 
-#[allow(dead_code)]
 #[derive(Debug, Clone, Deserialize, Default)]
 pub struct DbConfig {
     #[serde(default)]
