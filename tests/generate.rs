@@ -109,3 +109,22 @@ fn a_broken_journal_is_an_error_that_changes_nothing() {
     }
     assert_eq!(run(dir.path(), &["db", "check"]).status.code(), Some(1));
 }
+
+#[test]
+fn migrate_refuses_off_the_default_branch() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&repo().join("fixtures/app"), dir.path());
+    assert!(run(dir.path(), &["db", "generate", "--name", "init"]).status.success());
+    let git = dir.path().join(".git");
+    std::fs::create_dir_all(git.join("refs/remotes/origin")).unwrap();
+    std::fs::write(git.join("HEAD"), "ref: refs/heads/feature\n").unwrap();
+    std::fs::write(git.join("refs/remotes/origin/HEAD"), "ref: refs/remotes/origin/main\n").unwrap();
+    let out = run(dir.path(), &["db", "migrate"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("`feature` is checked out"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(!dir.path().join(".edgespark/local/d1.sqlite").exists(), "a refused migrate must not create the database");
+    // The configured branch overrides detection.
+    let toml = std::fs::read_to_string(dir.path().join("edgespark.toml")).unwrap();
+    std::fs::write(dir.path().join("edgespark.toml"), format!("{toml}\n[db]\nmigration_branch = \"feature\"\n")).unwrap();
+    assert!(run(dir.path(), &["db", "migrate"]).status.success());
+}
