@@ -128,3 +128,23 @@ fn migrate_refuses_off_the_default_branch() {
     std::fs::write(dir.path().join("edgespark.toml"), format!("{toml}\n[db]\nmigration_branch = \"feature\"\n")).unwrap();
     assert!(run(dir.path(), &["db", "migrate"]).status.success());
 }
+
+#[test]
+fn check_reports_drift_in_foreign_keys_and_defaults() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&repo().join("fixtures/app"), dir.path());
+    assert!(run(dir.path(), &["db", "generate", "--name", "init"]).status.success());
+    let sql_path = dir.path().join("server/drizzle/0000_init.sql");
+    let sql = std::fs::read_to_string(&sql_path).unwrap();
+    // Hand-edit the SQL so it no longer matches the snapshot.
+    let edited = sql
+        .replacen("REFERENCES `profiles`(`id`) ON UPDATE no action ON DELETE cascade", "REFERENCES `profiles`(`id`) ON UPDATE no action ON DELETE no action", 1)
+        .replacen("DEFAULT 'draft'", "DEFAULT 'live'", 1);
+    assert_ne!(sql, edited, "the fixture SQL changed shape; update this test");
+    std::fs::write(&sql_path, edited).unwrap();
+    let out = run(dir.path(), &["db", "check"]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("drift: the foreign keys of `posts`") && text.contains("on delete cascade"), "{text}");
+    assert!(text.contains("drift: the columns of `posts`") && text.contains("default 'live'"), "{text}");
+}

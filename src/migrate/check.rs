@@ -7,6 +7,7 @@ use std::path::Path;
 
 use anyhow::Result;
 use rusqlite::Connection;
+use serde_json::Value;
 
 use super::classify::split;
 use super::folder::{Folder, schema_hash};
@@ -149,27 +150,71 @@ fn same_schema(a: &Schema, b: &Schema) -> bool {
     super::diff::diff(a, b, &decisions, super::diff::Mode::Drizzle).map(|o| o.sql.is_empty()).unwrap_or(false)
 }
 
-/// Table → sorted (column, declared type, notnull, pk) and index names, as SQLite reports them.
-type Shape = BTreeMap<String, (Vec<(String, String, bool, bool)>, Vec<String>)>;
+/// What replaying the migrations must agree with the latest snapshot on, per table, each list
+/// sorted: columns (name, declared type, notnull, pk, default), index names, and foreign keys
+/// (columns, parent table, parent columns, on update, on delete).
+/// Each item is rendered as text so a finding can quote it.
+#[derive(Debug, PartialEq, Default)]
+struct TableShape {
+    columns: Vec<String>,
+    indexes: Vec<String>,
+    foreign_keys: Vec<String>,
+}
+
+fn column_shape(name: &str, ty: &str, not_null: bool, pk: bool, default: Option<String>) -> String {
+    let mut s = format!("`{name}` {ty}");
+    if pk {
+        s.push_str(" primary key");
+    }
+    if not_null {
+        s.push_str(" not null");
+    }
+    if let Some(d) = default {
+        s.push_str(" default ");
+        s.push_str(&d);
+    }
+    s
+}
+
+fn foreign_key_shape(from: &[String], parent: &str, to: &[String], on_update: &str, on_delete: &str) -> String {
+    format!("({}) → `{parent}`({}) on update {on_update} on delete {on_delete}", from.join(", "), to.join(", "))
+}
+
+type Shape = BTreeMap<String, TableShape>;
 
 fn database_shape(db: &Connection) -> Result<Shape> {
     let mut shape = Shape::new();
     let mut tables = db.prepare("SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'es_system__%' AND name NOT LIKE '\\_\\_%' ESCAPE '\\'")?;
     let names: Vec<String> = tables.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
     for t in names {
-        let mut cols = vec![];
-        let mut st = db.prepare("SELECT name, type, \"notnull\", pk FROM pragma_table_xinfo(?1) WHERE hidden IN (0, 2, 3)")?;
-        for r in st.query_map([&t], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)? != 0, r.get::<_, i64>(3)? != 0)))? {
-            let (n, ty, nn, pk) = r?;
-            cols.push((n, declared_type(&ty), nn, pk));
+        let mut ts = TableShape::default();
+        let mut st = db.prepare("SELECT name, type, \"notnull\", pk, dflt_value FROM pragma_table_xinfo(?1) WHERE hidden IN (0, 2, 3)")?;
+        for r in st.query_map([&t], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)? != 0, r.get::<_, i64>(3)? != 0, r.get::<_, Option<String>>(4)?))
+        })? {
+            let (n, ty, nn, pk, dflt) = r?;
+            ts.columns.push(column_shape(&n, &declared_type(&ty), nn, pk, dflt.map(|d| default_text(&d))));
         }
-        cols.sort();
-        let mut idx: Vec<String> = db
+        ts.columns.sort();
+        ts.indexes = db
             .prepare("SELECT name FROM pragma_index_list(?1) WHERE origin = 'c'")?
             .query_map([&t], |r| r.get(0))?
             .collect::<Result<_, _>>()?;
-        idx.sort();
-        shape.insert(t, (cols, idx));
+        ts.indexes.sort();
+        // One row per column pair; group by constraint id.
+        let mut fks: BTreeMap<i64, (Vec<String>, String, Vec<String>, String, String)> = BTreeMap::new();
+        let mut st = db.prepare("SELECT id, \"table\", \"from\", \"to\", on_update, on_delete FROM pragma_foreign_key_list(?1) ORDER BY id, seq")?;
+        for r in st.query_map([&t], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, Option<String>>(3)?, r.get::<_, String>(4)?, r.get::<_, String>(5)?))
+        })? {
+            let (id, parent, from, to, upd, del) = r?;
+            let e = fks.entry(id).or_insert_with(|| (vec![], parent, vec![], upd.to_lowercase(), del.to_lowercase()));
+            e.0.push(from);
+            e.2.extend(to);
+        }
+        ts.foreign_keys = fks.into_values().map(|(f, p, to, u, d)| foreign_key_shape(&f, &p, &to, &u, &d)).collect();
+        ts.foreign_keys.sort();
+        shape.insert(t, ts);
     }
     Ok(shape)
 }
@@ -180,23 +225,69 @@ fn declared_type(t: &str) -> String {
     t.split(" collate ").next().unwrap_or("").trim().to_string()
 }
 
+/// A default as SQLite echoes it back, compared loosely: surrounding parentheses and case aside.
+fn default_text(d: &str) -> String {
+    let mut t = d.trim();
+    while t.starts_with('(') && t.ends_with(')') && balanced(&t[1..t.len() - 1]) {
+        t = t[1..t.len() - 1].trim();
+    }
+    t.to_lowercase()
+}
+
+fn balanced(s: &str) -> bool {
+    let mut depth = 0i32;
+    for c in s.chars() {
+        depth += match c {
+            '(' => 1,
+            ')' => -1,
+            _ => 0,
+        };
+        if depth < 0 {
+            return false;
+        }
+    }
+    depth == 0
+}
+
 fn snapshot_shape(s: &Snapshot) -> Shape {
     let mut shape = Shape::new();
     for t in s.schema.tables.values() {
-        let mut cols: Vec<_> = t
+        let mut ts = TableShape::default();
+        ts.columns = t
             .columns
             .values()
             .map(|c| {
                 let pk = c.primary_key || t.composite_primary_keys.values().any(|p| p.columns.contains(&c.name));
-                (c.name.clone(), declared_type(&c.sql_type), c.not_null, pk)
+                let dflt = c.default.as_ref().map(|v| match v {
+                    Value::String(s) => default_text(s),
+                    other => default_text(&other.to_string()),
+                });
+                column_shape(&c.name, &declared_type(&c.sql_type), c.not_null, pk, dflt)
             })
             .collect();
-        cols.sort();
-        let mut idx: Vec<String> = t.indexes.keys().cloned().collect();
-        idx.sort();
-        shape.insert(t.name.clone(), (cols, idx));
+        ts.columns.sort();
+        ts.indexes = t.indexes.keys().cloned().collect();
+        ts.indexes.sort();
+        ts.foreign_keys = t
+            .foreign_keys
+            .values()
+            .map(|f| {
+                let action = |a: &Option<String>| a.as_deref().unwrap_or("no action").to_lowercase();
+                foreign_key_shape(&f.columns_from, &f.table_to, &f.columns_to, &action(&f.on_update), &action(&f.on_delete))
+            })
+            .collect();
+        ts.foreign_keys.sort();
+        shape.insert(t.name.clone(), ts);
     }
     shape
+}
+
+/// What is only in the replayed database and what only in the snapshot, if anything.
+fn differences(replayed: &[String], snapshot: &[String]) -> Option<String> {
+    let only = |a: &[String], b: &[String]| a.iter().filter(|x| !b.contains(x)).cloned().collect::<Vec<_>>().join("; ");
+    let (r, s) = (only(replayed, snapshot), only(snapshot, replayed));
+    let shown = |x: String| if x.is_empty() { "nothing".to_string() } else { x };
+    (!r.is_empty() || !s.is_empty()).then(|| format!("replay has {}, snapshot has {}", shown(r), shown(s)))
 }
 
 fn drift(folder: &Folder, journal: &super::journal::Journal, last: &Snapshot, out: &mut Vec<Finding>) -> Result<()> {
@@ -219,9 +310,18 @@ fn drift(folder: &Folder, journal: &super::journal::Journal, last: &Snapshot, ou
     for (t, shape) in &expected {
         match actual.get(t) {
             None => finding(out, "meta/", format!("drift: table `{t}` is in the latest snapshot but the migrations never create it")),
-            Some(a) if a.0 != shape.0 => finding(out, "meta/", format!("drift: the columns of `{t}` after replaying the migrations differ from the latest snapshot")),
-            Some(a) if a.1 != shape.1 => finding(out, "meta/", format!("drift: the indexes of `{t}` after replaying the migrations differ from the latest snapshot")),
-            _ => {}
+            Some(a) => {
+                let differences = [
+                    ("columns", differences(&a.columns, &shape.columns)),
+                    ("indexes", differences(&a.indexes, &shape.indexes)),
+                    ("foreign keys", differences(&a.foreign_keys, &shape.foreign_keys)),
+                ];
+                for (what, d) in differences {
+                    if let Some(d) = d {
+                        finding(out, "meta/", format!("drift: the {what} of `{t}` after replaying the migrations differ from the latest snapshot ({d})"));
+                    }
+                }
+            }
         }
     }
     for t in actual.keys() {
