@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 use swc_core::common::Span;
 
 use super::eval::{Evaluator, to_js_string};
+use super::query::{self, SelectQuery};
 use super::source::SourceModule;
 use super::value::*;
 use crate::migrate::jsjson;
@@ -21,7 +22,7 @@ const BUILTINS: &[&str] = &[
 ];
 
 pub fn builtin(name: &str) -> Option<&'static str> {
-    BUILTINS.iter().find(|b| **b == name).copied()
+    BUILTINS.iter().chain(query::OPERATORS).find(|b| **b == name).copied()
 }
 
 fn err(ev: &Evaluator, m: &SourceModule, span: Span, msg: impl Into<String>) -> anyhow::Error {
@@ -149,7 +150,7 @@ pub fn call_builtin(ev: &mut Evaluator, m: &Rc<SourceModule>, name: &str, args: 
                 match v {
                     Val::Column(b) => {
                         let db_name = b.name.clone().unwrap_or_else(|| key.clone());
-                        columns.insert(key.clone(), (db_name, (**b).clone()));
+                        columns.insert(key.clone(), (db_name, b.clone()));
                     }
                     other => {
                         return Err(err(ev, m, span, format!("column `{key}` of `{table_name}` is {}, not a column builder", other.type_name())));
@@ -197,9 +198,10 @@ pub fn call_builtin(ev: &mut Evaluator, m: &Rc<SourceModule>, name: &str, args: 
             Val::View(Rc::new(ViewValue { name: n, columns: args.get(1).cloned(), definition: None, existing: false, origin }))
         }
         "sql" => match args.first() {
-            Some(Val::Str(s)) => Val::Sql(Rc::new(SqlTemplate { chunks: vec![SqlChunk::Text(s.clone())], origin })),
+            Some(Val::Str(s)) => Val::Sql(Rc::new(SqlTemplate::new(vec![SqlChunk::Text(s.clone())], origin))),
             _ => return Err(err(ev, m, span, "`sql` must be used as a tagged template")),
         },
+        op if query::OPERATORS.contains(&op) => query::operator(op, &args, &origin).map_err(|e| err(ev, m, span, e))?,
         other => return Err(err(ev, m, span, format!("`{other}` cannot be called this way"))),
     })
 }
@@ -222,24 +224,36 @@ pub fn call_method(ev: &mut Evaluator, m: &Rc<SourceModule>, recv: Val, method: 
             match method {
                 "as" => match args.into_iter().next() {
                     Some(s @ Val::Sql(_)) => v.definition = Some(s),
-                    Some(Val::Func(_)) => {
-                        return Err(err(ev, m, span, "views built with the query builder are not read statically yet; write the view as sqliteView(name, columns).as(sql`...`)"));
-                    }
-                    _ => return Err(err(ev, m, span, "`.as()` needs an sql template")),
+                    Some(Val::Func(f)) => match ev.invoke(&f, vec![Val::QueryBuilder])? {
+                        q @ Val::Select(_) => v.definition = Some(q),
+                        other => return Err(err(ev, m, span, format!("the view's query callback returned {}, not qb.select()...", other.type_name()))),
+                    },
+                    _ => return Err(err(ev, m, span, "`.as()` needs an sql template or a query builder callback")),
                 },
                 "existing" => v.existing = true,
                 _ => return Err(err(ev, m, span, format!("view method `{method}` is not supported"))),
             }
             Ok(Val::View(Rc::new(v)))
         }
+        Val::QueryBuilder => query::query_builder_method(method, &args, &Evaluator::origin(m, span)).map_err(|e| err(ev, m, span, e)),
+        Val::Select(q) => query::select_method((*q).clone(), method, args).map_err(|e| err(ev, m, span, e)),
+        Val::Sql(t) => match (method, args.first()) {
+            ("as", Some(Val::Str(alias))) => {
+                let mut t = (*t).clone();
+                t.alias = Some(alias.clone());
+                Ok(Val::Sql(Rc::new(t)))
+            }
+            // Runtime-only: how results are decoded, or a no-op for a view (always inlined).
+            ("mapWith" | "inlineParams" | "$type", _) => Ok(Val::Sql(t)),
+            _ => Err(err(ev, m, span, format!("sql``.{method}() is not supported"))),
+        },
         Val::Builtin("sql") => match (method, args.first()) {
             ("raw", Some(Val::Str(s))) => {
-                Ok(Val::Sql(Rc::new(SqlTemplate { chunks: vec![SqlChunk::Text(s.clone())], origin: Evaluator::origin(m, span) })))
+                Ok(Val::Sql(Rc::new(SqlTemplate::new(vec![SqlChunk::Text(s.clone())], Evaluator::origin(m, span)))))
             }
-            ("identifier", Some(Val::Str(s))) => Ok(Val::Sql(Rc::new(SqlTemplate {
-                chunks: vec![SqlChunk::Text(format!("\"{s}\""))],
-                origin: Evaluator::origin(m, span),
-            }))),
+            ("identifier", Some(Val::Str(s))) => {
+                Ok(Val::Sql(Rc::new(SqlTemplate::new(vec![SqlChunk::Text(format!("\"{s}\""))], Evaluator::origin(m, span)))))
+            }
             _ => Err(err(ev, m, span, format!("sql.{method} is not supported"))),
         },
         Val::Builtin("Object") => match (method, args.first()) {
@@ -346,7 +360,7 @@ fn constraint_method(ev: &mut Evaluator, m: &Rc<SourceModule>, mut c: Constraint
 
 pub fn table_member(ev: &mut Evaluator, m: &Rc<SourceModule>, t: &TableValue, key: &str, span: Span) -> Result<Val> {
     match t.columns.get(key) {
-        Some((db_name, _)) => Ok(Val::ColumnRef(Rc::new(ColumnRef { table: t.name.clone(), column: db_name.clone() }))),
+        Some((db_name, b)) => Ok(Val::ColumnRef(Rc::new(ColumnRef { table: t.name.clone(), column: db_name.clone(), builder: b.clone() }))),
         None => Err(err(ev, m, span, format!("table `{}` has no column `{key}`", t.name))),
     }
 }
@@ -359,6 +373,8 @@ pub enum SqlContext {
     Default,
     Indexes,
     Qualified,
+    /// A view's query: columns qualified, values written inline (drizzle inlines a view's params).
+    View,
 }
 
 pub struct Builder<'a> {
@@ -382,6 +398,10 @@ impl Builder<'_> {
             match chunk {
                 SqlChunk::Text(s) => out.push_str(s),
                 SqlChunk::Value(v) => out.push_str(&self.render_sql_value(v, ctx, &t.origin)?),
+                SqlChunk::Param(v, column) => {
+                    let encoded = self.encode(v, &column.builder, &t.origin)?;
+                    out.push_str(&self.render_sql_value(&encoded, ctx, &t.origin)?)
+                }
             }
         }
         Ok(out)
@@ -389,13 +409,26 @@ impl Builder<'_> {
 
     fn render_sql_value(&mut self, v: &Val, ctx: SqlContext, origin: &Origin) -> Result<String> {
         match v {
-            Val::Sql(inner) => self.render_sql(inner, ctx),
+            // An aliased fragment inside another prints as its alias (`order by "c"`).
+            Val::Sql(inner) => match &inner.alias {
+                Some(a) => Ok(format!("\"{a}\"")),
+                None => self.render_sql(inner, ctx),
+            },
             Val::ColumnRef(c) => match ctx {
                 SqlContext::Default => Err(origin_err(origin, "drizzle-kit does not support column references in sql`` defaults")),
                 SqlContext::Indexes => Ok(format!("\"{}\"", c.column)),
-                SqlContext::Qualified => Ok(format!("\"{}\".\"{}\"", c.table, c.column)),
+                SqlContext::Qualified | SqlContext::View => Ok(format!("\"{}\".\"{}\"", c.table, c.column)),
             },
             Val::Table(t) => Ok(format!("\"{}\"", t.name)),
+            Val::Undefined => Ok(String::new()),
+            Val::Select(q) if ctx == SqlContext::View => Ok(format!("({})", self.render_select(q)?)),
+            Val::Array(items) if ctx == SqlContext::View => {
+                let parts = items.iter().map(|i| self.render_sql_value(i, ctx, origin)).collect::<Result<Vec<_>>>()?;
+                Ok(format!("({})", parts.join(", ")))
+            }
+            Val::Null if ctx == SqlContext::View => Ok("null".into()),
+            Val::Str(s) if ctx == SqlContext::View => Ok(sql_string_literal(s)),
+            Val::Num(_) | Val::Bool(_) | Val::BigInt(_) if ctx == SqlContext::View => Ok(to_js_string(v).unwrap_or_default()),
             Val::Str(_) | Val::Num(_) | Val::Bool(_) | Val::BigInt(_) => {
                 if ctx == SqlContext::Default {
                     return Err(origin_err(origin, "drizzle-kit does not support parameters in sql`` defaults; write the value into the SQL text (or use sql.raw)"));
@@ -503,7 +536,9 @@ impl Builder<'_> {
             let columns: IndexMap<String, Val> = t
                 .columns
                 .iter()
-                .map(|(k, (db, _))| (k.clone(), Val::ColumnRef(Rc::new(ColumnRef { table: t.name.clone(), column: db.clone() }))))
+                .map(|(k, (db, b))| {
+                    (k.clone(), Val::ColumnRef(Rc::new(ColumnRef { table: t.name.clone(), column: db.clone(), builder: b.clone() })))
+                })
                 .collect();
             let result = match extra {
                 Val::Func(f) => {
@@ -619,13 +654,114 @@ impl Builder<'_> {
                     columns.insert(db.clone(), self.model_column(&db, b)?);
                 }
             }
+        } else if let Some(Val::Select(q)) = &v.definition {
+            for c in q.view_columns() {
+                if !columns.contains_key(&c.column) {
+                    columns.insert(c.column.clone(), self.model_column(&c.column, &c.builder)?);
+                }
+            }
         }
         let definition = match (&v.definition, v.existing) {
             (_, true) => None,
-            (Some(Val::Sql(s)), false) => Some(self.render_sql(s, SqlContext::Qualified)?),
+            (Some(Val::Sql(s)), false) => Some(self.render_sql(s, SqlContext::View)?),
+            (Some(Val::Select(q)), false) => Some(self.render_select(q)?),
             _ => return Err(origin_err(&v.origin, format!("view `{}` has no `.as(sql``)` definition", v.name))),
         };
         Ok(model::View { name: v.name.clone(), columns, definition, is_existing: v.existing })
+    }
+}
+
+impl Builder<'_> {
+    /// A value compared with a column, as that column stores it.
+    fn encode(&mut self, v: &Val, column: &ColumnBuilder, origin: &Origin) -> Result<Val> {
+        if column.mode.as_deref() == Some("json") && !column.is_integer {
+            let json = plain_json(v).ok_or_else(|| origin_err(origin, format!("{} cannot be compared with a JSON column statically", v.type_name())))?;
+            return Ok(Val::Str(jsjson::stringify(&json)));
+        }
+        match query::encode(v, column) {
+            Val::Date(_) => Err(origin_err(origin, "a Date compared with a column that is not a timestamp cannot be written statically")),
+            Val::Object(_) | Val::Array(_) => Err(origin_err(origin, "an object compared with a column that is not JSON cannot be written statically")),
+            other => Ok(other),
+        }
+    }
+
+    /// A select query as drizzle-orm's SQLite dialect prints it (`buildSelectQuery`).
+    pub fn render_select(&mut self, q: &SelectQuery) -> Result<String> {
+        let origin = &q.origin;
+        let Some(from) = &q.from else { return Err(origin_err(origin, "the view's query has no .from(table)")) };
+        let single = q.joins.is_empty();
+        let fields = q.fields().map_err(|e| origin_err(origin, e))?;
+        let mut selection = vec![];
+        for f in &fields {
+            selection.push(match f {
+                query::Field::Column(c) => {
+                    let in_query = c.table == from.name || q.joins.iter().any(|j| j.table.name == c.table);
+                    if !in_query {
+                        return Err(origin_err(origin, format!("the query selects `{}`.`{}`, but `{}` is not part of it (did you forget to join it?)", c.table, c.column, c.table)));
+                    }
+                    let name = if single { format!("\"{}\"", c.column) } else { format!("\"{}\".\"{}\"", c.table, c.column) };
+                    if c.builder.mode.as_deref() == Some("bigint") && c.builder.sql_type == "numeric" {
+                        format!("cast({name} as text)")
+                    } else {
+                        name
+                    }
+                }
+                query::Field::Sql(s) => {
+                    // In a one-table query, columns directly inside a selected fragment lose their table.
+                    let mut text = String::new();
+                    for chunk in &s.chunks {
+                        match chunk {
+                            SqlChunk::Value(Val::ColumnRef(c)) if single => text.push_str(&format!("\"{}\"", c.column)),
+                            SqlChunk::Text(t) => text.push_str(t),
+                            SqlChunk::Value(v) => text.push_str(&self.render_sql_value(v, SqlContext::View, &s.origin)?),
+                            SqlChunk::Param(v, column) => {
+                                let encoded = self.encode(v, &column.builder, &s.origin)?;
+                                text.push_str(&self.render_sql_value(&encoded, SqlContext::View, &s.origin)?)
+                            }
+                        }
+                    }
+                    match &s.alias {
+                        Some(a) => format!("{text} as \"{a}\""),
+                        None => text,
+                    }
+                }
+            });
+        }
+        let mut out = format!("select{} {} from \"{}\"", if q.distinct { " distinct" } else { "" }, selection.join(", "), from.name);
+        for j in &q.joins {
+            out.push_str(&format!(" {} join \"{}\"", j.kind, j.table.name));
+            if let Some(on) = &j.on {
+                out.push_str(" on ");
+                out.push_str(&self.render_sql_value(on, SqlContext::View, origin)?);
+            }
+        }
+        let clause = |out: &mut String, keyword: &str, v: &Option<Val>, this: &mut Self| -> Result<()> {
+            if let Some(v) = v.as_ref().filter(|v| !matches!(v, Val::Undefined)) {
+                out.push_str(keyword);
+                out.push_str(&this.render_sql_value(v, SqlContext::View, origin)?);
+            }
+            Ok(())
+        };
+        clause(&mut out, " where ", &q.where_clause, self)?;
+        let list = |items: &[Val], this: &mut Self| -> Result<String> {
+            Ok(items.iter().map(|i| this.render_sql_value(i, SqlContext::View, origin)).collect::<Result<Vec<_>>>()?.join(", "))
+        };
+        if !q.group_by.is_empty() {
+            out.push_str(" group by ");
+            out.push_str(&list(&q.group_by, self)?);
+        }
+        clause(&mut out, " having ", &q.having, self)?;
+        if !q.order_by.is_empty() {
+            out.push_str(" order by ");
+            out.push_str(&list(&q.order_by, self)?);
+        }
+        if let Some(Val::Num(n)) = &q.limit {
+            if *n >= 0.0 {
+                out.push_str(&format!(" limit {}", jsjson::js_number_text(*n)));
+            }
+        }
+        clause(&mut out, " offset ", &q.offset.clone().filter(Val::truthy), self)?;
+        Ok(out)
     }
 }
 

@@ -323,7 +323,7 @@ impl Evaluator {
                     }
                 }
                 match tag {
-                    Val::Builtin("sql") => Ok(Val::Sql(Rc::new(SqlTemplate { chunks, origin: Self::origin(m, t.span) }))),
+                    Val::Builtin("sql") => Ok(Val::Sql(Rc::new(SqlTemplate::new(chunks, Self::origin(m, t.span))))),
                     other => Err(self.error(m, t.span, format!("tagged template with {} is not supported", other.type_name()))),
                 }
             }

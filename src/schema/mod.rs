@@ -6,6 +6,7 @@ mod drizzle;
 mod eval;
 pub mod model;
 mod source;
+mod query;
 mod value;
 
 use std::path::Path;

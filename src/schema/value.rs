@@ -31,6 +31,10 @@ pub enum Val {
     ColumnRef(Rc<ColumnRef>),
     Table(Rc<TableValue>),
     Sql(Rc<SqlTemplate>),
+    /// The `qb` a view's `.as(qb => ...)` callback receives.
+    QueryBuilder,
+    /// `qb.select(...).from(...)...`: a select query being built.
+    Select(Rc<super::query::SelectQuery>),
     Constraint(Rc<Constraint>),
     View(Rc<ViewValue>),
     /// `customType({...})`: call it with a name to get a column builder.
@@ -145,28 +149,41 @@ pub struct Reference {
 pub struct ColumnRef {
     pub table: String,
     pub column: String,
+    /// The column's definition: views copy it, bound parameters are encoded by its mode.
+    pub builder: Rc<ColumnBuilder>,
 }
 
 #[derive(Debug)]
 pub struct TableValue {
     pub name: String,
     /// Column key → (database name, builder).
-    pub columns: IndexMap<String, (String, ColumnBuilder)>,
+    pub columns: IndexMap<String, (String, Rc<ColumnBuilder>)>,
     pub extra: Option<Val>,
     pub origin: Origin,
 }
 
-/// A `sql` tagged template: literal text and interpolated values in order.
+/// A `sql` tagged template: literal text and interpolated values in order; `alias` is set by
+/// `.as("name")` when it is selected as a field.
 #[derive(Debug, Clone)]
 pub struct SqlTemplate {
     pub chunks: Vec<SqlChunk>,
+    pub alias: Option<String>,
     pub origin: Origin,
+}
+
+impl SqlTemplate {
+    pub fn new(chunks: Vec<SqlChunk>, origin: Origin) -> SqlTemplate {
+        SqlTemplate { chunks, alias: None, origin }
+    }
 }
 
 #[derive(Debug, Clone)]
 pub enum SqlChunk {
     Text(String),
     Value(Val),
+    /// A value compared with a column (`eq(users.age, 18)`): encoded the way that column
+    /// stores it (booleans as 1/0, dates as numbers, JSON as text).
+    Param(Val, Rc<ColumnRef>),
 }
 
 #[derive(Debug, Clone)]
@@ -213,6 +230,8 @@ impl Val {
             Val::ColumnRef(_) => "a column",
             Val::Table(_) => "a table",
             Val::Sql(_) => "an sql template",
+            Val::QueryBuilder => "a query builder",
+            Val::Select(_) => "a select query",
             Val::Constraint(_) => "a constraint builder",
             Val::View(_) => "a view",
             Val::Namespace(_) => "a module namespace",
