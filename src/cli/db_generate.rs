@@ -99,7 +99,7 @@ pub fn run(a: GenerateArgs, dir: Option<&Path>) -> Result<()> {
         snap.id = id;
         snap.renames = Default::default();
         let sql = "-- Custom SQL migration file, put your code below! --";
-        folder.add(&mut journal, &tag, &prefix, sql, &snap, KeyOrder::Custom, now_ms())?;
+        folder.add(&mut journal, &tag, &prefix, sql, &snap, KeyOrder::Custom, now_ms(), None)?;
         println!("Wrote {} (empty, for your SQL)", project.display(&folder.sql_path(&tag)));
         return Ok(());
     }
@@ -148,8 +148,7 @@ pub fn run(a: GenerateArgs, dir: Option<&Path>) -> Result<()> {
         renames: out.renames.clone(),
     };
     let sql = diff::join_statements(&out.sql, true);
-    folder.add(&mut journal, &tag, &prefix, &sql, &snap, KeyOrder::Generated, now_ms())?;
-    folder.write_schema_hash(&schema_file)?;
+    folder.add(&mut journal, &tag, &prefix, &sql, &snap, KeyOrder::Generated, now_ms(), Some(&schema_file))?;
     if a.json {
         let v = serde_json::json!({
             "status": "written",

@@ -7,7 +7,7 @@ use sha2::{Digest, Sha256};
 
 use super::journal::{Entry, Journal};
 use super::snapshot::{KeyOrder, Snapshot};
-use crate::project::fsio::write_atomic;
+use crate::project::fsio::write_all_atomic;
 
 pub const SCHEMA_HASH_FILE: &str = "_edgespark_schema_hash";
 
@@ -88,20 +88,36 @@ impl Folder {
         Ok(latest.unwrap_or_else(Snapshot::empty))
     }
 
-    /// Add migration `tag`: its SQL, its snapshot, then the journal entry (the commit point),
-    /// each file written atomically.
-    pub fn add(&self, journal: &mut Journal, tag: &str, prefix: &str, sql: &str, snapshot: &Snapshot, order: KeyOrder, when: u64) -> Result<()> {
+    /// Add migration `tag`: its SQL, its snapshot, the schema hash of `schema_file` if given,
+    /// then the journal entry (the commit point), each file written atomically.
+    #[allow(clippy::too_many_arguments)]
+    pub fn add(
+        &self,
+        journal: &mut Journal,
+        tag: &str,
+        prefix: &str,
+        sql: &str,
+        snapshot: &Snapshot,
+        order: KeyOrder,
+        when: u64,
+        schema_file: Option<&Path>,
+    ) -> Result<()> {
         if self.sql_path(tag).exists() {
             bail!("{} already exists", self.sql_path(tag).display());
         }
-        write_atomic(&self.sql_path(tag), sql.as_bytes())?;
-        write_atomic(&self.meta().join(format!("{prefix}_snapshot.json")), snapshot.to_file_text(order).as_bytes())?;
+        let snapshot_text = snapshot.to_file_text(order);
+        let hash = schema_file.map(schema_hash).transpose()?;
         journal.entries.push(Entry { idx: journal.next_idx(), version: snapshot.version.clone(), when, tag: tag.into(), breakpoints: true });
-        write_atomic(&self.journal_path(), journal.to_file_text().as_bytes())
-    }
-
-    pub fn write_schema_hash(&self, schema_file: &Path) -> Result<()> {
-        write_atomic(&self.meta().join(SCHEMA_HASH_FILE), schema_hash(schema_file)?.as_bytes())
+        let journal_text = journal.to_file_text();
+        let mut files = vec![
+            (self.sql_path(tag), sql.as_bytes()),
+            (self.meta().join(format!("{prefix}_snapshot.json")), snapshot_text.as_bytes()),
+        ];
+        if let Some(h) = &hash {
+            files.push((self.meta().join(SCHEMA_HASH_FILE), h.as_bytes()));
+        }
+        files.push((self.journal_path(), journal_text.as_bytes()));
+        write_all_atomic(&files)
     }
 
     pub fn stored_schema_hash(&self) -> Option<String> {
