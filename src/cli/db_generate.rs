@@ -13,6 +13,7 @@ use crate::migrate::diff::{self, Decisions, Mode, Unresolved, UnresolvedKind};
 use crate::migrate::folder::Folder;
 use crate::migrate::snapshot::{KeyOrder, Snapshot};
 use crate::project::Project;
+use crate::schema::model::Schema;
 
 #[derive(Deserialize)]
 #[serde(tag = "type", rename_all = "lowercase")]
@@ -99,7 +100,7 @@ pub fn run(a: GenerateArgs, dir: Option<&Path>) -> Result<()> {
         snap.id = id;
         snap.renames = Default::default();
         let sql = "-- Custom SQL migration file, put your code below! --";
-        folder.add(&mut journal, &tag, &prefix, sql, &snap, KeyOrder::Custom, now_ms(), None)?;
+        folder.add(&mut journal, &tag, &prefix, sql, &snap.to_file_text(KeyOrder::Custom), &snap.version, now_ms(), None)?;
         println!("Wrote {} (empty, for your SQL)", project.display(&folder.sql_path(&tag)));
         return Ok(());
     }
@@ -108,23 +109,22 @@ pub fn run(a: GenerateArgs, dir: Option<&Path>) -> Result<()> {
     for w in &read.warnings {
         output::warn(w);
     }
-    let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal() && !a.json;
-    let out = loop {
-        match diff::diff(&prev.schema, &read.schema, &decisions, mode) {
-            Ok(out) => break out,
-            Err(open) if interactive => prompt(&open, &mut decisions)?,
-            Err(open) if a.json => {
-                let v = serde_json::json!({"status": "unresolved", "unresolved": open});
-                println!("{}", serde_json::to_string_pretty(&v)?);
-                return Err(Failure { code: 2, message: String::new() }.into());
-            }
-            Err(open) => {
-                let e = unresolved_failure(open);
-                let msg = format!("{e}\nanswer with --rename FROM=TO (tables: old=new; columns: table.old=table.new) or --hints FILE");
-                return Err(Failure { code: 2, message: msg }.into());
-            }
-        }
+    let mut snap = Snapshot {
+        version: "6".into(),
+        dialect: "sqlite".into(),
+        id,
+        prev_id: prev.id.clone(),
+        schema: read.schema,
+        renames: Default::default(),
     };
+    // The snapshot is written while the diff runs (on the other core); only a rename, recorded
+    // in its `_meta`, makes it be written again.
+    let (out, mut snapshot_text) = std::thread::scope(|s| {
+        let text = s.spawn(|| snap.to_file_text(KeyOrder::Generated));
+        let out = decide_and_diff(&prev.schema, &snap.schema, &mut decisions, mode, a.json);
+        (out, text.join().expect("snapshot serialization does not panic"))
+    });
+    let out = out?;
     for n in &out.notes {
         output::note(&n.0);
     }
@@ -139,16 +139,12 @@ pub fn run(a: GenerateArgs, dir: Option<&Path>) -> Result<()> {
         }
         return Ok(());
     }
-    let snap = Snapshot {
-        version: "6".into(),
-        dialect: "sqlite".into(),
-        id,
-        prev_id: prev.id.clone(),
-        schema: read.schema,
-        renames: out.renames.clone(),
-    };
+    if out.renames != snap.renames {
+        snap.renames = out.renames.clone();
+        snapshot_text = snap.to_file_text(KeyOrder::Generated);
+    }
     let sql = diff::join_statements(&out.sql, true);
-    folder.add(&mut journal, &tag, &prefix, &sql, &snap, KeyOrder::Generated, now_ms(), Some(&schema_file))?;
+    folder.add(&mut journal, &tag, &prefix, &sql, &snapshot_text, &snap.version, now_ms(), Some(&schema_file))?;
     if a.json {
         let v = serde_json::json!({
             "status": "written",
@@ -162,4 +158,26 @@ pub fn run(a: GenerateArgs, dir: Option<&Path>) -> Result<()> {
         println!("Wrote {} ({} statements)", project.display(&folder.sql_path(&tag)), out.sql.len());
     }
     Ok(())
+}
+
+/// The diff of `prev` → `cur`; open rename questions are asked on a terminal, otherwise they
+/// end the command with exit 2 (listed, or as JSON).
+fn decide_and_diff(prev: &Schema, cur: &Schema, decisions: &mut Decisions, mode: Mode, json: bool) -> Result<diff::DiffOutput> {
+    let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal() && !json;
+    loop {
+        match diff::diff(prev, cur, decisions, mode) {
+            Ok(out) => return Ok(out),
+            Err(open) if interactive => prompt(&open, decisions)?,
+            Err(open) if json => {
+                let v = serde_json::json!({"status": "unresolved", "unresolved": open});
+                println!("{}", serde_json::to_string_pretty(&v)?);
+                return Err(Failure { code: 2, message: String::new() }.into());
+            }
+            Err(open) => {
+                let e = unresolved_failure(open);
+                let msg = format!("{e}\nanswer with --rename FROM=TO (tables: old=new; columns: table.old=table.new) or --hints FILE");
+                return Err(Failure { code: 2, message: msg }.into());
+            }
+        }
+    }
 }

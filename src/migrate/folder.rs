@@ -6,7 +6,7 @@ use anyhow::{Context, Result, bail};
 use sha2::{Digest, Sha256};
 
 use super::journal::{Entry, Journal};
-use super::snapshot::{KeyOrder, Snapshot};
+use super::snapshot::Snapshot;
 use crate::project::fsio::write_all_atomic;
 
 pub const SCHEMA_HASH_FILE: &str = "_edgespark_schema_hash";
@@ -97,17 +97,16 @@ impl Folder {
         tag: &str,
         prefix: &str,
         sql: &str,
-        snapshot: &Snapshot,
-        order: KeyOrder,
+        snapshot_text: &str,
+        version: &str,
         when: u64,
         schema_file: Option<&Path>,
     ) -> Result<()> {
         if self.sql_path(tag).exists() {
             bail!("{} already exists", self.sql_path(tag).display());
         }
-        let snapshot_text = snapshot.to_file_text(order);
         let hash = schema_file.map(schema_hash).transpose()?;
-        journal.entries.push(Entry { idx: journal.next_idx(), version: snapshot.version.clone(), when, tag: tag.into(), breakpoints: true });
+        journal.entries.push(Entry { idx: journal.next_idx(), version: version.to_string(), when, tag: tag.into(), breakpoints: true });
         let journal_text = journal.to_file_text();
         let mut files = vec![
             (self.sql_path(tag), sql.as_bytes()),

@@ -26,7 +26,7 @@ struct Timeline<'a> {
 }
 
 impl<'a> Timeline<'a> {
-    fn new(combined: &'a [Stmt], prev: &'a IndexMap<String, Table>, cur: &'a Schema) -> Timeline<'a> {
+    fn new(combined: &[&'a Stmt], prev: &'a IndexMap<String, Table>, cur: &'a Schema) -> Timeline<'a> {
         let mut first_position = HashMap::new();
         for (i, s) in combined.iter().enumerate() {
             if let Some(g) = s.group() {
@@ -148,7 +148,7 @@ fn mentions_table(definition: &str, table: &str) -> bool {
 }
 
 pub fn fixed_sql(
-    combined: &[Stmt],
+    combined: &[&Stmt],
     plan: &Plan,
     prev: &Schema,
     cur: &Schema,

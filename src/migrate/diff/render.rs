@@ -45,10 +45,12 @@ fn backticked(cols: &[String], sep: &str) -> String {
 
 /// `CREATE TABLE` for `table` under the name `name` (a rebuild creates `__new_<table>`).
 /// `checks` are the check expressions to write (a rebuild rewrites their table prefix).
-pub fn create_table(name: &str, table: &Table, checks: &[Check], with_uniques: bool) -> String {
+pub fn create_table<'c>(name: &str, table: &Table, checks: impl IntoIterator<Item = &'c Check>, with_uniques: bool) -> String {
     let mut s = format!("CREATE TABLE `{name}` (\n");
-    let cols: Vec<String> = table.columns.values().map(|c| format!("\t{}", column_clause(c, true))).collect();
-    s.push_str(&cols.join(",\n"));
+    for (i, c) in table.columns.values().enumerate() {
+        s.push_str(if i == 0 { "\t" } else { ",\n\t" });
+        s.push_str(&column_clause(c, true));
+    }
     for pk in table.composite_primary_keys.values() {
         s.push_str(&format!(",\n\tPRIMARY KEY({})", backticked(&pk.columns, ", ")));
     }
