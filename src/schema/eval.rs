@@ -4,7 +4,7 @@
 //! the construct and its location.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
@@ -29,7 +29,7 @@ pub struct Frame {
 
 impl Scope {
     fn child(&self) -> Scope {
-        Scope(Some(Rc::new(Frame { vars: RefCell::new(HashMap::new()), parent: self.clone() })))
+        Scope(Some(Rc::new(Frame { vars: RefCell::new(HashMap::default()), parent: self.clone() })))
     }
 
     fn set(&self, name: &str, v: Val) {
@@ -117,7 +117,7 @@ pub fn to_js_string(v: &Val) -> Option<String> {
 
 impl Evaluator {
     pub fn new(sources: Sources) -> Evaluator {
-        Evaluator { sources, envs: HashMap::new() }
+        Evaluator { sources, envs: HashMap::default() }
     }
 
     pub fn error(&self, m: &SourceModule, span: Span, msg: impl Into<String>) -> anyhow::Error {
@@ -132,7 +132,7 @@ impl Evaluator {
         if self.envs.contains_key(&key) {
             return Ok(key);
         }
-        let mut env = ModuleEnv { module: module.clone(), bindings: HashMap::new(), exports: IndexMap::new(), star_exports: vec![] };
+        let mut env = ModuleEnv { module: module.clone(), bindings: HashMap::default(), exports: IndexMap::new(), star_exports: vec![] };
         for (i, item) in module.ast.body.iter().enumerate() {
             match item {
                 ModuleItem::ModuleDecl(decl) => collect_module_decl(i, decl, &mut env),
@@ -149,11 +149,11 @@ impl Evaluator {
     /// Export names in the order `Object.values(require(file))` sees them under tsx/esbuild:
     /// the module's own named exports sorted, then each `export *` module's, in order.
     pub fn export_names(&mut self, module: &Path) -> EResult<Vec<String>> {
-        let mut seen = std::collections::HashSet::new();
+        let mut seen = rustc_hash::FxHashSet::default();
         self.export_names_inner(module, &mut seen)
     }
 
-    fn export_names_inner(&mut self, module: &Path, seen: &mut std::collections::HashSet<PathBuf>) -> EResult<Vec<String>> {
+    fn export_names_inner(&mut self, module: &Path, seen: &mut rustc_hash::FxHashSet<PathBuf>) -> EResult<Vec<String>> {
         if !seen.insert(module.to_path_buf()) {
             return Ok(vec![]);
         }

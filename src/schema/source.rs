@@ -1,7 +1,7 @@
 //! Loading TypeScript modules for the schema reader: parse with SWC, resolve imports with
 //! oxc_resolver, report syntax errors with a code frame.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
@@ -57,7 +57,7 @@ impl Sources {
                 }));
             }
         }
-        Sources { cm: Lrc::new(SourceMap::default()), resolver: Resolver::new(options), modules: HashMap::new() }
+        Sources { cm: Lrc::new(SourceMap::default()), resolver: Resolver::new(options), modules: HashMap::default() }
     }
 
     pub fn load(&mut self, path: &Path) -> Result<Rc<SourceModule>> {
