@@ -148,3 +148,38 @@ fn check_reports_drift_in_foreign_keys_and_defaults() {
     assert!(text.contains("drift: the foreign keys of `posts`") && text.contains("on delete cascade"), "{text}");
     assert!(text.contains("drift: the columns of `posts`") && text.contains("default 'live'"), "{text}");
 }
+
+#[test]
+fn a_corrupted_snapshot_is_an_error_that_changes_nothing() {
+    let dir = project(&format!("{IMPORTS}export const t = sqliteTable(\"t\", {{ id: integer(\"id\") }});\n"));
+    assert!(run(dir.path(), &["db", "generate", "--name", "one"]).status.success());
+    set_schema(dir.path(), &format!("{IMPORTS}export const t = sqliteTable(\"t\", {{ id: integer(\"id\"), name: text(\"name\") }});\n"));
+    let snapshot = dir.path().join("server/drizzle/meta/0000_snapshot.json");
+    let text = std::fs::read_to_string(&snapshot).unwrap();
+    std::fs::write(&snapshot, text.replace("\"tables\": {", "\"tables\": [")).unwrap();
+    let before = tree(dir.path());
+    let out = run(dir.path(), &["db", "generate"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("0000_snapshot.json"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(tree(dir.path()), before);
+    let check = run(dir.path(), &["db", "check"]);
+    assert_eq!(check.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&check.stdout).contains("0000_snapshot.json") || String::from_utf8_lossy(&check.stderr).contains("0000_snapshot.json"));
+}
+
+#[test]
+fn a_migration_that_does_not_parse_fails_with_its_line_and_leaves_the_database_as_it_was() {
+    let dir = project(&format!("{IMPORTS}export const t = sqliteTable(\"t\", {{ id: integer(\"id\") }});\n"));
+    assert!(run(dir.path(), &["db", "generate", "--name", "one"]).status.success());
+    assert!(run(dir.path(), &["db", "migrate"]).status.success());
+    assert!(run(dir.path(), &["db", "generate", "--custom", "--name", "two"]).status.success());
+    let custom = dir.path().join("server/drizzle/0001_two.sql");
+    std::fs::write(&custom, "CREATE TABLE `fine` (`id` integer);\n--> statement-breakpoint\nCREATE TABLE oops (\n").unwrap();
+    let db_path = dir.path().join(".edgespark/local/d1.sqlite");
+    let db_before = std::fs::read(&db_path).unwrap();
+    let out = run(dir.path(), &["db", "migrate"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("0001_two.sql:3"), "{err}");
+    assert_eq!(std::fs::read(&db_path).unwrap(), db_before, "a failed file must leave the database as it was");
+}
