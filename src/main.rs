@@ -1,6 +1,11 @@
 //! edgespark: the EdgeSpark toolchain in one native binary.
 
 mod cli;
+mod emit;
+mod graph;
+mod js;
+mod link;
+mod resolve;
 mod migrate;
 mod project;
 mod schema;

@@ -1,5 +1,6 @@
 //! The command line: clap definitions and one function per command. No logic of its own.
 
+mod bundle;
 mod db;
 mod db_generate;
 pub mod output;
@@ -22,6 +23,8 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
+    /// Bundle entry points into ES modules (esbuild's flag names)
+    Bundle(bundle::BundleArgs),
     /// Database schema and migrations (drizzle-kit compatible)
     #[command(subcommand)]
     Db(db::DbCommand),
@@ -39,6 +42,7 @@ pub fn run() -> i32 {
     };
     let result = match cli.command {
         Command::Db(cmd) => db::run(cmd, cli.dir.as_deref()),
+        Command::Bundle(a) => bundle::run(a),
     };
     match result {
         Ok(()) => 0,

@@ -1,0 +1,107 @@
+//! `edgespark bundle`: the bundler on any entry points, with esbuild's flag names.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Result, bail};
+use clap::{Args, ValueEnum};
+
+use crate::project::fsio::write_all_atomic;
+use crate::resolve::{Options, Resolver};
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum Platform {
+    Browser,
+    Node,
+    Neutral,
+}
+
+#[derive(Args, Debug)]
+pub struct BundleArgs {
+    /// Entry points (one output file each)
+    #[arg(required = true)]
+    pub entries: Vec<PathBuf>,
+    /// Write the bundle of the single entry here
+    #[arg(long, conflicts_with = "outdir")]
+    pub outfile: Option<PathBuf>,
+    /// Write one bundle per entry into this directory (`<entry name>.js`)
+    #[arg(long)]
+    pub outdir: Option<PathBuf>,
+    /// Output format (ES module)
+    #[arg(long, value_parser = ["esm"], default_value = "esm")]
+    pub format: String,
+    /// Default conditions and main fields, as esbuild's --platform
+    #[arg(long, value_enum, default_value = "browser")]
+    pub platform: Platform,
+    /// Keep imports of this package (or `prefix*` pattern) instead of bundling them
+    #[arg(long = "external")]
+    pub externals: Vec<String>,
+    /// package.json "exports" conditions to match, comma-separated (after the platform's)
+    #[arg(long, value_delimiter = ',')]
+    pub conditions: Option<Vec<String>>,
+    /// package.json fields to try for a package's entry, comma-separated
+    #[arg(long, value_delimiter = ',')]
+    pub main_fields: Option<Vec<String>>,
+    /// tsconfig.json whose `paths` are honoured
+    #[arg(long)]
+    pub tsconfig: Option<PathBuf>,
+}
+
+fn options(a: &BundleArgs) -> Options {
+    let (platform_conditions, main_fields): (&[&str], &[&str]) = match a.platform {
+        Platform::Browser => (&["browser", "import", "default"], &["browser", "module", "main"]),
+        Platform::Node => (&["node", "import", "default"], &["main", "module"]),
+        Platform::Neutral => (&["import", "default"], &[]),
+    };
+    let mut conditions: Vec<String> = a.conditions.clone().unwrap_or_default();
+    conditions.extend(platform_conditions.iter().map(|s| s.to_string()));
+    let mut externals = a.externals.clone();
+    if matches!(a.platform, Platform::Node) {
+        externals.push("node:*".into());
+    }
+    Options {
+        conditions,
+        main_fields: a.main_fields.clone().unwrap_or_else(|| main_fields.iter().map(|s| s.to_string()).collect()),
+        tsconfig: a.tsconfig.clone(),
+        externals,
+    }
+}
+
+/// Bundle every entry; returns each entry's output text, in the order given.
+pub fn bundle(entries: &[PathBuf], options: &Options) -> Result<Vec<String>> {
+    let resolver = Resolver::new(options);
+    let graph = crate::graph::scan(entries, &resolver)?;
+    // Syntax contexts are made and compared through swc's globals.
+    swc_core::common::GLOBALS.set(&graph.globals, || {
+        graph
+            .entries
+            .iter()
+            .map(|&e| {
+                let module = crate::link::link(&graph, e)?;
+                crate::emit::print(&graph.cm, &graph.globals, module)
+            })
+            .collect()
+    })
+}
+
+pub fn run(a: BundleArgs) -> Result<()> {
+    let started = Instant::now();
+    let outputs: Vec<PathBuf> = match (&a.outfile, &a.outdir) {
+        (Some(f), None) => {
+            if a.entries.len() != 1 {
+                bail!(crate::cli::output::Failure { code: 2, message: "--outfile takes one entry point; use --outdir for several".into() });
+            }
+            vec![f.clone()]
+        }
+        (None, Some(d)) => a.entries.iter().map(|e| d.join(Path::new(e.file_stem().unwrap_or_default()).with_extension("js"))).collect(),
+        _ => bail!(crate::cli::output::Failure { code: 2, message: "name the output with --outfile FILE or --outdir DIR".into() }),
+    };
+    let texts = bundle(&a.entries, &options(&a))?;
+    let files: Vec<(PathBuf, &[u8])> = outputs.iter().cloned().zip(texts.iter().map(|t| t.as_bytes())).collect();
+    write_all_atomic(&files)?;
+    for (path, text) in outputs.iter().zip(&texts) {
+        eprintln!("  {}  {:.1} kB", path.display(), text.len() as f64 / 1000.0);
+    }
+    eprintln!("Done in {} ms", started.elapsed().as_millis());
+    Ok(())
+}

@@ -1,0 +1,161 @@
+//! The graph stage: from the entries, parse every reachable file (a wave of files at a time, in
+//! parallel), resolve its imports, and record the module graph with petgraph. Modules are
+//! numbered in discovery order, which depends only on the sources: the output is the same with
+//! any number of threads.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Result, anyhow};
+use petgraph::graph::{DiGraph, NodeIndex};
+use rayon::prelude::*;
+use swc_core::common::{GLOBALS, Globals, Mark, SourceMap, sync::Lrc};
+
+use crate::js::record::ImportKind;
+use crate::js::{self, Marks, ParsedModule};
+use crate::resolve::{Resolved, Resolver};
+use crate::schema::Diagnostic;
+
+pub type ModuleId = usize;
+
+/// What an import record points at.
+#[derive(Debug, Clone)]
+pub enum Target {
+    Module(ModuleId),
+    External(String),
+}
+
+pub struct ModuleGraph {
+    pub cm: Lrc<SourceMap>,
+    pub globals: Globals,
+    pub marks: Marks,
+    pub modules: Vec<ParsedModule>,
+    /// Per module, the target of each of its import records (same order).
+    pub targets: Vec<Vec<Target>>,
+    pub entries: Vec<ModuleId>,
+    pub graph: DiGraph<ModuleId, ImportKind>,
+}
+
+impl ModuleGraph {
+    /// Every module `entry` loads, by any kind of import, in discovery order.
+    pub fn reachable(&self, entry: ModuleId) -> Vec<ModuleId> {
+        let mut seen = vec![false; self.modules.len()];
+        let mut stack = vec![entry];
+        while let Some(id) = stack.pop() {
+            if std::mem::replace(&mut seen[id], true) {
+                continue;
+            }
+            stack.extend(self.targets[id].iter().filter_map(|t| if let Target::Module(m) = t { Some(*m) } else { None }));
+        }
+        (0..self.modules.len()).filter(|&i| seen[i]).collect()
+    }
+
+    /// Static dependencies first, in source order, then the module itself (Node's evaluation
+    /// order for ES modules; a module already on the stack is skipped, as in a cycle). Modules
+    /// reached only through `require()`/`import()` follow, in discovery order.
+    pub fn evaluation_order(&self, entry: ModuleId) -> Vec<ModuleId> {
+        let mut order = vec![];
+        let mut state = vec![0u8; self.modules.len()]; // 0 new, 1 visiting, 2 done
+        self.visit(entry, &mut state, &mut order);
+        for id in self.reachable(entry) {
+            self.visit(id, &mut state, &mut order);
+        }
+        order
+    }
+
+    fn visit(&self, id: ModuleId, state: &mut [u8], order: &mut Vec<ModuleId>) {
+        if state[id] != 0 {
+            return;
+        }
+        state[id] = 1;
+        for (r, t) in self.modules[id].record.imports.iter().zip(&self.targets[id]) {
+            if let (ImportKind::Static, Target::Module(dep)) = (r.kind, t) {
+                self.visit(*dep, state, order);
+            }
+        }
+        state[id] = 2;
+        order.push(id);
+    }
+}
+
+/// Parse everything reachable from `entries`.
+pub fn scan(entries: &[PathBuf], resolver: &Resolver) -> Result<ModuleGraph> {
+    let cm: Lrc<SourceMap> = Default::default();
+    let globals = Globals::new();
+    let marks = GLOBALS.set(&globals, || Marks { unresolved: Mark::new() });
+    let mut ids: HashMap<PathBuf, ModuleId> = HashMap::new();
+    let mut paths: Vec<PathBuf> = vec![];
+    let mut entry_ids = vec![];
+    for e in entries {
+        let p = e.canonicalize().map_err(|err| anyhow!("{}: {err}", e.display()))?;
+        let id = *ids.entry(p.clone()).or_insert_with(|| {
+            paths.push(p.clone());
+            paths.len() - 1
+        });
+        entry_ids.push(id);
+    }
+    let mut modules: Vec<Option<ParsedModule>> = vec![];
+    let mut targets: Vec<Vec<Target>> = vec![];
+    let mut next = 0;
+    while next < paths.len() {
+        let wave: Vec<(ModuleId, PathBuf)> = (next..paths.len()).map(|i| (i, paths[i].clone())).collect();
+        next = paths.len();
+        // Marks are made in module order before the parallel part, so they do not depend on
+        // thread timing.
+        let top_marks: Vec<Mark> = GLOBALS.set(&globals, || wave.iter().map(|_| Mark::new()).collect());
+        let parsed: Vec<Result<(ParsedModule, Vec<Result<Resolved, String>>)>> = wave
+            .par_iter()
+            .zip(top_marks)
+            .map(|((_, path), mark)| {
+                GLOBALS.set(&globals, || {
+                    let text = std::fs::read_to_string(path).map_err(|e| anyhow!("reading {}: {e}", path.display()))?;
+                    let m = js::parse(&cm, path, text, marks, mark)?;
+                    let resolved = m.record.imports.iter().map(|r| resolver.resolve(path, &r.specifier)).collect();
+                    Ok((m, resolved))
+                })
+            })
+            .collect();
+        for ((id, _), result) in wave.into_iter().zip(parsed) {
+            let (m, resolved) = result?;
+            let mut ts = vec![];
+            for (r, res) in m.record.imports.iter().zip(resolved) {
+                ts.push(match res {
+                    Ok(Resolved::External(s)) => Target::External(s),
+                    Ok(Resolved::File(p)) => {
+                        let known = ids.get(&p).copied();
+                        Target::Module(known.unwrap_or_else(|| {
+                            paths.push(p.clone());
+                            ids.insert(p, paths.len() - 1);
+                            paths.len() - 1
+                        }))
+                    }
+                    Err(why) => return Err(unresolved(&cm, &m.path, r, &why)),
+                });
+            }
+            if modules.len() <= id {
+                modules.resize_with(id + 1, || None);
+                targets.resize_with(id + 1, Vec::new);
+            }
+            modules[id] = Some(m);
+            targets[id] = ts;
+        }
+    }
+    let modules: Vec<ParsedModule> = modules.into_iter().map(|m| m.expect("every discovered module is parsed")).collect();
+    let mut graph = DiGraph::new();
+    let nodes: Vec<NodeIndex> = (0..modules.len()).map(|i| graph.add_node(i)).collect();
+    for (i, m) in modules.iter().enumerate() {
+        for (r, t) in m.record.imports.iter().zip(&targets[i]) {
+            if let Target::Module(d) = t {
+                graph.add_edge(nodes[i], nodes[*d], r.kind);
+            }
+        }
+    }
+    Ok(ModuleGraph { cm, globals, marks, modules, targets, entries: entry_ids, graph })
+}
+
+fn unresolved(cm: &Lrc<SourceMap>, importer: &Path, r: &js::record::ImportRecord, why: &str) -> anyhow::Error {
+    let file = cm.lookup_byte_offset(r.span.lo).sf;
+    let lo = (r.span.lo - file.start_pos).0 as usize;
+    let hi = (r.span.hi - file.start_pos).0 as usize;
+    Diagnostic::new(importer, &file.src, (lo, hi.max(lo)), format!("could not resolve \"{}\": {why}", r.specifier), "imported here").into()
+}

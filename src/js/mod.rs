@@ -1,0 +1,80 @@
+//! The parse stage of the bundler: one source file → an ES module AST with TypeScript removed
+//! (types, enums, namespaces, parameter properties, type-only imports), its identifiers resolved
+//! to per-module syntax contexts, and the module's record (what it imports and exports).
+
+pub mod record;
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+use swc_core::common::{FileName, Mark, SourceMap, Spanned, sync::Lrc};
+use swc_core::ecma::ast::{EsVersion, Module, ModuleItem, Program};
+use swc_core::ecma::parser::{EsSyntax, Syntax, TsSyntax, parse_file_as_expr, parse_file_as_program};
+use swc_core::ecma::transforms::base::resolver;
+use swc_core::ecma::transforms::typescript;
+
+use crate::schema::Diagnostic;
+
+/// A parsed module, ready for linking.
+pub struct ParsedModule {
+    pub path: PathBuf,
+    pub ast: Module,
+    /// The mark of this module's top-level scope: its own declarations carry it.
+    pub top_level_mark: Mark,
+    pub record: record::ModuleRecord,
+}
+
+/// Marks shared by every module of one bundle: identifiers no module declares (globals).
+#[derive(Clone, Copy)]
+pub struct Marks {
+    pub unresolved: Mark,
+}
+
+/// Parse `path`: TypeScript by extension, JSON as `export default <value>`, else JavaScript
+/// (with JSX for .jsx). A syntax error is a diagnostic with a code frame.
+pub fn parse(cm: &Lrc<SourceMap>, path: &Path, text: String, marks: Marks, top_level_mark: Mark) -> Result<ParsedModule> {
+    let fm = cm.new_source_file(Lrc::new(FileName::Real(path.to_path_buf())), text);
+    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+    let syntax = match ext {
+        "ts" | "mts" | "cts" => Syntax::Typescript(TsSyntax { decorators: true, ..Default::default() }),
+        "tsx" => Syntax::Typescript(TsSyntax { tsx: true, decorators: true, ..Default::default() }),
+        _ => Syntax::Es(EsSyntax { jsx: ext == "jsx", allow_return_outside_function: true, ..Default::default() }),
+    };
+    let mut recovered = vec![];
+    let error = |e: swc_core::ecma::parser::error::Error| -> anyhow::Error {
+        let (lo, hi) = ((e.span().lo - fm.start_pos).0 as usize, (e.span().hi - fm.start_pos).0 as usize);
+        let msg = e.kind().msg().to_string();
+        Diagnostic::new(path, &fm.src, (lo, hi.max(lo)), format!("syntax error: {msg}"), msg).into()
+    };
+    let program = if ext == "json" {
+        let expr = parse_file_as_expr(&fm, Syntax::Es(EsSyntax::default()), EsVersion::EsNext, None, &mut recovered).map_err(error)?;
+        Program::Module(json_module(*expr))
+    } else {
+        parse_file_as_program(&fm, syntax, EsVersion::EsNext, None, &mut recovered).map_err(error)?
+    };
+    if let Some(e) = recovered.into_iter().next() {
+        return Err(error(e));
+    }
+    let is_ts = matches!(syntax, Syntax::Typescript(_));
+    let mut program = program.apply(resolver(marks.unresolved, top_level_mark, is_ts));
+    if is_ts {
+        program = program.apply(typescript::typescript(typescript::Config::default(), marks.unresolved, top_level_mark));
+    }
+    let ast = match program {
+        Program::Module(m) => m,
+        Program::Script(s) => Module { span: s.span, body: s.body.into_iter().map(ModuleItem::Stmt).collect(), shebang: s.shebang },
+    };
+    let record = record::ModuleRecord::of(&ast, marks.unresolved, top_level_mark);
+    Ok(ParsedModule { path: path.to_path_buf(), ast, top_level_mark, record })
+}
+
+/// `export default <json>` for a JSON file.
+fn json_module(value: swc_core::ecma::ast::Expr) -> Module {
+    use swc_core::ecma::ast::*;
+    let span = value.span();
+    Module {
+        span,
+        body: vec![ModuleItem::ModuleDecl(ModuleDecl::ExportDefaultExpr(ExportDefaultExpr { span, expr: Box::new(value) }))],
+        shebang: None,
+    }
+}

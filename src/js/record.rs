@@ -1,0 +1,138 @@
+//! A module's record: the specifiers it loads (in source order, by kind) and whether it is
+//! CommonJS, found in one walk over its AST.
+
+use swc_core::common::{Mark, Span, SyntaxContext};
+use swc_core::ecma::ast::*;
+use swc_core::ecma::visit::{Visit, VisitWith};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImportKind {
+    /// `import ... from "x"`, `import "x"`, `export ... from "x"`: loaded before the module runs.
+    Static,
+    /// `import("x")`.
+    Dynamic,
+    /// `require("x")`.
+    Require,
+}
+
+#[derive(Debug, Clone)]
+pub struct ImportRecord {
+    pub specifier: String,
+    pub kind: ImportKind,
+    pub span: Span,
+}
+
+#[derive(Debug, Default)]
+pub struct ModuleRecord {
+    pub imports: Vec<ImportRecord>,
+    /// Uses a free `module` or `exports`, or returns at top level: CommonJS.
+    pub is_commonjs: bool,
+    /// Has `import`/`export` syntax.
+    pub is_esm: bool,
+    pub has_top_level_await: bool,
+}
+
+impl ModuleRecord {
+    pub fn of(m: &Module, unresolved: Mark, _top_level: Mark) -> ModuleRecord {
+        let mut c = Collector { record: ModuleRecord::default(), unresolved: SyntaxContext::empty().apply_mark(unresolved), fn_depth: 0 };
+        for item in &m.body {
+            match item {
+                ModuleItem::ModuleDecl(d) => {
+                    c.record.is_esm = true;
+                    let (src, span) = match d {
+                        ModuleDecl::Import(i) if !i.type_only => (Some(&i.src), i.span),
+                        ModuleDecl::ExportNamed(NamedExport { src: Some(s), type_only: false, span, .. }) => (Some(s), *span),
+                        ModuleDecl::ExportAll(e) if !e.type_only => (Some(&e.src), e.span),
+                        _ => (None, Default::default()),
+                    };
+                    if let Some(src) = src {
+                        c.record.imports.push(ImportRecord { specifier: src.value.to_string_lossy().into_owned(), kind: ImportKind::Static, span });
+                    }
+                }
+                ModuleItem::Stmt(Stmt::Return(_)) => c.record.is_commonjs = true,
+                _ => {}
+            }
+            item.visit_with(&mut c);
+        }
+        c.record
+    }
+}
+
+struct Collector {
+    record: ModuleRecord,
+    unresolved: SyntaxContext,
+    fn_depth: u32,
+}
+
+fn string_arg(args: &[ExprOrSpread]) -> Option<String> {
+    match args {
+        [ExprOrSpread { spread: None, expr }] => match &**expr {
+            Expr::Lit(Lit::Str(s)) => Some(s.value.to_string_lossy().into_owned()),
+            Expr::Tpl(t) if t.exprs.is_empty() => t.quasis.first().and_then(|q| q.cooked.as_ref()).map(|c| c.to_string_lossy().into_owned()),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+impl Visit for Collector {
+    fn visit_ident(&mut self, i: &Ident) {
+        if i.ctxt == self.unresolved && (i.sym == "module" || i.sym == "exports") {
+            self.record.is_commonjs = true;
+        }
+    }
+
+    fn visit_call_expr(&mut self, call: &CallExpr) {
+        match &call.callee {
+            Callee::Import(_) => {
+                if let Some(s) = string_arg(&call.args) {
+                    self.record.imports.push(ImportRecord { specifier: s, kind: ImportKind::Dynamic, span: call.span });
+                }
+            }
+            Callee::Expr(e) => {
+                if let Expr::Ident(i) = &**e {
+                    if i.sym == "require" && i.ctxt == self.unresolved {
+                        if let Some(s) = string_arg(&call.args) {
+                            self.record.imports.push(ImportRecord { specifier: s, kind: ImportKind::Require, span: call.span });
+                        }
+                    }
+                }
+            }
+            Callee::Super(_) => {}
+        }
+        call.visit_children_with(self);
+    }
+
+    fn visit_await_expr(&mut self, a: &AwaitExpr) {
+        if self.fn_depth == 0 {
+            self.record.has_top_level_await = true;
+        }
+        a.visit_children_with(self);
+    }
+
+    fn visit_for_of_stmt(&mut self, f: &ForOfStmt) {
+        if f.is_await && self.fn_depth == 0 {
+            self.record.has_top_level_await = true;
+        }
+        f.visit_children_with(self);
+    }
+
+    fn visit_function(&mut self, f: &Function) {
+        self.fn_depth += 1;
+        f.visit_children_with(self);
+        self.fn_depth -= 1;
+    }
+
+    fn visit_arrow_expr(&mut self, f: &ArrowExpr) {
+        self.fn_depth += 1;
+        f.visit_children_with(self);
+        self.fn_depth -= 1;
+    }
+
+    // Property names are not references to `module`/`exports`.
+    fn visit_member_prop(&mut self, p: &MemberProp) {
+        if let MemberProp::Computed(c) = p {
+            c.visit_with(self);
+        }
+    }
+}

@@ -1,0 +1,751 @@
+//! The link stage: the module graph → one ES module. ES modules are scope-hoisted (their
+//! top-level code is concatenated in evaluation order and imports become direct references to
+//! the exporting module's bindings); CommonJS modules are wrapped in lazy `__commonJS` functions
+//! and imported through `__toESM`; external imports stay imports. Name collisions are settled
+//! afterwards, once, by SWC's hygiene pass (every module's top level has its own context).
+
+mod runtime;
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+use anyhow::{Result, anyhow};
+use indexmap::IndexMap;
+use swc_core::common::{DUMMY_SP, FileName, GLOBALS, Mark, SyntaxContext, sync::Lrc};
+use swc_core::ecma::ast::*;
+use swc_core::ecma::parser::{EsSyntax, Syntax, parse_file_as_module};
+use swc_core::ecma::transforms::base::resolver;
+use swc_core::ecma::visit::{VisitMut, VisitMutWith};
+
+use crate::graph::{ModuleGraph, ModuleId, Target};
+use crate::js::record::ImportKind;
+
+/// Where a name a module exports finally lives.
+#[derive(Debug, Clone)]
+enum Binding {
+    /// A top-level binding of an ES module.
+    Local(Id),
+    /// The namespace object of an ES module.
+    Namespace(ModuleId),
+    /// A property of a CommonJS module's exports (`None`: the whole `__toESM` object).
+    CommonJs(ModuleId, Option<String>),
+    /// A name imported from an external module (`None`: its namespace).
+    External(String, Option<String>),
+}
+
+/// A module's own export statements, before `export *` is followed.
+#[derive(Default)]
+struct Exports {
+    /// name → what it refers to in this module (a local, or an import to chase).
+    named: IndexMap<String, Source>,
+    stars: Vec<Target>,
+}
+
+#[derive(Debug, Clone)]
+enum Source {
+    Local(Id),
+    Import(Target, Option<String>),
+}
+
+pub struct Linker<'g> {
+    g: &'g ModuleGraph,
+    exports: Vec<Exports>,
+    /// Per module: local import binding → (target, imported name; None for `* as`).
+    imports: Vec<HashMap<Id, (Target, Option<String>)>>,
+    /// Context of names the linker makes (`require_x`, `x_exports`, `import_x`); they are
+    /// unique in the bundle by construction.
+    ctxt: SyntaxContext,
+    helper_mark: Mark,
+    helper_ctxt: SyntaxContext,
+    helpers: BTreeSet<&'static str>,
+    taken: HashSet<String>,
+    require_names: HashMap<ModuleId, Id>,
+    namespace_names: HashMap<ModuleId, Id>,
+    default_names: HashMap<ModuleId, Id>,
+    external_names: IndexMap<(String, Option<String>), Id>,
+}
+
+fn stem(path: &std::path::Path) -> String {
+    let s = path.file_stem().and_then(|s| s.to_str()).unwrap_or("module");
+    let s = if s == "index" { path.parent().and_then(|p| p.file_name()).and_then(|s| s.to_str()).unwrap_or(s) } else { s };
+    let mut out: String = s.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
+    if out.starts_with(|c: char| c.is_ascii_digit()) {
+        out.insert(0, '_');
+    }
+    out
+}
+
+fn ident(id: &Id) -> Ident {
+    Ident::new(id.0.clone(), DUMMY_SP, id.1)
+}
+
+fn expr_ident(id: &Id) -> Box<Expr> {
+    Box::new(Expr::Ident(ident(id)))
+}
+
+fn call(callee: Box<Expr>, args: Vec<Box<Expr>>) -> Box<Expr> {
+    Box::new(Expr::Call(CallExpr {
+        span: DUMMY_SP,
+        ctxt: SyntaxContext::empty(),
+        callee: Callee::Expr(callee),
+        args: args.into_iter().map(|e| ExprOrSpread { spread: None, expr: e }).collect(),
+        type_args: None,
+    }))
+}
+
+fn member(obj: Box<Expr>, prop: &str) -> Box<Expr> {
+    let prop = if is_identifier_name(prop) {
+        MemberProp::Ident(IdentName::new(prop.into(), DUMMY_SP))
+    } else {
+        MemberProp::Computed(ComputedPropName { span: DUMMY_SP, expr: Box::new(Expr::Lit(Lit::Str(prop.into()))) })
+    };
+    Box::new(Expr::Member(MemberExpr { span: DUMMY_SP, obj, prop }))
+}
+
+fn is_identifier_name(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars.next().is_some_and(|c| c.is_alphabetic() || c == '_' || c == '$') && chars.all(|c| c.is_alphanumeric() || c == '_' || c == '$')
+}
+
+fn var(kind: VarDeclKind, id: &Id, init: Option<Box<Expr>>) -> ModuleItem {
+    ModuleItem::Stmt(Stmt::Decl(Decl::Var(Box::new(VarDecl {
+        span: DUMMY_SP,
+        ctxt: SyntaxContext::empty(),
+        kind,
+        declare: false,
+        decls: vec![VarDeclarator { span: DUMMY_SP, name: Pat::Ident(ident(id).into()), init, definite: false }],
+    }))))
+}
+
+fn num(n: f64) -> Box<Expr> {
+    Box::new(Expr::Lit(Lit::Num(Number { span: DUMMY_SP, value: n, raw: None })))
+}
+
+fn arrow(body: Box<Expr>) -> Box<Expr> {
+    Box::new(Expr::Arrow(ArrowExpr {
+        span: DUMMY_SP,
+        ctxt: SyntaxContext::empty(),
+        params: vec![],
+        body: Box::new(ArrowFunctionBody::Expr(body)),
+        is_async: false,
+        is_generator: false,
+        type_params: None,
+        return_type: None,
+    }))
+}
+
+impl<'g> Linker<'g> {
+    fn new(g: &'g ModuleGraph) -> Linker<'g> {
+        let (ctxt, helper_mark) = GLOBALS.set(&g.globals, || (SyntaxContext::empty().apply_mark(Mark::new()), Mark::new()));
+        let helper_ctxt = SyntaxContext::empty().apply_mark(helper_mark);
+        let mut l = Linker {
+            g,
+            exports: vec![],
+            imports: vec![],
+            ctxt,
+            helper_mark,
+            helper_ctxt,
+            helpers: BTreeSet::new(),
+            taken: HashSet::new(),
+            require_names: HashMap::new(),
+            namespace_names: HashMap::new(),
+            default_names: HashMap::new(),
+            external_names: IndexMap::new(),
+        };
+        for id in 0..g.modules.len() {
+            let (e, i) = l.scan_module(id);
+            l.exports.push(e);
+            l.imports.push(i);
+        }
+        l
+    }
+
+    fn top_ctxt(&self, id: ModuleId) -> SyntaxContext {
+        SyntaxContext::empty().apply_mark(self.g.modules[id].top_level_mark)
+    }
+
+    fn is_commonjs(&self, id: ModuleId) -> bool {
+        let r = &self.g.modules[id].record;
+        r.is_commonjs && !r.is_esm
+    }
+
+    /// A fresh bundle-unique name made by the linker.
+    fn name(&mut self, base: &str) -> Id {
+        let mut n = base.to_string();
+        let mut i = 2;
+        while !self.taken.insert(n.clone()) {
+            n = format!("{base}{i}");
+            i += 1;
+        }
+        (n.into(), self.ctxt)
+    }
+
+    fn helper(&mut self, name: &'static str) -> Box<Expr> {
+        debug_assert!(runtime::is_helper(name));
+        self.helpers.insert(name);
+        Box::new(Expr::Ident(Ident::new(name.into(), DUMMY_SP, self.helper_ctxt)))
+    }
+
+    /// The target of the import record of `module` with this specifier and kind.
+    fn target(&self, module: ModuleId, specifier: &str, kind: ImportKind) -> Target {
+        let m = &self.g.modules[module];
+        m.record
+            .imports
+            .iter()
+            .zip(&self.g.targets[module])
+            .find(|(r, _)| r.specifier == specifier && r.kind == kind)
+            .map(|(_, t)| t.clone())
+            .expect("every import was recorded and resolved")
+    }
+
+    fn scan_module(&self, id: ModuleId) -> (Exports, HashMap<Id, (Target, Option<String>)>) {
+        let m = &self.g.modules[id];
+        let mut ex = Exports::default();
+        let mut imports = HashMap::new();
+        if self.is_commonjs(id) {
+            return (ex, imports);
+        }
+        let str_of = |s: &Str| s.value.to_string_lossy().into_owned();
+        let export_name = |n: &ModuleExportName| match n {
+            ModuleExportName::Ident(i) => i.sym.to_string(),
+            ModuleExportName::Str(s) => s.value.to_string_lossy().into_owned(),
+        };
+        for item in &m.ast.body {
+            let ModuleItem::ModuleDecl(d) = item else { continue };
+            match d {
+                ModuleDecl::Import(i) => {
+                    let t = self.target(id, &str_of(&i.src), ImportKind::Static);
+                    for s in &i.specifiers {
+                        match s {
+                            ImportSpecifier::Named(n) => {
+                                let imported = n.imported.as_ref().map(export_name).unwrap_or_else(|| n.local.sym.to_string());
+                                imports.insert(n.local.to_id(), (t.clone(), Some(imported)));
+                            }
+                            ImportSpecifier::Default(d) => {
+                                imports.insert(d.local.to_id(), (t.clone(), Some("default".into())));
+                            }
+                            ImportSpecifier::Namespace(n) => {
+                                imports.insert(n.local.to_id(), (t.clone(), None));
+                            }
+                        }
+                    }
+                }
+                ModuleDecl::ExportDecl(e) => {
+                    for i in declared(&e.decl) {
+                        ex.named.insert(i.0.to_string(), Source::Local(i));
+                    }
+                }
+                ModuleDecl::ExportDefaultDecl(d) => {
+                    let local = match &d.decl {
+                        DefaultDecl::Fn(f) => f.ident.as_ref().map(|i| i.to_id()),
+                        DefaultDecl::Class(c) => c.ident.as_ref().map(|i| i.to_id()),
+                        DefaultDecl::TsInterfaceDecl(_) => continue,
+                    };
+                    let local = local.unwrap_or_else(|| (format!("{}_default", stem(&m.path)).into(), self.top_ctxt(id)));
+                    ex.named.insert("default".into(), Source::Local(local));
+                }
+                ModuleDecl::ExportDefaultExpr(_) => {
+                    ex.named.insert("default".into(), Source::Local((format!("{}_default", stem(&m.path)).into(), self.top_ctxt(id))));
+                }
+                ModuleDecl::ExportNamed(n) if !n.type_only => {
+                    let from = n.src.as_ref().map(|s| self.target(id, &str_of(s), ImportKind::Static));
+                    for s in &n.specifiers {
+                        match (s, &from) {
+                            (ExportSpecifier::Named(sp), _) if sp.is_type_only => {}
+                            (ExportSpecifier::Named(sp), Some(t)) => {
+                                let orig = export_name(&sp.orig);
+                                let name = sp.exported.as_ref().map(export_name).unwrap_or_else(|| orig.clone());
+                                ex.named.insert(name, Source::Import(t.clone(), Some(orig)));
+                            }
+                            (ExportSpecifier::Named(sp), None) => {
+                                let ModuleExportName::Ident(orig) = &sp.orig else { continue };
+                                let name = sp.exported.as_ref().map(export_name).unwrap_or_else(|| orig.sym.to_string());
+                                ex.named.insert(name, Source::Local(orig.to_id()));
+                            }
+                            (ExportSpecifier::Namespace(ns), Some(t)) => {
+                                ex.named.insert(export_name(&ns.name), Source::Import(t.clone(), None));
+                            }
+                            (ExportSpecifier::Default(d), Some(t)) => {
+                                ex.named.insert(d.exported.sym.to_string(), Source::Import(t.clone(), Some("default".into())));
+                            }
+                            _ => {}
+                        }
+                    }
+                }
+                ModuleDecl::ExportAll(a) if !a.type_only => ex.stars.push(self.target(id, &str_of(&a.src), ImportKind::Static)),
+                _ => {}
+            }
+        }
+        // `export { x }` where x is itself an import: chase the import.
+        for src in ex.named.values_mut() {
+            if let Source::Local(local) = src {
+                if let Some((t, name)) = imports.get(local) {
+                    *src = Source::Import(t.clone(), name.clone());
+                }
+            }
+        }
+        (ex, imports)
+    }
+
+    /// What `name` exported by `module` refers to; None if the module does not export it.
+    fn resolve_export(&self, module: ModuleId, name: &str, seen: &mut Vec<(ModuleId, String)>) -> Option<Binding> {
+        if seen.iter().any(|(m, n)| *m == module && n == name) {
+            return None;
+        }
+        seen.push((module, name.to_string()));
+        if self.is_commonjs(module) {
+            return Some(Binding::CommonJs(module, Some(name.to_string())));
+        }
+        if let Some(src) = self.exports[module].named.get(name) {
+            return match src {
+                Source::Local(id) => Some(Binding::Local(id.clone())),
+                Source::Import(t, imported) => self.resolve_import(t, imported.as_deref(), seen),
+            };
+        }
+        if name == "default" {
+            return None;
+        }
+        for star in &self.exports[module].stars {
+            match star {
+                Target::Module(m) => {
+                    if let Some(b) = self.resolve_export(*m, name, seen) {
+                        return Some(b);
+                    }
+                }
+                Target::External(_) => {}
+            }
+        }
+        None
+    }
+
+    fn resolve_import(&self, t: &Target, name: Option<&str>, seen: &mut Vec<(ModuleId, String)>) -> Option<Binding> {
+        match (t, name) {
+            (Target::External(s), n) => Some(Binding::External(s.clone(), n.map(str::to_string))),
+            (Target::Module(m), None) if self.is_commonjs(*m) => Some(Binding::CommonJs(*m, None)),
+            (Target::Module(m), None) => Some(Binding::Namespace(*m)),
+            (Target::Module(m), Some(n)) => self.resolve_export(*m, n, seen),
+        }
+    }
+
+    /// Every name `module` exports, `export *` included (not `default` from stars), sorted as
+    /// a namespace object's keys are.
+    fn export_names(&self, module: ModuleId, seen: &mut HashSet<ModuleId>) -> BTreeSet<String> {
+        let mut out = BTreeSet::new();
+        if !seen.insert(module) {
+            return out;
+        }
+        out.extend(self.exports[module].named.keys().cloned());
+        for star in &self.exports[module].stars {
+            if let Target::Module(m) = star {
+                out.extend(self.export_names(*m, seen).into_iter().filter(|n| n != "default"));
+            }
+        }
+        out
+    }
+
+    fn require_name(&mut self, m: ModuleId) -> Id {
+        if let Some(n) = self.require_names.get(&m) {
+            return n.clone();
+        }
+        let n = self.name(&format!("require_{}", stem(&self.g.modules[m].path)));
+        self.require_names.insert(m, n.clone());
+        n
+    }
+
+    fn namespace_name(&mut self, m: ModuleId) -> Id {
+        if let Some(n) = self.namespace_names.get(&m) {
+            return n.clone();
+        }
+        let n = self.name(&format!("{}_exports", stem(&self.g.modules[m].path)));
+        self.namespace_names.insert(m, n.clone());
+        n
+    }
+
+    fn external_name(&mut self, source: &str, name: Option<&str>) -> Id {
+        let key = (source.to_string(), name.map(str::to_string));
+        if let Some(n) = self.external_names.get(&key) {
+            return n.clone();
+        }
+        let base = match name {
+            Some("default") | None => format!("import_{}", source.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect::<String>()),
+            Some(n) => n.chars().map(|c| if c.is_ascii_alphanumeric() || c == '_' || c == '$' { c } else { '_' }).collect(),
+        };
+        let id = self.name(&base);
+        self.external_names.insert(key, id.clone());
+        id
+    }
+
+    /// The expression an import binding stands for.
+    fn binding_expr(&mut self, b: &Binding, importer: ModuleId) -> Box<Expr> {
+        match b {
+            Binding::Local(id) => expr_ident(id),
+            Binding::Namespace(m) => expr_ident(&self.namespace_name(*m)),
+            Binding::CommonJs(m, prop) => {
+                let req = self.require_name(*m);
+                let node_mode = self.g.modules[importer].path.extension().is_some_and(|e| e == "mjs" || e == "mts");
+                let mut args = vec![call(expr_ident(&req), vec![])];
+                if node_mode {
+                    args.push(num(1.0));
+                }
+                let esm = call(self.helper("__toESM"), args);
+                match prop {
+                    Some(p) => member(esm, p),
+                    None => esm,
+                }
+            }
+            Binding::External(source, name) => expr_ident(&self.external_name(source, name.as_deref())),
+        }
+    }
+
+    fn missing_export(&self, importer: ModuleId, target: ModuleId, name: &str) -> anyhow::Error {
+        anyhow!(
+            "{}: no matching export in \"{}\" for import \"{name}\"",
+            self.g.modules[importer].path.display(),
+            self.g.modules[target].path.display()
+        )
+    }
+
+    /// The code of one ES module with its imports bound and its export syntax removed.
+    fn esm_body(&mut self, id: ModuleId) -> Result<Vec<ModuleItem>> {
+        let mut replace: HashMap<Id, Box<Expr>> = HashMap::new();
+        let imports: Vec<(Id, (Target, Option<String>))> = self.imports[id].iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        for (local, (t, name)) in imports {
+            let b = self.resolve_import(&t, name.as_deref(), &mut vec![]);
+            let b = match (b, &t) {
+                (Some(b), _) => b,
+                (None, Target::Module(m)) => return Err(self.missing_export(id, *m, name.as_deref().unwrap_or("*"))),
+                (None, Target::External(_)) => unreachable!("externals always resolve"),
+            };
+            replace.insert(local, self.binding_expr(&b, id));
+        }
+        let m = &self.g.modules[id];
+        let path = m.path.clone();
+        let top = self.top_ctxt(id);
+        let mut out = vec![];
+        for item in m.ast.body.clone() {
+            match item {
+                ModuleItem::Stmt(s) => out.push(ModuleItem::Stmt(s)),
+                ModuleItem::ModuleDecl(d) => match d {
+                    ModuleDecl::ExportDecl(e) => out.push(ModuleItem::Stmt(Stmt::Decl(e.decl))),
+                    ModuleDecl::ExportDefaultDecl(d) => {
+                        let name: Id = (format!("{}_default", stem(&path)).into(), top);
+                        match d.decl {
+                            DefaultDecl::Fn(mut f) => {
+                                let ident = f.ident.take().unwrap_or_else(|| ident(&name));
+                                out.push(ModuleItem::Stmt(Stmt::Decl(Decl::Fn(FnDecl { ident, declare: false, function: f.function }))));
+                            }
+                            DefaultDecl::Class(mut c) => {
+                                let ident = c.ident.take().unwrap_or_else(|| ident(&name));
+                                out.push(ModuleItem::Stmt(Stmt::Decl(Decl::Class(ClassDecl { ident, declare: false, class: c.class }))));
+                            }
+                            DefaultDecl::TsInterfaceDecl(_) => {}
+                        }
+                    }
+                    ModuleDecl::ExportDefaultExpr(e) => {
+                        let name: Id = (format!("{}_default", stem(&path)).into(), top);
+                        out.push(var(VarDeclKind::Var, &name, Some(e.expr)));
+                    }
+                    _ => {}
+                },
+            }
+        }
+        let mut rewrite = Rewrite { linker: self, module: id, replace, error: None };
+        out.visit_mut_with(&mut rewrite);
+        if let Some(e) = rewrite.error {
+            return Err(e);
+        }
+        Ok(out)
+    }
+
+    /// `var require_x = __commonJS(function (exports, module) { ... })`.
+    fn commonjs_wrapper(&mut self, id: ModuleId) -> Result<ModuleItem> {
+        let mut body: Vec<Stmt> = self.g.modules[id]
+            .ast
+            .body
+            .clone()
+            .into_iter()
+            .filter_map(|i| match i {
+                ModuleItem::Stmt(s) => Some(s),
+                ModuleItem::ModuleDecl(_) => None,
+            })
+            .collect();
+        let mut rewrite = Rewrite { linker: self, module: id, replace: HashMap::new(), error: None };
+        body.visit_mut_with(&mut rewrite);
+        if let Some(e) = rewrite.error {
+            return Err(e);
+        }
+        let unresolved = SyntaxContext::empty().apply_mark(self.g.marks.unresolved);
+        let param = |n: &str| Param { span: DUMMY_SP, decorators: vec![], pat: Pat::Ident(Ident::new(n.into(), DUMMY_SP, unresolved).into()) };
+        let func = Box::new(Expr::Fn(FnExpr {
+            ident: None,
+            function: Box::new(Function {
+                params: vec![param("exports"), param("module")],
+                decorators: vec![],
+                span: DUMMY_SP,
+                ctxt: SyntaxContext::empty(),
+                body: Some(FunctionBody { span: DUMMY_SP, stmts: body }),
+                this_param: None,
+                is_generator: false,
+                is_async: false,
+                type_params: None,
+                return_type: None,
+            }),
+        }));
+        let name = self.require_name(id);
+        let wrapped = call(self.helper("__commonJS"), vec![func]);
+        Ok(var(VarDeclKind::Var, &name, Some(wrapped)))
+    }
+
+    /// `var x_exports = {}; __export(x_exports, { a: () => a, ... });`
+    fn namespace_object(&mut self, m: ModuleId, name: &Id) -> Result<Vec<ModuleItem>> {
+        let names = self.export_names(m, &mut HashSet::new());
+        let mut props = vec![];
+        for n in names {
+            let b = self.resolve_export(m, &n, &mut vec![]).ok_or_else(|| anyhow!("`{n}` of {} cannot be resolved", self.g.modules[m].path.display()))?;
+            let value = self.binding_expr(&b, m);
+            let key = if is_identifier_name(&n) { PropName::Ident(IdentName::new(n.as_str().into(), DUMMY_SP)) } else { PropName::Str(n.as_str().into()) };
+            props.push(PropOrSpread::Prop(Box::new(Prop::KeyValue(KeyValueProp { key, value: arrow(value) }))));
+        }
+        let obj = Box::new(Expr::Object(ObjectLit { span: DUMMY_SP, props }));
+        let export = call(self.helper("__export"), vec![expr_ident(name), obj]);
+        Ok(vec![
+            var(VarDeclKind::Var, name, Some(Box::new(Expr::Object(ObjectLit { span: DUMMY_SP, props: vec![] })))),
+            ModuleItem::Stmt(Stmt::Expr(ExprStmt { span: DUMMY_SP, expr: export })),
+        ])
+    }
+
+    /// The entry's exports as the bundle's `export { ... }` (and `export * from` externals).
+    fn entry_exports(&mut self, entry: ModuleId) -> Result<Vec<ModuleItem>> {
+        let mut out = vec![];
+        if self.is_commonjs(entry) {
+            let req = self.require_name(entry);
+            let value = call(expr_ident(&req), vec![]);
+            out.push(ModuleItem::ModuleDecl(ModuleDecl::ExportDefaultExpr(ExportDefaultExpr { span: DUMMY_SP, expr: value })));
+            return Ok(out);
+        }
+        let mut specifiers = vec![];
+        for n in self.export_names(entry, &mut HashSet::new()) {
+            let Some(b) = self.resolve_export(entry, &n, &mut vec![]) else { continue };
+            let local = match &b {
+                Binding::Local(id) => id.clone(),
+                _ => {
+                    let expr = self.binding_expr(&b, entry);
+                    match *expr {
+                        Expr::Ident(i) => i.to_id(),
+                        other => {
+                            let id = self.name(&format!("export_{}", if is_identifier_name(&n) { n.clone() } else { "value".into() }));
+                            out.push(var(VarDeclKind::Var, &id, Some(Box::new(other))));
+                            id
+                        }
+                    }
+                }
+            };
+            let exported = if is_identifier_name(&n) { ModuleExportName::Ident(Ident::new(n.as_str().into(), DUMMY_SP, SyntaxContext::empty())) } else { ModuleExportName::Str(n.as_str().into()) };
+            specifiers.push(ExportSpecifier::Named(ExportNamedSpecifier { span: DUMMY_SP, orig: ModuleExportName::Ident(ident(&local)), exported: Some(exported), is_type_only: false }));
+        }
+        for star in self.exports[entry].stars.clone() {
+            if let Target::External(s) = star {
+                out.push(ModuleItem::ModuleDecl(ModuleDecl::ExportAll(ExportAll { span: DUMMY_SP, src: Box::new(s.as_str().into()), type_only: false, with: None })));
+            }
+        }
+        if !specifiers.is_empty() {
+            out.push(ModuleItem::ModuleDecl(ModuleDecl::ExportNamed(NamedExport { span: DUMMY_SP, specifiers, src: None, type_only: false, with: None })));
+        }
+        Ok(out)
+    }
+
+    fn external_imports(&self) -> Vec<ModuleItem> {
+        self.external_names
+            .iter()
+            .map(|((source, name), local)| {
+                let local = ident(local);
+                let spec = match name.as_deref() {
+                    None => ImportSpecifier::Namespace(ImportStarAsSpecifier { span: DUMMY_SP, local }),
+                    Some("default") => ImportSpecifier::Default(ImportDefaultSpecifier { span: DUMMY_SP, local }),
+                    Some(n) => ImportSpecifier::Named(ImportNamedSpecifier {
+                        span: DUMMY_SP,
+                        imported: (n != &*local.sym).then(|| ModuleExportName::Str(n.into())),
+                        local,
+                        is_type_only: false,
+                    }),
+                };
+                ModuleItem::ModuleDecl(ModuleDecl::Import(ImportDecl {
+                    span: DUMMY_SP,
+                    specifiers: vec![spec],
+                    src: Box::new(source.as_str().into()),
+                    type_only: false,
+                    with: None,
+                    phase: Default::default(),
+                }))
+            })
+            .collect()
+    }
+}
+
+/// Rewrites a module's code for the bundle: import bindings → what they are bound to,
+/// `require("x")`/`import("x")` of bundled modules → their wrappers and namespaces.
+struct Rewrite<'l, 'g> {
+    linker: &'l mut Linker<'g>,
+    module: ModuleId,
+    replace: HashMap<Id, Box<Expr>>,
+    error: Option<anyhow::Error>,
+}
+
+impl Rewrite<'_, '_> {
+    fn specifier(args: &[ExprOrSpread]) -> Option<String> {
+        match args {
+            [ExprOrSpread { spread: None, expr }] => match &**expr {
+                Expr::Lit(Lit::Str(s)) => Some(s.value.to_string_lossy().into_owned()),
+                Expr::Tpl(t) if t.exprs.is_empty() => t.quasis.first().and_then(|q| q.cooked.as_ref()).map(|c| c.to_string_lossy().into_owned()),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// `require("x")` → the module's exports.
+    fn require(&mut self, specifier: &str) -> Result<Box<Expr>> {
+        let l = &mut *self.linker;
+        Ok(match l.target(self.module, specifier, ImportKind::Require) {
+            Target::External(s) => call(l.helper("__require"), vec![Box::new(Expr::Lit(Lit::Str(s.as_str().into())))]),
+            Target::Module(m) if l.is_commonjs(m) => call(expr_ident(&l.require_name(m)), vec![]),
+            Target::Module(m) => {
+                let ns = l.namespace_name(m);
+                call(l.helper("__toCommonJS"), vec![expr_ident(&ns)])
+            }
+        })
+    }
+
+    /// `import("x")` → a promise of the module's namespace.
+    fn dynamic_import(&mut self, specifier: &str) -> Result<Option<Box<Expr>>> {
+        let l = &mut *self.linker;
+        let value = match l.target(self.module, specifier, ImportKind::Dynamic) {
+            Target::External(_) => return Ok(None),
+            Target::Module(m) if l.is_commonjs(m) => {
+                let req = call(expr_ident(&l.require_name(m)), vec![]);
+                call(l.helper("__toESM"), vec![req])
+            }
+            Target::Module(m) => expr_ident(&l.namespace_name(m)),
+        };
+        let resolved = call(member(Box::new(Expr::Ident(Ident::new("Promise".into(), DUMMY_SP, SyntaxContext::empty().apply_mark(l.g.marks.unresolved)))), "resolve"), vec![]);
+        Ok(Some(call(member(resolved, "then"), vec![arrow(value)])))
+    }
+}
+
+impl VisitMut for Rewrite<'_, '_> {
+    fn visit_mut_expr(&mut self, e: &mut Expr) {
+        if let Expr::Ident(i) = e {
+            if let Some(r) = self.replace.get(&i.to_id()) {
+                *e = (**r).clone();
+                return;
+            }
+        }
+        if let Expr::Call(c) = e {
+            let unresolved = SyntaxContext::empty().apply_mark(self.linker.g.marks.unresolved);
+            let replacement = match &c.callee {
+                Callee::Expr(callee) if matches!(&**callee, Expr::Ident(i) if i.sym == "require" && i.ctxt == unresolved) => {
+                    Self::specifier(&c.args).map(|s| self.require(&s).map(Some))
+                }
+                Callee::Import(_) => Self::specifier(&c.args).map(|s| self.dynamic_import(&s)),
+                _ => None,
+            };
+            match replacement {
+                Some(Ok(Some(r))) => {
+                    *e = *r;
+                    return;
+                }
+                Some(Err(err)) => {
+                    self.error.get_or_insert(err);
+                }
+                _ => {}
+            }
+        }
+        e.visit_mut_children_with(self);
+    }
+
+    fn visit_mut_prop(&mut self, p: &mut Prop) {
+        if let Prop::Shorthand(i) = p {
+            if let Some(r) = self.replace.get(&i.to_id()) {
+                *p = Prop::KeyValue(KeyValueProp { key: PropName::Ident(IdentName::new(i.sym.clone(), i.span)), value: r.clone() });
+                return;
+            }
+        }
+        p.visit_mut_children_with(self);
+    }
+}
+
+/// The identifiers a declaration binds.
+fn declared(d: &Decl) -> Vec<Id> {
+    use swc_core::ecma::utils::find_pat_ids;
+    match d {
+        Decl::Fn(f) => vec![f.ident.to_id()],
+        Decl::Class(c) => vec![c.ident.to_id()],
+        Decl::Var(v) => v.decls.iter().flat_map(|d| find_pat_ids::<_, Id>(&d.name)).collect(),
+        Decl::TsEnum(e) => vec![e.id.to_id()],
+        Decl::TsModule(_) | Decl::TsInterface(_) | Decl::TsTypeAlias(_) | Decl::Using(_) => vec![],
+    }
+}
+
+/// Link the graph into one ES module: runtime helpers, external imports, CommonJS wrappers,
+/// namespace objects, then every ES module's code in evaluation order, then the entry's exports.
+pub fn link(g: &ModuleGraph, entry: ModuleId) -> Result<Module> {
+    let mut l = Linker::new(g);
+    let order = g.evaluation_order(entry);
+    let mut code = vec![];
+    for &id in &order {
+        if !l.is_commonjs(id) {
+            code.extend(l.esm_body(id)?);
+        }
+    }
+    let exports = l.entry_exports(entry)?;
+    // Wrappers and namespaces can be asked for while other code is produced; make them last,
+    // until no new one appears.
+    let mut wrappers = vec![];
+    let mut done_wrappers = HashSet::new();
+    let mut namespaces = vec![];
+    let mut done_namespaces = HashSet::new();
+    // Every CommonJS module the entry reaches is wrapped (it may be required from another wrapper).
+    for id in g.reachable(entry) {
+        if l.is_commonjs(id) {
+            l.require_name(id);
+        }
+    }
+    loop {
+        let pending_w: Vec<ModuleId> = l.require_names.keys().copied().filter(|m| !done_wrappers.contains(m)).collect();
+        let pending_n: Vec<(ModuleId, Id)> = l.namespace_names.iter().filter(|(m, _)| !done_namespaces.contains(*m)).map(|(m, n)| (*m, n.clone())).collect();
+        if pending_w.is_empty() && pending_n.is_empty() {
+            break;
+        }
+        for m in pending_w {
+            done_wrappers.insert(m);
+            wrappers.push((m, l.commonjs_wrapper(m)?));
+        }
+        for (m, n) in pending_n {
+            done_namespaces.insert(m);
+            namespaces.push((m, l.namespace_object(m, &n)?));
+        }
+    }
+    wrappers.sort_by_key(|(m, _)| *m);
+    namespaces.sort_by_key(|(m, _)| *m);
+    let mut body = runtime_items(&l)?;
+    body.extend(l.external_imports());
+    body.extend(wrappers.into_iter().map(|(_, w)| w));
+    body.extend(namespaces.into_iter().flat_map(|(_, n)| n));
+    body.extend(code);
+    body.extend(exports);
+    // Imports first, as ES modules hoist them anyway.
+    body.sort_by_key(|i| !matches!(i, ModuleItem::ModuleDecl(ModuleDecl::Import(_))));
+    Ok(Module { span: DUMMY_SP, body, shebang: None })
+}
+
+fn runtime_items(l: &Linker) -> Result<Vec<ModuleItem>> {
+    if l.helpers.is_empty() {
+        return Ok(vec![]);
+    }
+    let src = runtime::source(&l.helpers);
+    let fm = l.g.cm.new_source_file(Lrc::new(FileName::Custom("edgespark:runtime".into())), src);
+    let m = parse_file_as_module(&fm, Syntax::Es(EsSyntax::default()), EsVersion::EsNext, None, &mut vec![])
+        .map_err(|e| anyhow!("runtime helpers do not parse: {:?}", e.kind()))?;
+    // The helpers' declarations must carry the context the linker's references use.
+    let m = GLOBALS.set(&l.g.globals, || Program::Module(m).apply(resolver(l.g.marks.unresolved, l.helper_mark, false)));
+    Ok(m.expect_module().body)
+}
