@@ -407,7 +407,11 @@ impl<'g> Linker<'g> {
     /// The code of one ES module with its imports bound and its export syntax removed.
     fn esm_body(&mut self, id: ModuleId) -> Result<Vec<ModuleItem>> {
         let mut replace: HashMap<Id, Box<Expr>> = HashMap::new();
-        let imports: Vec<(Id, (Target, Option<String>))> = self.imports[id].iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        let mut imports: Vec<(Id, (Target, Option<String>))> = self.imports[id].iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        imports.sort_by(|a, b| a.0.0.cmp(&b.0.0));
+        // One `var import_x = __toESM(require_x())` per CommonJS module this module imports.
+        let mut commonjs: IndexMap<ModuleId, Id> = IndexMap::new();
+        let mut out = vec![];
         for (local, (t, name)) in imports {
             let b = self.resolve_import(&t, name.as_deref(), &mut vec![]);
             let b = match (b, &t) {
@@ -415,12 +419,30 @@ impl<'g> Linker<'g> {
                 (None, Target::Module(m)) => return Err(self.missing_export(id, *m, name.as_deref().unwrap_or("*"))),
                 (None, Target::External(_)) => unreachable!("externals always resolve"),
             };
-            replace.insert(local, self.binding_expr(&b, id));
+            let expr = match &b {
+                Binding::CommonJs(m, prop) => {
+                    let var_name = match commonjs.get(m) {
+                        Some(v) => v.clone(),
+                        None => {
+                            let v = self.name(&format!("import_{}", stem(&self.g.modules[*m].path)));
+                            let init = self.binding_expr(&Binding::CommonJs(*m, None), id);
+                            out.push(var(VarDeclKind::Var, &v, Some(init)));
+                            commonjs.insert(*m, v.clone());
+                            v
+                        }
+                    };
+                    match prop {
+                        Some(p) => member(expr_ident(&var_name), p),
+                        None => expr_ident(&var_name),
+                    }
+                }
+                _ => self.binding_expr(&b, id),
+            };
+            replace.insert(local, expr);
         }
         let m = &self.g.modules[id];
         let path = m.path.clone();
         let top = self.top_ctxt(id);
-        let mut out = vec![];
         for item in m.ast.body.clone() {
             match item {
                 ModuleItem::Stmt(s) => out.push(ModuleItem::Stmt(s)),
@@ -690,10 +712,23 @@ fn declared(d: &Decl) -> Vec<Id> {
 pub fn link(g: &ModuleGraph, entry: ModuleId) -> Result<Module> {
     let mut l = Linker::new(g);
     let order = g.evaluation_order(entry);
+    // A CommonJS module that ES modules import runs where Node would run it: at its place in
+    // the evaluation order.
+    let imported_statically: HashSet<ModuleId> = order
+        .iter()
+        .flat_map(|&i| g.modules[i].record.imports.iter().zip(&g.targets[i]))
+        .filter_map(|(r, t)| match (r.kind, t) {
+            (ImportKind::Static, Target::Module(m)) => Some(*m),
+            _ => None,
+        })
+        .collect();
     let mut code = vec![];
     for &id in &order {
         if !l.is_commonjs(id) {
             code.extend(l.esm_body(id)?);
+        } else if imported_statically.contains(&id) {
+            let req = l.require_name(id);
+            code.push(ModuleItem::Stmt(Stmt::Expr(ExprStmt { span: DUMMY_SP, expr: call(expr_ident(&req), vec![]) })));
         }
     }
     let exports = l.entry_exports(entry)?;
