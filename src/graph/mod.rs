@@ -1,5 +1,5 @@
 //! The graph stage: from the entries, parse every reachable file (a wave of files at a time, in
-//! parallel), resolve its imports, and record the module graph with petgraph. Modules are
+//! parallel), resolve its imports, and record the module graph. Modules are
 //! numbered in discovery order, which depends only on the sources: the output is the same with
 //! any number of threads.
 
@@ -7,7 +7,6 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Result, anyhow};
-use petgraph::graph::{DiGraph, NodeIndex};
 use rayon::prelude::*;
 use swc_core::common::{GLOBALS, Globals, Mark, SourceMap, sync::Lrc};
 
@@ -33,7 +32,6 @@ pub struct ModuleGraph {
     /// Per module, the target of each of its import records (same order).
     pub targets: Vec<Vec<Target>>,
     pub entries: Vec<ModuleId>,
-    pub graph: DiGraph<ModuleId, ImportKind>,
 }
 
 impl ModuleGraph {
@@ -141,16 +139,7 @@ pub fn scan(entries: &[PathBuf], resolver: &Resolver) -> Result<ModuleGraph> {
         }
     }
     let modules: Vec<ParsedModule> = modules.into_iter().map(|m| m.expect("every discovered module is parsed")).collect();
-    let mut graph = DiGraph::new();
-    let nodes: Vec<NodeIndex> = (0..modules.len()).map(|i| graph.add_node(i)).collect();
-    for (i, m) in modules.iter().enumerate() {
-        for (r, t) in m.record.imports.iter().zip(&targets[i]) {
-            if let Target::Module(d) = t {
-                graph.add_edge(nodes[i], nodes[*d], r.kind);
-            }
-        }
-    }
-    Ok(ModuleGraph { cm, globals, marks, modules, targets, entries: entry_ids, graph })
+    Ok(ModuleGraph { cm, globals, marks, modules, targets, entries: entry_ids })
 }
 
 fn unresolved(cm: &Lrc<SourceMap>, importer: &Path, r: &js::record::ImportRecord, why: &str) -> anyhow::Error {

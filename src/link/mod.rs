@@ -60,7 +60,6 @@ pub struct Linker<'g> {
     taken: HashSet<String>,
     require_names: HashMap<ModuleId, Id>,
     namespace_names: HashMap<ModuleId, Id>,
-    default_names: HashMap<ModuleId, Id>,
     external_names: IndexMap<(String, Option<String>), Id>,
 }
 
@@ -148,7 +147,6 @@ impl<'g> Linker<'g> {
             taken: HashSet::new(),
             require_names: HashMap::new(),
             namespace_names: HashMap::new(),
-            default_names: HashMap::new(),
             external_names: IndexMap::new(),
         };
         for id in 0..g.modules.len() {

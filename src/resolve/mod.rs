@@ -16,18 +16,6 @@ pub struct Options {
     pub externals: Vec<String>,
 }
 
-impl Options {
-    /// What `edgespark build` uses for a Workers project.
-    pub fn workers(tsconfig: Option<PathBuf>) -> Options {
-        Options {
-            conditions: ["workerd", "worker", "browser", "import", "default"].map(String::from).to_vec(),
-            main_fields: ["browser", "module", "main"].map(String::from).to_vec(),
-            tsconfig,
-            externals: ["edgespark", "edgespark/*", "cloudflare:*", "node:*"].map(String::from).to_vec(),
-        }
-    }
-}
-
 pub enum Resolved {
     File(PathBuf),
     External(String),
