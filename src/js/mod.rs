@@ -64,7 +64,7 @@ pub fn parse(cm: &Lrc<SourceMap>, path: &Path, text: String, marks: Marks, top_l
         Program::Module(m) => m,
         Program::Script(s) => Module { span: s.span, body: s.body.into_iter().map(ModuleItem::Stmt).collect(), shebang: s.shebang },
     };
-    let record = record::ModuleRecord::of(&ast, marks.unresolved, top_level_mark);
+    let record = record::ModuleRecord::of(&ast, marks.unresolved);
     Ok(ParsedModule { path: path.to_path_buf(), ast, top_level_mark, record })
 }
 

@@ -33,7 +33,7 @@ pub struct ModuleRecord {
 }
 
 impl ModuleRecord {
-    pub fn of(m: &Module, unresolved: Mark, _top_level: Mark) -> ModuleRecord {
+    pub fn of(m: &Module, unresolved: Mark) -> ModuleRecord {
         let mut c = Collector { record: ModuleRecord::default(), unresolved: SyntaxContext::empty().apply_mark(unresolved), fn_depth: 0 };
         for item in &m.body {
             match item {
@@ -64,7 +64,8 @@ struct Collector {
     fn_depth: u32,
 }
 
-fn string_arg(args: &[ExprOrSpread]) -> Option<String> {
+/// The specifier of `require("x")` / `import("x")`: a lone string (or plain template) argument.
+pub fn string_arg(args: &[ExprOrSpread]) -> Option<String> {
     match args {
         [ExprOrSpread { spread: None, expr }] => match &**expr {
             Expr::Lit(Lit::Str(s)) => Some(s.value.to_string_lossy().into_owned()),

@@ -17,7 +17,7 @@ use swc_core::ecma::transforms::base::resolver;
 use swc_core::ecma::visit::{VisitMut, VisitMutWith};
 
 use crate::graph::{ModuleGraph, ModuleId, Target};
-use crate::js::record::ImportKind;
+use crate::js::record::{ImportKind, string_arg};
 
 /// Where a name a module exports finally lives.
 #[derive(Debug, Clone)]
@@ -611,17 +611,6 @@ struct Rewrite<'l, 'g> {
 }
 
 impl Rewrite<'_, '_> {
-    fn specifier(args: &[ExprOrSpread]) -> Option<String> {
-        match args {
-            [ExprOrSpread { spread: None, expr }] => match &**expr {
-                Expr::Lit(Lit::Str(s)) => Some(s.value.to_string_lossy().into_owned()),
-                Expr::Tpl(t) if t.exprs.is_empty() => t.quasis.first().and_then(|q| q.cooked.as_ref()).map(|c| c.to_string_lossy().into_owned()),
-                _ => None,
-            },
-            _ => None,
-        }
-    }
-
     /// `require("x")` → the module's exports.
     fn require(&mut self, specifier: &str) -> Result<Box<Expr>> {
         let l = &mut *self.linker;
@@ -663,9 +652,9 @@ impl VisitMut for Rewrite<'_, '_> {
             let unresolved = SyntaxContext::empty().apply_mark(self.linker.g.marks.unresolved);
             let replacement = match &c.callee {
                 Callee::Expr(callee) if matches!(&**callee, Expr::Ident(i) if i.sym == "require" && i.ctxt == unresolved) => {
-                    Self::specifier(&c.args).map(|s| self.require(&s).map(Some))
+                    string_arg(&c.args).map(|s| self.require(&s).map(Some))
                 }
-                Callee::Import(_) => Self::specifier(&c.args).map(|s| self.dynamic_import(&s)),
+                Callee::Import(_) => string_arg(&c.args).map(|s| self.dynamic_import(&s)),
                 _ => None,
             };
             match replacement {

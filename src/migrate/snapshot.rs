@@ -357,14 +357,23 @@ pub fn column_value(c: &Column, order: KeyOrder) -> Value {
     Value::Object(m)
 }
 
+/// A table as a JSON value (the reference the direct writer is tested against).
+#[cfg(test)]
 fn table_value(t: &Table, order: KeyOrder) -> Value {
-    let custom = order == KeyOrder::Custom;
     let mut m = Map::new();
     m.insert("name".into(), json!(t.name));
     m.insert(
         "columns".into(),
         Value::Object(t.columns.iter().map(|(k, c)| (k.clone(), column_value(c, order))).collect()),
     );
+    m.extend(constraint_values(t, order));
+    Value::Object(m)
+}
+
+/// A table's `indexes` … `checkConstraints` entries, in snapshot order.
+fn constraint_values(t: &Table, order: KeyOrder) -> Map<String, Value> {
+    let custom = order == KeyOrder::Custom;
+    let mut m = Map::new();
     let indexes = t.indexes.iter().map(|(k, i)| {
         let mut im = Map::new();
         im.insert("name".into(), json!(i.name));
@@ -426,7 +435,7 @@ fn table_value(t: &Table, order: KeyOrder) -> Value {
     m.insert("uniqueConstraints".into(), Value::Object(uniques.collect()));
     let checks = t.check_constraints.iter().map(|(k, c)| (k.clone(), json!({"name": c.name, "value": c.value})));
     m.insert("checkConstraints".into(), Value::Object(checks.collect()));
-    Value::Object(m)
+    m
 }
 
 fn view_value(v: &View, order: KeyOrder) -> Value {
@@ -496,20 +505,8 @@ impl Serialize for Ordered<'_, Table> {
         m.serialize_entry("name", &t.name)?;
         m.serialize_entry("columns", &OrderedColumns(&t.columns, order))?;
         // The constraint maps are small; their JSON values carry the key order.
-        let constraints = Table {
-            name: String::new(),
-            columns: IndexMap::new(),
-            indexes: t.indexes.clone(),
-            foreign_keys: t.foreign_keys.clone(),
-            composite_primary_keys: t.composite_primary_keys.clone(),
-            unique_constraints: t.unique_constraints.clone(),
-            check_constraints: t.check_constraints.clone(),
-        };
-        let rest = table_value(&constraints, order);
-        if let Value::Object(o) = rest {
-            for (k, v) in o.iter().filter(|(k, _)| *k != "name" && *k != "columns") {
-                m.serialize_entry(k, v)?;
-            }
+        for (k, v) in &constraint_values(t, order) {
+            m.serialize_entry(k, v)?;
         }
         m.end()
     }

@@ -359,8 +359,8 @@ fn constraint_method(ev: &mut Evaluator, m: &Rc<SourceModule>, mut c: Constraint
 }
 
 pub fn table_member(ev: &mut Evaluator, m: &Rc<SourceModule>, t: &TableValue, key: &str, span: Span) -> Result<Val> {
-    match t.columns.get(key) {
-        Some((db_name, b)) => Ok(Val::ColumnRef(Rc::new(ColumnRef { table: t.name.clone(), column: db_name.clone(), builder: b.clone() }))),
+    match t.column_ref(key) {
+        Some(c) => Ok(Val::ColumnRef(c)),
         None => Err(err(ev, m, span, format!("table `{}` has no column `{key}`", t.name))),
     }
 }
@@ -393,10 +393,17 @@ fn sql_string_literal(s: &str) -> String {
 
 impl Builder<'_> {
     pub fn render_sql(&mut self, t: &SqlTemplate, ctx: SqlContext) -> Result<String> {
+        self.render_chunks(t, ctx, false)
+    }
+
+    /// `bare_columns`: columns directly in this template print without their table (a field
+    /// selected in a one-table query).
+    fn render_chunks(&mut self, t: &SqlTemplate, ctx: SqlContext, bare_columns: bool) -> Result<String> {
         let mut out = String::new();
         for chunk in &t.chunks {
             match chunk {
                 SqlChunk::Text(s) => out.push_str(s),
+                SqlChunk::Value(Val::ColumnRef(c)) if bare_columns => out.push_str(&format!("\"{}\"", c.column)),
                 SqlChunk::Value(v) => out.push_str(&self.render_sql_value(v, ctx, &t.origin)?),
                 SqlChunk::Param(v, column) => {
                     let encoded = self.encode(v, &column.builder, &t.origin)?;
@@ -533,13 +540,7 @@ impl Builder<'_> {
         }
         let mut constraints = vec![];
         if let Some(extra) = &t.extra {
-            let columns: IndexMap<String, Val> = t
-                .columns
-                .iter()
-                .map(|(k, (db, b))| {
-                    (k.clone(), Val::ColumnRef(Rc::new(ColumnRef { table: t.name.clone(), column: db.clone(), builder: b.clone() })))
-                })
-                .collect();
+            let columns: IndexMap<String, Val> = t.column_refs().map(|(k, c)| (k.clone(), Val::ColumnRef(c))).collect();
             let result = match extra {
                 Val::Func(f) => {
                     let f = f.clone();
@@ -708,18 +709,7 @@ impl Builder<'_> {
                 }
                 query::Field::Sql(s) => {
                     // In a one-table query, columns directly inside a selected fragment lose their table.
-                    let mut text = String::new();
-                    for chunk in &s.chunks {
-                        match chunk {
-                            SqlChunk::Value(Val::ColumnRef(c)) if single => text.push_str(&format!("\"{}\"", c.column)),
-                            SqlChunk::Text(t) => text.push_str(t),
-                            SqlChunk::Value(v) => text.push_str(&self.render_sql_value(v, SqlContext::View, &s.origin)?),
-                            SqlChunk::Param(v, column) => {
-                                let encoded = self.encode(v, &column.builder, &s.origin)?;
-                                text.push_str(&self.render_sql_value(&encoded, SqlContext::View, &s.origin)?)
-                            }
-                        }
-                    }
+                    let text = self.render_chunks(s, SqlContext::View, single)?;
                     match &s.alias {
                         Some(a) => format!("{text} as \"{a}\""),
                         None => text,

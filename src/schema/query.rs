@@ -227,9 +227,7 @@ impl SelectQuery {
             None => {
                 let tables = self.from.iter().chain(self.joins.iter().map(|j| &j.table));
                 for t in tables {
-                    for (db, b) in t.columns.values() {
-                        out.push(Field::Column(Rc::new(ColumnRef { table: t.name.clone(), column: db.clone(), builder: b.clone() })));
-                    }
+                    out.extend(t.column_refs().map(|(_, c)| Field::Column(c)));
                 }
             }
         }
@@ -239,15 +237,9 @@ impl SelectQuery {
     /// The table columns a view built on this query exposes (drizzle-kit keeps only top-level
     /// fields that are table columns, keyed by column name).
     pub fn view_columns(&self) -> Vec<Rc<ColumnRef>> {
-        let refs = |t: &TableValue| -> Vec<Rc<ColumnRef>> {
-            t.columns
-                .values()
-                .map(|(db, b)| Rc::new(ColumnRef { table: t.name.clone(), column: db.clone(), builder: b.clone() }))
-                .collect()
-        };
         match (&self.fields, &self.from) {
             (Some(f), _) => f.values().filter_map(|v| if let Val::ColumnRef(c) = v { Some(c.clone()) } else { None }).collect(),
-            (None, Some(t)) if self.joins.is_empty() => refs(t),
+            (None, Some(t)) if self.joins.is_empty() => t.column_refs().map(|(_, c)| c).collect(),
             _ => vec![],
         }
     }

@@ -162,6 +162,22 @@ pub struct TableValue {
     pub origin: Origin,
 }
 
+impl TableValue {
+    fn reference(&self, db: &str, b: &Rc<ColumnBuilder>) -> Rc<ColumnRef> {
+        Rc::new(ColumnRef { table: self.name.clone(), column: db.to_string(), builder: b.clone() })
+    }
+
+    /// `t.key`.
+    pub fn column_ref(&self, key: &str) -> Option<Rc<ColumnRef>> {
+        self.columns.get(key).map(|(db, b)| self.reference(db, b))
+    }
+
+    /// `t.key` for every column, in declaration order: (key, reference).
+    pub fn column_refs(&self) -> impl Iterator<Item = (&String, Rc<ColumnRef>)> + '_ {
+        self.columns.iter().map(|(k, (db, b))| (k, self.reference(db, b)))
+    }
+}
+
 /// A `sql` tagged template: literal text and interpolated values in order; `alias` is set by
 /// `.as("name")` when it is selected as a field.
 #[derive(Debug, Clone)]
