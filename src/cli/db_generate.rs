@@ -144,7 +144,7 @@ pub fn run(a: GenerateArgs, dir: Option<&Path>) -> Result<()> {
         snapshot_text = snap.to_file_text(KeyOrder::Generated);
     }
     let sql = diff::join_statements(&out.sql, true);
-    folder.add(&mut journal, &tag, &prefix, &sql, &snapshot_text, &snap.version, now_ms(), Some(&schema_file))?;
+    folder.add(&mut journal, &tag, &prefix, &sql, &snapshot_text, &snap.version, now_ms(), Some(read.source.as_bytes()))?;
     if a.json {
         let v = serde_json::json!({
             "status": "written",

@@ -88,7 +88,7 @@ impl Folder {
         Ok(latest.unwrap_or_else(Snapshot::empty))
     }
 
-    /// Add migration `tag`: its SQL, its snapshot, the schema hash of `schema_file` if given,
+    /// Add migration `tag`: its SQL, its snapshot, the hash of the schema source if given,
     /// then the journal entry (the commit point), each file written atomically.
     #[allow(clippy::too_many_arguments)]
     pub fn add(
@@ -100,12 +100,12 @@ impl Folder {
         snapshot_text: &str,
         version: &str,
         when: u64,
-        schema_file: Option<&Path>,
+        schema_source: Option<&[u8]>,
     ) -> Result<()> {
         if self.sql_path(tag).exists() {
             bail!("{} already exists", self.sql_path(tag).display());
         }
-        let hash = schema_file.map(schema_hash).transpose()?;
+        let hash = schema_source.map(hash_of);
         journal.entries.push(Entry { idx: journal.next_idx(), version: version.to_string(), when, tag: tag.into(), breakpoints: true });
         let journal_text = journal.to_file_text();
         let mut files = vec![
@@ -127,5 +127,10 @@ impl Folder {
 /// Lower-case sha256 hex of the schema file's bytes.
 pub fn schema_hash(schema_file: &Path) -> Result<String> {
     let bytes = std::fs::read(schema_file).with_context(|| format!("reading {}", schema_file.display()))?;
-    Ok(Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect())
+    Ok(hash_of(&bytes))
+}
+
+/// Lowercase sha256 hex of `db_schema.ts`'s bytes.
+pub fn hash_of(schema_source: &[u8]) -> String {
+    Sha256::digest(schema_source).iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -125,6 +125,11 @@ impl Evaluator {
         m.diagnostic(span, msg.clone(), "cannot be evaluated statically").into()
     }
 
+    /// The source text of a loaded module.
+    pub fn module_text(&self, key: &Path) -> String {
+        self.envs.get(key).map(|e| e.module.text.clone()).unwrap_or_default()
+    }
+
     /// Parse a module and record its top-level bindings and exports (nothing is evaluated yet).
     pub fn load(&mut self, path: &Path) -> EResult<PathBuf> {
         let module = self.sources.load(path)?;

@@ -22,12 +22,15 @@ pub const SYSTEM_TABLE_PREFIX: &str = "es_system__";
 pub struct ReadSchema {
     pub schema: model::Schema,
     pub warnings: Vec<String>,
+    /// The text of the schema file itself (its hash is recorded beside the migrations).
+    pub source: String,
 }
 
 /// Read the schema declared by the exports of `file`, in the order drizzle-kit sees them.
 pub fn read(file: &Path, tsconfig_dir: Option<&Path>) -> Result<ReadSchema> {
     let mut ev = eval::Evaluator::new(source::Sources::new(tsconfig_dir));
     let key = ev.load(file)?;
+    let source = ev.module_text(&key);
     let names = ev.export_names(&key)?;
     let mut exported = vec![];
     for name in names {
@@ -63,5 +66,5 @@ pub fn read(file: &Path, tsconfig_dir: Option<&Path>) -> Result<ReadSchema> {
     // The evaluator holds every parsed module; freeing them one by one costs more than the
     // whole evaluation of a large schema, and the command ends soon after.
     std::mem::forget(ev);
-    Ok(ReadSchema { schema, warnings })
+    Ok(ReadSchema { schema, warnings, source })
 }
