@@ -1,5 +1,6 @@
 //! The command line: clap definitions and one function per command. No logic of its own.
 
+mod build;
 mod bundle;
 mod db;
 mod db_generate;
@@ -8,7 +9,6 @@ pub mod output;
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
-
 
 #[derive(Parser, Debug)]
 #[command(name = "edgespark", version, about = "The EdgeSpark toolchain in one native binary", propagate_version = true)]
@@ -23,6 +23,8 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
+    /// Bundle the project's server (server/src/index.ts) into server/dist/bundle.js
+    Build(build::BuildArgs),
     /// Bundle entry points into ES modules (esbuild's flag names)
     Bundle(bundle::BundleArgs),
     /// Database schema and migrations (drizzle-kit compatible)
@@ -42,6 +44,7 @@ pub fn run() -> i32 {
     };
     let result = match cli.command {
         Command::Db(cmd) => db::run(cmd, cli.dir.as_deref()),
+        Command::Build(a) => build::run(a, cli.dir.as_deref()),
         Command::Bundle(a) => bundle::run(a),
     };
     match result {

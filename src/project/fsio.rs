@@ -15,7 +15,7 @@ pub fn write_all_atomic(files: &[(PathBuf, &[u8])]) -> Result<()> {
     for (path, bytes) in files {
         let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-        let mut tmp = NamedTempFile::new_in(dir).with_context(|| format!("writing in {}", dir.display()))?;
+        let mut tmp = temp_file_for(path, dir).with_context(|| format!("writing in {}", dir.display()))?;
         tmp.write_all(bytes).with_context(|| format!("writing {}", path.display()))?;
         temps.push(tmp);
     }
@@ -28,4 +28,17 @@ pub fn write_all_atomic(files: &[(PathBuf, &[u8])]) -> Result<()> {
         tmp.persist(path).with_context(|| format!("replacing {}", path.display()))?;
     }
     Ok(())
+}
+
+/// A temporary file that will carry the target's permissions once renamed: the existing file's,
+/// else the usual 0644 (a temporary file alone would be 0600).
+fn temp_file_for(path: &Path, dir: &Path) -> std::io::Result<NamedTempFile> {
+    let mut builder = tempfile::Builder::new();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path).map(|m| m.permissions().mode() & 0o7777).unwrap_or(0o644);
+        builder.permissions(std::fs::Permissions::from_mode(mode));
+    }
+    builder.tempfile_in(dir)
 }

@@ -28,6 +28,8 @@ pub struct Resolver {
 
 impl Resolver {
     pub fn new(o: &Options) -> Resolver {
+        // A relative tsconfig would make every path it maps relative too.
+        let tsconfig = o.tsconfig.as_ref().map(|t| std::path::absolute(t).unwrap_or_else(|_| t.clone()));
         let options = ResolveOptions {
             extensions: [".tsx", ".ts", ".jsx", ".js", ".mjs", ".cjs", ".mts", ".cts", ".json"].map(String::from).to_vec(),
             extension_alias: vec![
@@ -36,8 +38,8 @@ impl Resolver {
             ],
             condition_names: o.conditions.clone(),
             main_fields: o.main_fields.clone(),
-            tsconfig: o.tsconfig.as_ref().map(|t| {
-                TsconfigDiscovery::Manual(TsconfigOptions { config_file: t.clone(), references: TsconfigReferences::Auto })
+            tsconfig: tsconfig.map(|t| {
+                TsconfigDiscovery::Manual(TsconfigOptions { config_file: t, references: TsconfigReferences::Auto })
             }),
             ..ResolveOptions::default()
         };

@@ -58,3 +58,62 @@ pub fn tree(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
     out.sort();
     out
 }
+
+/// `npm ci` in `dir` from its committed lockfile, once per lockfile content (a stamp in
+/// node_modules remembers it). The tests' npm packages: fixture apps' dependencies and the
+/// oracles (esbuild, sql.js); the product itself never runs Node.
+pub fn npm_ci(dir: &Path) {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _guard = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let lock = std::fs::read(dir.join("package-lock.json")).expect("a committed package-lock.json");
+    let stamp_path = dir.join("node_modules/.edgespark-test-stamp");
+    let stamp = format!("{:x}", sha2_digest(&lock));
+    if std::fs::read_to_string(&stamp_path).is_ok_and(|s| s == stamp) {
+        return;
+    }
+    let out = std::process::Command::new("npm")
+        .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
+        .current_dir(dir)
+        .output()
+        .expect("npm is installed (the tests install their npm packages with it)");
+    assert!(out.status.success(), "npm ci in {} failed:\n{}", dir.display(), String::from_utf8_lossy(&out.stderr));
+    std::fs::write(&stamp_path, stamp).unwrap();
+}
+
+fn sha2_digest(bytes: &[u8]) -> impl std::fmt::LowerHex {
+    use sha2::Digest;
+    let d = sha2::Sha256::digest(bytes);
+    u128::from_be_bytes(d[..16].try_into().unwrap())
+}
+
+/// Copy a project, leaving out installed packages and build output; its node_modules become a
+/// link to the original's.
+pub fn copy_project(from: &Path, to: &Path) {
+    fn walk(from: &Path, to: &Path) {
+        std::fs::create_dir_all(to).unwrap();
+        for e in std::fs::read_dir(from).unwrap() {
+            let e = e.unwrap();
+            let name = e.file_name();
+            let target = to.join(&name);
+            if name == "node_modules" {
+                std::os::unix::fs::symlink(e.path(), &target).unwrap();
+            } else if name == "dist" || name == ".edgespark" {
+            } else if e.file_type().unwrap().is_dir() {
+                walk(&e.path(), &target);
+            } else {
+                std::fs::copy(e.path(), target).unwrap();
+            }
+        }
+    }
+    walk(from, to);
+}
+
+/// `node script args...` in `cwd`: stdout, plus the exit status and stderr when it failed.
+pub fn node(cwd: &Path, script: &Path, args: &[&Path]) -> String {
+    let out = std::process::Command::new("node").arg(script).args(args).current_dir(cwd).output().expect("node is installed (the tests' oracle)");
+    let mut s = String::from_utf8_lossy(&out.stdout).into_owned();
+    if !out.status.success() {
+        s.push_str(&format!("exit {:?}\n{}", out.status.code(), String::from_utf8_lossy(&out.stderr)));
+    }
+    s
+}

@@ -1,0 +1,72 @@
+//! The fixture app, built by `edgespark build` with its real dependencies (hono, drizzle-orm,
+//! zod, @hono/zod-validator from its committed lockfile), run under Node against a stand-in for
+//! the platform's `edgespark` module: a script of requests must get the same statuses, bodies
+//! and logs as esbuild's bundle of the same app.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::*;
+
+struct Built {
+    _dir: tempfile::TempDir,
+    project: PathBuf,
+    run: PathBuf,
+}
+
+/// A copy of fixtures/app with its migrations generated, and a directory to run bundles in
+/// whose node_modules holds the stand-in platform.
+fn prepare() -> Built {
+    let oracle = repo().join("tests/oracle");
+    npm_ci(&oracle);
+    npm_ci(&repo().join("fixtures/app/server"));
+    let dir = tempfile::tempdir().unwrap();
+    let project = dir.path().join("app");
+    copy_project(&repo().join("fixtures/app"), &project);
+    let generated = run(&project, &["db", "generate", "--name", "init"]);
+    assert!(generated.status.success(), "{}", String::from_utf8_lossy(&generated.stderr));
+    let run_dir = dir.path().join("run");
+    std::fs::create_dir_all(&run_dir).unwrap();
+    std::os::unix::fs::symlink(oracle.join("node_modules"), run_dir.join("node_modules")).unwrap();
+    Built { _dir: dir, project, run: run_dir }
+}
+
+/// esbuild's bundle of the app with the options `edgespark build` uses.
+fn esbuild(project: &Path, out: &Path, minify: bool) {
+    let server = project.join("server");
+    let mut cmd = Command::new(repo().join("tests/oracle/node_modules/.bin/esbuild"));
+    cmd.arg("src/index.ts").args(["--bundle", "--format=esm", "--conditions=workerd,worker", "--main-fields=browser,module,main", "--tsconfig=tsconfig.json"]);
+    cmd.args(["--external:edgespark", "--external:edgespark/*", "--external:cloudflare:*", "--external:node:*"]).arg(format!("--outfile={}", out.display()));
+    if minify {
+        cmd.arg("--minify");
+    }
+    let r = cmd.current_dir(&server).output().unwrap();
+    assert!(r.status.success(), "esbuild: {}", String::from_utf8_lossy(&r.stderr));
+}
+
+fn drive(b: &Built, bundle: &Path) -> String {
+    node(&b.run, &repo().join("tests/oracle/drive_app.mjs"), &[bundle, &b.project.join("server/drizzle")])
+}
+
+#[test]
+fn the_built_app_answers_requests_like_esbuilds_bundle() {
+    let b = prepare();
+    let esbuilt = b.run.join("esbuild.js");
+    esbuild(&b.project, &esbuilt, false);
+    let want = drive(&b, &esbuilt);
+    // The transcript must show the app working (a failure in the harness would also "match").
+    for needle in ["POST /api/posts -> 201", "PUT /api/me/profile -> 400", "GET /api/public/feed -> 200", "\"received\":\"invoice.paid\""] {
+        assert!(want.contains(needle), "esbuild's bundle did not run as expected ({needle}):\n{want}");
+    }
+
+    let built = run(&b.project, &["build"]);
+    assert!(built.status.success(), "{}", String::from_utf8_lossy(&built.stderr));
+    let report = String::from_utf8_lossy(&built.stderr);
+    assert!(report.contains("server/dist/bundle.js") && report.contains("gzip"), "{report}");
+    let ours = b.run.join("ours.js");
+    std::fs::copy(b.project.join("server/dist/bundle.js"), &ours).unwrap();
+    let got = drive(&b, &ours);
+    assert_eq!(got, want, "our bundle's transcript differs from esbuild's");
+}
