@@ -12,7 +12,7 @@ use swc_core::common::{GLOBALS, Globals, Mark, SourceMap, sync::Lrc};
 
 use crate::js::record::ImportKind;
 use crate::js::{self, Marks, ParsedModule};
-use crate::resolve::{Resolved, Resolver};
+use crate::resolve::{Resolved, ResolvedFile, Resolver};
 use crate::schema::Diagnostic;
 
 pub type ModuleId = usize;
@@ -29,6 +29,8 @@ pub struct ModuleGraph {
     pub globals: Globals,
     pub marks: Marks,
     pub modules: Vec<ParsedModule>,
+    /// Per module, its file and its package's facts (side effects, Node's module mode).
+    pub files: Vec<ResolvedFile>,
     /// Per module, the target of each of its import records (same order).
     pub targets: Vec<Vec<Target>>,
     pub entries: Vec<ModuleId>,
@@ -82,12 +84,13 @@ pub fn scan(entries: &[PathBuf], resolver: &Resolver) -> Result<ModuleGraph> {
     let globals = Globals::new();
     let marks = GLOBALS.set(&globals, || Marks { unresolved: Mark::new() });
     let mut ids: HashMap<PathBuf, ModuleId> = HashMap::new();
-    let mut paths: Vec<PathBuf> = vec![];
+    let mut paths: Vec<ResolvedFile> = vec![];
     let mut entry_ids = vec![];
     for e in entries {
         let p = e.canonicalize().map_err(|err| anyhow!("{}: {err}", e.display()))?;
-        let id = *ids.entry(p.clone()).or_insert_with(|| {
-            paths.push(p.clone());
+        let file = resolver.resolve_entry(&p).map_err(|why| anyhow!("{why}"))?;
+        let id = *ids.entry(file.path.clone()).or_insert_with(|| {
+            paths.push(file);
             paths.len() - 1
         });
         entry_ids.push(id);
@@ -96,7 +99,7 @@ pub fn scan(entries: &[PathBuf], resolver: &Resolver) -> Result<ModuleGraph> {
     let mut targets: Vec<Vec<Target>> = vec![];
     let mut next = 0;
     while next < paths.len() {
-        let wave: Vec<(ModuleId, PathBuf)> = (next..paths.len()).map(|i| (i, paths[i].clone())).collect();
+        let wave: Vec<(ModuleId, PathBuf)> = (next..paths.len()).map(|i| (i, paths[i].path.clone())).collect();
         next = paths.len();
         // Marks are made in module order before the parallel part, so they do not depend on
         // thread timing.
@@ -119,11 +122,11 @@ pub fn scan(entries: &[PathBuf], resolver: &Resolver) -> Result<ModuleGraph> {
             for (r, res) in m.record.imports.iter().zip(resolved) {
                 ts.push(match res {
                     Ok(Resolved::External(s)) => Target::External(s),
-                    Ok(Resolved::File(p)) => {
-                        let known = ids.get(&p).copied();
+                    Ok(Resolved::File(f)) => {
+                        let known = ids.get(&f.path).copied();
                         Target::Module(known.unwrap_or_else(|| {
-                            paths.push(p.clone());
-                            ids.insert(p, paths.len() - 1);
+                            ids.insert(f.path.clone(), paths.len());
+                            paths.push(f);
                             paths.len() - 1
                         }))
                     }
@@ -139,7 +142,7 @@ pub fn scan(entries: &[PathBuf], resolver: &Resolver) -> Result<ModuleGraph> {
         }
     }
     let modules: Vec<ParsedModule> = modules.into_iter().map(|m| m.expect("every discovered module is parsed")).collect();
-    Ok(ModuleGraph { cm, globals, marks, modules, targets, entries: entry_ids })
+    Ok(ModuleGraph { cm, globals, marks, modules, files: paths, targets, entries: entry_ids })
 }
 
 fn unresolved(cm: &Lrc<SourceMap>, importer: &Path, r: &js::record::ImportRecord, why: &str) -> anyhow::Error {

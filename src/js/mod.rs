@@ -7,7 +7,8 @@ pub mod record;
 use std::path::{Path, PathBuf};
 
 use anyhow::Result;
-use swc_core::common::{FileName, Mark, SourceMap, Spanned, sync::Lrc};
+use swc_core::common::comments::SingleThreadedComments;
+use swc_core::common::{BytePos, FileName, Mark, SourceMap, Spanned, sync::Lrc};
 use swc_core::ecma::ast::{EsVersion, Module, ModuleItem, Program};
 use swc_core::ecma::parser::{EsSyntax, Syntax, TsSyntax, parse_file_as_expr, parse_file_as_program};
 use swc_core::ecma::transforms::base::resolver;
@@ -22,6 +23,9 @@ pub struct ParsedModule {
     /// The mark of this module's top-level scope: its own declarations carry it.
     pub top_level_mark: Mark,
     pub record: record::ModuleRecord,
+    /// Where `/* @__PURE__ */` (or `#__PURE__`) annotations sit: the start of the call or `new`
+    /// they mark.
+    pub pure_annotations: Vec<BytePos>,
 }
 
 /// Marks shared by every module of one bundle: identifiers no module declares (globals).
@@ -40,6 +44,7 @@ pub fn parse(cm: &Lrc<SourceMap>, path: &Path, text: String, marks: Marks, top_l
         "tsx" => Syntax::Typescript(TsSyntax { tsx: true, decorators: true, ..Default::default() }),
         _ => Syntax::Es(EsSyntax { jsx: ext == "jsx", allow_return_outside_function: true, ..Default::default() }),
     };
+    let comments = SingleThreadedComments::default();
     let mut recovered = vec![];
     let error = |e: swc_core::ecma::parser::error::Error| -> anyhow::Error {
         let (lo, hi) = ((e.span().lo - fm.start_pos).0 as usize, (e.span().hi - fm.start_pos).0 as usize);
@@ -47,14 +52,15 @@ pub fn parse(cm: &Lrc<SourceMap>, path: &Path, text: String, marks: Marks, top_l
         Diagnostic::new(path, &fm.src, (lo, hi.max(lo)), format!("syntax error: {msg}"), msg).into()
     };
     let program = if ext == "json" {
-        let expr = parse_file_as_expr(&fm, Syntax::Es(EsSyntax::default()), EsVersion::EsNext, None, &mut recovered).map_err(error)?;
+        let expr = parse_file_as_expr(&fm, Syntax::Es(EsSyntax::default()), EsVersion::EsNext, Some(&comments), &mut recovered).map_err(error)?;
         Program::Module(json_module(*expr))
     } else {
-        parse_file_as_program(&fm, syntax, EsVersion::EsNext, None, &mut recovered).map_err(error)?
+        parse_file_as_program(&fm, syntax, EsVersion::EsNext, Some(&comments), &mut recovered).map_err(error)?
     };
     if let Some(e) = recovered.into_iter().next() {
         return Err(error(e));
     }
+    let pure_annotations = pure_annotations(comments);
     let is_ts = matches!(syntax, Syntax::Typescript(_));
     let mut program = program.apply(resolver(marks.unresolved, top_level_mark, is_ts));
     if is_ts {
@@ -65,7 +71,17 @@ pub fn parse(cm: &Lrc<SourceMap>, path: &Path, text: String, marks: Marks, top_l
         Program::Script(s) => Module { span: s.span, body: s.body.into_iter().map(ModuleItem::Stmt).collect(), shebang: s.shebang },
     };
     let record = record::ModuleRecord::of(&ast, marks.unresolved);
-    Ok(ParsedModule { path: path.to_path_buf(), ast, top_level_mark, record })
+    Ok(ParsedModule { path: path.to_path_buf(), ast, top_level_mark, record, pure_annotations })
+}
+
+/// The positions `/* @__PURE__ */` comments annotate (the next token's start), sorted.
+fn pure_annotations(comments: SingleThreadedComments) -> Vec<BytePos> {
+    let (leading, _) = comments.take_all();
+    let leading = leading.borrow();
+    let mut out: Vec<BytePos> =
+        leading.iter().filter(|(_, cs)| cs.iter().any(|c| c.text.contains("@__PURE__") || c.text.contains("#__PURE__"))).map(|(pos, _)| *pos).collect();
+    out.sort();
+    out
 }
 
 /// `export default <json>` for a JSON file.

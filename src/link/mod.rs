@@ -5,12 +5,16 @@
 //! afterwards, once, by SWC's hygiene pass (every module's top level has its own context).
 
 mod runtime;
+mod shake;
+
+use shake::{Part, PartKind, Purity};
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 use anyhow::{Result, anyhow};
 use indexmap::IndexMap;
-use swc_core::common::{DUMMY_SP, FileName, GLOBALS, Mark, SyntaxContext, sync::Lrc};
+use rustc_hash::FxHashSet;
+use swc_core::common::{BytePos, DUMMY_SP, FileName, GLOBALS, Mark, SyntaxContext, sync::Lrc};
 use swc_core::ecma::ast::*;
 use swc_core::ecma::parser::{EsSyntax, Syntax, parse_file_as_module};
 use swc_core::ecma::transforms::base::resolver;
@@ -379,7 +383,7 @@ impl<'g> Linker<'g> {
             Binding::Namespace(m) => expr_ident(&self.namespace_name(*m)),
             Binding::CommonJs(m, prop) => {
                 let req = self.require_name(*m);
-                let node_mode = self.g.modules[importer].path.extension().is_some_and(|e| e == "mjs" || e == "mts");
+                let node_mode = self.g.files[importer].node_mode;
                 let mut args = vec![call(expr_ident(&req), vec![])];
                 if node_mode {
                     args.push(num(1.0));
@@ -402,8 +406,9 @@ impl<'g> Linker<'g> {
         )
     }
 
-    /// The code of one ES module with its imports bound and its export syntax removed.
-    fn esm_body(&mut self, id: ModuleId) -> Result<Vec<ModuleItem>> {
+    /// The code of one ES module with its imports bound and its export syntax removed: the
+    /// linker's interop variables, then one part per statement.
+    fn esm_body(&mut self, id: ModuleId) -> Result<Vec<Part>> {
         let mut replace: HashMap<Id, Box<Expr>> = HashMap::new();
         let mut imports: Vec<(Id, (Target, Option<String>))> = self.imports[id].iter().map(|(k, v)| (k.clone(), v.clone())).collect();
         imports.sort_by(|a, b| a.0.0.cmp(&b.0.0));
@@ -438,6 +443,7 @@ impl<'g> Linker<'g> {
             };
             replace.insert(local, expr);
         }
+        let interop = std::mem::take(&mut out);
         let m = &self.g.modules[id];
         let path = m.path.clone();
         let top = self.top_ctxt(id);
@@ -473,7 +479,8 @@ impl<'g> Linker<'g> {
         if let Some(e) = rewrite.error {
             return Err(e);
         }
-        Ok(out)
+        let interop = interop.into_iter().map(|i| Part::new(Some(id), PartKind::Linker, vec![i]));
+        Ok(interop.chain(out.into_iter().map(|i| Part::new(Some(id), PartKind::Code, vec![i]))).collect())
     }
 
     /// `var require_x = __commonJS(function (exports, module) { ... })`.
@@ -715,7 +722,8 @@ pub fn link(g: &ModuleGraph, entry: ModuleId) -> Result<Module> {
             code.extend(l.esm_body(id)?);
         } else if imported_statically.contains(&id) {
             let req = l.require_name(id);
-            code.push(ModuleItem::Stmt(Stmt::Expr(ExprStmt { span: DUMMY_SP, expr: call(expr_ident(&req), vec![]) })));
+            let run = ModuleItem::Stmt(Stmt::Expr(ExprStmt { span: DUMMY_SP, expr: call(expr_ident(&req), vec![]) }));
+            code.push(Part::new(Some(id), PartKind::Code, vec![run]));
         }
     }
     let exports = l.entry_exports(entry)?;
@@ -748,12 +756,15 @@ pub fn link(g: &ModuleGraph, entry: ModuleId) -> Result<Module> {
     }
     wrappers.sort_by_key(|(m, _)| *m);
     namespaces.sort_by_key(|(m, _)| *m);
-    let mut body = runtime_items(&l)?;
-    body.extend(l.external_imports());
-    body.extend(wrappers.into_iter().map(|(_, w)| w));
-    body.extend(namespaces.into_iter().flat_map(|(_, n)| n));
-    body.extend(code);
-    body.extend(exports);
+    let mut parts: Vec<Part> = runtime_items(&l)?.into_iter().map(|i| Part::new(None, PartKind::Linker, vec![i])).collect();
+    parts.extend(l.external_imports().into_iter().map(|i| Part::new(None, PartKind::Root, vec![i])));
+    parts.extend(wrappers.into_iter().map(|(m, w)| Part::new(Some(m), PartKind::Linker, vec![w])));
+    parts.extend(namespaces.into_iter().map(|(m, n)| Part::new(Some(m), PartKind::Linker, n)));
+    parts.extend(code);
+    parts.extend(exports.into_iter().map(|i| Part::new(None, PartKind::Root, vec![i])));
+    let annotated: FxHashSet<BytePos> = g.modules.iter().flat_map(|m| m.pure_annotations.iter().copied()).collect();
+    let purity = Purity { unresolved: SyntaxContext::empty().apply_mark(g.marks.unresolved), annotated: &annotated };
+    let mut body = shake::shake(parts, |m| !g.files[m].side_effects, &purity);
     // Imports first, as ES modules hoist them anyway.
     body.sort_by_key(|i| !matches!(i, ModuleItem::ModuleDecl(ModuleDecl::Import(_))));
     Ok(Module { span: DUMMY_SP, body, shebang: None })

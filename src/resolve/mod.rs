@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use oxc_resolver::{ResolveOptions, Resolver as Oxc, TsconfigDiscovery, TsconfigOptions, TsconfigReferences};
+use oxc_resolver::{ResolveOptions, SideEffects, Resolver as Oxc, TsconfigDiscovery, TsconfigOptions, TsconfigReferences};
 
 /// How to resolve, as esbuild's flags of the same names say.
 #[derive(Debug, Clone)]
@@ -17,8 +17,20 @@ pub struct Options {
 }
 
 pub enum Resolved {
-    File(PathBuf),
+    File(ResolvedFile),
     External(String),
+}
+
+/// A file to bundle and what its package.json says about it.
+#[derive(Debug, Clone)]
+pub struct ResolvedFile {
+    pub path: PathBuf,
+    /// False when its package declares it free of side effects (`"sideEffects"`): then it
+    /// may be dropped whole when nothing it exports is used.
+    pub side_effects: bool,
+    /// Node treats it as an ES module by its own rules (`.mjs`/`.mts`, or `"type": "module"`),
+    /// which changes what a default import of CommonJS means.
+    pub node_mode: bool,
 }
 
 pub struct Resolver {
@@ -60,8 +72,80 @@ impl Resolver {
         }
         let dir = importer.parent().unwrap_or(Path::new("."));
         match self.oxc.resolve(dir, specifier) {
-            Ok(r) => Ok(Resolved::File(r.full_path())),
+            Ok(r) => Ok(Resolved::File(file_facts(&r))),
             Err(e) => Err(format!("{e} (looked from {})", dir.display())),
         }
+    }
+
+    /// An entry point given on the command line, with its package's facts.
+    pub fn resolve_entry(&self, path: &Path) -> Result<ResolvedFile, String> {
+        let dir = path.parent().unwrap_or(Path::new("."));
+        let name = path.file_name().ok_or_else(|| format!("{} is not a file", path.display()))?;
+        match self.oxc.resolve(dir, &format!("./{}", name.to_string_lossy())) {
+            Ok(r) => Ok(file_facts(&r)),
+            Err(e) => Err(format!("{}: {e}", path.display())),
+        }
+    }
+}
+
+fn file_facts(r: &oxc_resolver::Resolution) -> ResolvedFile {
+    let path = r.full_path();
+    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+    let pkg = r.package_json();
+    let node_mode = match ext {
+        "mjs" | "mts" => true,
+        "cjs" | "cts" => false,
+        _ => pkg.and_then(|p| p.r#type()).is_some_and(|t| matches!(t, oxc_resolver::PackageType::Module)),
+    };
+    let side_effects = match pkg.and_then(|p| p.side_effects().map(|s| (p.directory().to_path_buf(), s))) {
+        None => true,
+        Some((dir, se)) => {
+            let rel = path.strip_prefix(&dir).unwrap_or(&path).to_string_lossy().replace('\\', "/");
+            match se {
+                SideEffects::Bool(b) => b,
+                SideEffects::String(g) => glob_matches(g, &rel),
+                SideEffects::Array(gs) => gs.iter().any(|g| glob_matches(g, &rel)),
+            }
+        }
+    };
+    ResolvedFile { path, side_effects, node_mode }
+}
+
+/// webpack's reading of a `sideEffects` pattern: relative to the package, `./` optional, a
+/// pattern without `/` matches the file name in any folder; `*` within a folder, `**` across.
+fn glob_matches(pattern: &str, rel: &str) -> bool {
+    let pattern = pattern.strip_prefix("./").unwrap_or(pattern);
+    if !pattern.contains('/') {
+        return wildcard(pattern.as_bytes(), rel.rsplit('/').next().unwrap_or(rel).as_bytes());
+    }
+    wildcard(pattern.as_bytes(), rel.as_bytes())
+}
+
+fn wildcard(p: &[u8], s: &[u8]) -> bool {
+    match p {
+        [] => s.is_empty(),
+        [b'*', b'*', rest @ ..] => {
+            let rest = rest.strip_prefix(b"/").unwrap_or(rest);
+            (0..=s.len()).any(|i| (i == 0 || s[i - 1] == b'/') && wildcard(rest, &s[i..])) || wildcard(rest, s)
+        }
+        [b'*', rest @ ..] => (0..=s.len()).take_while(|&i| i == 0 || s[i - 1] != b'/').any(|i| wildcard(rest, &s[i..])),
+        [b'?', rest @ ..] => s.first().is_some_and(|&c| c != b'/') && wildcard(rest, &s[1..]),
+        [c, rest @ ..] => s.first() == Some(c) && wildcard(rest, &s[1..]),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::glob_matches;
+
+    #[test]
+    fn side_effects_patterns_match_as_webpack_reads_them() {
+        assert!(glob_matches("*.css", "dist/styles/a.css"));
+        assert!(glob_matches("./src/polyfill.js", "src/polyfill.js"));
+        assert!(!glob_matches("./src/polyfill.js", "src/other.js"));
+        assert!(glob_matches("dist/**/register.js", "dist/a/b/register.js"));
+        assert!(glob_matches("dist/**/register.js", "dist/register.js"));
+        assert!(!glob_matches("dist/*.js", "dist/a/b.js"));
+        assert!(glob_matches("dist/*.js", "dist/b.js"));
     }
 }

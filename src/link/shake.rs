@@ -1,0 +1,238 @@
+//! Tree shaking, per top-level statement, on the linked program. Imports are already direct
+//! references to the exporting module's declarations, so one reference graph over every
+//! statement of the bundle decides what is kept: the entry's exports, every statement that may
+//! have side effects (in a module whose package does not declare itself free of them), and
+//! everything those reach. A module marked `"sideEffects": false` contributes its effectful
+//! statements only once something it declares is used.
+
+use rayon::prelude::*;
+use rustc_hash::{FxHashMap, FxHashSet};
+use swc_core::common::{BytePos, SyntaxContext};
+use swc_core::ecma::ast::*;
+use swc_core::ecma::utils::find_pat_ids;
+use swc_core::ecma::visit::{Visit, VisitWith};
+
+use crate::graph::ModuleId;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PartKind {
+    /// Always kept: the bundle's imports of externals and its exports.
+    Root,
+    /// Made by the linker (helpers, wrappers, namespace objects, interop variables): kept only
+    /// when referenced.
+    Linker,
+    /// A module's own statement: kept when referenced or when it may have side effects.
+    Code,
+}
+
+/// Statements kept or dropped together.
+pub struct Part {
+    pub module: Option<ModuleId>,
+    pub kind: PartKind,
+    pub items: Vec<ModuleItem>,
+}
+
+impl Part {
+    pub fn new(module: Option<ModuleId>, kind: PartKind, items: Vec<ModuleItem>) -> Part {
+        Part { module, kind, items }
+    }
+}
+
+/// What decides whether an expression may have side effects.
+pub struct Purity<'a> {
+    /// The context of identifiers no module declares (globals).
+    pub unresolved: SyntaxContext,
+    /// Positions annotated `/* @__PURE__ */`.
+    pub annotated: &'a FxHashSet<BytePos>,
+}
+
+/// The kept statements, in their order. `side_effect_free(m)`: module m's package says it has
+/// no side effects.
+pub fn shake(parts: Vec<Part>, side_effect_free: impl Fn(ModuleId) -> bool, purity: &Purity) -> Vec<ModuleItem> {
+    let facts: Vec<(Vec<Id>, FxHashSet<Id>, bool)> = parts
+        .par_iter()
+        .map(|p| {
+            let mut refs = References::default();
+            p.items.visit_with(&mut refs);
+            let effects = match p.kind {
+                PartKind::Root => true,
+                PartKind::Linker => false,
+                PartKind::Code => !p.items.iter().all(|i| purity.item(i)),
+            };
+            (p.items.iter().flat_map(declared).collect(), refs.0, effects)
+        })
+        .collect();
+    let mut declared_by: FxHashMap<&Id, Vec<usize>> = FxHashMap::default();
+    for (i, (decls, _, _)) in facts.iter().enumerate() {
+        for d in decls {
+            declared_by.entry(d).or_default().push(i);
+        }
+    }
+    // Effectful statements of side-effect-free modules wait until their module is used.
+    let mut waiting: FxHashMap<ModuleId, Vec<usize>> = FxHashMap::default();
+    let mut stack = vec![];
+    for (i, p) in parts.iter().enumerate() {
+        if !facts[i].2 {
+            continue;
+        }
+        match p.module {
+            Some(m) if p.kind == PartKind::Code && side_effect_free(m) => waiting.entry(m).or_default().push(i),
+            _ => stack.push(i),
+        }
+    }
+    let mut live = vec![false; parts.len()];
+    while let Some(i) = stack.pop() {
+        if std::mem::replace(&mut live[i], true) {
+            continue;
+        }
+        if let Some(m) = parts[i].module {
+            if let Some(w) = waiting.remove(&m) {
+                stack.extend(w);
+            }
+        }
+        for r in &facts[i].1 {
+            if let Some(ps) = declared_by.get(r) {
+                stack.extend(ps.iter().copied().filter(|&p| !live[p]));
+            }
+        }
+    }
+    parts.into_iter().zip(live).filter(|(_, l)| *l).flat_map(|(p, _)| p.items).collect()
+}
+
+/// Every identifier a part mentions (a superset of what it references; enough to keep what
+/// it needs).
+#[derive(Default)]
+struct References(FxHashSet<Id>);
+
+impl Visit for References {
+    fn visit_ident(&mut self, i: &Ident) {
+        self.0.insert(i.to_id());
+    }
+}
+
+/// The top-level names an item declares.
+fn declared(item: &ModuleItem) -> Vec<Id> {
+    match item {
+        ModuleItem::Stmt(Stmt::Decl(d)) => match d {
+            Decl::Fn(f) => vec![f.ident.to_id()],
+            Decl::Class(c) => vec![c.ident.to_id()],
+            Decl::Var(v) => v.decls.iter().flat_map(|d| find_pat_ids::<_, Id>(&d.name)).collect(),
+            _ => vec![],
+        },
+        ModuleItem::ModuleDecl(ModuleDecl::Import(i)) => i
+            .specifiers
+            .iter()
+            .map(|s| match s {
+                ImportSpecifier::Named(n) => n.local.to_id(),
+                ImportSpecifier::Default(d) => d.local.to_id(),
+                ImportSpecifier::Namespace(n) => n.local.to_id(),
+            })
+            .collect(),
+        _ => vec![],
+    }
+}
+
+/// Globals whose mere reading cannot throw or run code.
+const KNOWN_GLOBALS: &[&str] = &[
+    "undefined", "NaN", "Infinity", "globalThis", "Object", "Array", "Function", "String", "Number", "Boolean", "Symbol",
+    "BigInt", "Math", "JSON", "Date", "RegExp", "Error", "TypeError", "RangeError", "SyntaxError", "ReferenceError",
+    "EvalError", "URIError", "AggregateError", "Map", "Set", "WeakMap", "WeakSet", "WeakRef", "FinalizationRegistry",
+    "Promise", "Proxy", "Reflect", "ArrayBuffer", "SharedArrayBuffer", "DataView", "Int8Array", "Uint8Array",
+    "Uint8ClampedArray", "Int16Array", "Uint16Array", "Int32Array", "Uint32Array", "Float32Array", "Float64Array",
+    "BigInt64Array", "BigUint64Array", "Intl", "console", "TextEncoder", "TextDecoder", "URL", "URLSearchParams",
+    "Request", "Response", "Headers", "FormData", "Blob", "File", "ReadableStream", "WritableStream", "TransformStream",
+    "AbortController", "AbortSignal", "Event", "EventTarget", "crypto", "fetch", "atob", "btoa", "encodeURIComponent",
+    "decodeURIComponent", "encodeURI", "decodeURI", "parseInt", "parseFloat", "isNaN", "isFinite", "setTimeout",
+    "clearTimeout", "setInterval", "clearInterval", "queueMicrotask", "structuredClone",
+];
+
+impl Purity<'_> {
+    fn item(&self, item: &ModuleItem) -> bool {
+        match item {
+            ModuleItem::Stmt(s) => self.stmt(s),
+            ModuleItem::ModuleDecl(_) => false,
+        }
+    }
+
+    fn stmt(&self, s: &Stmt) -> bool {
+        match s {
+            Stmt::Empty(_) => true,
+            Stmt::Decl(Decl::Fn(_)) => true,
+            Stmt::Decl(Decl::Class(c)) => self.class(&c.class),
+            Stmt::Decl(Decl::Var(v)) => v.decls.iter().all(|d| matches!(d.name, Pat::Ident(_)) && d.init.as_deref().is_none_or(|e| self.expr(e))),
+            Stmt::Expr(e) => matches!(&*e.expr, Expr::Lit(Lit::Str(_))),
+            _ => false,
+        }
+    }
+
+    fn is_global(&self, i: &Ident) -> bool {
+        i.ctxt == self.unresolved
+    }
+
+    pub fn expr(&self, e: &Expr) -> bool {
+        match e {
+            Expr::Lit(_) | Expr::Arrow(_) | Expr::Fn(_) | Expr::This(_) => true,
+            Expr::Ident(i) => !self.is_global(i) || KNOWN_GLOBALS.contains(&&*i.sym),
+            Expr::Class(c) => self.class(&c.class),
+            Expr::Array(a) => a.elems.iter().flatten().all(|e| e.spread.is_none() && self.expr(&e.expr)),
+            Expr::Object(o) => o.props.iter().all(|p| match p {
+                PropOrSpread::Spread(_) => false,
+                PropOrSpread::Prop(p) => self.prop(p),
+            }),
+            Expr::Tpl(t) => t.exprs.iter().all(|e| matches!(&**e, Expr::Lit(_))),
+            Expr::Unary(u) => match u.op {
+                UnaryOp::Delete => false,
+                UnaryOp::TypeOf if matches!(&*u.arg, Expr::Ident(_)) => true,
+                _ => self.expr(&u.arg),
+            },
+            Expr::Bin(b) => !matches!(b.op, BinaryOp::In | BinaryOp::InstanceOf) && self.expr(&b.left) && self.expr(&b.right),
+            Expr::Cond(c) => self.expr(&c.test) && self.expr(&c.cons) && self.expr(&c.alt),
+            Expr::Seq(s) => s.exprs.iter().all(|e| self.expr(e)),
+            Expr::Paren(p) => self.expr(&p.expr),
+            Expr::Call(c) => self.annotated.contains(&c.span.lo) && self.args(&c.args),
+            Expr::New(n) => self.annotated.contains(&n.span.lo) && n.args.as_deref().is_none_or(|a| self.args(a)),
+            // A property of a built-in namespace (`Symbol.iterator`, `Object.assign`).
+            Expr::Member(m) => matches!((&*m.obj, &m.prop), (Expr::Ident(o), MemberProp::Ident(_)) if self.is_global(o) && KNOWN_GLOBALS.contains(&&*o.sym)),
+            _ => false,
+        }
+    }
+
+    fn args(&self, args: &[ExprOrSpread]) -> bool {
+        args.iter().all(|a| a.spread.is_none() && self.expr(&a.expr))
+    }
+
+    fn key(&self, k: &PropName) -> bool {
+        match k {
+            PropName::Computed(c) => self.expr(&c.expr),
+            _ => true,
+        }
+    }
+
+    fn prop(&self, p: &Prop) -> bool {
+        match p {
+            Prop::Shorthand(i) => self.expr(&Expr::Ident(i.clone())),
+            Prop::KeyValue(kv) => self.key(&kv.key) && self.expr(&kv.value),
+            Prop::Getter(g) => self.key(&g.key),
+            Prop::Setter(s) => self.key(&s.key),
+            Prop::Method(m) => self.key(&m.key),
+            Prop::Assign(_) => false,
+        }
+    }
+
+    /// A class is pure when defining it runs no code: no decorators or static blocks, and its
+    /// heritage, computed keys and static values are pure.
+    fn class(&self, c: &Class) -> bool {
+        c.decorators.is_empty()
+            && c.super_class.as_deref().is_none_or(|s| self.expr(s))
+            && c.body.iter().all(|m| match m {
+                ClassMember::Constructor(_) | ClassMember::Empty(_) | ClassMember::PrivateMethod(_) => true,
+                ClassMember::Method(m) => m.function.decorators.is_empty() && self.key(&m.key),
+                ClassMember::ClassProp(p) => {
+                    p.decorators.is_empty() && self.key(&p.key) && (!p.is_static || p.value.as_deref().is_none_or(|v| self.expr(v)))
+                }
+                ClassMember::PrivateProp(p) => p.decorators.is_empty() && (!p.is_static || p.value.as_deref().is_none_or(|v| self.expr(v))),
+                ClassMember::AutoAccessor(a) => a.decorators.is_empty() && (!a.is_static || a.value.as_deref().is_none_or(|v| self.expr(v))),
+                ClassMember::StaticBlock(_) | ClassMember::TsIndexSignature(_) => false,
+            })
+    }
+}
