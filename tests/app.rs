@@ -70,3 +70,20 @@ fn the_built_app_answers_requests_like_esbuilds_bundle() {
     let got = drive(&b, &ours);
     assert_eq!(got, want, "our bundle's transcript differs from esbuild's");
 }
+
+#[test]
+fn the_minified_app_answers_requests_like_esbuilds_minified_bundle() {
+    let b = prepare();
+    let esbuilt = b.run.join("esbuild.min.js");
+    esbuild(&b.project, &esbuilt, true);
+    let want = drive(&b, &esbuilt);
+    assert!(want.contains("POST /api/posts -> 201"), "esbuild's bundle did not run as expected:\n{want}");
+
+    let built = run(&b.project, &["build", "--minify"]);
+    assert!(built.status.success(), "{}", String::from_utf8_lossy(&built.stderr));
+    let ours = b.run.join("ours.min.js");
+    std::fs::copy(b.project.join("server/dist/bundle.js"), &ours).unwrap();
+    let text = std::fs::read_to_string(&ours).unwrap();
+    assert!(text.lines().count() < 10, "--minify printed {} lines", text.lines().count());
+    assert_eq!(drive(&b, &ours), want, "our minified bundle's transcript differs from esbuild's");
+}

@@ -9,12 +9,17 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 
 use crate::cli::bundle::bundle;
+use crate::emit::EmitOptions;
 use crate::project::Project;
 use crate::project::fsio::write_all_atomic;
 use crate::resolve::Options;
 
 #[derive(Args, Debug)]
-pub struct BuildArgs {}
+pub struct BuildArgs {
+    /// Compress and mangle the bundle
+    #[arg(long)]
+    pub minify: bool,
+}
 
 /// How a Worker's code is resolved: workerd's conditions, the browser's main fields, the
 /// project's tsconfig `paths`, and the modules the platform provides at run time kept external.
@@ -28,7 +33,7 @@ pub fn worker_options(server_dir: &Path) -> Options {
     }
 }
 
-pub fn run(_a: BuildArgs, dir: Option<&Path>) -> Result<()> {
+pub fn run(a: BuildArgs, dir: Option<&Path>) -> Result<()> {
     let started = Instant::now();
     let project = Project::find(dir)?;
     let server = project.server_dir();
@@ -37,7 +42,7 @@ pub fn run(_a: BuildArgs, dir: Option<&Path>) -> Result<()> {
         bail!("{} does not exist: a project's server starts there", project.display(&entry));
     }
     let out = server.join("dist/bundle.js");
-    let text = bundle(&[entry], &worker_options(&server))?.pop().expect("one entry, one output");
+    let text = bundle(&[entry], &worker_options(&server), EmitOptions { minify: a.minify })?.pop().expect("one entry, one output");
     write_all_atomic(&[(out.clone(), text.as_bytes())])?;
     eprintln!("  {}  {}  (gzip {})", project.display(&out), kb(text.len()), kb(gzip_size(text.as_bytes())?));
     eprintln!("Built in {} ms", started.elapsed().as_millis());

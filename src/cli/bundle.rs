@@ -6,6 +6,7 @@ use std::time::Instant;
 use anyhow::{Result, bail};
 use clap::{Args, ValueEnum};
 
+use crate::emit::EmitOptions;
 use crate::project::fsio::write_all_atomic;
 use crate::resolve::{Options, Resolver};
 
@@ -45,6 +46,9 @@ pub struct BundleArgs {
     /// tsconfig.json whose `paths` are honoured
     #[arg(long)]
     pub tsconfig: Option<PathBuf>,
+    /// Compress and mangle the output (swc_ecma_minifier)
+    #[arg(long)]
+    pub minify: bool,
 }
 
 fn options(a: &BundleArgs) -> Options {
@@ -68,7 +72,7 @@ fn options(a: &BundleArgs) -> Options {
 }
 
 /// Bundle every entry; returns each entry's output text, in the order given.
-pub fn bundle(entries: &[PathBuf], options: &Options) -> Result<Vec<String>> {
+pub fn bundle(entries: &[PathBuf], options: &Options, emit: EmitOptions) -> Result<Vec<String>> {
     let resolver = Resolver::new(options);
     let graph = crate::graph::scan(entries, &resolver)?;
     // Syntax contexts are made and compared through swc's globals.
@@ -78,7 +82,8 @@ pub fn bundle(entries: &[PathBuf], options: &Options) -> Result<Vec<String>> {
             .iter()
             .map(|&e| {
                 let module = crate::link::link(&graph, e)?;
-                crate::emit::print(&graph.cm, &graph.globals, module)
+                let pure: Vec<_> = graph.modules.iter().flat_map(|m| m.pure_annotations.iter().copied()).collect();
+                crate::emit::print(&graph.cm, &graph.globals, module, &pure, emit)
             })
             .collect()
     })
@@ -96,7 +101,7 @@ pub fn run(a: BundleArgs) -> Result<()> {
         (None, Some(d)) => a.entries.iter().map(|e| d.join(Path::new(e.file_stem().unwrap_or_default()).with_extension("js"))).collect(),
         _ => bail!(crate::cli::output::Failure { code: 2, message: "name the output with --outfile FILE or --outdir DIR".into() }),
     };
-    let texts = bundle(&a.entries, &options(&a))?;
+    let texts = bundle(&a.entries, &options(&a), EmitOptions { minify: a.minify })?;
     let files: Vec<(PathBuf, &[u8])> = outputs.iter().cloned().zip(texts.iter().map(|t| t.as_bytes())).collect();
     write_all_atomic(&files)?;
     for (path, text) in outputs.iter().zip(&texts) {

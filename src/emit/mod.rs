@@ -1,20 +1,63 @@
 //! The emit stage: the linked module → JavaScript text. Collisions between the modules' names
-//! are settled here by SWC's hygiene pass (each module's top level has its own syntax context),
-//! then parentheses are fixed and the code printed.
+//! are settled here by SWC's hygiene pass (each module's top level has its own syntax context);
+//! with `minify`, swc_ecma_minifier then compresses and mangles the whole bundle; parentheses
+//! are fixed and the code printed.
 
 use anyhow::{Context, Result};
-use swc_core::common::{GLOBALS, Globals, SourceMap, sync::Lrc};
-use swc_core::ecma::ast::{EsVersion, Module, Program};
+use swc_core::common::comments::{Comments, SingleThreadedComments};
+use swc_core::common::{BytePos, GLOBALS, Globals, Mark, SourceMap, SyntaxContext, sync::Lrc};
+use swc_core::ecma::ast::{EsVersion, Ident, Module, Program};
 use swc_core::ecma::codegen::{Config, Emitter, text_writer::JsWriter};
-use swc_core::ecma::transforms::base::{fixer::fixer, hygiene::hygiene};
+use swc_core::ecma::minifier::option::{CompressOptions, ExtraOptions, MangleOptions, MinifyOptions, TopLevelOptions};
+use swc_core::ecma::transforms::base::{fixer::fixer, hygiene::hygiene, resolver};
+use swc_core::ecma::visit::{VisitMut, VisitMutWith};
 
-pub fn print(cm: &Lrc<SourceMap>, globals: &Globals, module: Module) -> Result<String> {
-    let program = GLOBALS.set(globals, || Program::Module(module).apply(hygiene()).apply(fixer(None)));
+#[derive(Debug, Clone, Copy, Default)]
+pub struct EmitOptions {
+    pub minify: bool,
+}
+
+/// Print the bundle. `pure_annotations`: where `/* @__PURE__ */` comments were, so the
+/// minifier may drop unused annotated calls too.
+pub fn print(cm: &Lrc<SourceMap>, globals: &Globals, module: Module, pure_annotations: &[BytePos], o: EmitOptions) -> Result<String> {
+    let program = GLOBALS.set(globals, || {
+        let program = Program::Module(module).apply(hygiene());
+        let program = if o.minify { minify(cm, program, pure_annotations) } else { program };
+        program.apply(fixer(None))
+    });
     let mut buf = vec![];
     {
         let wr = JsWriter::new(cm.clone(), "\n", &mut buf, None);
-        let mut emitter = Emitter { cfg: Config::default().with_target(EsVersion::EsNext), cm: cm.clone(), comments: None, wr };
+        let cfg = Config::default().with_target(EsVersion::EsNext).with_minify(o.minify);
+        let mut emitter = Emitter { cfg, cm: cm.clone(), comments: None, wr };
         emitter.emit_program(&program).context("printing the bundle")?;
     }
     String::from_utf8(buf).context("the printed bundle is not UTF-8")
+}
+
+/// Compress and mangle. After hygiene every binding has a distinct name, so the contexts can
+/// be dropped and the program resolved afresh, as the minifier expects of one module.
+fn minify(cm: &Lrc<SourceMap>, mut program: Program, pure_annotations: &[BytePos]) -> Program {
+    program.visit_mut_with(&mut ClearContexts);
+    let (unresolved_mark, top_level_mark) = (Mark::new(), Mark::new());
+    let program = program.apply(resolver(unresolved_mark, top_level_mark, false));
+    let comments = SingleThreadedComments::default();
+    for &pos in pure_annotations {
+        comments.add_pure_comment(pos);
+    }
+    let options = MinifyOptions {
+        compress: Some(CompressOptions { module: true, top_level: Some(TopLevelOptions { functions: true }), ..Default::default() }),
+        mangle: Some(MangleOptions { top_level: Some(true), ..Default::default() }),
+        ..Default::default()
+    };
+    let extra = ExtraOptions { unresolved_mark, top_level_mark, mangle_name_cache: None };
+    swc_core::ecma::minifier::optimize(program, cm.clone(), Some(&comments as &dyn Comments), None, &options, &extra)
+}
+
+struct ClearContexts;
+
+impl VisitMut for ClearContexts {
+    fn visit_mut_ident(&mut self, i: &mut Ident) {
+        i.ctxt = SyntaxContext::empty();
+    }
 }
