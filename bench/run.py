@@ -66,7 +66,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=5)
     args = ap.parse_args()
-    subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=HERE, check=True)
+    subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--loglevel=error"], cwd=HERE, check=True)
     subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=REPO, check=True)
     os.makedirs(WORK, exist_ok=True)
     cases = [("fixture app", project("app", copy_from=os.path.join(REPO, "fixtures/app"))),

@@ -1,0 +1,144 @@
+#!/usr/bin/env python3
+"""Benchmark: `edgespark build` against esbuild and rolldown bundling the same app with the same
+options (Workers conditions, platform modules external, tsconfig paths), in one run, same machine.
+
+    python3 bench/build.py [--runs 5]
+
+Installs the anchors from npm into bench/node_modules (pinned in bench/package.json), the fixture
+app's dependencies from its lockfile, and builds edgespark in release mode. Apps: fixtures/app,
+and generated apps of 200 and 1000 route files (each a Hono sub-app with a zod-validated POST and
+a drizzle query on its own table). Each tool is timed with and without minification; we print
+the median wall time, CPU time (user+sys), peak memory, and the output's raw and gzip sizes, with
+our ratio to each anchor (wall: theirs / ours, so >1 means we are faster; size: ours / theirs).
+"""
+import argparse, gzip, os, shutil, statistics, subprocess, sys, time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+WORK = os.path.join(HERE, "work")
+APP = os.path.join(REPO, "fixtures", "app")
+EDGESPARK = os.path.join(REPO, "target", "release", "edgespark")
+BIN = os.path.join(HERE, "node_modules", ".bin")
+
+
+def generated_app(n):
+    """fixtures/app's project files with n route files and n tables instead of its own code."""
+    root = os.path.join(WORK, f"routes{n}")
+    shutil.rmtree(root, ignore_errors=True)
+    server = os.path.join(root, "server")
+    os.makedirs(os.path.join(server, "src", "routes"))
+    os.makedirs(os.path.join(server, "src", "defs"))
+    shutil.copy(os.path.join(APP, "edgespark.toml"), root)
+    for f in ["package.json", "tsconfig.json"]:
+        shutil.copy(os.path.join(APP, "server", f), server)
+    shutil.copytree(os.path.join(APP, "server", "src", "__generated__"), os.path.join(server, "src", "__generated__"))
+    os.symlink(os.path.join(APP, "server", "node_modules"), os.path.join(server, "node_modules"))
+    tables = ['import { sqliteTable, text, integer } from "drizzle-orm/sqlite-core";']
+    for i in range(n):
+        tables.append(f'''export const t{i} = sqliteTable("table_{i}", {{
+  id: integer("id").primaryKey({{ autoIncrement: true }}),
+  name: text("name").notNull(),
+  score: integer("score").notNull().default(0),
+}});''')
+        with open(os.path.join(server, "src", "routes", f"r{i}.ts"), "w") as f:
+            f.write(f'''import {{ Hono }} from "hono";
+import {{ zValidator }} from "@hono/zod-validator";
+import {{ z }} from "zod";
+import {{ eq }} from "drizzle-orm";
+import {{ db }} from "edgespark";
+import {{ t{i} }} from "@defs";
+
+const input{i} = z.object({{ name: z.string().min(1).max(100), score: z.number().int().optional() }});
+
+export const r{i} = new Hono()
+  .get("/:id{{[0-9]+}}", async (c) => {{
+    const [row] = await db.select().from(t{i}).where(eq(t{i}.id, Number(c.req.param("id"))));
+    return row ? c.json(row) : c.notFound();
+  }})
+  .post("/", zValidator("json", input{i}), async (c) => {{
+    const [row] = await db.insert(t{i}).values(c.req.valid("json")).returning();
+    return c.json(row, 201);
+  }});
+''')
+    with open(os.path.join(server, "src", "defs", "db_schema.ts"), "w") as f:
+        f.write("\n".join(tables) + "\n")
+    with open(os.path.join(server, "src", "defs", "index.ts"), "w") as f:
+        f.write('import * as dbSchema from "./db_schema";\nexport const drizzleSchema = { ...dbSchema };\nexport * from "./db_schema";\n')
+    with open(os.path.join(server, "src", "index.ts"), "w") as f:
+        f.write('import { Hono } from "hono";\n')
+        f.write("".join(f'import {{ r{i} }} from "./routes/r{i}";\n' for i in range(n)))
+        f.write('const app = new Hono().basePath("/api");\n')
+        f.write("".join(f'app.route("/r{i}", r{i});\n' for i in range(n)))
+        f.write("export default app;\n")
+    return root
+
+
+def copied_fixture():
+    root = os.path.join(WORK, "fixture")
+    shutil.rmtree(root, ignore_errors=True)
+    shutil.copytree(APP, root, ignore=shutil.ignore_patterns("node_modules", "dist", ".edgespark"))
+    os.symlink(os.path.join(APP, "server", "node_modules"), os.path.join(root, "server", "node_modules"))
+    return root
+
+
+def tools(root, minify):
+    """(name, command, environment, output file) for each tool on this app."""
+    server = os.path.join(root, "server")
+    entry, tsconfig = os.path.join(server, "src", "index.ts"), os.path.join(server, "tsconfig.json")
+    m = ["--minify"] if minify else []
+    out = lambda t: os.path.join(root, f"out-{t}{'-min' if minify else ''}.js")
+    esbuild = [os.path.join(BIN, "esbuild"), entry, "--bundle", "--format=esm", "--conditions=workerd,worker",
+               "--main-fields=browser,module,main", f"--tsconfig={tsconfig}", "--external:edgespark",
+               "--external:edgespark/*", "--external:cloudflare:*", "--external:node:*", f"--outfile={out('esbuild')}",
+               "--log-level=warning"] + m
+    rolldown_env = dict(os.environ, BENCH_INPUT=entry, BENCH_TSCONFIG=tsconfig, BENCH_OUTPUT=out("rolldown"),
+                        BENCH_MINIFY="1" if minify else "0")
+    rolldown = [os.path.join(BIN, "rolldown"), "-c", os.path.join(HERE, "rolldown.config.mjs")]
+    return [("edgespark", [EDGESPARK, "-C", root, "build"] + m, None, os.path.join(server, "dist", "bundle.js")),
+            ("esbuild", esbuild, None, out("esbuild")),
+            ("rolldown", rolldown, rolldown_env, out("rolldown"))]
+
+
+def measure(cmd, env):
+    """Wall seconds, CPU seconds (user+sys) and peak RSS (MB) of one run."""
+    t = time.perf_counter()
+    p = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(p.pid, 0)
+    wall = time.perf_counter() - t
+    err = p.stderr.read().decode()
+    if status != 0:
+        sys.exit(f"failed: {' '.join(cmd)}\n{err}")
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--runs", type=int, default=5)
+    args = ap.parse_args()
+    quiet = ["--no-audit", "--no-fund", "--loglevel=error"]
+    # `npm install` (not ci): the lockfile names only the platform binaries npm saw here, and
+    # `npm ci` refuses that; install still takes the pinned versions from it.
+    subprocess.run(["npm", "install"] + quiet, cwd=HERE, check=True)
+    subprocess.run(["npm", "ci"] + quiet, cwd=os.path.join(APP, "server"), check=True)
+    subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=REPO, check=True)
+    os.makedirs(WORK, exist_ok=True)
+    apps = [("fixture app", copied_fixture()), ("200 routes", generated_app(200)), ("1000 routes", generated_app(1000))]
+    print(f"{"app":<17}{"tool":<11}{'wall':>9}{'cpu':>9}{'peak':>9}{'raw':>10}{'gzip':>9}   wall ratio / gzip ratio (edgespark vs)")
+    for label, root in apps:
+        for minify in (False, True):
+            rows = {}
+            for name, cmd, env, out in tools(root, minify):
+                runs = [measure(cmd, env) for _ in range(args.runs)]
+                data = open(out, "rb").read()
+                rows[name] = (statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs),
+                              max(r[2] for r in runs), len(data), len(gzip.compress(data, compresslevel=6)))
+            tag = f"{label}{' min' if minify else ''}"
+            ours = rows["edgespark"]
+            for name, (wall, cpu, peak, raw, gz) in rows.items():
+                ratio = "" if name == "edgespark" else f"   {wall / ours[0]:.2f}x faster / {ours[4] / gz:.2f}x size"
+                print(f"{tag:<17}{name:<11}{wall * 1000:>7.0f}ms{cpu * 1000:>7.0f}ms{peak:>7.0f}MB{raw / 1000:>8.1f}kB{gz / 1000:>7.1f}kB{ratio}")
+                tag = ""
+
+
+if __name__ == "__main__":
+    main()
