@@ -123,7 +123,7 @@ def main():
     subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=REPO, check=True)
     os.makedirs(WORK, exist_ok=True)
     apps = [("fixture app", copied_fixture()), ("200 routes", generated_app(200)), ("1000 routes", generated_app(1000))]
-    print(f"{"app":<17}{"tool":<11}{'wall':>9}{'cpu':>9}{'peak':>9}{'raw':>10}{'gzip':>9}   wall ratio / gzip ratio (edgespark vs)")
+    print(f"{'app':<17}{'tool':<11}{'wall':>9}{'cpu':>9}{'peak':>9}{'raw':>10}{'gzip':>9}   wall ratio / gzip ratio (edgespark vs)")
     for label, root in apps:
         for minify in (False, True):
             rows = {}

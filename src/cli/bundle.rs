@@ -73,8 +73,11 @@ fn options(a: &BundleArgs) -> Options {
 
 /// Bundle every entry; returns each entry's output text, in the order given.
 pub fn bundle(entries: &[PathBuf], options: &Options, emit: EmitOptions) -> Result<Vec<String>> {
+    let timer = StageTimer::from_env();
     let resolver = Resolver::new(options);
     let graph = crate::graph::scan(entries, &resolver)?;
+    timer.done("parse + resolve");
+    let pure: Vec<_> = graph.modules.iter().flat_map(|m| m.pure_annotations.iter().copied()).collect();
     // Syntax contexts are made and compared through swc's globals.
     swc_core::common::GLOBALS.set(&graph.globals, || {
         graph
@@ -82,11 +85,29 @@ pub fn bundle(entries: &[PathBuf], options: &Options, emit: EmitOptions) -> Resu
             .iter()
             .map(|&e| {
                 let module = crate::link::link(&graph, e)?;
-                let pure: Vec<_> = graph.modules.iter().flat_map(|m| m.pure_annotations.iter().copied()).collect();
-                crate::emit::print(&graph.cm, &graph.globals, module, &pure, emit)
+                timer.done("link + shake");
+                let text = crate::emit::print(&graph.cm, &graph.globals, module, &pure, emit);
+                timer.done("emit");
+                text
             })
             .collect()
     })
+}
+
+/// With EDGESPARK_TIMINGS set, how long each stage took, on stderr (for profiling).
+pub struct StageTimer(Option<std::cell::Cell<Instant>>);
+
+impl StageTimer {
+    pub fn from_env() -> StageTimer {
+        StageTimer(std::env::var_os("EDGESPARK_TIMINGS").map(|_| std::cell::Cell::new(Instant::now())))
+    }
+
+    pub fn done(&self, stage: &str) {
+        if let Some(t) = &self.0 {
+            eprintln!("  {stage:<16}{:>7.1} ms", t.get().elapsed().as_secs_f64() * 1000.0);
+            t.set(Instant::now());
+        }
+    }
 }
 
 pub fn run(a: BundleArgs) -> Result<()> {
