@@ -1,44 +1,162 @@
-//! The bundler's semantic corpus: each fixtures/bundle/cases/<name>/main.mjs is run by Node as
-//! it is, then bundled by `edgespark bundle` and the bundle run by Node; both must print the same.
-//! Node is the oracle only; the product never runs it.
+//! The bundler's semantic corpus, fixtures/bundle/cases: each case is a directory, or a `.case`
+//! file holding several files (`// @ path` starts each; the first is the entry). A case is
+//! bundled by `edgespark bundle` and the bundle run by Node; it must print what the unbundled
+//! program prints under Node. A case whose behaviour is meant to differ from Node's (it drops
+//! code Node would run, or needs TypeScript or `--define`) says `// oracle: esbuild`: then the
+//! reference is esbuild's bundle with the same flags, run by Node. Header lines (before the first
+//! file): `// flags: ...` (our bundle flags), `// absent: text` / `// present: text` (checked in
+//! our bundle). Node is the oracle only; the product never runs it.
 
 mod common;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use common::*;
 
 /// Cases the bundler does not get right yet, and why. Each must still differ (so a fix is noticed).
-const KNOWN_GAPS: &[(&str, &str)] = &[("dynamic_import", "a module reached only by import() is not wrapped in __esm yet, so it runs after its importer")];
+const KNOWN_GAPS: &[(&str, &str)] = &[
+    ("dynamic_import", "a module reached only by import() is not wrapped in __esm yet, so it runs after its importer"),
+    ("dynamic_import_conditional", "the same: the imported module runs after the awaiting entry"),
+];
 
-fn node(script: &Path, cwd: &Path) -> String {
-    let out = Command::new("node").arg(script).current_dir(cwd).output().expect("node is installed (the tests' oracle)");
-    format!("{}{}", String::from_utf8_lossy(&out.stdout), if out.status.success() { String::new() } else { format!("exit {:?}", out.status.code()) })
+struct Case {
+    name: String,
+    dir: PathBuf,
+    entry: String,
+    flags: Vec<String>,
+    esbuild_oracle: bool,
+    absent: Vec<String>,
+    present: Vec<String>,
+}
+
+/// Write a `.case` file's files into `dir`.
+fn expand(text: &str, name: &str, dir: &Path) -> Case {
+    let mut case = Case { name: name.into(), dir: dir.into(), entry: String::new(), flags: vec![], esbuild_oracle: false, absent: vec![], present: vec![] };
+    let mut current: Option<(String, String)> = None;
+    let mut files = vec![];
+    for line in text.lines() {
+        if let Some(path) = line.strip_prefix("// @ ") {
+            files.extend(current.take());
+            current = Some((path.trim().to_string(), String::new()));
+        } else if let Some((_, body)) = &mut current {
+            body.push_str(line);
+            body.push('\n');
+        } else if let Some(f) = line.strip_prefix("// flags: ") {
+            case.flags.extend(f.split_whitespace().map(String::from));
+        } else if let Some(a) = line.strip_prefix("// absent: ") {
+            case.absent.push(a.to_string());
+        } else if let Some(p) = line.strip_prefix("// present: ") {
+            case.present.push(p.to_string());
+        } else if line.trim() == "// oracle: esbuild" {
+            case.esbuild_oracle = true;
+        }
+    }
+    files.extend(current);
+    for (path, body) in &files {
+        let p = dir.join(path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, body).unwrap();
+    }
+    case.entry = files.first().map(|(p, _)| p.clone()).unwrap_or_else(|| panic!("{name}: no files"));
+    case
+}
+
+fn cases(scratch: &Path) -> Vec<Case> {
+    let root = repo().join("fixtures/bundle/cases");
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(&root).unwrap().map(|e| e.unwrap().path()).collect();
+    entries.sort();
+    entries
+        .into_iter()
+        .map(|p| {
+            let name = p.file_stem().unwrap().to_string_lossy().into_owned();
+            if p.is_dir() {
+                Case { name, dir: p, entry: "main.mjs".into(), flags: vec![], esbuild_oracle: false, absent: vec![], present: vec![] }
+            } else {
+                expand(&std::fs::read_to_string(&p).unwrap(), &name, &scratch.join(&name))
+            }
+        })
+        .collect()
+}
+
+fn output_name(case: &Case, tool: &str) -> String {
+    let ext = if case.flags.iter().any(|f| f == "cjs") { "cjs" } else if case.flags.iter().any(|f| f == "iife") { "js" } else { "mjs" };
+    format!("{}.{tool}.{ext}", case.name)
+}
+
+/// esbuild's spelling of our flags: `--define K=V` → `--define:K=V`, `--flag value` → `--flag=value`.
+fn esbuild_flags(flags: &[String]) -> Vec<String> {
+    let mut out = vec![];
+    let mut it = flags.iter();
+    while let Some(f) = it.next() {
+        if f == "--minify" {
+            out.push(f.clone());
+            continue;
+        }
+        let v = it.next().expect("every flag but --minify takes a value");
+        out.push(if f == "--define" || f == "--external" { format!("{f}:{v}") } else { format!("{f}={v}") });
+    }
+    out
+}
+
+fn check(case: &Case, out: &Path) -> Result<(), String> {
+    let ours = out.join(output_name(case, "ours"));
+    let bundled = bin().args(["bundle", &case.entry, "--outfile"]).arg(&ours).args(&case.flags).current_dir(&case.dir).output().unwrap();
+    if !bundled.status.success() {
+        return Err(format!("bundling failed:\n{}", String::from_utf8_lossy(&bundled.stderr)));
+    }
+    let want = if case.esbuild_oracle {
+        let theirs = out.join(output_name(case, "esbuild"));
+        let r = Command::new(repo().join("tests/oracle/node_modules/.bin/esbuild"))
+            .args([case.entry.as_str(), "--bundle", "--log-level=error"])
+            .arg(format!("--outfile={}", theirs.display()))
+            .args(if case.flags.iter().any(|f| f == "--format") { vec![] } else { vec!["--format=esm".to_string()] })
+            .args(esbuild_flags(&case.flags))
+            .current_dir(&case.dir)
+            .output()
+            .unwrap();
+        if !r.status.success() {
+            return Err(format!("esbuild failed:\n{}", String::from_utf8_lossy(&r.stderr)));
+        }
+        node(out, &theirs, &[])
+    } else {
+        node(&case.dir, &case.dir.join(&case.entry), &[])
+    };
+    let got = node(out, &ours, &[]);
+    let text = std::fs::read_to_string(&ours).unwrap();
+    let mut problems = vec![];
+    if want != got {
+        problems.push(format!("--- reference\n{want}\n--- bundle\n{got}"));
+    }
+    problems.extend(case.absent.iter().filter(|a| text.contains(a.as_str())).map(|a| format!("the bundle contains {a:?}")));
+    problems.extend(case.present.iter().filter(|p| !text.contains(p.as_str())).map(|p| format!("the bundle lacks {p:?}")));
+    if problems.is_empty() { Ok(()) } else { Err(problems.join("\n")) }
 }
 
 #[test]
 fn bundles_behave_like_the_unbundled_program() {
-    let cases = repo().join("fixtures/bundle/cases");
-    let mut names: Vec<String> = std::fs::read_dir(&cases).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
-    names.sort();
-    let out_dir = tempfile::tempdir().unwrap();
+    npm_ci(&repo().join("tests/oracle"));
+    let scratch = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let all = cases(scratch.path());
+    assert!(all.len() >= 8, "the corpus is missing");
+    // Two workers: the cases are independent and mostly wait on Node.
+    let results: Vec<(String, Result<(), String>)> = std::thread::scope(|s| {
+        let chunks: Vec<&[Case]> = all.chunks(all.len().div_ceil(2)).collect();
+        let handles: Vec<_> = chunks.into_iter().map(|chunk| s.spawn(|| chunk.iter().map(|c| (c.name.clone(), check(c, out.path()))).collect::<Vec<_>>())).collect();
+        handles.into_iter().flat_map(|h| h.join().unwrap()).collect()
+    });
     let mut failures = vec![];
-    for name in &names {
-        let dir = cases.join(name);
-        let outfile = out_dir.path().join(format!("{name}.mjs"));
-        let bundled = bin().args(["bundle", "main.mjs", "--outfile"]).arg(&outfile).current_dir(&dir).output().unwrap();
-        assert!(bundled.status.success(), "{name}: {}", String::from_utf8_lossy(&bundled.stderr));
-        let want = node(&dir.join("main.mjs"), &dir);
-        let got = node(&outfile, out_dir.path());
+    for (name, result) in &results {
         let gap = KNOWN_GAPS.iter().any(|(n, _)| n == name);
-        match (want == got, gap) {
-            (true, true) => failures.push(format!("{name} now matches Node: remove it from KNOWN_GAPS")),
-            (false, false) => failures.push(format!("{name}:\n--- node\n{want}\n--- bundle\n{got}")),
+        match (result, gap) {
+            (Ok(()), true) => failures.push(format!("{name} now passes: remove it from KNOWN_GAPS")),
+            (Err(e), false) => failures.push(format!("{name}:\n{e}")),
             _ => {}
         }
     }
-    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+    eprintln!("{} cases, {} known gaps", results.len(), KNOWN_GAPS.len());
+    assert!(failures.is_empty(), "{} of {} cases fail:\n\n{}", failures.len(), results.len(), failures.join("\n\n"));
 }
 
 #[test]
@@ -74,4 +192,15 @@ fn importing_a_name_the_module_does_not_export_is_an_error() {
     let out = bin().args(["bundle", "main.mjs", "--outfile", "out.mjs"]).current_dir(dir.path()).env("NO_COLOR", "1").output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no matching export"), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
+fn a_syntax_error_is_reported_with_its_location_and_a_code_frame() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("main.ts"), "import { a } from \"./lib\";\nconsole.log(a);\n").unwrap();
+    std::fs::write(dir.path().join("lib.ts"), "export const a = 1;\nexport const b = (;\n").unwrap();
+    let out = bin().args(["bundle", "main.ts", "--outfile", "out.mjs"]).current_dir(dir.path()).env("NO_COLOR", "1").output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("lib.ts:2:") && err.contains("export const b = (;"), "{err}");
 }

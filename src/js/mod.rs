@@ -70,7 +70,9 @@ pub fn parse(cm: &Lrc<SourceMap>, path: &Path, text: String, marks: Marks, top_l
         Program::Module(m) => m,
         Program::Script(s) => Module { span: s.span, body: s.body.into_iter().map(ModuleItem::Stmt).collect(), shebang: s.shebang },
     };
-    let record = record::ModuleRecord::of(&ast, marks.unresolved);
+    let mut record = record::ModuleRecord::of(&ast, marks.unresolved);
+    // `.cjs` is CommonJS whatever it contains (`this.x = 1` alone is an export).
+    record.is_commonjs |= matches!(ext, "cjs" | "cts") && !record.is_esm;
     Ok(ParsedModule { path: path.to_path_buf(), ast, top_level_mark, record, pure_annotations })
 }
 
@@ -84,13 +86,14 @@ fn pure_annotations(comments: SingleThreadedComments) -> Vec<BytePos> {
     out
 }
 
-/// `export default <json>` for a JSON file.
+/// `module.exports = <json>` for a JSON file: CommonJS, as Node's require() of JSON is, so
+/// both `import data from` and `require()` see the value.
 fn json_module(value: swc_core::ecma::ast::Expr) -> Module {
+    use swc_core::common::SyntaxContext;
     use swc_core::ecma::ast::*;
     let span = value.span();
-    Module {
-        span,
-        body: vec![ModuleItem::ModuleDecl(ModuleDecl::ExportDefaultExpr(ExportDefaultExpr { span, expr: Box::new(value) }))],
-        shebang: None,
-    }
+    let module = Box::new(Expr::Ident(Ident::new("module".into(), span, SyntaxContext::empty())));
+    let target = MemberExpr { span, obj: module, prop: MemberProp::Ident(IdentName::new("exports".into(), span)) };
+    let assign = AssignExpr { span, op: AssignOp::Assign, left: AssignTarget::Simple(SimpleAssignTarget::Member(target)), right: Box::new(value) };
+    Module { span, body: vec![ModuleItem::Stmt(Stmt::Expr(ExprStmt { span, expr: Box::new(Expr::Assign(assign)) }))], shebang: None }
 }

@@ -24,7 +24,7 @@ use crate::graph::{ModuleGraph, ModuleId, Target};
 use crate::js::record::{ImportKind, string_arg};
 
 /// Where a name a module exports finally lives.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 enum Binding {
     /// A top-level binding of an ES module.
     Local(Id),
@@ -306,17 +306,44 @@ impl<'g> Linker<'g> {
         if name == "default" {
             return None;
         }
+        // Through `export *`: a name two stars provide differently is ambiguous, so not
+        // exported (as in Node). Names of CommonJS modules are known only at run time.
+        let mut found: Option<Binding> = None;
+        let mut commonjs = None;
         for star in &self.exports[module].stars {
             match star {
+                Target::Module(m) if self.is_commonjs(*m) => {
+                    commonjs.get_or_insert(*m);
+                }
                 Target::Module(m) => {
-                    if let Some(b) = self.resolve_export(*m, name, seen) {
-                        return Some(b);
+                    if let Some(b) = self.resolve_export(*m, name, &mut seen.clone()) {
+                        match &found {
+                            Some(f) if *f != b => return None,
+                            _ => found = Some(b),
+                        }
                     }
                 }
                 Target::External(_) => {}
             }
         }
-        None
+        found.or_else(|| commonjs.map(|m| Binding::CommonJs(m, Some(name.to_string()))))
+    }
+
+    /// The CommonJS modules whose exports `module` re-exports with `export *`, directly or
+    /// through other modules' stars.
+    fn commonjs_stars(&self, module: ModuleId, seen: &mut HashSet<ModuleId>) -> Vec<ModuleId> {
+        if !seen.insert(module) {
+            return vec![];
+        }
+        let mut out = vec![];
+        for star in &self.exports[module].stars {
+            match star {
+                Target::Module(m) if self.is_commonjs(*m) => out.push(*m),
+                Target::Module(m) => out.extend(self.commonjs_stars(*m, seen)),
+                Target::External(_) => {}
+            }
+        }
+        out
     }
 
     fn resolve_import(&self, t: &Target, name: Option<&str>, seen: &mut Vec<(ModuleId, String)>) -> Option<Binding> {
@@ -336,11 +363,14 @@ impl<'g> Linker<'g> {
             return out;
         }
         out.extend(self.exports[module].named.keys().cloned());
+        let mut starred = BTreeSet::new();
         for star in &self.exports[module].stars {
             if let Target::Module(m) = star {
-                out.extend(self.export_names(*m, seen).into_iter().filter(|n| n != "default"));
+                starred.extend(self.export_names(*m, seen).into_iter().filter(|n| n != "default"));
             }
         }
+        // Ambiguous star names resolve to nothing and are left out.
+        out.extend(starred.into_iter().filter(|n| !out.contains(n) && self.resolve_export(module, n, &mut vec![]).is_some()).collect::<Vec<_>>());
         out
     }
 
@@ -534,10 +564,17 @@ impl<'g> Linker<'g> {
         }
         let obj = Box::new(Expr::Object(ObjectLit { span: DUMMY_SP, props }));
         let export = call(self.helper("__export"), vec![expr_ident(name), obj]);
-        Ok(vec![
+        let mut items = vec![
             var(VarDeclKind::Var, name, Some(Box::new(Expr::Object(ObjectLit { span: DUMMY_SP, props: vec![] })))),
             ModuleItem::Stmt(Stmt::Expr(ExprStmt { span: DUMMY_SP, expr: export })),
-        ])
+        ];
+        // `export * from "./x.cjs"`: the CommonJS module's names, copied when it has run.
+        for cjs in self.commonjs_stars(m, &mut HashSet::new()) {
+            let value = self.binding_expr(&Binding::CommonJs(cjs, None), m);
+            let reexport = call(self.helper("__reExport"), vec![expr_ident(name), value]);
+            items.push(ModuleItem::Stmt(Stmt::Expr(ExprStmt { span: DUMMY_SP, expr: reexport })));
+        }
+        Ok(items)
     }
 
     /// The entry's exports as the bundle's `export { ... }` (and `export * from` externals).
@@ -652,6 +689,11 @@ impl VisitMut for Rewrite<'_, '_> {
         if let Expr::Ident(i) = e {
             if let Some(r) = self.replace.get(&i.to_id()) {
                 *e = (**r).clone();
+                return;
+            }
+            // A `require` that is not a static call: the bundle's own (Node's when it exists).
+            if i.sym == "require" && i.ctxt == SyntaxContext::empty().apply_mark(self.linker.g.marks.unresolved) {
+                *e = *self.linker.helper("__require");
                 return;
             }
         }
