@@ -15,10 +15,7 @@ use std::process::Command;
 use common::*;
 
 /// Cases the bundler does not get right yet, and why. Each must still differ (so a fix is noticed).
-const KNOWN_GAPS: &[(&str, &str)] = &[
-    ("dynamic_import", "a module reached only by import() is not wrapped in __esm yet, so it runs after its importer"),
-    ("dynamic_import_conditional", "the same: the imported module runs after the awaiting entry"),
-];
+const KNOWN_GAPS: &[(&str, &str)] = &[];
 
 struct Case {
     name: String,

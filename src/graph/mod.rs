@@ -50,6 +50,23 @@ impl ModuleGraph {
         (0..self.modules.len()).filter(|&i| seen[i]).collect()
     }
 
+    /// Per module: whether `entry` loads it through static imports alone (before it runs).
+    pub fn statically_loaded(&self, entry: ModuleId) -> Vec<bool> {
+        let mut seen = vec![false; self.modules.len()];
+        let mut stack = vec![entry];
+        while let Some(id) = stack.pop() {
+            if std::mem::replace(&mut seen[id], true) {
+                continue;
+            }
+            for (r, t) in self.modules[id].record.imports.iter().zip(&self.targets[id]) {
+                if let (ImportKind::Static, Target::Module(m)) = (r.kind, t) {
+                    stack.push(*m);
+                }
+            }
+        }
+        seen
+    }
+
     /// Static dependencies first, in source order, then the module itself (Node's evaluation
     /// order for ES modules; a module already on the stack is skipped, as in a cycle). Modules
     /// reached only through `require()`/`import()` follow, in discovery order.

@@ -4,6 +4,7 @@
 //! and imported through `__toESM`; external imports stay imports. Name collisions are settled
 //! afterwards, once, by SWC's hygiene pass (every module's top level has its own context).
 
+mod lazy;
 mod runtime;
 mod shake;
 
@@ -65,9 +66,12 @@ pub struct Linker<'g> {
     require_names: HashMap<ModuleId, Id>,
     namespace_names: HashMap<ModuleId, Id>,
     external_names: IndexMap<(String, Option<String>), Id>,
+    /// Per module: an ES module run on demand (see lazy.rs).
+    lazy: Vec<bool>,
+    init_names: HashMap<ModuleId, Id>,
 }
 
-fn stem(path: &std::path::Path) -> String {
+pub(crate) fn stem(path: &std::path::Path) -> String {
     let s = path.file_stem().and_then(|s| s.to_str()).unwrap_or("module");
     let s = if s == "index" { path.parent().and_then(|p| p.file_name()).and_then(|s| s.to_str()).unwrap_or(s) } else { s };
     let mut out: String = s.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
@@ -152,6 +156,8 @@ impl<'g> Linker<'g> {
             require_names: HashMap::new(),
             namespace_names: HashMap::new(),
             external_names: IndexMap::new(),
+            lazy: vec![],
+            init_names: HashMap::new(),
         };
         for id in 0..g.modules.len() {
             let (e, i) = l.scan_module(id);
@@ -663,7 +669,13 @@ impl Rewrite<'_, '_> {
             Target::Module(m) if l.is_commonjs(m) => call(expr_ident(&l.require_name(m)), vec![]),
             Target::Module(m) => {
                 let ns = l.namespace_name(m);
-                call(l.helper("__toCommonJS"), vec![expr_ident(&ns)])
+                let exports = call(l.helper("__toCommonJS"), vec![expr_ident(&ns)]);
+                if l.is_lazy(m) {
+                    let run = call(expr_ident(&l.init_name(m)), vec![]);
+                    Box::new(Expr::Seq(SeqExpr { span: DUMMY_SP, exprs: vec![run, exports] }))
+                } else {
+                    exports
+                }
             }
         })
     }
@@ -679,8 +691,14 @@ impl Rewrite<'_, '_> {
             }
             Target::Module(m) => expr_ident(&l.namespace_name(m)),
         };
-        let resolved = call(member(Box::new(Expr::Ident(Ident::new("Promise".into(), DUMMY_SP, SyntaxContext::empty().apply_mark(l.g.marks.unresolved)))), "resolve"), vec![]);
-        Ok(Some(call(member(resolved, "then"), vec![arrow(value)])))
+        let mut promise = call(member(Box::new(Expr::Ident(Ident::new("Promise".into(), DUMMY_SP, SyntaxContext::empty().apply_mark(l.g.marks.unresolved)))), "resolve"), vec![]);
+        // A lazy module runs first (its init may be async: wait for it).
+        if let Target::Module(m) = l.target(self.module, specifier, ImportKind::Dynamic) {
+            if l.is_lazy(m) {
+                promise = call(member(promise, "then"), vec![arrow(call(expr_ident(&l.init_name(m)), vec![]))]);
+            }
+        }
+        Ok(Some(call(member(promise, "then"), vec![arrow(value)])))
     }
 }
 
@@ -748,10 +766,13 @@ fn declared(d: &Decl) -> Vec<Id> {
 pub fn link(g: &ModuleGraph, entry: ModuleId) -> Result<Module> {
     let mut l = Linker::new(g);
     let order = g.evaluation_order(entry);
+    let eager = g.statically_loaded(entry);
+    l.lazy = (0..g.modules.len()).map(|m| !eager[m] && !l.is_commonjs(m)).collect();
     // A CommonJS module that ES modules import runs where Node would run it: at its place in
-    // the evaluation order.
+    // the evaluation order (lazy modules run theirs from their init functions).
     let imported_statically: HashSet<ModuleId> = order
         .iter()
+        .filter(|&&i| eager[i])
         .flat_map(|&i| g.modules[i].record.imports.iter().zip(&g.targets[i]))
         .filter_map(|(r, t)| match (r.kind, t) {
             (ImportKind::Static, Target::Module(m)) => Some(*m),
@@ -759,8 +780,11 @@ pub fn link(g: &ModuleGraph, entry: ModuleId) -> Result<Module> {
         })
         .collect();
     let mut code = vec![];
+    let mut lazy = vec![];
     for &id in &order {
-        if !l.is_commonjs(id) {
+        if l.is_lazy(id) {
+            lazy.extend(l.lazy_body(id)?);
+        } else if !l.is_commonjs(id) {
             code.extend(l.esm_body(id)?);
         } else if imported_statically.contains(&id) {
             let req = l.require_name(id);
@@ -802,6 +826,7 @@ pub fn link(g: &ModuleGraph, entry: ModuleId) -> Result<Module> {
     parts.extend(l.external_imports().into_iter().map(|i| Part::new(None, PartKind::Root, vec![i])));
     parts.extend(wrappers.into_iter().map(|(m, w)| Part::new(Some(m), PartKind::Linker, vec![w])));
     parts.extend(namespaces.into_iter().map(|(m, n)| Part::new(Some(m), PartKind::Linker, n)));
+    parts.extend(lazy);
     parts.extend(code);
     parts.extend(exports.into_iter().map(|i| Part::new(None, PartKind::Root, vec![i])));
     let annotated: FxHashSet<BytePos> = g.modules.iter().flat_map(|m| m.pure_annotations.iter().copied()).collect();

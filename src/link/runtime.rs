@@ -15,6 +15,8 @@ const HELPERS: &[(&str, &[&str], &str)] = &[
         // require runs it again.
         "var __commonJS = (fn, mod) => () => { if (!mod) { mod = { exports: {} }; try { fn.call(mod.exports, mod.exports, mod); } catch (e) { mod = void 0; throw e; } } return mod.exports; };",
     ),
+    // Runs a lazy ES module's init function once; later calls return its first result.
+    ("__esm", &[], "var __esm = (fn, res) => () => { if (fn) { const run = fn; fn = 0; res = run(); } return res; };"),
     (
         "__export",
         &["__defProp"],

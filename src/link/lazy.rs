@@ -1,0 +1,122 @@
+//! ES modules that run on demand: those the entry reaches only through `import()` or
+//! `require()`. Their code goes into `var init_x = __esm(() => { ... })`, run once, when first
+//! asked for; their top-level bindings stay at the bundle's top level (declared there, assigned
+//! by the init function) so the rest of the bundle refers to them directly, as to any other
+//! module's. An init function whose module (or a lazy module it imports) awaits at top level is
+//! async.
+
+use anyhow::Result;
+use swc_core::common::{DUMMY_SP, SyntaxContext};
+use swc_core::ecma::ast::*;
+use swc_core::ecma::utils::find_pat_ids;
+
+use super::shake::{Part, PartKind};
+use super::{Linker, call, expr_ident, var};
+use crate::graph::{ModuleId, Target};
+use crate::js::record::ImportKind;
+
+impl Linker<'_> {
+    pub(super) fn is_lazy(&self, m: ModuleId) -> bool {
+        self.lazy.get(m).copied().unwrap_or(false)
+    }
+
+    pub(super) fn init_name(&mut self, m: ModuleId) -> Id {
+        if let Some(n) = self.init_names.get(&m) {
+            return n.clone();
+        }
+        let n = self.name(&format!("init_{}", super::stem(&self.g.modules[m].path)));
+        self.init_names.insert(m, n.clone());
+        n
+    }
+
+    /// Whether running `m`'s init function returns a promise.
+    pub(super) fn init_is_async(&self, m: ModuleId, seen: &mut Vec<ModuleId>) -> bool {
+        if seen.contains(&m) {
+            return false;
+        }
+        seen.push(m);
+        self.g.modules[m].record.has_top_level_await || self.lazy_static_deps(m).into_iter().any(|d| self.init_is_async(d, seen))
+    }
+
+    /// The lazy modules `m` imports statically, in source order.
+    fn lazy_static_deps(&self, m: ModuleId) -> Vec<ModuleId> {
+        let mut out = vec![];
+        for (r, t) in self.g.modules[m].record.imports.iter().zip(&self.g.targets[m]) {
+            if let (ImportKind::Static, Target::Module(d)) = (r.kind, t) {
+                if self.is_lazy(*d) && !out.contains(d) {
+                    out.push(*d);
+                }
+            }
+        }
+        out
+    }
+
+    /// `init_x()`, awaited when it is async.
+    pub(super) fn run_init(&mut self, m: ModuleId) -> Box<Expr> {
+        let run = call(expr_ident(&self.init_name(m)), vec![]);
+        if self.init_is_async(m, &mut vec![]) { Box::new(Expr::Await(AwaitExpr { span: DUMMY_SP, arg: run })) } else { run }
+    }
+
+    /// The parts of a lazy module: its functions and the declarations of its other top-level
+    /// names, then its init function.
+    pub(super) fn lazy_body(&mut self, id: ModuleId) -> Result<Vec<Part>> {
+        let mut top = vec![];
+        let mut names: Vec<Id> = vec![];
+        let mut inside: Vec<Stmt> = vec![];
+        for d in self.lazy_static_deps(id) {
+            let run = self.run_init(d);
+            inside.push(Stmt::Expr(ExprStmt { span: DUMMY_SP, expr: run }));
+        }
+        for part in self.esm_body(id)? {
+            for item in part.items {
+                match item {
+                    ModuleItem::Stmt(Stmt::Decl(Decl::Fn(f))) => top.push(Part::new(Some(id), PartKind::Code, vec![ModuleItem::Stmt(Stmt::Decl(Decl::Fn(f)))])),
+                    ModuleItem::Stmt(Stmt::Decl(Decl::Var(v))) => {
+                        for d in v.decls {
+                            names.extend(find_pat_ids::<_, Id>(&d.name));
+                            if let Some(init) = d.init {
+                                inside.push(assign(d.name, init));
+                            }
+                        }
+                    }
+                    ModuleItem::Stmt(Stmt::Decl(Decl::Class(c))) => {
+                        names.push(c.ident.to_id());
+                        let class = Box::new(Expr::Class(ClassExpr { ident: Some(c.ident.clone()), class: c.class }));
+                        inside.push(assign(Pat::Ident(c.ident.into()), class));
+                    }
+                    ModuleItem::Stmt(s) => inside.push(s),
+                    ModuleItem::ModuleDecl(_) => {}
+                }
+            }
+        }
+        let mut parts: Vec<Part> = names.iter().map(|n| Part::new(Some(id), PartKind::Linker, vec![var(VarDeclKind::Var, n, None)])).collect();
+        parts.extend(top);
+        let is_async = self.init_is_async(id, &mut vec![]);
+        let body = Box::new(ArrowFunctionBody::FunctionBody(FunctionBody { span: DUMMY_SP, stmts: inside }));
+        let func = Box::new(Expr::Arrow(ArrowExpr {
+            span: DUMMY_SP,
+            ctxt: SyntaxContext::empty(),
+            params: vec![],
+            body,
+            is_async,
+            is_generator: false,
+            type_params: None,
+            return_type: None,
+        }));
+        let init = self.init_name(id);
+        let wrapped = call(self.helper("__esm"), vec![func]);
+        parts.push(Part::new(Some(id), PartKind::Linker, vec![var(VarDeclKind::Var, &init, Some(wrapped))]));
+        Ok(parts)
+    }
+}
+
+/// `name = value;` (a pattern becomes a destructuring assignment).
+fn assign(name: Pat, value: Box<Expr>) -> Stmt {
+    let left = match name {
+        Pat::Ident(i) => AssignTarget::Simple(SimpleAssignTarget::Ident(i)),
+        other => AssignTarget::Pat(AssignTargetPat::try_from(other).unwrap_or_else(|_| unreachable!("a declaration's pattern is an assignment pattern"))),
+    };
+    let expr = Expr::Assign(AssignExpr { span: DUMMY_SP, op: AssignOp::Assign, left, right: value });
+    // `({ a } = x)` needs parentheses as a statement; the fixer adds them.
+    Stmt::Expr(ExprStmt { span: DUMMY_SP, expr: Box::new(expr) })
+}
