@@ -10,6 +10,7 @@ use clap::Args;
 
 use crate::cli::bundle::bundle;
 use crate::emit::EmitOptions;
+use crate::link::{Format, LinkOptions};
 use crate::project::Project;
 use crate::project::fsio::write_all_atomic;
 use crate::resolve::Options;
@@ -42,7 +43,7 @@ pub fn run(a: BuildArgs, dir: Option<&Path>) -> Result<()> {
         bail!("{} does not exist: a project's server starts there", project.display(&entry));
     }
     let out = server.join("dist/bundle.js");
-    let text = bundle(&[entry], &worker_options(&server), EmitOptions { minify: a.minify })?.pop().expect("one entry, one output");
+    let text = bundle(&[entry], &worker_options(&server), &LinkOptions { format: Format::Esm, defines: vec![] }, EmitOptions { minify: a.minify })?.pop().expect("one entry, one output");
     let timer = crate::cli::bundle::StageTimer::from_env();
     // The gzip size is only reported; measure it while the file is written and flushed.
     let (written, gzipped) = std::thread::scope(|s| {

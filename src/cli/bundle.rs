@@ -7,6 +7,7 @@ use anyhow::{Result, bail};
 use clap::{Args, ValueEnum};
 
 use crate::emit::EmitOptions;
+use crate::link::{Format, LinkOptions};
 use crate::project::fsio::write_all_atomic;
 use crate::resolve::{Options, Resolver};
 
@@ -15,6 +16,13 @@ pub enum Platform {
     Browser,
     Node,
     Neutral,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum FormatArg {
+    Esm,
+    Cjs,
+    Iife,
 }
 
 #[derive(Args, Debug)]
@@ -28,9 +36,9 @@ pub struct BundleArgs {
     /// Write one bundle per entry into this directory (`<entry name>.js`)
     #[arg(long)]
     pub outdir: Option<PathBuf>,
-    /// Output format (ES module)
-    #[arg(long, value_parser = ["esm"], default_value = "esm")]
-    pub format: String,
+    /// Output format: an ES module, a CommonJS module, or a script running itself (IIFE)
+    #[arg(long, value_enum, default_value = "esm")]
+    pub format: FormatArg,
     /// Default conditions and main fields, as esbuild's --platform
     #[arg(long, value_enum, default_value = "browser")]
     pub platform: Platform,
@@ -49,6 +57,10 @@ pub struct BundleArgs {
     /// Compress and mangle the output (swc_ecma_minifier)
     #[arg(long)]
     pub minify: bool,
+    /// Replace reads of a global (identifier or dotted chain) with a JSON value or identifier:
+    /// `--define process.env.NODE_ENV='"production"'`
+    #[arg(long = "define", value_name = "K=V")]
+    pub defines: Vec<String>,
 }
 
 fn options(a: &BundleArgs) -> Options {
@@ -72,7 +84,7 @@ fn options(a: &BundleArgs) -> Options {
 }
 
 /// Bundle every entry; returns each entry's output text, in the order given.
-pub fn bundle(entries: &[PathBuf], options: &Options, emit: EmitOptions) -> Result<Vec<String>> {
+pub fn bundle(entries: &[PathBuf], options: &Options, link: &LinkOptions, emit: EmitOptions) -> Result<Vec<String>> {
     let timer = StageTimer::from_env();
     let resolver = Resolver::new(options);
     let graph = crate::graph::scan(entries, &resolver)?;
@@ -84,7 +96,7 @@ pub fn bundle(entries: &[PathBuf], options: &Options, emit: EmitOptions) -> Resu
             .entries
             .iter()
             .map(|&e| {
-                let module = crate::link::link(&graph, e)?;
+                let module = crate::link::link(&graph, e, link)?;
                 timer.done("link + shake");
                 let text = crate::emit::print(&graph.cm, &graph.globals, module, &pure, emit);
                 timer.done("emit");
@@ -122,7 +134,13 @@ pub fn run(a: BundleArgs) -> Result<()> {
         (None, Some(d)) => a.entries.iter().map(|e| d.join(Path::new(e.file_stem().unwrap_or_default()).with_extension("js"))).collect(),
         _ => bail!(crate::cli::output::Failure { code: 2, message: "name the output with --outfile FILE or --outdir DIR".into() }),
     };
-    let texts = bundle(&a.entries, &options(&a), EmitOptions { minify: a.minify })?;
+    let format = match a.format {
+        FormatArg::Esm => Format::Esm,
+        FormatArg::Cjs => Format::Cjs,
+        FormatArg::Iife => Format::Iife,
+    };
+    let link = LinkOptions { format, defines: a.defines.clone() };
+    let texts = bundle(&a.entries, &options(&a), &link, EmitOptions { minify: a.minify })?;
     let files: Vec<(PathBuf, &[u8])> = outputs.iter().cloned().zip(texts.iter().map(|t| t.as_bytes())).collect();
     write_all_atomic(&files)?;
     for (path, text) in outputs.iter().zip(&texts) {

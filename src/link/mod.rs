@@ -4,6 +4,7 @@
 //! and imported through `__toESM`; external imports stay imports. Name collisions are settled
 //! afterwards, once, by SWC's hygiene pass (every module's top level has its own context).
 
+mod define;
 mod lazy;
 mod runtime;
 mod shake;
@@ -23,6 +24,20 @@ use swc_core::ecma::visit::{VisitMut, VisitMutWith};
 
 use crate::graph::{ModuleGraph, ModuleId, Target};
 use crate::js::record::{ImportKind, string_arg};
+
+/// The bundle's module format, as esbuild's `--format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Esm,
+    Cjs,
+    Iife,
+}
+
+pub struct LinkOptions {
+    pub format: Format,
+    /// `--define K=V` pairs.
+    pub defines: Vec<String>,
+}
 
 /// Where a name a module exports finally lives.
 #[derive(Debug, Clone, PartialEq)]
@@ -69,6 +84,9 @@ pub struct Linker<'g> {
     /// Per module: an ES module run on demand (see lazy.rs).
     lazy: Vec<bool>,
     init_names: HashMap<ModuleId, Id>,
+    format: Format,
+    defines: define::Defines,
+    unresolved: SyntaxContext,
 }
 
 pub(crate) fn stem(path: &std::path::Path) -> String {
@@ -141,7 +159,9 @@ fn arrow(body: Box<Expr>) -> Box<Expr> {
 }
 
 impl<'g> Linker<'g> {
-    fn new(g: &'g ModuleGraph) -> Linker<'g> {
+    fn new(g: &'g ModuleGraph, o: &LinkOptions) -> Result<Linker<'g>> {
+        let unresolved = SyntaxContext::empty().apply_mark(g.marks.unresolved);
+        let defines = define::Defines::parse(&g.cm, &o.defines, unresolved)?;
         let (ctxt, helper_mark) = GLOBALS.set(&g.globals, || (SyntaxContext::empty().apply_mark(Mark::new()), Mark::new()));
         let helper_ctxt = SyntaxContext::empty().apply_mark(helper_mark);
         let mut l = Linker {
@@ -158,13 +178,16 @@ impl<'g> Linker<'g> {
             external_names: IndexMap::new(),
             lazy: vec![],
             init_names: HashMap::new(),
+            format: o.format,
+            defines,
+            unresolved,
         };
         for id in 0..g.modules.len() {
             let (e, i) = l.scan_module(id);
             l.exports.push(e);
             l.imports.push(i);
         }
-        l
+        Ok(l)
     }
 
     fn top_ctxt(&self, id: ModuleId) -> SyntaxContext {
@@ -399,6 +422,8 @@ impl<'g> Linker<'g> {
     }
 
     fn external_name(&mut self, source: &str, name: Option<&str>) -> Id {
+        // Without `import` syntax, one `var import_x = __toESM(require("x"))` per module.
+        let name = if self.format == Format::Esm { name } else { None };
         let key = (source.to_string(), name.map(str::to_string));
         if let Some(n) = self.external_names.get(&key) {
             return n.clone();
@@ -430,7 +455,13 @@ impl<'g> Linker<'g> {
                     None => esm,
                 }
             }
-            Binding::External(source, name) => expr_ident(&self.external_name(source, name.as_deref())),
+            Binding::External(source, name) => {
+                let local = expr_ident(&self.external_name(source, name.as_deref()));
+                match (self.format, name) {
+                    (Format::Esm, _) | (_, None) => local,
+                    (_, Some(n)) => member(local, n),
+                }
+            }
         }
     }
 
@@ -586,6 +617,24 @@ impl<'g> Linker<'g> {
     /// The entry's exports as the bundle's `export { ... }` (and `export * from` externals).
     fn entry_exports(&mut self, entry: ModuleId) -> Result<Vec<ModuleItem>> {
         let mut out = vec![];
+        match self.format {
+            Format::Esm => {}
+            // An IIFE has nowhere to put exports (esbuild's --global-name is not offered).
+            Format::Iife => return Ok(out),
+            Format::Cjs => {
+                let value = if self.is_commonjs(entry) {
+                    call(expr_ident(&self.require_name(entry)), vec![])
+                } else {
+                    let ns = self.namespace_name(entry);
+                    call(self.helper("__toCommonJS"), vec![expr_ident(&ns)])
+                };
+                let module = Box::new(Expr::Ident(Ident::new("module".into(), DUMMY_SP, self.unresolved)));
+                let target = MemberExpr { span: DUMMY_SP, obj: module, prop: MemberProp::Ident(IdentName::new("exports".into(), DUMMY_SP)) };
+                let assign = AssignExpr { span: DUMMY_SP, op: AssignOp::Assign, left: AssignTarget::Simple(SimpleAssignTarget::Member(target)), right: value };
+                out.push(ModuleItem::Stmt(Stmt::Expr(ExprStmt { span: DUMMY_SP, expr: Box::new(Expr::Assign(assign)) })));
+                return Ok(out);
+            }
+        }
         if self.is_commonjs(entry) {
             let req = self.require_name(entry);
             let value = call(expr_ident(&req), vec![]);
@@ -623,7 +672,18 @@ impl<'g> Linker<'g> {
         Ok(out)
     }
 
-    fn external_imports(&self) -> Vec<ModuleItem> {
+    fn external_imports(&mut self) -> Vec<ModuleItem> {
+        if self.format != Format::Esm {
+            let sources: Vec<(String, Id)> = self.external_names.iter().map(|((s, _), id)| (s.clone(), id.clone())).collect();
+            return sources
+                .into_iter()
+                .map(|(source, id)| {
+                    let require = Box::new(Expr::Ident(Ident::new("require".into(), DUMMY_SP, self.unresolved)));
+                    let loaded = call(require, vec![Box::new(Expr::Lit(Lit::Str(source.as_str().into())))]);
+                    var(VarDeclKind::Var, &id, Some(call(self.helper("__toESM"), vec![loaded])))
+                })
+                .collect();
+        }
         self.external_names
             .iter()
             .map(|((source, name), local)| {
@@ -704,6 +764,10 @@ impl Rewrite<'_, '_> {
 
 impl VisitMut for Rewrite<'_, '_> {
     fn visit_mut_expr(&mut self, e: &mut Expr) {
+        if let Some(v) = self.linker.defines.replacement(e, self.linker.unresolved) {
+            *e = *v;
+            return;
+        }
         if let Expr::Ident(i) = e {
             if let Some(r) = self.replace.get(&i.to_id()) {
                 *e = (**r).clone();
@@ -763,10 +827,15 @@ fn declared(d: &Decl) -> Vec<Id> {
 
 /// Link the graph into one ES module: runtime helpers, external imports, CommonJS wrappers,
 /// namespace objects, then every ES module's code in evaluation order, then the entry's exports.
-pub fn link(g: &ModuleGraph, entry: ModuleId) -> Result<Module> {
-    let mut l = Linker::new(g);
+pub fn link(g: &ModuleGraph, entry: ModuleId, o: &LinkOptions) -> Result<Module> {
+    let mut l = Linker::new(g, o)?;
     let order = g.evaluation_order(entry);
     let eager = g.statically_loaded(entry);
+    if o.format != Format::Esm {
+        if let Some(m) = order.iter().find(|&&m| eager[m] && g.modules[m].record.has_top_level_await) {
+            return Err(anyhow!("{}: top-level await is not supported with the {:?} output format", g.modules[*m].path.display(), o.format));
+        }
+    }
     l.lazy = (0..g.modules.len()).map(|m| !eager[m] && !l.is_commonjs(m)).collect();
     // A CommonJS module that ES modules import runs where Node would run it: at its place in
     // the evaluation order (lazy modules run theirs from their init functions).
@@ -822,8 +891,10 @@ pub fn link(g: &ModuleGraph, entry: ModuleId) -> Result<Module> {
     }
     wrappers.sort_by_key(|(m, _)| *m);
     namespaces.sort_by_key(|(m, _)| *m);
+    // External imports first: in CommonJS and IIFE output they use a helper.
+    let external_imports = l.external_imports();
     let mut parts: Vec<Part> = runtime_items(&l)?.into_iter().map(|i| Part::new(None, PartKind::Linker, vec![i])).collect();
-    parts.extend(l.external_imports().into_iter().map(|i| Part::new(None, PartKind::Root, vec![i])));
+    parts.extend(external_imports.into_iter().map(|i| Part::new(None, PartKind::Root, vec![i])));
     parts.extend(wrappers.into_iter().map(|(m, w)| Part::new(Some(m), PartKind::Linker, vec![w])));
     parts.extend(namespaces.into_iter().map(|(m, n)| Part::new(Some(m), PartKind::Linker, n)));
     parts.extend(lazy);
@@ -834,7 +905,26 @@ pub fn link(g: &ModuleGraph, entry: ModuleId) -> Result<Module> {
     let mut body = shake::shake(parts, |m| !g.files[m].side_effects, &purity);
     // Imports first, as ES modules hoist them anyway.
     body.sort_by_key(|i| !matches!(i, ModuleItem::ModuleDecl(ModuleDecl::Import(_))));
+    if o.format == Format::Iife {
+        body = vec![iife(body)];
+    }
     Ok(Module { span: DUMMY_SP, body, shebang: None })
+}
+
+/// `(() => { body })();`
+fn iife(body: Vec<ModuleItem>) -> ModuleItem {
+    let stmts = body.into_iter().filter_map(|i| if let ModuleItem::Stmt(s) = i { Some(s) } else { None }).collect();
+    let func = Box::new(Expr::Arrow(ArrowExpr {
+        span: DUMMY_SP,
+        ctxt: SyntaxContext::empty(),
+        params: vec![],
+        body: Box::new(ArrowFunctionBody::FunctionBody(FunctionBody { span: DUMMY_SP, stmts })),
+        is_async: false,
+        is_generator: false,
+        type_params: None,
+        return_type: None,
+    }));
+    ModuleItem::Stmt(Stmt::Expr(ExprStmt { span: DUMMY_SP, expr: call(func, vec![]) }))
 }
 
 fn runtime_items(l: &Linker) -> Result<Vec<ModuleItem>> {
