@@ -39,19 +39,17 @@ pub struct ModuleGraph {
 impl ModuleGraph {
     /// Every module `entry` loads, by any kind of import, in discovery order.
     pub fn reachable(&self, entry: ModuleId) -> Vec<ModuleId> {
-        let mut seen = vec![false; self.modules.len()];
-        let mut stack = vec![entry];
-        while let Some(id) = stack.pop() {
-            if std::mem::replace(&mut seen[id], true) {
-                continue;
-            }
-            stack.extend(self.targets[id].iter().filter_map(|t| if let Target::Module(m) = t { Some(*m) } else { None }));
-        }
+        let seen = self.loaded_through(entry, |_| true);
         (0..self.modules.len()).filter(|&i| seen[i]).collect()
     }
 
     /// Per module: whether `entry` loads it through static imports alone (before it runs).
     pub fn statically_loaded(&self, entry: ModuleId) -> Vec<bool> {
+        self.loaded_through(entry, |k| k == ImportKind::Static)
+    }
+
+    /// Per module: whether `entry` reaches it following the imports of the kinds `follow` accepts.
+    fn loaded_through(&self, entry: ModuleId, follow: impl Fn(ImportKind) -> bool) -> Vec<bool> {
         let mut seen = vec![false; self.modules.len()];
         let mut stack = vec![entry];
         while let Some(id) = stack.pop() {
@@ -59,8 +57,10 @@ impl ModuleGraph {
                 continue;
             }
             for (r, t) in self.modules[id].record.imports.iter().zip(&self.targets[id]) {
-                if let (ImportKind::Static, Target::Module(m)) = (r.kind, t) {
-                    stack.push(*m);
+                if let Target::Module(m) = t {
+                    if follow(r.kind) {
+                        stack.push(*m);
+                    }
                 }
             }
         }
