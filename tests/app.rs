@@ -50,6 +50,16 @@ fn drive(b: &Built, bundle: &Path) -> String {
     node(&b.run, &repo().join("tests/oracle/drive_app.mjs"), &[bundle, &b.project.join("server/drizzle")])
 }
 
+/// `edgespark build ARGS` on the copy; the bundle is copied to the run directory as `file`.
+/// Returns its path and what the command reported.
+fn build(b: &Built, args: &[&str], file: &str) -> (PathBuf, String) {
+    let built = run(&b.project, &[&["build"], args].concat());
+    assert!(built.status.success(), "{}", String::from_utf8_lossy(&built.stderr));
+    let ours = b.run.join(file);
+    std::fs::copy(b.project.join("server/dist/bundle.js"), &ours).unwrap();
+    (ours, String::from_utf8_lossy(&built.stderr).into_owned())
+}
+
 #[test]
 fn the_built_app_answers_requests_like_esbuilds_bundle() {
     let b = prepare();
@@ -61,12 +71,8 @@ fn the_built_app_answers_requests_like_esbuilds_bundle() {
         assert!(want.contains(needle), "esbuild's bundle did not run as expected ({needle}):\n{want}");
     }
 
-    let built = run(&b.project, &["build"]);
-    assert!(built.status.success(), "{}", String::from_utf8_lossy(&built.stderr));
-    let report = String::from_utf8_lossy(&built.stderr);
+    let (ours, report) = build(&b, &[], "ours.js");
     assert!(report.contains("server/dist/bundle.js") && report.contains("gzip"), "{report}");
-    let ours = b.run.join("ours.js");
-    std::fs::copy(b.project.join("server/dist/bundle.js"), &ours).unwrap();
     let got = drive(&b, &ours);
     assert_eq!(got, want, "our bundle's transcript differs from esbuild's");
 }
@@ -79,10 +85,7 @@ fn the_minified_app_answers_requests_like_esbuilds_minified_bundle() {
     let want = drive(&b, &esbuilt);
     assert!(want.contains("POST /api/posts -> 201"), "esbuild's bundle did not run as expected:\n{want}");
 
-    let built = run(&b.project, &["build", "--minify"]);
-    assert!(built.status.success(), "{}", String::from_utf8_lossy(&built.stderr));
-    let ours = b.run.join("ours.min.js");
-    std::fs::copy(b.project.join("server/dist/bundle.js"), &ours).unwrap();
+    let (ours, _) = build(&b, &["--minify"], "ours.min.js");
     let text = std::fs::read_to_string(&ours).unwrap();
     assert!(text.lines().count() < 10, "--minify printed {} lines", text.lines().count());
     assert_eq!(drive(&b, &ours), want, "our minified bundle's transcript differs from esbuild's");

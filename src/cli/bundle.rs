@@ -89,14 +89,14 @@ pub fn bundle(entries: &[PathBuf], options: &Options, link: &LinkOptions, emit: 
     let resolver = Resolver::new(options);
     let graph = crate::graph::scan(entries, &resolver)?;
     timer.done("parse + resolve");
-    let pure: Vec<_> = graph.modules.iter().flat_map(|m| m.pure_annotations.iter().copied()).collect();
+    let pure: rustc_hash::FxHashSet<_> = graph.modules.iter().flat_map(|m| m.pure_annotations.iter().copied()).collect();
     // Syntax contexts are made and compared through swc's globals.
     swc_core::common::GLOBALS.set(&graph.globals, || {
         graph
             .entries
             .iter()
             .map(|&e| {
-                let module = crate::link::link(&graph, e, link)?;
+                let module = crate::link::link(&graph, e, link, &pure)?;
                 timer.done("link + shake");
                 let text = crate::emit::print(&graph.cm, &graph.globals, module, &pure, emit);
                 timer.done("emit");

@@ -4,6 +4,7 @@
 //! are fixed and the code printed.
 
 use anyhow::{Context, Result};
+use rustc_hash::FxHashSet;
 use swc_core::common::comments::{Comments, SingleThreadedComments};
 use swc_core::common::{BytePos, GLOBALS, Globals, Mark, SourceMap, SyntaxContext, sync::Lrc};
 use swc_core::ecma::ast::{EsVersion, Ident, Module, Program};
@@ -19,7 +20,7 @@ pub struct EmitOptions {
 
 /// Print the bundle. `pure_annotations`: where `/* @__PURE__ */` comments were, so the
 /// minifier may drop unused annotated calls too.
-pub fn print(cm: &Lrc<SourceMap>, globals: &Globals, module: Module, pure_annotations: &[BytePos], o: EmitOptions) -> Result<String> {
+pub fn print(cm: &Lrc<SourceMap>, globals: &Globals, module: Module, pure_annotations: &FxHashSet<BytePos>, o: EmitOptions) -> Result<String> {
     let program = GLOBALS.set(globals, || {
         let program = Program::Module(module).apply(hygiene());
         let program = if o.minify { minify(cm, program, pure_annotations) } else { program };
@@ -37,7 +38,7 @@ pub fn print(cm: &Lrc<SourceMap>, globals: &Globals, module: Module, pure_annota
 
 /// Compress and mangle. After hygiene every binding has a distinct name, so the contexts can
 /// be dropped and the program resolved afresh, as the minifier expects of one module.
-fn minify(cm: &Lrc<SourceMap>, mut program: Program, pure_annotations: &[BytePos]) -> Program {
+fn minify(cm: &Lrc<SourceMap>, mut program: Program, pure_annotations: &FxHashSet<BytePos>) -> Program {
     program.visit_mut_with(&mut ClearContexts);
     let (unresolved_mark, top_level_mark) = (Mark::new(), Mark::new());
     let program = program.apply(resolver(unresolved_mark, top_level_mark, false));

@@ -89,11 +89,17 @@ fn pure_annotations(comments: SingleThreadedComments) -> Vec<BytePos> {
 /// `module.exports = <json>` for a JSON file: CommonJS, as Node's require() of JSON is, so
 /// both `import data from` and `require()` see the value.
 fn json_module(value: swc_core::ecma::ast::Expr) -> Module {
-    use swc_core::common::SyntaxContext;
-    use swc_core::ecma::ast::*;
     let span = value.span();
-    let module = Box::new(Expr::Ident(Ident::new("module".into(), span, SyntaxContext::empty())));
+    // Unmarked: the resolver then finds `module` free, which makes the file CommonJS.
+    let body = vec![ModuleItem::Stmt(module_exports_assign(Box::new(value), span, swc_core::common::SyntaxContext::empty()))];
+    Module { span, body, shebang: None }
+}
+
+/// `module.exports = value;`, with `module` in the context `module_ctxt`.
+pub fn module_exports_assign(value: Box<swc_core::ecma::ast::Expr>, span: swc_core::common::Span, module_ctxt: swc_core::common::SyntaxContext) -> swc_core::ecma::ast::Stmt {
+    use swc_core::ecma::ast::*;
+    let module = Box::new(Expr::Ident(Ident::new("module".into(), span, module_ctxt)));
     let target = MemberExpr { span, obj: module, prop: MemberProp::Ident(IdentName::new("exports".into(), span)) };
-    let assign = AssignExpr { span, op: AssignOp::Assign, left: AssignTarget::Simple(SimpleAssignTarget::Member(target)), right: Box::new(value) };
-    Module { span, body: vec![ModuleItem::Stmt(Stmt::Expr(ExprStmt { span, expr: Box::new(Expr::Assign(assign)) }))], shebang: None }
+    let assign = AssignExpr { span, op: AssignOp::Assign, left: AssignTarget::Simple(SimpleAssignTarget::Member(target)), right: value };
+    Stmt::Expr(ExprStmt { span, expr: Box::new(Expr::Assign(assign)) })
 }

@@ -6,12 +6,12 @@
 //! async.
 
 use anyhow::Result;
-use swc_core::common::{DUMMY_SP, SyntaxContext};
+use swc_core::common::DUMMY_SP;
 use swc_core::ecma::ast::*;
 use swc_core::ecma::utils::find_pat_ids;
 
 use super::shake::{Part, PartKind};
-use super::{Linker, call, expr_ident, var};
+use super::{Linker, arrow_block, call, expr_ident, var};
 use crate::graph::{ModuleId, Target};
 use crate::js::record::ImportKind;
 
@@ -92,17 +92,7 @@ impl Linker<'_> {
         let mut parts: Vec<Part> = names.iter().map(|n| Part::new(Some(id), PartKind::Linker, vec![var(VarDeclKind::Var, n, None)])).collect();
         parts.extend(top);
         let is_async = self.init_is_async(id, &mut vec![]);
-        let body = Box::new(ArrowFunctionBody::FunctionBody(FunctionBody { span: DUMMY_SP, stmts: inside }));
-        let func = Box::new(Expr::Arrow(ArrowExpr {
-            span: DUMMY_SP,
-            ctxt: SyntaxContext::empty(),
-            params: vec![],
-            body,
-            is_async,
-            is_generator: false,
-            type_params: None,
-            return_type: None,
-        }));
+        let func = arrow_block(inside, is_async);
         let init = self.init_name(id);
         let wrapped = call(self.helper("__esm"), vec![func]);
         parts.push(Part::new(Some(id), PartKind::Linker, vec![var(VarDeclKind::Var, &init, Some(wrapped))]));

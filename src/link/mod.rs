@@ -145,13 +145,23 @@ fn num(n: f64) -> Box<Expr> {
     Box::new(Expr::Lit(Lit::Num(Number { span: DUMMY_SP, value: n, raw: None })))
 }
 
+/// `() => body`.
 fn arrow(body: Box<Expr>) -> Box<Expr> {
+    arrow_with(ArrowFunctionBody::Expr(body), false)
+}
+
+/// `() => { stmts }` (`async` when asked).
+fn arrow_block(stmts: Vec<Stmt>, is_async: bool) -> Box<Expr> {
+    arrow_with(ArrowFunctionBody::FunctionBody(FunctionBody { span: DUMMY_SP, stmts }), is_async)
+}
+
+fn arrow_with(body: ArrowFunctionBody, is_async: bool) -> Box<Expr> {
     Box::new(Expr::Arrow(ArrowExpr {
         span: DUMMY_SP,
         ctxt: SyntaxContext::empty(),
         params: vec![],
-        body: Box::new(ArrowFunctionBody::Expr(body)),
-        is_async: false,
+        body: Box::new(body),
+        is_async,
         is_generator: false,
         type_params: None,
         return_type: None,
@@ -567,7 +577,7 @@ impl<'g> Linker<'g> {
         if let Some(e) = rewrite.error {
             return Err(e);
         }
-        let unresolved = SyntaxContext::empty().apply_mark(self.g.marks.unresolved);
+        let unresolved = self.unresolved;
         let param = |n: &str| Param { span: DUMMY_SP, decorators: vec![], pat: Pat::Ident(Ident::new(n.into(), DUMMY_SP, unresolved).into()) };
         let func = Box::new(Expr::Fn(FnExpr {
             ident: None,
@@ -628,10 +638,7 @@ impl<'g> Linker<'g> {
                     let ns = self.namespace_name(entry);
                     call(self.helper("__toCommonJS"), vec![expr_ident(&ns)])
                 };
-                let module = Box::new(Expr::Ident(Ident::new("module".into(), DUMMY_SP, self.unresolved)));
-                let target = MemberExpr { span: DUMMY_SP, obj: module, prop: MemberProp::Ident(IdentName::new("exports".into(), DUMMY_SP)) };
-                let assign = AssignExpr { span: DUMMY_SP, op: AssignOp::Assign, left: AssignTarget::Simple(SimpleAssignTarget::Member(target)), right: value };
-                out.push(ModuleItem::Stmt(Stmt::Expr(ExprStmt { span: DUMMY_SP, expr: Box::new(Expr::Assign(assign)) })));
+                out.push(ModuleItem::Stmt(crate::js::module_exports_assign(value, DUMMY_SP, self.unresolved)));
                 return Ok(out);
             }
         }
@@ -743,20 +750,17 @@ impl Rewrite<'_, '_> {
     /// `import("x")` → a promise of the module's namespace.
     fn dynamic_import(&mut self, specifier: &str) -> Result<Option<Box<Expr>>> {
         let l = &mut *self.linker;
-        let value = match l.target(self.module, specifier, ImportKind::Dynamic) {
-            Target::External(_) => return Ok(None),
-            Target::Module(m) if l.is_commonjs(m) => {
-                let req = call(expr_ident(&l.require_name(m)), vec![]);
-                call(l.helper("__toESM"), vec![req])
-            }
-            Target::Module(m) => expr_ident(&l.namespace_name(m)),
+        let Target::Module(m) = l.target(self.module, specifier, ImportKind::Dynamic) else { return Ok(None) };
+        let value = if l.is_commonjs(m) {
+            let req = call(expr_ident(&l.require_name(m)), vec![]);
+            call(l.helper("__toESM"), vec![req])
+        } else {
+            expr_ident(&l.namespace_name(m))
         };
-        let mut promise = call(member(Box::new(Expr::Ident(Ident::new("Promise".into(), DUMMY_SP, SyntaxContext::empty().apply_mark(l.g.marks.unresolved)))), "resolve"), vec![]);
+        let mut promise = call(member(Box::new(Expr::Ident(Ident::new("Promise".into(), DUMMY_SP, l.unresolved))), "resolve"), vec![]);
         // A lazy module runs first (its init may be async: wait for it).
-        if let Target::Module(m) = l.target(self.module, specifier, ImportKind::Dynamic) {
-            if l.is_lazy(m) {
-                promise = call(member(promise, "then"), vec![arrow(call(expr_ident(&l.init_name(m)), vec![]))]);
-            }
+        if l.is_lazy(m) {
+            promise = call(member(promise, "then"), vec![arrow(call(expr_ident(&l.init_name(m)), vec![]))]);
         }
         Ok(Some(call(member(promise, "then"), vec![arrow(value)])))
     }
@@ -774,13 +778,13 @@ impl VisitMut for Rewrite<'_, '_> {
                 return;
             }
             // A `require` that is not a static call: the bundle's own (Node's when it exists).
-            if i.sym == "require" && i.ctxt == SyntaxContext::empty().apply_mark(self.linker.g.marks.unresolved) {
+            if i.sym == "require" && i.ctxt == self.linker.unresolved {
                 *e = *self.linker.helper("__require");
                 return;
             }
         }
         if let Expr::Call(c) = e {
-            let unresolved = SyntaxContext::empty().apply_mark(self.linker.g.marks.unresolved);
+            let unresolved = self.linker.unresolved;
             let replacement = match &c.callee {
                 Callee::Expr(callee) if matches!(&**callee, Expr::Ident(i) if i.sym == "require" && i.ctxt == unresolved) => {
                     string_arg(&c.args).map(|s| self.require(&s).map(Some))
@@ -827,7 +831,8 @@ fn declared(d: &Decl) -> Vec<Id> {
 
 /// Link the graph into one ES module: runtime helpers, external imports, CommonJS wrappers,
 /// namespace objects, then every ES module's code in evaluation order, then the entry's exports.
-pub fn link(g: &ModuleGraph, entry: ModuleId, o: &LinkOptions) -> Result<Module> {
+/// `pure_annotations`: where the sources' `/* @__PURE__ */` comments are (see js::parse).
+pub fn link(g: &ModuleGraph, entry: ModuleId, o: &LinkOptions, pure_annotations: &FxHashSet<BytePos>) -> Result<Module> {
     let mut l = Linker::new(g, o)?;
     let order = g.evaluation_order(entry);
     let eager = g.statically_loaded(entry);
@@ -900,8 +905,7 @@ pub fn link(g: &ModuleGraph, entry: ModuleId, o: &LinkOptions) -> Result<Module>
     parts.extend(lazy);
     parts.extend(code);
     parts.extend(exports.into_iter().map(|i| Part::new(None, PartKind::Root, vec![i])));
-    let annotated: FxHashSet<BytePos> = g.modules.iter().flat_map(|m| m.pure_annotations.iter().copied()).collect();
-    let purity = Purity { unresolved: SyntaxContext::empty().apply_mark(g.marks.unresolved), annotated: &annotated };
+    let purity = Purity { unresolved: l.unresolved, annotated: pure_annotations };
     let mut body = shake::shake(parts, |m| !g.files[m].side_effects, &purity);
     // Imports first, as ES modules hoist them anyway.
     body.sort_by_key(|i| !matches!(i, ModuleItem::ModuleDecl(ModuleDecl::Import(_))));
@@ -914,17 +918,7 @@ pub fn link(g: &ModuleGraph, entry: ModuleId, o: &LinkOptions) -> Result<Module>
 /// `(() => { body })();`
 fn iife(body: Vec<ModuleItem>) -> ModuleItem {
     let stmts = body.into_iter().filter_map(|i| if let ModuleItem::Stmt(s) = i { Some(s) } else { None }).collect();
-    let func = Box::new(Expr::Arrow(ArrowExpr {
-        span: DUMMY_SP,
-        ctxt: SyntaxContext::empty(),
-        params: vec![],
-        body: Box::new(ArrowFunctionBody::FunctionBody(FunctionBody { span: DUMMY_SP, stmts })),
-        is_async: false,
-        is_generator: false,
-        type_params: None,
-        return_type: None,
-    }));
-    ModuleItem::Stmt(Stmt::Expr(ExprStmt { span: DUMMY_SP, expr: call(func, vec![]) }))
+    ModuleItem::Stmt(Stmt::Expr(ExprStmt { span: DUMMY_SP, expr: call(arrow_block(stmts, false), vec![]) }))
 }
 
 fn runtime_items(l: &Linker) -> Result<Vec<ModuleItem>> {
