@@ -838,7 +838,7 @@ pub fn link(g: &ModuleGraph, entry: ModuleId, o: &LinkOptions, pure_annotations:
     let eager = g.statically_loaded(entry);
     if o.format != Format::Esm {
         if let Some(m) = order.iter().find(|&&m| eager[m] && g.modules[m].record.has_top_level_await) {
-            return Err(anyhow!("{}: top-level await is not supported with the {:?} output format", g.modules[*m].path.display(), o.format));
+            return Err(anyhow!("{}: top-level await is not supported with the \"{}\" output format", g.modules[*m].path.display(), format!("{:?}", o.format).to_lowercase()));
         }
     }
     l.lazy = (0..g.modules.len()).map(|m| !eager[m] && !l.is_commonjs(m)).collect();
