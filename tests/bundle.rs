@@ -201,3 +201,27 @@ fn a_syntax_error_is_reported_with_its_location_and_a_code_frame() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("lib.ts:2:") && err.contains("export const b = (;"), "{err}");
 }
+
+/// The source map takes every marker string in the bundle back to where it is written (checked
+/// with Node's own source-map decoder), plain and minified; Node's --enable-source-maps then
+/// reports a throw at its TypeScript line.
+#[test]
+fn source_maps_lead_back_to_the_sources() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&repo().join("fixtures/bundle/sourcemap"), dir.path());
+    let check = repo().join("tests/oracle/sourcemap_check.mjs");
+    for (flags, at_least) in [(&[][..], 8), (&["--minify"][..], 6)] {
+        let r = bin().args(["bundle", "main.ts", "--outfile", "out/b.mjs", "--sourcemap", "--platform", "node"]).args(flags).current_dir(dir.path()).output().unwrap();
+        assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+        let code = std::fs::read_to_string(dir.path().join("out/b.mjs")).unwrap();
+        assert!(code.ends_with("//# sourceMappingURL=b.mjs.map\n"), "{flags:?}");
+        let report = node(dir.path(), &check, &[Path::new("out/b.mjs"), Path::new("out/b.mjs.map")]);
+        let checked: usize = report.lines().next().and_then(|l| l.strip_prefix("checked ")).and_then(|n| n.parse().ok()).unwrap_or(0);
+        assert!(checked >= at_least && report.lines().count() == 1, "{flags:?}: {report}");
+    }
+    let r = bin().args(["bundle", "main.ts", "--outfile", "out/inline.mjs", "--sourcemap=inline", "--platform", "node"]).current_dir(dir.path()).output().unwrap();
+    assert!(r.status.success() && !dir.path().join("out/inline.mjs.map").exists());
+    let thrown = Command::new("node").args(["--enable-source-maps", "out/inline.mjs", "--throw"]).current_dir(dir.path()).output().unwrap();
+    let stderr = String::from_utf8_lossy(&thrown.stderr);
+    assert!(stderr.contains("lazy.ts:7:9") && stderr.contains("main.ts:15:8"), "{stderr}");
+}

@@ -8,8 +8,8 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use clap::Args;
 
-use crate::cli::bundle::bundle;
-use crate::emit::EmitOptions;
+use crate::cli::bundle::{bundle, output_files};
+use crate::emit::{EmitOptions, SourceMapKind};
 use crate::link::{Format, LinkOptions};
 use crate::project::Project;
 use crate::project::fsio::write_all_atomic;
@@ -20,6 +20,9 @@ pub struct BuildArgs {
     /// Compress and mangle the bundle
     #[arg(long)]
     pub minify: bool,
+    /// Write server/dist/bundle.js.map (and name it in the bundle)
+    #[arg(long)]
+    pub sourcemap: bool,
 }
 
 /// How a Worker's code is resolved: workerd's conditions, the browser's main fields, the
@@ -43,12 +46,15 @@ pub fn run(a: BuildArgs, dir: Option<&Path>) -> Result<()> {
         bail!("{} does not exist: a project's server starts there", project.display(&entry));
     }
     let out = server.join("dist/bundle.js");
-    let text = bundle(&[entry], &worker_options(&server), &LinkOptions { format: Format::Esm, defines: vec![] }, EmitOptions { minify: a.minify })?.pop().expect("one entry, one output");
+    let emit = EmitOptions { minify: a.minify, sourcemap: a.sourcemap.then_some(SourceMapKind::Linked) };
+    let outputs = [out.clone()];
+    let emitted = bundle(&[entry], &outputs, &worker_options(&server), &LinkOptions { format: Format::Esm, defines: vec![] }, emit)?;
+    let text = &emitted[0].code;
     let timer = crate::cli::bundle::StageTimer::from_env();
     // The gzip size is only reported; measure it while the file is written and flushed.
     let (written, gzipped) = std::thread::scope(|s| {
         let gzipped = s.spawn(|| gzip_size(text.as_bytes()));
-        (write_all_atomic(&[(out.clone(), text.as_bytes())]), gzipped.join().expect("gzip does not panic"))
+        (write_all_atomic(&output_files(&outputs, &emitted)), gzipped.join().expect("gzip does not panic"))
     });
     written?;
     let gzipped = gzipped?;

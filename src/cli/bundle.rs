@@ -6,7 +6,7 @@ use std::time::Instant;
 use anyhow::{Result, bail};
 use clap::{Args, ValueEnum};
 
-use crate::emit::EmitOptions;
+use crate::emit::{EmitOptions, Emitted, SourceMapKind};
 use crate::link::{Format, LinkOptions};
 use crate::project::fsio::write_all_atomic;
 use crate::resolve::{Options, Resolver};
@@ -57,6 +57,10 @@ pub struct BundleArgs {
     /// Compress and mangle the output (swc_ecma_minifier)
     #[arg(long)]
     pub minify: bool,
+    /// Write a source map: `linked` (FILE.map and a comment naming it; the default), `external`
+    /// (no comment), `inline` (in the output), `both`
+    #[arg(long, value_enum, num_args = 0..=1, require_equals = true, default_missing_value = "linked", value_name = "KIND")]
+    pub sourcemap: Option<SourceMapKind>,
     /// Replace reads of a global (identifier or dotted chain) with a JSON value or identifier:
     /// `--define process.env.NODE_ENV='"production"'`
     #[arg(long = "define", value_name = "K=V")]
@@ -83,8 +87,9 @@ fn options(a: &BundleArgs) -> Options {
     }
 }
 
-/// Bundle every entry; returns each entry's output text, in the order given.
-pub fn bundle(entries: &[PathBuf], options: &Options, link: &LinkOptions, emit: EmitOptions) -> Result<Vec<String>> {
+/// Bundle every entry for the output file beside it; returns each entry's output, in the order
+/// given.
+pub fn bundle(entries: &[PathBuf], outfiles: &[PathBuf], options: &Options, link: &LinkOptions, emit: EmitOptions) -> Result<Vec<Emitted>> {
     let timer = StageTimer::from_env();
     let resolver = Resolver::new(options);
     let graph = crate::graph::scan(entries, &resolver)?;
@@ -95,15 +100,30 @@ pub fn bundle(entries: &[PathBuf], options: &Options, link: &LinkOptions, emit: 
         graph
             .entries
             .iter()
-            .map(|&e| {
+            .zip(outfiles)
+            .map(|(&e, outfile)| {
                 let module = crate::link::link(&graph, e, link, &pure)?;
                 timer.done("link + shake");
-                let text = crate::emit::print(&graph.cm, &graph.globals, module, &pure, emit);
+                let text = crate::emit::print(&graph.cm, &graph.globals, module, &pure, emit, outfile);
                 timer.done("emit");
                 text
             })
             .collect()
     })
+}
+
+/// The files to write: each bundle, and its source map as `<bundle>.map` when it has one.
+pub fn output_files<'a>(outputs: &[PathBuf], emitted: &'a [Emitted]) -> Vec<(PathBuf, &'a [u8])> {
+    let mut files = vec![];
+    for (path, e) in outputs.iter().zip(emitted) {
+        files.push((path.clone(), e.code.as_bytes()));
+        if let Some(map) = &e.map {
+            let mut name = path.clone().into_os_string();
+            name.push(".map");
+            files.push((PathBuf::from(name), map.as_bytes()));
+        }
+    }
+    files
 }
 
 /// With EDGESPARK_TIMINGS set, how long each stage took, on stderr (for profiling).
@@ -140,11 +160,11 @@ pub fn run(a: BundleArgs) -> Result<()> {
         FormatArg::Iife => Format::Iife,
     };
     let link = LinkOptions { format, defines: a.defines.clone() };
-    let texts = bundle(&a.entries, &options(&a), &link, EmitOptions { minify: a.minify })?;
-    let files: Vec<(PathBuf, &[u8])> = outputs.iter().cloned().zip(texts.iter().map(|t| t.as_bytes())).collect();
+    let emitted = bundle(&a.entries, &outputs, &options(&a), &link, EmitOptions { minify: a.minify, sourcemap: a.sourcemap })?;
+    let files = output_files(&outputs, &emitted);
     write_all_atomic(&files)?;
-    for (path, text) in outputs.iter().zip(&texts) {
-        eprintln!("  {}  {:.1} kB", path.display(), text.len() as f64 / 1000.0);
+    for (path, bytes) in &files {
+        eprintln!("  {}  {:.1} kB", path.display(), bytes.len() as f64 / 1000.0);
     }
     eprintln!("Done in {} ms", started.elapsed().as_millis());
     Ok(())

@@ -1,0 +1,91 @@
+//! Source maps for the bundle, as esbuild writes them: version 3, the sources named relative to
+//! the output file, their text inlined (`sourcesContent`), and the `sourceMappingURL` comment
+//! that `--sourcemap` (linked), `=inline`, `=external` and `=both` ask for.
+
+use std::path::{Component, Path};
+
+use anyhow::{Context, Result};
+use base64::Engine;
+use swc_core::common::source_map::SourceMapGenConfig;
+use swc_core::common::{BytePos, FileName, SourceMap, sync::Lrc};
+
+use super::Emitted;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SourceMapKind {
+    /// A `.map` file beside the output, named by a comment at its end
+    Linked,
+    /// A `.map` file beside the output, no comment
+    External,
+    /// The map inside the output, as a data: URL
+    Inline,
+    /// Both inline and as a `.map` file
+    Both,
+}
+
+/// Build the map of `code` from the printer's mappings and attach it as `kind` says.
+pub fn attach(cm: &Lrc<SourceMap>, mappings: &[(BytePos, swc_core::common::source_map::LineCol)], mut code: String, kind: SourceMapKind, outfile: &Path) -> Result<Emitted> {
+    let out_dir = std::path::absolute(outfile).context("the output path")?.parent().map(Path::to_path_buf).unwrap_or_default();
+    let mut map = cm.build_source_map(mappings, None, Sources { out_dir: &out_dir });
+    map.set_file(outfile.file_name().map(|f| f.to_string_lossy().into_owned()));
+    let mut json = vec![];
+    map.to_writer(&mut json).context("writing the source map")?;
+    let json = String::from_utf8(json).context("the source map is not UTF-8")?;
+    if !code.ends_with('\n') {
+        code.push('\n');
+    }
+    match kind {
+        SourceMapKind::Linked => {
+            let name = outfile.file_name().unwrap_or_default().to_string_lossy();
+            code.push_str(&format!("//# sourceMappingURL={name}.map\n"));
+        }
+        SourceMapKind::Inline | SourceMapKind::Both => {
+            let data = base64::engine::general_purpose::STANDARD.encode(&json);
+            code.push_str(&format!("//# sourceMappingURL=data:application/json;base64,{data}\n"));
+        }
+        SourceMapKind::External => {}
+    }
+    let map = (kind != SourceMapKind::Inline).then_some(json);
+    Ok(Emitted { code, map })
+}
+
+/// Names each source by its path relative to the output's directory, with `/` separators, and
+/// inlines every source's text.
+struct Sources<'a> {
+    out_dir: &'a Path,
+}
+
+impl SourceMapGenConfig for Sources<'_> {
+    fn file_name_to_source(&self, f: &FileName) -> String {
+        match f {
+            FileName::Real(p) => relative(p, self.out_dir),
+            other => other.to_string(),
+        }
+    }
+
+    fn inline_sources_content(&self, _: &FileName) -> bool {
+        true
+    }
+}
+
+/// `path` as seen from `dir`: `../src/a.ts`. Both absolute.
+fn relative(path: &Path, dir: &Path) -> String {
+    let (p, d): (Vec<Component>, Vec<Component>) = (path.components().collect(), dir.components().collect());
+    let common = p.iter().zip(&d).take_while(|(a, b)| a == b).count();
+    let ups = std::iter::repeat_n("..".to_string(), d.len() - common);
+    let downs = p[common..].iter().map(|c| c.as_os_str().to_string_lossy().into_owned());
+    ups.chain(downs).collect::<Vec<_>>().join("/")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::relative;
+    use std::path::Path;
+
+    #[test]
+    fn sources_are_relative_to_the_output_directory() {
+        assert_eq!(relative(Path::new("/p/src/a.ts"), Path::new("/p/dist")), "../src/a.ts");
+        assert_eq!(relative(Path::new("/p/dist/a.ts"), Path::new("/p/dist")), "a.ts");
+        assert_eq!(relative(Path::new("/q/a.ts"), Path::new("/p/dist/x")), "../../../q/a.ts");
+    }
+}
