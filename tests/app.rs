@@ -67,7 +67,7 @@ fn the_built_app_answers_requests_like_esbuilds_bundle() {
     esbuild(&b.project, &esbuilt, false);
     let want = drive(&b, &esbuilt);
     // The transcript must show the app working (a failure in the harness would also "match").
-    for needle in ["POST /api/posts -> 201", "PUT /api/me/profile -> 400", "GET /api/public/feed -> 200", "\"received\":\"invoice.paid\""] {
+    for needle in ["POST /api/posts -> 201", "PUT /api/me/profile -> 400", "GET /api/public/feed -> 200", "\"received\":\"invoice.paid\"", "<title>Second post</title>", "404 <html><head><title>Not found</title>"] {
         assert!(want.contains(needle), "esbuild's bundle did not run as expected ({needle}):\n{want}");
     }
 

@@ -127,7 +127,8 @@ pub fn scan(entries: &[PathBuf], resolver: &Resolver) -> Result<ModuleGraph> {
             .map(|((_, path), mark)| {
                 GLOBALS.set(&globals, || {
                     let text = std::fs::read_to_string(path).map_err(|e| anyhow!("reading {}: {e}", path.display()))?;
-                    let m = js::parse(&cm, path, text, marks, mark)?;
+                    let transforms = resolver.transforms_for(path).map_err(|why| anyhow!("{why}"))?;
+                    let m = js::parse(&cm, path, text, marks, mark, &transforms)?;
                     let resolved = m.record.imports.iter().map(|r| resolver.resolve(path, &r.specifier)).collect();
                     Ok((m, resolved))
                 })
@@ -163,7 +164,13 @@ pub fn scan(entries: &[PathBuf], resolver: &Resolver) -> Result<ModuleGraph> {
 }
 
 fn unresolved(cm: &Lrc<SourceMap>, importer: &Path, r: &js::record::ImportRecord, why: &str) -> anyhow::Error {
-    let file = cm.lookup_byte_offset(r.span.lo).sf;
+    // An import a transform added has no place in the source.
+    let Ok(file) = cm.try_lookup_source_file(r.span.lo).map(|f| f.filter(|_| !r.span.is_dummy())) else {
+        return anyhow!("{}: could not resolve \"{}\" (added by a syntax transform): {why}", importer.display(), r.specifier);
+    };
+    let Some(file) = file else {
+        return anyhow!("{}: could not resolve \"{}\" (added by a syntax transform): {why}", importer.display(), r.specifier);
+    };
     let lo = (r.span.lo - file.start_pos).0 as usize;
     let hi = (r.span.hi - file.start_pos).0 as usize;
     Diagnostic::new(importer, &file.src, (lo, hi.max(lo)), format!("could not resolve \"{}\": {why}", r.specifier), "imported here").into()

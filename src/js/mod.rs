@@ -2,7 +2,9 @@
 //! (types, enums, namespaces, parameter properties, type-only imports), its identifiers resolved
 //! to per-module syntax contexts, and the module's record (what it imports and exports).
 
+mod class_fields;
 pub mod record;
+pub mod transform;
 
 use std::path::{Path, PathBuf};
 
@@ -12,7 +14,6 @@ use swc_core::common::{BytePos, FileName, Mark, SourceMap, Spanned, sync::Lrc};
 use swc_core::ecma::ast::{EsVersion, Module, ModuleItem, Program};
 use swc_core::ecma::parser::{EsSyntax, Syntax, TsSyntax, parse_file_as_expr, parse_file_as_program};
 use swc_core::ecma::transforms::base::resolver;
-use swc_core::ecma::transforms::typescript;
 
 use crate::schema::Diagnostic;
 
@@ -36,7 +37,7 @@ pub struct Marks {
 
 /// Parse `path`: TypeScript by extension, JSON as `export default <value>`, else JavaScript
 /// (with JSX for .jsx). A syntax error is a diagnostic with a code frame.
-pub fn parse(cm: &Lrc<SourceMap>, path: &Path, text: String, marks: Marks, top_level_mark: Mark) -> Result<ParsedModule> {
+pub fn parse(cm: &Lrc<SourceMap>, path: &Path, text: String, marks: Marks, top_level_mark: Mark, transforms: &transform::Transforms) -> Result<ParsedModule> {
     let fm = cm.new_source_file(Lrc::new(FileName::Real(path.to_path_buf())), text);
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
     let syntax = match ext {
@@ -60,16 +61,20 @@ pub fn parse(cm: &Lrc<SourceMap>, path: &Path, text: String, marks: Marks, top_l
     if let Some(e) = recovered.into_iter().next() {
         return Err(error(e));
     }
-    let pure_annotations = pure_annotations(comments);
-    let is_ts = matches!(syntax, Syntax::Typescript(_));
-    let mut program = program.apply(resolver(marks.unresolved, top_level_mark, is_ts));
-    if is_ts {
-        program = program.apply(typescript::typescript(typescript::Config::default(), marks.unresolved, top_level_mark));
-    }
-    let ast = match program {
-        Program::Module(m) => m,
-        Program::Script(s) => Module { span: s.span, body: s.body.into_iter().map(ModuleItem::Stmt).collect(), shebang: s.shebang },
+    // A script is linked as a module with no imports (and transforms that rename bindings,
+    // like decorators', only rename module bodies).
+    let program = match program {
+        Program::Script(s) => Program::Module(Module { span: s.span, body: s.body.into_iter().map(ModuleItem::Stmt).collect(), shebang: s.shebang }),
+        module => module,
     };
+    let is_ts = matches!(syntax, Syntax::Typescript(_));
+    let program = program.apply(resolver(marks.unresolved, top_level_mark, is_ts));
+    // Decorators are rare: a file without an `@` cannot have one.
+    let may_decorate = fm.src.contains('@');
+    let program = transforms.apply(program, cm, &comments, is_ts, matches!(ext, "tsx" | "jsx"), may_decorate, (marks.unresolved, top_level_mark));
+    // After the transforms: JSX calls are annotated pure too.
+    let pure_annotations = pure_annotations(comments);
+    let Program::Module(ast) = program else { unreachable!("made a module above") };
     let mut record = record::ModuleRecord::of(&ast, marks.unresolved);
     // `.cjs` is CommonJS whatever it contains (`this.x = 1` alone is an export).
     record.is_commonjs |= matches!(ext, "cjs" | "cts") && !record.is_esm;

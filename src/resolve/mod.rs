@@ -4,6 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::js::transform::{CompilerOptions, Transforms};
 use oxc_resolver::{ResolveOptions, SideEffects, Resolver as Oxc, TsconfigDiscovery, TsconfigOptions, TsconfigReferences};
 
 /// How to resolve, as esbuild's flags of the same names say.
@@ -36,6 +37,9 @@ pub struct ResolvedFile {
 pub struct Resolver {
     oxc: Oxc,
     externals: Vec<String>,
+    /// With `--tsconfig`, that file's transforms apply to every file (read once).
+    manual_transforms: Option<std::sync::OnceLock<Result<Transforms, String>>>,
+    manual_tsconfig: Option<PathBuf>,
 }
 
 impl Resolver {
@@ -50,12 +54,23 @@ impl Resolver {
             ],
             condition_names: o.conditions.clone(),
             main_fields: o.main_fields.clone(),
-            tsconfig: tsconfig.map(|t| {
-                TsconfigDiscovery::Manual(TsconfigOptions { config_file: t, references: TsconfigReferences::Auto })
+            // Without --tsconfig each file has the nearest tsconfig.json above it, as in esbuild.
+            tsconfig: Some(match &tsconfig {
+                Some(t) => TsconfigDiscovery::Manual(TsconfigOptions { config_file: t.clone(), references: TsconfigReferences::Auto }),
+                None => TsconfigDiscovery::Auto,
             }),
             ..ResolveOptions::default()
         };
-        Resolver { oxc: Oxc::new(options), externals: o.externals.clone() }
+        Resolver { oxc: Oxc::new(options), externals: o.externals.clone(), manual_transforms: tsconfig.as_ref().map(|_| Default::default()), manual_tsconfig: tsconfig }
+    }
+
+    /// The syntax transforms `file`'s tsconfig asks for (esbuild's defaults without one).
+    pub fn transforms_for(&self, file: &Path) -> Result<Transforms, String> {
+        if let (Some(once), Some(path)) = (&self.manual_transforms, &self.manual_tsconfig) {
+            return once.get_or_init(|| transforms_of(Some(&*self.oxc.resolve_tsconfig(path).map_err(|e| format!("{}: {e}", path.display()))?))).clone();
+        }
+        let found = self.oxc.find_tsconfig(file).map_err(|e| format!("the tsconfig.json for {}: {e}", file.display()))?;
+        transforms_of(found.as_deref())
     }
 
     pub fn is_external(&self, specifier: &str) -> bool {
@@ -71,7 +86,7 @@ impl Resolver {
             return Ok(Resolved::External(specifier.to_string()));
         }
         let dir = importer.parent().unwrap_or(Path::new("."));
-        match self.oxc.resolve(dir, specifier) {
+        match self.oxc.resolve_file(importer, specifier) {
             Ok(r) => Ok(Resolved::File(file_facts(&r))),
             Err(e) => Err(format!("{e} (looked from {})", dir.display())),
         }
@@ -86,6 +101,22 @@ impl Resolver {
             Err(e) => Err(format!("{}: {e}", path.display())),
         }
     }
+}
+
+fn transforms_of(tsconfig: Option<&oxc_resolver::TsConfig>) -> Result<Transforms, String> {
+    let Some(t) = tsconfig else { return Ok(Transforms::default()) };
+    let c = &t.compiler_options;
+    let o = CompilerOptions {
+        jsx: c.jsx.as_deref(),
+        jsx_factory: c.jsx_factory.as_deref(),
+        jsx_fragment_factory: c.jsx_fragment_factory.as_deref(),
+        jsx_import_source: c.jsx_import_source.as_deref(),
+        experimental_decorators: c.experimental_decorators,
+        emit_decorator_metadata: c.emit_decorator_metadata,
+        use_define_for_class_fields: c.use_define_for_class_fields,
+        target: c.target.as_deref(),
+    };
+    Transforms::from_tsconfig(&o).map_err(|why| format!("{}: {why}", t.path.display()))
 }
 
 fn file_facts(r: &oxc_resolver::Resolution) -> ResolvedFile {

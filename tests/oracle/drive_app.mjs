@@ -40,6 +40,8 @@ const script = [
   ["GET", "/api/public/feed"],
   ["GET", "/api/public/posts/second-post"],
   ["GET", "/api/public/posts/hello-world"],
+  ["GET", "/api/public/pages/second-post"],
+  ["GET", "/api/public/pages/nothing-here"],
   ["DELETE", "/api/posts/1", null, user],
   ["GET", "/api/posts", null, user],
   ["POST", "/api/webhooks/stripe", { type: "x" }],
