@@ -164,11 +164,9 @@ pub fn scan(entries: &[PathBuf], resolver: &Resolver) -> Result<ModuleGraph> {
 }
 
 fn unresolved(cm: &Lrc<SourceMap>, importer: &Path, r: &js::record::ImportRecord, why: &str) -> anyhow::Error {
-    // An import a transform added has no place in the source.
-    let Ok(file) = cm.try_lookup_source_file(r.span.lo).map(|f| f.filter(|_| !r.span.is_dummy())) else {
-        return anyhow!("{}: could not resolve \"{}\" (added by a syntax transform): {why}", importer.display(), r.specifier);
-    };
+    let file = if r.span.is_dummy() { None } else { cm.try_lookup_source_file(r.span.lo).ok().flatten() };
     let Some(file) = file else {
+        // An import a transform added (a JSX runtime, say) has no place in the source.
         return anyhow!("{}: could not resolve \"{}\" (added by a syntax transform): {why}", importer.display(), r.specifier);
     };
     let lo = (r.span.lo - file.start_pos).0 as usize;

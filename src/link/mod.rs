@@ -220,6 +220,12 @@ impl<'g> Linker<'g> {
         (n.into(), self.ctxt)
     }
 
+    /// `__name(binding, "default")`, for an anonymous default export given a binding name.
+    fn named_default(&mut self, binding: &Id) -> ModuleItem {
+        let args = vec![Box::new(Expr::Ident(ident(binding))), Box::new(Expr::Lit(Lit::Str("default".into())))];
+        ModuleItem::Stmt(Stmt::Expr(ExprStmt { span: DUMMY_SP, expr: call(self.helper("__name"), args) }))
+    }
+
     fn helper(&mut self, name: &'static str) -> Box<Expr> {
         debug_assert!(runtime::is_helper(name));
         self.helpers.insert(name);
@@ -524,40 +530,52 @@ impl<'g> Linker<'g> {
         let m = &self.g.modules[id];
         let path = m.path.clone();
         let top = self.top_ctxt(id);
+        // Statements kept or dropped together (a declaration and the call naming it).
+        let mut groups: Vec<Vec<ModuleItem>> = vec![];
         for item in m.ast.body.clone() {
             match item {
-                ModuleItem::Stmt(s) => out.push(ModuleItem::Stmt(s)),
+                ModuleItem::Stmt(s) => groups.push(vec![ModuleItem::Stmt(s)]),
                 ModuleItem::ModuleDecl(d) => match d {
-                    ModuleDecl::ExportDecl(e) => out.push(ModuleItem::Stmt(Stmt::Decl(e.decl))),
+                    ModuleDecl::ExportDecl(e) => groups.push(vec![ModuleItem::Stmt(Stmt::Decl(e.decl))]),
                     ModuleDecl::ExportDefaultDecl(d) => {
                         let name: Id = (format!("{}_default", stem(&path)).into(), top);
-                        match d.decl {
+                        let (decl, anonymous) = match d.decl {
                             DefaultDecl::Fn(mut f) => {
-                                let ident = f.ident.take().unwrap_or_else(|| ident(&name));
-                                out.push(ModuleItem::Stmt(Stmt::Decl(Decl::Fn(FnDecl { ident, declare: false, function: f.function }))));
+                                let given = f.ident.take();
+                                let anonymous = given.is_none();
+                                (Decl::Fn(FnDecl { ident: given.unwrap_or_else(|| ident(&name)), declare: false, function: f.function }), anonymous)
                             }
                             DefaultDecl::Class(mut c) => {
-                                let ident = c.ident.take().unwrap_or_else(|| ident(&name));
-                                out.push(ModuleItem::Stmt(Stmt::Decl(Decl::Class(ClassDecl { ident, declare: false, class: c.class }))));
+                                let given = c.ident.take();
+                                let anonymous = given.is_none();
+                                (Decl::Class(ClassDecl { ident: given.unwrap_or_else(|| ident(&name)), declare: false, class: c.class }), anonymous)
                             }
-                            DefaultDecl::TsInterfaceDecl(_) => {}
-                        }
+                            DefaultDecl::TsInterfaceDecl(_) => continue,
+                        };
+                        let mut group = vec![ModuleItem::Stmt(Stmt::Decl(decl))];
+                        group.extend(anonymous.then(|| self.named_default(&name)));
+                        groups.push(group);
                     }
                     ModuleDecl::ExportDefaultExpr(e) => {
                         let name: Id = (format!("{}_default", stem(&path)).into(), top);
-                        out.push(var(VarDeclKind::Var, &name, Some(e.expr)));
+                        let anonymous = is_anonymous_function(&e.expr);
+                        let mut group = vec![var(VarDeclKind::Var, &name, Some(e.expr))];
+                        group.extend(anonymous.then(|| self.named_default(&name)));
+                        groups.push(group);
                     }
                     _ => {}
                 },
             }
         }
         let mut rewrite = Rewrite { linker: self, module: id, replace, error: None };
-        out.visit_mut_with(&mut rewrite);
+        for group in &mut groups {
+            group.visit_mut_with(&mut rewrite);
+        }
         if let Some(e) = rewrite.error {
             return Err(e);
         }
         let interop = interop.into_iter().map(|i| Part::new(Some(id), PartKind::Linker, vec![i]));
-        Ok(interop.chain(out.into_iter().map(|i| Part::new(Some(id), PartKind::Code, vec![i]))).collect())
+        Ok(interop.chain(groups.into_iter().map(|g| Part::new(Some(id), PartKind::Code, g))).collect())
     }
 
     /// `var require_x = __commonJS(function (exports, module) { ... })`.
@@ -905,7 +923,7 @@ pub fn link(g: &ModuleGraph, entry: ModuleId, o: &LinkOptions, pure_annotations:
     parts.extend(lazy);
     parts.extend(code);
     parts.extend(exports.into_iter().map(|i| Part::new(None, PartKind::Root, vec![i])));
-    let purity = Purity { unresolved: l.unresolved, annotated: pure_annotations };
+    let purity = Purity { unresolved: l.unresolved, annotated: pure_annotations, helpers: l.helper_ctxt };
     let mut body = shake::shake(parts, |m| !g.files[m].side_effects, &purity);
     // Imports first, as ES modules hoist them anyway.
     body.sort_by_key(|i| !matches!(i, ModuleItem::ModuleDecl(ModuleDecl::Import(_))));
@@ -913,6 +931,17 @@ pub fn link(g: &ModuleGraph, entry: ModuleId, o: &LinkOptions, pure_annotations:
         body = vec![iife(body)];
     }
     Ok(Module { span: DUMMY_SP, body, shebang: None })
+}
+
+/// An anonymous function, arrow or class: Node names it after what it is bound to.
+fn is_anonymous_function(e: &Expr) -> bool {
+    match e {
+        Expr::Arrow(_) => true,
+        Expr::Fn(f) => f.ident.is_none(),
+        Expr::Class(c) => c.ident.is_none(),
+        Expr::Paren(p) => is_anonymous_function(&p.expr),
+        _ => false,
+    }
 }
 
 /// `(() => { body })();`

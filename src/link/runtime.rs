@@ -16,7 +16,12 @@ const HELPERS: &[(&str, &[&str], &str)] = &[
         "var __commonJS = (fn, mod) => () => { if (!mod) { mod = { exports: {} }; try { fn.call(mod.exports, mod.exports, mod); } catch (e) { mod = void 0; throw e; } } return mod.exports; };",
     ),
     // Runs a lazy ES module's init function once; later calls return its first result.
-    ("__esm", &[], "var __esm = (fn, res) => () => { if (fn) { const run = fn; fn = 0; res = run(); } return res; };"),
+    // A body that throws leaves the module errored: every later call throws the same error,
+    // as a second import() of a failed module rejects again.
+    ("__esm", &[], "var __esm = (fn, res, err) => () => { if (err) throw err[0]; if (fn) { const run = fn; fn = 0; try { res = run(); } catch (e) { err = [e]; throw e; } } return res; };"),
+    // Gives a renamed declaration back the name Node would give it (an anonymous default
+    // export is called "default").
+    ("__name", &["__defProp"], "var __name = (target, value) => __defProp(target, \"name\", { value, configurable: true });"),
     (
         "__export",
         &["__defProp"],

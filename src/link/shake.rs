@@ -44,6 +44,8 @@ pub struct Purity<'a> {
     pub unresolved: SyntaxContext,
     /// Positions annotated `/* @__PURE__ */`.
     pub annotated: &'a FxHashSet<BytePos>,
+    /// The context of the runtime helpers' names.
+    pub helpers: SyntaxContext,
 }
 
 /// The kept statements, in their order. `side_effect_free(m)`: module m's package says it has
@@ -160,9 +162,14 @@ impl Purity<'_> {
             Stmt::Decl(Decl::Fn(_)) => true,
             Stmt::Decl(Decl::Class(c)) => self.class(&c.class),
             Stmt::Decl(Decl::Var(v)) => v.decls.iter().all(|d| matches!(d.name, Pat::Ident(_)) && d.init.as_deref().is_none_or(|e| self.expr(e))),
-            Stmt::Expr(e) => matches!(&*e.expr, Expr::Lit(Lit::Str(_))),
+            Stmt::Expr(e) => matches!(&*e.expr, Expr::Lit(Lit::Str(_))) || self.is_naming(&e.expr),
             _ => false,
         }
+    }
+
+    /// `__name(f, "default")`: only names what it is kept with.
+    fn is_naming(&self, e: &Expr) -> bool {
+        matches!(e, Expr::Call(CallExpr { callee: Callee::Expr(f), args, .. }) if matches!(&**f, Expr::Ident(i) if i.ctxt == self.helpers && &*i.sym == "__name") && self.args(args))
     }
 
     fn is_global(&self, i: &Ident) -> bool {
