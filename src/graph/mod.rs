@@ -116,7 +116,7 @@ pub fn scan(entries: &[PathBuf], resolver: &Resolver) -> Result<ModuleGraph> {
     let mut targets: Vec<Vec<Target>> = vec![];
     let mut next = 0;
     while next < paths.len() {
-        let wave: Vec<(ModuleId, PathBuf)> = (next..paths.len()).map(|i| (i, paths[i].path.clone())).collect();
+        let wave: Vec<(ModuleId, PathBuf, bool)> = (next..paths.len()).map(|i| (i, paths[i].path.clone(), paths[i].disabled)).collect();
         next = paths.len();
         // Marks are made in module order before the parallel part, so they do not depend on
         // thread timing.
@@ -124,17 +124,17 @@ pub fn scan(entries: &[PathBuf], resolver: &Resolver) -> Result<ModuleGraph> {
         let parsed: Vec<Result<(ParsedModule, Vec<Result<Resolved, String>>)>> = wave
             .par_iter()
             .zip(top_marks)
-            .map(|((_, path), mark)| {
+            .map(|(&(_, ref path, disabled), mark)| {
                 GLOBALS.set(&globals, || {
-                    let text = std::fs::read_to_string(path).map_err(|e| anyhow!("reading {}: {e}", path.display()))?;
+                    let text = if disabled { "module.exports = {};".to_string() } else { std::fs::read_to_string(path).map_err(|e| anyhow!("reading {}: {e}", path.display()))? };
                     let transforms = resolver.transforms_for(path).map_err(|why| anyhow!("{why}"))?;
                     let m = js::parse(&cm, path, text, marks, mark, &transforms)?;
-                    let resolved = m.record.imports.iter().map(|r| resolver.resolve(path, &r.specifier)).collect();
+                    let resolved = m.record.imports.iter().map(|r| resolver.resolve(path, &r.specifier, r.kind == ImportKind::Require)).collect();
                     Ok((m, resolved))
                 })
             })
             .collect();
-        for ((id, _), result) in wave.into_iter().zip(parsed) {
+        for ((id, _, _), result) in wave.into_iter().zip(parsed) {
             let (m, resolved) = result?;
             let mut ts = vec![];
             for (r, res) in m.record.imports.iter().zip(resolved) {

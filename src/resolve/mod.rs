@@ -32,10 +32,15 @@ pub struct ResolvedFile {
     /// Node treats it as an ES module by its own rules (`.mjs`/`.mts`, or `"type": "module"`),
     /// which changes what a default import of CommonJS means.
     pub node_mode: bool,
+    /// Its package's "browser" map says `false` for it: it is bundled as an empty CommonJS
+    /// module, not read.
+    pub disabled: bool,
 }
 
 pub struct Resolver {
     oxc: Oxc,
+    /// The same, with the "require" condition in place of "import", for `require()` calls.
+    oxc_require: Oxc,
     externals: Vec<String>,
     /// With `--tsconfig`, that file's transforms apply to every file (read once).
     manual_transforms: Option<std::sync::OnceLock<Result<Transforms, String>>>,
@@ -51,9 +56,12 @@ impl Resolver {
             extension_alias: vec![
                 (".js".into(), vec![".ts".into(), ".tsx".into(), ".js".into()]),
                 (".mjs".into(), vec![".mts".into(), ".mjs".into()]),
+                (".cjs".into(), vec![".cts".into(), ".cjs".into()]),
             ],
             condition_names: o.conditions.clone(),
             main_fields: o.main_fields.clone(),
+            // The browser field's file map applies wherever its entry does.
+            alias_fields: if o.main_fields.iter().any(|f| f == "browser") { vec![vec!["browser".into()]] } else { vec![] },
             // Without --tsconfig each file has the nearest tsconfig.json above it, as in esbuild.
             tsconfig: Some(match &tsconfig {
                 Some(t) => TsconfigDiscovery::Manual(TsconfigOptions { config_file: t.clone(), references: TsconfigReferences::Auto }),
@@ -61,7 +69,10 @@ impl Resolver {
             }),
             ..ResolveOptions::default()
         };
-        Resolver { oxc: Oxc::new(options), externals: o.externals.clone(), manual_transforms: tsconfig.as_ref().map(|_| Default::default()), manual_tsconfig: tsconfig }
+        let require_conditions = o.conditions.iter().map(|c| if c == "import" { "require".to_string() } else { c.clone() }).collect();
+        let oxc = Oxc::new(options.clone());
+        let oxc_require = oxc.clone_with_options(ResolveOptions { condition_names: require_conditions, ..options });
+        Resolver { oxc, oxc_require, externals: o.externals.clone(), manual_transforms: tsconfig.as_ref().map(|_| Default::default()), manual_tsconfig: tsconfig }
     }
 
     /// The syntax transforms `file`'s tsconfig asks for (esbuild's defaults without one).
@@ -80,14 +91,17 @@ impl Resolver {
         })
     }
 
-    /// Resolve `specifier` as imported from the file `importer`. The error says where it looked.
-    pub fn resolve(&self, importer: &Path, specifier: &str) -> Result<Resolved, String> {
+    /// Resolve `specifier` as imported (or, with `by_require`, required) from the file
+    /// `importer`. The error says where it looked.
+    pub fn resolve(&self, importer: &Path, specifier: &str, by_require: bool) -> Result<Resolved, String> {
         if self.is_external(specifier) {
             return Ok(Resolved::External(specifier.to_string()));
         }
         let dir = importer.parent().unwrap_or(Path::new("."));
-        match self.oxc.resolve_file(importer, specifier) {
+        let oxc = if by_require { &self.oxc_require } else { &self.oxc };
+        match oxc.resolve_file(importer, specifier) {
             Ok(r) => Ok(Resolved::File(file_facts(&r))),
+            Err(oxc_resolver::ResolveError::Ignored(path)) => Ok(Resolved::File(disabled(&path))),
             Err(e) => Err(format!("{e} (looked from {})", dir.display())),
         }
     }
@@ -119,6 +133,14 @@ fn transforms_of(tsconfig: Option<&oxc_resolver::TsConfig>) -> Result<Transforms
     Transforms::from_tsconfig(&o).map_err(|why| format!("{}: {why}", t.path.display()))
 }
 
+/// A module the browser map disables: named apart from the real file, which other importers
+/// may still reach.
+fn disabled(path: &Path) -> ResolvedFile {
+    let mut name = path.as_os_str().to_owned();
+    name.push(" (disabled by the browser field)");
+    ResolvedFile { path: PathBuf::from(name), side_effects: false, node_mode: false, disabled: true }
+}
+
 fn file_facts(r: &oxc_resolver::Resolution) -> ResolvedFile {
     let path = r.full_path();
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
@@ -139,7 +161,7 @@ fn file_facts(r: &oxc_resolver::Resolution) -> ResolvedFile {
             }
         }
     };
-    ResolvedFile { path, side_effects, node_mode }
+    ResolvedFile { path, side_effects, node_mode, disabled: false }
 }
 
 /// webpack's reading of a `sideEffects` pattern: relative to the package, `./` optional, a
