@@ -497,6 +497,7 @@ impl<'g> Linker<'g> {
         imports.sort_by(|a, b| a.0.0.cmp(&b.0.0));
         // One `var import_x = __toESM(require_x())` per CommonJS module this module imports.
         let mut commonjs: IndexMap<ModuleId, Id> = IndexMap::new();
+        let mut namespaces: HashMap<Id, ModuleId> = HashMap::new();
         let mut out = vec![];
         for (local, (t, name)) in imports {
             let b = self.resolve_import(&t, name.as_deref(), &mut vec![]);
@@ -521,6 +522,10 @@ impl<'g> Linker<'g> {
                         Some(p) => member(expr_ident(&var_name), p),
                         None => expr_ident(&var_name),
                     }
+                }
+                Binding::Namespace(m) => {
+                    namespaces.insert(local.clone(), *m);
+                    self.binding_expr(&b, id)
                 }
                 _ => self.binding_expr(&b, id),
             };
@@ -567,15 +572,18 @@ impl<'g> Linker<'g> {
                 },
             }
         }
-        let mut rewrite = Rewrite { linker: self, module: id, replace, error: None };
+        let mut rewrite = Rewrite { linker: self, module: id, replace, namespaces, read_through: vec![], error: None };
+        let mut reads = Vec::with_capacity(groups.len());
         for group in &mut groups {
             group.visit_mut_with(&mut rewrite);
+            reads.push(std::mem::take(&mut rewrite.read_through));
         }
         if let Some(e) = rewrite.error {
             return Err(e);
         }
         let interop = interop.into_iter().map(|i| Part::new(Some(id), PartKind::Linker, vec![i]));
-        Ok(interop.chain(groups.into_iter().map(|g| Part::new(Some(id), PartKind::Code, g))).collect())
+        let code = groups.into_iter().zip(reads).map(|(g, uses)| Part { uses, ..Part::new(Some(id), PartKind::Code, g) });
+        Ok(interop.chain(code).collect())
     }
 
     /// `var require_x = __commonJS(function (exports, module) { ... })`.
@@ -590,7 +598,7 @@ impl<'g> Linker<'g> {
                 ModuleItem::ModuleDecl(_) => None,
             })
             .collect();
-        let mut rewrite = Rewrite { linker: self, module: id, replace: HashMap::new(), error: None };
+        let mut rewrite = Rewrite { linker: self, module: id, replace: HashMap::new(), namespaces: HashMap::new(), read_through: vec![], error: None };
         body.visit_mut_with(&mut rewrite);
         if let Some(e) = rewrite.error {
             return Err(e);
@@ -742,10 +750,42 @@ struct Rewrite<'l, 'g> {
     linker: &'l mut Linker<'g>,
     module: ModuleId,
     replace: HashMap<Id, Box<Expr>>,
+    /// Imported names bound to an ES module's namespace: `ns.x` is then `x` itself, so the
+    /// namespace object is needed only where it is used as a value.
+    namespaces: HashMap<Id, ModuleId>,
+    /// Modules whose namespace members the rewritten code reads (see `namespace_member`).
+    read_through: Vec<ModuleId>,
     error: Option<anyhow::Error>,
 }
 
 impl Rewrite<'_, '_> {
+    /// What `ns.a.b` names, when `ns` is an imported namespace and every step is a static
+    /// export: an ES module's binding or another namespace.
+    /// `via` gets the namespaces' modules: the expression reads through them, so they count as
+    /// used (a side-effect-free package's module keeps its effects).
+    fn namespace_member(&self, e: &Expr, via: &mut Vec<ModuleId>) -> Option<Binding> {
+        match e {
+            Expr::Ident(i) => self.namespaces.get(&i.to_id()).map(|&m| Binding::Namespace(m)),
+            Expr::Member(MemberExpr { obj, prop, .. }) => {
+                let Binding::Namespace(m) = self.namespace_member(obj, via)? else { return None };
+                via.push(m);
+                let name = match prop {
+                    MemberProp::Ident(n) => n.sym.to_string(),
+                    MemberProp::Computed(ComputedPropName { expr, .. }) => match &**expr {
+                        Expr::Lit(Lit::Str(s)) => s.value.to_string_lossy().into_owned(),
+                        _ => return None,
+                    },
+                    MemberProp::PrivateName(_) => return None,
+                };
+                match self.linker.resolve_export(m, &name, &mut vec![])? {
+                    b @ (Binding::Local(_) | Binding::Namespace(_)) => Some(b),
+                    _ => None,
+                }
+            }
+            _ => None,
+        }
+    }
+
     /// `require("x")` → the module's exports.
     fn require(&mut self, specifier: &str) -> Result<Box<Expr>> {
         let l = &mut *self.linker;
@@ -789,6 +829,14 @@ impl VisitMut for Rewrite<'_, '_> {
         if let Some(v) = self.linker.defines.replacement(e, self.linker.unresolved) {
             *e = *v;
             return;
+        }
+        if matches!(e, Expr::Member(_)) {
+            let mut via = vec![];
+            if let Some(b) = self.namespace_member(e, &mut via) {
+                self.read_through.extend(via);
+                *e = *self.linker.binding_expr(&b, self.module);
+                return;
+            }
         }
         if let Expr::Ident(i) = e {
             if let Some(r) = self.replace.get(&i.to_id()) {

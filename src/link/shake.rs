@@ -30,11 +30,13 @@ pub struct Part {
     pub module: Option<ModuleId>,
     pub kind: PartKind,
     pub items: Vec<ModuleItem>,
+    /// Other modules it uses without naming their declarations (it reads their re-exports).
+    pub uses: Vec<ModuleId>,
 }
 
 impl Part {
     pub fn new(module: Option<ModuleId>, kind: PartKind, items: Vec<ModuleItem>) -> Part {
-        Part { module, kind, items }
+        Part { module, kind, items, uses: vec![] }
     }
 }
 
@@ -87,8 +89,8 @@ pub fn shake(parts: Vec<Part>, side_effect_free: impl Fn(ModuleId) -> bool, puri
         if std::mem::replace(&mut live[i], true) {
             continue;
         }
-        if let Some(m) = parts[i].module {
-            if let Some(w) = waiting.remove(&m) {
+        for m in parts[i].module.iter().chain(&parts[i].uses) {
+            if let Some(w) = waiting.remove(m) {
                 stack.extend(w);
             }
         }
