@@ -9,6 +9,7 @@ mod resolve;
 mod migrate;
 mod project;
 mod schema;
+mod timing;
 
 // The schema reader and the snapshot writer allocate many small objects; mimalloc halves
 // the time glibc's allocator spends on them.

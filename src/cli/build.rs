@@ -50,7 +50,7 @@ pub fn run(a: BuildArgs, dir: Option<&Path>) -> Result<()> {
     let outputs = [out.clone()];
     let emitted = bundle(&[entry], &outputs, &worker_options(&server), &LinkOptions { format: Format::Esm, defines: vec![] }, emit)?;
     let text = &emitted[0].code;
-    let timer = crate::cli::bundle::StageTimer::from_env();
+    let timer = crate::timing::StageTimer::from_env();
     // The gzip size is only reported; measure it while the file is written and flushed.
     let (written, gzipped) = std::thread::scope(|s| {
         let gzipped = s.spawn(|| gzip_size(text.as_bytes()));

@@ -90,13 +90,13 @@ fn options(a: &BundleArgs) -> Options {
 /// Bundle every entry for the output file beside it; returns each entry's output, in the order
 /// given.
 pub fn bundle(entries: &[PathBuf], outfiles: &[PathBuf], options: &Options, link: &LinkOptions, emit: EmitOptions) -> Result<Vec<Emitted>> {
-    let timer = StageTimer::from_env();
+    let timer = crate::timing::StageTimer::from_env();
     let resolver = Resolver::new(options);
     let graph = crate::graph::scan(entries, &resolver)?;
     timer.done("parse + resolve");
     let pure: rustc_hash::FxHashSet<_> = graph.modules.iter().flat_map(|m| m.pure_annotations.iter().copied()).collect();
     // Syntax contexts are made and compared through swc's globals.
-    swc_core::common::GLOBALS.set(&graph.globals, || {
+    let emitted = swc_core::common::GLOBALS.set(&graph.globals, || {
         graph
             .entries
             .iter()
@@ -109,7 +109,9 @@ pub fn bundle(entries: &[PathBuf], outfiles: &[PathBuf], options: &Options, link
                 text
             })
             .collect()
-    })
+    });
+    crate::timing::drop_off_the_critical_path((graph, resolver));
+    emitted
 }
 
 /// The files to write: each bundle, and its source map as `<bundle>.map` when it has one.
@@ -124,22 +126,6 @@ pub fn output_files<'a>(outputs: &[PathBuf], emitted: &'a [Emitted]) -> Vec<(Pat
         }
     }
     files
-}
-
-/// With EDGESPARK_TIMINGS set, how long each stage took, on stderr (for profiling).
-pub struct StageTimer(Option<std::cell::Cell<Instant>>);
-
-impl StageTimer {
-    pub fn from_env() -> StageTimer {
-        StageTimer(std::env::var_os("EDGESPARK_TIMINGS").map(|_| std::cell::Cell::new(Instant::now())))
-    }
-
-    pub fn done(&self, stage: &str) {
-        if let Some(t) = &self.0 {
-            eprintln!("  {stage:<16}{:>7.1} ms", t.get().elapsed().as_secs_f64() * 1000.0);
-            t.set(Instant::now());
-        }
-    }
 }
 
 pub fn run(a: BundleArgs) -> Result<()> {

@@ -69,8 +69,8 @@ pub fn parse(cm: &Lrc<SourceMap>, path: &Path, text: String, marks: Marks, top_l
     };
     let is_ts = matches!(syntax, Syntax::Typescript(_));
     let program = program.apply(resolver(marks.unresolved, top_level_mark, is_ts));
-    // Decorators are rare: a file without an `@` cannot have one.
-    let may_decorate = fm.src.contains('@');
+    // Decorators are rare, and only TypeScript is parsed with them: look before lowering.
+    let may_decorate = is_ts && fm.src.contains('@') && has_decorators(&program);
     let program = transforms.apply(program, cm, &comments, is_ts, matches!(ext, "tsx" | "jsx"), may_decorate, (marks.unresolved, top_level_mark));
     // After the transforms: JSX calls are annotated pure too.
     let pure_annotations = pure_annotations(comments);
@@ -79,6 +79,18 @@ pub fn parse(cm: &Lrc<SourceMap>, path: &Path, text: String, marks: Marks, top_l
     // `.cjs` is CommonJS whatever it contains (`this.x = 1` alone is an export).
     record.is_commonjs |= matches!(ext, "cjs" | "cts") && !record.is_esm;
     Ok(ParsedModule { path: path.to_path_buf(), ast, top_level_mark, record, pure_annotations })
+}
+
+fn has_decorators(program: &Program) -> bool {
+    struct Found(bool);
+    impl swc_core::ecma::visit::Visit for Found {
+        fn visit_decorator(&mut self, _: &swc_core::ecma::ast::Decorator) {
+            self.0 = true;
+        }
+    }
+    let mut found = Found(false);
+    swc_core::ecma::visit::VisitWith::visit_with(program, &mut found);
+    found.0
 }
 
 /// The positions `/* @__PURE__ */` comments annotate (the next token's start), sorted.

@@ -81,32 +81,34 @@ impl Transforms {
     /// are inlined into the module.
     pub fn apply(&self, program: Program, cm: &Lrc<SourceMap>, comments: &SingleThreadedComments, is_ts: bool, is_jsx: bool, may_decorate: bool, marks: (Mark, Mark)) -> Program {
         let (unresolved, top_level) = marks;
-        HELPERS.set(&Helpers::new(false), || {
-            let mut program = program;
-            if may_decorate {
-                program = match self.legacy_decorators {
+        let mut program = program;
+        // Only the decorator passes use helpers (inlined into the module).
+        if may_decorate {
+            program = HELPERS.set(&Helpers::new(false), || {
+                let program = match self.legacy_decorators {
                     Some(metadata) => program.apply(proposal::decorators::decorators(proposal::decorators::Config { legacy: true, emit_metadata: metadata, use_define_for_class_fields: self.define_class_fields })),
                     None => program.apply(proposal::decorator_2023_11::decorator_2023_11()),
                 };
-            }
-            if is_ts {
-                let config = typescript::Config { native_class_properties: self.define_class_fields, ..Default::default() };
-                program = match (&self.jsx, is_jsx) {
-                    (Jsx::Classic { factory, fragment }, true) => {
-                        let tsx = typescript::TsxConfig { pragma: Some(factory.clone().into()), pragma_frag: Some(fragment.clone().into()) };
-                        program.apply(typescript::tsx(cm.clone(), config, tsx, comments, unresolved, top_level))
-                    }
-                    _ => program.apply(typescript::typescript(config, unresolved, top_level)),
-                };
-                if !self.define_class_fields {
-                    program = program.apply(swc_core::ecma::visit::visit_mut_pass(super::class_fields::AssignClassFields));
+                program.apply(inject_helpers(unresolved))
+            });
+        }
+        if is_ts {
+            let config = typescript::Config { native_class_properties: self.define_class_fields, ..Default::default() };
+            program = match (&self.jsx, is_jsx) {
+                (Jsx::Classic { factory, fragment }, true) => {
+                    let tsx = typescript::TsxConfig { pragma: Some(factory.clone().into()), pragma_frag: Some(fragment.clone().into()) };
+                    program.apply(typescript::tsx(cm.clone(), config, tsx, comments, unresolved, top_level))
                 }
+                _ => program.apply(typescript::typescript(config, unresolved, top_level)),
+            };
+            if !self.define_class_fields {
+                program = program.apply(swc_core::ecma::visit::visit_mut_pass(super::class_fields::AssignClassFields));
             }
-            if is_jsx && self.jsx != Jsx::Preserve {
-                program = program.apply(react::jsx(cm.clone(), Some(comments), self.jsx_options(), top_level, unresolved));
-            }
-            program.apply(inject_helpers(unresolved))
-        })
+        }
+        if is_jsx && self.jsx != Jsx::Preserve {
+            program = program.apply(react::jsx(cm.clone(), Some(comments), self.jsx_options(), top_level, unresolved));
+        }
+        program
     }
 
     fn jsx_options(&self) -> react::Options {
