@@ -43,7 +43,7 @@ def generated_app(n):
         with open(os.path.join(server, "src", "routes", f"r{i}.ts"), "w") as f:
             f.write(f'''import {{ Hono }} from "hono";
 import {{ zValidator }} from "@hono/zod-validator";
-import {{ z }} from "zod";
+import {{ z }} from "zod/v4";
 import {{ eq }} from "drizzle-orm";
 import {{ db }} from "edgespark";
 import {{ t{i} }} from "@defs";
