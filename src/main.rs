@@ -6,6 +6,7 @@ mod graph;
 mod js;
 mod link;
 mod resolve;
+mod routes;
 mod migrate;
 mod project;
 mod schema;

@@ -34,6 +34,7 @@ pub fn worker_options(server_dir: &Path) -> Options {
         main_fields: ["browser", "module", "main"].map(String::from).to_vec(),
         tsconfig: tsconfig.is_file().then_some(tsconfig),
         externals: ["edgespark", "edgespark/*", "cloudflare:*", "node:*"].map(String::from).to_vec(),
+        packages_external: false,
     }
 }
 

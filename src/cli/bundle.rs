@@ -84,6 +84,7 @@ fn options(a: &BundleArgs) -> Options {
         main_fields: a.main_fields.clone().unwrap_or_else(|| main_fields.iter().map(|s| s.to_string()).collect()),
         tsconfig: a.tsconfig.clone(),
         externals,
+        packages_external: false,
     }
 }
 

@@ -4,6 +4,7 @@ mod build;
 mod bundle;
 mod db;
 mod db_generate;
+mod routes;
 pub mod output;
 
 use std::path::PathBuf;
@@ -27,6 +28,8 @@ pub enum Command {
     Build(build::BuildArgs),
     /// Bundle entry points into ES modules (esbuild's flag names)
     Bundle(bundle::BundleArgs),
+    /// List the server's Hono routes, found statically, grouped by auth convention
+    Routes(routes::RoutesArgs),
     /// Database schema and migrations (drizzle-kit compatible)
     #[command(subcommand)]
     Db(db::DbCommand),
@@ -46,6 +49,7 @@ pub fn run() -> i32 {
         Command::Db(cmd) => db::run(cmd, cli.dir.as_deref()),
         Command::Build(a) => build::run(a, cli.dir.as_deref()),
         Command::Bundle(a) => bundle::run(a),
+        Command::Routes(a) => routes::run(a, cli.dir.as_deref()),
     };
     match result {
         Ok(()) => 0,

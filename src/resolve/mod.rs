@@ -15,6 +15,9 @@ pub struct Options {
     pub tsconfig: Option<PathBuf>,
     /// Specifiers kept as imports: exact (`hono`), prefix patterns (`node:*`, `edgespark/*`).
     pub externals: Vec<String>,
+    /// Every file from a package (under node_modules) stays an import of its specifier, as
+    /// esbuild's `--packages=external`: for analyses of the project's own code.
+    pub packages_external: bool,
 }
 
 pub enum Resolved {
@@ -42,6 +45,7 @@ pub struct Resolver {
     /// The same, with the "require" condition in place of "import", for `require()` calls.
     oxc_require: Oxc,
     externals: Vec<String>,
+    packages_external: bool,
     /// With `--tsconfig`, that file's transforms apply to every file (read once).
     manual_transforms: Option<std::sync::OnceLock<Result<Transforms, String>>>,
     manual_tsconfig: Option<PathBuf>,
@@ -72,7 +76,7 @@ impl Resolver {
         let require_conditions = o.conditions.iter().map(|c| if c == "import" { "require".to_string() } else { c.clone() }).collect();
         let oxc = Oxc::new(options.clone());
         let oxc_require = oxc.clone_with_options(ResolveOptions { condition_names: require_conditions, ..options });
-        Resolver { oxc, oxc_require, externals: o.externals.clone(), manual_transforms: tsconfig.as_ref().map(|_| Default::default()), manual_tsconfig: tsconfig }
+        Resolver { oxc, oxc_require, externals: o.externals.clone(), packages_external: o.packages_external, manual_transforms: tsconfig.as_ref().map(|_| Default::default()), manual_tsconfig: tsconfig }
     }
 
     /// The syntax transforms `file`'s tsconfig asks for (esbuild's defaults without one).
@@ -100,6 +104,7 @@ impl Resolver {
         let dir = importer.parent().unwrap_or(Path::new("."));
         let oxc = if by_require { &self.oxc_require } else { &self.oxc };
         match oxc.resolve_file(importer, specifier) {
+            Ok(r) if self.packages_external && r.path().components().any(|c| c.as_os_str() == "node_modules") => Ok(Resolved::External(specifier.to_string())),
             Ok(r) => Ok(Resolved::File(file_facts(&r))),
             Err(oxc_resolver::ResolveError::Ignored(path)) => Ok(Resolved::File(disabled(&path))),
             Err(e) => Err(format!("{e} (looked from {})", dir.display())),
