@@ -8,6 +8,7 @@ mod link;
 mod resolve;
 mod routes;
 mod migrate;
+mod platform;
 mod project;
 mod schema;
 mod timing;

@@ -161,6 +161,8 @@ fn migrate_command(a: MigrateArgs, dir: Option<&Path>) -> Result<()> {
     }
     // Read the history before touching the database, so a broken journal changes nothing.
     folder.journal()?;
+    // Another command migrating the same database waits for this one.
+    let platform = crate::platform::LocalPlatform::open(&project)?;
     let mut db = apply::open(&db_path)?;
     let pending = apply::pending(&folder, &db)?;
     let dangerous = apply::review(&pending, &shown)?;
@@ -178,6 +180,9 @@ fn migrate_command(a: MigrateArgs, dir: Option<&Path>) -> Result<()> {
             println!("applied {}", p.file);
         }
         done.push(p.file.clone());
+    }
+    if !done.is_empty() {
+        platform.log("db.migrate", serde_json::json!({ "applied": done }))?;
     }
     if a.json {
         println!("{}", serde_json::json!({"applied": done, "database": project.display(&db_path)}));

@@ -5,6 +5,7 @@ mod bundle;
 mod db;
 mod db_generate;
 mod routes;
+mod runtime_config;
 pub mod output;
 
 use std::path::PathBuf;
@@ -30,6 +31,15 @@ pub enum Command {
     Bundle(bundle::BundleArgs),
     /// List the server's Hono routes, found statically, grouped by auth convention
     Routes(routes::RoutesArgs),
+    /// Vars on the local platform (keys declared as VarKey in server/src/defs/runtime.ts)
+    #[command(subcommand)]
+    Var(runtime_config::VarCommand),
+    /// Secrets on the local platform (keys declared as SecretKey; values never shown)
+    #[command(subcommand)]
+    Secret(runtime_config::SecretCommand),
+    /// The local platform's event log
+    #[command(subcommand)]
+    Log(runtime_config::LogCommand),
     /// Database schema and migrations (drizzle-kit compatible)
     #[command(subcommand)]
     Db(db::DbCommand),
@@ -50,6 +60,9 @@ pub fn run() -> i32 {
         Command::Build(a) => build::run(a, cli.dir.as_deref()),
         Command::Bundle(a) => bundle::run(a),
         Command::Routes(a) => routes::run(a, cli.dir.as_deref()),
+        Command::Var(c) => runtime_config::run_var(c, cli.dir.as_deref()),
+        Command::Secret(c) => runtime_config::run_secret(c, cli.dir.as_deref()),
+        Command::Log(c) => runtime_config::run_log(c, cli.dir.as_deref()),
     };
     match result {
         Ok(()) => 0,

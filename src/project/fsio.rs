@@ -30,6 +30,18 @@ pub fn write_all_atomic(files: &[(PathBuf, &[u8])]) -> Result<()> {
     Ok(())
 }
 
+/// Writes one file atomically with mode 0600 (only its owner may read it), whatever it had.
+pub fn write_private_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    // tempfile creates its files 0600.
+    let mut tmp = NamedTempFile::new_in(dir).with_context(|| format!("writing in {}", dir.display()))?;
+    tmp.write_all(bytes).with_context(|| format!("writing {}", path.display()))?;
+    tmp.as_file().sync_data().with_context(|| format!("writing {}", path.display()))?;
+    tmp.persist(path).with_context(|| format!("replacing {}", path.display()))?;
+    Ok(())
+}
+
 /// A temporary file that will carry the target's permissions once renamed: the existing file's,
 /// else the usual 0644 (a temporary file alone would be 0600).
 fn temp_file_for(path: &Path, dir: &Path) -> std::io::Result<NamedTempFile> {

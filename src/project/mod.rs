@@ -2,6 +2,7 @@
 
 pub mod fsio;
 pub mod git;
+pub mod runtime_keys;
 
 use std::path::{Path, PathBuf};
 

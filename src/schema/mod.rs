@@ -5,7 +5,7 @@ mod diagnostic;
 mod drizzle;
 mod eval;
 pub mod model;
-mod source;
+pub mod source;
 mod query;
 mod value;
 

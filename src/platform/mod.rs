@@ -1,0 +1,81 @@
+//! The local platform, `.edgespark/local/`: what `var`, `secret` (and later `deploy`) act on
+//! when no remote is configured. Every command that changes it holds its lock, so concurrent
+//! commands queue instead of losing each other's writes; every file is replaced atomically;
+//! secrets live in a file only its owner can read, and no value is ever written to the event log.
+
+use std::collections::BTreeMap;
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use serde_json::{Value, json};
+
+use crate::project::Project;
+use crate::project::fsio::{write_all_atomic, write_private_atomic};
+
+pub struct LocalPlatform {
+    dir: PathBuf,
+    /// Held (an exclusive lock on `.lock`) until dropped.
+    _lock: File,
+}
+
+impl LocalPlatform {
+    /// Open the project's local platform, waiting for any other command that holds it.
+    pub fn open(project: &Project) -> Result<LocalPlatform> {
+        let dir = project.local_dir();
+        std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+        let lock = OpenOptions::new().create(true).truncate(false).write(true).open(dir.join(".lock")).context("opening the local platform's lock")?;
+        if lock.try_lock().is_err() {
+            eprintln!("waiting for another edgespark command on this project...");
+            lock.lock().context("locking the local platform")?;
+        }
+        Ok(LocalPlatform { dir, _lock: lock })
+    }
+
+    pub fn vars(&self) -> Result<BTreeMap<String, String>> {
+        self.read_map("vars.json")
+    }
+
+    pub fn write_vars(&self, vars: &BTreeMap<String, String>) -> Result<()> {
+        write_all_atomic(&[(self.dir.join("vars.json"), &serde_json::to_vec_pretty(vars)?)])
+    }
+
+    pub fn secrets(&self) -> Result<BTreeMap<String, String>> {
+        self.read_map("secrets.json")
+    }
+
+    /// Written with mode 0600.
+    pub fn write_secrets(&self, secrets: &BTreeMap<String, String>) -> Result<()> {
+        write_private_atomic(&self.dir.join("secrets.json"), &serde_json::to_vec_pretty(secrets)?)
+    }
+
+    /// Append an event (`kind`, and details that never hold a secret's value) to the log.
+    pub fn log(&self, kind: &str, details: Value) -> Result<()> {
+        let time = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0);
+        let mut line = serde_json::to_string(&json!({ "time": time as u64, "event": kind, "details": details }))?;
+        line.push('\n');
+        let mut f = OpenOptions::new().create(true).append(true).open(self.dir.join("events.jsonl")).context("opening the event log")?;
+        f.write_all(line.as_bytes()).context("writing the event log")
+    }
+
+    /// Every event logged, oldest first.
+    pub fn events(&self) -> Result<Vec<Value>> {
+        let path = self.dir.join("events.jsonl");
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(vec![]),
+            Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+        };
+        text.lines().filter(|l| !l.trim().is_empty()).map(|l| serde_json::from_str(l).with_context(|| format!("{} holds a line that is not JSON", path.display()))).collect()
+    }
+
+    fn read_map(&self, name: &str) -> Result<BTreeMap<String, String>> {
+        let path = self.dir.join(name);
+        match std::fs::read(&path) {
+            Ok(bytes) => serde_json::from_slice(&bytes).with_context(|| format!("{} is not a JSON object of strings", path.display())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(BTreeMap::new()),
+            Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
+        }
+    }
+}
