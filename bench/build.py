@@ -111,7 +111,9 @@ def measure(cmd, env):
     return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
 
 
-def main():
+def prepare():
+    """--runs from the command line; the anchors, the fixture's packages and our release build
+    installed."""
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=5)
     args = ap.parse_args()
@@ -122,6 +124,11 @@ def main():
     subprocess.run(["npm", "ci"] + quiet, cwd=os.path.join(APP, "server"), check=True)
     subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=REPO, check=True)
     os.makedirs(WORK, exist_ok=True)
+    return args
+
+
+def main():
+    args = prepare()
     apps = [("fixture app", copied_fixture()), ("200 routes", generated_app(200)), ("1000 routes", generated_app(1000))]
     print(f"{'app':<17}{'tool':<11}{'wall':>9}{'cpu':>9}{'peak':>9}{'raw':>10}{'gzip':>9}   wall ratio / gzip ratio (edgespark vs)")
     for label, root in apps:

@@ -8,11 +8,11 @@ generated app of 1000 route files (bench/build.py's), in one run.
 Prints the median wall time of: ours; esbuild's bundle step; Node importing the bundle and
 listing; and the two Node-side steps together, with our ratio. Both lists are compared too.
 """
-import argparse, os, statistics, subprocess, sys
+import json, os, statistics, subprocess, sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from build import APP, BIN, EDGESPARK, REPO, WORK, generated_app, measure  # noqa: E402
+from build import APP, BIN, EDGESPARK, WORK, generated_app, measure, prepare  # noqa: E402
 
 LIST = """
 import { pathToFileURL } from "node:url";
@@ -24,14 +24,7 @@ for (const r of inspectRoutes(app)) if (!r.isMiddleware) console.log(`${r.method
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--runs", type=int, default=5)
-    args = ap.parse_args()
-    quiet = ["--no-audit", "--no-fund", "--loglevel=error"]
-    subprocess.run(["npm", "install"] + quiet, cwd=HERE, check=True)
-    subprocess.run(["npm", "ci"] + quiet, cwd=os.path.join(APP, "server"), check=True)
-    subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=REPO, check=True)
-    os.makedirs(WORK, exist_ok=True)
+    args = prepare()
     root = generated_app(1000)
     server = os.path.join(root, "server")
     run_dir = os.path.join(WORK, "routes-run")
@@ -53,7 +46,6 @@ def main():
     times = {}
     for name, cmd in [("edgespark routes", ours), ("esbuild bundle", esbuild), ("node import + list", listing)]:
         times[name] = statistics.median(measure(cmd, None)[0] for _ in range(args.runs))
-    import json
     got = [f"{r['method']} {r['path']}" for r in json.loads(subprocess.run(ours, capture_output=True, check=True).stdout)["routes"]]
     want = subprocess.run(listing, capture_output=True, check=True, text=True).stdout.split("\n")[:-1]
     node_total = times["esbuild bundle"] + times["node import + list"]
