@@ -19,6 +19,15 @@ fn project(fixture: &str, dir: &Path) -> PathBuf {
     project
 }
 
+/// A project of only edgespark.toml and `server/src/index.ts` (more files may be added).
+fn bare_project(dir: &Path, index_ts: &str) -> PathBuf {
+    let project = dir.join("project");
+    std::fs::create_dir_all(project.join("server/src")).unwrap();
+    std::fs::write(project.join("edgespark.toml"), "project_id = \"00000000-0000-4000-8000-000000000003\"\n").unwrap();
+    std::fs::write(project.join("server/src/index.ts"), index_ts).unwrap();
+    project
+}
+
 fn link_packages(project: &Path) {
     let modules = project.join("server/node_modules");
     if !modules.exists() {
@@ -86,10 +95,9 @@ fn every_registration_form_matches_honos_list() {
 #[test]
 fn a_generated_app_of_1000_route_files_matches_honos_list() {
     let dir = tempfile::tempdir().unwrap();
-    let project = dir.path().join("project");
+    let project = bare_project(dir.path(), "");
     let src = project.join("server/src/routes");
     std::fs::create_dir_all(&src).unwrap();
-    std::fs::write(project.join("edgespark.toml"), "project_id = \"00000000-0000-4000-8000-000000000003\"\n").unwrap();
     std::fs::copy(repo().join("fixtures/routes/tricky/server/tsconfig.json"), project.join("server/tsconfig.json")).unwrap();
     let mut index = String::from("import { Hono } from \"hono\";\n");
     let mut mounts = String::from("const app = new Hono().basePath(\"/api\");\n");
@@ -115,14 +123,10 @@ fn a_generated_app_of_1000_route_files_matches_honos_list() {
 #[test]
 fn registrations_it_cannot_follow_are_warnings_with_their_location() {
     let dir = tempfile::tempdir().unwrap();
-    let project = dir.path().join("project");
-    std::fs::create_dir_all(project.join("server/src")).unwrap();
-    std::fs::write(project.join("edgespark.toml"), "project_id = \"00000000-0000-4000-8000-000000000004\"\n").unwrap();
-    std::fs::write(
-        project.join("server/src/index.ts"),
+    let project = bare_project(
+        dir.path(),
         "import { Hono } from \"hono\";\nconst app = new Hono().basePath(\"/api\");\napp.get(\"/known\", (c) => c.text(\"k\"));\nfunction later() {\n  app.get(\"/inside\", (c) => c.text(\"i\"));\n}\nlater();\napp.get(process.env.P as string, (c) => c.text(\"p\"));\nexport default app;\n",
-    )
-    .unwrap();
+    );
     link_packages(&project);
     let out = run(&project, &["routes", "--json"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -137,10 +141,7 @@ fn registrations_it_cannot_follow_are_warnings_with_their_location() {
 #[test]
 fn a_default_export_that_is_not_an_app_is_an_error() {
     let dir = tempfile::tempdir().unwrap();
-    let project = dir.path().join("project");
-    std::fs::create_dir_all(project.join("server/src")).unwrap();
-    std::fs::write(project.join("edgespark.toml"), "project_id = \"00000000-0000-4000-8000-000000000005\"\n").unwrap();
-    std::fs::write(project.join("server/src/index.ts"), "export default { fetch() { return new Response(\"x\"); } };\n").unwrap();
+    let project = bare_project(dir.path(), "export default { fetch() { return new Response(\"x\"); } };\n");
     let out = run(&project, &["routes"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("default export is not a Hono app"), "{}", String::from_utf8_lossy(&out.stderr));

@@ -11,7 +11,7 @@ use clap::Subcommand;
 use serde_json::json;
 
 use crate::cli::output::Failure;
-use crate::platform::LocalPlatform;
+use crate::platform::{LocalPlatform, Store};
 use crate::project::Project;
 use crate::project::runtime_keys::{self, RuntimeKeys};
 
@@ -86,17 +86,10 @@ pub fn run_var(cmd: VarCommand, dir: Option<&Path>) -> Result<()> {
                 .map(|p| p.split_once('=').filter(|(k, _)| !k.is_empty()).ok_or_else(|| anyhow::Error::new(Failure { code: 2, message: format!("{p:?} is not KEY=VALUE") })))
                 .collect::<Result<_>>()?;
             check_declared(&parsed.iter().map(|(k, _)| *k).collect::<Vec<_>>(), &declared(&project)?.vars, "VarKey")?;
-            let platform = LocalPlatform::open(&project)?;
-            let mut vars = platform.vars()?;
-            for (k, v) in &parsed {
-                vars.insert(k.to_string(), v.to_string());
-            }
-            platform.write_vars(&vars)?;
-            platform.log("var.set", json!({ "keys": parsed.iter().map(|(k, _)| k).collect::<Vec<_>>() }))?;
-            eprintln!("set {}", parsed.iter().map(|(k, _)| *k).collect::<Vec<_>>().join(", "));
+            set(&project, Store::Vars, parsed.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect())?;
         }
         VarCommand::List { json } => {
-            let vars = LocalPlatform::open(&project)?.vars()?;
+            let vars = LocalPlatform::open(&project)?.read(Store::Vars)?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&vars)?);
             } else {
@@ -105,15 +98,7 @@ pub fn run_var(cmd: VarCommand, dir: Option<&Path>) -> Result<()> {
                 }
             }
         }
-        VarCommand::Delete { key } => {
-            let platform = LocalPlatform::open(&project)?;
-            let mut vars = platform.vars()?;
-            if vars.remove(&key).is_none() {
-                bail!("no var {key} is set");
-            }
-            platform.write_vars(&vars)?;
-            platform.log("var.delete", json!({ "keys": [key] }))?;
-        }
+        VarCommand::Delete { key } => delete(&project, Store::Vars, &key)?,
     }
     Ok(())
 }
@@ -124,15 +109,10 @@ pub fn run_secret(cmd: SecretCommand, dir: Option<&Path>) -> Result<()> {
         SecretCommand::Set { keys } => {
             check_declared(&keys.iter().map(String::as_str).collect::<Vec<_>>(), &declared(&project)?.secrets, "SecretKey")?;
             let values = read_secret_values(&keys)?;
-            let platform = LocalPlatform::open(&project)?;
-            let mut secrets = platform.secrets()?;
-            secrets.extend(keys.iter().cloned().zip(values));
-            platform.write_secrets(&secrets)?;
-            platform.log("secret.set", json!({ "keys": keys }))?;
-            eprintln!("set {}", keys.join(", "));
+            set(&project, Store::Secrets, keys.into_iter().zip(values).collect())?;
         }
         SecretCommand::List { json } => {
-            let names: Vec<String> = LocalPlatform::open(&project)?.secrets()?.into_keys().collect();
+            let names: Vec<String> = LocalPlatform::open(&project)?.read(Store::Secrets)?.into_keys().collect();
             if json {
                 println!("{}", serde_json::to_string_pretty(&names)?);
             } else {
@@ -141,17 +121,31 @@ pub fn run_secret(cmd: SecretCommand, dir: Option<&Path>) -> Result<()> {
                 }
             }
         }
-        SecretCommand::Delete { key } => {
-            let platform = LocalPlatform::open(&project)?;
-            let mut secrets = platform.secrets()?;
-            if secrets.remove(&key).is_none() {
-                bail!("no secret {key} is set");
-            }
-            platform.write_secrets(&secrets)?;
-            platform.log("secret.delete", json!({ "keys": [key] }))?;
-        }
+        SecretCommand::Delete { key } => delete(&project, Store::Secrets, &key)?,
     }
     Ok(())
+}
+
+/// Add the pairs to `store`, under the platform's lock, and log their keys (never the values).
+fn set(project: &Project, store: Store, pairs: Vec<(String, String)>) -> Result<()> {
+    let platform = LocalPlatform::open(project)?;
+    let mut values = platform.read(store)?;
+    let keys: Vec<String> = pairs.iter().map(|(k, _)| k.clone()).collect();
+    values.extend(pairs);
+    platform.write(store, &values)?;
+    platform.log(&format!("{}.set", store.noun()), json!({ "keys": keys }))?;
+    eprintln!("set {}", keys.join(", "));
+    Ok(())
+}
+
+fn delete(project: &Project, store: Store, key: &str) -> Result<()> {
+    let platform = LocalPlatform::open(project)?;
+    let mut values = platform.read(store)?;
+    if values.remove(key).is_none() {
+        bail!("no {} {key} is set", store.noun());
+    }
+    platform.write(store, &values)?;
+    platform.log(&format!("{}.delete", store.noun()), json!({ "keys": [key] }))
 }
 
 /// One value per key: from a prompt that does not echo, or from stdin's lines.

@@ -41,8 +41,8 @@ pub fn minify(cm: &Lrc<SourceMap>, globals: &Globals, mut program: Program, pure
     timer.done("  compress");
     let mangle = MinifyOptions { compress: None, mangle: Some(MangleOptions { top_level: Some(true), ..Default::default() }), ..Default::default() };
     let program = Program::Module(Module { span: DUMMY_SP, body, shebang: None });
-    let comments = pure_comments(pure_annotations);
-    let program = swc_core::ecma::minifier::optimize(program, cm.clone(), Some(&comments as &dyn Comments), None, &mangle, &extra);
+    // Mangling reads no annotations.
+    let program = swc_core::ecma::minifier::optimize(program, cm.clone(), None, None, &mangle, &extra);
     timer.done("  mangle");
     program
 }

@@ -37,11 +37,10 @@ pub fn print(cm: &Lrc<SourceMap>, globals: &Globals, module: Module, pure_annota
     let program = GLOBALS.set(globals, || {
         let program = Program::Module(module).apply(hygiene());
         timer.done("  hygiene");
+        // The minifier reports its own stages.
         let program = if o.minify { minify::minify(cm, globals, program, pure_annotations) } else { program };
-        timer.done("  minify");
         program.apply(fixer(None))
     });
-    timer.done("  fixer");
     let mut buf = vec![];
     let mut mappings = vec![];
     {

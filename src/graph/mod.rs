@@ -67,6 +67,11 @@ impl ModuleGraph {
         seen
     }
 
+    /// What `module`'s import of `specifier` (of this kind) resolved to.
+    pub fn import_target(&self, module: ModuleId, specifier: &str, kind: ImportKind) -> Option<&Target> {
+        self.modules[module].record.imports.iter().zip(&self.targets[module]).find(|(r, _)| r.specifier == specifier && r.kind == kind).map(|(_, t)| t)
+    }
+
     /// Static dependencies first, in source order, then the module itself (Node's evaluation
     /// order for ES modules; a module already on the stack is skipped, as in a cycle). Modules
     /// reached only through `require()`/`import()` follow, in discovery order.

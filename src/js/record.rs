@@ -137,3 +137,23 @@ impl Visit for Collector {
         }
     }
 }
+
+/// The identifiers a declaration binds (every name a destructuring pattern binds).
+pub fn declared(d: &Decl) -> Vec<Id> {
+    use swc_core::ecma::utils::find_pat_ids;
+    match d {
+        Decl::Fn(f) => vec![f.ident.to_id()],
+        Decl::Class(c) => vec![c.ident.to_id()],
+        Decl::Var(v) => v.decls.iter().flat_map(|d| find_pat_ids::<_, Id>(&d.name)).collect(),
+        Decl::TsEnum(e) => vec![e.id.to_id()],
+        Decl::TsModule(_) | Decl::TsInterface(_) | Decl::TsTypeAlias(_) | Decl::Using(_) => vec![],
+    }
+}
+
+/// The name an import or export specifier spells: `x` or `"a-b"`.
+pub fn export_name(n: &ModuleExportName) -> String {
+    match n {
+        ModuleExportName::Ident(i) => i.sym.to_string(),
+        ModuleExportName::Str(s) => s.value.to_string_lossy().into_owned(),
+    }
+}

@@ -23,7 +23,7 @@ use swc_core::ecma::transforms::base::resolver;
 use swc_core::ecma::visit::{VisitMut, VisitMutWith};
 
 use crate::graph::{ModuleGraph, ModuleId, Target};
-use crate::js::record::{ImportKind, string_arg};
+use crate::js::record::{ImportKind, declared, export_name, string_arg};
 
 /// The bundle's module format, as esbuild's `--format`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -234,14 +234,7 @@ impl<'g> Linker<'g> {
 
     /// The target of the import record of `module` with this specifier and kind.
     fn target(&self, module: ModuleId, specifier: &str, kind: ImportKind) -> Target {
-        let m = &self.g.modules[module];
-        m.record
-            .imports
-            .iter()
-            .zip(&self.g.targets[module])
-            .find(|(r, _)| r.specifier == specifier && r.kind == kind)
-            .map(|(_, t)| t.clone())
-            .expect("every import was recorded and resolved")
+        self.g.import_target(module, specifier, kind).cloned().expect("every import was recorded and resolved")
     }
 
     fn scan_module(&self, id: ModuleId) -> (Exports, HashMap<Id, (Target, Option<String>)>) {
@@ -252,10 +245,6 @@ impl<'g> Linker<'g> {
             return (ex, imports);
         }
         let str_of = |s: &Str| s.value.to_string_lossy().into_owned();
-        let export_name = |n: &ModuleExportName| match n {
-            ModuleExportName::Ident(i) => i.sym.to_string(),
-            ModuleExportName::Str(s) => s.value.to_string_lossy().into_owned(),
-        };
         for item in &m.ast.body {
             let ModuleItem::ModuleDecl(d) = item else { continue };
             match d {
@@ -880,18 +869,6 @@ impl VisitMut for Rewrite<'_, '_> {
             }
         }
         p.visit_mut_children_with(self);
-    }
-}
-
-/// The identifiers a declaration binds.
-fn declared(d: &Decl) -> Vec<Id> {
-    use swc_core::ecma::utils::find_pat_ids;
-    match d {
-        Decl::Fn(f) => vec![f.ident.to_id()],
-        Decl::Class(c) => vec![c.ident.to_id()],
-        Decl::Var(v) => v.decls.iter().flat_map(|d| find_pat_ids::<_, Id>(&d.name)).collect(),
-        Decl::TsEnum(e) => vec![e.id.to_id()],
-        Decl::TsModule(_) | Decl::TsInterface(_) | Decl::TsTypeAlias(_) | Decl::Using(_) => vec![],
     }
 }
 

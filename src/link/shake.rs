@@ -9,7 +9,6 @@ use rayon::prelude::*;
 use rustc_hash::{FxHashMap, FxHashSet};
 use swc_core::common::{BytePos, SyntaxContext};
 use swc_core::ecma::ast::*;
-use swc_core::ecma::utils::find_pat_ids;
 use swc_core::ecma::visit::{Visit, VisitWith};
 
 use crate::graph::ModuleId;
@@ -117,12 +116,7 @@ impl Visit for References {
 /// The top-level names an item declares.
 fn declared(item: &ModuleItem) -> Vec<Id> {
     match item {
-        ModuleItem::Stmt(Stmt::Decl(d)) => match d {
-            Decl::Fn(f) => vec![f.ident.to_id()],
-            Decl::Class(c) => vec![c.ident.to_id()],
-            Decl::Var(v) => v.decls.iter().flat_map(|d| find_pat_ids::<_, Id>(&d.name)).collect(),
-            _ => vec![],
-        },
+        ModuleItem::Stmt(Stmt::Decl(d)) => crate::js::record::declared(d),
         ModuleItem::ModuleDecl(ModuleDecl::Import(i)) => i
             .specifiers
             .iter()

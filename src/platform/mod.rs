@@ -14,6 +14,30 @@ use serde_json::{Value, json};
 use crate::project::Project;
 use crate::project::fsio::{write_all_atomic, write_private_atomic};
 
+/// A key-value store of the platform.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Store {
+    Vars,
+    Secrets,
+}
+
+impl Store {
+    fn file(self) -> &'static str {
+        match self {
+            Store::Vars => "vars.json",
+            Store::Secrets => "secrets.json",
+        }
+    }
+
+    /// Its name in messages and event kinds: `var`, `secret`.
+    pub fn noun(self) -> &'static str {
+        match self {
+            Store::Vars => "var",
+            Store::Secrets => "secret",
+        }
+    }
+}
+
 pub struct LocalPlatform {
     dir: PathBuf,
     /// Held (an exclusive lock on `.lock`) until dropped.
@@ -33,21 +57,24 @@ impl LocalPlatform {
         Ok(LocalPlatform { dir, _lock: lock })
     }
 
-    pub fn vars(&self) -> Result<BTreeMap<String, String>> {
-        self.read_map("vars.json")
+    /// The keys and values in `store` (none before the first write).
+    pub fn read(&self, store: Store) -> Result<BTreeMap<String, String>> {
+        let path = self.dir.join(store.file());
+        match std::fs::read(&path) {
+            Ok(bytes) => serde_json::from_slice(&bytes).with_context(|| format!("{} is not a JSON object of strings", path.display())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(BTreeMap::new()),
+            Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
+        }
     }
 
-    pub fn write_vars(&self, vars: &BTreeMap<String, String>) -> Result<()> {
-        write_all_atomic(&[(self.dir.join("vars.json"), &serde_json::to_vec_pretty(vars)?)])
-    }
-
-    pub fn secrets(&self) -> Result<BTreeMap<String, String>> {
-        self.read_map("secrets.json")
-    }
-
-    /// Written with mode 0600.
-    pub fn write_secrets(&self, secrets: &BTreeMap<String, String>) -> Result<()> {
-        write_private_atomic(&self.dir.join("secrets.json"), &serde_json::to_vec_pretty(secrets)?)
+    /// Replace `store`'s contents; secrets are written with mode 0600.
+    pub fn write(&self, store: Store, values: &BTreeMap<String, String>) -> Result<()> {
+        let path = self.dir.join(store.file());
+        let bytes = serde_json::to_vec_pretty(values)?;
+        match store {
+            Store::Vars => write_all_atomic(&[(path, &bytes)]),
+            Store::Secrets => write_private_atomic(&path, &bytes),
+        }
     }
 
     /// Append an event (`kind`, and details that never hold a secret's value) to the log.
@@ -68,14 +95,5 @@ impl LocalPlatform {
             Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
         };
         text.lines().filter(|l| !l.trim().is_empty()).map(|l| serde_json::from_str(l).with_context(|| format!("{} holds a line that is not JSON", path.display()))).collect()
-    }
-
-    fn read_map(&self, name: &str) -> Result<BTreeMap<String, String>> {
-        let path = self.dir.join(name);
-        match std::fs::read(&path) {
-            Ok(bytes) => serde_json::from_slice(&bytes).with_context(|| format!("{} is not a JSON object of strings", path.display())),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(BTreeMap::new()),
-            Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
-        }
     }
 }

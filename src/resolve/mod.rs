@@ -46,9 +46,8 @@ pub struct Resolver {
     oxc_require: Oxc,
     externals: Vec<String>,
     packages_external: bool,
-    /// With `--tsconfig`, that file's transforms apply to every file (read once).
-    manual_transforms: Option<std::sync::OnceLock<Result<Transforms, String>>>,
-    manual_tsconfig: Option<PathBuf>,
+    /// With `--tsconfig`: that file, whose transforms apply to every file (read once).
+    manual_tsconfig: Option<(PathBuf, std::sync::OnceLock<Result<Transforms, String>>)>,
 }
 
 impl Resolver {
@@ -76,12 +75,12 @@ impl Resolver {
         let require_conditions = o.conditions.iter().map(|c| if c == "import" { "require".to_string() } else { c.clone() }).collect();
         let oxc = Oxc::new(options.clone());
         let oxc_require = oxc.clone_with_options(ResolveOptions { condition_names: require_conditions, ..options });
-        Resolver { oxc, oxc_require, externals: o.externals.clone(), packages_external: o.packages_external, manual_transforms: tsconfig.as_ref().map(|_| Default::default()), manual_tsconfig: tsconfig }
+        Resolver { oxc, oxc_require, externals: o.externals.clone(), packages_external: o.packages_external, manual_tsconfig: tsconfig.map(|t| (t, Default::default())) }
     }
 
     /// The syntax transforms `file`'s tsconfig asks for (esbuild's defaults without one).
     pub fn transforms_for(&self, file: &Path) -> Result<Transforms, String> {
-        if let (Some(once), Some(path)) = (&self.manual_transforms, &self.manual_tsconfig) {
+        if let Some((path, once)) = &self.manual_tsconfig {
             return once.get_or_init(|| transforms_of(Some(&*self.oxc.resolve_tsconfig(path).map_err(|e| format!("{}: {e}", path.display()))?))).clone();
         }
         let found = self.oxc.find_tsconfig(file).map_err(|e| format!("the tsconfig.json for {}: {e}", file.display()))?;

@@ -14,7 +14,7 @@ use swc_core::ecma::visit::{Visit, VisitWith};
 
 use super::{Analysis, Auth, Route, Warning, merge_path};
 use crate::graph::{ModuleGraph, ModuleId, Target};
-use crate::js::record::ImportKind;
+use crate::js::record::{ImportKind, declared, export_name};
 
 /// Packages whose `Hono` export is the app class.
 const HONO_PACKAGES: &[&str] = &["hono", "hono/tiny", "hono/quick"];
@@ -131,15 +131,7 @@ impl Interpreter<'_> {
 
     /// The target of the static import of `specifier` in module `m`.
     fn target(&self, m: ModuleId, specifier: &str) -> Target {
-        let g = self.g;
-        g.modules[m]
-            .record
-            .imports
-            .iter()
-            .zip(&g.targets[m])
-            .find(|(r, _)| r.kind == ImportKind::Static && r.specifier == specifier)
-            .map(|(_, t)| t.clone())
-            .unwrap_or(Target::External(specifier.to_string()))
+        self.g.import_target(m, specifier, ImportKind::Static).cloned().unwrap_or(Target::External(specifier.to_string()))
     }
 
     /// What `name` (the namespace with `None`) imported from `t` is.
@@ -403,20 +395,4 @@ impl Visit for Registrations<'_> {
 /// A first argument that is a handler, not a path: a function, or a call making one.
 fn is_handler(e: &Expr) -> bool {
     matches!(e, Expr::Arrow(_) | Expr::Fn(_) | Expr::Call(_))
-}
-
-fn export_name(n: &ModuleExportName) -> String {
-    match n {
-        ModuleExportName::Ident(i) => i.sym.to_string(),
-        ModuleExportName::Str(s) => s.value.to_string_lossy().into_owned(),
-    }
-}
-
-fn declared(d: &Decl) -> Vec<Id> {
-    match d {
-        Decl::Fn(f) => vec![f.ident.to_id()],
-        Decl::Class(c) => vec![c.ident.to_id()],
-        Decl::Var(v) => v.decls.iter().filter_map(|d| d.name.as_ident().map(|b| b.id.to_id())).collect(),
-        _ => vec![],
-    }
 }
