@@ -27,7 +27,7 @@ pub struct Cli {
 pub enum Command {
     /// Bundle the project's server (server/src/index.ts) into server/dist/bundle.js
     Build(build::BuildArgs),
-    /// Bundle entry points into ES modules (esbuild's flag names)
+    /// Bundle entry points, one output file each (esbuild's flag names)
     Bundle(bundle::BundleArgs),
     /// List the server's Hono routes, found statically, grouped by auth convention
     Routes(routes::RoutesArgs),

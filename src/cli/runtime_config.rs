@@ -49,7 +49,7 @@ pub enum SecretCommand {
 
 #[derive(Subcommand, Debug)]
 pub enum LogCommand {
-    /// Print the local platform's event log: deploys, migrations, config changes
+    /// Print the local platform's event log: var and secret changes, migrations (names only)
     Tail {
         /// Only the last N events
         #[arg(short = 'n', long, default_value_t = 50)]
