@@ -105,7 +105,7 @@ pub fn bundle(entries: &[PathBuf], outfiles: &[PathBuf], options: &Options, link
             .map(|(&e, outfile)| {
                 let module = crate::link::link(&graph, e, link, &pure)?;
                 timer.done("link + shake");
-                let text = crate::emit::print(&graph.cm, &graph.globals, module, &pure, emit, outfile);
+                let text = crate::emit::print(&graph.cm, &graph.globals, graph.marks.unresolved, module, &pure, emit, outfile);
                 timer.done("emit");
                 text
             })

@@ -1,31 +1,42 @@
-//! `--minify`: swc_ecma_minifier on the hygienic bundle. Compression is the expensive part and
-//! runs on runs of top-level statements in parallel, with top-level bindings left alone (any
-//! run may use them; tree shaking already dropped the unused ones); then one mangle pass over
-//! the whole bundle renames everything, top level included.
+//! `--minify`: swc_ecma_minifier's compression, then our own renaming (mangle.rs,
+//! private_names.rs). Compression is the expensive part and runs on runs of top-level
+//! statements in parallel, with top-level bindings left alone (any run may use them; tree
+//! shaking already dropped the unused ones).
 
 use rayon::prelude::*;
-use rustc_hash::FxHashSet;
+use rustc_hash::{FxBuildHasher, FxHashMap, FxHashSet};
+use swc_core::atoms::Atom;
 use swc_core::common::comments::{Comments, SingleThreadedComments};
 use swc_core::common::{BytePos, DUMMY_SP, GLOBALS, Globals, Mark, SourceMap, SyntaxContext, sync::Lrc};
-use swc_core::ecma::ast::{EsVersion, Ident, Module, ModuleItem, Program, Stmt};
+use swc_core::ecma::ast::{EsVersion, Id, Ident, Module, ModuleItem, Program, Stmt};
 use swc_core::ecma::minifier::option::{CompressOptions, ExtraOptions, MangleOptions, MinifyOptions};
-use swc_core::ecma::transforms::base::resolver;
+use swc_core::ecma::transforms::base::{rename::rename, resolver};
 use swc_core::ecma::visit::{Visit, VisitMut, VisitMutWith, VisitWith};
+
+type FxIndexSet<T> = indexmap::IndexSet<T, FxBuildHasher>;
 
 /// Runs per thread: enough to even out statements of very different sizes.
 const RUNS_PER_THREAD: usize = 4;
 
-/// Compress and mangle. After hygiene every binding has a distinct name, so the contexts can
-/// be dropped and the program resolved afresh, as the minifier expects of one module.
-pub fn minify(cm: &Lrc<SourceMap>, globals: &Globals, mut program: Program, pure_annotations: &FxHashSet<BytePos>) -> Program {
+/// Compress and mangle the linked bundle (each module's names still in their own contexts,
+/// `unresolved`: the globals'). Once every binding has a name of its own the contexts can be
+/// dropped and the program resolved afresh, as the minifier expects of one module; renaming
+/// only the clashing names for that is much cheaper than hygiene's scope analysis, and the
+/// names are all mangled at the end anyway.
+pub fn minify(cm: &Lrc<SourceMap>, globals: &Globals, mut program: Program, unresolved: Mark, pure_annotations: &FxHashSet<BytePos>) -> Program {
     let timer = crate::timing::StageTimer::from_env();
+    program.visit_mut_with(&mut rename(&clashing_names(&program, unresolved)));
     program.visit_mut_with(&mut ClearContexts);
+    timer.done("  unique names");
     let (unresolved_mark, top_level_mark) = (Mark::new(), Mark::new());
     let Program::Module(module) = program.apply(resolver(unresolved_mark, top_level_mark, false)) else { unreachable!("the bundle is a module") };
     let extra = ExtraOptions { unresolved_mark, top_level_mark, mangle_name_cache: None };
     // Not `module: true`: the minifier takes that to mean it sees every use of a top-level name.
     let runs = split(module.body, rayon::current_num_threads() * RUNS_PER_THREAD);
-    let compress = MinifyOptions { compress: Some(CompressOptions { module: false, top_level: None, ecma: EsVersion::EsNext, ..Default::default() }), mangle: None, ..Default::default() };
+    // No function inlining: swc copies a small top-level function into each call site of its
+    // run (drizzle's `sqliteTable` into every table), which costs more than it saves.
+    let co = CompressOptions { module: false, top_level: None, ecma: EsVersion::EsNext, inline: 0, ..Default::default() };
+    let compress = MinifyOptions { compress: Some(co), mangle: None, ..Default::default() };
     let body: Vec<ModuleItem> = runs
         .into_par_iter()
         .map(|run| {
@@ -39,10 +50,13 @@ pub fn minify(cm: &Lrc<SourceMap>, globals: &Globals, mut program: Program, pure
         .flatten()
         .collect();
     timer.done("  compress");
-    let mangle = MinifyOptions { compress: None, mangle: Some(MangleOptions { top_level: Some(true), ..Default::default() }), ..Default::default() };
-    let program = Program::Module(Module { span: DUMMY_SP, body, shebang: None });
-    // Mangling reads no annotations.
-    let program = swc_core::ecma::minifier::optimize(program, cm.clone(), None, None, &mangle, &extra);
+    let mut program = Program::Module(Module { span: DUMMY_SP, body, shebang: None });
+    super::private_names::mangle_private_names(&mut program);
+    if super::mangle::mangle_by_frequency(&mut program, unresolved_mark).is_none() {
+        // Mangling reads no annotations.
+        let mangle = MinifyOptions { compress: None, mangle: Some(MangleOptions { top_level: Some(true), ..Default::default() }), ..Default::default() };
+        program = swc_core::ecma::minifier::optimize(program, cm.clone(), None, None, &mangle, &extra);
+    }
     timer.done("  mangle");
     program
 }
@@ -88,6 +102,49 @@ fn statements_in(item: &ModuleItem) -> usize {
     let mut c = Count(1);
     item.visit_with(&mut c);
     c.0
+}
+
+/// New names for the bindings whose name another binding or a global also has: the first
+/// binding of a name keeps it unless a global has it, the others get `name$N`.
+fn clashing_names(program: &Program, unresolved: Mark) -> FxHashMap<Id, Atom> {
+    struct Names {
+        unresolved: Mark,
+        /// Each binding, once, in the order met.
+        bindings: FxIndexSet<Id>,
+        /// The names not to give: globals' and the unmarked ones (labels, export names).
+        kept: FxHashSet<Atom>,
+    }
+    impl Visit for Names {
+        fn visit_ident(&mut self, i: &Ident) {
+            if i.ctxt == SyntaxContext::empty() || i.ctxt.outer() == self.unresolved {
+                self.kept.insert(i.sym.clone());
+            } else {
+                self.bindings.insert(i.to_id());
+            }
+        }
+    }
+    let mut names = Names { unresolved, bindings: FxIndexSet::default(), kept: FxHashSet::default() };
+    program.visit_with(&mut names);
+    let mut taken: FxHashSet<Atom> = names.kept.clone();
+    taken.extend(names.bindings.iter().map(|id| id.0.clone()));
+    let mut claimed = FxHashSet::default();
+    let mut next_suffix = FxHashMap::default();
+    let mut renames = FxHashMap::default();
+    for id in names.bindings {
+        if !names.kept.contains(&id.0) && claimed.insert(id.0.clone()) {
+            continue;
+        }
+        let n = next_suffix.entry(id.0.clone()).or_insert(1u32);
+        let fresh = loop {
+            let candidate = Atom::from(format!("{}${n}", id.0));
+            *n += 1;
+            if taken.insert(candidate.clone()) {
+                break candidate;
+            }
+        };
+        renames.insert(id, fresh);
+    }
+    renames
 }
 
 struct ClearContexts;

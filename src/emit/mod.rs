@@ -3,16 +3,18 @@
 //! with `minify`, swc_ecma_minifier then compresses and mangles the whole bundle; parentheses
 //! are fixed and the code printed, with a source map when asked for.
 
+mod mangle;
 mod minify;
+mod private_names;
 mod sourcemap;
 
 use std::path::Path;
 
 use anyhow::{Context, Result};
 use rustc_hash::FxHashSet;
-use swc_core::common::{BytePos, GLOBALS, Globals, SourceMap, sync::Lrc};
+use swc_core::common::{BytePos, GLOBALS, Globals, Mark, SourceMap, sync::Lrc};
 use swc_core::ecma::ast::{EsVersion, Module, Program};
-use swc_core::ecma::codegen::{Config, Emitter, text_writer::JsWriter};
+use swc_core::ecma::codegen::{Config, Emitter, text_writer::{JsWriter, omit_trailing_semi}};
 use swc_core::ecma::transforms::base::{fixer::fixer, hygiene::hygiene};
 
 pub use sourcemap::SourceMapKind;
@@ -32,13 +34,17 @@ pub struct Emitted {
 /// Print the bundle that will be written to `outfile` (the source map names the sources
 /// relative to it). `pure_annotations`: where `/* @__PURE__ */` comments were, so the
 /// minifier may drop unused annotated calls too.
-pub fn print(cm: &Lrc<SourceMap>, globals: &Globals, module: Module, pure_annotations: &FxHashSet<BytePos>, o: EmitOptions, outfile: &Path) -> Result<Emitted> {
+pub fn print(cm: &Lrc<SourceMap>, globals: &Globals, unresolved: Mark, module: Module, pure_annotations: &FxHashSet<BytePos>, o: EmitOptions, outfile: &Path) -> Result<Emitted> {
     let timer = crate::timing::StageTimer::from_env();
     let program = GLOBALS.set(globals, || {
-        let program = Program::Module(module).apply(hygiene());
-        timer.done("  hygiene");
-        // The minifier reports its own stages.
-        let program = if o.minify { minify::minify(cm, globals, program, pure_annotations) } else { program };
+        // The minifier settles collisions itself, and reports its own stages.
+        let program = if o.minify {
+            minify::minify(cm, globals, Program::Module(module), unresolved, pure_annotations)
+        } else {
+            let program = Program::Module(module).apply(hygiene());
+            timer.done("  hygiene");
+            program
+        };
         program.apply(fixer(None))
     });
     let mut buf = vec![];
@@ -46,8 +52,14 @@ pub fn print(cm: &Lrc<SourceMap>, globals: &Globals, module: Module, pure_annota
     {
         let wr = JsWriter::new(cm.clone(), "\n", &mut buf, o.sourcemap.is_some().then_some(&mut mappings));
         let cfg = Config::default().with_target(EsVersion::EsNext).with_minify(o.minify);
-        let mut emitter = Emitter { cfg, cm: cm.clone(), comments: None, wr };
-        emitter.emit_program(&program).context("printing the bundle")?;
+        if o.minify {
+            // No `;` before a `}`.
+            let mut emitter = Emitter { cfg, cm: cm.clone(), comments: None, wr: omit_trailing_semi(wr) };
+            emitter.emit_program(&program).context("printing the bundle")?;
+        } else {
+            let mut emitter = Emitter { cfg, cm: cm.clone(), comments: None, wr };
+            emitter.emit_program(&program).context("printing the bundle")?;
+        }
     }
     crate::timing::drop_off_the_critical_path(program);
     let code = String::from_utf8(buf).context("the printed bundle is not UTF-8")?;
