@@ -264,3 +264,19 @@ fn source_maps_lead_back_to_the_sources() {
     let stderr = String::from_utf8_lossy(&thrown.stderr);
     assert!(stderr.contains("lazy.ts:7:9") && stderr.contains("main.ts:15:8"), "{stderr}");
 }
+
+#[test]
+fn several_entries_share_modules_and_each_output_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("a.mjs"), "import { greet, count } from \"./shared.mjs\";\nconsole.log(greet(\"a\"), count());\n").unwrap();
+    std::fs::write(dir.path().join("b.mjs"), "import { greet, count } from \"./shared.mjs\";\ncount();\nconsole.log(greet(\"b\"), count());\n").unwrap();
+    std::fs::write(dir.path().join("shared.mjs"), "let n = 0;\nexport const greet = (who) => `hello ${who}`;\nexport function count() { return ++n; }\n").unwrap();
+    for extra in [&[][..], &["--minify"][..]] {
+        let out = bin().args(["bundle", "a.mjs", "b.mjs", "--outdir", "out"]).args(extra).current_dir(dir.path()).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        for (entry, expected) in [("a.js", "hello a 1"), ("b.js", "hello b 2")] {
+            let run = std::process::Command::new("node").arg(dir.path().join("out").join(entry)).output().unwrap();
+            assert_eq!(String::from_utf8_lossy(&run.stdout).trim(), expected, "{entry} {extra:?}");
+        }
+    }
+}

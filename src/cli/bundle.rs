@@ -93,8 +93,10 @@ fn options(a: &BundleArgs) -> Options {
 pub fn bundle(entries: &[PathBuf], outfiles: &[PathBuf], options: &Options, link: &LinkOptions, emit: EmitOptions) -> Result<Vec<Emitted>> {
     let timer = crate::timing::StageTimer::from_env();
     let resolver = Resolver::new(options);
-    let graph = crate::graph::scan(entries, &resolver)?;
+    let mut graph = crate::graph::scan(entries, &resolver)?;
     timer.done("parse + resolve");
+    // One bundle: it can have the modules' statements rather than copies.
+    let mut bodies = if graph.entries.len() == 1 { Some(graph.take_bodies()) } else { None };
     let pure: rustc_hash::FxHashSet<_> = graph.modules.iter().flat_map(|m| m.pure_annotations.iter().copied()).collect();
     // Syntax contexts are made and compared through swc's globals.
     let emitted = swc_core::common::GLOBALS.set(&graph.globals, || {
@@ -103,7 +105,7 @@ pub fn bundle(entries: &[PathBuf], outfiles: &[PathBuf], options: &Options, link
             .iter()
             .zip(outfiles)
             .map(|(&e, outfile)| {
-                let module = crate::link::link(&graph, e, link, &pure)?;
+                let module = crate::link::link(&graph, bodies.take().unwrap_or_default(), e, link, &pure)?;
                 timer.done("link + shake");
                 let text = crate::emit::print(&graph.cm, &graph.globals, graph.marks.unresolved, module, &pure, emit, outfile);
                 timer.done("emit");

@@ -30,12 +30,14 @@ pub fn minify(cm: &Lrc<SourceMap>, globals: &Globals, mut program: Program, unre
     timer.done("  unique names");
     let (unresolved_mark, top_level_mark) = (Mark::new(), Mark::new());
     let Program::Module(module) = program.apply(resolver(unresolved_mark, top_level_mark, false)) else { unreachable!("the bundle is a module") };
+    timer.done("  resolver");
     let extra = ExtraOptions { unresolved_mark, top_level_mark, mangle_name_cache: None };
     // Not `module: true`: the minifier takes that to mean it sees every use of a top-level name.
     let runs = split(module.body, rayon::current_num_threads() * RUNS_PER_THREAD);
     // No function inlining: swc copies a small top-level function into each call site of its
     // run (drizzle's `sqliteTable` into every table), which costs more than it saves.
     let co = CompressOptions { module: false, top_level: None, ecma: EsVersion::EsNext, inline: 0, ..Default::default() };
+    let mut co = co; if let Ok(v) = std::env::var("XP_PASSES") { co.passes = v.parse().unwrap(); }
     let compress = MinifyOptions { compress: Some(co), mangle: None, ..Default::default() };
     let body: Vec<ModuleItem> = runs
         .into_par_iter()

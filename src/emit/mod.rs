@@ -47,6 +47,7 @@ pub fn print(cm: &Lrc<SourceMap>, globals: &Globals, unresolved: Mark, module: M
         };
         program.apply(fixer(None))
     });
+    let timer = crate::timing::StageTimer::from_env();
     let mut buf = vec![];
     let mut mappings = vec![];
     {
@@ -61,6 +62,7 @@ pub fn print(cm: &Lrc<SourceMap>, globals: &Globals, unresolved: Mark, module: M
             emitter.emit_program(&program).context("printing the bundle")?;
         }
     }
+    timer.done("  print");
     crate::timing::drop_off_the_critical_path(program);
     let code = String::from_utf8(buf).context("the printed bundle is not UTF-8")?;
     match o.sourcemap {

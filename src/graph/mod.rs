@@ -37,6 +37,11 @@ pub struct ModuleGraph {
 }
 
 impl ModuleGraph {
+    /// Every module's statements, moved out; the records, paths and marks stay.
+    pub fn take_bodies(&mut self) -> Vec<Vec<swc_core::ecma::ast::ModuleItem>> {
+        self.modules.iter_mut().map(|m| std::mem::take(&mut m.ast.body)).collect()
+    }
+
     /// Every module `entry` loads, by any kind of import, in discovery order.
     pub fn reachable(&self, entry: ModuleId) -> Vec<ModuleId> {
         let seen = self.loaded_through(entry, |_| true);

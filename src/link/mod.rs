@@ -68,6 +68,9 @@ enum Source {
 
 pub struct Linker<'g> {
     g: &'g ModuleGraph,
+    /// Per module, its statements when they were moved out of the graph (one bundle from it:
+    /// no copy needed); empty when the graph keeps them and each bundle takes a copy.
+    bodies: Vec<Option<Vec<ModuleItem>>>,
     exports: Vec<Exports>,
     /// Per module: local import binding → (target, imported name; None for `* as`).
     imports: Vec<HashMap<Id, (Target, Option<String>)>>,
@@ -169,13 +172,14 @@ fn arrow_with(body: ArrowFunctionBody, is_async: bool) -> Box<Expr> {
 }
 
 impl<'g> Linker<'g> {
-    fn new(g: &'g ModuleGraph, o: &LinkOptions) -> Result<Linker<'g>> {
+    fn new(g: &'g ModuleGraph, bodies: Vec<Vec<ModuleItem>>, o: &LinkOptions) -> Result<Linker<'g>> {
         let unresolved = SyntaxContext::empty().apply_mark(g.marks.unresolved);
         let defines = define::Defines::parse(&g.cm, &o.defines, unresolved)?;
         let (ctxt, helper_mark) = GLOBALS.set(&g.globals, || (SyntaxContext::empty().apply_mark(Mark::new()), Mark::new()));
         let helper_ctxt = SyntaxContext::empty().apply_mark(helper_mark);
         let mut l = Linker {
             g,
+            bodies: bodies.into_iter().map(Some).collect(),
             exports: vec![],
             imports: vec![],
             ctxt,
@@ -198,6 +202,14 @@ impl<'g> Linker<'g> {
             l.imports.push(i);
         }
         Ok(l)
+    }
+
+    /// A module's statements, to be linked into the bundle (once).
+    fn take_body(&mut self, id: ModuleId) -> Vec<ModuleItem> {
+        match self.bodies.get_mut(id) {
+            Some(body) => body.take().expect("each module is linked once"),
+            None => self.g.modules[id].ast.body.clone(),
+        }
     }
 
     fn top_ctxt(&self, id: ModuleId) -> SyntaxContext {
@@ -245,7 +257,11 @@ impl<'g> Linker<'g> {
             return (ex, imports);
         }
         let str_of = |s: &Str| s.value.to_string_lossy().into_owned();
-        for item in &m.ast.body {
+        let body = match self.bodies.get(id) {
+            Some(Some(body)) => body,
+            _ => &self.g.modules[id].ast.body,
+        };
+        for item in body {
             let ModuleItem::ModuleDecl(d) = item else { continue };
             match d {
                 ModuleDecl::Import(i) => {
@@ -526,7 +542,7 @@ impl<'g> Linker<'g> {
         let top = self.top_ctxt(id);
         // Statements kept or dropped together (a declaration and the call naming it).
         let mut groups: Vec<Vec<ModuleItem>> = vec![];
-        for item in m.ast.body.clone() {
+        for item in self.take_body(id) {
             match item {
                 ModuleItem::Stmt(s) => groups.push(vec![ModuleItem::Stmt(s)]),
                 ModuleItem::ModuleDecl(d) => match d {
@@ -577,10 +593,8 @@ impl<'g> Linker<'g> {
 
     /// `var require_x = __commonJS(function (exports, module) { ... })`.
     fn commonjs_wrapper(&mut self, id: ModuleId) -> Result<ModuleItem> {
-        let mut body: Vec<Stmt> = self.g.modules[id]
-            .ast
-            .body
-            .clone()
+        let mut body: Vec<Stmt> = self
+            .take_body(id)
             .into_iter()
             .filter_map(|i| match i {
                 ModuleItem::Stmt(s) => Some(s),
@@ -875,8 +889,9 @@ impl VisitMut for Rewrite<'_, '_> {
 /// Link the graph into one ES module: runtime helpers, external imports, CommonJS wrappers,
 /// namespace objects, then every ES module's code in evaluation order, then the entry's exports.
 /// `pure_annotations`: where the sources' `/* @__PURE__ */` comments are (see js::parse).
-pub fn link(g: &ModuleGraph, entry: ModuleId, o: &LinkOptions, pure_annotations: &FxHashSet<BytePos>) -> Result<Module> {
-    let mut l = Linker::new(g, o)?;
+/// `bodies`: the modules' statements if moved out of the graph, else empty (copies are made).
+pub fn link(g: &ModuleGraph, bodies: Vec<Vec<ModuleItem>>, entry: ModuleId, o: &LinkOptions, pure_annotations: &FxHashSet<BytePos>) -> Result<Module> {
+    let mut l = Linker::new(g, bodies, o)?;
     let order = g.evaluation_order(entry);
     let eager = g.statically_loaded(entry);
     if o.format != Format::Esm {
