@@ -1,6 +1,7 @@
 //! edgespark: the EdgeSpark toolchain in one native binary.
 
 mod cli;
+mod deploy;
 mod emit;
 mod graph;
 mod js;

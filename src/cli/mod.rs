@@ -1,10 +1,12 @@
 //! The command line: clap definitions and one function per command. No logic of its own.
 
-mod build;
-mod bundle;
+pub mod build;
+pub mod bundle;
 mod db;
 mod db_generate;
-mod routes;
+mod deploy;
+mod pull;
+pub mod routes;
 mod runtime_config;
 pub mod output;
 
@@ -43,6 +45,10 @@ pub enum Command {
     /// Database schema and migrations (drizzle-kit compatible)
     #[command(subcommand)]
     Db(db::DbCommand),
+    /// Sync generated files, check, type check, bundle, check routes, and go live on the local platform
+    Deploy(deploy::DeployArgs),
+    /// (Re)write server/src/__generated__/ from the project's defs
+    Pull(pull::PullArgs),
 }
 
 /// Parse the arguments, run the command, print any error, and return the exit code.
@@ -56,16 +62,19 @@ pub fn run() -> i32 {
         }
     };
     let result = match cli.command {
-        Command::Db(cmd) => db::run(cmd, cli.dir.as_deref()),
-        Command::Build(a) => build::run(a, cli.dir.as_deref()),
-        Command::Bundle(a) => bundle::run(a),
-        Command::Routes(a) => routes::run(a, cli.dir.as_deref()),
-        Command::Var(c) => runtime_config::run_var(c, cli.dir.as_deref()),
-        Command::Secret(c) => runtime_config::run_secret(c, cli.dir.as_deref()),
-        Command::Log(c) => runtime_config::run_log(c, cli.dir.as_deref()),
+        Command::Db(cmd) => db::run(cmd, cli.dir.as_deref()).map(|()| None),
+        Command::Build(a) => build::run(a, cli.dir.as_deref()).map(|()| None),
+        Command::Bundle(a) => bundle::run(a).map(|()| None),
+        Command::Routes(a) => routes::run(a, cli.dir.as_deref()).map(|()| None),
+        Command::Var(c) => runtime_config::run_var(c, cli.dir.as_deref()).map(|()| None),
+        Command::Secret(c) => runtime_config::run_secret(c, cli.dir.as_deref()).map(|()| None),
+        Command::Log(c) => runtime_config::run_log(c, cli.dir.as_deref()).map(|()| None),
+        Command::Deploy(a) => deploy::run(a, cli.dir.as_deref()).map(Some),
+        Command::Pull(a) => pull::run(a, cli.dir.as_deref()).map(Some),
     };
     match result {
-        Ok(()) => 0,
+        Ok(None) => 0,
+        Ok(Some(code)) => code,
         Err(e) => output::report(e),
     }
 }

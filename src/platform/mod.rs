@@ -1,4 +1,4 @@
-//! The local platform, `.edgespark/local/`: what `var`, `secret` (and later `deploy`) act on
+//! The local platform, `.edgespark/local/`: what `deploy`, `var` and `secret` act on
 //! when no remote is configured. Every command that changes it holds its lock, so concurrent
 //! commands queue instead of losing each other's writes; every file is replaced atomically;
 //! secrets live in a file only its owner can read, and no value is ever written to the event log.
@@ -95,5 +95,38 @@ impl LocalPlatform {
             Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
         };
         text.lines().filter(|l| !l.trim().is_empty()).map(|l| serde_json::from_str(l).with_context(|| format!("{} holds a line that is not JSON", path.display()))).collect()
+    }
+
+    /// Make a bundle live: stored by content (`deployments/<blake3>.js`, once however often it
+    /// is deployed), a manifest of its bindings (`deployments/<id>.json`, the history), then
+    /// the live pointer (`live.json`), which moves only once the rest is in place.
+    pub fn deploy(&self, bundle: &[u8], bindings: Value) -> Result<Value> {
+        let hash = blake3::hash(bundle).to_hex().to_string();
+        let dir = self.dir.join("deployments");
+        let number = self.deployments()?.len() + 1;
+        let id = format!("{number:04}-{}", &hash[..12]);
+        let time = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0);
+        let manifest = json!({ "id": id, "bundle": format!("{hash}.js"), "created_at": time, "bindings": bindings });
+        let manifest_bytes = serde_json::to_vec_pretty(&manifest)?;
+        let live = serde_json::to_vec_pretty(&json!({ "id": id, "bundle": format!("{hash}.js") }))?;
+        let bundle_path = dir.join(format!("{hash}.js"));
+        let mut files: Vec<(PathBuf, &[u8])> = vec![];
+        if !bundle_path.is_file() {
+            files.push((bundle_path, bundle));
+        }
+        files.push((dir.join(format!("{id}.json")), &manifest_bytes));
+        files.push((self.dir.join("live.json"), &live));
+        write_all_atomic(&files)?;
+        self.log("deploy", json!({ "id": id, "bundle": hash }))?;
+        Ok(manifest)
+    }
+
+    /// Every deployment's manifest, oldest first.
+    pub fn deployments(&self) -> Result<Vec<Value>> {
+        let dir = self.dir.join("deployments");
+        let Ok(entries) = std::fs::read_dir(&dir) else { return Ok(vec![]) };
+        let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok()).map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "json")).collect();
+        paths.sort();
+        paths.iter().map(|p| Ok(serde_json::from_slice(&std::fs::read(p)?).with_context(|| format!("{} is not JSON", p.display()))?)).collect()
     }
 }

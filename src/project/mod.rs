@@ -1,5 +1,6 @@
 //! The project: where `edgespark.toml` is, and the paths the commands work on.
 
+pub mod auth_config;
 pub mod fsio;
 pub mod git;
 pub mod runtime_keys;

@@ -1,0 +1,59 @@
+//! `edgespark deploy [--dry-run] [--json] [--typecheck auto|required|off]`.
+
+use std::path::Path;
+
+use anyhow::Result;
+use clap::Args;
+
+use crate::deploy::{DeployOptions, Report, deploy, typecheck::Mode};
+use crate::project::Project;
+
+#[derive(Args, Debug)]
+pub struct DeployArgs {
+    /// Stop before the upload: schema sync, checks, type check, bundle and routes only
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Print a machine-readable summary (for CI) instead of text
+    #[arg(long)]
+    pub json: bool,
+    /// The native TypeScript 7 type check
+    #[arg(long, value_enum, default_value_t = Mode::Auto)]
+    pub typecheck: Mode,
+}
+
+/// Exit code 1 when a step failed (the report says which).
+pub fn run(a: DeployArgs, dir: Option<&Path>) -> Result<i32> {
+    let project = Project::find(dir)?;
+    let report = deploy(&project, &DeployOptions { dry_run: a.dry_run, typecheck: a.typecheck })?;
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print_text(&report);
+    }
+    Ok(if report.ok { 0 } else { 1 })
+}
+
+fn print_text(r: &Report) {
+    for s in &r.steps {
+        let mark = match s.status {
+            "ok" | "cached" => "✓",
+            "skipped" => "-",
+            _ => "✗",
+        };
+        eprintln!("{mark} {:<12} {:>6} ms  {}", s.name, s.ms, s.detail);
+    }
+    if !r.routes.is_empty() {
+        print!("{}", crate::cli::routes::grouped(&r.routes));
+    }
+    for w in &r.warnings {
+        eprintln!("warning: {w}");
+    }
+    for e in &r.errors {
+        eprintln!("error: {e}");
+    }
+    match (&r.deployment, r.ok) {
+        (Some(d), _) => eprintln!("Deployed {} in {} ms: live on the local platform", d["id"].as_str().unwrap_or(""), r.total_ms),
+        (None, true) => eprintln!("Dry run passed in {} ms: nothing uploaded", r.total_ms),
+        (None, false) => eprintln!("Deploy failed ({} problem(s)); nothing uploaded", r.errors.len()),
+    }
+}

@@ -1,0 +1,181 @@
+//! The deploy's checks, none of which fixes anything: the defs barrel exports what the
+//! platform needs; defs import no runtime values from `edgespark`; `db_schema.ts` has not
+//! changed since the last `db generate`; every migration is applied; the runtime keys agree
+//! with what is set; the auth config is valid.
+
+use std::path::Path;
+
+use anyhow::Result;
+use swc_core::ecma::ast::*;
+
+use crate::migrate::folder::{Folder, schema_hash};
+use crate::platform::{LocalPlatform, Store};
+use crate::project::Project;
+use crate::schema::source::Sources;
+
+#[derive(Debug, Default)]
+pub struct Findings {
+    /// Each fails the deploy.
+    pub errors: Vec<String>,
+    pub warnings: Vec<String>,
+}
+
+pub fn run(project: &Project, platform: &LocalPlatform) -> Result<Findings> {
+    let mut f = Findings::default();
+    let defs = project.server_dir().join("src/defs");
+    barrel(project, &defs.join("index.ts"), &mut f)?;
+    defs_imports(project, &defs, &mut f)?;
+    migrations(project, &mut f)?;
+    let keys = match crate::project::runtime_keys::read(&defs.join("runtime.ts")) {
+        Ok(k) => k,
+        Err(e) => {
+            f.errors.push(format!("{e:#}"));
+            return Ok(f);
+        }
+    };
+    runtime_keys(platform, &keys, &mut f)?;
+    auth_config(project, &keys, &mut f);
+    Ok(f)
+}
+
+/// What `defs/index.ts` must export, and the modules it must re-export everything from.
+const REQUIRED_EXPORTS: &[&str] = &["drizzleSchema", "buckets", "VarKey", "SecretKey"];
+const REQUIRED_STAR_EXPORTS: &[&str] = &["db_schema", "db_relations", "sys_schema", "sys_relations"];
+
+fn barrel(project: &Project, index: &Path, f: &mut Findings) -> Result<()> {
+    let shown = project.display(index);
+    if !index.is_file() {
+        f.errors.push(format!("{shown} is missing: the platform reads drizzleSchema, buckets, VarKey and SecretKey from it"));
+        return Ok(());
+    }
+    let module = Sources::new(None).load(index)?;
+    let mut names = vec![];
+    let mut stars = vec![];
+    for item in &module.ast.body {
+        let ModuleItem::ModuleDecl(decl) = item else { continue };
+        match decl {
+            ModuleDecl::ExportDecl(e) => match &e.decl {
+                Decl::Var(v) => names.extend(v.decls.iter().filter_map(|d| d.name.as_ident()).map(|i| i.id.sym.to_string())),
+                Decl::Fn(d) => names.push(d.ident.sym.to_string()),
+                Decl::Class(d) => names.push(d.ident.sym.to_string()),
+                Decl::TsTypeAlias(d) => names.push(d.id.sym.to_string()),
+                Decl::TsInterface(d) => names.push(d.id.sym.to_string()),
+                _ => {}
+            },
+            ModuleDecl::ExportNamed(e) => names.extend(e.specifiers.iter().map(|s| match s {
+                ExportSpecifier::Named(n) => crate::js::record::export_name(n.exported.as_ref().unwrap_or(&n.orig)),
+                ExportSpecifier::Namespace(n) => crate::js::record::export_name(&n.name),
+                ExportSpecifier::Default(d) => d.exported.sym.to_string(),
+            })),
+            ModuleDecl::ExportAll(e) => stars.push(e.src.value.to_string_lossy().into_owned()),
+            _ => {}
+        }
+    }
+    for name in REQUIRED_EXPORTS.iter().filter(|n| !names.iter().any(|m| m == *n)) {
+        f.errors.push(format!("{shown} does not export `{name}` (the platform needs it; see the project template)"));
+    }
+    for module in REQUIRED_STAR_EXPORTS {
+        let found = stars.iter().any(|s| Path::new(s).file_stem().is_some_and(|stem| stem == *module));
+        if !found {
+            f.errors.push(format!("{shown} does not re-export `{module}` (add `export * from \"...{module}\"`)"));
+        }
+    }
+    Ok(())
+}
+
+/// `import { db } from "edgespark"` in defs would run platform code where only declarations
+/// belong; type-only imports are fine.
+fn defs_imports(project: &Project, defs: &Path, f: &mut Findings) -> Result<()> {
+    let Ok(entries) = std::fs::read_dir(defs) else { return Ok(()) };
+    let mut files: Vec<_> = entries.filter_map(|e| e.ok()).map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "ts" || x == "tsx")).collect();
+    files.sort();
+    for file in files {
+        let module = Sources::new(None).load(&file)?;
+        for item in &module.ast.body {
+            let ModuleItem::ModuleDecl(decl) = item else { continue };
+            let (src, type_only, all_specifiers_types, span) = match decl {
+                ModuleDecl::Import(i) => (&i.src, i.type_only, !i.specifiers.is_empty() && i.specifiers.iter().all(|s| matches!(s, ImportSpecifier::Named(n) if n.is_type_only)), i.span),
+                ModuleDecl::ExportNamed(e) => match &e.src {
+                    Some(src) => (src, e.type_only, false, e.span),
+                    None => continue,
+                },
+                ModuleDecl::ExportAll(e) => (&e.src, e.type_only, false, e.span),
+                _ => continue,
+            };
+            let specifier = src.value.to_string_lossy();
+            if (specifier == "edgespark" || specifier.starts_with("edgespark/")) && !type_only && !all_specifiers_types {
+                let (lo, _) = module.offsets(span);
+                let (line, col) = line_col(&std::fs::read_to_string(&file).unwrap_or_default(), lo);
+                f.errors.push(format!(
+                    "{}:{line}:{col}: defs import runtime values from \"{specifier}\"; only `import type` is allowed there",
+                    project.display(&file)
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, col)
+}
+
+fn migrations(project: &Project, f: &mut Findings) -> Result<()> {
+    let schema = project.schema_file();
+    if !schema.is_file() {
+        return Ok(());
+    }
+    let folder = Folder::new(project.migrations_dir());
+    let current = schema_hash(&schema)?;
+    match folder.stored_schema_hash() {
+        Some(stored) if stored == current => {}
+        Some(_) => f.errors.push(format!("{} changed since the last `edgespark db generate`: generate a migration for it", project.display(&schema))),
+        None => f.errors.push(format!("{} has no migrations yet: run `edgespark db generate`", project.display(&schema))),
+    }
+    if !folder.journal_path().is_file() {
+        return Ok(());
+    }
+    let database = project.local_database();
+    let pending: Vec<String> = if database.is_file() {
+        let db = crate::migrate::apply::open(&database)?;
+        let tracked: i64 = db.query_row("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'es_system__db_migrations'", [], |r| r.get(0))?;
+        if tracked == 0 {
+            folder.journal()?.entries.iter().map(|e| format!("{}.sql", e.tag)).collect()
+        } else {
+            crate::migrate::apply::pending(&folder, &db)?.into_iter().map(|p| p.file).collect()
+        }
+    } else {
+        folder.journal()?.entries.iter().map(|e| format!("{}.sql", e.tag)).collect()
+    };
+    if !pending.is_empty() {
+        f.errors.push(format!("{} migration(s) not applied to the database: {} (run `edgespark db migrate`)", pending.len(), pending.join(", ")));
+    }
+    Ok(())
+}
+
+fn runtime_keys(platform: &LocalPlatform, keys: &crate::project::runtime_keys::RuntimeKeys, f: &mut Findings) -> Result<()> {
+    for (store, declared) in [(Store::Vars, &keys.vars), (Store::Secrets, &keys.secrets)] {
+        let set = platform.read(store)?;
+        for key in declared.iter().filter(|k| !set.contains_key(*k)) {
+            f.warnings.push(format!("{} {key} is declared in runtime.ts but not set (it reads as null): `edgespark {} set {key}`", store.noun(), store.noun()));
+        }
+        for key in set.keys().filter(|k| !declared.contains(k)) {
+            f.warnings.push(format!("{} {key} is set but not declared in runtime.ts, so the app cannot read it", store.noun()));
+        }
+    }
+    Ok(())
+}
+
+fn auth_config(project: &Project, keys: &crate::project::runtime_keys::RuntimeKeys, f: &mut Findings) {
+    let path = project.root.join("configs/auth-config.yaml");
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        f.warnings.push(format!("{} is missing: the platform's default auth config applies", project.display(&path)));
+        return;
+    };
+    for p in crate::project::auth_config::validate(&text, &keys.vars, &keys.secrets) {
+        f.errors.push(format!("{}:{}:{}: {}", project.display(&path), p.line, p.column, p.message));
+    }
+}

@@ -1,0 +1,205 @@
+//! `server/src/__generated__/`: the files the tool owns. `sys_schema.ts` and `sys_relations.ts`
+//! describe the platform's `es_system__*` tables (so app tables may reference them);
+//! `edgespark.d.ts` and `server-types.d.ts` type the platform's modules against this project's
+//! defs: its bucket names and its VarKey/SecretKey. Written by `pull` and by `deploy`'s schema
+//! sync, only when their content changes.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+use swc_core::ecma::ast::*;
+
+use crate::project::Project;
+use crate::project::fsio::write_all_atomic;
+use crate::schema::source::Sources;
+
+/// Which generated files: `pull schema` writes the first two, `pull types` the others.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Schema,
+    Types,
+}
+
+pub struct GeneratedFile {
+    pub path: PathBuf,
+    pub contents: String,
+}
+
+/// The generated files of `kinds`, as they should read for the project's defs today.
+pub fn expected(project: &Project, kinds: &[Kind]) -> Result<Vec<GeneratedFile>> {
+    let dir = project.server_dir().join("src/__generated__");
+    let mut files = vec![];
+    if kinds.contains(&Kind::Schema) {
+        files.push(GeneratedFile { path: dir.join("sys_schema.ts"), contents: SYS_SCHEMA.into() });
+        files.push(GeneratedFile { path: dir.join("sys_relations.ts"), contents: SYS_RELATIONS.into() });
+    }
+    if kinds.contains(&Kind::Types) {
+        let defs = project.server_dir().join("src/defs");
+        let keys = crate::project::runtime_keys::read(&defs.join("runtime.ts"))?;
+        let buckets = bucket_names(&defs.join("storage_schema.ts"))?;
+        files.push(GeneratedFile { path: dir.join("edgespark.d.ts"), contents: EDGESPARK_D_TS.into() });
+        files.push(GeneratedFile { path: dir.join("server-types.d.ts"), contents: server_types(&buckets, &keys.vars, &keys.secrets) });
+    }
+    Ok(files)
+}
+
+/// The files whose content on disk differs from what it should be (or that are missing).
+pub fn stale(files: &[GeneratedFile]) -> Vec<&GeneratedFile> {
+    files.iter().filter(|f| std::fs::read(&f.path).ok().as_deref() != Some(f.contents.as_bytes())).collect()
+}
+
+/// Write the stale files (atomically); returns their paths.
+pub fn sync(files: &[GeneratedFile]) -> Result<Vec<PathBuf>> {
+    let changed = stale(files);
+    write_all_atomic(&changed.iter().map(|f| (f.path.clone(), f.contents.as_bytes())).collect::<Vec<_>>())?;
+    Ok(changed.into_iter().map(|f| f.path.clone()).collect())
+}
+
+/// The `bucket_name`s declared in `storage_schema.ts` (`export const x = { bucket_name: "..." }`),
+/// in order; none if the file does not exist.
+pub fn bucket_names(storage_schema: &Path) -> Result<Vec<String>> {
+    if !storage_schema.is_file() {
+        return Ok(vec![]);
+    }
+    let module = Sources::new(None).load(storage_schema)?;
+    let mut names = vec![];
+    for item in &module.ast.body {
+        let ModuleItem::ModuleDecl(ModuleDecl::ExportDecl(ExportDecl { decl: Decl::Var(var), .. })) = item else { continue };
+        for d in &var.decls {
+            let Some(Expr::Object(obj)) = d.init.as_deref() else { continue };
+            let name = obj.props.iter().find_map(|p| match p {
+                PropOrSpread::Prop(p) => match &**p {
+                    Prop::KeyValue(kv) if matches!(&kv.key, PropName::Ident(k) if &*k.sym == "bucket_name") => Some(&*kv.value),
+                    _ => None,
+                },
+                PropOrSpread::Spread(_) => None,
+            });
+            match name {
+                Some(Expr::Lit(Lit::Str(s))) => names.push(s.value.to_string_lossy().into_owned()),
+                Some(other) => return Err(module.diagnostic(swc_core::common::Spanned::span(other), "bucket_name must be a string literal", "not a string literal").into()),
+                None => {}
+            }
+        }
+    }
+    Ok(names)
+}
+
+fn union(keys: &[String]) -> String {
+    if keys.is_empty() {
+        return "never".into();
+    }
+    keys.iter().map(|k| serde_json::to_string(k).expect("a string serializes")).collect::<Vec<_>>().join(" | ")
+}
+
+fn server_types(buckets: &[String], vars: &[String], secrets: &[String]) -> String {
+    format!(
+        r#"// managed by `edgespark pull types` — DO NOT EDIT
+// Typed against this project's defs: its buckets (storage_schema.ts) and keys (runtime.ts).
+export type BucketName = {buckets};
+export type VarKey = {vars};
+export type SecretKey = {secrets};
+export interface User {{ id: string; email: string; name: string | null; image: string | null; emailVerified: boolean; isAnonymous: boolean; createdAt: Date }}
+export interface Auth {{ user: User | null; isAuthenticated(): boolean }}
+export interface Vars {{ get(key: VarKey): string | null }}
+export interface Secret {{ get(key: SecretKey): string | null }}
+export interface Ctx {{ environment: "production" | "staging" | "dev"; runInBackground(p: Promise<unknown>): void }}
+export interface PresignedUrl {{ uploadUrl: string; expiresAt: string; requiredHeaders: Record<string, string> }}
+export interface Bucket {{
+  put(key: string, body: ArrayBuffer | string): Promise<void>;
+  get(key: string): Promise<ArrayBuffer | null>;
+  head(key: string): Promise<{{ size: number }} | null>;
+  list(prefix?: string): Promise<string[]>;
+  delete(key: string): Promise<void>;
+  createPresignedPutUrl(key: string): Promise<PresignedUrl>;
+  createPresignedGetUrl(key: string): Promise<string>;
+}}
+export interface Storage {{ from(bucket: {{ bucket_name: BucketName }}): Bucket }}
+export type BucketDef<N extends BucketName> = {{ bucket_name: N; description: string }};
+"#,
+        buckets = union(buckets),
+        vars = union(vars),
+        secrets = union(secrets)
+    )
+}
+
+const EDGESPARK_D_TS: &str = r#"// managed by `edgespark pull types` — DO NOT EDIT
+declare module "edgespark" {
+  import type { DrizzleD1Database } from "drizzle-orm/d1";
+  import type { drizzleSchema } from "@defs";
+  import type { Storage, Vars, Secret, Ctx } from "@sdk/server-types";
+  export const db: DrizzleD1Database<typeof drizzleSchema>;
+  export const storage: Storage;
+  export const vars: Vars;
+  export const secret: Secret;
+  export const ctx: Ctx;
+}
+declare module "edgespark/http" {
+  import type { Auth } from "@sdk/server-types";
+  export const auth: Auth;
+}
+"#;
+
+const SYS_SCHEMA: &str = r#"// AUTO-GENERATED — DO NOT EDIT. Regenerated by: edgespark pull schema
+// The platform's tables: app tables may reference them; migrations never create them.
+import { sqliteTable, integer, text } from "drizzle-orm/sqlite-core";
+
+export const esSystemAuthUser = sqliteTable("es_system__auth_user", {
+  id: text("id").primaryKey(),
+  name: text("name"),
+  email: text("email").notNull(),
+  emailVerified: integer("email_verified").notNull(),
+  image: text("image"),
+  isAnonymous: integer("is_anonymous"),
+  createdAt: integer("created_at").notNull(),
+  updatedAt: integer("updated_at").notNull(),
+});
+
+export const esSystemAuthSession = sqliteTable("es_system__auth_session", {
+  id: text("id").primaryKey(),
+  userId: text("user_id").notNull().references(() => esSystemAuthUser.id, { onDelete: "cascade" }),
+  token: text("token").notNull(),
+  expiresAt: integer("expires_at").notNull(),
+  createdAt: integer("created_at").notNull(),
+  updatedAt: integer("updated_at").notNull(),
+});
+
+export const esSystemAuthAccount = sqliteTable("es_system__auth_account", {
+  id: text("id").primaryKey(),
+  userId: text("user_id").notNull().references(() => esSystemAuthUser.id, { onDelete: "cascade" }),
+  accountId: text("account_id").notNull(),
+  providerId: text("provider_id").notNull(),
+  createdAt: integer("created_at").notNull(),
+  updatedAt: integer("updated_at").notNull(),
+});
+
+export const esSystemAuthVerification = sqliteTable("es_system__auth_verification", {
+  id: text("id").primaryKey(),
+  identifier: text("identifier").notNull(),
+  value: text("value").notNull(),
+  expiresAt: integer("expires_at").notNull(),
+});
+
+export const esSystemDbMigrations = sqliteTable("es_system__db_migrations", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  name: text("name").notNull().unique(),
+  appliedAt: text("applied_at").notNull(),
+});
+"#;
+
+const SYS_RELATIONS: &str = r#"// AUTO-GENERATED — DO NOT EDIT. Regenerated by: edgespark pull schema
+import { relations } from "drizzle-orm/relations";
+import { esSystemAuthUser, esSystemAuthSession, esSystemAuthAccount } from "./sys_schema";
+
+export const esSystemAuthUserRelations = relations(esSystemAuthUser, ({ many }) => ({
+  sessions: many(esSystemAuthSession),
+  accounts: many(esSystemAuthAccount),
+}));
+
+export const esSystemAuthSessionRelations = relations(esSystemAuthSession, ({ one }) => ({
+  user: one(esSystemAuthUser, { fields: [esSystemAuthSession.userId], references: [esSystemAuthUser.id] }),
+}));
+
+export const esSystemAuthAccountRelations = relations(esSystemAuthAccount, ({ one }) => ({
+  user: one(esSystemAuthUser, { fields: [esSystemAuthAccount.userId], references: [esSystemAuthUser.id] }),
+}));
+"#;

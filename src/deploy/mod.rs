@@ -1,0 +1,153 @@
+//! `edgespark deploy`: schema sync → checks → type check, bundle and route analysis at once →
+//! upload to the local platform and go live. Nothing is uploaded unless every step passes;
+//! `--dry-run` stops before the upload.
+
+pub mod checks;
+pub mod generated;
+pub mod typecheck;
+
+use std::time::Instant;
+
+use anyhow::{Result, bail};
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use crate::emit::EmitOptions;
+use crate::link::{Format, LinkOptions};
+use crate::platform::{LocalPlatform, Store};
+use crate::project::Project;
+use crate::routes::{Auth, Route};
+
+pub struct DeployOptions {
+    pub dry_run: bool,
+    pub typecheck: typecheck::Mode,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Step {
+    pub name: &'static str,
+    pub ms: u64,
+    /// ok, failed, skipped or cached.
+    pub status: &'static str,
+    pub detail: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Report {
+    pub ok: bool,
+    pub dry_run: bool,
+    pub steps: Vec<Step>,
+    pub errors: Vec<String>,
+    pub warnings: Vec<String>,
+    pub routes: Vec<Route>,
+    pub bundle_bytes: usize,
+    pub deployment: Option<Value>,
+    pub total_ms: u64,
+}
+
+fn ms(since: Instant) -> u64 {
+    since.elapsed().as_millis() as u64
+}
+
+pub fn deploy(project: &Project, o: &DeployOptions) -> Result<Report> {
+    let started = Instant::now();
+    let server = project.server_dir();
+    let entry = server.join("src/index.ts");
+    if !entry.is_file() {
+        bail!("{} does not exist: a project's server starts there", project.display(&entry));
+    }
+    let platform = LocalPlatform::open(project)?;
+    let mut r = Report { ok: false, dry_run: o.dry_run, steps: vec![], errors: vec![], warnings: vec![], routes: vec![], bundle_bytes: 0, deployment: None, total_ms: 0 };
+
+    let t = Instant::now();
+    let files = generated::expected(project, &[generated::Kind::Schema, generated::Kind::Types])?;
+    let written = generated::sync(&files)?;
+    let detail = if written.is_empty() { "up to date".to_string() } else { format!("wrote {}", written.iter().map(|p| project.display(p)).collect::<Vec<_>>().join(", ")) };
+    r.steps.push(Step { name: "schema sync", ms: ms(t), status: "ok", detail });
+
+    let t = Instant::now();
+    let found = checks::run(project, &platform)?;
+    let status = if found.errors.is_empty() { "ok" } else { "failed" };
+    r.steps.push(Step { name: "checks", ms: ms(t), status, detail: format!("{} problem(s), {} warning(s)", found.errors.len(), found.warnings.len()) });
+    r.errors.extend(found.errors);
+    r.warnings.extend(found.warnings);
+
+    // The type check (a separate process) and the route analysis run while the bundle is made.
+    let cache = project.root.join(".edgespark/cache");
+    let out = server.join("dist/bundle.js");
+    let (typechecked, analysed, bundled) = std::thread::scope(|s| {
+        let typechecked = s.spawn(|| {
+            let t = Instant::now();
+            (typecheck::run(&server, &cache, o.typecheck), ms(t))
+        });
+        let analysed = s.spawn(|| {
+            let t = Instant::now();
+            (crate::cli::routes::analyze(project), ms(t))
+        });
+        let t = Instant::now();
+        let options = crate::cli::build::worker_options(&server);
+        let bundled = crate::cli::bundle::bundle(&[entry.clone()], &[out.clone()], &options, &LinkOptions { format: Format::Esm, defines: vec![] }, EmitOptions::default())
+            .and_then(|mut emitted| {
+                let code = emitted.remove(0).code;
+                crate::project::fsio::write_all_atomic(&[(out.clone(), code.as_bytes())])?;
+                Ok(code)
+            });
+        (typechecked.join().expect("the type check does not panic"), analysed.join().expect("the route analysis does not panic"), (bundled, ms(t)))
+    });
+
+    let (outcome, took) = typechecked;
+    let (status, detail) = match outcome? {
+        typecheck::Outcome::Passed => ("ok", "no type errors".to_string()),
+        typecheck::Outcome::Cached => ("cached", "no type errors (unchanged since the last check)".to_string()),
+        typecheck::Outcome::Skipped(why) => ("skipped", why),
+        typecheck::Outcome::Failed(text) => {
+            r.errors.push(format!("type check failed:\n{text}"));
+            ("failed", "type errors".to_string())
+        }
+    };
+    r.steps.push(Step { name: "type check", ms: took, status, detail });
+
+    let (bundle, took) = bundled;
+    let bundle = bundle?;
+    r.bundle_bytes = bundle.len();
+    r.steps.push(Step { name: "bundle", ms: took, status: "ok", detail: format!("{} ({} bytes)", project.display(&out), bundle.len()) });
+
+    let (analysis, took) = analysed;
+    let analysis = analysis?;
+    let invalid: Vec<&Route> = analysis.routes.iter().filter(|r| r.auth == Auth::Invalid).collect();
+    for route in &invalid {
+        r.errors.push(format!("route {} {} ({}:{}) is outside /api/* or under the reserved /api/_es/*", route.method, route.path, route.file, route.line));
+    }
+    for w in &analysis.warnings {
+        r.warnings.push(format!("{}:{}:{}: {}", w.file, w.line, w.column, w.message));
+    }
+    let status = if invalid.is_empty() { "ok" } else { "failed" };
+    r.steps.push(Step { name: "routes", ms: took, status, detail: format!("{} route(s), {} invalid", analysis.routes.len(), invalid.len()) });
+    r.routes = analysis.routes;
+
+    r.ok = r.errors.is_empty();
+    if r.ok && !o.dry_run {
+        let t = Instant::now();
+        let manifest = platform.deploy(bundle.as_bytes(), bindings(project, &platform, &r.routes)?)?;
+        r.steps.push(Step { name: "upload", ms: ms(t), status: "ok", detail: format!("live: {}", manifest["id"].as_str().unwrap_or("")) });
+        r.deployment = Some(manifest);
+    }
+    r.total_ms = ms(started);
+    Ok(r)
+}
+
+/// What the deployment is bound to: the database, the buckets, the names (never the values)
+/// of its vars and secrets, and its routes by auth group.
+fn bindings(project: &Project, platform: &LocalPlatform, routes: &[Route]) -> Result<Value> {
+    let buckets = generated::bucket_names(&project.server_dir().join("src/defs/storage_schema.ts"))?;
+    let vars: Vec<String> = platform.read(Store::Vars)?.into_keys().collect();
+    let secrets: Vec<String> = platform.read(Store::Secrets)?.into_keys().collect();
+    let count = |a: Auth| routes.iter().filter(|r| r.auth == a).count();
+    Ok(json!({
+        "database": "d1.sqlite",
+        "buckets": buckets,
+        "vars": vars,
+        "secrets": secrets,
+        "routes": { "protected": count(Auth::Protected), "public": count(Auth::Public), "webhook": count(Auth::Webhook) },
+    }))
+}

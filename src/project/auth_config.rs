@@ -1,0 +1,176 @@
+//! `configs/auth-config.yaml`, validated against the platform's schema: every unknown key,
+//! wrongly typed value and enabled provider without its config is reported with its line.
+
+use marked_yaml::{Node, types::MarkedMappingNode};
+use serde::Serialize;
+
+/// A problem in the file, at 1-based `line` and `column`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Problem {
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+}
+
+enum Shape {
+    Bool,
+    Int,
+    Str,
+    Map(&'static [(&'static str, Shape)]),
+}
+
+const OAUTH: &[(&str, Shape)] = &[("clientIdVarRef", Shape::Str), ("clientSecretRef", Shape::Str)];
+const APPLE: &[(&str, Shape)] = &[("clientIdVarRef", Shape::Str), ("clientSecretRef", Shape::Str), ("appBundleIdentifier", Shape::Str)];
+const MICROSOFT: &[(&str, Shape)] = &[("clientIdVarRef", Shape::Str), ("clientSecretRef", Shape::Str), ("tenantId", Shape::Str)];
+
+/// The OAuth providers and their config keys (all required when the provider is enabled).
+const PROVIDERS: &[(&str, &[(&str, Shape)])] = &[
+    ("providerGoogle", OAUTH),
+    ("providerGithub", OAUTH),
+    ("providerGitlab", OAUTH),
+    ("providerDiscord", OAUTH),
+    ("providerApple", APPLE),
+    ("providerMicrosoft", MICROSOFT),
+];
+
+const EMAIL_PASSWORD_CONFIG: &[(&str, Shape)] = &[
+    ("minPasswordLength", Shape::Int),
+    ("requireEmailVerification", Shape::Bool),
+    ("requirePasswordResetEmailVerification", Shape::Bool),
+    ("revokeSessionsOnPasswordReset", Shape::Bool),
+];
+
+const TOP: &[(&str, Shape)] = &[
+    ("disableSignUp", Shape::Bool),
+    ("enableAnonymous", Shape::Bool),
+    ("session", Shape::Map(&[("expiresIn", Shape::Int), ("updateAge", Shape::Int), ("disableSessionRefresh", Shape::Bool)])),
+    ("providerEmailPassword", Shape::Map(&[("enabled", Shape::Bool), ("config", Shape::Map(EMAIL_PASSWORD_CONFIG))])),
+];
+
+/// Every problem in the file's text (none: it is valid). `vars`/`secrets`: the keys the project
+/// declares; an enabled provider must refer to declared ones.
+pub fn validate(text: &str, vars: &[String], secrets: &[String]) -> Vec<Problem> {
+    let root = match marked_yaml::parse_yaml(0, text) {
+        Ok(root) => root,
+        Err(e) => return vec![load_problem(&e)],
+    };
+    let mut problems = vec![];
+    let Some(map) = root.as_mapping() else {
+        return vec![at(&root, "the file must be a mapping of settings".into())];
+    };
+    for (key, value) in map.iter() {
+        let name = key.as_str();
+        if let Some((_, shape)) = TOP.iter().find(|(k, _)| *k == name) {
+            check(value, shape, name, &mut problems);
+        } else if let Some((_, config)) = PROVIDERS.iter().find(|(k, _)| *k == name) {
+            check_provider(value, name, config, vars, secrets, &mut problems);
+        } else {
+            problems.push(at_key(key, format!("unknown key `{name}`")));
+        }
+    }
+    problems.sort_by_key(|p| (p.line, p.column));
+    problems
+}
+
+fn check_provider(value: &Node, name: &str, config: &'static [(&'static str, Shape)], vars: &[String], secrets: &[String], problems: &mut Vec<Problem>) {
+    let Some(map) = value.as_mapping() else {
+        problems.push(at(value, format!("`{name}` must be a mapping (enabled, config)")));
+        return;
+    };
+    let mut enabled = None;
+    for (key, v) in map.iter() {
+        match key.as_str() {
+            "enabled" => {
+                check(v, &Shape::Bool, &format!("{name}.enabled"), problems);
+                enabled = v.as_scalar().and_then(|s| s.as_bool()).map(|b| (b, key));
+            }
+            "config" => check(v, &Shape::Map(config), &format!("{name}.config"), problems),
+            other => problems.push(at_key(key, format!("unknown key `{name}.{other}`"))),
+        }
+    }
+    let Some((true, enabled_key)) = enabled else { return };
+    let given = map.get_mapping("config");
+    for (key, _) in config {
+        let value = given.and_then(|c| c.get_scalar(key)).map(|s| s.as_str()).filter(|s| !s.is_empty());
+        match value {
+            None => problems.push(at_key(enabled_key, format!("`{name}` is enabled but `{name}.config.{key}` is not set"))),
+            Some(v) if *key == "clientIdVarRef" && !vars.iter().any(|k| k == v) => {
+                problems.push(at_key(enabled_key, format!("`{name}.config.clientIdVarRef` names `{v}`, which is not a VarKey in runtime.ts")))
+            }
+            Some(v) if *key == "clientSecretRef" && !secrets.iter().any(|k| k == v) => {
+                problems.push(at_key(enabled_key, format!("`{name}.config.clientSecretRef` names `{v}`, which is not a SecretKey in runtime.ts")))
+            }
+            Some(_) => {}
+        }
+    }
+}
+
+fn check(value: &Node, shape: &Shape, path: &str, problems: &mut Vec<Problem>) {
+    let scalar = value.as_scalar();
+    match shape {
+        Shape::Bool if scalar.and_then(|s| s.as_bool()).is_none() => problems.push(at(value, format!("`{path}` must be true or false"))),
+        Shape::Int if scalar.and_then(|s| s.as_i64()).is_none() => problems.push(at(value, format!("`{path}` must be a whole number"))),
+        Shape::Str if scalar.is_none() => problems.push(at(value, format!("`{path}` must be a string"))),
+        Shape::Map(fields) => match value.as_mapping() {
+            None if scalar.is_some_and(|s| s.as_str().is_empty()) => {}
+            None => problems.push(at(value, format!("`{path}` must be a mapping"))),
+            Some(map) => check_fields(map, fields, path, problems),
+        },
+        _ => {}
+    }
+}
+
+fn check_fields(map: &MarkedMappingNode, fields: &[(&str, Shape)], path: &str, problems: &mut Vec<Problem>) {
+    for (key, v) in map.iter() {
+        match fields.iter().find(|(k, _)| *k == key.as_str()) {
+            Some((k, shape)) => check(v, shape, &format!("{path}.{k}"), problems),
+            None => problems.push(at_key(key, format!("unknown key `{path}.{}`", key.as_str()))),
+        }
+    }
+}
+
+fn at(node: &Node, message: String) -> Problem {
+    let (line, column) = node.span().start().map_or((1, 1), |m| (m.line(), m.column()));
+    Problem { line, column, message }
+}
+
+fn at_key(key: &marked_yaml::types::MarkedScalarNode, message: String) -> Problem {
+    let (line, column) = key.span().start().map_or((1, 1), |m| (m.line(), m.column()));
+    Problem { line, column, message }
+}
+
+fn load_problem(e: &marked_yaml::LoadError) -> Problem {
+    let (line, column) = match e {
+        marked_yaml::LoadError::TopLevelMustBeMapping(m)
+        | marked_yaml::LoadError::TopLevelMustBeSequence(m)
+        | marked_yaml::LoadError::UnexpectedAnchor(m)
+        | marked_yaml::LoadError::MappingKeyMustBeScalar(m)
+        | marked_yaml::LoadError::UnexpectedTag(m)
+        | marked_yaml::LoadError::ScanError(m, _) => (m.line(), m.column()),
+        _ => (1, 1),
+    };
+    Problem { line, column, message: format!("not valid YAML: {e}") }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_problem_is_reported_at_its_line() {
+        let text = "disableSignUp: maybe\nsession:\n  expiresIn: 10\n  colour: red\nproviderGoogle:\n  enabled: true\n  config: {}\nproviderGithub:\n  enabled: true\n  config:\n    clientIdVarRef: GITHUB_CLIENT_ID\n    clientSecretRef: GITHUB_CLIENT_SECRET\nbogus: 1\n";
+        let vars = vec!["GITHUB_CLIENT_ID".to_string()];
+        let problems = validate(text, &vars, &[]);
+        let lines: Vec<(usize, &str)> = problems.iter().map(|p| (p.line, p.message.as_str())).collect();
+        assert_eq!(lines.len(), 6, "{lines:?}");
+        assert_eq!(lines[0].0, 1);
+        assert!(lines[0].1.contains("disableSignUp"));
+        assert!(lines[1].0 == 4 && lines[1].1.contains("session.colour"));
+        assert!(lines[2].0 == 6 && lines[2].1.contains("clientIdVarRef"));
+        assert!(lines[3].0 == 6 && lines[3].1.contains("clientSecretRef"));
+        assert!(lines[4].0 == 9 && lines[4].1.contains("GITHUB_CLIENT_SECRET"));
+        assert!(lines[5].0 == 13 && lines[5].1.contains("bogus"));
+        assert!(validate("providerEmailPassword:\n  enabled: true\n  config:\n    minPasswordLength: 8\n", &[], &[]).is_empty());
+        assert_eq!(validate("a: [\n", &[], &[]).len(), 1);
+    }
+}
