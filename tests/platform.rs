@@ -110,3 +110,53 @@ fn migrations_are_logged_as_platform_events() {
     let log = ok(p.path(), &["log", "tail"]);
     assert!(log.contains("db.migrate") && log.contains("0000_init.sql"), "{log}");
 }
+
+#[test]
+fn storage_apply_creates_declared_buckets_and_removes_only_when_confirmed() {
+    let dir = project();
+    let p = dir.path();
+    ok(p, &["storage", "apply"]);
+    let listed = ok(p, &["storage", "bucket", "list", "--desc"]);
+    assert!(listed.contains("avatars  ") && listed.contains("Profile pictures") && listed.contains("post-attachments"), "{listed}");
+    let buckets = p.join(".edgespark/local/buckets");
+    std::fs::write(buckets.join("avatars/a.png"), "x").unwrap();
+
+    let schema = p.join("server/src/defs/storage_schema.ts");
+    let text = std::fs::read_to_string(&schema).unwrap();
+    let without_avatars: String = text.lines().filter(|l| !l.contains("avatars")).map(|l| format!("{l}\n")).collect();
+    std::fs::write(&schema, without_avatars).unwrap();
+    let refused = run(p, &["storage", "apply"]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--confirm-dangerous"));
+    assert!(buckets.join("avatars/a.png").exists(), "a refused apply deletes nothing");
+    ok(p, &["storage", "apply", "--confirm-dangerous"]);
+    assert!(!buckets.join("avatars").exists());
+    let listed = ok(p, &["storage", "bucket", "list"]);
+    assert!(!listed.contains("avatars") && listed.contains("post-attachments"), "{listed}");
+    assert!(ok(p, &["log", "tail"]).contains("storage.apply"));
+}
+
+#[test]
+fn auth_apply_validates_pull_and_get_read_back() {
+    let dir = project();
+    let p = dir.path();
+    let local = p.join("configs/auth-config.yaml");
+    let original = std::fs::read_to_string(&local).unwrap();
+    std::fs::write(&local, "disableSignUp: nope\nproviderGithub:\n  enabled: true\n  config: {}\n").unwrap();
+    let refused = run(p, &["auth", "apply"]);
+    assert_eq!(refused.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert!(err.contains("configs/auth-config.yaml:1:16: `disableSignUp` must be true or false"), "{err}");
+    assert!(err.contains("configs/auth-config.yaml:3:3: `providerGithub` is enabled"), "{err}");
+    assert!(!p.join(".edgespark/local/auth-config.yaml").exists(), "nothing applied");
+
+    std::fs::write(&local, &original).unwrap();
+    ok(p, &["auth", "apply"]);
+    let json: serde_json::Value = serde_json::from_str(&ok(p, &["auth", "get", "--json"])).unwrap();
+    assert_eq!(json["providerEmailPassword"]["config"]["minPasswordLength"], 10);
+    assert_eq!(json["disableSignUp"], false);
+    std::fs::remove_file(&local).unwrap();
+    ok(p, &["auth", "pull"]);
+    assert_eq!(std::fs::read_to_string(&local).unwrap(), original);
+    assert!(ok(p, &["log", "tail"]).contains("auth.apply"));
+}

@@ -1,5 +1,6 @@
 //! The command line: clap definitions and one function per command. No logic of its own.
 
+mod auth;
 pub mod build;
 pub mod bundle;
 mod db;
@@ -8,6 +9,7 @@ mod deploy;
 mod pull;
 pub mod routes;
 mod runtime_config;
+mod storage;
 pub mod output;
 
 use std::path::PathBuf;
@@ -49,6 +51,12 @@ pub enum Command {
     Deploy(deploy::DeployArgs),
     /// (Re)write server/src/__generated__/ from the project's defs
     Pull(pull::PullArgs),
+    /// Buckets from storage_schema.ts, on the local platform
+    #[command(subcommand)]
+    Storage(storage::StorageCommand),
+    /// The auth config: configs/auth-config.yaml and the platform's copy
+    #[command(subcommand)]
+    Auth(auth::AuthCommand),
 }
 
 /// Parse the arguments, run the command, print any error, and return the exit code.
@@ -71,6 +79,8 @@ pub fn run() -> i32 {
         Command::Log(c) => runtime_config::run_log(c, cli.dir.as_deref()).map(|()| None),
         Command::Deploy(a) => deploy::run(a, cli.dir.as_deref()).map(Some),
         Command::Pull(a) => pull::run(a, cli.dir.as_deref()).map(Some),
+        Command::Storage(c) => storage::run(c, cli.dir.as_deref()).map(|()| None),
+        Command::Auth(c) => auth::run(c, cli.dir.as_deref()).map(|()| None),
     };
     match result {
         Ok(None) => 0,

@@ -177,7 +177,7 @@ pub fn run_log(cmd: LogCommand, dir: Option<&Path>) -> Result<()> {
             println!("{e}");
         } else {
             let list = |field: &str| e["details"][field].as_array().map(|k| k.iter().filter_map(|k| k.as_str()).collect::<Vec<_>>().join(", "));
-            let keys = list("keys").or_else(|| list("applied")).or_else(|| e["details"]["id"].as_str().map(str::to_string)).unwrap_or_default();
+            let keys = list("keys").or_else(|| list("applied")).or_else(|| e["details"]["id"].as_str().map(str::to_string)).unwrap_or_else(|| e["details"].to_string());
             println!("{}  {:<14} {keys}", e["time"], e["event"].as_str().unwrap_or("?"));
         }
     }

@@ -55,33 +55,42 @@ pub fn sync(files: &[GeneratedFile]) -> Result<Vec<PathBuf>> {
     Ok(changed.into_iter().map(|f| f.path.clone()).collect())
 }
 
-/// The `bucket_name`s declared in `storage_schema.ts` (`export const x = { bucket_name: "..." }`),
-/// in order; none if the file does not exist.
+/// The `bucket_name`s declared in `storage_schema.ts`, in order.
 pub fn bucket_names(storage_schema: &Path) -> Result<Vec<String>> {
+    Ok(buckets(storage_schema)?.into_iter().map(|(name, _)| name).collect())
+}
+
+/// The buckets declared in `storage_schema.ts` (`export const x = { bucket_name: "...",
+/// description: "..." }`): name and description, in order; none if the file does not exist.
+pub fn buckets(storage_schema: &Path) -> Result<Vec<(String, String)>> {
     if !storage_schema.is_file() {
         return Ok(vec![]);
     }
     let module = Sources::new(None).load(storage_schema)?;
-    let mut names = vec![];
+    let mut out = vec![];
     for item in &module.ast.body {
         let ModuleItem::ModuleDecl(ModuleDecl::ExportDecl(ExportDecl { decl: Decl::Var(var), .. })) = item else { continue };
         for d in &var.decls {
             let Some(Expr::Object(obj)) = d.init.as_deref() else { continue };
-            let name = obj.props.iter().find_map(|p| match p {
-                PropOrSpread::Prop(p) => match &**p {
-                    Prop::KeyValue(kv) if matches!(&kv.key, PropName::Ident(k) if &*k.sym == "bucket_name") => Some(&*kv.value),
-                    _ => None,
-                },
-                PropOrSpread::Spread(_) => None,
-            });
-            match name {
-                Some(Expr::Lit(Lit::Str(s))) => names.push(s.value.to_string_lossy().into_owned()),
-                Some(other) => return Err(module.diagnostic(swc_core::common::Spanned::span(other), "bucket_name must be a string literal", "not a string literal").into()),
-                None => {}
-            }
+            let field = |name: &str| {
+                obj.props.iter().find_map(|p| match p {
+                    PropOrSpread::Prop(p) => match &**p {
+                        Prop::KeyValue(kv) if matches!(&kv.key, PropName::Ident(k) if &*k.sym == name) => Some(&*kv.value),
+                        _ => None,
+                    },
+                    PropOrSpread::Spread(_) => None,
+                })
+            };
+            let string = |e: &Expr, what: &str| match e {
+                Expr::Lit(Lit::Str(s)) => Ok(s.value.to_string_lossy().into_owned()),
+                other => Err(module.diagnostic(swc_core::common::Spanned::span(other), format!("{what} must be a string literal"), "not a string literal")),
+            };
+            let Some(name) = field("bucket_name") else { continue };
+            let description = field("description").map(|e| string(e, "description")).transpose()?.unwrap_or_default();
+            out.push((string(name, "bucket_name")?, description));
         }
     }
-    Ok(names)
+    Ok(out)
 }
 
 fn union(keys: &[String]) -> String {

@@ -129,4 +129,23 @@ impl LocalPlatform {
         paths.sort();
         paths.iter().map(|p| Ok(serde_json::from_slice(&std::fs::read(p)?).with_context(|| format!("{} is not JSON", p.display()))?)).collect()
     }
+
+    /// A file of the platform's state (`buckets.json`, `auth-config.yaml`), if written yet.
+    pub fn read_file(&self, name: &str) -> Result<Option<Vec<u8>>> {
+        let path = self.dir.join(name);
+        match std::fs::read(&path) {
+            Ok(bytes) => Ok(Some(bytes)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
+        }
+    }
+
+    pub fn write_file(&self, name: &str, bytes: &[u8]) -> Result<()> {
+        write_all_atomic(&[(self.dir.join(name), bytes)])
+    }
+
+    /// Where a bucket's objects live.
+    pub fn bucket_dir(&self, name: &str) -> PathBuf {
+        self.dir.join("buckets").join(name)
+    }
 }
