@@ -32,7 +32,7 @@ pub fn run(server: &Path, cache_dir: &Path, mode: Mode) -> Result<Outcome> {
         return Ok(Outcome::Skipped("--typecheck off".into()));
     }
     let Some(tsc) = find_native_tsc(server) else {
-        let why = "no native TypeScript 7 compiler (install @typescript/native-preview, or put a native tsc on PATH)".to_string();
+        let why = "no native TypeScript 7 compiler (add typescript@7 to the server's devDependencies, or put a native tsc on PATH)".to_string();
         return Ok(if mode == Mode::Required { Outcome::Failed(why) } else { Outcome::Skipped(why) });
     };
     let key = input_hash(server, &tsc)?;
