@@ -64,7 +64,7 @@ pub fn run(cmd: AuthCommand, dir: Option<&Path>) -> Result<()> {
         }
         AuthCommand::Apply => {
             let text = std::fs::read_to_string(&local).with_context(|| format!("reading {}", project.display(&local)))?;
-            let keys = crate::project::runtime_keys::read(&project.server_dir().join("src/defs/runtime.ts"))?;
+            let keys = crate::project::runtime_keys::read(&project.defs_dir().join("runtime.ts"))?;
             let problems = validate(&text, &keys.vars, &keys.secrets);
             if !problems.is_empty() {
                 let list: Vec<String> = problems.iter().map(|p| format!("{}:{}:{}: {}", project.display(&local), p.line, p.column, p.message)).collect();

@@ -2,14 +2,14 @@
 //! ES module for Cloudflare Workers, with the platform's modules left as imports.
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use clap::Args;
 
 use crate::cli::bundle::{bundle, output_files};
-use crate::emit::{EmitOptions, SourceMapKind};
+use crate::emit::{EmitOptions, Emitted, SourceMapKind};
 use crate::link::{Format, LinkOptions};
 use crate::project::Project;
 use crate::project::fsio::write_all_atomic;
@@ -38,18 +38,22 @@ pub fn worker_options(server_dir: &Path) -> Options {
     }
 }
 
+/// The project's server bundled (not yet written): `server/dist/bundle.js` and what goes there
+/// (the bundle, and its source map when asked for).
+pub fn bundle_server(project: &Project, emit: EmitOptions) -> Result<(PathBuf, Vec<Emitted>)> {
+    let server = project.server_dir();
+    let entry = project.server_entry()?;
+    let out = server.join("dist/bundle.js");
+    let emitted = bundle(&[entry], std::slice::from_ref(&out), &worker_options(&server), &LinkOptions { format: Format::Esm, defines: vec![] }, emit)?;
+    Ok((out, emitted))
+}
+
 pub fn run(a: BuildArgs, dir: Option<&Path>) -> Result<()> {
     let started = Instant::now();
     let project = Project::find(dir)?;
-    let server = project.server_dir();
-    let entry = server.join("src/index.ts");
-    if !entry.is_file() {
-        bail!("{} does not exist: a project's server starts there", project.display(&entry));
-    }
-    let out = server.join("dist/bundle.js");
     let emit = EmitOptions { minify: a.minify, sourcemap: a.sourcemap.then_some(SourceMapKind::Linked) };
+    let (out, emitted) = bundle_server(&project, emit)?;
     let outputs = [out.clone()];
-    let emitted = bundle(&[entry], &outputs, &worker_options(&server), &LinkOptions { format: Format::Esm, defines: vec![] }, emit)?;
     let text = &emitted[0].code;
     let timer = crate::timing::StageTimer::from_env();
     // The gzip size is only reported; measure it while the file is written and flushed.

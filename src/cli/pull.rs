@@ -5,7 +5,7 @@ use std::path::Path;
 use anyhow::Result;
 use clap::{Args, ValueEnum};
 
-use crate::deploy::generated::{self, Kind};
+use crate::deploy::generated::{self, Defs};
 use crate::project::Project;
 
 #[derive(Args, Debug)]
@@ -26,12 +26,13 @@ pub enum What {
 
 pub fn run(a: PullArgs, dir: Option<&Path>) -> Result<i32> {
     let project = Project::find(dir)?;
-    let kinds: &[Kind] = match a.what {
-        Some(What::Schema) => &[Kind::Schema],
-        Some(What::Types) => &[Kind::Types],
-        None => &[Kind::Schema, Kind::Types],
-    };
-    let files = generated::expected(&project, kinds)?;
+    let mut files = vec![];
+    if !matches!(a.what, Some(What::Types)) {
+        files.extend(generated::schema_files(&project));
+    }
+    if !matches!(a.what, Some(What::Schema)) {
+        files.extend(generated::type_files(&project, &Defs::read(&project)?));
+    }
     if a.check {
         let stale = generated::stale(&files);
         for f in &stale {

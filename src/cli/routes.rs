@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use anyhow::{Result, bail};
+use anyhow::Result;
 use clap::Args;
 
 use crate::cli::build::worker_options;
@@ -34,10 +34,7 @@ pub fn run(a: RoutesArgs, dir: Option<&Path>) -> Result<()> {
 /// The routes of the project's `server/src/index.ts`.
 pub fn analyze(project: &Project) -> Result<Analysis> {
     let server = project.server_dir();
-    let entry = server.join("src/index.ts");
-    if !entry.is_file() {
-        bail!("{} does not exist: a project's server starts there", project.display(&entry));
-    }
+    let entry = project.server_entry()?;
     crate::routes::analyze(&server, &entry, &worker_options(&server))
 }
 

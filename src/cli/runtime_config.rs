@@ -60,7 +60,7 @@ pub enum LogCommand {
 }
 
 fn declared(project: &Project) -> Result<RuntimeKeys> {
-    let runtime = project.server_dir().join("src/defs/runtime.ts");
+    let runtime = project.defs_dir().join("runtime.ts");
     if !runtime.is_file() {
         bail!("{} does not exist: vars and secrets are declared there (VarKey, SecretKey)", project.display(&runtime));
     }

@@ -60,15 +60,16 @@ pub fn run(cmd: StorageCommand, dir: Option<&Path>) -> Result<()> {
         StorageCommand::Bucket(BucketCommand::List { desc, json }) => {
             if json {
                 println!("{}", serde_json::to_string_pretty(&current)?);
+                return Ok(());
             }
-            for (name, b) in current.iter().filter(|_| !json) {
+            for (name, b) in &current {
                 let description = if desc { format!("  {}", b.description) } else { String::new() };
                 println!("{name}  {}{description}", b.created_at);
             }
             Ok(())
         }
         StorageCommand::Apply { confirm_dangerous } => {
-            let declared = buckets(&project.server_dir().join("src/defs/storage_schema.ts"))?;
+            let declared = buckets(&project.defs_dir().join("storage_schema.ts"))?;
             let removed: Vec<String> = current.keys().filter(|k| !declared.iter().any(|(n, _)| n == *k)).cloned().collect();
             if !removed.is_empty() && !confirm_dangerous {
                 return Err(Failure { code: 2, message: format!("removing bucket(s) {} deletes every object in them; run again with --confirm-dangerous", removed.join(", ")) }.into());

@@ -11,6 +11,7 @@ use swc_core::ecma::ast::*;
 use crate::migrate::folder::{Folder, schema_hash};
 use crate::platform::{LocalPlatform, Store};
 use crate::project::Project;
+use crate::project::runtime_keys::RuntimeKeys;
 use crate::schema::source::Sources;
 
 #[derive(Debug, Default)]
@@ -20,21 +21,16 @@ pub struct Findings {
     pub warnings: Vec<String>,
 }
 
-pub fn run(project: &Project, platform: &LocalPlatform) -> Result<Findings> {
+pub fn run(project: &Project, platform: &LocalPlatform, keys: &RuntimeKeys) -> Result<Findings> {
     let mut f = Findings::default();
-    let defs = project.server_dir().join("src/defs");
-    barrel(project, &defs.join("index.ts"), &mut f)?;
-    defs_imports(project, &defs, &mut f)?;
+    let defs = project.defs_dir();
+    // index.ts is read by both checks of the defs: parsed once.
+    let mut sources = Sources::new(None);
+    barrel(project, &mut sources, &defs.join("index.ts"), &mut f)?;
+    defs_imports(project, &mut sources, &defs, &mut f)?;
     migrations(project, &mut f)?;
-    let keys = match crate::project::runtime_keys::read(&defs.join("runtime.ts")) {
-        Ok(k) => k,
-        Err(e) => {
-            f.errors.push(format!("{e:#}"));
-            return Ok(f);
-        }
-    };
-    runtime_keys(platform, &keys, &mut f)?;
-    auth_config(project, &keys, &mut f);
+    runtime_keys(platform, keys, &mut f)?;
+    auth_config(project, keys, &mut f);
     Ok(f)
 }
 
@@ -42,13 +38,13 @@ pub fn run(project: &Project, platform: &LocalPlatform) -> Result<Findings> {
 const REQUIRED_EXPORTS: &[&str] = &["drizzleSchema", "buckets", "VarKey", "SecretKey"];
 const REQUIRED_STAR_EXPORTS: &[&str] = &["db_schema", "db_relations", "sys_schema", "sys_relations"];
 
-fn barrel(project: &Project, index: &Path, f: &mut Findings) -> Result<()> {
+fn barrel(project: &Project, sources: &mut Sources, index: &Path, f: &mut Findings) -> Result<()> {
     let shown = project.display(index);
     if !index.is_file() {
         f.errors.push(format!("{shown} is missing: the platform reads drizzleSchema, buckets, VarKey and SecretKey from it"));
         return Ok(());
     }
-    let module = Sources::new(None).load(index)?;
+    let module = sources.load(index)?;
     let mut names = vec![];
     let mut stars = vec![];
     for item in &module.ast.body {
@@ -85,12 +81,12 @@ fn barrel(project: &Project, index: &Path, f: &mut Findings) -> Result<()> {
 
 /// `import { db } from "edgespark"` in defs would run platform code where only declarations
 /// belong; type-only imports are fine.
-fn defs_imports(project: &Project, defs: &Path, f: &mut Findings) -> Result<()> {
+fn defs_imports(project: &Project, sources: &mut Sources, defs: &Path, f: &mut Findings) -> Result<()> {
     let Ok(entries) = std::fs::read_dir(defs) else { return Ok(()) };
     let mut files: Vec<_> = entries.filter_map(|e| e.ok()).map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "ts" || x == "tsx")).collect();
     files.sort();
     for file in files {
-        let module = Sources::new(None).load(&file)?;
+        let module = sources.load(&file)?;
         for item in &module.ast.body {
             let ModuleItem::ModuleDecl(decl) = item else { continue };
             let (src, type_only, all_specifiers_types, span) = match decl {
@@ -104,23 +100,17 @@ fn defs_imports(project: &Project, defs: &Path, f: &mut Findings) -> Result<()> 
             };
             let specifier = src.value.to_string_lossy();
             if (specifier == "edgespark" || specifier.starts_with("edgespark/")) && !type_only && !all_specifiers_types {
-                let (lo, _) = module.offsets(span);
-                let (line, col) = line_col(&std::fs::read_to_string(&file).unwrap_or_default(), lo);
+                let at = module.diagnostic(span, "", "");
                 f.errors.push(format!(
-                    "{}:{line}:{col}: defs import runtime values from \"{specifier}\"; only `import type` is allowed there",
-                    project.display(&file)
+                    "{}:{}:{}: defs import runtime values from \"{specifier}\"; only `import type` is allowed there",
+                    project.display(&file),
+                    at.line,
+                    at.col
                 ));
             }
         }
     }
     Ok(())
-}
-
-fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let before = &text[..offset.min(text.len())];
-    let line = before.matches('\n').count() + 1;
-    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-    (line, col)
 }
 
 fn migrations(project: &Project, f: &mut Findings) -> Result<()> {
@@ -156,7 +146,7 @@ fn migrations(project: &Project, f: &mut Findings) -> Result<()> {
     Ok(())
 }
 
-fn runtime_keys(platform: &LocalPlatform, keys: &crate::project::runtime_keys::RuntimeKeys, f: &mut Findings) -> Result<()> {
+fn runtime_keys(platform: &LocalPlatform, keys: &RuntimeKeys, f: &mut Findings) -> Result<()> {
     for (store, declared) in [(Store::Vars, &keys.vars), (Store::Secrets, &keys.secrets)] {
         let set = platform.read(store)?;
         for key in declared.iter().filter(|k| !set.contains_key(*k)) {
@@ -169,7 +159,7 @@ fn runtime_keys(platform: &LocalPlatform, keys: &crate::project::runtime_keys::R
     Ok(())
 }
 
-fn auth_config(project: &Project, keys: &crate::project::runtime_keys::RuntimeKeys, f: &mut Findings) {
+fn auth_config(project: &Project, keys: &RuntimeKeys, f: &mut Findings) {
     let path = project.root.join("configs/auth-config.yaml");
     let Ok(text) = std::fs::read_to_string(&path) else {
         f.warnings.push(format!("{} is missing: the platform's default auth config applies", project.display(&path)));

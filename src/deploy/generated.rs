@@ -10,37 +10,53 @@ use anyhow::Result;
 use swc_core::ecma::ast::*;
 
 use crate::project::Project;
+use crate::project::runtime_keys::RuntimeKeys;
 use crate::project::fsio::write_all_atomic;
 use crate::schema::source::Sources;
-
-/// Which generated files: `pull schema` writes the first two, `pull types` the others.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    Schema,
-    Types,
-}
 
 pub struct GeneratedFile {
     pub path: PathBuf,
     pub contents: String,
 }
 
-/// The generated files of `kinds`, as they should read for the project's defs today.
-pub fn expected(project: &Project, kinds: &[Kind]) -> Result<Vec<GeneratedFile>> {
-    let dir = project.server_dir().join("src/__generated__");
-    let mut files = vec![];
-    if kinds.contains(&Kind::Schema) {
-        files.push(GeneratedFile { path: dir.join("sys_schema.ts"), contents: SYS_SCHEMA.into() });
-        files.push(GeneratedFile { path: dir.join("sys_relations.ts"), contents: SYS_RELATIONS.into() });
+/// What the generated types (and the deploy) take from the project's defs, read once.
+pub struct Defs {
+    pub keys: RuntimeKeys,
+    /// Each bucket's name and description, in order.
+    pub buckets: Vec<(String, String)>,
+}
+
+impl Defs {
+    pub fn read(project: &Project) -> Result<Defs> {
+        let defs = project.defs_dir();
+        Ok(Defs { keys: crate::project::runtime_keys::read(&defs.join("runtime.ts"))?, buckets: buckets(&defs.join("storage_schema.ts"))? })
     }
-    if kinds.contains(&Kind::Types) {
-        let defs = project.server_dir().join("src/defs");
-        let keys = crate::project::runtime_keys::read(&defs.join("runtime.ts"))?;
-        let buckets = bucket_names(&defs.join("storage_schema.ts"))?;
-        files.push(GeneratedFile { path: dir.join("edgespark.d.ts"), contents: EDGESPARK_D_TS.into() });
-        files.push(GeneratedFile { path: dir.join("server-types.d.ts"), contents: server_types(&buckets, &keys.vars, &keys.secrets) });
+
+    pub fn bucket_names(&self) -> Vec<String> {
+        self.buckets.iter().map(|(name, _)| name.clone()).collect()
     }
-    Ok(files)
+}
+
+fn generated_dir(project: &Project) -> PathBuf {
+    project.server_dir().join("src/__generated__")
+}
+
+/// `pull schema`'s files: the platform's tables and relations.
+pub fn schema_files(project: &Project) -> Vec<GeneratedFile> {
+    let dir = generated_dir(project);
+    vec![
+        GeneratedFile { path: dir.join("sys_schema.ts"), contents: SYS_SCHEMA.into() },
+        GeneratedFile { path: dir.join("sys_relations.ts"), contents: SYS_RELATIONS.into() },
+    ]
+}
+
+/// `pull types`' files, as they should read for the project's defs today.
+pub fn type_files(project: &Project, defs: &Defs) -> Vec<GeneratedFile> {
+    let dir = generated_dir(project);
+    vec![
+        GeneratedFile { path: dir.join("edgespark.d.ts"), contents: EDGESPARK_D_TS.into() },
+        GeneratedFile { path: dir.join("server-types.d.ts"), contents: server_types(&defs.bucket_names(), &defs.keys.vars, &defs.keys.secrets) },
+    ]
 }
 
 /// The files whose content on disk differs from what it should be (or that are missing).
@@ -53,11 +69,6 @@ pub fn sync(files: &[GeneratedFile]) -> Result<Vec<PathBuf>> {
     let changed = stale(files);
     write_all_atomic(&changed.iter().map(|f| (f.path.clone(), f.contents.as_bytes())).collect::<Vec<_>>())?;
     Ok(changed.into_iter().map(|f| f.path.clone()).collect())
-}
-
-/// The `bucket_name`s declared in `storage_schema.ts`, in order.
-pub fn bucket_names(storage_schema: &Path) -> Result<Vec<String>> {
-    Ok(buckets(storage_schema)?.into_iter().map(|(name, _)| name).collect())
 }
 
 /// The buckets declared in `storage_schema.ts` (`export const x = { bucket_name: "...",
@@ -83,7 +94,7 @@ pub fn buckets(storage_schema: &Path) -> Result<Vec<(String, String)>> {
             };
             let string = |e: &Expr, what: &str| match e {
                 Expr::Lit(Lit::Str(s)) => Ok(s.value.to_string_lossy().into_owned()),
-                other => Err(module.diagnostic(swc_core::common::Spanned::span(other), format!("{what} must be a string literal"), "not a string literal")),
+                other => Err(anyhow::Error::from(module.diagnostic(swc_core::common::Spanned::span(other), format!("{what} must be a string literal"), "not a string literal"))),
             };
             let Some(name) = field("bucket_name") else { continue };
             let description = field("description").map(|e| string(e, "description")).transpose()?.unwrap_or_default();

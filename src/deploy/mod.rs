@@ -8,12 +8,11 @@ pub mod typecheck;
 
 use std::time::Instant;
 
-use anyhow::{Result, bail};
+use anyhow::Result;
 use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::emit::EmitOptions;
-use crate::link::{Format, LinkOptions};
 use crate::platform::{LocalPlatform, Store};
 use crate::project::Project;
 use crate::routes::{Auth, Route};
@@ -52,21 +51,20 @@ fn ms(since: Instant) -> u64 {
 pub fn deploy(project: &Project, o: &DeployOptions) -> Result<Report> {
     let started = Instant::now();
     let server = project.server_dir();
-    let entry = server.join("src/index.ts");
-    if !entry.is_file() {
-        bail!("{} does not exist: a project's server starts there", project.display(&entry));
-    }
+    project.server_entry()?;
     let platform = LocalPlatform::open(project)?;
     let mut r = Report { ok: false, dry_run: o.dry_run, steps: vec![], errors: vec![], warnings: vec![], routes: vec![], bundle_bytes: 0, deployment: None, total_ms: 0 };
 
     let t = Instant::now();
-    let files = generated::expected(project, &[generated::Kind::Schema, generated::Kind::Types])?;
+    let defs = generated::Defs::read(project)?;
+    let mut files = generated::schema_files(project);
+    files.extend(generated::type_files(project, &defs));
     let written = generated::sync(&files)?;
     let detail = if written.is_empty() { "up to date".to_string() } else { format!("wrote {}", written.iter().map(|p| project.display(p)).collect::<Vec<_>>().join(", ")) };
     r.steps.push(Step { name: "schema sync", ms: ms(t), status: "ok", detail });
 
     let t = Instant::now();
-    let found = checks::run(project, &platform)?;
+    let found = checks::run(project, &platform, &defs.keys)?;
     let status = if found.errors.is_empty() { "ok" } else { "failed" };
     r.steps.push(Step { name: "checks", ms: ms(t), status, detail: format!("{} problem(s), {} warning(s)", found.errors.len(), found.warnings.len()) });
     r.errors.extend(found.errors);
@@ -74,7 +72,6 @@ pub fn deploy(project: &Project, o: &DeployOptions) -> Result<Report> {
 
     // The type check (a separate process) and the route analysis run while the bundle is made.
     let cache = project.root.join(".edgespark/cache");
-    let out = server.join("dist/bundle.js");
     let (typechecked, analysed, bundled) = std::thread::scope(|s| {
         let typechecked = s.spawn(|| {
             let t = Instant::now();
@@ -85,13 +82,11 @@ pub fn deploy(project: &Project, o: &DeployOptions) -> Result<Report> {
             (crate::cli::routes::analyze(project), ms(t))
         });
         let t = Instant::now();
-        let options = crate::cli::build::worker_options(&server);
-        let bundled = crate::cli::bundle::bundle(&[entry.clone()], &[out.clone()], &options, &LinkOptions { format: Format::Esm, defines: vec![] }, EmitOptions::default())
-            .and_then(|mut emitted| {
-                let code = emitted.remove(0).code;
-                crate::project::fsio::write_all_atomic(&[(out.clone(), code.as_bytes())])?;
-                Ok(code)
-            });
+        let bundled = crate::cli::build::bundle_server(project, EmitOptions::default()).and_then(|(out, mut emitted)| {
+            let code = emitted.remove(0).code;
+            crate::project::fsio::write_all_atomic(&[(out.clone(), code.as_bytes())])?;
+            Ok((out, code))
+        });
         (typechecked.join().expect("the type check does not panic"), analysed.join().expect("the route analysis does not panic"), (bundled, ms(t)))
     });
 
@@ -108,7 +103,7 @@ pub fn deploy(project: &Project, o: &DeployOptions) -> Result<Report> {
     r.steps.push(Step { name: "type check", ms: took, status, detail });
 
     let (bundle, took) = bundled;
-    let bundle = bundle?;
+    let (out, bundle) = bundle?;
     r.bundle_bytes = bundle.len();
     r.steps.push(Step { name: "bundle", ms: took, status: "ok", detail: format!("{} ({} bytes)", project.display(&out), bundle.len()) });
 
@@ -128,7 +123,7 @@ pub fn deploy(project: &Project, o: &DeployOptions) -> Result<Report> {
     r.ok = r.errors.is_empty();
     if r.ok && !o.dry_run {
         let t = Instant::now();
-        let manifest = platform.deploy(bundle.as_bytes(), bindings(project, &platform, &r.routes)?)?;
+        let manifest = platform.deploy(bundle.as_bytes(), bindings(&defs, &platform, &r.routes)?)?;
         r.steps.push(Step { name: "upload", ms: ms(t), status: "ok", detail: format!("live: {}", manifest["id"].as_str().unwrap_or("")) });
         r.deployment = Some(manifest);
     }
@@ -138,8 +133,8 @@ pub fn deploy(project: &Project, o: &DeployOptions) -> Result<Report> {
 
 /// What the deployment is bound to: the database, the buckets, the names (never the values)
 /// of its vars and secrets, and its routes by auth group.
-fn bindings(project: &Project, platform: &LocalPlatform, routes: &[Route]) -> Result<Value> {
-    let buckets = generated::bucket_names(&project.server_dir().join("src/defs/storage_schema.ts"))?;
+fn bindings(defs: &generated::Defs, platform: &LocalPlatform, routes: &[Route]) -> Result<Value> {
+    let buckets = defs.bucket_names();
     let vars: Vec<String> = platform.read(Store::Vars)?.into_keys().collect();
     let secrets: Vec<String> = platform.read(Store::Secrets)?.into_keys().collect();
     let count = |a: Auth| routes.iter().filter(|r| r.auth == a).count();

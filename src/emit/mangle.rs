@@ -272,11 +272,11 @@ fn names_for(c: &ScopeCollector) -> Option<FxHashMap<Id, Atom>> {
     order.sort_by_key(|&s| (std::cmp::Reverse(weight[s]), s));
 
     let kept: FxHashSet<&Atom> = c.names.iter().zip(&renamed).filter(|(_, r)| !**r).map(|(id, _)| &id.0).collect();
-    let mut names = NameSequence::default();
+    let mut names = (0..).map(short_name);
     let mut name_of_slot = vec![Atom::default(); slot_count];
     for slot in order {
         name_of_slot[slot] = loop {
-            let name = names.next();
+            let name = names.next().expect("names never run out");
             if !kept.contains(&name) && !is_reserved(&name) {
                 break name;
             }
@@ -330,21 +330,11 @@ fn slots(c: &ScopeCollector, renamed: &[bool], free: &[FxHashSet<Sym>]) -> Vec<O
     slot_of
 }
 
-/// a, b, …, $, _, aa, ba, …: the first character from 54, the rest from 64.
-#[derive(Default)]
-struct NameSequence(usize);
-
 const HEAD: &[u8] = b"etnsriaoclpdufhmgvybxwkqjzABCDEFGHIJKLMNOPQRSTUVWXYZ$_";
 const TAIL: &[u8] = b"etnsriaoclpdufhmgvybxwkqjzABCDEFGHIJKLMNOPQRSTUVWXYZ$_0123456789";
 
-impl NameSequence {
-    fn next(&mut self) -> Atom {
-        self.0 += 1;
-        short_name(self.0 - 1)
-    }
-}
-
-/// The `n`th shortest identifier.
+/// The `n`th shortest identifier: a, b, …, $, _, aa, ba, …: the first character from 54, the
+/// rest from 64.
 pub(super) fn short_name(mut n: usize) -> Atom {
     let mut name = String::new();
     name.push(HEAD[n % HEAD.len()] as char);
@@ -370,8 +360,7 @@ mod tests {
 
     #[test]
     fn names_are_distinct_and_short_first() {
-        let mut seq = NameSequence::default();
-        let names: Vec<Atom> = (0..5000).map(|_| seq.next()).collect();
+        let names: Vec<Atom> = (0..5000).map(short_name).collect();
         assert_eq!(names.iter().collect::<FxHashSet<_>>().len(), names.len());
         assert!(names[..54].iter().all(|n| n.len() == 1));
         assert!(names[54..54 + 54 * 64].iter().all(|n| n.len() == 2));

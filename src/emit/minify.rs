@@ -37,7 +37,6 @@ pub fn minify(cm: &Lrc<SourceMap>, globals: &Globals, mut program: Program, unre
     // No function inlining: swc copies a small top-level function into each call site of its
     // run (drizzle's `sqliteTable` into every table), which costs more than it saves.
     let co = CompressOptions { module: false, top_level: None, ecma: EsVersion::EsNext, inline: 0, ..Default::default() };
-    let mut co = co; if let Ok(v) = std::env::var("XP_PASSES") { co.passes = v.parse().unwrap(); }
     let compress = MinifyOptions { compress: Some(co), mangle: None, ..Default::default() };
     let body: Vec<ModuleItem> = runs
         .into_par_iter()

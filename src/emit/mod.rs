@@ -14,7 +14,7 @@ use anyhow::{Context, Result};
 use rustc_hash::FxHashSet;
 use swc_core::common::{BytePos, GLOBALS, Globals, Mark, SourceMap, sync::Lrc};
 use swc_core::ecma::ast::{EsVersion, Module, Program};
-use swc_core::ecma::codegen::{Config, Emitter, text_writer::{JsWriter, omit_trailing_semi}};
+use swc_core::ecma::codegen::{Config, Emitter, text_writer::{JsWriter, WriteJs, omit_trailing_semi}};
 use swc_core::ecma::transforms::base::{fixer::fixer, hygiene::hygiene};
 
 pub use sourcemap::SourceMapKind;
@@ -29,6 +29,11 @@ pub struct EmitOptions {
 pub struct Emitted {
     pub code: String,
     pub map: Option<String>,
+}
+
+fn emit_with<W: WriteJs>(cm: &Lrc<SourceMap>, cfg: Config, wr: W, program: &Program) -> Result<()> {
+    let mut emitter = Emitter { cfg, cm: cm.clone(), comments: None, wr };
+    emitter.emit_program(program).context("printing the bundle")
 }
 
 /// Print the bundle that will be written to `outfile` (the source map names the sources
@@ -55,11 +60,9 @@ pub fn print(cm: &Lrc<SourceMap>, globals: &Globals, unresolved: Mark, module: M
         let cfg = Config::default().with_target(EsVersion::EsNext).with_minify(o.minify);
         if o.minify {
             // No `;` before a `}`.
-            let mut emitter = Emitter { cfg, cm: cm.clone(), comments: None, wr: omit_trailing_semi(wr) };
-            emitter.emit_program(&program).context("printing the bundle")?;
+            emit_with(cm, cfg, omit_trailing_semi(wr), &program)?;
         } else {
-            let mut emitter = Emitter { cfg, cm: cm.clone(), comments: None, wr };
-            emitter.emit_program(&program).context("printing the bundle")?;
+            emit_with(cm, cfg, wr, &program)?;
         }
     }
     timer.done("  print");

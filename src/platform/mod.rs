@@ -103,7 +103,7 @@ impl LocalPlatform {
     pub fn deploy(&self, bundle: &[u8], bindings: Value) -> Result<Value> {
         let hash = blake3::hash(bundle).to_hex().to_string();
         let dir = self.dir.join("deployments");
-        let number = self.deployments()?.len() + 1;
+        let number = self.manifests()?.len() + 1;
         let id = format!("{number:04}-{}", &hash[..12]);
         let time = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0);
         let manifest = json!({ "id": id, "bundle": format!("{hash}.js"), "created_at": time, "bindings": bindings });
@@ -121,13 +121,12 @@ impl LocalPlatform {
         Ok(manifest)
     }
 
-    /// Every deployment's manifest, oldest first.
-    pub fn deployments(&self) -> Result<Vec<Value>> {
-        let dir = self.dir.join("deployments");
-        let Ok(entries) = std::fs::read_dir(&dir) else { return Ok(vec![]) };
+    /// The deployments' manifest files, oldest first.
+    fn manifests(&self) -> Result<Vec<PathBuf>> {
+        let Ok(entries) = std::fs::read_dir(self.dir.join("deployments")) else { return Ok(vec![]) };
         let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok()).map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "json")).collect();
         paths.sort();
-        paths.iter().map(|p| Ok(serde_json::from_slice(&std::fs::read(p)?).with_context(|| format!("{} is not JSON", p.display()))?)).collect()
+        Ok(paths)
     }
 
     /// A file of the platform's state (`buckets.json`, `auth-config.yaml`), if written yet.

@@ -130,12 +130,15 @@ fn check_fields(map: &MarkedMappingNode, fields: &[(&str, Shape)], path: &str, p
 }
 
 fn at(node: &Node, message: String) -> Problem {
-    let (line, column) = node.span().start().map_or((1, 1), |m| (m.line(), m.column()));
-    Problem { line, column, message }
+    at_span(node.span(), message)
 }
 
 fn at_key(key: &marked_yaml::types::MarkedScalarNode, message: String) -> Problem {
-    let (line, column) = key.span().start().map_or((1, 1), |m| (m.line(), m.column()));
+    at_span(key.span(), message)
+}
+
+fn at_span(span: &marked_yaml::Span, message: String) -> Problem {
+    let (line, column) = span.start().map_or((1, 1), |m| (m.line(), m.column()));
     Problem { line, column, message }
 }
 

@@ -88,7 +88,21 @@ impl Project {
     }
 
     pub fn schema_file(&self) -> PathBuf {
-        self.server_dir().join("src/defs/db_schema.ts")
+        self.defs_dir().join("db_schema.ts")
+    }
+
+    /// `server/src/defs/`: the project's declarations (schema, buckets, runtime keys).
+    pub fn defs_dir(&self) -> PathBuf {
+        self.server_dir().join("src/defs")
+    }
+
+    /// `server/src/index.ts`, where the server starts; an error if it does not exist.
+    pub fn server_entry(&self) -> Result<PathBuf> {
+        let entry = self.server_dir().join("src/index.ts");
+        if !entry.is_file() {
+            bail!("{} does not exist: a project's server starts there", self.display(&entry));
+        }
+        Ok(entry)
     }
 
     pub fn local_dir(&self) -> PathBuf {
