@@ -47,7 +47,7 @@ fn esbuild(project: &Path, out: &Path, minify: bool) {
 }
 
 fn drive(b: &Built, bundle: &Path) -> String {
-    node(&b.run, &repo().join("tests/oracle/drive_app.mjs"), &[bundle, &b.project.join("server/drizzle")])
+    node(&b.run, &repo().join("tests/oracle/drive_app.mjs"), &[bundle, &b.project.join("server/drizzle"), &repo().join("tests/oracle/requests/fixture_app.json")])
 }
 
 /// `edgespark build ARGS` on the copy; the bundle is copied to the run directory as `file`.

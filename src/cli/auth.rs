@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use crate::cli::output::Failure;
 use crate::platform::LocalPlatform;
 use crate::project::Project;
-use crate::project::auth_config::validate;
+use crate::project::auth_config::{DEFAULT_CONFIG, validate};
 
 #[derive(Subcommand, Debug)]
 pub enum AuthCommand {
@@ -27,20 +27,8 @@ pub enum AuthCommand {
     Apply,
 }
 
-const STATE: &str = "auth-config.yaml";
-
-/// What a new project starts with: email and password sign-in.
-pub const DEFAULT_CONFIG: &str = "# yaml-language-server: $schema=https://schemas.edgespark.dev/v1/auth-config.schema.json
-disableSignUp: false
-session:
-  expiresIn: 604800
-  updateAge: 86400
-providerEmailPassword:
-  enabled: true
-  config:
-    minPasswordLength: 8
-    requireEmailVerification: false
-";
+/// The platform's copy of the config.
+pub const STATE: &str = "auth-config.yaml";
 
 pub fn run(cmd: AuthCommand, dir: Option<&Path>) -> Result<()> {
     let project = Project::find(dir)?;

@@ -146,10 +146,7 @@ pub fn print_diff(out: &diff::DiffOutput, json: bool, breakpoints: bool) -> Resu
 
 
 fn migrate_command(a: MigrateArgs, dir: Option<&Path>) -> Result<()> {
-    use crate::migrate::apply;
     let project = crate::project::Project::find(dir)?;
-    let folder = crate::migrate::folder::Folder::new(project.migrations_dir());
-    let shown = project.display(&folder.dir);
     let db_path = project.local_database();
     match crate::project::git::migration_branch_problem(&project.root, project.config.db.migration_branch.as_deref()) {
         Ok(()) => {}
@@ -159,14 +156,31 @@ fn migrate_command(a: MigrateArgs, dir: Option<&Path>) -> Result<()> {
              set [db] migration_branch in edgespark.toml to enforce the migrate-from-default-branch rule",
         ),
     }
+    let done = apply_pending(&project, a.confirm_dangerous, !a.json)?;
+    if a.json {
+        println!("{}", serde_json::json!({"applied": done, "database": project.display(&db_path)}));
+    } else if done.is_empty() {
+        println!("No pending migrations");
+    } else {
+        println!("{} migration(s) applied to {}", done.len(), project.display(&db_path));
+    }
+    Ok(())
+}
+
+/// Apply the project's pending migrations to its local database (a failed one changes nothing);
+/// statements that destroy data need `confirm_dangerous`. Returns the files applied.
+pub fn apply_pending(project: &crate::project::Project, confirm_dangerous: bool, print: bool) -> Result<Vec<String>> {
+    use crate::migrate::apply;
+    let folder = crate::migrate::folder::Folder::new(project.migrations_dir());
+    let shown = project.display(&folder.dir);
     // Read the history before touching the database, so a broken journal changes nothing.
     folder.journal()?;
     // Another command migrating the same database waits for this one.
-    let platform = crate::platform::LocalPlatform::open(&project)?;
-    let mut db = apply::open(&db_path)?;
+    let platform = crate::platform::LocalPlatform::open(project)?;
+    let mut db = apply::open(&project.local_database())?;
     let pending = apply::pending(&folder, &db)?;
     let dangerous = apply::review(&pending, &shown)?;
-    if !dangerous.is_empty() && !a.confirm_dangerous {
+    if !dangerous.is_empty() && !confirm_dangerous {
         let msg = format!(
             "these statements destroy data; re-run with --confirm-dangerous to apply them:\n  {}",
             dangerous.join("\n  ")
@@ -176,7 +190,7 @@ fn migrate_command(a: MigrateArgs, dir: Option<&Path>) -> Result<()> {
     let mut done = vec![];
     for p in &pending {
         apply::apply_file(&mut db, p, &shown)?;
-        if !a.json {
+        if print {
             println!("applied {}", p.file);
         }
         done.push(p.file.clone());
@@ -184,14 +198,7 @@ fn migrate_command(a: MigrateArgs, dir: Option<&Path>) -> Result<()> {
     if !done.is_empty() {
         platform.log("db.migrate", serde_json::json!({ "applied": done }))?;
     }
-    if a.json {
-        println!("{}", serde_json::json!({"applied": done, "database": project.display(&db_path)}));
-    } else if done.is_empty() {
-        println!("No pending migrations");
-    } else {
-        println!("{} migration(s) applied to {}", done.len(), project.display(&db_path));
-    }
-    Ok(())
+    Ok(done)
 }
 
 fn check_command(a: CheckArgs, dir: Option<&Path>) -> Result<()> {

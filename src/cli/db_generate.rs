@@ -82,7 +82,12 @@ fn now_ms() -> u64 {
 }
 
 pub fn run(a: GenerateArgs, dir: Option<&Path>) -> Result<()> {
-    let project = Project::find(dir)?;
+    generate(a, &Project::find(dir)?)
+}
+
+/// The next migration of `project`, written to its migrations folder (nothing when the schema
+/// has not changed).
+pub fn generate(a: GenerateArgs, project: &Project) -> Result<()> {
     let folder = Folder::new(project.migrations_dir());
     let mut journal = folder.journal()?;
     let prev = folder.latest_linear_snapshot()?;

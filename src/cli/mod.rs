@@ -6,6 +6,7 @@ pub mod bundle;
 mod db;
 mod db_generate;
 mod deploy;
+mod init;
 mod pull;
 pub mod routes;
 mod runtime_config;
@@ -29,6 +30,8 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
+    /// Create a new project in NAME/ on the local platform
+    Init(init::InitArgs),
     /// Bundle the project's server (server/src/index.ts) into server/dist/bundle.js
     Build(build::BuildArgs),
     /// Bundle entry points, one output file each (esbuild's flag names)
@@ -70,6 +73,7 @@ pub fn run() -> i32 {
         }
     };
     let result = match cli.command {
+        Command::Init(a) => init::run(a, cli.dir.as_deref()).map(|()| None),
         Command::Db(cmd) => db::run(cmd, cli.dir.as_deref()).map(|()| None),
         Command::Build(a) => build::run(a, cli.dir.as_deref()).map(|()| None),
         Command::Bundle(a) => bundle::run(a).map(|()| None),

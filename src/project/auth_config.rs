@@ -4,6 +4,19 @@
 use marked_yaml::{Node, types::MarkedMappingNode};
 use serde::Serialize;
 
+/// What a new project starts with: email and password sign-in.
+pub const DEFAULT_CONFIG: &str = "# yaml-language-server: $schema=https://schemas.edgespark.dev/v1/auth-config.schema.json
+disableSignUp: false
+session:
+  expiresIn: 604800
+  updateAge: 86400
+providerEmailPassword:
+  enabled: true
+  config:
+    minPasswordLength: 8
+    requireEmailVerification: false
+";
+
 /// A problem in the file, at 1-based `line` and `column`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Problem {

@@ -4,6 +4,7 @@ pub mod auth_config;
 pub mod fsio;
 pub mod git;
 pub mod runtime_keys;
+pub mod scaffold;
 
 use std::path::{Path, PathBuf};
 
