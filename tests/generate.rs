@@ -183,3 +183,17 @@ fn a_migration_that_does_not_parse_fails_with_its_line_and_leaves_the_database_a
     assert!(err.contains("0001_two.sql:3"), "{err}");
     assert_eq!(std::fs::read(&db_path).unwrap(), db_before, "a failed file must leave the database as it was");
 }
+
+#[test]
+fn generates_at_the_same_time_write_one_migration() {
+    let dir = project(&format!("{IMPORTS}export const t = sqliteTable(\"t\", {{ id: integer(\"id\").primaryKey() }});\n"));
+    let children: Vec<_> = (0..4)
+        .map(|_| std::process::Command::new(env!("CARGO_BIN_EXE_edgespark")).args(["db", "generate"]).current_dir(dir.path()).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().unwrap())
+        .collect();
+    let outputs: Vec<String> = children.into_iter().map(|c| String::from_utf8_lossy(&c.wait_with_output().unwrap().stdout).into_owned()).collect();
+    assert_eq!(outputs.iter().filter(|o| o.contains("Wrote")).count(), 1, "{outputs:?}");
+    assert_eq!(outputs.iter().filter(|o| o.contains("No schema changes")).count(), 3, "{outputs:?}");
+    let sql_files = std::fs::read_dir(dir.path().join("server/drizzle")).unwrap().filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "sql")).count();
+    assert_eq!(sql_files, 1);
+    assert!(run(dir.path(), &["db", "check"]).status.success());
+}

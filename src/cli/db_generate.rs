@@ -88,6 +88,8 @@ pub fn run(a: GenerateArgs, dir: Option<&Path>) -> Result<()> {
 /// The next migration of `project`, written to its migrations folder (nothing when the schema
 /// has not changed).
 pub fn generate(a: GenerateArgs, project: &Project) -> Result<()> {
+    // Two generates at once would both number their migration NNNN; the second waits.
+    let _lock = crate::platform::LocalPlatform::open(project)?;
     let folder = Folder::new(project.migrations_dir());
     let mut journal = folder.journal()?;
     let prev = folder.latest_linear_snapshot()?;

@@ -43,6 +43,8 @@ pub fn run(a: PullArgs, dir: Option<&Path>) -> Result<i32> {
         }
         return Ok(if stale.is_empty() { 0 } else { 1 });
     }
+    // A deploy syncs the same files; one at a time.
+    let _lock = crate::platform::LocalPlatform::open(&project)?;
     let written = generated::sync(&files)?;
     for p in &written {
         eprintln!("wrote {}", project.display(p));

@@ -51,6 +51,10 @@ pub fn tree(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
         let Ok(rd) = std::fs::read_dir(d) else { return };
         for e in rd {
             let p = e.unwrap().path();
+            // The local platform's (empty) lock file: any command that waits for others makes it.
+            if p.ends_with(".edgespark/local/.lock") {
+                continue;
+            }
             if p.is_dir() { walk(&p, out) } else { out.push((p.clone(), std::fs::read(&p).unwrap())) }
         }
     }
