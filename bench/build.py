@@ -10,6 +10,11 @@ and generated apps of 200 and 1000 route files (each a Hono sub-app with a zod-v
 a drizzle query on its own table). Each tool is timed with and without minification; we print
 the median wall time, CPU time (user+sys), peak memory, and the output's raw and gzip sizes, with
 our ratio to each anchor (wall: theirs / ours, so >1 means we are faster; size: ours / theirs).
+
+rolldown 1.3.2 leaves out zod's `config(en())` (zod/v4/classic/external.js), so its bundles answer
+"Invalid input" where Node, esbuild's bundle and ours give zod's English messages. To compare sizes
+of the same program, the row `=rolldown` is our build of the app with that one statement removed
+from a copy of zod; its ratio is against rolldown only.
 """
 import argparse, gzip, os, shutil, statistics, subprocess, sys, time
 
@@ -81,6 +86,28 @@ def copied_fixture():
     return root
 
 
+def without_zod_locale_setup(root):
+    """A copy of the app whose node_modules is the fixture's with zod's `config(en());` removed:
+    the program rolldown's bundle runs."""
+    overlay = os.path.join(WORK, "node_modules-without-zod-config-en")
+    if not os.path.isdir(overlay):
+        source = os.path.join(APP, "server", "node_modules")
+        os.makedirs(overlay)
+        for name in os.listdir(source):
+            if name != "zod":
+                os.symlink(os.path.join(source, name), os.path.join(overlay, name))
+        shutil.copytree(os.path.join(source, "zod"), os.path.join(overlay, "zod"))
+        external = os.path.join(overlay, "zod", "v4", "classic", "external.js")
+        text = open(external).read()
+        assert "\nconfig(en());\n" in text, "zod's locale setup moved; update bench/build.py"
+        open(external, "w").write(text.replace("\nconfig(en());\n", "\n"))
+    copy = root + "-as-rolldown"
+    shutil.rmtree(copy, ignore_errors=True)
+    shutil.copytree(root, copy, symlinks=True, ignore=shutil.ignore_patterns("node_modules", "dist", "out-*"))
+    os.symlink(overlay, os.path.join(copy, "server", "node_modules"))
+    return copy
+
+
 def tools(root, minify):
     """(name, command, environment, output file) for each tool on this app."""
     server = os.path.join(root, "server")
@@ -96,7 +123,8 @@ def tools(root, minify):
     rolldown = [os.path.join(BIN, "rolldown"), "-c", os.path.join(HERE, "rolldown.config.mjs")]
     return [("edgespark", [EDGESPARK, "-C", root, "build"] + m, None, os.path.join(server, "dist", "bundle.js")),
             ("esbuild", esbuild, None, out("esbuild")),
-            ("rolldown", rolldown, rolldown_env, out("rolldown"))]
+            ("rolldown", rolldown, rolldown_env, out("rolldown")),
+            ("=rolldown", [EDGESPARK, "-C", root + "-as-rolldown", "build"] + m, None, os.path.join(root + "-as-rolldown", "server", "dist", "bundle.js"))]
 
 
 def measure(cmd, env):
@@ -132,6 +160,7 @@ def main():
     apps = [("fixture app", copied_fixture()), ("200 routes", generated_app(200)), ("1000 routes", generated_app(1000))]
     print(f"{'app':<17}{'tool':<11}{'wall':>9}{'cpu':>9}{'peak':>9}{'raw':>10}{'gzip':>9}   wall ratio / gzip ratio (edgespark vs)")
     for label, root in apps:
+        without_zod_locale_setup(root)
         for minify in (False, True):
             rows = {}
             for name, cmd, env, out in tools(root, minify):
@@ -142,7 +171,12 @@ def main():
             tag = f"{label}{' min' if minify else ''}"
             ours = rows["edgespark"]
             for name, (wall, cpu, peak, raw, gz) in rows.items():
-                ratio = "" if name == "edgespark" else f"   {wall / ours[0]:.2f}x faster / {ours[4] / gz:.2f}x size"
+                if name == "edgespark":
+                    ratio = ""
+                elif name == "=rolldown":
+                    ratio = f"   same program as rolldown's: {gz / rows['rolldown'][4]:.3f}x size"
+                else:
+                    ratio = f"   {wall / ours[0]:.2f}x faster / {ours[4] / gz:.2f}x size"
                 print(f"{tag:<17}{name:<11}{wall * 1000:>7.0f}ms{cpu * 1000:>7.0f}ms{peak:>7.0f}MB{raw / 1000:>8.1f}kB{gz / 1000:>7.1f}kB{ratio}")
                 tag = ""
 

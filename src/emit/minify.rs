@@ -8,7 +8,7 @@ use rustc_hash::{FxBuildHasher, FxHashMap, FxHashSet};
 use swc_core::atoms::Atom;
 use swc_core::common::comments::{Comments, SingleThreadedComments};
 use swc_core::common::{BytePos, DUMMY_SP, GLOBALS, Globals, Mark, SourceMap, SyntaxContext, sync::Lrc};
-use swc_core::ecma::ast::{EsVersion, Id, Ident, Module, ModuleItem, Program, Stmt};
+use swc_core::ecma::ast::{EsVersion, Id, Ident, Module, ModuleItem, Program};
 use swc_core::ecma::minifier::option::{CompressOptions, ExtraOptions, MangleOptions, MinifyOptions};
 use swc_core::ecma::transforms::base::{rename::rename, resolver};
 use swc_core::ecma::visit::{Visit, VisitMut, VisitMutWith, VisitWith};
@@ -23,17 +23,23 @@ const RUNS_PER_THREAD: usize = 4;
 /// dropped and the program resolved afresh, as the minifier expects of one module; renaming
 /// only the clashing names for that is much cheaper than hygiene's scope analysis, and the
 /// names are all mangled at the end anyway.
-pub fn minify(cm: &Lrc<SourceMap>, globals: &Globals, mut program: Program, unresolved: Mark, pure_annotations: &FxHashSet<BytePos>) -> Program {
+pub fn minify(cm: &Lrc<SourceMap>, globals: &Globals, program: Program, unresolved: Mark, pure_annotations: &FxHashSet<BytePos>) -> Program {
     let timer = crate::timing::StageTimer::from_env();
-    program.visit_mut_with(&mut rename(&clashing_names(&program, unresolved)));
-    program.visit_mut_with(&mut ClearContexts);
+    let Program::Module(mut module) = program else { unreachable!("the bundle is a module") };
+    let renames = clashing_names(globals, &module.body, unresolved);
+    module.body.par_iter_mut().for_each(|item| {
+        GLOBALS.set(globals, || {
+            item.visit_mut_with(&mut rename(&renames));
+            item.visit_mut_with(&mut ClearContexts);
+        })
+    });
     timer.done("  unique names");
     let (unresolved_mark, top_level_mark) = (Mark::new(), Mark::new());
-    let Program::Module(module) = program.apply(resolver(unresolved_mark, top_level_mark, false)) else { unreachable!("the bundle is a module") };
+    let Program::Module(module) = Program::Module(module).apply(resolver(unresolved_mark, top_level_mark, false)) else { unreachable!("the bundle is a module") };
     timer.done("  resolver");
     let extra = ExtraOptions { unresolved_mark, top_level_mark, mangle_name_cache: None };
     // Not `module: true`: the minifier takes that to mean it sees every use of a top-level name.
-    let runs = split(module.body, rayon::current_num_threads() * RUNS_PER_THREAD);
+    let runs = super::split_runs(module.body, rayon::current_num_threads() * RUNS_PER_THREAD);
     // No function inlining: swc copies a small top-level function into each call site of its
     // run (drizzle's `sqliteTable` into every table), which costs more than it saves.
     let co = CompressOptions { module: false, top_level: None, ecma: EsVersion::EsNext, inline: 0, ..Default::default() };
@@ -71,43 +77,9 @@ fn pure_comments(positions: &FxHashSet<BytePos>) -> SingleThreadedComments {
     comments
 }
 
-/// Consecutive runs of statements of about equal size (by statement count), at most `n`.
-fn split(items: Vec<ModuleItem>, n: usize) -> Vec<Vec<ModuleItem>> {
-    let sizes: Vec<usize> = items.iter().map(statements_in).collect();
-    let target = sizes.iter().sum::<usize>().div_ceil(n.max(1)).max(1);
-    let mut runs = vec![];
-    let mut run = vec![];
-    let mut size = 0;
-    for (item, s) in items.into_iter().zip(sizes) {
-        run.push(item);
-        size += s;
-        if size >= target {
-            runs.push(std::mem::take(&mut run));
-            size = 0;
-        }
-    }
-    if !run.is_empty() {
-        runs.push(run);
-    }
-    runs
-}
-
-fn statements_in(item: &ModuleItem) -> usize {
-    struct Count(usize);
-    impl Visit for Count {
-        fn visit_stmt(&mut self, s: &Stmt) {
-            self.0 += 1;
-            s.visit_children_with(self);
-        }
-    }
-    let mut c = Count(1);
-    item.visit_with(&mut c);
-    c.0
-}
-
 /// New names for the bindings whose name another binding or a global also has: the first
 /// binding of a name keeps it unless a global has it, the others get `name$N`.
-fn clashing_names(program: &Program, unresolved: Mark) -> FxHashMap<Id, Atom> {
+fn clashing_names(globals: &Globals, items: &[ModuleItem], unresolved: Mark) -> FxHashMap<Id, Atom> {
     struct Names {
         unresolved: Mark,
         /// Each binding, once, in the order met.
@@ -124,8 +96,20 @@ fn clashing_names(program: &Program, unresolved: Mark) -> FxHashMap<Id, Atom> {
             }
         }
     }
+    // Met per item on all threads, then merged in item order: the order one walk would meet them.
+    let per_item: Vec<Names> = items
+        .par_iter()
+        .map(|item| {
+            let mut names = Names { unresolved, bindings: FxIndexSet::default(), kept: FxHashSet::default() };
+            GLOBALS.set(globals, || item.visit_with(&mut names));
+            names
+        })
+        .collect();
     let mut names = Names { unresolved, bindings: FxIndexSet::default(), kept: FxHashSet::default() };
-    program.visit_with(&mut names);
+    for n in per_item {
+        names.bindings.extend(n.bindings);
+        names.kept.extend(n.kept);
+    }
     let mut taken: FxHashSet<Atom> = names.kept.clone();
     taken.extend(names.bindings.iter().map(|id| id.0.clone()));
     let mut claimed = FxHashSet::default();
@@ -153,19 +137,5 @@ struct ClearContexts;
 impl VisitMut for ClearContexts {
     fn visit_mut_ident(&mut self, i: &mut Ident) {
         i.ctxt = SyntaxContext::empty();
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use swc_core::ecma::ast::EmptyStmt;
-
-    #[test]
-    fn runs_keep_the_order_and_every_statement() {
-        let items: Vec<ModuleItem> = (0..10).map(|i| ModuleItem::Stmt(Stmt::Empty(EmptyStmt { span: swc_core::common::Span::new(BytePos(i), BytePos(i)) }))).collect();
-        let runs = split(items.clone(), 3);
-        assert!(runs.len() <= 3 && runs.iter().all(|r| !r.is_empty()));
-        assert_eq!(runs.concat(), items);
     }
 }

@@ -12,8 +12,10 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 use rustc_hash::FxHashSet;
-use swc_core::common::{BytePos, GLOBALS, Globals, Mark, SourceMap, sync::Lrc};
-use swc_core::ecma::ast::{EsVersion, Module, Program};
+use rayon::prelude::*;
+use swc_core::common::{BytePos, DUMMY_SP, GLOBALS, Globals, Mark, SourceMap, sync::Lrc};
+use swc_core::ecma::ast::{EsVersion, Module, ModuleItem, Program, Stmt};
+use swc_core::ecma::visit::{Visit, VisitWith};
 use swc_core::ecma::codegen::{Config, Emitter, text_writer::{JsWriter, WriteJs, omit_trailing_semi}};
 use swc_core::ecma::transforms::base::{fixer::fixer, hygiene::hygiene};
 
@@ -31,9 +33,36 @@ pub struct Emitted {
     pub map: Option<String>,
 }
 
-fn emit_with<W: WriteJs>(cm: &Lrc<SourceMap>, cfg: Config, wr: W, program: &Program) -> Result<()> {
-    let mut emitter = Emitter { cfg, cm: cm.clone(), comments: None, wr };
-    emitter.emit_program(program).context("printing the bundle")
+/// Print `program`; minified, with no `;` before a `}`.
+fn emit_with<W: WriteJs>(cm: &Lrc<SourceMap>, cfg: Config, wr: W, program: &Program, minify: bool) -> Result<()> {
+    if minify {
+        Emitter { cfg, cm: cm.clone(), comments: None, wr: omit_trailing_semi(wr) }.emit_program(program)
+    } else {
+        Emitter { cfg, cm: cm.clone(), comments: None, wr }.emit_program(program)
+    }
+    .context("printing the bundle")
+}
+
+/// Parenthesize and print runs of top-level statements on all threads, joined in order. Each
+/// run ends with its statement's `;` (the module's last one included, as a whole print does),
+/// so the joined text is what printing the whole module gives.
+fn print_in_parallel(cm: &Lrc<SourceMap>, globals: &Globals, cfg: Config, program: Program, minify: bool) -> Result<Vec<u8>> {
+    let Program::Module(module) = program else { unreachable!("the bundle is a module") };
+    let runs = split_runs(module.body, rayon::current_num_threads() * 4);
+    let printed: Vec<Result<Vec<u8>>> = runs
+        .into_par_iter()
+        .map(|body| {
+            let program = GLOBALS.set(globals, || Program::Module(Module { span: DUMMY_SP, body, shebang: None }).apply(fixer(None)));
+            let mut buf = vec![];
+            emit_with(cm, cfg, JsWriter::new(cm.clone(), "\n", &mut buf, None), &program, minify)?;
+            Ok(buf)
+        })
+        .collect();
+    let mut out = Vec::with_capacity(printed.iter().map(|p| p.as_ref().map_or(0, Vec::len)).sum());
+    for p in printed {
+        out.extend_from_slice(&p?);
+    }
+    Ok(out)
 }
 
 /// Print the bundle that will be written to `outfile` (the source map names the sources
@@ -43,30 +72,28 @@ pub fn print(cm: &Lrc<SourceMap>, globals: &Globals, unresolved: Mark, module: M
     let timer = crate::timing::StageTimer::from_env();
     let program = GLOBALS.set(globals, || {
         // The minifier settles collisions itself, and reports its own stages.
-        let program = if o.minify {
+        if o.minify {
             minify::minify(cm, globals, Program::Module(module), unresolved, pure_annotations)
         } else {
             let program = Program::Module(module).apply(hygiene());
             timer.done("  hygiene");
             program
-        };
-        program.apply(fixer(None))
+        }
     });
     let timer = crate::timing::StageTimer::from_env();
-    let mut buf = vec![];
+    let cfg = Config::default().with_target(EsVersion::EsNext).with_minify(o.minify);
     let mut mappings = vec![];
-    {
-        let wr = JsWriter::new(cm.clone(), "\n", &mut buf, o.sourcemap.is_some().then_some(&mut mappings));
-        let cfg = Config::default().with_target(EsVersion::EsNext).with_minify(o.minify);
-        if o.minify {
-            // No `;` before a `}`.
-            emit_with(cm, cfg, omit_trailing_semi(wr), &program)?;
-        } else {
-            emit_with(cm, cfg, wr, &program)?;
-        }
-    }
+    let buf = if o.sourcemap.is_some() {
+        let program = GLOBALS.set(globals, || program.apply(fixer(None)));
+        let mut buf = vec![];
+        let wr = JsWriter::new(cm.clone(), "\n", &mut buf, Some(&mut mappings));
+        emit_with(cm, cfg, wr, &program, o.minify)?;
+        crate::timing::drop_off_the_critical_path(program);
+        buf
+    } else {
+        print_in_parallel(cm, globals, cfg, program, o.minify)?
+    };
     timer.done("  print");
-    crate::timing::drop_off_the_critical_path(program);
     let code = String::from_utf8(buf).context("the printed bundle is not UTF-8")?;
     match o.sourcemap {
         None => Ok(Emitted { code, map: None }),
@@ -74,4 +101,50 @@ pub fn print(cm: &Lrc<SourceMap>, globals: &Globals, unresolved: Mark, module: M
     }
 }
 
+/// Consecutive runs of top-level items of about equal size (by statement count), at most `n`.
+pub(crate) fn split_runs(items: Vec<ModuleItem>, n: usize) -> Vec<Vec<ModuleItem>> {
+    let sizes: Vec<usize> = items.iter().map(statements_in).collect();
+    let target = sizes.iter().sum::<usize>().div_ceil(n.max(1)).max(1);
+    let mut runs = vec![];
+    let mut run = vec![];
+    let mut size = 0;
+    for (item, s) in items.into_iter().zip(sizes) {
+        run.push(item);
+        size += s;
+        if size >= target {
+            runs.push(std::mem::take(&mut run));
+            size = 0;
+        }
+    }
+    if !run.is_empty() {
+        runs.push(run);
+    }
+    runs
+}
 
+fn statements_in(item: &ModuleItem) -> usize {
+    struct Count(usize);
+    impl Visit for Count {
+        fn visit_stmt(&mut self, s: &Stmt) {
+            self.0 += 1;
+            s.visit_children_with(self);
+        }
+    }
+    let mut c = Count(1);
+    item.visit_with(&mut c);
+    c.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use swc_core::ecma::ast::EmptyStmt;
+
+    #[test]
+    fn runs_keep_the_order_and_every_statement() {
+        let items: Vec<ModuleItem> = (0..10).map(|i| ModuleItem::Stmt(Stmt::Empty(EmptyStmt { span: swc_core::common::Span::new(BytePos(i), BytePos(i)) }))).collect();
+        let runs = split_runs(items.clone(), 3);
+        assert!(runs.len() <= 3 && runs.iter().all(|r| !r.is_empty()));
+        assert_eq!(runs.concat(), items);
+    }
+}
