@@ -192,10 +192,43 @@ impl Purity<'_> {
             Expr::Cond(c) => self.expr(&c.test) && self.expr(&c.cons) && self.expr(&c.alt),
             Expr::Seq(s) => s.exprs.iter().all(|e| self.expr(e)),
             Expr::Paren(p) => self.expr(&p.expr),
-            Expr::Call(c) => self.annotated.contains(&c.span.lo) && self.args(&c.args),
-            Expr::New(n) => self.annotated.contains(&n.span.lo) && n.args.as_deref().is_none_or(|a| self.args(a)),
+            Expr::Call(c) => (self.annotated.contains(&c.span.lo) && self.args(&c.args)) || self.is_pure_builtin_call(c),
+            Expr::New(n) => (self.annotated.contains(&n.span.lo) && n.args.as_deref().is_none_or(|a| self.args(a))) || self.is_pure_builtin_new(n),
             // A property of a built-in namespace (`Symbol.iterator`, `Object.assign`).
             Expr::Member(m) => matches!((&*m.obj, &m.prop), (Expr::Ident(o), MemberProp::Ident(_)) if self.is_global(o) && KNOWN_GLOBALS.contains(&&*o.sym)),
+            _ => false,
+        }
+    }
+
+    /// `Symbol()`, `Symbol("x")`, `Symbol.for("x")`: a new or registered symbol from a primitive,
+    /// which runs no code and cannot throw.
+    fn is_pure_builtin_call(&self, c: &CallExpr) -> bool {
+        let Callee::Expr(callee) = &c.callee else { return false };
+        let is_symbol = |e: &Expr| matches!(e, Expr::Ident(i) if self.is_global(i) && &*i.sym == "Symbol");
+        let callee_ok = match &**callee {
+            Expr::Member(m) => is_symbol(&m.obj) && matches!(&m.prop, MemberProp::Ident(p) if &*p.sym == "for") && c.args.len() == 1,
+            e => is_symbol(e) && c.args.len() <= 1,
+        };
+        callee_ok && c.args.iter().all(|a| a.spread.is_none() && matches!(&*a.expr, Expr::Lit(Lit::Str(_) | Lit::Num(_))))
+    }
+
+    /// `new Map()`, `new Set()`, `new WeakMap()`, `new WeakSet()`, and `new Set([pure...])` /
+    /// `new Map([[pure, pure]...])`: no user code runs (an array literal's own iterator) and
+    /// nothing can throw.
+    fn is_pure_builtin_new(&self, n: &NewExpr) -> bool {
+        let Expr::Ident(class) = &*n.callee else { return false };
+        if !self.is_global(class) || !matches!(&*class.sym, "Map" | "Set" | "WeakMap" | "WeakSet") {
+            return false;
+        }
+        match n.args.as_deref() {
+            None | Some([]) => true,
+            Some([ExprOrSpread { spread: None, expr }]) => match (&*class.sym, &**expr) {
+                ("Set", Expr::Array(a)) => a.elems.iter().all(|e| e.as_ref().is_some_and(|e| e.spread.is_none() && self.expr(&e.expr))),
+                ("Map", Expr::Array(a)) => a.elems.iter().all(|e| {
+                    e.as_ref().is_some_and(|e| e.spread.is_none() && matches!(&*e.expr, Expr::Array(pair) if pair.elems.len() == 2 && self.expr(&e.expr)))
+                }),
+                _ => false,
+            },
             _ => false,
         }
     }
