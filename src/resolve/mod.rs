@@ -3,6 +3,9 @@
 //! tsconfig `paths`, `.js` → `.ts` probing).
 
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use rustc_hash::FxHashMap;
 
 use crate::js::transform::{CompilerOptions, Transforms};
 use oxc_resolver::{ResolveOptions, SideEffects, Resolver as Oxc, TsconfigDiscovery, TsconfigOptions, TsconfigReferences};
@@ -20,6 +23,7 @@ pub struct Options {
     pub packages_external: bool,
 }
 
+#[derive(Clone)]
 pub enum Resolved {
     File(ResolvedFile),
     External(String),
@@ -48,6 +52,9 @@ pub struct Resolver {
     packages_external: bool,
     /// With `--tsconfig`: that file, whose transforms apply to every file (read once).
     manual_tsconfig: Option<(PathBuf, std::sync::OnceLock<Result<Transforms, String>>)>,
+    /// What (directory, specifier, by require) resolved to: a specifier means the same from
+    /// every file of a directory, and many files import the same ones (`hono` from each route).
+    memo: Mutex<FxHashMap<(PathBuf, String, bool), Result<Resolved, String>>>,
 }
 
 impl Resolver {
@@ -75,7 +82,7 @@ impl Resolver {
         let require_conditions = o.conditions.iter().map(|c| if c == "import" { "require".to_string() } else { c.clone() }).collect();
         let oxc = Oxc::new(options.clone());
         let oxc_require = oxc.clone_with_options(ResolveOptions { condition_names: require_conditions, ..options });
-        Resolver { oxc, oxc_require, externals: o.externals.clone(), packages_external: o.packages_external, manual_tsconfig: tsconfig.map(|t| (t, Default::default())) }
+        Resolver { oxc, oxc_require, externals: o.externals.clone(), packages_external: o.packages_external, manual_tsconfig: tsconfig.map(|t| (t, Default::default())), memo: Default::default() }
     }
 
     /// The syntax transforms `file`'s tsconfig asks for (esbuild's defaults without one).
@@ -101,13 +108,19 @@ impl Resolver {
             return Ok(Resolved::External(specifier.to_string()));
         }
         let dir = importer.parent().unwrap_or(Path::new("."));
+        let key = (dir.to_path_buf(), specifier.to_string(), by_require);
+        if let Some(known) = self.memo.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
+            return known.clone();
+        }
         let oxc = if by_require { &self.oxc_require } else { &self.oxc };
-        match oxc.resolve_file(importer, specifier) {
+        let resolved = match oxc.resolve_file(importer, specifier) {
             Ok(r) if self.packages_external && r.path().components().any(|c| c.as_os_str() == "node_modules") => Ok(Resolved::External(specifier.to_string())),
             Ok(r) => Ok(Resolved::File(file_facts(&r))),
             Err(oxc_resolver::ResolveError::Ignored(path)) => Ok(Resolved::File(disabled(&path))),
             Err(e) => Err(format!("{e} (looked from {})", dir.display())),
-        }
+        };
+        self.memo.lock().unwrap_or_else(|e| e.into_inner()).insert(key, resolved.clone());
+        resolved
     }
 
     /// An entry point given on the command line, with its package's facts.
