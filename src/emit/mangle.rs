@@ -11,7 +11,8 @@
 
 use rustc_hash::{FxHashMap, FxHashSet};
 use swc_core::atoms::Atom;
-use swc_core::common::Mark;
+use rayon::prelude::*;
+use swc_core::common::{GLOBALS, Globals, Mark};
 use swc_core::ecma::ast::*;
 use swc_core::ecma::transforms::base::rename::rename;
 use swc_core::ecma::visit::{Visit, VisitMutWith, VisitWith};
@@ -19,7 +20,7 @@ use swc_core::ecma::visit::{Visit, VisitMutWith, VisitWith};
 /// Rename every binding of a program that the resolver has marked. `None` when the program
 /// has a direct `eval` or a `with`, where names are observable, or a reference this scope
 /// model cannot place: the caller mangles as before.
-pub fn mangle_by_frequency(program: &mut Program, unresolved_mark: Mark) -> Option<()> {
+pub fn mangle_by_frequency(program: &mut Program, unresolved_mark: Mark, globals: &Globals) -> Option<()> {
     let mut scopes = ScopeCollector { unresolved_mark, ..Default::default() };
     scopes.scopes.push(Scope::default());
     program.visit_with(&mut scopes);
@@ -27,7 +28,11 @@ pub fn mangle_by_frequency(program: &mut Program, unresolved_mark: Mark) -> Opti
         return None;
     }
     let map = names_for(&scopes)?;
-    program.visit_mut_with(&mut rename(&map));
+    // Renaming by the map is the same per top-level item: on all threads.
+    match program {
+        Program::Module(m) => m.body.par_iter_mut().for_each(|item| GLOBALS.set(globals, || item.visit_mut_with(&mut rename(&map)))),
+        Program::Script(s) => s.body.par_iter_mut().for_each(|stmt| GLOBALS.set(globals, || stmt.visit_mut_with(&mut rename(&map)))),
+    }
     Some(())
 }
 

@@ -59,7 +59,7 @@ pub fn minify(cm: &Lrc<SourceMap>, globals: &Globals, program: Program, unresolv
     timer.done("  compress");
     let mut program = Program::Module(Module { span: DUMMY_SP, body, shebang: None });
     super::private_names::mangle_private_names(&mut program);
-    if super::mangle::mangle_by_frequency(&mut program, unresolved_mark).is_none() {
+    if super::mangle::mangle_by_frequency(&mut program, unresolved_mark, globals).is_none() {
         // Mangling reads no annotations.
         let mangle = MinifyOptions { compress: None, mangle: Some(MangleOptions { top_level: Some(true), ..Default::default() }), ..Default::default() };
         program = swc_core::ecma::minifier::optimize(program, cm.clone(), None, None, &mangle, &extra);
