@@ -163,11 +163,16 @@ def main():
         without_zod_locale_setup(root)
         for minify in (False, True):
             rows = {}
-            for name, cmd, env, out in tools(root, minify):
-                runs = [measure(cmd, env) for _ in range(args.runs)]
-                data = open(out, "rb").read()
-                rows[name] = (statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs),
-                              max(r[2] for r in runs), len(data), len(gzip.compress(data, compresslevel=6)))
+            # Round robin (each run times every tool once): load from elsewhere on the machine
+            # then falls on all tools alike instead of on whichever ran during it.
+            runs = {name: [] for name, *_ in tools(root, minify)}
+            for _ in range(args.runs):
+                for name, cmd, env, _ in tools(root, minify):
+                    runs[name].append(measure(cmd, env))
+            for name, _, _, out in tools(root, minify):
+                data, r = open(out, "rb").read(), runs[name]
+                rows[name] = (statistics.median(x[0] for x in r), statistics.median(x[1] for x in r),
+                              max(x[2] for x in r), len(data), len(gzip.compress(data, compresslevel=6)))
             tag = f"{label}{' min' if minify else ''}"
             ours = rows["edgespark"]
             for name, (wall, cpu, peak, raw, gz) in rows.items():
