@@ -44,6 +44,9 @@ pub struct ResolvedFile {
     pub disabled: bool,
 }
 
+/// The importer's directory, the specifier, and whether it is `require()`d.
+type MemoKey = (PathBuf, String, bool);
+
 pub struct Resolver {
     oxc: Oxc,
     /// The same, with the "require" condition in place of "import", for `require()` calls.
@@ -54,7 +57,7 @@ pub struct Resolver {
     manual_tsconfig: Option<(PathBuf, std::sync::OnceLock<Result<Transforms, String>>)>,
     /// What (directory, specifier, by require) resolved to: a specifier means the same from
     /// every file of a directory, and many files import the same ones (`hono` from each route).
-    memo: Mutex<FxHashMap<(PathBuf, String, bool), Result<Resolved, String>>>,
+    memo: Mutex<FxHashMap<MemoKey, Result<Resolved, String>>>,
 }
 
 impl Resolver {
