@@ -56,9 +56,7 @@ fn assemble(root: &Path, a: &InitArgs, project_id: &str) -> Result<()> {
     let writes: Vec<_> = files.iter().map(|(path, text)| (root.join(path), text.as_bytes())).collect();
     crate::project::fsio::write_all_atomic(&writes)?;
     let project = Project::find(Some(root))?;
-    let mut generated = generated::schema_files(&project);
-    generated.extend(generated::type_files(&project, &Defs::read(&project)?));
-    generated::sync(&generated)?;
+    generated::sync(&generated::all_files(&project, &Defs::read(&project)?))?;
 
     let first = GenerateArgs { name: Some("init".into()), custom: false, renames: vec![], hints: None, drizzle_compat: false, json: false };
     super::db_generate::generate(first, &project)?;

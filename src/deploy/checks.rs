@@ -128,18 +128,7 @@ fn migrations(project: &Project, f: &mut Findings) -> Result<()> {
     if !folder.journal_path().is_file() {
         return Ok(());
     }
-    let database = project.local_database();
-    let pending: Vec<String> = if database.is_file() {
-        let db = crate::migrate::apply::open(&database)?;
-        let tracked: i64 = db.query_row("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'es_system__db_migrations'", [], |r| r.get(0))?;
-        if tracked == 0 {
-            folder.journal()?.entries.iter().map(|e| format!("{}.sql", e.tag)).collect()
-        } else {
-            crate::migrate::apply::pending(&folder, &db)?.into_iter().map(|p| p.file).collect()
-        }
-    } else {
-        folder.journal()?.entries.iter().map(|e| format!("{}.sql", e.tag)).collect()
-    };
+    let pending = crate::migrate::apply::unapplied_files(&folder, &project.local_database())?;
     if !pending.is_empty() {
         f.errors.push(format!("{} migration(s) not applied to the database: {} (run `edgespark db migrate`)", pending.len(), pending.join(", ")));
     }

@@ -59,6 +59,13 @@ pub fn type_files(project: &Project, defs: &Defs) -> Vec<GeneratedFile> {
     ]
 }
 
+/// Every generated file (what `pull`, `deploy` and `init` keep fresh).
+pub fn all_files(project: &Project, defs: &Defs) -> Vec<GeneratedFile> {
+    let mut files = schema_files(project);
+    files.extend(type_files(project, defs));
+    files
+}
+
 /// The files whose content on disk differs from what it should be (or that are missing).
 pub fn stale(files: &[GeneratedFile]) -> Vec<&GeneratedFile> {
     files.iter().filter(|f| std::fs::read(&f.path).ok().as_deref() != Some(f.contents.as_bytes())).collect()

@@ -57,9 +57,7 @@ pub fn deploy(project: &Project, o: &DeployOptions) -> Result<Report> {
 
     let t = Instant::now();
     let defs = generated::Defs::read(project)?;
-    let mut files = generated::schema_files(project);
-    files.extend(generated::type_files(project, &defs));
-    let written = generated::sync(&files)?;
+    let written = generated::sync(&generated::all_files(project, &defs))?;
     let detail = if written.is_empty() { "up to date".to_string() } else { format!("wrote {}", written.iter().map(|p| project.display(p)).collect::<Vec<_>>().join(", ")) };
     r.steps.push(Step { name: "schema sync", ms: ms(t), status: "ok", detail });
 

@@ -103,7 +103,7 @@ pub fn print(cm: &Lrc<SourceMap>, globals: &Globals, unresolved: Mark, module: M
 
 /// Consecutive runs of top-level items of about equal size (by statement count), at most `n`.
 pub(crate) fn split_runs(items: Vec<ModuleItem>, n: usize) -> Vec<Vec<ModuleItem>> {
-    let sizes: Vec<usize> = items.iter().map(statements_in).collect();
+    let sizes: Vec<usize> = items.par_iter().map(statements_in).collect();
     let target = sizes.iter().sum::<usize>().div_ceil(n.max(1)).max(1);
     let mut runs = vec![];
     let mut run = vec![];

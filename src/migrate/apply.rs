@@ -39,6 +39,19 @@ pub fn applied(db: &Connection) -> Result<Vec<String>> {
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
+/// The journal's files not yet applied to the database at `path`, read without changing it
+/// (no database, or no tracking table: all of them).
+pub fn unapplied_files(folder: &Folder, path: &Path) -> Result<Vec<String>> {
+    let files = folder.journal()?.entries.into_iter().map(|e| format!("{}.sql", e.tag));
+    if !path.is_file() {
+        return Ok(files.collect());
+    }
+    let db = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).with_context(|| format!("opening {}", path.display()))?;
+    let tracked: i64 = db.query_row("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?1", [TRACKING_TABLE], |r| r.get(0))?;
+    let done = if tracked == 0 { vec![] } else { applied(&db)? };
+    Ok(files.filter(|f| !done.contains(f)).collect())
+}
+
 /// A migration file waiting to be applied.
 pub struct Pending {
     pub file: String,
