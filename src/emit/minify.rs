@@ -41,8 +41,10 @@ pub fn minify(cm: &Lrc<SourceMap>, globals: &Globals, program: Program, unresolv
     // Not `module: true`: the minifier takes that to mean it sees every use of a top-level name.
     let runs = super::split_runs(module.body, rayon::current_num_threads() * RUNS_PER_THREAD);
     // No function inlining: swc copies a small top-level function into each call site of its
-    // run (drizzle's `sqliteTable` into every table), which costs more than it saves.
-    let co = CompressOptions { module: false, top_level: None, ecma: EsVersion::EsNext, inline: 0, ..Default::default() };
+    // run (drizzle's `sqliteTable` into every table), which costs more than it saves. Two
+    // passes: by default swc repeats until a pass changes nothing, and on the bench apps the
+    // third pass never did (same bytes, 5-8% less time).
+    let co = CompressOptions { module: false, top_level: None, ecma: EsVersion::EsNext, inline: 0, passes: 2, ..Default::default() };
     let compress = MinifyOptions { compress: Some(co), mangle: None, ..Default::default() };
     let body: Vec<ModuleItem> = runs
         .into_par_iter()
