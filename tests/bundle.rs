@@ -19,10 +19,7 @@ use std::process::Command;
 use common::*;
 
 /// Cases the bundler does not get right yet, and why. Each must still differ (so a fix is noticed).
-const KNOWN_GAPS: &[(&str, &str)] = &[(
-    "cjs_sloppy_block_function_is_hoisted",
-    "Annex B: a block-level function in sloppy code is not also made a var of its function (esbuild rewrites it so)",
-)];
+const KNOWN_GAPS: &[(&str, &str)] = &[];
 
 #[derive(Default)]
 struct Case {

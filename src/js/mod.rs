@@ -2,6 +2,7 @@
 //! (types, enums, namespaces, parameter properties, type-only imports), its identifiers resolved
 //! to per-module syntax contexts, and the module's record (what it imports and exports).
 
+mod annex_b;
 mod class_fields;
 pub mod record;
 pub mod transform;
@@ -63,12 +64,21 @@ pub fn parse(cm: &Lrc<SourceMap>, path: &Path, text: String, marks: Marks, top_l
     }
     // A script is linked as a module with no imports (and transforms that rename bindings,
     // like decorators', only rename module bodies).
+    // Sloppy scripts' block functions are also `var`s (annex_b.rs): declared before the
+    // resolver, assigned after it.
+    let mut block_function_vars = false;
     let program = match program {
-        Program::Script(s) => Program::Module(Module { span: s.span, body: s.body.into_iter().map(ModuleItem::Stmt).collect(), shebang: s.shebang }),
+        Program::Script(mut s) => {
+            block_function_vars = annex_b::declare_vars(&mut s);
+            Program::Module(Module { span: s.span, body: s.body.into_iter().map(ModuleItem::Stmt).collect(), shebang: s.shebang })
+        }
         module => module,
     };
     let is_ts = matches!(syntax, Syntax::Typescript(_));
-    let program = program.apply(resolver(marks.unresolved, top_level_mark, is_ts));
+    let mut program = program.apply(resolver(marks.unresolved, top_level_mark, is_ts));
+    if block_function_vars {
+        annex_b::assign_vars(program.as_mut_module().expect("made a module above"));
+    }
     // Decorators are rare, and only TypeScript is parsed with them: look before lowering.
     let may_decorate = is_ts && fm.src.contains('@') && has_decorators(&program);
     let program = transforms.apply(program, cm, &comments, is_ts, matches!(ext, "tsx" | "jsx"), may_decorate, (marks.unresolved, top_level_mark));
