@@ -28,56 +28,54 @@ pub fn declare_vars(script: &mut Script) -> bool {
     if is_strict(&script.body) {
         return false;
     }
-    let mut v = Declare { found: false };
-    v.body(&mut script.body, &FxHashSet::default());
+    let mut v = SloppyFunctions(Declare { found: false });
+    v.0.body(&mut script.body, &FxHashSet::default());
     script.body.visit_mut_children_with(&mut v);
-    v.found
+    v.0.found
 }
 
 /// After the resolver, on a script made a module whose `declare_vars` found something:
 /// `f = f;` (the `var` = the block's function) after each hoisted block function.
 pub fn assign_vars(module: &mut Module) {
     let mut stmts: Vec<Stmt> = std::mem::take(&mut module.body).into_iter().map(|i| i.expect_stmt()).collect();
-    let mut v = Assign;
-    v.body(&mut stmts, &FxHashSet::default());
+    let mut v = SloppyFunctions(Assign);
+    v.0.body(&mut stmts, &FxHashSet::default());
     stmts.visit_mut_children_with(&mut v);
     module.body = stmts.into_iter().map(ModuleItem::Stmt).collect();
 }
 
-/// What each step does with one function body; the walk over functions is shared.
+/// What each step does with one function body (or the script's top level).
 trait PerBody {
     fn body(&mut self, stmts: &mut Vec<Stmt>, params: &FxHashSet<Atom>);
 }
 
-/// Visit every sloppy function (not classes, not strict functions and what they contain).
-macro_rules! function_walk {
-    ($t:ty) => {
-        impl VisitMut for $t {
-            fn visit_mut_function(&mut self, f: &mut Function) {
-                let Some(body) = &mut f.body else { return };
-                if is_strict(&body.stmts) {
-                    return;
-                }
-                let params = f.params.iter().flat_map(|p| find_pat_ids::<_, Id>(&p.pat)).map(|id| id.0).collect();
-                self.body(&mut body.stmts, &params);
-                f.visit_mut_children_with(self);
-            }
+/// Every sloppy function of a tree, each body handed to `S` (classes are strict, and so is a
+/// function with a `"use strict"` directive and all it contains).
+struct SloppyFunctions<S>(S);
 
-            fn visit_mut_arrow_expr(&mut self, a: &mut ArrowExpr) {
-                if let ArrowFunctionBody::FunctionBody(b) = &mut *a.body {
-                    if is_strict(&b.stmts) {
-                        return;
-                    }
-                    let params = a.params.iter().flat_map(find_pat_ids::<_, Id>).map(|id| id.0).collect();
-                    self.body(&mut b.stmts, &params);
-                }
-                a.visit_mut_children_with(self);
-            }
-
-            // Class bodies are strict.
-            fn visit_mut_class(&mut self, _: &mut Class) {}
+impl<S: PerBody> VisitMut for SloppyFunctions<S> {
+    fn visit_mut_function(&mut self, f: &mut Function) {
+        let Some(body) = &mut f.body else { return };
+        if is_strict(&body.stmts) {
+            return;
         }
-    };
+        let params = f.params.iter().flat_map(|p| find_pat_ids::<_, Id>(&p.pat)).map(|id| id.0).collect();
+        self.0.body(&mut body.stmts, &params);
+        f.visit_mut_children_with(self);
+    }
+
+    fn visit_mut_arrow_expr(&mut self, a: &mut ArrowExpr) {
+        if let ArrowFunctionBody::FunctionBody(b) = &mut *a.body {
+            if is_strict(&b.stmts) {
+                return;
+            }
+            let params = a.params.iter().flat_map(find_pat_ids::<_, Id>).map(|id| id.0).collect();
+            self.0.body(&mut b.stmts, &params);
+        }
+        a.visit_mut_children_with(self);
+    }
+
+    fn visit_mut_class(&mut self, _: &mut Class) {}
 }
 
 struct Declare {
@@ -118,9 +116,6 @@ impl PerBody for Assign {
         });
     }
 }
-
-function_walk!(Declare);
-function_walk!(Assign);
 
 /// Calls `found(block, i)` for each function declaration `block[i]` in a block of this body
 /// (not in nested functions) that Annex B hoists; `found` returns how many statements it
