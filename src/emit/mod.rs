@@ -3,6 +3,7 @@
 //! with `minify`, swc_ecma_minifier then compresses and mangles the whole bundle; parentheses
 //! are fixed and the code printed, with a source map when asked for.
 
+mod contexts;
 mod mangle;
 mod minify;
 mod private_names;

@@ -3,7 +3,7 @@
 //! static ones `static { this.key = value }` in place; fields without a value vanish (they only
 //! declared a type). Private and computed-key fields keep define semantics, as in esbuild.
 
-use swc_core::common::DUMMY_SP;
+use swc_core::common::{DUMMY_SP, Mark, SyntaxContext};
 use swc_core::ecma::ast::*;
 use swc_core::ecma::utils::{constructor::inject_after_super, default_constructor_with_span};
 use swc_core::ecma::visit::{VisitMut, VisitMutWith};
@@ -35,10 +35,26 @@ impl VisitMut for AssignClassFields {
             return;
         }
         if !class.body.iter().any(|m| matches!(m, ClassMember::Constructor(_))) {
-            class.body.push(ClassMember::Constructor(default_constructor_with_span(class.super_class.is_some(), DUMMY_SP)));
+            let mut ctor = default_constructor_with_span(class.super_class.is_some(), DUMMY_SP);
+            // Its `...args` in a context of its own, as the resolver would have given it.
+            let own = SyntaxContext::empty().apply_mark(Mark::new());
+            ctor.ctxt = own;
+            ctor.visit_mut_with(&mut InContext(own));
+            class.body.push(ClassMember::Constructor(ctor));
         }
         if let Some(c) = class.body.iter_mut().find_map(|m| m.as_mut_constructor()) {
             inject_after_super(c, inits);
+        }
+    }
+}
+
+/// Puts unmarked identifiers in one context.
+struct InContext(SyntaxContext);
+
+impl VisitMut for InContext {
+    fn visit_mut_ident(&mut self, i: &mut Ident) {
+        if i.ctxt == SyntaxContext::empty() {
+            i.ctxt = self.0;
         }
     }
 }

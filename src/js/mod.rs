@@ -4,6 +4,7 @@
 
 mod annex_b;
 mod class_fields;
+mod own_params;
 pub mod record;
 pub mod transform;
 

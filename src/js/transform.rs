@@ -8,6 +8,7 @@ use swc_core::common::{Mark, SourceMap, sync::Lrc};
 use swc_core::ecma::ast::Program;
 use swc_core::ecma::transforms::base::helpers::{HELPERS, Helpers, inject_helpers};
 use swc_core::ecma::transforms::{proposal, react, typescript};
+use swc_core::ecma::visit::VisitMutWith;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Jsx {
@@ -101,6 +102,7 @@ impl Transforms {
                 }
                 _ => program.apply(typescript::typescript(config, unresolved, top_level)),
             };
+            program.visit_mut_with(&mut super::own_params::OwnParamContexts::default());
             if !self.define_class_fields {
                 program = program.apply(swc_core::ecma::visit::visit_mut_pass(super::class_fields::AssignClassFields));
             }

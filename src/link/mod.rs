@@ -577,7 +577,7 @@ impl<'g> Linker<'g> {
                 },
             }
         }
-        let mut rewrite = Rewrite { linker: self, module: id, replace, namespaces, read_through: vec![], error: None };
+        let mut rewrite = Rewrite { linker: self, module: id, replace, namespaces, read_through: vec![], error: None, wrapper_ctxt: None };
         let mut reads = Vec::with_capacity(groups.len());
         for group in &mut groups {
             group.visit_mut_with(&mut rewrite);
@@ -601,13 +601,15 @@ impl<'g> Linker<'g> {
                 ModuleItem::ModuleDecl(_) => None,
             })
             .collect();
-        let mut rewrite = Rewrite { linker: self, module: id, replace: HashMap::new(), namespaces: HashMap::new(), read_through: vec![], error: None };
+        // `exports` and `module` are the wrapper's parameters: in the module's own top-level
+        // context, as if it had declared them (a `var exports` of its own is the same binding).
+        let wrapper_ctxt = self.top_ctxt(id);
+        let mut rewrite = Rewrite { linker: self, module: id, replace: HashMap::new(), namespaces: HashMap::new(), read_through: vec![], error: None, wrapper_ctxt: Some(wrapper_ctxt) };
         body.visit_mut_with(&mut rewrite);
         if let Some(e) = rewrite.error {
             return Err(e);
         }
-        let unresolved = self.unresolved;
-        let param = |n: &str| Param { span: DUMMY_SP, decorators: vec![], pat: Pat::Ident(Ident::new(n.into(), DUMMY_SP, unresolved).into()) };
+        let param = |n: &str| Param { span: DUMMY_SP, decorators: vec![], pat: Pat::Ident(Ident::new(n.into(), DUMMY_SP, wrapper_ctxt).into()) };
         let func = Box::new(Expr::Fn(FnExpr {
             ident: None,
             function: Box::new(Function {
@@ -759,6 +761,8 @@ struct Rewrite<'l, 'g> {
     /// Modules whose namespace members the rewritten code reads (see `namespace_member`).
     read_through: Vec<ModuleId>,
     error: Option<anyhow::Error>,
+    /// In a CommonJS module: the context its wrapper's `exports` and `module` parameters have.
+    wrapper_ctxt: Option<SyntaxContext>,
 }
 
 impl Rewrite<'_, '_> {
@@ -873,6 +877,15 @@ impl VisitMut for Rewrite<'_, '_> {
             }
         }
         e.visit_mut_children_with(self);
+    }
+
+    fn visit_mut_ident(&mut self, i: &mut Ident) {
+        if let Some(ctxt) = self.wrapper_ctxt
+            && i.ctxt == self.linker.unresolved
+            && (i.sym == "exports" || i.sym == "module")
+        {
+            i.ctxt = ctxt;
+        }
     }
 
     fn visit_mut_prop(&mut self, p: &mut Prop) {

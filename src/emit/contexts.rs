@@ -1,0 +1,369 @@
+//! The contexts swc_ecma_minifier expects: those the resolver gives one module (one context
+//! for the top level, the unresolved mark on globals). The linked bundle has each module's own;
+//! `one_top_level` turns them into those in one parallel pass, and `resolved_afresh` is the
+//! slow way for the bundles it cannot do.
+
+use rayon::prelude::*;
+use rustc_hash::{FxBuildHasher, FxHashMap, FxHashSet};
+use swc_core::atoms::Atom;
+use swc_core::common::{GLOBALS, Globals, Mark, SyntaxContext};
+use swc_core::ecma::ast::*;
+use swc_core::ecma::transforms::base::{rename::rename, resolver};
+use swc_core::ecma::utils::find_pat_ids;
+use swc_core::ecma::visit::{Visit, VisitMut, VisitMutWith, VisitWith};
+
+type FxIndexSet<T> = indexmap::IndexSet<T, FxBuildHasher>;
+
+pub enum Contexts {
+    /// As the resolver would have marked the whole bundle as one module.
+    AsResolved,
+    /// A name is unmarked, or observable (`eval`, `with`): the bundle must be resolved afresh.
+    Unmarked,
+}
+
+/// Give the minifier the contexts it expects of one module, without resolving it again: each
+/// module was resolved on its own, so every binding is already told apart by its context, and
+/// only the bundle's top level is split between the modules' (and the linker's) contexts.
+/// Those become the one `top_level_mark` context, the clashing names among them renamed
+/// (`name$N`). Inner scopes keep their marks; references to globals already carry the
+/// unresolved mark every module was resolved with.
+pub fn one_top_level(globals: &Globals, items: &mut [ModuleItem], top_level_mark: Mark) -> Contexts {
+    let declared = top_level_bindings(items);
+    let top_contexts: FxHashSet<SyntaxContext> = declared.iter().map(|id| id.1).collect();
+    let mut taken: FxHashSet<Atom> = FxHashSet::default();
+    let mut renames: FxHashMap<Id, Atom> = FxHashMap::default();
+    let clashing: Vec<&Id> = declared.iter().filter(|id| !taken.insert(id.0.clone())).collect();
+    for id in clashing {
+        let fresh = (1u32..).map(|n| Atom::from(format!("{}${n}", id.0))).find(|c| !taken.contains(c)).expect("a free name");
+        taken.insert(fresh.clone());
+        renames.insert(id.clone(), fresh);
+    }
+    let top_level = SyntaxContext::empty().apply_mark(top_level_mark);
+    let unmarked = std::sync::atomic::AtomicBool::new(false);
+    items.par_iter_mut().for_each(|item| {
+        let mut pass = OneTopLevel { top_contexts: &top_contexts, renames: &renames, top_level, unmarked: false };
+        GLOBALS.set(globals, || item.visit_mut_with(&mut pass));
+        if pass.unmarked {
+            unmarked.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+    });
+    if unmarked.into_inner() { Contexts::Unmarked } else { Contexts::AsResolved }
+}
+
+/// The bindings declared at the top level (imports, declarations, and `var`s hoisted out of
+/// top-level blocks), each once, in order.
+fn top_level_bindings(items: &[ModuleItem]) -> FxIndexSet<Id> {
+    struct Declared(FxIndexSet<Id>);
+    impl Visit for Declared {
+        fn visit_binding_ident(&mut self, b: &BindingIdent) {
+            self.0.insert(b.id.to_id());
+        }
+        fn visit_fn_decl(&mut self, f: &FnDecl) {
+            self.0.insert(f.ident.to_id());
+        }
+        fn visit_class_decl(&mut self, c: &ClassDecl) {
+            self.0.insert(c.ident.to_id());
+        }
+        fn visit_import_specifier(&mut self, s: &ImportSpecifier) {
+            let local = match s {
+                ImportSpecifier::Named(n) => &n.local,
+                ImportSpecifier::Default(d) => &d.local,
+                ImportSpecifier::Namespace(n) => &n.local,
+            };
+            self.0.insert(local.to_id());
+        }
+        // Statements only: nothing inside an expression, a function or a class declares a
+        // top-level name (a block's `let` and function are the block's; the minifier sees
+        // them in their own contexts).
+        fn visit_expr(&mut self, _: &Expr) {}
+        fn visit_function(&mut self, _: &Function) {}
+        fn visit_class(&mut self, _: &Class) {}
+    }
+    let mut d = Declared(FxIndexSet::default());
+    for item in items {
+        match item {
+            ModuleItem::Stmt(Stmt::Decl(Decl::Var(v))) => v.visit_with(&mut d),
+            ModuleItem::Stmt(Stmt::Decl(Decl::Using(u))) => u.visit_with(&mut d),
+            ModuleItem::Stmt(Stmt::Decl(Decl::Fn(f))) => { d.0.insert(f.ident.to_id()); }
+            ModuleItem::Stmt(Stmt::Decl(Decl::Class(c))) => { d.0.insert(c.ident.to_id()); }
+            ModuleItem::Stmt(s) => s.visit_with(&mut VarsOnly(&mut d.0)),
+            ModuleItem::ModuleDecl(ModuleDecl::Import(i)) => i.visit_with(&mut d),
+            ModuleItem::ModuleDecl(_) => {}
+        }
+    }
+    d.0
+}
+
+/// The `var`s a top-level statement hoists out of its blocks.
+struct VarsOnly<'a>(&'a mut FxIndexSet<Id>);
+
+impl Visit for VarsOnly<'_> {
+    fn visit_var_decl(&mut self, v: &VarDecl) {
+        if v.kind == VarDeclKind::Var {
+            for d in &v.decls {
+                for id in find_pat_ids::<_, Id>(&d.name) {
+                    self.0.insert(id);
+                }
+            }
+        }
+    }
+    fn visit_expr(&mut self, _: &Expr) {}
+    fn visit_function(&mut self, _: &Function) {}
+    fn visit_class(&mut self, _: &Class) {}
+}
+
+struct OneTopLevel<'a> {
+    top_contexts: &'a FxHashSet<SyntaxContext>,
+    renames: &'a FxHashMap<Id, Atom>,
+    top_level: SyntaxContext,
+    /// A name no resolver marked, or one code can observe.
+    unmarked: bool,
+}
+
+impl OneTopLevel<'_> {
+    fn is_renamed(&self, i: &Ident) -> bool {
+        self.top_contexts.contains(&i.ctxt) && self.renames.contains_key(&(i.sym.clone(), i.ctxt))
+    }
+}
+
+impl VisitMut for OneTopLevel<'_> {
+    // Where a binding's name is also a property's, an export's or an import's, a renamed
+    // binding keeps that name: `{ x }` becomes `{ x: x$1 }`, and so on.
+    fn visit_mut_prop(&mut self, p: &mut Prop) {
+        if let Prop::Shorthand(i) = p
+            && self.is_renamed(i)
+        {
+            let key = PropName::Ident(IdentName::new(i.sym.clone(), i.span));
+            *p = Prop::KeyValue(KeyValueProp { key, value: Box::new(Expr::Ident(i.clone())) });
+        }
+        p.visit_mut_children_with(self);
+    }
+
+    fn visit_mut_object_pat_prop(&mut self, p: &mut ObjectPatProp) {
+        if let ObjectPatProp::Assign(a) = p
+            && self.is_renamed(&a.key.id)
+        {
+            let key = PropName::Ident(IdentName::new(a.key.id.sym.clone(), a.key.id.span));
+            let binding = Pat::Ident(a.key.clone());
+            let value = match a.value.take() {
+                Some(default) => Box::new(Pat::Assign(AssignPat { span: a.span, left: Box::new(binding), right: default })),
+                None => Box::new(binding),
+            };
+            *p = ObjectPatProp::KeyValue(KeyValuePatProp { key, value });
+        }
+        p.visit_mut_children_with(self);
+    }
+
+    fn visit_mut_import_named_specifier(&mut self, s: &mut ImportNamedSpecifier) {
+        if s.imported.is_none() && self.is_renamed(&s.local) {
+            s.imported = Some(ModuleExportName::Ident(Ident::new_no_ctxt(s.local.sym.clone(), s.local.span)));
+        }
+        self.visit_mut_ident(&mut s.local);
+    }
+
+    fn visit_mut_ident(&mut self, i: &mut Ident) {
+        if self.top_contexts.contains(&i.ctxt) {
+            if let Some(fresh) = self.renames.get(&(i.sym.clone(), i.ctxt)) {
+                i.sym = fresh.clone();
+            }
+            i.ctxt = self.top_level;
+        } else if i.ctxt == SyntaxContext::empty() {
+            self.unmarked = true;
+        }
+    }
+
+    fn visit_mut_call_expr(&mut self, c: &mut CallExpr) {
+        if let Callee::Expr(e) = &c.callee
+            && let Expr::Ident(i) = &**e
+            && &*i.sym == "eval"
+        {
+            self.unmarked = true;
+        }
+        c.visit_mut_children_with(self);
+    }
+
+    fn visit_mut_with_stmt(&mut self, w: &mut WithStmt) {
+        self.unmarked = true;
+        w.visit_mut_children_with(self);
+    }
+
+    // Names that are not bindings: labels, and the names modules export and import.
+    fn visit_mut_labeled_stmt(&mut self, l: &mut LabeledStmt) {
+        l.body.visit_mut_with(self);
+    }
+    fn visit_mut_break_stmt(&mut self, _: &mut BreakStmt) {}
+    fn visit_mut_continue_stmt(&mut self, _: &mut ContinueStmt) {}
+    fn visit_mut_module_export_name(&mut self, _: &mut ModuleExportName) {}
+    fn visit_mut_export_named_specifier(&mut self, s: &mut ExportNamedSpecifier) {
+        if let ModuleExportName::Ident(i) = &mut s.orig {
+            if s.exported.is_none() && self.is_renamed(i) {
+                s.exported = Some(ModuleExportName::Ident(Ident::new_no_ctxt(i.sym.clone(), i.span)));
+            }
+            self.visit_mut_ident(i);
+        }
+    }
+}
+
+/// The slow way to the same contexts, for bundles `one_top_level` cannot do: each binding given
+/// a name no other has, then the contexts dropped and the whole bundle resolved as one module.
+pub fn resolved_afresh(globals: &Globals, mut module: Module, unresolved: Mark, unresolved_mark: Mark, top_level_mark: Mark) -> Module {
+    let renames = clashing_names(globals, &module.body, unresolved);
+    module.body.par_iter_mut().for_each(|item| {
+        GLOBALS.set(globals, || {
+            item.visit_mut_with(&mut rename(&renames));
+            item.visit_mut_with(&mut ClearContexts);
+        })
+    });
+    Program::Module(module).apply(resolver(unresolved_mark, top_level_mark, false)).expect_module()
+}
+
+/// New names for the bindings whose name another binding or a global also has: the first
+/// binding of a name keeps it unless a global has it, the others get `name$N`.
+fn clashing_names(globals: &Globals, items: &[ModuleItem], unresolved: Mark) -> FxHashMap<Id, Atom> {
+    struct Names {
+        unresolved: Mark,
+        /// Each binding, once, in the order met.
+        bindings: FxIndexSet<Id>,
+        /// Each marked identifier, once, in the order met: a binding's, or a name a pass put
+        /// in a context of its own that nothing declares (a helper's `Object`).
+        marked: FxIndexSet<Id>,
+        /// The names not to give: globals' and the unmarked ones (labels, export names).
+        kept: FxHashSet<Atom>,
+    }
+    impl Visit for Names {
+        fn visit_ident(&mut self, i: &Ident) {
+            if i.ctxt == SyntaxContext::empty() || i.ctxt.outer() == self.unresolved {
+                self.kept.insert(i.sym.clone());
+            } else {
+                self.marked.insert(i.to_id());
+            }
+        }
+        fn visit_binding_ident(&mut self, b: &BindingIdent) {
+            self.bindings.insert(b.id.to_id());
+            b.visit_children_with(self);
+        }
+        fn visit_fn_decl(&mut self, f: &FnDecl) {
+            self.bindings.insert(f.ident.to_id());
+            f.visit_children_with(self);
+        }
+        fn visit_class_decl(&mut self, c: &ClassDecl) {
+            self.bindings.insert(c.ident.to_id());
+            c.visit_children_with(self);
+        }
+        fn visit_fn_expr(&mut self, f: &FnExpr) {
+            self.bindings.extend(f.ident.as_ref().map(Ident::to_id));
+            f.visit_children_with(self);
+        }
+        fn visit_class_expr(&mut self, c: &ClassExpr) {
+            self.bindings.extend(c.ident.as_ref().map(Ident::to_id));
+            c.visit_children_with(self);
+        }
+        fn visit_import_specifier(&mut self, s: &ImportSpecifier) {
+            let local = match s {
+                ImportSpecifier::Named(n) => &n.local,
+                ImportSpecifier::Default(d) => &d.local,
+                ImportSpecifier::Namespace(n) => &n.local,
+            };
+            self.bindings.insert(local.to_id());
+            s.visit_children_with(self);
+        }
+    }
+    // Met per item on all threads, then merged in item order: the order one walk would meet them.
+    let per_item: Vec<Names> = items
+        .par_iter()
+        .map(|item| {
+            let mut names = Names { unresolved, bindings: FxIndexSet::default(), marked: FxIndexSet::default(), kept: FxHashSet::default() };
+            GLOBALS.set(globals, || item.visit_with(&mut names));
+            names
+        })
+        .collect();
+    let mut names = Names { unresolved, bindings: FxIndexSet::default(), marked: FxIndexSet::default(), kept: FxHashSet::default() };
+    for n in per_item {
+        names.bindings.extend(n.bindings);
+        names.marked.extend(n.marked);
+        names.kept.extend(n.kept);
+    }
+    // Undeclared names are left as they are: once resolved afresh they are globals.
+    let undeclared: Vec<Atom> = names.marked.iter().filter(|id| !names.bindings.contains(*id)).map(|id| id.0.clone()).collect();
+    names.kept.extend(undeclared);
+    // In the order met, as before (a binding's declaration may come after a use).
+    let bindings: FxIndexSet<Id> = names.marked.into_iter().filter(|id| names.bindings.contains(id)).collect();
+    names.bindings = bindings;
+    let mut taken: FxHashSet<Atom> = names.kept.clone();
+    taken.extend(names.bindings.iter().map(|id| id.0.clone()));
+    let mut claimed = FxHashSet::default();
+    let mut next_suffix = FxHashMap::default();
+    let mut renames = FxHashMap::default();
+    for id in names.bindings {
+        if !names.kept.contains(&id.0) && claimed.insert(id.0.clone()) {
+            continue;
+        }
+        let n = next_suffix.entry(id.0.clone()).or_insert(1u32);
+        let fresh = loop {
+            let candidate = Atom::from(format!("{}${n}", id.0));
+            *n += 1;
+            if taken.insert(candidate.clone()) {
+                break candidate;
+            }
+        };
+        renames.insert(id, fresh);
+    }
+    renames
+}
+
+struct ClearContexts;
+
+impl VisitMut for ClearContexts {
+    fn visit_mut_ident(&mut self, i: &mut Ident) {
+        i.ctxt = SyntaxContext::empty();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use swc_core::common::{FileName, SourceMap, sync::Lrc};
+    use swc_core::ecma::codegen::to_code_default;
+    use swc_core::ecma::parser::{EsSyntax, Syntax, parse_file_as_module};
+
+    /// Each source parsed and resolved as a module of its own, their statements then joined
+    /// as the linker joins modules; run through `one_top_level` and printed.
+    fn joined(sources: &[&str]) -> (Contexts, String) {
+        GLOBALS.set(&Globals::new(), || {
+            let cm: Lrc<SourceMap> = Default::default();
+            let unresolved = Mark::new();
+            let mut body = vec![];
+            for src in sources {
+                let fm = cm.new_source_file(Lrc::new(FileName::Anon), src.to_string());
+                let m = parse_file_as_module(&fm, Syntax::Es(EsSyntax::default()), EsVersion::EsNext, None, &mut vec![]).unwrap();
+                body.extend(Program::Module(m).apply(resolver(unresolved, Mark::new(), false)).expect_module().body);
+            }
+            let contexts = one_top_level(&Globals::new(), &mut body, Mark::new());
+            let code = to_code_default(cm, None, &Module { span: Default::default(), body, shebang: None });
+            (contexts, code)
+        })
+    }
+
+    #[test]
+    fn a_clashing_top_level_name_is_renamed_but_not_as_a_key_or_an_import_or_export_name() {
+        let (contexts, code) = joined(&[
+            "const x = 1; console.log(x);",
+            "import { x } from \"ext\"; console.log({ x }); export { x };",
+            "var { x } = globalThis.o; function f(x) { return x; }",
+        ]);
+        assert!(matches!(contexts, Contexts::AsResolved));
+        assert!(code.contains("const x = 1;"), "{code}");
+        assert!(code.contains("import { x as x$1 } from \"ext\""), "{code}");
+        assert!(code.contains("console.log({\n    x: x$1\n})"), "{code}");
+        assert!(code.contains("export { x$1 as x }"), "{code}");
+        assert!(code.contains("var { x: x$2 } = globalThis.o"), "{code}");
+        // A parameter is not a top-level binding: it keeps its name.
+        assert!(code.contains("function f(x) {\n    return x;\n}"), "{code}");
+    }
+
+    #[test]
+    fn direct_eval_needs_the_bundle_resolved_afresh() {
+        let (contexts, _) = joined(&["const x = 1;", "function f(s) { return eval(s); }"]);
+        assert!(matches!(contexts, Contexts::Unmarked));
+    }
+}
