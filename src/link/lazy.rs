@@ -5,7 +5,6 @@
 //! module's. An init function whose module (or a lazy module it imports) awaits at top level is
 //! async.
 
-use anyhow::Result;
 use swc_core::common::DUMMY_SP;
 use swc_core::ecma::ast::*;
 use swc_core::ecma::utils::find_pat_ids;
@@ -20,13 +19,9 @@ impl Linker<'_> {
         self.lazy.get(m).copied().unwrap_or(false)
     }
 
-    pub(super) fn init_name(&mut self, m: ModuleId) -> Id {
-        if let Some(n) = self.init_names.get(&m) {
-            return n.clone();
-        }
-        let n = self.name(&format!("init_{}", super::stem(&self.g.modules[m].path)));
-        self.init_names.insert(m, n.clone());
-        n
+    /// `init_x`, the lazy module's init function (every lazy module has one).
+    pub(super) fn init_name(&self, m: ModuleId) -> Id {
+        self.module_name(m, format!("init_{}", super::stem(&self.g.modules[m].path)))
     }
 
     /// Whether running `m`'s init function returns a promise.
@@ -52,14 +47,14 @@ impl Linker<'_> {
     }
 
     /// `init_x()`, awaited when it is async.
-    pub(super) fn run_init(&mut self, m: ModuleId) -> Box<Expr> {
+    pub(super) fn run_init(&self, m: ModuleId) -> Box<Expr> {
         let run = call(expr_ident(&self.init_name(m)), vec![]);
         if self.init_is_async(m, &mut vec![]) { Box::new(Expr::Await(AwaitExpr { span: DUMMY_SP, arg: run })) } else { run }
     }
 
-    /// The parts of a lazy module: its functions and the declarations of its other top-level
-    /// names, then its init function.
-    pub(super) fn lazy_body(&mut self, id: ModuleId) -> Result<Vec<Part>> {
+    /// The parts of a lazy module, made of its rewritten code: its functions and the
+    /// declarations of its other top-level names, then its init function.
+    pub(super) fn lazy_parts(&self, id: ModuleId, code: Vec<Part>) -> Vec<Part> {
         let mut top = vec![];
         let mut names: Vec<Id> = vec![];
         let mut inside: Vec<Stmt> = vec![];
@@ -67,7 +62,7 @@ impl Linker<'_> {
             let run = self.run_init(d);
             inside.push(Stmt::Expr(ExprStmt { span: DUMMY_SP, expr: run }));
         }
-        for part in self.esm_body(id)? {
+        for part in code {
             for item in part.items {
                 match item {
                     ModuleItem::Stmt(Stmt::Decl(Decl::Fn(f))) => top.push(Part::new(Some(id), PartKind::Code, vec![ModuleItem::Stmt(Stmt::Decl(Decl::Fn(f)))])),
@@ -96,7 +91,7 @@ impl Linker<'_> {
         let init = self.init_name(id);
         let wrapped = call(self.helper("__esm"), vec![func]);
         parts.push(Part::new(Some(id), PartKind::Linker, vec![var(VarDeclKind::Var, &init, Some(wrapped))]));
-        Ok(parts)
+        parts
     }
 }
 

@@ -12,10 +12,12 @@ mod shake;
 use shake::{Part, PartKind, Purity};
 
 use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::Mutex;
 
 use anyhow::{Result, anyhow};
 use indexmap::IndexMap;
-use rustc_hash::FxHashSet;
+use rayon::prelude::*;
+use rustc_hash::{FxHashMap, FxHashSet};
 use swc_core::common::{BytePos, DUMMY_SP, FileName, GLOBALS, Mark, SyntaxContext, sync::Lrc};
 use swc_core::ecma::ast::*;
 use swc_core::ecma::parser::{EsSyntax, Syntax, parse_file_as_module};
@@ -79,17 +81,38 @@ pub struct Linker<'g> {
     ctxt: SyntaxContext,
     helper_mark: Mark,
     helper_ctxt: SyntaxContext,
-    helpers: BTreeSet<&'static str>,
+    /// Per module: the context of the names the linker gives its wrapper, namespace object and
+    /// init function, unique by it (so they need no shared counter; code that uses them is
+    /// rewritten on several threads).
+    module_ctxts: Vec<SyntaxContext>,
+    needs: Mutex<Needs>,
     taken: HashSet<String>,
-    require_names: HashMap<ModuleId, Id>,
-    namespace_names: HashMap<ModuleId, Id>,
     external_names: IndexMap<(String, Option<String>), Id>,
     /// Per module: an ES module run on demand (see lazy.rs).
     lazy: Vec<bool>,
-    init_names: HashMap<ModuleId, Id>,
     format: Format,
     defines: define::Defines,
     unresolved: SyntaxContext,
+}
+
+/// What the linked code uses that the linker makes: helpers, CommonJS wrappers, namespace
+/// objects. Sets: the order they are asked for in does not matter.
+#[derive(Default)]
+struct Needs {
+    helpers: BTreeSet<&'static str>,
+    wrappers: BTreeSet<ModuleId>,
+    namespaces: BTreeSet<ModuleId>,
+}
+
+/// A module's code ready to be rewritten: its imports bound, its export syntax removed.
+struct Prepared {
+    id: ModuleId,
+    replace: FxHashMap<Id, Box<Expr>>,
+    namespaces: FxHashMap<Id, ModuleId>,
+    /// `var import_x = __toESM(require_x())` per CommonJS module it imports.
+    interop: Vec<ModuleItem>,
+    /// Statements kept or dropped together (a declaration and the call naming it).
+    groups: Vec<Vec<ModuleItem>>,
 }
 
 pub(crate) fn stem(path: &std::path::Path) -> String {
@@ -175,7 +198,10 @@ impl<'g> Linker<'g> {
     fn new(g: &'g ModuleGraph, bodies: Vec<Vec<ModuleItem>>, o: &LinkOptions) -> Result<Linker<'g>> {
         let unresolved = SyntaxContext::empty().apply_mark(g.marks.unresolved);
         let defines = define::Defines::parse(&g.cm, &o.defines, unresolved)?;
-        let (ctxt, helper_mark) = GLOBALS.set(&g.globals, || (SyntaxContext::empty().apply_mark(Mark::new()), Mark::new()));
+        let (ctxt, helper_mark, module_ctxts) = GLOBALS.set(&g.globals, || {
+            let module_ctxts = g.modules.iter().map(|_| SyntaxContext::empty().apply_mark(Mark::new())).collect();
+            (SyntaxContext::empty().apply_mark(Mark::new()), Mark::new(), module_ctxts)
+        });
         let helper_ctxt = SyntaxContext::empty().apply_mark(helper_mark);
         let mut l = Linker {
             g,
@@ -185,13 +211,11 @@ impl<'g> Linker<'g> {
             ctxt,
             helper_mark,
             helper_ctxt,
-            helpers: BTreeSet::new(),
+            module_ctxts,
+            needs: Mutex::new(Needs::default()),
             taken: HashSet::new(),
-            require_names: HashMap::new(),
-            namespace_names: HashMap::new(),
             external_names: IndexMap::new(),
             lazy: vec![],
-            init_names: HashMap::new(),
             format: o.format,
             defines,
             unresolved,
@@ -233,14 +257,18 @@ impl<'g> Linker<'g> {
     }
 
     /// `__name(binding, "default")`, for an anonymous default export given a binding name.
-    fn named_default(&mut self, binding: &Id) -> ModuleItem {
+    fn named_default(&self, binding: &Id) -> ModuleItem {
         let args = vec![Box::new(Expr::Ident(ident(binding))), Box::new(Expr::Lit(Lit::Str("default".into())))];
         ModuleItem::Stmt(Stmt::Expr(ExprStmt { span: DUMMY_SP, expr: call(self.helper("__name"), args) }))
     }
 
-    fn helper(&mut self, name: &'static str) -> Box<Expr> {
+    fn needs(&self) -> std::sync::MutexGuard<'_, Needs> {
+        self.needs.lock().expect("no thread panics holding it")
+    }
+
+    fn helper(&self, name: &'static str) -> Box<Expr> {
         debug_assert!(runtime::is_helper(name));
-        self.helpers.insert(name);
+        self.needs().helpers.insert(name);
         Box::new(Expr::Ident(Ident::new(name.into(), DUMMY_SP, self.helper_ctxt)))
     }
 
@@ -424,22 +452,21 @@ impl<'g> Linker<'g> {
         out
     }
 
-    fn require_name(&mut self, m: ModuleId) -> Id {
-        if let Some(n) = self.require_names.get(&m) {
-            return n.clone();
-        }
-        let n = self.name(&format!("require_{}", stem(&self.g.modules[m].path)));
-        self.require_names.insert(m, n.clone());
-        n
+    /// A name the linker gives something of module `m`'s.
+    fn module_name(&self, m: ModuleId, name: String) -> Id {
+        (name.into(), self.module_ctxts[m])
     }
 
-    fn namespace_name(&mut self, m: ModuleId) -> Id {
-        if let Some(n) = self.namespace_names.get(&m) {
-            return n.clone();
-        }
-        let n = self.name(&format!("{}_exports", stem(&self.g.modules[m].path)));
-        self.namespace_names.insert(m, n.clone());
-        n
+    /// `require_x`, the CommonJS module's wrapper (which is then made).
+    fn require_name(&self, m: ModuleId) -> Id {
+        self.needs().wrappers.insert(m);
+        self.module_name(m, format!("require_{}", stem(&self.g.modules[m].path)))
+    }
+
+    /// `x_exports`, the ES module's namespace object (which is then made).
+    fn namespace_name(&self, m: ModuleId) -> Id {
+        self.needs().namespaces.insert(m);
+        self.module_name(m, format!("{}_exports", stem(&self.g.modules[m].path)))
     }
 
     fn external_name(&mut self, source: &str, name: Option<&str>) -> Id {
@@ -461,6 +488,20 @@ impl<'g> Linker<'g> {
     /// The expression an import binding stands for.
     fn binding_expr(&mut self, b: &Binding, importer: ModuleId) -> Box<Expr> {
         match b {
+            Binding::External(source, name) => {
+                let local = expr_ident(&self.external_name(source, name.as_deref()));
+                match (self.format, name) {
+                    (Format::Esm, _) | (_, None) => local,
+                    (_, Some(n)) => member(local, n),
+                }
+            }
+            bundled => self.bundled_binding_expr(bundled, importer),
+        }
+    }
+
+    /// The expression a binding to a bundled module stands for.
+    fn bundled_binding_expr(&self, b: &Binding, importer: ModuleId) -> Box<Expr> {
+        match b {
             Binding::Local(id) => expr_ident(id),
             Binding::Namespace(m) => expr_ident(&self.namespace_name(*m)),
             Binding::CommonJs(m, prop) => {
@@ -476,13 +517,7 @@ impl<'g> Linker<'g> {
                     None => esm,
                 }
             }
-            Binding::External(source, name) => {
-                let local = expr_ident(&self.external_name(source, name.as_deref()));
-                match (self.format, name) {
-                    (Format::Esm, _) | (_, None) => local,
-                    (_, Some(n)) => member(local, n),
-                }
-            }
+            Binding::External(..) => unreachable!("externals are bound by binding_expr"),
         }
     }
 
@@ -494,15 +529,14 @@ impl<'g> Linker<'g> {
         )
     }
 
-    /// The code of one ES module with its imports bound and its export syntax removed: the
-    /// linker's interop variables, then one part per statement.
-    fn esm_body(&mut self, id: ModuleId) -> Result<Vec<Part>> {
-        let mut replace: HashMap<Id, Box<Expr>> = HashMap::new();
+    /// One ES module's imports bound and its export syntax removed, ready for `esm_parts`.
+    fn esm_prepare(&mut self, id: ModuleId) -> Result<Prepared> {
+        let mut replace: FxHashMap<Id, Box<Expr>> = FxHashMap::default();
         let mut imports: Vec<(Id, (Target, Option<String>))> = self.imports[id].iter().map(|(k, v)| (k.clone(), v.clone())).collect();
         imports.sort_by(|a, b| a.0.0.cmp(&b.0.0));
         // One `var import_x = __toESM(require_x())` per CommonJS module this module imports.
         let mut commonjs: IndexMap<ModuleId, Id> = IndexMap::new();
-        let mut namespaces: HashMap<Id, ModuleId> = HashMap::new();
+        let mut namespaces: FxHashMap<Id, ModuleId> = FxHashMap::default();
         let mut out = vec![];
         for (local, (t, name)) in imports {
             let b = self.resolve_import(&t, name.as_deref(), &mut vec![]);
@@ -536,7 +570,7 @@ impl<'g> Linker<'g> {
             };
             replace.insert(local, expr);
         }
-        let interop = std::mem::take(&mut out);
+        let interop = out;
         let m = &self.g.modules[id];
         let path = m.path.clone();
         let top = self.top_ctxt(id);
@@ -577,7 +611,14 @@ impl<'g> Linker<'g> {
                 },
             }
         }
-        let mut rewrite = Rewrite { linker: self, module: id, replace, namespaces, read_through: vec![], error: None, wrapper_ctxt: None };
+        Ok(Prepared { id, replace, namespaces, interop, groups })
+    }
+
+    /// The code of one ES module, rewritten (on any thread): the linker's interop variables,
+    /// then one part per statement.
+    fn esm_parts(&self, p: Prepared) -> Result<Vec<Part>> {
+        let Prepared { id, replace, namespaces, interop, mut groups } = p;
+        let mut rewrite = Rewrite::new(self, id, replace, namespaces, None);
         let mut reads = Vec::with_capacity(groups.len());
         for group in &mut groups {
             group.visit_mut_with(&mut rewrite);
@@ -604,7 +645,7 @@ impl<'g> Linker<'g> {
         // `exports` and `module` are the wrapper's parameters: in the module's own top-level
         // context, as if it had declared them (a `var exports` of its own is the same binding).
         let wrapper_ctxt = self.top_ctxt(id);
-        let mut rewrite = Rewrite { linker: self, module: id, replace: HashMap::new(), namespaces: HashMap::new(), read_through: vec![], error: None, wrapper_ctxt: Some(wrapper_ctxt) };
+        let mut rewrite = Rewrite::new(&*self, id, FxHashMap::default(), FxHashMap::default(), Some(wrapper_ctxt));
         body.visit_mut_with(&mut rewrite);
         if let Some(e) = rewrite.error {
             return Err(e);
@@ -752,12 +793,15 @@ impl<'g> Linker<'g> {
 /// Rewrites a module's code for the bundle: import bindings → what they are bound to,
 /// `require("x")`/`import("x")` of bundled modules → their wrappers and namespaces.
 struct Rewrite<'l, 'g> {
-    linker: &'l mut Linker<'g>,
+    linker: &'l Linker<'g>,
     module: ModuleId,
-    replace: HashMap<Id, Box<Expr>>,
+    replace: FxHashMap<Id, Box<Expr>>,
+    /// The contexts of `replace`'s names (the module's top level): other identifiers, most of
+    /// them, need no lookup.
+    replaced_contexts: Vec<SyntaxContext>,
     /// Imported names bound to an ES module's namespace: `ns.x` is then `x` itself, so the
     /// namespace object is needed only where it is used as a value.
-    namespaces: HashMap<Id, ModuleId>,
+    namespaces: FxHashMap<Id, ModuleId>,
     /// Modules whose namespace members the rewritten code reads (see `namespace_member`).
     read_through: Vec<ModuleId>,
     error: Option<anyhow::Error>,
@@ -766,13 +810,25 @@ struct Rewrite<'l, 'g> {
 }
 
 impl Rewrite<'_, '_> {
+    fn new<'l, 'g>(linker: &'l Linker<'g>, module: ModuleId, replace: FxHashMap<Id, Box<Expr>>, namespaces: FxHashMap<Id, ModuleId>, wrapper_ctxt: Option<SyntaxContext>) -> Rewrite<'l, 'g> {
+        let mut replaced_contexts: Vec<SyntaxContext> = replace.keys().map(|id| id.1).collect();
+        replaced_contexts.sort();
+        replaced_contexts.dedup();
+        Rewrite { linker, module, replace, replaced_contexts, namespaces, read_through: vec![], error: None, wrapper_ctxt }
+    }
+
+    /// Whether `i` may be one of the names to replace.
+    fn replaced(&self, i: &Ident) -> bool {
+        self.replaced_contexts.contains(&i.ctxt)
+    }
+
     /// What `ns.a.b` names, when `ns` is an imported namespace and every step is a static
     /// export: an ES module's binding or another namespace.
     /// `via` gets the namespaces' modules: the expression reads through them, so they count as
     /// used (a side-effect-free package's module keeps its effects).
     fn namespace_member(&self, e: &Expr, via: &mut Vec<ModuleId>) -> Option<Binding> {
         match e {
-            Expr::Ident(i) => self.namespaces.get(&i.to_id()).map(|&m| Binding::Namespace(m)),
+            Expr::Ident(i) => self.replaced(i).then(|| self.namespaces.get(&i.to_id())).flatten().map(|&m| Binding::Namespace(m)),
             Expr::Member(MemberExpr { obj, prop, .. }) => {
                 let Binding::Namespace(m) = self.namespace_member(obj, via)? else { return None };
                 via.push(m);
@@ -795,7 +851,7 @@ impl Rewrite<'_, '_> {
 
     /// `require("x")` → the module's exports.
     fn require(&mut self, specifier: &str) -> Result<Box<Expr>> {
-        let l = &mut *self.linker;
+        let l = self.linker;
         Ok(match l.target(self.module, specifier, ImportKind::Require) {
             Target::External(s) => call(l.helper("__require"), vec![Box::new(Expr::Lit(Lit::Str(s.as_str().into())))]),
             Target::Module(m) if l.is_commonjs(m) => call(expr_ident(&l.require_name(m)), vec![]),
@@ -814,7 +870,7 @@ impl Rewrite<'_, '_> {
 
     /// `import("x")` → a promise of the module's namespace.
     fn dynamic_import(&mut self, specifier: &str) -> Result<Option<Box<Expr>>> {
-        let l = &mut *self.linker;
+        let l = self.linker;
         let Target::Module(m) = l.target(self.module, specifier, ImportKind::Dynamic) else { return Ok(None) };
         let value = if l.is_commonjs(m) {
             let req = call(expr_ident(&l.require_name(m)), vec![]);
@@ -837,21 +893,23 @@ impl VisitMut for Rewrite<'_, '_> {
             *e = *v;
             return;
         }
-        if matches!(e, Expr::Member(_)) {
+        if matches!(e, Expr::Member(_)) && !self.namespaces.is_empty() {
             let mut via = vec![];
             if let Some(b) = self.namespace_member(e, &mut via) {
                 self.read_through.extend(via);
-                *e = *self.linker.binding_expr(&b, self.module);
+                *e = *self.linker.bundled_binding_expr(&b, self.module);
                 return;
             }
         }
         if let Expr::Ident(i) = e {
-            if let Some(r) = self.replace.get(&i.to_id()) {
+            if self.replaced(i)
+                && let Some(r) = self.replace.get(&i.to_id())
+            {
                 *e = (**r).clone();
                 return;
             }
             // A `require` that is not a static call: the bundle's own (Node's when it exists).
-            if i.sym == "require" && i.ctxt == self.linker.unresolved {
+            if i.ctxt == self.linker.unresolved && i.sym == "require" {
                 *e = *self.linker.helper("__require");
                 return;
             }
@@ -890,7 +948,7 @@ impl VisitMut for Rewrite<'_, '_> {
 
     fn visit_mut_prop(&mut self, p: &mut Prop) {
         if let Prop::Shorthand(i) = p {
-            if let Some(r) = self.replace.get(&i.to_id()) {
+            if let Some(r) = self.replaced(i).then(|| self.replace.get(&i.to_id())).flatten() {
                 *p = Prop::KeyValue(KeyValueProp { key: PropName::Ident(IdentName::new(i.sym.clone(), i.span)), value: r.clone() });
                 return;
             }
@@ -904,7 +962,9 @@ impl VisitMut for Rewrite<'_, '_> {
 /// `pure_annotations`: where the sources' `/* @__PURE__ */` comments are (see js::parse).
 /// `bodies`: the modules' statements if moved out of the graph, else empty (copies are made).
 pub fn link(g: &ModuleGraph, bodies: Vec<Vec<ModuleItem>>, entry: ModuleId, o: &LinkOptions, pure_annotations: &FxHashSet<BytePos>) -> Result<Module> {
+    let t = crate::timing::StageTimer::from_env();
     let mut l = Linker::new(g, bodies, o)?;
+    t.done("  exports");
     let order = g.evaluation_order(entry);
     let eager = g.statically_loaded(entry);
     if o.format != Format::Esm {
@@ -924,19 +984,36 @@ pub fn link(g: &ModuleGraph, bodies: Vec<Vec<ModuleItem>>, entry: ModuleId, o: &
             _ => None,
         })
         .collect();
-    let mut code = vec![];
-    let mut lazy = vec![];
+    // Imports are bound in order (the names made for them count up), the code is then
+    // rewritten on all threads, and the parts put in order.
+    let mut prepared = vec![];
     for &id in &order {
-        if l.is_lazy(id) {
-            lazy.extend(l.lazy_body(id)?);
-        } else if !l.is_commonjs(id) {
-            code.extend(l.esm_body(id)?);
+        if !l.is_commonjs(id) {
+            prepared.push(Ok(l.esm_prepare(id)?));
         } else if imported_statically.contains(&id) {
-            let req = l.require_name(id);
-            let run = ModuleItem::Stmt(Stmt::Expr(ExprStmt { span: DUMMY_SP, expr: call(expr_ident(&req), vec![]) }));
-            code.push(Part::new(Some(id), PartKind::Code, vec![run]));
+            prepared.push(Err(id));
         }
     }
+    let rewritten: Vec<(ModuleId, Result<Vec<Part>>)> = prepared
+        .into_par_iter()
+        .map(|p| match p {
+            Ok(p) => (p.id, GLOBALS.set(&g.globals, || l.esm_parts(p))),
+            Err(id) => {
+                let run = ModuleItem::Stmt(Stmt::Expr(ExprStmt { span: DUMMY_SP, expr: call(expr_ident(&l.require_name(id)), vec![]) }));
+                (id, Ok(vec![Part::new(Some(id), PartKind::Code, vec![run])]))
+            }
+        })
+        .collect();
+    let mut code = vec![];
+    let mut lazy = vec![];
+    for (id, parts) in rewritten {
+        if l.is_lazy(id) {
+            lazy.extend(l.lazy_parts(id, parts?));
+        } else {
+            code.extend(parts?);
+        }
+    }
+    t.done("  rewrite");
     let exports = l.entry_exports(entry)?;
     // Wrappers and namespaces can be asked for while other code is produced; make them last,
     // until no new one appears.
@@ -951,8 +1028,10 @@ pub fn link(g: &ModuleGraph, bodies: Vec<Vec<ModuleItem>>, entry: ModuleId, o: &
         }
     }
     loop {
-        let pending_w: Vec<ModuleId> = l.require_names.keys().copied().filter(|m| !done_wrappers.contains(m)).collect();
-        let pending_n: Vec<(ModuleId, Id)> = l.namespace_names.iter().filter(|(m, _)| !done_namespaces.contains(*m)).map(|(m, n)| (*m, n.clone())).collect();
+        let (pending_w, pending_n): (Vec<ModuleId>, Vec<ModuleId>) = {
+            let needs = l.needs();
+            (needs.wrappers.iter().copied().filter(|m| !done_wrappers.contains(m)).collect(), needs.namespaces.iter().copied().filter(|m| !done_namespaces.contains(m)).collect())
+        };
         if pending_w.is_empty() && pending_n.is_empty() {
             break;
         }
@@ -960,9 +1039,10 @@ pub fn link(g: &ModuleGraph, bodies: Vec<Vec<ModuleItem>>, entry: ModuleId, o: &
             done_wrappers.insert(m);
             wrappers.push((m, l.commonjs_wrapper(m)?));
         }
-        for (m, n) in pending_n {
+        for m in pending_n {
             done_namespaces.insert(m);
-            namespaces.push((m, l.namespace_object(m, &n)?));
+            let name = l.namespace_name(m);
+            namespaces.push((m, l.namespace_object(m, &name)?));
         }
     }
     wrappers.sort_by_key(|(m, _)| *m);
@@ -976,8 +1056,10 @@ pub fn link(g: &ModuleGraph, bodies: Vec<Vec<ModuleItem>>, entry: ModuleId, o: &
     parts.extend(lazy);
     parts.extend(code);
     parts.extend(exports.into_iter().map(|i| Part::new(None, PartKind::Root, vec![i])));
+    t.done("  wrappers");
     let purity = Purity { unresolved: l.unresolved, annotated: pure_annotations, helpers: l.helper_ctxt };
     let mut body = shake::shake(parts, |m| !g.files[m].side_effects, &purity);
+    t.done("  shake");
     // Imports first, as ES modules hoist them anyway.
     body.sort_by_key(|i| !matches!(i, ModuleItem::ModuleDecl(ModuleDecl::Import(_))));
     if o.format == Format::Iife {
@@ -1004,10 +1086,11 @@ fn iife(body: Vec<ModuleItem>) -> ModuleItem {
 }
 
 fn runtime_items(l: &Linker) -> Result<Vec<ModuleItem>> {
-    if l.helpers.is_empty() {
+    let helpers = std::mem::take(&mut l.needs().helpers);
+    if helpers.is_empty() {
         return Ok(vec![]);
     }
-    let src = runtime::source(&l.helpers);
+    let src = runtime::source(&helpers);
     let fm = l.g.cm.new_source_file(Lrc::new(FileName::Custom("edgespark:runtime".into())), src);
     let m = parse_file_as_module(&fm, Syntax::Es(EsSyntax::default()), EsVersion::EsNext, None, &mut vec![])
         .map_err(|e| anyhow!("runtime helpers do not parse: {:?}", e.kind()))?;
