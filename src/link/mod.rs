@@ -220,11 +220,8 @@ impl<'g> Linker<'g> {
             defines,
             unresolved,
         };
-        for id in 0..g.modules.len() {
-            let (e, i) = l.scan_module(id);
-            l.exports.push(e);
-            l.imports.push(i);
-        }
+        let scanned: Vec<_> = (0..g.modules.len()).into_par_iter().map(|id| GLOBALS.set(&g.globals, || l.scan_module(id))).collect();
+        (l.exports, l.imports) = scanned.into_iter().unzip();
         Ok(l)
     }
 
@@ -367,11 +364,11 @@ impl<'g> Linker<'g> {
     }
 
     /// What `name` exported by `module` refers to; None if the module does not export it.
-    fn resolve_export(&self, module: ModuleId, name: &str, seen: &mut Vec<(ModuleId, String)>) -> Option<Binding> {
-        if seen.iter().any(|(m, n)| *m == module && n == name) {
+    fn resolve_export<'a>(&'a self, module: ModuleId, name: &'a str, seen: &mut Vec<(ModuleId, &'a str)>) -> Option<Binding> {
+        if seen.iter().any(|&(m, n)| m == module && n == name) {
             return None;
         }
-        seen.push((module, name.to_string()));
+        seen.push((module, name));
         if self.is_commonjs(module) {
             return Some(Binding::CommonJs(module, Some(name.to_string())));
         }
@@ -394,7 +391,11 @@ impl<'g> Linker<'g> {
                     commonjs.get_or_insert(*m);
                 }
                 Target::Module(m) => {
-                    if let Some(b) = self.resolve_export(*m, name, &mut seen.clone()) {
+                    // Each star is followed from here: what another star saw is not seen.
+                    let depth = seen.len();
+                    let b = self.resolve_export(*m, name, seen);
+                    seen.truncate(depth);
+                    if let Some(b) = b {
                         match &found {
                             Some(f) if *f != b => return None,
                             _ => found = Some(b),
@@ -424,7 +425,7 @@ impl<'g> Linker<'g> {
         out
     }
 
-    fn resolve_import(&self, t: &Target, name: Option<&str>, seen: &mut Vec<(ModuleId, String)>) -> Option<Binding> {
+    fn resolve_import<'a>(&'a self, t: &Target, name: Option<&'a str>, seen: &mut Vec<(ModuleId, &'a str)>) -> Option<Binding> {
         match (t, name) {
             (Target::External(s), n) => Some(Binding::External(s.clone(), n.map(str::to_string))),
             (Target::Module(m), None) if self.is_commonjs(*m) => Some(Binding::CommonJs(*m, None)),

@@ -52,30 +52,35 @@ pub struct Purity<'a> {
 /// The kept statements, in their order. `side_effect_free(m)`: module m's package says it has
 /// no side effects.
 pub fn shake(parts: Vec<Part>, side_effect_free: impl Fn(ModuleId) -> bool, purity: &Purity) -> Vec<ModuleItem> {
-    let facts: Vec<(Vec<Id>, FxHashSet<Id>, bool)> = parts
+    let declarations: Vec<Vec<Id>> = parts.par_iter().map(|p| p.items.iter().flat_map(declared).collect()).collect();
+    let mut declared_by: FxHashMap<&Id, Vec<usize>> = FxHashMap::default();
+    for (i, decls) in declarations.iter().enumerate() {
+        for d in decls {
+            declared_by.entry(d).or_default().push(i);
+        }
+    }
+    let contexts: FxHashSet<SyntaxContext> = declared_by.keys().map(|id| id.1).collect();
+    // Per part: the parts declaring what it mentions, and whether it may have side effects.
+    let facts: Vec<(Vec<usize>, bool)> = parts
         .par_iter()
         .map(|p| {
-            let mut refs = References::default();
+            let mut refs = References { declared_by: &declared_by, contexts: &contexts, parts: vec![] };
             p.items.visit_with(&mut refs);
+            refs.parts.sort_unstable();
+            refs.parts.dedup();
             let effects = match p.kind {
                 PartKind::Root => true,
                 PartKind::Linker => false,
                 PartKind::Code => !p.items.iter().all(|i| purity.item(i)),
             };
-            (p.items.iter().flat_map(declared).collect(), refs.0, effects)
+            (refs.parts, effects)
         })
         .collect();
-    let mut declared_by: FxHashMap<&Id, Vec<usize>> = FxHashMap::default();
-    for (i, (decls, _, _)) in facts.iter().enumerate() {
-        for d in decls {
-            declared_by.entry(d).or_default().push(i);
-        }
-    }
     // Effectful statements of side-effect-free modules wait until their module is used.
     let mut waiting: FxHashMap<ModuleId, Vec<usize>> = FxHashMap::default();
     let mut stack = vec![];
     for (i, p) in parts.iter().enumerate() {
-        if !facts[i].2 {
+        if !facts[i].1 {
             continue;
         }
         match p.module {
@@ -93,11 +98,7 @@ pub fn shake(parts: Vec<Part>, side_effect_free: impl Fn(ModuleId) -> bool, puri
                 stack.extend(w);
             }
         }
-        for r in &facts[i].1 {
-            if let Some(ps) = declared_by.get(r) {
-                stack.extend(ps.iter().copied().filter(|&p| !live[p]));
-            }
-        }
+        stack.extend(facts[i].0.iter().copied().filter(|&p| !live[p]));
     }
     let (kept, dropped): (Vec<_>, Vec<_>) = parts.into_iter().zip(live).partition(|(_, l)| *l);
     // Freeing the dropped statements (zod's unused locales, say) takes a while.
@@ -105,14 +106,22 @@ pub fn shake(parts: Vec<Part>, side_effect_free: impl Fn(ModuleId) -> bool, puri
     kept.into_iter().flat_map(|(p, _)| p.items).collect()
 }
 
-/// Every identifier a part mentions (a superset of what it references; enough to keep what
-/// it needs).
-#[derive(Default)]
-struct References(FxHashSet<Id>);
+/// The parts declaring an identifier a part mentions (a superset of what it references;
+/// enough to keep what it needs). Most identifiers are in no top-level context and need no
+/// lookup.
+struct References<'a> {
+    declared_by: &'a FxHashMap<&'a Id, Vec<usize>>,
+    contexts: &'a FxHashSet<SyntaxContext>,
+    parts: Vec<usize>,
+}
 
-impl Visit for References {
+impl Visit for References<'_> {
     fn visit_ident(&mut self, i: &Ident) {
-        self.0.insert(i.to_id());
+        if self.contexts.contains(&i.ctxt)
+            && let Some(ps) = self.declared_by.get(&i.to_id())
+        {
+            self.parts.extend_from_slice(ps);
+        }
     }
 }
 
