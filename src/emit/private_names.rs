@@ -3,6 +3,7 @@
 //! A nested class's names come after those of the classes around it, so it never hides an
 //! outer member it uses.
 
+use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 use swc_core::atoms::Atom;
 use swc_core::ecma::ast::{Class, ClassMember, Key, PrivateName, Program};
@@ -10,8 +11,12 @@ use swc_core::ecma::visit::{Visit, VisitMut, VisitMutWith, VisitWith};
 
 use super::mangle::short_name;
 
+/// Classes in different top-level statements share nothing: each statement on any thread.
 pub fn mangle_private_names(program: &mut Program) {
-    program.visit_mut_with(&mut PrivateNames::default());
+    match program {
+        Program::Module(m) => m.body.par_iter_mut().for_each(|item| item.visit_mut_with(&mut PrivateNames::default())),
+        Program::Script(s) => s.body.par_iter_mut().for_each(|stmt| stmt.visit_mut_with(&mut PrivateNames::default())),
+    }
 }
 
 /// The renamings of the classes around the current point, innermost last.
