@@ -104,6 +104,14 @@ struct Needs {
     namespaces: BTreeSet<ModuleId>,
 }
 
+/// What goes at a module's place in the evaluation order.
+enum InOrder {
+    /// An ES module's code.
+    Esm(Prepared),
+    /// A CommonJS module that ES modules import: `require_x()`, run where Node would run it.
+    RunCommonJs(ModuleId),
+}
+
 /// A module's code ready to be rewritten: its imports bound, its export syntax removed.
 struct Prepared {
     id: ModuleId,
@@ -990,16 +998,16 @@ pub fn link(g: &ModuleGraph, bodies: Vec<Vec<ModuleItem>>, entry: ModuleId, o: &
     let mut prepared = vec![];
     for &id in &order {
         if !l.is_commonjs(id) {
-            prepared.push(Ok(l.esm_prepare(id)?));
+            prepared.push(InOrder::Esm(l.esm_prepare(id)?));
         } else if imported_statically.contains(&id) {
-            prepared.push(Err(id));
+            prepared.push(InOrder::RunCommonJs(id));
         }
     }
     let rewritten: Vec<(ModuleId, Result<Vec<Part>>)> = prepared
         .into_par_iter()
         .map(|p| match p {
-            Ok(p) => (p.id, GLOBALS.set(&g.globals, || l.esm_parts(p))),
-            Err(id) => {
+            InOrder::Esm(p) => (p.id, GLOBALS.set(&g.globals, || l.esm_parts(p))),
+            InOrder::RunCommonJs(id) => {
                 let run = ModuleItem::Stmt(Stmt::Expr(ExprStmt { span: DUMMY_SP, expr: call(expr_ident(&l.require_name(id)), vec![]) }));
                 (id, Ok(vec![Part::new(Some(id), PartKind::Code, vec![run])]))
             }
@@ -1057,7 +1065,7 @@ pub fn link(g: &ModuleGraph, bodies: Vec<Vec<ModuleItem>>, entry: ModuleId, o: &
     parts.extend(lazy);
     parts.extend(code);
     parts.extend(exports.into_iter().map(|i| Part::new(None, PartKind::Root, vec![i])));
-    t.done("  wrappers");
+    t.done("  wrappers + ns");
     let purity = Purity { unresolved: l.unresolved, annotated: pure_annotations, helpers: l.helper_ctxt };
     let mut body = shake::shake(parts, |m| !g.files[m].side_effects, &purity);
     t.done("  shake");
