@@ -12,6 +12,8 @@ use swc_core::ecma::transforms::base::{rename::rename, resolver};
 use swc_core::ecma::utils::find_pat_ids;
 use swc_core::ecma::visit::{Visit, VisitMut, VisitMutWith, VisitWith};
 
+use crate::js::record::import_local;
+
 type FxIndexSet<T> = indexmap::IndexSet<T, FxBuildHasher>;
 
 pub enum Contexts {
@@ -53,48 +55,22 @@ pub fn one_top_level(globals: &Globals, items: &mut [ModuleItem], top_level_mark
 /// The bindings declared at the top level (imports, declarations, and `var`s hoisted out of
 /// top-level blocks), each once, in order.
 fn top_level_bindings(items: &[ModuleItem]) -> FxIndexSet<Id> {
-    struct Declared(FxIndexSet<Id>);
-    impl Visit for Declared {
-        fn visit_binding_ident(&mut self, b: &BindingIdent) {
-            self.0.insert(b.id.to_id());
-        }
-        fn visit_fn_decl(&mut self, f: &FnDecl) {
-            self.0.insert(f.ident.to_id());
-        }
-        fn visit_class_decl(&mut self, c: &ClassDecl) {
-            self.0.insert(c.ident.to_id());
-        }
-        fn visit_import_specifier(&mut self, s: &ImportSpecifier) {
-            let local = match s {
-                ImportSpecifier::Named(n) => &n.local,
-                ImportSpecifier::Default(d) => &d.local,
-                ImportSpecifier::Namespace(n) => &n.local,
-            };
-            self.0.insert(local.to_id());
-        }
-        // Statements only: nothing inside an expression, a function or a class declares a
-        // top-level name (a block's `let` and function are the block's; the minifier sees
-        // them in their own contexts).
-        fn visit_expr(&mut self, _: &Expr) {}
-        fn visit_function(&mut self, _: &Function) {}
-        fn visit_class(&mut self, _: &Class) {}
-    }
-    let mut d = Declared(FxIndexSet::default());
+    let mut declared = FxIndexSet::default();
     for item in items {
         match item {
-            ModuleItem::Stmt(Stmt::Decl(Decl::Var(v))) => v.visit_with(&mut d),
-            ModuleItem::Stmt(Stmt::Decl(Decl::Using(u))) => u.visit_with(&mut d),
-            ModuleItem::Stmt(Stmt::Decl(Decl::Fn(f))) => { d.0.insert(f.ident.to_id()); }
-            ModuleItem::Stmt(Stmt::Decl(Decl::Class(c))) => { d.0.insert(c.ident.to_id()); }
-            ModuleItem::Stmt(s) => s.visit_with(&mut VarsOnly(&mut d.0)),
-            ModuleItem::ModuleDecl(ModuleDecl::Import(i)) => i.visit_with(&mut d),
+            ModuleItem::Stmt(Stmt::Decl(d)) => declared.extend(crate::js::record::declared(d)),
+            // A block's `let` and function are the block's (the minifier sees them in their
+            // own contexts); its `var`s are the top level's.
+            ModuleItem::Stmt(s) => s.visit_with(&mut VarsOnly(&mut declared)),
+            ModuleItem::ModuleDecl(ModuleDecl::Import(i)) => declared.extend(i.specifiers.iter().map(|s| import_local(s).to_id())),
             ModuleItem::ModuleDecl(_) => {}
         }
     }
-    d.0
+    declared
 }
 
-/// The `var`s a top-level statement hoists out of its blocks.
+/// The `var`s a top-level statement hoists out of its blocks (nothing inside an expression, a
+/// function or a class declares a top-level name).
 struct VarsOnly<'a>(&'a mut FxIndexSet<Id>);
 
 impl Visit for VarsOnly<'_> {
@@ -259,12 +235,7 @@ fn clashing_names(globals: &Globals, items: &[ModuleItem], unresolved: Mark) -> 
             c.visit_children_with(self);
         }
         fn visit_import_specifier(&mut self, s: &ImportSpecifier) {
-            let local = match s {
-                ImportSpecifier::Named(n) => &n.local,
-                ImportSpecifier::Default(d) => &d.local,
-                ImportSpecifier::Namespace(n) => &n.local,
-            };
-            self.bindings.insert(local.to_id());
+            self.bindings.insert(import_local(s).to_id());
             s.visit_children_with(self);
         }
     }

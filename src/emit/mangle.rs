@@ -204,11 +204,7 @@ impl Visit for ScopeCollector {
     }
 
     fn visit_import_specifier(&mut self, s: &ImportSpecifier) {
-        let local = match s {
-            ImportSpecifier::Named(n) => &n.local,
-            ImportSpecifier::Default(d) => &d.local,
-            ImportSpecifier::Namespace(n) => &n.local,
-        };
+        let local = crate::js::record::import_local(s);
         self.declare(local, false);
         self.visit_ident(local);
     }

@@ -146,7 +146,17 @@ pub fn declared(d: &Decl) -> Vec<Id> {
         Decl::Class(c) => vec![c.ident.to_id()],
         Decl::Var(v) => v.decls.iter().flat_map(|d| find_pat_ids::<_, Id>(&d.name)).collect(),
         Decl::TsEnum(e) => vec![e.id.to_id()],
-        Decl::TsModule(_) | Decl::TsInterface(_) | Decl::TsTypeAlias(_) | Decl::Using(_) => vec![],
+        Decl::Using(u) => u.decls.iter().flat_map(|d| find_pat_ids::<_, Id>(&d.name)).collect(),
+        Decl::TsModule(_) | Decl::TsInterface(_) | Decl::TsTypeAlias(_) => vec![],
+    }
+}
+
+/// The binding an import specifier declares.
+pub fn import_local(s: &ImportSpecifier) -> &Ident {
+    match s {
+        ImportSpecifier::Named(n) => &n.local,
+        ImportSpecifier::Default(d) => &d.local,
+        ImportSpecifier::Namespace(n) => &n.local,
     }
 }
 

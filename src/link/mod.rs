@@ -76,8 +76,8 @@ pub struct Linker<'g> {
     exports: Vec<Exports>,
     /// Per module: local import binding → (target, imported name; None for `* as`).
     imports: Vec<HashMap<Id, (Target, Option<String>)>>,
-    /// Context of names the linker makes (`require_x`, `x_exports`, `import_x`); they are
-    /// unique in the bundle by construction.
+    /// Context of the names the linker makes while binding imports (`import_x`, externals'
+    /// locals); `taken` keeps them apart.
     ctxt: SyntaxContext,
     helper_mark: Mark,
     helper_ctxt: SyntaxContext,

@@ -129,15 +129,7 @@ impl Visit for References<'_> {
 fn declared(item: &ModuleItem) -> Vec<Id> {
     match item {
         ModuleItem::Stmt(Stmt::Decl(d)) => crate::js::record::declared(d),
-        ModuleItem::ModuleDecl(ModuleDecl::Import(i)) => i
-            .specifiers
-            .iter()
-            .map(|s| match s {
-                ImportSpecifier::Named(n) => n.local.to_id(),
-                ImportSpecifier::Default(d) => d.local.to_id(),
-                ImportSpecifier::Namespace(n) => n.local.to_id(),
-            })
-            .collect(),
+        ModuleItem::ModuleDecl(ModuleDecl::Import(i)) => i.specifiers.iter().map(|s| crate::js::record::import_local(s).to_id()).collect(),
         _ => vec![],
     }
 }
