@@ -273,15 +273,21 @@ fn names_for(c: &ScopeCollector) -> Option<FxHashMap<Id, Atom>> {
     order.sort_by_key(|&s| (std::cmp::Reverse(weight[s]), s));
 
     let kept: FxHashSet<&Atom> = c.names.iter().zip(&renamed).filter(|(_, r)| !**r).map(|(id, _)| &id.0).collect();
-    let mut names = (0..).map(short_name);
+    let names: Vec<Atom> = (0..).map(short_name).filter(|name| !kept.contains(name) && !is_reserved(name)).take(slot_count).collect();
     let mut name_of_slot = vec![Atom::default(); slot_count];
-    for slot in order {
-        name_of_slot[slot] = loop {
-            let name = names.next().expect("names never run out");
-            if !kept.contains(&name) && !is_reserved(&name) {
-                break name;
-            }
-        };
+    // The most used slots get the shortest names; among the slots that get names of one
+    // length, those declared first get the first names (as Closure Compiler does): bindings
+    // declared together then get names alike (`Ai,Mi,Ni`), which gzip likes.
+    let mut start = 0;
+    while start < names.len() {
+        let len = names[start].len();
+        let end = start + names[start..].iter().take_while(|n| n.len() == len).count();
+        let mut same_length = order[start..end].to_vec();
+        same_length.sort_unstable();
+        for (slot, name) in same_length.into_iter().zip(&names[start..end]) {
+            name_of_slot[slot] = name.clone();
+        }
+        start = end;
     }
     Some(slot_of.iter().enumerate().filter_map(|(sym, slot)| Some((c.names[sym].clone(), name_of_slot[(*slot)?].clone()))).collect())
 }
@@ -313,12 +319,9 @@ fn slots(c: &ScopeCollector, renamed: &[bool], free: &[FxHashSet<Sym>]) -> Vec<O
     let mut slot_of: Vec<Option<usize>> = vec![None; c.names.len()];
     for (i, scope) in c.scopes.iter().enumerate() {
         let taken: FxHashSet<usize> = free[i].iter().filter_map(|&s| slot_of[s as usize]).collect();
-        let mut bindings: Vec<Sym> = scope.bindings.iter().copied().filter(|&s| renamed[s as usize]).collect();
-        // Inner scopes in the order declared, so parameter lists come out alike (`e,t,n`),
-        // which gzip likes; the top level, most used first.
-        if i == 0 {
-            bindings.sort_by_key(|&s| (std::cmp::Reverse(c.uses[s as usize]), s));
-        }
+        // In the order declared: parameter lists come out alike (`e,t,n`), and slot order is
+        // source order, which `names_for` uses.
+        let bindings = scope.bindings.iter().copied().filter(|&s| renamed[s as usize]);
         let mut next = 0;
         for s in bindings {
             while taken.contains(&next) {
