@@ -1061,7 +1061,11 @@ pub fn link(g: &ModuleGraph, bodies: Vec<Vec<ModuleItem>>, entry: ModuleId, o: &
     let mut parts: Vec<Part> = runtime_items(&l)?.into_iter().map(|i| Part::new(None, PartKind::Linker, vec![i])).collect();
     parts.extend(external_imports.into_iter().map(|i| Part::new(None, PartKind::Root, vec![i])));
     parts.extend(wrappers.into_iter().map(|(m, w)| Part::new(Some(m), PartKind::Linker, vec![w])));
-    parts.extend(namespaces.into_iter().map(|(m, n)| Part::new(Some(m), PartKind::Linker, n)));
+    let in_place = namespaces_in_place(g, &l, &order, entry);
+    let (before_code, mut at_top): (Vec<_>, Vec<_>) = namespaces.into_iter().partition(|(m, _)| in_place.contains(m));
+    let code = with_namespaces_before(code, before_code, &mut at_top);
+    at_top.sort_by_key(|(m, _)| *m);
+    parts.extend(at_top.into_iter().map(|(m, n)| Part::new(Some(m), PartKind::Linker, n)));
     parts.extend(lazy);
     parts.extend(code);
     parts.extend(exports.into_iter().map(|i| Part::new(None, PartKind::Root, vec![i])));
@@ -1075,6 +1079,46 @@ pub fn link(g: &ModuleGraph, bodies: Vec<Vec<ModuleItem>>, entry: ModuleId, o: &
         body = vec![iife(body)];
     }
     Ok(Module { span: DUMMY_SP, body, shebang: None })
+}
+
+/// The modules whose namespace object can stand just before their own code, as esbuild puts
+/// it: ES modules run in place whose every importer is an ES module run after them. (Near the
+/// code that reads it, gzip finds more to match.) Any other namespace object stays at the top,
+/// where cycles, wrappers and lazily run modules can reach it before its module runs.
+fn namespaces_in_place(g: &ModuleGraph, l: &Linker, order: &[ModuleId], entry: ModuleId) -> HashSet<ModuleId> {
+    let mut position: Vec<Option<usize>> = vec![None; g.modules.len()];
+    for (i, &m) in order.iter().enumerate() {
+        if !l.is_lazy(m) && !l.is_commonjs(m) {
+            position[m] = Some(i);
+        }
+    }
+    let mut in_place: HashSet<ModuleId> = order.iter().copied().filter(|&m| position[m].is_some()).collect();
+    for importer in g.reachable(entry) {
+        for t in &g.targets[importer] {
+            if let Target::Module(m) = *t
+                && m != importer
+                && position[importer].zip(position[m]).is_none_or(|(i, m)| i < m)
+            {
+                in_place.remove(&m);
+            }
+        }
+    }
+    in_place
+}
+
+/// The modules' code with each namespace object just before its module's first part; those
+/// of modules without code go to `at_top`.
+fn with_namespaces_before(code: Vec<Part>, namespaces: Vec<(ModuleId, Vec<ModuleItem>)>, at_top: &mut Vec<(ModuleId, Vec<ModuleItem>)>) -> Vec<Part> {
+    let mut namespaces: HashMap<ModuleId, Vec<ModuleItem>> = namespaces.into_iter().collect();
+    let mut out = Vec::with_capacity(code.len() + namespaces.len());
+    for part in code {
+        if let Some(ns) = part.module.and_then(|m| namespaces.remove(&m)) {
+            out.push(Part::new(part.module, PartKind::Linker, ns));
+        }
+        out.push(part);
+    }
+    at_top.extend(namespaces);
+    out
 }
 
 /// An anonymous function, arrow or class: Node names it after what it is bound to.
