@@ -91,4 +91,9 @@ fn the_minified_app_answers_requests_like_esbuilds_minified_bundle() {
     let lines = |p: &Path| std::fs::read_to_string(p).unwrap().lines().count();
     assert!(lines(&ours) <= lines(&esbuilt) + 2, "--minify printed {} lines, esbuild {}", lines(&ours), lines(&esbuilt));
     assert_eq!(drive(&b, &ours), want, "our minified bundle's transcript differs from esbuild's");
+
+    // The same bytes on one thread.
+    let one = bin().arg("-C").arg(&b.project).args(["build", "--minify"]).env("RAYON_NUM_THREADS", "1").output().unwrap();
+    assert!(one.status.success());
+    assert!(std::fs::read(b.project.join("server/dist/bundle.js")).unwrap() == std::fs::read(&ours).unwrap(), "--minify on one thread printed other bytes");
 }

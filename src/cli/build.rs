@@ -51,7 +51,7 @@ pub fn bundle_server(project: &Project, emit: EmitOptions) -> Result<(PathBuf, V
 pub fn run(a: BuildArgs, dir: Option<&Path>) -> Result<()> {
     let started = Instant::now();
     let project = Project::find(dir)?;
-    let emit = EmitOptions { minify: a.minify, sourcemap: a.sourcemap.then_some(SourceMapKind::Linked) };
+    let emit = EmitOptions { minify: a.minify, sourcemap: a.sourcemap.then_some(SourceMapKind::Linked), runs_alone: true };
     let (out, emitted) = bundle_server(&project, emit)?;
     let outputs = [out.clone()];
     let text = &emitted[0].code;

@@ -92,6 +92,18 @@ fn options(a: &BundleArgs) -> Options {
 /// given.
 pub fn bundle(entries: &[PathBuf], outfiles: &[PathBuf], options: &Options, link: &LinkOptions, emit: EmitOptions) -> Result<Vec<Emitted>> {
     let timer = crate::timing::StageTimer::from_env();
+    match bundle_once(entries, outfiles, options, link, emit) {
+        // Rare (see emit/outside.rs): made again, with every top-level binding left alone.
+        Err(e) if e.is::<crate::emit::LostBinding>() => {
+            timer.done("lost a binding: made again");
+            bundle_once(entries, outfiles, options, link, EmitOptions { runs_alone: false, ..emit })
+        }
+        result => result,
+    }
+}
+
+fn bundle_once(entries: &[PathBuf], outfiles: &[PathBuf], options: &Options, link: &LinkOptions, emit: EmitOptions) -> Result<Vec<Emitted>> {
+    let timer = crate::timing::StageTimer::from_env();
     let resolver = Resolver::new(options);
     let mut graph = crate::graph::scan(entries, &resolver)?;
     timer.done("parse + resolve");
@@ -149,7 +161,7 @@ pub fn run(a: BundleArgs) -> Result<()> {
         FormatArg::Iife => Format::Iife,
     };
     let link = LinkOptions { format, defines: a.defines.clone() };
-    let emitted = bundle(&a.entries, &outputs, &options(&a), &link, EmitOptions { minify: a.minify, sourcemap: a.sourcemap })?;
+    let emitted = bundle(&a.entries, &outputs, &options(&a), &link, EmitOptions { minify: a.minify, sourcemap: a.sourcemap, runs_alone: true })?;
     let files = output_files(&outputs, &emitted);
     write_all_atomic(&files)?;
     for (path, bytes) in &files {

@@ -54,7 +54,7 @@ pub fn one_top_level(globals: &Globals, items: &mut [ModuleItem], top_level_mark
 
 /// The bindings declared at the top level (imports, declarations, and `var`s hoisted out of
 /// top-level blocks), each once, in order.
-fn top_level_bindings(items: &[ModuleItem]) -> FxIndexSet<Id> {
+pub(super) fn top_level_bindings(items: &[ModuleItem]) -> FxIndexSet<Id> {
     let mut declared = FxIndexSet::default();
     for item in items {
         match item {

@@ -5,20 +5,40 @@
 
 use rayon::prelude::*;
 use rustc_hash::FxHashSet;
+use swc_core::atoms::Atom;
 use swc_core::common::comments::{Comments, SingleThreadedComments};
-use swc_core::common::{BytePos, DUMMY_SP, GLOBALS, Globals, Mark, SourceMap, sync::Lrc};
-use swc_core::ecma::ast::{EsVersion, Module, ModuleItem, Program};
-use swc_core::ecma::minifier::option::{CompressOptions, ExtraOptions, MangleOptions, MinifyOptions};
+use swc_core::common::{BytePos, DUMMY_SP, GLOBALS, Globals, Mark, SourceMap, SyntaxContext, sync::Lrc};
+use swc_core::ecma::ast::*;
+use swc_core::ecma::minifier::option::{CompressOptions, ExtraOptions, MangleOptions, MinifyOptions, TopLevelOptions};
 
 use super::contexts::{Contexts, one_top_level, resolved_afresh};
+use super::outside::{KEEP, Outside, keep_items, used_outside, without_keep};
 
-/// Runs per thread: enough to even out statements of very different sizes.
-const RUNS_PER_THREAD: usize = 4;
+/// How many runs of statements the bundle is compressed in: the same on every machine, as
+/// where a run ends shows in the output. Four per thread on two cores, enough to even out
+/// statements of very different sizes.
+const RUNS: usize = 8;
+
+/// The minifier dropped or moved a binding that another run of statements uses (see
+/// outside.rs): the bundle must be made again and minified with `runs_alone` off.
+#[derive(Debug)]
+pub struct LostBinding;
+
+impl std::fmt::Display for LostBinding {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("the minifier lost a top-level binding that other statements use")
+    }
+}
+
+impl std::error::Error for LostBinding {}
 
 /// Compress and mangle the linked bundle (each module's names still in their own contexts,
 /// `unresolved`: the globals'). The minifier expects the contexts the resolver gives one
 /// module; `one_top_level` makes them out of the modules' own in one parallel pass.
-pub fn minify(cm: &Lrc<SourceMap>, globals: &Globals, program: Program, unresolved: Mark, pure_annotations: &FxHashSet<BytePos>) -> Program {
+/// `runs_alone`: compress each run of statements as the whole program it nearly is, so the
+/// minifier may drop, inline and fold its own top-level bindings (outside.rs); otherwise
+/// it leaves every top-level binding alone.
+pub fn minify(cm: &Lrc<SourceMap>, globals: &Globals, program: Program, unresolved: Mark, pure_annotations: &FxHashSet<BytePos>, runs_alone: bool) -> Result<Program, LostBinding> {
     let timer = crate::timing::StageTimer::from_env();
     let Program::Module(mut module) = program else { unreachable!("the bundle is a module") };
     let top_level_mark = Mark::new();
@@ -35,26 +55,42 @@ pub fn minify(cm: &Lrc<SourceMap>, globals: &Globals, program: Program, unresolv
         }
     };
     let extra = ExtraOptions { unresolved_mark, top_level_mark, mangle_name_cache: None };
-    // Not `module: true`: the minifier takes that to mean it sees every use of a top-level name.
-    let runs = super::split_runs(module.body, rayon::current_num_threads() * RUNS_PER_THREAD);
+    // Not `module: true`: the minifier takes that to mean it sees every use of a top-level
+    // name, which a run's code does not.
+    let runs = super::split_runs(module.body, RUNS);
     // No function inlining: swc copies a small top-level function into each call site of its
     // run (drizzle's `sqliteTable` into every table), which costs more than it saves. Two
     // passes: by default swc repeats until a pass changes nothing, and on the bench apps the
     // third pass never did (same bytes, 5-8% less time).
-    let co = CompressOptions { module: false, top_level: None, ecma: EsVersion::EsNext, inline: 0, passes: 2, ..Default::default() };
-    let compress = MinifyOptions { compress: Some(co), mangle: None, ..Default::default() };
-    let body: Vec<ModuleItem> = runs
+    let options = |alone: bool| {
+        let top_level = alone.then_some(TopLevelOptions { functions: true });
+        let top_retain = if alone { vec![Atom::from(KEEP)] } else { vec![] };
+        let co = CompressOptions { module: false, top_level, top_retain, ecma: EsVersion::EsNext, inline: 0, passes: 2, ..Default::default() };
+        MinifyOptions { compress: Some(co), mangle: None, ..Default::default() }
+    };
+    let compress = options(runs_alone);
+    let top_level = SyntaxContext::empty().apply_mark(top_level_mark);
+    let unresolved_ctxt = SyntaxContext::empty().apply_mark(unresolved_mark);
+    let outside = if runs_alone { used_outside(&runs, top_level) } else { vec![Outside::default(); runs.len()] };
+    let compressed: Vec<Option<Vec<ModuleItem>>> = runs
         .into_par_iter()
-        .map(|run| {
-            GLOBALS.set(globals, || {
+        .zip(outside)
+        .map(|(mut run, outside)| {
+            if runs_alone {
+                run.extend(keep_items(&outside, top_level, unresolved_ctxt));
+            }
+            let out = GLOBALS.set(globals, || {
                 let comments = pure_comments(pure_annotations);
                 let run = Program::Module(Module { span: DUMMY_SP, body: run, shebang: None });
-                let out = swc_core::ecma::minifier::optimize(run, cm.clone(), Some(&comments as &dyn Comments), None, &compress, &extra);
-                out.expect_module().body
-            })
+                swc_core::ecma::minifier::optimize(run, cm.clone(), Some(&comments as &dyn Comments), None, &compress, &extra).expect_module().body
+            });
+            if runs_alone { without_keep(out, &outside) } else { Some(out) }
         })
-        .flatten()
         .collect();
+    let Some(body) = compressed.into_iter().collect::<Option<Vec<_>>>() else {
+        return Err(LostBinding);
+    };
+    let body: Vec<ModuleItem> = body.into_iter().flatten().collect();
     timer.done("  compress");
     let mut program = Program::Module(Module { span: DUMMY_SP, body, shebang: None });
     super::private_names::mangle_private_names(&mut program);
@@ -64,7 +100,7 @@ pub fn minify(cm: &Lrc<SourceMap>, globals: &Globals, program: Program, unresolv
         program = swc_core::ecma::minifier::optimize(program, cm.clone(), None, None, &mangle, &extra);
     }
     timer.done("  mangle");
-    program
+    Ok(program)
 }
 
 /// The `/* @__PURE__ */` annotations, as comments the minifier reads.

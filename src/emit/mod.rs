@@ -5,6 +5,7 @@
 
 mod contexts;
 mod mangle;
+mod outside;
 mod minify;
 mod private_names;
 mod sourcemap;
@@ -20,12 +21,15 @@ use swc_core::ecma::visit::{Visit, VisitWith};
 use swc_core::ecma::codegen::{Config, Emitter, text_writer::{JsWriter, WriteJs, omit_trailing_semi}};
 use swc_core::ecma::transforms::base::{fixer::fixer, hygiene::hygiene};
 
+pub use minify::LostBinding;
 pub use sourcemap::SourceMapKind;
 
 #[derive(Debug, Clone, Copy, Default)]
 pub struct EmitOptions {
     pub minify: bool,
     pub sourcemap: Option<SourceMapKind>,
+    /// See `minify::minify`; off only to make a bundle again after `LostBinding`.
+    pub runs_alone: bool,
 }
 
 /// A printed bundle: its code and, when it goes to a file of its own, its source map.
@@ -71,16 +75,16 @@ fn print_in_parallel(cm: &Lrc<SourceMap>, globals: &Globals, cfg: Config, progra
 /// minifier may drop unused annotated calls too.
 pub fn print(cm: &Lrc<SourceMap>, globals: &Globals, unresolved: Mark, module: Module, pure_annotations: &FxHashSet<BytePos>, o: EmitOptions, outfile: &Path) -> Result<Emitted> {
     let timer = crate::timing::StageTimer::from_env();
-    let program = GLOBALS.set(globals, || {
+    let program = GLOBALS.set(globals, || -> Result<Program> {
         // The minifier settles collisions itself, and reports its own stages.
         if o.minify {
-            minify::minify(cm, globals, Program::Module(module), unresolved, pure_annotations)
+            Ok(minify::minify(cm, globals, Program::Module(module), unresolved, pure_annotations, o.runs_alone)?)
         } else {
             let program = Program::Module(module).apply(hygiene());
             timer.done("  hygiene");
-            program
+            Ok(program)
         }
-    });
+    })?;
     let timer = crate::timing::StageTimer::from_env();
     let cfg = Config::default().with_target(EsVersion::EsNext).with_minify(o.minify);
     let mut mappings = vec![];

@@ -5,9 +5,10 @@
 //! module's. An init function whose module (or a lazy module it imports) awaits at top level is
 //! async.
 
-use swc_core::common::DUMMY_SP;
+use swc_core::common::{DUMMY_SP, Mark, SyntaxContext};
 use swc_core::ecma::ast::*;
 use swc_core::ecma::utils::find_pat_ids;
+use swc_core::ecma::visit::{VisitMut, VisitMutWith};
 
 use super::shake::{Part, PartKind};
 use super::{Linker, arrow_block, call, expr_ident, var};
@@ -76,7 +77,7 @@ impl Linker<'_> {
                     }
                     ModuleItem::Stmt(Stmt::Decl(Decl::Class(c))) => {
                         names.push(c.ident.to_id());
-                        let class = Box::new(Expr::Class(ClassExpr { ident: Some(c.ident.clone()), class: c.class }));
+                        let class = Box::new(Expr::Class(class_expr(&c.ident, c.class)));
                         inside.push(assign(Pat::Ident(c.ident.into()), class));
                     }
                     ModuleItem::Stmt(s) => inside.push(s),
@@ -104,4 +105,21 @@ fn assign(name: Pat, value: Box<Expr>) -> Stmt {
     let expr = Expr::Assign(AssignExpr { span: DUMMY_SP, op: AssignOp::Assign, left, right: value });
     // `({ a } = x)` needs parentheses as a statement; the fixer adds them.
     Stmt::Expr(ExprStmt { span: DUMMY_SP, expr: Box::new(expr) })
+}
+
+/// `class C {}` as the value of `C = class C {}`: the class's own name (what its body means by
+/// `C`, as in the declaration) a binding apart from the variable, so that to the minifier and
+/// hygiene the two are not one identifier.
+fn class_expr(name: &Ident, mut class: Box<Class>) -> ClassExpr {
+    let own = Ident::new(name.sym.clone(), name.span, SyntaxContext::empty().apply_mark(Mark::new()));
+    struct Inner<'a>(&'a Ident, SyntaxContext);
+    impl VisitMut for Inner<'_> {
+        fn visit_mut_ident(&mut self, i: &mut Ident) {
+            if i.sym == self.0.sym && i.ctxt == self.0.ctxt {
+                i.ctxt = self.1;
+            }
+        }
+    }
+    class.visit_mut_with(&mut Inner(name, own.ctxt));
+    ClassExpr { ident: Some(own), class }
 }
