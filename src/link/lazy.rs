@@ -1,5 +1,7 @@
 //! ES modules that run on demand: those the entry reaches only through `import()` or
-//! `require()`. Their code goes into `var init_x = __esm(() => { ... })`, run once, when first
+//! `require()`, those some module `require()`s (Node runs them at the require, which may come
+//! before their place in the static order), and the ES modules those import statically (a
+//! module runs after its dependencies, wherever it runs). Their code goes into `var init_x = __esm(() => { ... })`, run once, when first
 //! asked for; their top-level bindings stay at the bundle's top level (declared there, assigned
 //! by the init function) so the rest of the bundle refers to them directly, as to any other
 //! module's. An init function whose module (or a lazy module it imports) awaits at top level is
@@ -16,6 +18,31 @@ use crate::graph::{ModuleId, Target};
 use crate::js::record::ImportKind;
 
 impl Linker<'_> {
+    /// Per module: whether it runs on demand. `eager`: whether the entry loads it statically.
+    pub(super) fn lazy_modules(&self, entry: ModuleId, eager: &[bool]) -> Vec<bool> {
+        let g = self.g;
+        let mut lazy = vec![false; g.modules.len()];
+        let mut stack: Vec<ModuleId> = (0..g.modules.len()).filter(|&m| !eager[m]).collect();
+        for m in g.reachable(entry) {
+            for (r, t) in g.modules[m].record.imports.iter().zip(&g.targets[m]) {
+                if let (ImportKind::Require, Target::Module(d)) = (r.kind, t) {
+                    stack.push(*d);
+                }
+            }
+        }
+        while let Some(m) = stack.pop() {
+            if self.is_commonjs(m) || std::mem::replace(&mut lazy[m], true) {
+                continue;
+            }
+            for (r, t) in g.modules[m].record.imports.iter().zip(&g.targets[m]) {
+                if let (ImportKind::Static, Target::Module(d)) = (r.kind, t) {
+                    stack.push(*d);
+                }
+            }
+        }
+        lazy
+    }
+
     pub(super) fn is_lazy(&self, m: ModuleId) -> bool {
         self.lazy.get(m).copied().unwrap_or(false)
     }

@@ -981,7 +981,7 @@ pub fn link(g: &ModuleGraph, bodies: Vec<Vec<ModuleItem>>, entry: ModuleId, o: &
             return Err(anyhow!("{}: top-level await is not supported with the \"{}\" output format", g.modules[*m].path.display(), format!("{:?}", o.format).to_lowercase()));
         }
     }
-    l.lazy = (0..g.modules.len()).map(|m| !eager[m] && !l.is_commonjs(m)).collect();
+    l.lazy = l.lazy_modules(entry, &eager);
     // A CommonJS module that ES modules import runs where Node would run it: at its place in
     // the evaluation order (lazy modules run theirs from their init functions).
     let imported_statically: HashSet<ModuleId> = order
@@ -1018,6 +1018,11 @@ pub fn link(g: &ModuleGraph, bodies: Vec<Vec<ModuleItem>>, entry: ModuleId, o: &
     for (id, parts) in rewritten {
         if l.is_lazy(id) {
             lazy.extend(l.lazy_parts(id, parts?));
+            // Loaded statically too: it runs at its place in the order unless required before.
+            if eager[id] {
+                let run = ModuleItem::Stmt(Stmt::Expr(ExprStmt { span: DUMMY_SP, expr: l.run_init(id) }));
+                code.push(Part::new(Some(id), PartKind::Code, vec![run]));
+            }
         } else {
             code.extend(parts?);
         }
