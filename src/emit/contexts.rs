@@ -194,7 +194,9 @@ pub fn resolved_afresh(globals: &Globals, mut module: Module, unresolved: Mark, 
 }
 
 /// New names for the bindings whose name another binding or a global also has: the first
-/// binding of a name keeps it unless a global has it, the others get `name$N`.
+/// binding of a name keeps it unless a global has it, the others get `name$N`. Bindings of
+/// the functions around a direct `eval` come first (the evaluated code may name them), as
+/// esbuild keeps them.
 fn clashing_names(globals: &Globals, items: &[ModuleItem], unresolved: Mark) -> FxHashMap<Id, Atom> {
     struct Names {
         unresolved: Mark,
@@ -205,8 +207,53 @@ fn clashing_names(globals: &Globals, items: &[ModuleItem], unresolved: Mark) -> 
         marked: FxIndexSet<Id>,
         /// The names not to give: globals' and the unmarked ones (labels, export names).
         kept: FxHashSet<Atom>,
+        /// Per function around the current point (outermost first): the bindings declared in
+        /// it, and whether a direct `eval` is in it.
+        functions: Vec<(Vec<Id>, bool)>,
+        /// The bindings of functions with a direct `eval` in them.
+        seen_by_eval: FxHashSet<Id>,
+    }
+    impl Names {
+        // Not `Default`: a default `Mark` is a new one.
+        fn new(unresolved: Mark) -> Names {
+            Names { unresolved, bindings: FxIndexSet::default(), marked: FxIndexSet::default(), kept: FxHashSet::default(), functions: vec![], seen_by_eval: FxHashSet::default() }
+        }
+        fn declare(&mut self, id: Id) {
+            if let Some((declared, _)) = self.functions.last_mut() {
+                declared.push(id.clone());
+            }
+            self.bindings.insert(id);
+        }
+        fn in_function(&mut self, visit: impl FnOnce(&mut Self)) {
+            self.functions.push((vec![], false));
+            visit(self);
+            let (declared, has_eval) = self.functions.pop().expect("pushed above");
+            if has_eval {
+                self.seen_by_eval.extend(declared);
+                if let Some(outer) = self.functions.last_mut() {
+                    outer.1 = true;
+                }
+            }
+        }
     }
     impl Visit for Names {
+        fn visit_function(&mut self, f: &Function) {
+            self.in_function(|s| f.visit_children_with(s));
+        }
+        fn visit_arrow_expr(&mut self, a: &ArrowExpr) {
+            self.in_function(|s| a.visit_children_with(s));
+        }
+        fn visit_call_expr(&mut self, c: &CallExpr) {
+            if let Callee::Expr(e) = &c.callee
+                && let Expr::Ident(i) = &**e
+                && &*i.sym == "eval"
+                && i.ctxt.outer() == self.unresolved
+                && let Some(f) = self.functions.last_mut()
+            {
+                f.1 = true;
+            }
+            c.visit_children_with(self);
+        }
         fn visit_ident(&mut self, i: &Ident) {
             if i.ctxt == SyntaxContext::empty() || i.ctxt.outer() == self.unresolved {
                 self.kept.insert(i.sym.clone());
@@ -215,27 +262,31 @@ fn clashing_names(globals: &Globals, items: &[ModuleItem], unresolved: Mark) -> 
             }
         }
         fn visit_binding_ident(&mut self, b: &BindingIdent) {
-            self.bindings.insert(b.id.to_id());
+            self.declare(b.id.to_id());
             b.visit_children_with(self);
         }
         fn visit_fn_decl(&mut self, f: &FnDecl) {
-            self.bindings.insert(f.ident.to_id());
+            self.declare(f.ident.to_id());
             f.visit_children_with(self);
         }
         fn visit_class_decl(&mut self, c: &ClassDecl) {
-            self.bindings.insert(c.ident.to_id());
+            self.declare(c.ident.to_id());
             c.visit_children_with(self);
         }
         fn visit_fn_expr(&mut self, f: &FnExpr) {
-            self.bindings.extend(f.ident.as_ref().map(Ident::to_id));
+            if let Some(i) = &f.ident {
+                self.declare(i.to_id());
+            }
             f.visit_children_with(self);
         }
         fn visit_class_expr(&mut self, c: &ClassExpr) {
-            self.bindings.extend(c.ident.as_ref().map(Ident::to_id));
+            if let Some(i) = &c.ident {
+                self.declare(i.to_id());
+            }
             c.visit_children_with(self);
         }
         fn visit_import_specifier(&mut self, s: &ImportSpecifier) {
-            self.bindings.insert(import_local(s).to_id());
+            self.declare(import_local(s).to_id());
             s.visit_children_with(self);
         }
     }
@@ -243,23 +294,24 @@ fn clashing_names(globals: &Globals, items: &[ModuleItem], unresolved: Mark) -> 
     let per_item: Vec<Names> = items
         .par_iter()
         .map(|item| {
-            let mut names = Names { unresolved, bindings: FxIndexSet::default(), marked: FxIndexSet::default(), kept: FxHashSet::default() };
+            let mut names = Names::new(unresolved);
             GLOBALS.set(globals, || item.visit_with(&mut names));
             names
         })
         .collect();
-    let mut names = Names { unresolved, bindings: FxIndexSet::default(), marked: FxIndexSet::default(), kept: FxHashSet::default() };
+    let mut names = Names::new(unresolved);
     for n in per_item {
         names.bindings.extend(n.bindings);
         names.marked.extend(n.marked);
         names.kept.extend(n.kept);
+        names.seen_by_eval.extend(n.seen_by_eval);
     }
     // Undeclared names are left as they are: once resolved afresh they are globals.
     let undeclared: Vec<Atom> = names.marked.iter().filter(|id| !names.bindings.contains(*id)).map(|id| id.0.clone()).collect();
     names.kept.extend(undeclared);
     // In the order met, as before (a binding's declaration may come after a use).
-    let bindings: FxIndexSet<Id> = names.marked.into_iter().filter(|id| names.bindings.contains(id)).collect();
-    names.bindings = bindings;
+    let (seen_by_eval, others): (Vec<Id>, Vec<Id>) = names.marked.into_iter().filter(|id| names.bindings.contains(id)).partition(|id| names.seen_by_eval.contains(id));
+    names.bindings = seen_by_eval.into_iter().chain(others).collect();
     let mut taken: FxHashSet<Atom> = names.kept.clone();
     taken.extend(names.bindings.iter().map(|id| id.0.clone()));
     let mut claimed = FxHashSet::default();
