@@ -211,11 +211,15 @@ fn bundling_is_deterministic_across_runs_and_thread_counts() {
 #[test]
 fn an_unresolved_import_names_the_importer_and_the_specifier() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("main.mjs"), "import { x } from \"./missing.mjs\";\nconsole.log(x);\n").unwrap();
+    std::fs::write(dir.path().join("main.mjs"), "import { x } from \"./missing.mjs\";\nimport \"./lib.mjs\";\nimport \"./other.mjs\";\nconsole.log(x);\n").unwrap();
+    std::fs::write(dir.path().join("lib.mjs"), "let a;\nconst = 1;\n").unwrap();
+    std::fs::write(dir.path().join("other.mjs"), "import \"no-such-package\";\n").unwrap();
     let out = bin().args(["bundle", "main.mjs", "--outfile", "out.mjs"]).current_dir(dir.path()).env("NO_COLOR", "1").output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("main.mjs:1:") && err.contains("./missing.mjs"), "{err}");
+    // Every error of the build, as esbuild lists them: the next module's too.
+    assert!(err.contains("lib.mjs:2:7: syntax error") && err.contains("\"no-such-package\"") && err.contains("3 errors"), "{err}");
     assert!(!dir.path().join("out.mjs").exists());
 }
 

@@ -46,6 +46,13 @@ pub fn report(e: anyhow::Error) -> i32 {
         eprintln!("{}", d.render(color_enabled()));
         return 1;
     }
+    if let Some(crate::schema::Diagnostics(all)) = e.downcast_ref::<crate::schema::Diagnostics>() {
+        for d in all {
+            eprintln!("{}", d.render(color_enabled()));
+        }
+        eprintln!("{} errors", all.len());
+        return 1;
+    }
     let mut msg = e.to_string();
     for cause in e.chain().skip(1) {
         msg.push_str(&format!("\n  caused by: {cause}"));

@@ -13,7 +13,7 @@ use swc_core::common::{GLOBALS, Globals, Mark, SourceMap, sync::Lrc};
 use crate::js::record::ImportKind;
 use crate::js::{self, Marks, ParsedModule};
 use crate::resolve::{Resolved, ResolvedFile, Resolver};
-use crate::schema::Diagnostic;
+use crate::schema::{Diagnostic, Diagnostics};
 
 pub type ModuleId = usize;
 
@@ -62,11 +62,10 @@ impl ModuleGraph {
                 continue;
             }
             for (r, t) in self.modules[id].record.imports.iter().zip(&self.targets[id]) {
-                if let Target::Module(m) = t {
-                    if follow(r.kind) {
+                if let Target::Module(m) = t
+                    && follow(r.kind) {
                         stack.push(*m);
                     }
-                }
             }
         }
         seen
@@ -124,6 +123,8 @@ pub fn scan(entries: &[PathBuf], resolver: &Resolver) -> Result<ModuleGraph> {
     }
     let mut modules: Vec<Option<ParsedModule>> = vec![];
     let mut targets: Vec<Vec<Target>> = vec![];
+    // Every unresolved import and syntax error, reported together at the end.
+    let mut found: Vec<Diagnostic> = vec![];
     let mut next = 0;
     while next < paths.len() {
         let wave: Vec<(ModuleId, PathBuf, bool)> = (next..paths.len()).map(|i| (i, paths[i].path.clone(), paths[i].disabled)).collect();
@@ -145,7 +146,13 @@ pub fn scan(entries: &[PathBuf], resolver: &Resolver) -> Result<ModuleGraph> {
             })
             .collect();
         for ((id, _, _), result) in wave.into_iter().zip(parsed) {
-            let (m, resolved) = result?;
+            let (m, resolved) = match result {
+                Ok(parsed) => parsed,
+                Err(e) => {
+                    found.push(e.downcast::<Diagnostic>()?);
+                    continue;
+                }
+            };
             let mut ts = vec![];
             for (r, res) in m.record.imports.iter().zip(resolved) {
                 ts.push(match res {
@@ -158,7 +165,10 @@ pub fn scan(entries: &[PathBuf], resolver: &Resolver) -> Result<ModuleGraph> {
                             paths.len() - 1
                         }))
                     }
-                    Err(why) => return Err(unresolved(&cm, &m.path, r, &why)),
+                    Err(why) => {
+                        found.push(unresolved(&cm, &m.path, r, &why).downcast::<Diagnostic>()?);
+                        Target::External(r.specifier.clone())
+                    }
                 });
             }
             if modules.len() <= id {
@@ -168,6 +178,11 @@ pub fn scan(entries: &[PathBuf], resolver: &Resolver) -> Result<ModuleGraph> {
             modules[id] = Some(m);
             targets[id] = ts;
         }
+    }
+    match found.len() {
+        0 => {}
+        1 => return Err(found.remove(0).into()),
+        _ => return Err(Diagnostics(found).into()),
     }
     let modules: Vec<ParsedModule> = modules.into_iter().map(|m| m.expect("every discovered module is parsed")).collect();
     Ok(ModuleGraph { cm, globals, marks, modules, files: paths, targets, entries: entry_ids })

@@ -91,13 +91,11 @@ impl Visit for Collector {
                 }
             }
             Callee::Expr(e) => {
-                if let Expr::Ident(i) = &**e {
-                    if i.sym == "require" && i.ctxt == self.unresolved {
-                        if let Some(s) = string_arg(&call.args) {
+                if let Expr::Ident(i) = &**e
+                    && i.sym == "require" && i.ctxt == self.unresolved
+                        && let Some(s) = string_arg(&call.args) {
                             self.record.imports.push(ImportRecord { specifier: s, kind: ImportKind::Require, span: call.span });
                         }
-                    }
-                }
             }
             Callee::Super(_) => {}
         }

@@ -65,11 +65,10 @@ impl Linker<'_> {
     fn lazy_static_deps(&self, m: ModuleId) -> Vec<ModuleId> {
         let mut out = vec![];
         for (r, t) in self.g.modules[m].record.imports.iter().zip(&self.g.targets[m]) {
-            if let (ImportKind::Static, Target::Module(d)) = (r.kind, t) {
-                if self.is_lazy(*d) && !out.contains(d) {
+            if let (ImportKind::Static, Target::Module(d)) = (r.kind, t)
+                && self.is_lazy(*d) && !out.contains(d) {
                     out.push(*d);
                 }
-            }
         }
         out
     }

@@ -362,11 +362,10 @@ impl<'g> Linker<'g> {
         }
         // `export { x }` where x is itself an import: chase the import.
         for src in ex.named.values_mut() {
-            if let Source::Local(local) = src {
-                if let Some((t, name)) = imports.get(local) {
+            if let Source::Local(local) = src
+                && let Some((t, name)) = imports.get(local) {
                     *src = Source::Import(t.clone(), name.clone());
                 }
-            }
         }
         (ex, imports)
     }
@@ -956,12 +955,11 @@ impl VisitMut for Rewrite<'_, '_> {
     }
 
     fn visit_mut_prop(&mut self, p: &mut Prop) {
-        if let Prop::Shorthand(i) = p {
-            if let Some(r) = self.replaced(i).then(|| self.replace.get(&i.to_id())).flatten() {
+        if let Prop::Shorthand(i) = p
+            && let Some(r) = self.replaced(i).then(|| self.replace.get(&i.to_id())).flatten() {
                 *p = Prop::KeyValue(KeyValueProp { key: PropName::Ident(IdentName::new(i.sym.clone(), i.span)), value: r.clone() });
                 return;
             }
-        }
         p.visit_mut_children_with(self);
     }
 }
@@ -976,11 +974,10 @@ pub fn link(g: &ModuleGraph, bodies: Vec<Vec<ModuleItem>>, entry: ModuleId, o: &
     t.done("  exports");
     let order = g.evaluation_order(entry);
     let eager = g.statically_loaded(entry);
-    if o.format != Format::Esm {
-        if let Some(m) = order.iter().find(|&&m| eager[m] && g.modules[m].record.has_top_level_await) {
+    if o.format != Format::Esm
+        && let Some(m) = order.iter().find(|&&m| eager[m] && g.modules[m].record.has_top_level_await) {
             return Err(anyhow!("{}: top-level await is not supported with the \"{}\" output format", g.modules[*m].path.display(), format!("{:?}", o.format).to_lowercase()));
         }
-    }
     l.lazy = l.lazy_modules(entry, &eager);
     // A CommonJS module that ES modules import runs where Node would run it: at its place in
     // the evaluation order (lazy modules run theirs from their init functions).

@@ -57,6 +57,20 @@ impl std::fmt::Display for Diagnostic {
 
 impl std::error::Error for Diagnostic {}
 
+/// Several diagnostics from one run (every unresolved import and syntax error of a build, as
+/// esbuild lists them), in the order found.
+#[derive(Debug)]
+pub struct Diagnostics(pub Vec<Diagnostic>);
+
+impl std::fmt::Display for Diagnostics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let lines: Vec<String> = self.0.iter().map(ToString::to_string).collect();
+        f.write_str(&lines.join("\n"))
+    }
+}
+
+impl std::error::Error for Diagnostics {}
+
 /// The miette view of a diagnostic, used only to draw the code frame.
 #[derive(Debug)]
 struct Frame<'a> {

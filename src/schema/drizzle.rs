@@ -745,11 +745,10 @@ impl Builder<'_> {
             out.push_str(" order by ");
             out.push_str(&list(&q.order_by, self)?);
         }
-        if let Some(Val::Num(n)) = &q.limit {
-            if *n >= 0.0 {
+        if let Some(Val::Num(n)) = &q.limit
+            && *n >= 0.0 {
                 out.push_str(&format!(" limit {}", jsjson::js_number_text(*n)));
             }
-        }
         clause(&mut out, " offset ", &q.offset.clone().filter(Val::truthy), self)?;
         Ok(out)
     }

@@ -763,11 +763,10 @@ fn collect_module_decl(item: usize, decl: &ModuleDecl, env: &mut ModuleEnv) {
                 }
             }
         }
-        ModuleDecl::ExportAll(a) => {
-            if !a.type_only {
+        ModuleDecl::ExportAll(a)
+            if !a.type_only => {
                 env.star_exports.push(a.src.value.to_atom_lossy().to_string());
             }
-        }
         _ => {}
     }
 }
