@@ -866,6 +866,10 @@ impl Rewrite<'_, '_> {
             Target::Module(m) => {
                 let ns = l.namespace_name(m);
                 let exports = call(l.helper("__toCommonJS"), vec![expr_ident(&ns)]);
+                if l.is_lazy(m) && l.init_is_async(m, &mut vec![]) {
+                    // Node throws ERR_REQUIRE_ASYNC_MODULE (when the call runs) and runs nothing.
+                    return Ok(call(l.helper("__requireAsyncModule"), vec![Box::new(Expr::Lit(Lit::Str(specifier.into())))]));
+                }
                 if l.is_lazy(m) {
                     let run = call(expr_ident(&l.init_name(m)), vec![]);
                     Box::new(Expr::Seq(SeqExpr { span: DUMMY_SP, exprs: vec![run, exports] }))

@@ -39,6 +39,12 @@ const HELPERS: &[(&str, &[&str], &str)] = &[
         // and the importer is not in Node mode (.mjs/.mts, or "type": "module").
         "var __toESM = (mod, isNodeMode, target) => (target = mod != null ? __create(__getProtoOf(mod)) : {}, __copyProps(isNodeMode || !mod || !mod.__esModule ? __defProp(target, \"default\", { value: mod, enumerable: true }) : target, mod));",
     ),
+    // `require()` of an ES module that awaits at top level: Node throws before running it.
+    (
+        "__requireAsyncModule",
+        &[],
+        "var __requireAsyncModule = (specifier) => { throw Object.assign(new Error(`require() cannot be used on an ESM graph with top-level await (\"${specifier}\"); use import() instead`), { code: \"ERR_REQUIRE_ASYNC_MODULE\" }); };",
+    ),
     ("__toCommonJS", &["__copyProps", "__defProp"], "var __toCommonJS = (mod) => __copyProps(__defProp({}, \"__esModule\", { value: true }), mod);"),
     (
         "__reExport",
