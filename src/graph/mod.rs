@@ -63,9 +63,10 @@ impl ModuleGraph {
             }
             for (r, t) in self.modules[id].record.imports.iter().zip(&self.targets[id]) {
                 if let Target::Module(m) = t
-                    && follow(r.kind) {
-                        stack.push(*m);
-                    }
+                    && follow(r.kind)
+                {
+                    stack.push(*m);
+                }
             }
         }
         seen

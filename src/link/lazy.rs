@@ -1,11 +1,11 @@
 //! ES modules that run on demand: those the entry reaches only through `import()` or
 //! `require()`, those some module `require()`s (Node runs them at the require, which may come
 //! before their place in the static order), and the ES modules those import statically (a
-//! module runs after its dependencies, wherever it runs). Their code goes into `var init_x = __esm(() => { ... })`, run once, when first
-//! asked for; their top-level bindings stay at the bundle's top level (declared there, assigned
-//! by the init function) so the rest of the bundle refers to them directly, as to any other
-//! module's. An init function whose module (or a lazy module it imports) awaits at top level is
-//! async.
+//! module runs after its dependencies, wherever it runs). Their code goes into
+//! `var init_x = __esm(() => { ... })`, run once, when first asked for; their top-level
+//! bindings stay at the bundle's top level (declared there, assigned by the init function) so
+//! the rest of the bundle refers to them directly, as to any other module's. An init function
+//! whose module (or a lazy module it imports) awaits at top level is async.
 
 use swc_core::common::{DUMMY_SP, Mark, SyntaxContext};
 use swc_core::ecma::ast::*;
@@ -66,9 +66,10 @@ impl Linker<'_> {
         let mut out = vec![];
         for (r, t) in self.g.modules[m].record.imports.iter().zip(&self.g.targets[m]) {
             if let (ImportKind::Static, Target::Module(d)) = (r.kind, t)
-                && self.is_lazy(*d) && !out.contains(d) {
-                    out.push(*d);
-                }
+                && self.is_lazy(*d) && !out.contains(d)
+            {
+                out.push(*d);
+            }
         }
         out
     }

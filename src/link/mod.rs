@@ -363,9 +363,10 @@ impl<'g> Linker<'g> {
         // `export { x }` where x is itself an import: chase the import.
         for src in ex.named.values_mut() {
             if let Source::Local(local) = src
-                && let Some((t, name)) = imports.get(local) {
-                    *src = Source::Import(t.clone(), name.clone());
-                }
+                && let Some((t, name)) = imports.get(local)
+            {
+                *src = Source::Import(t.clone(), name.clone());
+            }
         }
         (ex, imports)
     }
@@ -863,19 +864,15 @@ impl Rewrite<'_, '_> {
         Ok(match l.target(self.module, specifier, ImportKind::Require) {
             Target::External(s) => call(l.helper("__require"), vec![Box::new(Expr::Lit(Lit::Str(s.as_str().into())))]),
             Target::Module(m) if l.is_commonjs(m) => call(expr_ident(&l.require_name(m)), vec![]),
+            // Every ES module that is required runs on demand (lazy.rs).
+            Target::Module(m) if l.init_is_async(m, &mut vec![]) => {
+                // Node throws ERR_REQUIRE_ASYNC_MODULE (when the call runs) and runs nothing.
+                call(l.helper("__requireAsyncModule"), vec![Box::new(Expr::Lit(Lit::Str(specifier.into())))])
+            }
             Target::Module(m) => {
-                let ns = l.namespace_name(m);
-                let exports = call(l.helper("__toCommonJS"), vec![expr_ident(&ns)]);
-                if l.is_lazy(m) && l.init_is_async(m, &mut vec![]) {
-                    // Node throws ERR_REQUIRE_ASYNC_MODULE (when the call runs) and runs nothing.
-                    return Ok(call(l.helper("__requireAsyncModule"), vec![Box::new(Expr::Lit(Lit::Str(specifier.into())))]));
-                }
-                if l.is_lazy(m) {
-                    let run = call(expr_ident(&l.init_name(m)), vec![]);
-                    Box::new(Expr::Seq(SeqExpr { span: DUMMY_SP, exprs: vec![run, exports] }))
-                } else {
-                    exports
-                }
+                let run = call(expr_ident(&l.init_name(m)), vec![]);
+                let exports = call(l.helper("__toCommonJS"), vec![expr_ident(&l.namespace_name(m))]);
+                Box::new(Expr::Seq(SeqExpr { span: DUMMY_SP, exprs: vec![run, exports] }))
             }
         })
     }
@@ -960,10 +957,11 @@ impl VisitMut for Rewrite<'_, '_> {
 
     fn visit_mut_prop(&mut self, p: &mut Prop) {
         if let Prop::Shorthand(i) = p
-            && let Some(r) = self.replaced(i).then(|| self.replace.get(&i.to_id())).flatten() {
-                *p = Prop::KeyValue(KeyValueProp { key: PropName::Ident(IdentName::new(i.sym.clone(), i.span)), value: r.clone() });
-                return;
-            }
+            && let Some(r) = self.replaced(i).then(|| self.replace.get(&i.to_id())).flatten()
+        {
+            *p = Prop::KeyValue(KeyValueProp { key: PropName::Ident(IdentName::new(i.sym.clone(), i.span)), value: r.clone() });
+            return;
+        }
         p.visit_mut_children_with(self);
     }
 }
@@ -979,9 +977,10 @@ pub fn link(g: &ModuleGraph, bodies: Vec<Vec<ModuleItem>>, entry: ModuleId, o: &
     let order = g.evaluation_order(entry);
     let eager = g.statically_loaded(entry);
     if o.format != Format::Esm
-        && let Some(m) = order.iter().find(|&&m| eager[m] && g.modules[m].record.has_top_level_await) {
-            return Err(anyhow!("{}: top-level await is not supported with the \"{}\" output format", g.modules[*m].path.display(), format!("{:?}", o.format).to_lowercase()));
-        }
+        && let Some(m) = order.iter().find(|&&m| eager[m] && g.modules[m].record.has_top_level_await)
+    {
+        return Err(anyhow!("{}: top-level await is not supported with the \"{}\" output format", g.modules[*m].path.display(), format!("{:?}", o.format).to_lowercase()));
+    }
     l.lazy = l.lazy_modules(entry, &eager);
     // A CommonJS module that ES modules import runs where Node would run it: at its place in
     // the evaluation order (lazy modules run theirs from their init functions).

@@ -68,9 +68,10 @@ pub fn source(used: &std::collections::BTreeSet<&'static str>) -> String {
     let mut stack: Vec<&str> = used.iter().copied().collect();
     while let Some(n) = stack.pop() {
         if needed.insert(n)
-            && let Some((_, deps, _)) = HELPERS.iter().find(|(h, _, _)| *h == n) {
-                stack.extend(deps.iter().copied());
-            }
+            && let Some((_, deps, _)) = HELPERS.iter().find(|(h, _, _)| *h == n)
+        {
+            stack.extend(deps.iter().copied());
+        }
     }
     HELPERS.iter().filter(|(n, _, _)| needed.contains(n)).map(|(_, _, s)| *s).collect::<Vec<_>>().join("\n")
 }

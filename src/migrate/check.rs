@@ -77,10 +77,11 @@ pub fn check(folder: &Folder, schema_file: Option<&Path>, current: Option<&Schem
             Some(s) => {
                 let expected_parent = prev_snapshot.as_ref().map(|(_, id)| id.as_str()).unwrap_or(ORIGIN_ID);
                 if (i == 0 || prev_snapshot.is_some())
-                    && s.prev_id != expected_parent {
-                        let parent = prev_snapshot.as_ref().map(|(n, _)| n.clone()).unwrap_or_else(|| "the empty schema".into());
-                        finding(&mut out, snap_name.clone(), format!("prevId {} does not point at {parent}", s.prev_id));
-                    }
+                    && s.prev_id != expected_parent
+                {
+                    let parent = prev_snapshot.as_ref().map(|(n, _)| n.clone()).unwrap_or_else(|| "the empty schema".into());
+                    finding(&mut out, snap_name.clone(), format!("prevId {} does not point at {parent}", s.prev_id));
+                }
                 prev_snapshot = Some((snap_name.clone(), s.id.clone()));
                 continue;
             }
@@ -126,16 +127,17 @@ pub fn check(folder: &Folder, schema_file: Option<&Path>, current: Option<&Schem
     }
     // Schema edited without generate.
     if let (Some(file), Some(stored)) = (schema_file, folder.stored_schema_hash())
-        && file.is_file() && schema_hash(file)? != stored {
-            let latest = snapshots.values().next_back();
-            let changed = match (latest, current) {
-                (Some(l), Some(c)) => !same_schema(&l.schema, c),
-                _ => true,
-            };
-            if changed {
-                finding(&mut out, "meta/_edgespark_schema_hash", "db_schema.ts changed since the last `db generate`; run `edgespark db generate`");
-            }
+        && file.is_file() && schema_hash(file)? != stored
+    {
+        let latest = snapshots.values().next_back();
+        let changed = match (latest, current) {
+            (Some(l), Some(c)) => !same_schema(&l.schema, c),
+            _ => true,
+        };
+        if changed {
+            finding(&mut out, "meta/_edgespark_schema_hash", "db_schema.ts changed since the last `db generate`; run `edgespark db generate`");
         }
+    }
     // Drift: replay everything and compare with the latest snapshot.
     if let Some(last) = listed_snapshots.last().and_then(|n| snapshots.get(n)) {
         drift(folder, &journal, last, &mut out)?;

@@ -49,9 +49,10 @@ impl Repo {
     /// exists locally. None when that does not settle it.
     pub fn default_branch(&self) -> Option<String> {
         if let Ok(text) = std::fs::read_to_string(self.common_dir.join("refs/remotes/origin/HEAD"))
-            && let Some(b) = text.trim().strip_prefix("ref: refs/remotes/origin/") {
-                return Some(b.to_string());
-            }
+            && let Some(b) = text.trim().strip_prefix("ref: refs/remotes/origin/")
+        {
+            return Some(b.to_string());
+        }
         let present: Vec<&str> = ["main", "master"].into_iter().filter(|b| self.has_branch(b)).collect();
         match present.as_slice() {
             [one] => Some(one.to_string()),

@@ -381,12 +381,13 @@ struct Registrations<'e> {
 impl Visit for Registrations<'_> {
     fn visit_call_expr(&mut self, c: &CallExpr) {
         if let Callee::Expr(callee) = &c.callee
-            && let Expr::Member(MemberExpr { obj, prop: MemberProp::Ident(p), .. }) = &**callee {
-                let registers = METHODS.contains(&&*p.sym) || matches!(&*p.sym, "on" | "route" | "basePath");
-                if registers && matches!(&**obj, Expr::Ident(i) if matches!(self.env.get(&i.to_id()), Some(Value::App(_)))) {
-                    self.at.push((p.span, p.sym.to_string()));
-                }
+            && let Expr::Member(MemberExpr { obj, prop: MemberProp::Ident(p), .. }) = &**callee
+        {
+            let registers = METHODS.contains(&&*p.sym) || matches!(&*p.sym, "on" | "route" | "basePath");
+            if registers && matches!(&**obj, Expr::Ident(i) if matches!(self.env.get(&i.to_id()), Some(Value::App(_)))) {
+                self.at.push((p.span, p.sym.to_string()));
             }
+        }
         c.visit_children_with(self);
     }
 }

@@ -746,9 +746,10 @@ impl Builder<'_> {
             out.push_str(&list(&q.order_by, self)?);
         }
         if let Some(Val::Num(n)) = &q.limit
-            && *n >= 0.0 {
-                out.push_str(&format!(" limit {}", jsjson::js_number_text(*n)));
-            }
+            && *n >= 0.0
+        {
+            out.push_str(&format!(" limit {}", jsjson::js_number_text(*n)));
+        }
         clause(&mut out, " offset ", &q.offset.clone().filter(Val::truthy), self)?;
         Ok(out)
     }

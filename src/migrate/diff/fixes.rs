@@ -193,17 +193,19 @@ pub fn fixed_sql(
         }
         drop_views.push(v.name.clone());
         if let Some(nv) = cur.views.get(&v.name).filter(|nv| !nv.is_existing)
-            && !create_views.iter().any(|(n, _)| n == &nv.name) {
-                create_views.push((nv.name.clone(), nv.definition.clone().unwrap_or_default()));
-            }
+            && !create_views.iter().any(|(n, _)| n == &nv.name)
+        {
+            create_views.push((nv.name.clone(), nv.definition.clone().unwrap_or_default()));
+        }
         note(notes, format!("view `{}` is dropped before the rebuild of `{t}` and re-created after (SQLite cannot rename a table a view uses)", v.name));
     }
 
     for st in combined {
         if let Stmt::RenameColumn { table, from, to } = st
-            && rebuilt.contains(&table.as_str()) {
-                note(notes, format!("the rename of `{table}`.`{from}` to `{to}` is kept before the rebuild of `{table}` (drizzle-kit drops it, and its rebuild then copies the new name as a string literal)"));
-            }
+            && rebuilt.contains(&table.as_str())
+        {
+            note(notes, format!("the rename of `{table}`.`{from}` to `{to}` is kept before the rebuild of `{table}` (drizzle-kit drops it, and its rebuild then copies the new name as a string literal)"));
+        }
     }
     let mut out: Vec<String> = drop_views.iter().map(|v| render::drop_view(v)).collect();
     let mut rebuilds = 0;
@@ -255,12 +257,13 @@ pub fn not_null_warnings(plan: &Plan, cur: &Schema) -> Vec<String> {
     let mut out = vec![];
     for st in &plan.statements {
         if let Stmt::AddColumn { table, column, .. } = st
-            && column.not_null && column.default.is_none() && column.generated.is_none() {
-                out.push(format!(
-                    "`{table}`.`{}` is NOT NULL without a default: the migration fails if `{table}` has rows",
-                    column.name
-                ));
-            }
+            && column.not_null && column.default.is_none() && column.generated.is_none()
+        {
+            out.push(format!(
+                "`{table}`.`{}` is NOT NULL without a default: the migration fails if `{table}` has rows",
+                column.name
+            ));
+        }
     }
     let rebuilt: HashSet<&str> = plan
         .statements

@@ -61,11 +61,12 @@ pub fn resolve<T: Clone>(
     for item in added {
         let to = name(&item).to_string();
         if let Some((from, _)) = renames.iter().find(|(_, t)| *t == to)
-            && let Some(pos) = remaining.iter().position(|d| name(d) == *from) {
-                let old = remaining.remove(pos);
-                res.renamed.push((old, item));
-                continue;
-            }
+            && let Some(pos) = remaining.iter().position(|d| name(d) == *from)
+        {
+            let old = remaining.remove(pos);
+            res.renamed.push((old, item));
+            continue;
+        }
         if !remaining.is_empty() && !default_create && !creates.contains(&to.as_str()) {
             unresolved(&to, remaining.iter().map(|d| name(d).to_string()).collect());
         }
