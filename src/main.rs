@@ -1,16 +1,33 @@
 //! edgespark: the EdgeSpark toolchain in one native binary.
 
+// Every line the commands print goes through these: a closed stdout or stderr (`edgespark
+// routes | head`) ends the output quietly instead of panicking as `println!` does.
+macro_rules! outln {
+    () => { $crate::cli::output::write_out(format_args!("\n")) };
+    ($($t:tt)*) => { $crate::cli::output::write_out(format_args!("{}\n", format_args!($($t)*))) };
+}
+macro_rules! out {
+    ($($t:tt)*) => { $crate::cli::output::write_out(format_args!($($t)*)) };
+}
+macro_rules! errln {
+    () => { $crate::cli::output::write_err(format_args!("\n")) };
+    ($($t:tt)*) => { $crate::cli::output::write_err(format_args!("{}\n", format_args!($($t)*))) };
+}
+macro_rules! err {
+    ($($t:tt)*) => { $crate::cli::output::write_err(format_args!($($t)*)) };
+}
+
 mod cli;
 mod deploy;
 mod emit;
 mod graph;
 mod js;
 mod link;
-mod resolve;
-mod routes;
 mod migrate;
 mod platform;
 mod project;
+mod resolve;
+mod routes;
 mod schema;
 mod timing;
 
@@ -18,6 +35,10 @@ mod timing;
 // the time glibc's allocator spends on them.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// The command's own thread's stack, and every other thread's (bytes of address space).
+const MAIN_STACK: usize = 4 << 30;
+const WORKER_STACK: usize = 1 << 30;
 
 /// mimalloc's `purge_delay` option (its number in mimalloc's option enum).
 const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
@@ -29,6 +50,25 @@ fn main() {
     // (Cargo.toml): zeroing 2 MiB pages for sparse use doubled a build's resident memory.
     // SAFETY: sets an option value; mimalloc's options are atomics, safe to set at any time.
     unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, -1) };
-    let code = cli::run();
+    // Parsing, evaluating, linking, printing and freeing an AST recurse once per level of
+    // nesting in the input; esbuild's goroutines grow their stacks to 1 GiB, so input it takes
+    // must not overflow ours. Every thread (the command's, scoped helpers, rayon's workers,
+    // which read RUST_MIN_STACK when spawned) gets a large stack: address space only, touched
+    // pages alone become memory. Deeper input than fits is refused before parsing (js::depth).
+    // SAFETY: no other thread exists yet to read the environment concurrently.
+    unsafe { std::env::set_var("RUST_MIN_STACK", WORKER_STACK.to_string()) };
+    let command = std::thread::Builder::new()
+        .name("edgespark".into())
+        .stack_size(MAIN_STACK)
+        .spawn(cli::run);
+    let code = match command.map(|t| t.join()) {
+        Ok(Ok(code)) => code,
+        // A panic has printed its message; it is a bug, reported as an internal error.
+        Ok(Err(_)) => 70,
+        Err(e) => {
+            errln!("error: cannot start: {e}");
+            1
+        }
+    };
     std::process::exit(code);
 }

@@ -7,12 +7,17 @@ pub struct StageTimer(Option<std::cell::Cell<Instant>>);
 
 impl StageTimer {
     pub fn from_env() -> StageTimer {
-        StageTimer(std::env::var_os("EDGESPARK_TIMINGS").map(|_| std::cell::Cell::new(Instant::now())))
+        StageTimer(
+            std::env::var_os("EDGESPARK_TIMINGS").map(|_| std::cell::Cell::new(Instant::now())),
+        )
     }
 
     pub fn done(&self, stage: &str) {
         if let Some(t) = &self.0 {
-            eprintln!("  {stage:<16}{:>7.1} ms", t.get().elapsed().as_secs_f64() * 1000.0);
+            errln!(
+                "  {stage:<16}{:>7.1} ms",
+                t.get().elapsed().as_secs_f64() * 1000.0
+            );
             t.set(Instant::now());
         }
     }

@@ -37,7 +37,12 @@ struct Case {
 
 /// Write a `.case` file's files into `dir`.
 fn expand(text: &str, name: &str, dir: &Path) -> Case {
-    let mut case = Case { name: name.into(), dir: dir.into(), entry: String::new(), ..Case::default() };
+    let mut case = Case {
+        name: name.into(),
+        dir: dir.into(),
+        entry: String::new(),
+        ..Case::default()
+    };
     let mut current: Option<(String, String)> = None;
     let mut files = vec![];
     for line in text.lines() {
@@ -50,7 +55,8 @@ fn expand(text: &str, name: &str, dir: &Path) -> Case {
         } else if let Some(f) = line.strip_prefix("// flags: ") {
             case.flags.extend(f.split_whitespace().map(String::from));
         } else if let Some(f) = line.strip_prefix("// esbuild-flags: ") {
-            case.esbuild_flags.extend(f.split_whitespace().map(String::from));
+            case.esbuild_flags
+                .extend(f.split_whitespace().map(String::from));
         } else if let Some(e) = line.strip_prefix("// expect: ") {
             let expect = case.expect.get_or_insert_with(String::new);
             expect.push_str(e);
@@ -71,29 +77,50 @@ fn expand(text: &str, name: &str, dir: &Path) -> Case {
         std::fs::create_dir_all(p.parent().unwrap()).unwrap();
         std::fs::write(p, body).unwrap();
     }
-    case.entry = files.first().map(|(p, _)| p.clone()).unwrap_or_else(|| panic!("{name}: no files"));
+    case.entry = files
+        .first()
+        .map(|(p, _)| p.clone())
+        .unwrap_or_else(|| panic!("{name}: no files"));
     case
 }
 
 fn cases(scratch: &Path) -> Vec<Case> {
     let root = repo().join("fixtures/bundle/cases");
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(&root).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(&root)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     entries.sort();
     entries
         .into_iter()
         .map(|p| {
             let name = p.file_stem().unwrap().to_string_lossy().into_owned();
             if p.is_dir() {
-                Case { name, dir: p, entry: "main.mjs".into(), ..Case::default() }
+                Case {
+                    name,
+                    dir: p,
+                    entry: "main.mjs".into(),
+                    ..Case::default()
+                }
             } else {
-                expand(&std::fs::read_to_string(&p).unwrap(), &name, &scratch.join(&name))
+                expand(
+                    &std::fs::read_to_string(&p).unwrap(),
+                    &name,
+                    &scratch.join(&name),
+                )
             }
         })
         .collect()
 }
 
 fn output_name(case: &Case, tool: &str) -> String {
-    let ext = if case.flags.iter().any(|f| f == "cjs") { "cjs" } else if case.flags.iter().any(|f| f == "iife") { "js" } else { "mjs" };
+    let ext = if case.flags.iter().any(|f| f == "cjs") {
+        "cjs"
+    } else if case.flags.iter().any(|f| f == "iife") {
+        "js"
+    } else {
+        "mjs"
+    };
     format!("{}.{tool}.{ext}", case.name)
 }
 
@@ -107,7 +134,11 @@ fn esbuild_flags(flags: &[String]) -> Vec<String> {
             continue;
         }
         let v = it.next().expect("every flag but --minify takes a value");
-        out.push(if f == "--define" || f == "--external" { format!("{f}:{v}") } else { format!("{f}={v}") });
+        out.push(if f == "--define" || f == "--external" {
+            format!("{f}:{v}")
+        } else {
+            format!("{f}={v}")
+        });
     }
     out
 }
@@ -115,10 +146,27 @@ fn esbuild_flags(flags: &[String]) -> Vec<String> {
 /// Bundle the case (with `extra` flags too) and compare its run with the reference. The text
 /// checks apply to the unminified bundle only.
 fn check(case: &Case, out: &Path, extra: &[&str]) -> Result<(), String> {
-    let ours = out.join(output_name(case, if extra.is_empty() { "ours" } else { "ours-extra" }));
-    let bundled = bin().args(["bundle", &case.entry, "--outfile"]).arg(&ours).args(&case.flags).args(extra).current_dir(&case.dir).output().unwrap();
+    let ours = out.join(output_name(
+        case,
+        if extra.is_empty() {
+            "ours"
+        } else {
+            "ours-extra"
+        },
+    ));
+    let bundled = bin()
+        .args(["bundle", &case.entry, "--outfile"])
+        .arg(&ours)
+        .args(&case.flags)
+        .args(extra)
+        .current_dir(&case.dir)
+        .output()
+        .unwrap();
     if !bundled.status.success() {
-        return Err(format!("bundling failed:\n{}", String::from_utf8_lossy(&bundled.stderr)));
+        return Err(format!(
+            "bundling failed:\n{}",
+            String::from_utf8_lossy(&bundled.stderr)
+        ));
     }
     let want = if let Some(expect) = &case.expect {
         expect.clone()
@@ -127,14 +175,21 @@ fn check(case: &Case, out: &Path, extra: &[&str]) -> Result<(), String> {
         let r = Command::new(repo().join("tests/oracle/node_modules/.bin/esbuild"))
             .args([case.entry.as_str(), "--bundle", "--log-level=error"])
             .arg(format!("--outfile={}", theirs.display()))
-            .args(if case.flags.iter().any(|f| f == "--format") { vec![] } else { vec!["--format=esm".to_string()] })
+            .args(if case.flags.iter().any(|f| f == "--format") {
+                vec![]
+            } else {
+                vec!["--format=esm".to_string()]
+            })
             .args(esbuild_flags(&case.flags))
             .args(&case.esbuild_flags)
             .current_dir(&case.dir)
             .output()
             .unwrap();
         if !r.status.success() {
-            return Err(format!("esbuild failed:\n{}", String::from_utf8_lossy(&r.stderr)));
+            return Err(format!(
+                "esbuild failed:\n{}",
+                String::from_utf8_lossy(&r.stderr)
+            ));
         }
         node(out, &theirs, &[])
     } else {
@@ -145,17 +200,36 @@ fn check(case: &Case, out: &Path, extra: &[&str]) -> Result<(), String> {
     let mut problems = vec![];
     if case.observes_names && extra.contains(&"--minify") {
         // The program prints names minifying changes: it must still run through, line for line.
-        if got.lines().count() != want.lines().count() || got.contains("\nexit ") || got.starts_with("exit ") {
-            problems.push(format!("--- reference\n{want}\n--- bundle (names may differ)\n{got}"));
+        if got.lines().count() != want.lines().count()
+            || got.contains("\nexit ")
+            || got.starts_with("exit ")
+        {
+            problems.push(format!(
+                "--- reference\n{want}\n--- bundle (names may differ)\n{got}"
+            ));
         }
     } else if want != got {
         problems.push(format!("--- reference\n{want}\n--- bundle\n{got}"));
     }
     if extra.is_empty() {
-        problems.extend(case.absent.iter().filter(|a| text.contains(a.as_str())).map(|a| format!("the bundle contains {a:?}")));
-        problems.extend(case.present.iter().filter(|p| !text.contains(p.as_str())).map(|p| format!("the bundle lacks {p:?}")));
+        problems.extend(
+            case.absent
+                .iter()
+                .filter(|a| text.contains(a.as_str()))
+                .map(|a| format!("the bundle contains {a:?}")),
+        );
+        problems.extend(
+            case.present
+                .iter()
+                .filter(|p| !text.contains(p.as_str()))
+                .map(|p| format!("the bundle lacks {p:?}")),
+        );
     }
-    if problems.is_empty() { Ok(()) } else { Err(problems.join("\n")) }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems.join("\n"))
+    }
 }
 
 #[test]
@@ -178,20 +252,41 @@ fn run_corpus(extra: &[&str]) {
     // Two workers: the cases are independent and mostly wait on Node.
     let results: Vec<(String, Result<(), String>)> = std::thread::scope(|s| {
         let chunks: Vec<&[Case]> = all.chunks(all.len().div_ceil(2)).collect();
-        let handles: Vec<_> = chunks.into_iter().map(|chunk| s.spawn(|| chunk.iter().map(|c| (c.name.clone(), check(c, out.path(), extra))).collect::<Vec<_>>())).collect();
-        handles.into_iter().flat_map(|h| h.join().unwrap()).collect()
+        let handles: Vec<_> = chunks
+            .into_iter()
+            .map(|chunk| {
+                s.spawn(|| {
+                    chunk
+                        .iter()
+                        .map(|c| (c.name.clone(), check(c, out.path(), extra)))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap())
+            .collect()
     });
     let mut failures = vec![];
     for (name, result) in &results {
         let gap = KNOWN_GAPS.iter().any(|(n, _)| n == name);
         match (result, gap) {
-            (Ok(()), true) => failures.push(format!("{name} now passes: remove it from KNOWN_GAPS")),
+            (Ok(()), true) => {
+                failures.push(format!("{name} now passes: remove it from KNOWN_GAPS"))
+            }
             (Err(e), false) => failures.push(format!("{name}:\n{e}")),
             _ => {}
         }
     }
     eprintln!("{} cases, {} known gaps", results.len(), KNOWN_GAPS.len());
-    assert!(failures.is_empty(), "{} of {} cases fail:\n\n{}", failures.len(), results.len(), failures.join("\n\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases fail:\n\n{}",
+        failures.len(),
+        results.len(),
+        failures.join("\n\n")
+    );
 }
 
 #[test]
@@ -201,7 +296,13 @@ fn bundling_is_deterministic_across_runs_and_thread_counts() {
     let mut texts = vec![];
     for threads in ["1", "2", "2"] {
         let f = out.path().join(format!("b{}.mjs", texts.len()));
-        let r = bin().args(["bundle", "main.mjs", "--outfile"]).arg(&f).env("RAYON_NUM_THREADS", threads).current_dir(&dir).output().unwrap();
+        let r = bin()
+            .args(["bundle", "main.mjs", "--outfile"])
+            .arg(&f)
+            .env("RAYON_NUM_THREADS", threads)
+            .current_dir(&dir)
+            .output()
+            .unwrap();
         assert!(r.status.success());
         texts.push(std::fs::read(&f).unwrap());
     }
@@ -213,35 +314,81 @@ fn an_unresolved_import_names_the_importer_and_the_specifier() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("main.mjs"), "import { x } from \"./missing.mjs\";\nimport \"./lib.mjs\";\nimport \"./other.mjs\";\nconsole.log(x);\n").unwrap();
     std::fs::write(dir.path().join("lib.mjs"), "let a;\nconst = 1;\n").unwrap();
-    std::fs::write(dir.path().join("other.mjs"), "import \"no-such-package\";\n").unwrap();
-    let out = bin().args(["bundle", "main.mjs", "--outfile", "out.mjs"]).current_dir(dir.path()).env("NO_COLOR", "1").output().unwrap();
+    std::fs::write(
+        dir.path().join("other.mjs"),
+        "import \"no-such-package\";\n",
+    )
+    .unwrap();
+    let out = bin()
+        .args(["bundle", "main.mjs", "--outfile", "out.mjs"])
+        .current_dir(dir.path())
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("main.mjs:1:") && err.contains("./missing.mjs"), "{err}");
+    assert!(
+        err.contains("main.mjs:1:") && err.contains("./missing.mjs"),
+        "{err}"
+    );
     // Every error of the build, as esbuild lists them: the next module's too.
-    assert!(err.contains("lib.mjs:2:7: syntax error") && err.contains("\"no-such-package\"") && err.contains("3 errors"), "{err}");
+    assert!(
+        err.contains("lib.mjs:2:7: syntax error")
+            && err.contains("\"no-such-package\"")
+            && err.contains("3 errors"),
+        "{err}"
+    );
     assert!(!dir.path().join("out.mjs").exists());
 }
 
 #[test]
 fn importing_a_name_the_module_does_not_export_is_an_error() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("main.mjs"), "import { nope } from \"./lib.mjs\";\nconsole.log(nope);\n").unwrap();
+    std::fs::write(
+        dir.path().join("main.mjs"),
+        "import { nope } from \"./lib.mjs\";\nconsole.log(nope);\n",
+    )
+    .unwrap();
     std::fs::write(dir.path().join("lib.mjs"), "export const yes = 1;\n").unwrap();
-    let out = bin().args(["bundle", "main.mjs", "--outfile", "out.mjs"]).current_dir(dir.path()).env("NO_COLOR", "1").output().unwrap();
+    let out = bin()
+        .args(["bundle", "main.mjs", "--outfile", "out.mjs"])
+        .current_dir(dir.path())
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("no matching export"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("no matching export"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]
 fn a_syntax_error_is_reported_with_its_location_and_a_code_frame() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("main.ts"), "import { a } from \"./lib\";\nconsole.log(a);\n").unwrap();
-    std::fs::write(dir.path().join("lib.ts"), "export const a = 1;\nexport const b = (;\n").unwrap();
-    let out = bin().args(["bundle", "main.ts", "--outfile", "out.mjs"]).current_dir(dir.path()).env("NO_COLOR", "1").output().unwrap();
+    std::fs::write(
+        dir.path().join("main.ts"),
+        "import { a } from \"./lib\";\nconsole.log(a);\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("lib.ts"),
+        "export const a = 1;\nexport const b = (;\n",
+    )
+    .unwrap();
+    let out = bin()
+        .args(["bundle", "main.ts", "--outfile", "out.mjs"])
+        .current_dir(dir.path())
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("lib.ts:2:") && err.contains("export const b = (;"), "{err}");
+    assert!(
+        err.contains("lib.ts:2:") && err.contains("export const b = (;"),
+        "{err}"
+    );
 }
 
 /// The source map takes every marker string in the bundle back to where it is written (checked
@@ -253,33 +400,100 @@ fn source_maps_lead_back_to_the_sources() {
     copy_dir(&repo().join("fixtures/bundle/sourcemap"), dir.path());
     let check = repo().join("tests/oracle/sourcemap_check.mjs");
     for (flags, at_least) in [(&[][..], 8), (&["--minify"][..], 6)] {
-        let r = bin().args(["bundle", "main.ts", "--outfile", "out/b.mjs", "--sourcemap", "--platform", "node"]).args(flags).current_dir(dir.path()).output().unwrap();
+        let r = bin()
+            .args([
+                "bundle",
+                "main.ts",
+                "--outfile",
+                "out/b.mjs",
+                "--sourcemap",
+                "--platform",
+                "node",
+            ])
+            .args(flags)
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
         assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
         let code = std::fs::read_to_string(dir.path().join("out/b.mjs")).unwrap();
-        assert!(code.ends_with("//# sourceMappingURL=b.mjs.map\n"), "{flags:?}");
-        let report = node(dir.path(), &check, &[Path::new("out/b.mjs"), Path::new("out/b.mjs.map")]);
-        let checked: usize = report.lines().next().and_then(|l| l.strip_prefix("checked ")).and_then(|n| n.parse().ok()).unwrap_or(0);
-        assert!(checked >= at_least && report.lines().count() == 1, "{flags:?}: {report}");
+        assert!(
+            code.ends_with("//# sourceMappingURL=b.mjs.map\n"),
+            "{flags:?}"
+        );
+        let report = node(
+            dir.path(),
+            &check,
+            &[Path::new("out/b.mjs"), Path::new("out/b.mjs.map")],
+        );
+        let checked: usize = report
+            .lines()
+            .next()
+            .and_then(|l| l.strip_prefix("checked "))
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0);
+        assert!(
+            checked >= at_least && report.lines().count() == 1,
+            "{flags:?}: {report}"
+        );
     }
-    let r = bin().args(["bundle", "main.ts", "--outfile", "out/inline.mjs", "--sourcemap=inline", "--platform", "node"]).current_dir(dir.path()).output().unwrap();
+    let r = bin()
+        .args([
+            "bundle",
+            "main.ts",
+            "--outfile",
+            "out/inline.mjs",
+            "--sourcemap=inline",
+            "--platform",
+            "node",
+        ])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
     assert!(r.status.success() && !dir.path().join("out/inline.mjs.map").exists());
-    let thrown = Command::new("node").args(["--enable-source-maps", "out/inline.mjs", "--throw"]).current_dir(dir.path()).output().unwrap();
+    let thrown = Command::new("node")
+        .args(["--enable-source-maps", "out/inline.mjs", "--throw"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
     let stderr = String::from_utf8_lossy(&thrown.stderr);
-    assert!(stderr.contains("lazy.ts:7:9") && stderr.contains("main.ts:15:8"), "{stderr}");
+    assert!(
+        stderr.contains("lazy.ts:7:9") && stderr.contains("main.ts:15:8"),
+        "{stderr}"
+    );
 }
 
 #[test]
 fn several_entries_share_modules_and_each_output_runs() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("a.mjs"), "import { greet, count } from \"./shared.mjs\";\nconsole.log(greet(\"a\"), count());\n").unwrap();
+    std::fs::write(
+        dir.path().join("a.mjs"),
+        "import { greet, count } from \"./shared.mjs\";\nconsole.log(greet(\"a\"), count());\n",
+    )
+    .unwrap();
     std::fs::write(dir.path().join("b.mjs"), "import { greet, count } from \"./shared.mjs\";\ncount();\nconsole.log(greet(\"b\"), count());\n").unwrap();
     std::fs::write(dir.path().join("shared.mjs"), "let n = 0;\nexport const greet = (who) => `hello ${who}`;\nexport function count() { return ++n; }\n").unwrap();
     for extra in [&[][..], &["--minify"][..]] {
-        let out = bin().args(["bundle", "a.mjs", "b.mjs", "--outdir", "out"]).args(extra).current_dir(dir.path()).output().unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let out = bin()
+            .args(["bundle", "a.mjs", "b.mjs", "--outdir", "out"])
+            .args(extra)
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         for (entry, expected) in [("a.js", "hello a 1"), ("b.js", "hello b 2")] {
-            let run = std::process::Command::new("node").arg(dir.path().join("out").join(entry)).output().unwrap();
-            assert_eq!(String::from_utf8_lossy(&run.stdout).trim(), expected, "{entry} {extra:?}");
+            let run = std::process::Command::new("node")
+                .arg(dir.path().join("out").join(entry))
+                .output()
+                .unwrap();
+            assert_eq!(
+                String::from_utf8_lossy(&run.stdout).trim(),
+                expected,
+                "{entry} {extra:?}"
+            );
         }
     }
 }

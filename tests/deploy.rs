@@ -15,23 +15,54 @@ fn ready_project(dir: &Path) -> PathBuf {
     npm_ci(&repo().join("fixtures/app/server"));
     let project = dir.join("app");
     copy_project(&repo().join("fixtures/app"), &project);
-    for args in [&["db", "generate", "--name", "init"][..], &["db", "migrate"], &["var", "set", "ADMIN_EMAILS=a@example.com", "SITE_NAME=Demo"]] {
+    for args in [
+        &["db", "generate", "--name", "init"][..],
+        &["db", "migrate"],
+        &["var", "set", "ADMIN_EMAILS=a@example.com", "SITE_NAME=Demo"],
+    ] {
         let out = run(&project, args);
-        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
-    let out = bin().args(["secret", "set", "STRIPE_WEBHOOK_SECRET"]).current_dir(&project).write_stdin("whsec_do_not_leak\n").output().unwrap();
+    let out = bin()
+        .args(["secret", "set", "STRIPE_WEBHOOK_SECRET"])
+        .current_dir(&project)
+        .write_stdin("whsec_do_not_leak\n")
+        .output()
+        .unwrap();
     assert!(out.status.success());
     project
 }
 
 fn deploy_json(project: &Path, extra: &[&str]) -> (i32, Value) {
-    let out = bin().args(["deploy", "--json"]).args(extra).current_dir(project).env("PATH", "/nonexistent").output().unwrap();
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)));
+    let out = bin()
+        .args(["deploy", "--json"])
+        .args(extra)
+        .current_dir(project)
+        .env("PATH", "/nonexistent")
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{e}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
     (out.status.code().unwrap(), report)
 }
 
 fn errors(report: &Value) -> String {
-    report["errors"].as_array().unwrap().iter().map(|e| e.as_str().unwrap()).collect::<Vec<_>>().join("\n")
+    report["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e.as_str().unwrap())
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 fn local(project: &Path) -> PathBuf {
@@ -45,61 +76,120 @@ fn a_ready_project_deploys_and_goes_live() {
 
     let (code, dry) = deploy_json(&project, &["--dry-run"]);
     assert_eq!(code, 0, "{dry:#}");
-    let steps: Vec<&str> = dry["steps"].as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
-    assert_eq!(steps, ["schema sync", "checks", "type check", "bundle", "routes"]);
+    let steps: Vec<&str> = dry["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        steps,
+        ["schema sync", "checks", "type check", "bundle", "routes"]
+    );
     assert_eq!(dry["routes"].as_array().unwrap().len(), 12);
-    assert!(!local(&project).join("live.json").exists(), "a dry run uploads nothing");
+    assert!(
+        !local(&project).join("live.json").exists(),
+        "a dry run uploads nothing"
+    );
     assert!(project.join("server/dist/bundle.js").is_file());
 
     let (code, first) = deploy_json(&project, &[]);
     assert_eq!(code, 0, "{first:#}");
     let (code, second) = deploy_json(&project, &[]);
     assert_eq!(code, 0);
-    let (id1, id2) = (first["deployment"]["id"].as_str().unwrap(), second["deployment"]["id"].as_str().unwrap());
-    assert!(id1.starts_with("0001-") && id2.starts_with("0002-"), "{id1} {id2}");
-    let live: Value = serde_json::from_slice(&std::fs::read(local(&project).join("live.json")).unwrap()).unwrap();
+    let (id1, id2) = (
+        first["deployment"]["id"].as_str().unwrap(),
+        second["deployment"]["id"].as_str().unwrap(),
+    );
+    assert!(
+        id1.starts_with("0001-") && id2.starts_with("0002-"),
+        "{id1} {id2}"
+    );
+    let live: Value =
+        serde_json::from_slice(&std::fs::read(local(&project).join("live.json")).unwrap()).unwrap();
     assert_eq!(live["id"], id2);
 
     // The same bundle is stored once, by content, and is the one built.
     let deployments = local(&project).join("deployments");
-    let bundles: Vec<PathBuf> = std::fs::read_dir(&deployments).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().unwrap() == "js").collect();
+    let bundles: Vec<PathBuf> = std::fs::read_dir(&deployments)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().unwrap() == "js")
+        .collect();
     assert_eq!(bundles.len(), 1);
     let built = std::fs::read(project.join("server/dist/bundle.js")).unwrap();
     assert_eq!(std::fs::read(&bundles[0]).unwrap(), built);
-    assert_eq!(bundles[0].file_stem().unwrap().to_str().unwrap(), blake3::hash(&built).to_hex().as_str());
+    assert_eq!(
+        bundles[0].file_stem().unwrap().to_str().unwrap(),
+        blake3::hash(&built).to_hex().as_str()
+    );
 
-    let manifest: Value = serde_json::from_slice(&std::fs::read(deployments.join(format!("{id2}.json"))).unwrap()).unwrap();
+    let manifest: Value =
+        serde_json::from_slice(&std::fs::read(deployments.join(format!("{id2}.json"))).unwrap())
+            .unwrap();
     let b = &manifest["bindings"];
-    assert_eq!(b["buckets"], serde_json::json!(["avatars", "post-attachments"]));
+    assert_eq!(
+        b["buckets"],
+        serde_json::json!(["avatars", "post-attachments"])
+    );
     assert_eq!(b["vars"], serde_json::json!(["ADMIN_EMAILS", "SITE_NAME"]));
     assert_eq!(b["secrets"], serde_json::json!(["STRIPE_WEBHOOK_SECRET"]));
-    assert_eq!(b["routes"], serde_json::json!({ "protected": 7, "public": 4, "webhook": 1 }));
+    assert_eq!(
+        b["routes"],
+        serde_json::json!({ "protected": 7, "public": 4, "webhook": 1 })
+    );
 
     // The secret's value is in no file but the secrets store.
     for (path, bytes) in tree(&project) {
-        if path.ends_with("secrets.json") || path.components().any(|c| c.as_os_str() == "node_modules") {
+        if path.ends_with("secrets.json")
+            || path.components().any(|c| c.as_os_str() == "node_modules")
+        {
             continue;
         }
-        assert!(!String::from_utf8_lossy(&bytes).contains("whsec_do_not_leak"), "{}", path.display());
+        assert!(
+            !String::from_utf8_lossy(&bytes).contains("whsec_do_not_leak"),
+            "{}",
+            path.display()
+        );
     }
     let log = run(&project, &["log", "tail"]);
     let log = String::from_utf8_lossy(&log.stdout);
-    assert!(log.contains("deploy") && log.contains(id1) && log.contains(id2), "{log}");
+    assert!(
+        log.contains("deploy") && log.contains(id1) && log.contains(id2),
+        "{log}"
+    );
 }
 
 #[test]
 fn the_text_report_groups_the_routes_and_times_each_step() {
     let dir = tempfile::tempdir().unwrap();
     let project = ready_project(dir.path());
-    let out = bin().args(["deploy", "--dry-run"]).current_dir(&project).env("PATH", "/nonexistent").output().unwrap();
+    let out = bin()
+        .args(["deploy", "--dry-run"])
+        .current_dir(&project)
+        .env("PATH", "/nonexistent")
+        .output()
+        .unwrap();
     assert!(out.status.success());
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stdout.contains("Protected (login required, auth.user guaranteed):  7 routes") && stdout.contains("POST   /api/webhooks/stripe"), "{stdout}");
+    assert!(
+        stdout.contains("Protected (login required, auth.user guaranteed):  7 routes")
+            && stdout.contains("POST   /api/webhooks/stripe"),
+        "{stdout}"
+    );
     for step in ["schema sync", "checks", "type check", "bundle", "routes"] {
-        assert!(stderr.lines().any(|l| l.contains(step) && l.contains(" ms")), "{step}: {stderr}");
+        assert!(
+            stderr
+                .lines()
+                .any(|l| l.contains(step) && l.contains(" ms")),
+            "{step}: {stderr}"
+        );
     }
-    assert!(stderr.contains("no native TypeScript 7 compiler") && stderr.contains("Dry run passed"), "{stderr}");
+    assert!(
+        stderr.contains("no native TypeScript 7 compiler") && stderr.contains("Dry run passed"),
+        "{stderr}"
+    );
 }
 
 /// Deploy must fail, name the problem, and leave the platform without a live deployment.
@@ -124,7 +214,13 @@ fn a_route_outside_api_fails_the_deploy_listing_each() {
     let root = "const root = new Hono();\nroot.get(\"/health\", (c) => c.text(\"ok\"));\nroot.post(\"/api/_es/hook\", (c) => c.text(\"no\"));\nroot.route(\"/\", app);\nexport default root;";
     let text = text.replace("export default app;", root);
     std::fs::write(&index, text).unwrap();
-    assert_refused(&project, &["route GET /health (src/index.ts:", "route POST /api/_es/hook"]);
+    assert_refused(
+        &project,
+        &[
+            "route GET /health (src/index.ts:",
+            "route POST /api/_es/hook",
+        ],
+    );
 }
 
 #[test]
@@ -132,9 +228,18 @@ fn a_missing_barrel_export_fails_the_deploy() {
     let dir = tempfile::tempdir().unwrap();
     let project = ready_project(dir.path());
     let index = project.join("server/src/defs/index.ts");
-    let text = std::fs::read_to_string(&index).unwrap().replace("export { buckets };\n", "").replace("export * from \"./db_relations\";\n", "");
+    let text = std::fs::read_to_string(&index)
+        .unwrap()
+        .replace("export { buckets };\n", "")
+        .replace("export * from \"./db_relations\";\n", "");
     std::fs::write(&index, text).unwrap();
-    assert_refused(&project, &["does not export `buckets`", "does not re-export `db_relations`"]);
+    assert_refused(
+        &project,
+        &[
+            "does not export `buckets`",
+            "does not re-export `db_relations`",
+        ],
+    );
 }
 
 #[test]
@@ -143,8 +248,17 @@ fn defs_importing_runtime_values_from_edgespark_fail_the_deploy() {
     let project = ready_project(dir.path());
     let file = project.join("server/src/defs/db_relations.ts");
     let text = std::fs::read_to_string(&file).unwrap();
-    std::fs::write(&file, format!("import type {{ ctx }} from \"edgespark\";\nimport {{ db }} from \"edgespark\";\n{text}")).unwrap();
-    assert_refused(&project, &["server/src/defs/db_relations.ts:2:1: defs import runtime values from \"edgespark\""]);
+    std::fs::write(
+        &file,
+        format!(
+            "import type {{ ctx }} from \"edgespark\";\nimport {{ db }} from \"edgespark\";\n{text}"
+        ),
+    )
+    .unwrap();
+    assert_refused(
+        &project,
+        &["server/src/defs/db_relations.ts:2:1: defs import runtime values from \"edgespark\""],
+    );
 }
 
 #[test]
@@ -170,9 +284,19 @@ fn unapplied_migrations_and_an_ungenerated_schema_fail_the_deploy() {
     let schema = project.join("server/src/defs/db_schema.ts");
     let text = std::fs::read_to_string(&schema).unwrap();
     std::fs::write(&schema, format!("{text}\nexport const extra = sqliteTable(\"extra\", {{ id: integer(\"id\").primaryKey() }});\n")).unwrap();
-    assert_refused(&project, &["db_schema.ts changed since the last `edgespark db generate`"]);
-    assert!(run(&project, &["db", "generate", "--name", "extra"]).status.success());
-    assert_refused(&project, &["1 migration(s) not applied to the database: 0001_extra.sql"]);
+    assert_refused(
+        &project,
+        &["db_schema.ts changed since the last `edgespark db generate`"],
+    );
+    assert!(
+        run(&project, &["db", "generate", "--name", "extra"])
+            .status
+            .success()
+    );
+    assert_refused(
+        &project,
+        &["1 migration(s) not applied to the database: 0001_extra.sql"],
+    );
     assert!(run(&project, &["db", "migrate"]).status.success());
     assert_eq!(deploy_json(&project, &[]).0, 0);
 }
@@ -201,11 +325,24 @@ fn the_type_check_runs_the_native_compiler_fails_on_errors_and_is_cached() {
     let project = ready_project(dir.path());
     let tools = fake_tsc(dir.path());
     let deploy = |extra: &[&str]| {
-        let out = bin().args(["deploy", "--dry-run", "--json"]).args(extra).current_dir(&project).env("PATH", &tools).output().unwrap();
-        (out.status.code().unwrap(), serde_json::from_slice::<Value>(&out.stdout).unwrap())
+        let out = bin()
+            .args(["deploy", "--dry-run", "--json"])
+            .args(extra)
+            .current_dir(&project)
+            .env("PATH", &tools)
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap(),
+            serde_json::from_slice::<Value>(&out.stdout).unwrap(),
+        )
     };
     let status = |r: &Value| r["steps"][2]["status"].as_str().unwrap().to_string();
-    let runs = || std::fs::read_to_string(dir.path().join("runs")).map(|s| s.lines().count()).unwrap_or(0);
+    let runs = || {
+        std::fs::read_to_string(dir.path().join("runs"))
+            .map(|s| s.lines().count())
+            .unwrap_or(0)
+    };
 
     std::fs::write(dir.path().join("fail"), "").unwrap();
     let (code, r) = deploy(&[]);
@@ -216,10 +353,22 @@ fn the_type_check_runs_the_native_compiler_fails_on_errors_and_is_cached() {
     let (code, r) = deploy(&["--typecheck", "required"]);
     assert_eq!((code, status(&r).as_str()), (0, "ok"));
     let (code, r) = deploy(&[]);
-    assert_eq!((code, status(&r).as_str()), (0, "cached"), "an unchanged project is not checked twice");
+    assert_eq!(
+        (code, status(&r).as_str()),
+        (0, "cached"),
+        "an unchanged project is not checked twice"
+    );
     assert_eq!(runs(), 2);
-    std::fs::write(project.join("server/src/lib/extra.ts"), "export const x = 1;\n").unwrap();
-    assert_eq!(status(&deploy(&[]).1), "ok", "a changed file is checked again");
+    std::fs::write(
+        project.join("server/src/lib/extra.ts"),
+        "export const x = 1;\n",
+    )
+    .unwrap();
+    assert_eq!(
+        status(&deploy(&[]).1),
+        "ok",
+        "a changed file is checked again"
+    );
     assert_eq!(runs(), 3);
 
     let (code, r) = deploy(&["--typecheck", "off"]);
@@ -227,7 +376,10 @@ fn the_type_check_runs_the_native_compiler_fails_on_errors_and_is_cached() {
     // `required` with no native compiler anywhere fails; `auto` skips, saying so.
     let (code, r) = deploy_json(&project, &["--dry-run", "--typecheck", "required"]);
     assert_eq!(code, 1);
-    assert!(errors(&r).contains("no native TypeScript 7 compiler"), "{r:#}");
+    assert!(
+        errors(&r).contains("no native TypeScript 7 compiler"),
+        "{r:#}"
+    );
 }
 
 #[test]
@@ -240,17 +392,29 @@ fn pull_writes_the_generated_files_and_check_finds_stale_ones() {
     assert_eq!(run(&project, &["pull", "--check"]).status.code(), Some(0));
 
     let runtime = project.join("server/src/defs/runtime.ts");
-    let text = std::fs::read_to_string(&runtime).unwrap().replace("\"SITE_NAME\"", "\"SITE_NAME\" | \"THEME\"");
+    let text = std::fs::read_to_string(&runtime)
+        .unwrap()
+        .replace("\"SITE_NAME\"", "\"SITE_NAME\" | \"THEME\"");
     std::fs::write(&runtime, text).unwrap();
     let out = run(&project, &["pull", "types", "--check"]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("stale: server/src/__generated__/server-types.d.ts"));
-    assert_eq!(run(&project, &["pull", "schema", "--check"]).status.code(), Some(0));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("stale: server/src/__generated__/server-types.d.ts")
+    );
+    assert_eq!(
+        run(&project, &["pull", "schema", "--check"]).status.code(),
+        Some(0)
+    );
 
     assert!(run(&project, &["pull", "types"]).status.success());
     assert_eq!(run(&project, &["pull", "--check"]).status.code(), Some(0));
-    let types = std::fs::read_to_string(project.join("server/src/__generated__/server-types.d.ts")).unwrap();
-    assert!(types.contains("export type VarKey = \"ADMIN_EMAILS\" | \"SITE_NAME\" | \"THEME\";"), "{types}");
+    let types = std::fs::read_to_string(project.join("server/src/__generated__/server-types.d.ts"))
+        .unwrap();
+    assert!(
+        types.contains("export type VarKey = \"ADMIN_EMAILS\" | \"SITE_NAME\" | \"THEME\";"),
+        "{types}"
+    );
     assert!(types.contains("export type BucketName = \"avatars\" | \"post-attachments\";"));
 
     std::fs::remove_file(project.join("server/src/__generated__/sys_schema.ts")).unwrap();

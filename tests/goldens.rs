@@ -13,13 +13,34 @@ use rusqlite::Connection;
 
 /// Cases where our SQL deliberately differs from drizzle-kit's, and why.
 const FIXED: &[(&str, &str)] = &[
-    ("two_rebuilds_pragma_dedup", "drizzle-kit drops the second PRAGMA pair; users, referenced by posts, is rebuilt with posts' rows kept"),
-    ("rebuild_with_added_column", "drizzle-kit copies the new column as a string literal"),
-    ("rebuild_keeps_expression_index", "drizzle-kit re-creates the expression index with backticks (no such column)"),
-    ("rebuild_under_a_view", "drizzle-kit renames a table under a view, which SQLite rejects"),
-    ("rebuild_parent_with_cascade_children", "drizzle-kit's rebuild of users cascades into posts under enforced foreign keys"),
-    ("add_column_fk_with_actions", "drizzle-kit drops ON DELETE on ADD COLUMN ... REFERENCES"),
-    ("rename_column_then_rebuild", "drizzle-kit rebuilds with the old column name lost: its INSERT ... SELECT names `handle`, which does not exist yet"),
+    (
+        "two_rebuilds_pragma_dedup",
+        "drizzle-kit drops the second PRAGMA pair; users, referenced by posts, is rebuilt with posts' rows kept",
+    ),
+    (
+        "rebuild_with_added_column",
+        "drizzle-kit copies the new column as a string literal",
+    ),
+    (
+        "rebuild_keeps_expression_index",
+        "drizzle-kit re-creates the expression index with backticks (no such column)",
+    ),
+    (
+        "rebuild_under_a_view",
+        "drizzle-kit renames a table under a view, which SQLite rejects",
+    ),
+    (
+        "rebuild_parent_with_cascade_children",
+        "drizzle-kit's rebuild of users cascades into posts under enforced foreign keys",
+    ),
+    (
+        "add_column_fk_with_actions",
+        "drizzle-kit drops ON DELETE on ADD COLUMN ... REFERENCES",
+    ),
+    (
+        "rename_column_then_rebuild",
+        "drizzle-kit rebuilds with the old column name lost: its INSERT ... SELECT names `handle`, which does not exist yet",
+    ),
 ];
 
 fn goldens() -> PathBuf {
@@ -28,13 +49,19 @@ fn goldens() -> PathBuf {
 
 fn halves(case: &Path) -> (String, String) {
     let text = std::fs::read_to_string(case).unwrap();
-    let (before, after) = text.split_once("// ---- after ----\n").expect("a case has two halves");
+    let (before, after) = text
+        .split_once("// ---- after ----\n")
+        .expect("a case has two halves");
     (before.to_string(), after.to_string())
 }
 
 fn project() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("edgespark.toml"), "project_id = \"golden\"\n[server]\npath = \"server\"\n").unwrap();
+    std::fs::write(
+        dir.path().join("edgespark.toml"),
+        "project_id = \"golden\"\n[server]\npath = \"server\"\n",
+    )
+    .unwrap();
     std::fs::create_dir_all(dir.path().join("server/src/defs")).unwrap();
     dir
 }
@@ -46,11 +73,18 @@ fn hints(schema: &str) -> Option<&str> {
 
 /// Table renames the hints make: from → to.
 fn table_renames(schema: &str) -> Vec<(String, String)> {
-    let Some(h) = hints(schema) else { return vec![] };
+    let Some(h) = hints(schema) else {
+        return vec![];
+    };
     let v: Vec<serde_json::Value> = serde_json::from_str(h).unwrap();
     v.iter()
         .filter(|h| h["type"] == "rename" && h["kind"] == "table")
-        .map(|h| (h["from"].as_str().unwrap().to_string(), h["to"].as_str().unwrap().to_string()))
+        .map(|h| {
+            (
+                h["from"].as_str().unwrap().to_string(),
+                h["to"].as_str().unwrap().to_string(),
+            )
+        })
         .collect()
 }
 
@@ -66,7 +100,11 @@ fn generate(dir: &Path, schema: &str, name: &str, compat: bool) {
         args.push("--drizzle-compat");
     }
     let out = run(dir, &args);
-    assert!(out.status.success(), "{name}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{name}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// Snapshot text with its random ids blanked.
@@ -81,14 +119,21 @@ fn without_ids(text: &str) -> String {
 
 fn files(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(dir)
-        .map(|rd| rd.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().to_string()).collect())
+        .map(|rd| {
+            rd.filter_map(|e| e.ok())
+                .map(|e| e.file_name().to_string_lossy().to_string())
+                .collect()
+        })
         .unwrap_or_default();
     names.sort();
     names
 }
 
 fn cases() -> Vec<PathBuf> {
-    let mut cases: Vec<PathBuf> = std::fs::read_dir(goldens().join("cases")).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut cases: Vec<PathBuf> = std::fs::read_dir(goldens().join("cases"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     cases.sort();
     assert!(cases.len() >= 40, "at least 40 golden cases");
     cases
@@ -96,7 +141,11 @@ fn cases() -> Vec<PathBuf> {
 
 #[test]
 fn generate_matches_drizzle_kit() {
-    assert!(std::fs::read_to_string(goldens().join("expected/VERSION")).unwrap().starts_with("drizzle-kit 0.31"));
+    assert!(
+        std::fs::read_to_string(goldens().join("expected/VERSION"))
+            .unwrap()
+            .starts_with("drizzle-kit 0.31")
+    );
     for case in cases() {
         let name = case.file_stem().unwrap().to_string_lossy().to_string();
         let expected = goldens().join("expected").join(&name);
@@ -110,27 +159,41 @@ fn generate_matches_drizzle_kit() {
             generate(dir.path(), &before, "before", compat);
             generate(dir.path(), &after, "after", compat);
             let ours = dir.path().join("server/drizzle");
-            let want_sql: Vec<String> = files(&expected).into_iter().filter(|f| f.ends_with(".sql")).collect();
-            let got_sql: Vec<String> = files(&ours).into_iter().filter(|f| f.ends_with(".sql")).collect();
+            let want_sql: Vec<String> = files(&expected)
+                .into_iter()
+                .filter(|f| f.ends_with(".sql"))
+                .collect();
+            let got_sql: Vec<String> = files(&ours)
+                .into_iter()
+                .filter(|f| f.ends_with(".sql"))
+                .collect();
             assert_eq!(got_sql, want_sql, "{name}: migration files");
             for f in &want_sql {
                 let want = std::fs::read_to_string(expected.join(f)).unwrap();
                 let got = std::fs::read_to_string(ours.join(f)).unwrap();
                 if fixed && !compat && f.ends_with("after.sql") {
                     // Proven by `fixed_migrations_keep_the_data`; the listed difference must exist.
-                    assert_ne!(got, want, "{name} is listed in FIXED but matches drizzle-kit");
+                    assert_ne!(
+                        got, want,
+                        "{name} is listed in FIXED but matches drizzle-kit"
+                    );
                     continue;
                 }
                 assert_eq!(got, want, "{name}: {f} (compat: {compat})");
             }
-            for f in files(&expected.join("meta")).iter().filter(|f| f.ends_with("_snapshot.json")) {
+            for f in files(&expected.join("meta"))
+                .iter()
+                .filter(|f| f.ends_with("_snapshot.json"))
+            {
                 let want = std::fs::read_to_string(expected.join("meta").join(f)).unwrap();
                 let got = std::fs::read_to_string(ours.join("meta").join(f)).unwrap();
                 assert_eq!(without_ids(&got), without_ids(&want), "{name}: {f}");
                 // Byte layout too: same text once the ids are swapped in.
                 let w: serde_json::Value = serde_json::from_str(&want).unwrap();
                 let g: serde_json::Value = serde_json::from_str(&got).unwrap();
-                let swapped = got.replace(g["id"].as_str().unwrap(), w["id"].as_str().unwrap()).replace(g["prevId"].as_str().unwrap(), w["prevId"].as_str().unwrap());
+                let swapped = got
+                    .replace(g["id"].as_str().unwrap(), w["id"].as_str().unwrap())
+                    .replace(g["prevId"].as_str().unwrap(), w["prevId"].as_str().unwrap());
                 assert_eq!(swapped, want, "{name}: {f} bytes");
             }
         }
@@ -139,8 +202,16 @@ fn generate_matches_drizzle_kit() {
 
 /// A value of the column's type that every check in the goldens accepts.
 fn sample(ty: &str, column: &str) -> String {
-    if column.contains("email") { return "'a@b.c'".into(); }
-    if ty.starts_with("integer") || ty.starts_with("real") || ty.starts_with("numeric") { "1".into() } else if ty.starts_with("blob") { "x'01'".into() } else { "'a'".into() }
+    if column.contains("email") {
+        return "'a@b.c'".into();
+    }
+    if ty.starts_with("integer") || ty.starts_with("real") || ty.starts_with("numeric") {
+        "1".into()
+    } else if ty.starts_with("blob") {
+        "x'01'".into()
+    } else {
+        "'a'".into()
+    }
 }
 
 /// The project's own tables (not SQLite's, not the platform's).
@@ -162,13 +233,19 @@ fn seed(db: &Connection) {
             let cols: Vec<(String, String)> = db
                 .prepare("SELECT name, type FROM pragma_table_xinfo(?1) WHERE hidden = 0")
                 .unwrap()
-                .query_map([t], |r| Ok((r.get(0)?, r.get::<_, String>(1)?.to_lowercase())))
+                .query_map([t], |r| {
+                    Ok((r.get(0)?, r.get::<_, String>(1)?.to_lowercase()))
+                })
                 .unwrap()
                 .collect::<Result<_, _>>()
                 .unwrap();
             let names: Vec<String> = cols.iter().map(|(n, _)| format!("\"{n}\"")).collect();
             let values: Vec<String> = cols.iter().map(|(n, ty)| sample(ty, n)).collect();
-            let sql = format!("INSERT INTO \"{t}\" ({}) VALUES ({})", names.join(", "), values.join(", "));
+            let sql = format!(
+                "INSERT INTO \"{t}\" ({}) VALUES ({})",
+                names.join(", "),
+                values.join(", ")
+            );
             db.execute(&sql, []).is_err()
         });
     }
@@ -176,7 +253,10 @@ fn seed(db: &Connection) {
 }
 
 fn count(db: &Connection, table: &str) -> i64 {
-    db.query_row(&format!("SELECT count(*) FROM \"{table}\""), [], |r| r.get(0)).unwrap_or(-1)
+    db.query_row(&format!("SELECT count(*) FROM \"{table}\""), [], |r| {
+        r.get(0)
+    })
+    .unwrap_or(-1)
 }
 
 #[test]
@@ -187,7 +267,11 @@ fn fixed_migrations_keep_the_data() {
         let dir = project();
         generate(dir.path(), &before, "before", false);
         let migrated = run(dir.path(), &["db", "migrate"]);
-        assert!(migrated.status.success(), "{name}: {}", String::from_utf8_lossy(&migrated.stderr));
+        assert!(
+            migrated.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&migrated.stderr)
+        );
         let db_path = dir.path().join(".edgespark/local/d1.sqlite");
         let db = Connection::open(&db_path).unwrap();
         db.execute_batch("PRAGMA foreign_keys=ON").unwrap();
@@ -196,16 +280,33 @@ fn fixed_migrations_keep_the_data() {
         drop(db);
         generate(dir.path(), &after, "after", false);
         let out = run(dir.path(), &["db", "migrate", "--confirm-dangerous"]);
-        assert!(out.status.success(), "{name}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let db = Connection::open(&db_path).unwrap();
         let renames = table_renames(&after);
         for t in &tables {
-            let now = renames.iter().find(|(from, _)| from == t).map_or(t, |(_, to)| to);
+            let now = renames
+                .iter()
+                .find(|(from, _)| from == t)
+                .map_or(t, |(_, to)| to);
             let n = count(&db, now);
             let renamed = now != t;
-            assert!(n == 1 || (n == -1 && !renamed), "{name}: table {t} (now {now}) has {n} rows after the migration (had 1)");
+            assert!(
+                n == 1 || (n == -1 && !renamed),
+                "{name}: table {t} (now {now}) has {n} rows after the migration (had 1)"
+            );
         }
-        let violations: i64 = db.query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| r.get(0)).unwrap();
-        assert_eq!(violations, 0, "{name}: foreign key violations after the migration");
+        let violations: i64 = db
+            .query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(
+            violations, 0,
+            "{name}: foreign key violations after the migration"
+        );
     }
 }

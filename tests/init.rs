@@ -16,12 +16,30 @@ fn json_file(path: &Path) -> Value {
 }
 
 fn init(parent: &Path, args: &[&str]) -> std::process::Output {
-    bin().arg("-C").arg(parent).arg("init").args(args).output().unwrap()
+    bin()
+        .arg("-C")
+        .arg(parent)
+        .arg("init")
+        .args(args)
+        .output()
+        .unwrap()
 }
 
 fn deploy_json(project: &Path, extra: &[&str]) -> (i32, Value) {
-    let out = bin().args(["deploy", "--json"]).args(extra).current_dir(project).env("PATH", "/nonexistent").output().unwrap();
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)));
+    let out = bin()
+        .args(["deploy", "--json"])
+        .args(extra)
+        .current_dir(project)
+        .env("PATH", "/nonexistent")
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{e}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
     (out.status.code().unwrap(), report)
 }
 
@@ -32,8 +50,15 @@ fn a_new_project_type_checks_deploys_and_serves_its_routes() {
     npm_ci(&repo().join("tests/oracle"));
     let dir = tempfile::tempdir().unwrap();
     let out = init(dir.path(), &["demo", "--agent", "codex"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let names: Vec<String> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
     assert_eq!(names, ["demo"], "the staging directory is gone");
     let project = dir.path().join("demo");
     assert!(project.join("AGENTS.md").is_file());
@@ -42,52 +67,124 @@ fn a_new_project_type_checks_deploys_and_serves_its_routes() {
     let wanted = json_file(&project.join("server/package.json"));
     let installed = json_file(&deps.join("package.json"));
     for key in ["dependencies", "devDependencies"] {
-        assert_eq!(wanted[key], installed[key], "{key}: keep tests/scaffold/package.json equal to the scaffold's");
+        assert_eq!(
+            wanted[key], installed[key],
+            "{key}: keep tests/scaffold/package.json equal to the scaffold's"
+        );
     }
     // A project id of its own.
     let toml = std::fs::read_to_string(project.join("edgespark.toml")).unwrap();
-    assert!(init(dir.path(), &["other", "--agent", "claude"]).status.success());
+    assert!(
+        init(dir.path(), &["other", "--agent", "claude"])
+            .status
+            .success()
+    );
     assert!(dir.path().join("other/CLAUDE.md").is_file());
-    assert_ne!(toml, std::fs::read_to_string(dir.path().join("other/edgespark.toml")).unwrap());
+    assert_ne!(
+        toml,
+        std::fs::read_to_string(dir.path().join("other/edgespark.toml")).unwrap()
+    );
 
     // Nothing left to pull, generate or migrate.
-    for (args, said) in [(&["pull", "--check"][..], "up to date"), (&["db", "generate"], "No schema changes"), (&["db", "check"], "")] {
+    for (args, said) in [
+        (&["pull", "--check"][..], "up to date"),
+        (&["db", "generate"], "No schema changes"),
+        (&["db", "check"], ""),
+    ] {
         let out = run(&project, args);
-        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
-        let text = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = String::from_utf8_lossy(&out.stdout).into_owned()
+            + &String::from_utf8_lossy(&out.stderr);
         assert!(text.contains(said), "{args:?}: {text}");
     }
 
-    std::os::unix::fs::symlink(deps.join("node_modules"), project.join("server/node_modules")).unwrap();
+    std::os::unix::fs::symlink(
+        deps.join("node_modules"),
+        project.join("server/node_modules"),
+    )
+    .unwrap();
     let (code, dry) = deploy_json(&project, &["--dry-run", "--typecheck", "required"]);
     assert_eq!(code, 0, "{dry:#}");
-    let routes: Vec<String> = dry["routes"].as_array().unwrap().iter().map(|r| format!("{} {} {}", r["method"].as_str().unwrap(), r["path"].as_str().unwrap(), r["auth"].as_str().unwrap())).collect();
-    assert_eq!(routes, ["GET /api/public/health public", "GET /api/notes protected", "POST /api/notes protected", "DELETE /api/notes/:id protected"]);
+    let routes: Vec<String> = dry["routes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            format!(
+                "{} {} {}",
+                r["method"].as_str().unwrap(),
+                r["path"].as_str().unwrap(),
+                r["auth"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(
+        routes,
+        [
+            "GET /api/public/health public",
+            "GET /api/notes protected",
+            "POST /api/notes protected",
+            "DELETE /api/notes/:id protected"
+        ]
+    );
 
     // The bundle serves the routes against the stand-in platform.
     let run_dir = dir.path().join("run");
     std::fs::create_dir_all(&run_dir).unwrap();
-    std::os::unix::fs::symlink(repo().join("tests/oracle/node_modules"), run_dir.join("node_modules")).unwrap();
+    std::os::unix::fs::symlink(
+        repo().join("tests/oracle/node_modules"),
+        run_dir.join("node_modules"),
+    )
+    .unwrap();
     let bundle = run_dir.join("bundle.js");
     std::fs::copy(project.join("server/dist/bundle.js"), &bundle).unwrap();
-    let transcript = node(&run_dir, &repo().join("tests/oracle/drive_app.mjs"), &[&bundle, &project.join("server/drizzle"), &repo().join("tests/oracle/requests/scaffold.json")]);
-    let note = |id: u32, text: &str| format!(r#"{{"id":{id},"owner":"u1","text":"{text}","createdAt":"<time>"}}"#);
+    let transcript = node(
+        &run_dir,
+        &repo().join("tests/oracle/drive_app.mjs"),
+        &[
+            &bundle,
+            &project.join("server/drizzle"),
+            &repo().join("tests/oracle/requests/scaffold.json"),
+        ],
+    );
+    let note = |id: u32, text: &str| {
+        format!(r#"{{"id":{id},"owner":"u1","text":"{text}","createdAt":"<time>"}}"#)
+    };
     let expected = [
         r#"GET /api/public/health -> 200 {"ok":true}"#.to_string(),
         r#"POST /api/notes -> 400 {"error":"text is required"}"#.into(),
         format!(r#"POST /api/notes -> 201 {{"note":{}}}"#, note(1, "first")),
         format!(r#"POST /api/notes -> 201 {{"note":{}}}"#, note(2, "second")),
-        format!(r#"GET /api/notes -> 200 {{"notes":[{},{}]}}"#, note(2, "second"), note(1, "first")),
+        format!(
+            r#"GET /api/notes -> 200 {{"notes":[{},{}]}}"#,
+            note(2, "second"),
+            note(1, "first")
+        ),
         "DELETE /api/notes/1 -> 204 ".into(),
         r#"DELETE /api/notes/1 -> 404 {"error":"not found"}"#.into(),
-        format!(r#"GET /api/notes -> 200 {{"notes":[{}]}}"#, note(2, "second")),
+        format!(
+            r#"GET /api/notes -> 200 {{"notes":[{}]}}"#,
+            note(2, "second")
+        ),
     ];
-    assert_eq!(transcript.lines().collect::<Vec<_>>(), expected, "{transcript}");
+    assert_eq!(
+        transcript.lines().collect::<Vec<_>>(),
+        expected,
+        "{transcript}"
+    );
 
     // tsc really checks it: a type error fails the deploy.
     let index = project.join("server/src/index.ts");
     let source = std::fs::read_to_string(&index).unwrap();
-    std::fs::write(&index, format!("{source}\nexport const count: number = \"three\";\n")).unwrap();
+    std::fs::write(
+        &index,
+        format!("{source}\nexport const count: number = \"three\";\n"),
+    )
+    .unwrap();
     let (code, failed) = deploy_json(&project, &["--dry-run", "--typecheck", "required"]);
     assert_eq!(code, 1, "{failed:#}");
     assert!(failed.to_string().contains("src/index.ts"), "{failed:#}");
@@ -102,7 +199,10 @@ fn a_new_project_type_checks_deploys_and_serves_its_routes() {
         assert!(log.contains(event), "{event} in the log:\n{log}");
     }
     let auth = run(&project, &["auth", "get"]);
-    assert_eq!(String::from_utf8_lossy(&auth.stdout), std::fs::read_to_string(project.join("configs/auth-config.yaml")).unwrap());
+    assert_eq!(
+        String::from_utf8_lossy(&auth.stdout),
+        std::fs::read_to_string(project.join("configs/auth-config.yaml")).unwrap()
+    );
 }
 
 #[test]
@@ -110,19 +210,39 @@ fn bad_names_and_existing_directories_are_refused_with_nothing_written() {
     let dir = tempfile::tempdir().unwrap();
     for name in ["-x", "_x", "my app", "a/b", "a.b", "ü"] {
         let out = init(dir.path(), &["--agent", "codex", "--", name]);
-        assert_eq!(out.status.code(), Some(2), "{name:?}: {}", String::from_utf8_lossy(&out.stderr));
-        assert!(String::from_utf8_lossy(&out.stderr).contains("project name"), "{name:?}");
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{name:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("project name"),
+            "{name:?}"
+        );
     }
-    assert_eq!(init(dir.path(), &["app"]).status.code(), Some(2), "--agent is required");
+    assert_eq!(
+        init(dir.path(), &["app"]).status.code(),
+        Some(2),
+        "--agent is required"
+    );
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
 
     let existing = dir.path().join("taken");
     std::fs::create_dir(&existing).unwrap();
     std::fs::write(existing.join("keep.txt"), "mine").unwrap();
     let out = init(dir.path(), &["taken", "--agent", "codex"]);
-    assert_eq!(out.status.code(), Some(5), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(5),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(String::from_utf8_lossy(&out.stderr).contains("already exists"));
     assert_eq!(std::fs::read_dir(&existing).unwrap().count(), 1);
-    assert_eq!(std::fs::read_to_string(existing.join("keep.txt")).unwrap(), "mine");
+    assert_eq!(
+        std::fs::read_to_string(existing.join("keep.txt")).unwrap(),
+        "mine"
+    );
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
 }

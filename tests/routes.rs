@@ -23,7 +23,11 @@ fn project(fixture: &str, dir: &Path) -> PathBuf {
 fn bare_project(dir: &Path, index_ts: &str) -> PathBuf {
     let project = dir.join("project");
     std::fs::create_dir_all(project.join("server/src")).unwrap();
-    std::fs::write(project.join("edgespark.toml"), "project_id = \"00000000-0000-4000-8000-000000000003\"\n").unwrap();
+    std::fs::write(
+        project.join("edgespark.toml"),
+        "project_id = \"00000000-0000-4000-8000-000000000003\"\n",
+    )
+    .unwrap();
     std::fs::write(project.join("server/src/index.ts"), index_ts).unwrap();
     project
 }
@@ -31,14 +35,19 @@ fn bare_project(dir: &Path, index_ts: &str) -> PathBuf {
 fn link_packages(project: &Path) {
     let modules = project.join("server/node_modules");
     if !modules.exists() {
-        std::os::unix::fs::symlink(repo().join("fixtures/app/server/node_modules"), modules).unwrap();
+        std::os::unix::fs::symlink(repo().join("fixtures/app/server/node_modules"), modules)
+            .unwrap();
     }
 }
 
 /// Hono's list for the project: build it, import the bundle, `inspectRoutes`.
 fn hono_list(project: &Path, dir: &Path) -> String {
     let built = run(project, &["build"]);
-    assert!(built.status.success(), "{}", String::from_utf8_lossy(&built.stderr));
+    assert!(
+        built.status.success(),
+        "{}",
+        String::from_utf8_lossy(&built.stderr)
+    );
     let run_dir = dir.join("run");
     std::fs::create_dir_all(&run_dir).unwrap();
     let link = run_dir.join("node_modules");
@@ -47,17 +56,42 @@ fn hono_list(project: &Path, dir: &Path) -> String {
     }
     let bundle = run_dir.join("bundle.mjs");
     std::fs::copy(project.join("server/dist/bundle.js"), &bundle).unwrap();
-    let listed = node(&run_dir, &repo().join("tests/oracle/list_routes.mjs"), &[&bundle, &repo().join("fixtures/app/server/node_modules/hono")]);
-    assert!(listed.lines().count() > 0 && !listed.contains("exit "), "{listed}");
+    let listed = node(
+        &run_dir,
+        &repo().join("tests/oracle/list_routes.mjs"),
+        &[
+            &bundle,
+            &repo().join("fixtures/app/server/node_modules/hono"),
+        ],
+    );
+    assert!(
+        listed.lines().count() > 0 && !listed.contains("exit "),
+        "{listed}"
+    );
     listed
 }
 
 /// Our list, from `routes --json`, in the same form; and the JSON itself.
 fn our_list(project: &Path) -> (String, serde_json::Value) {
     let out = run(project, &["routes", "--json"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let lines = json["routes"].as_array().unwrap().iter().map(|r| format!("{} {}\n", r["method"].as_str().unwrap(), r["path"].as_str().unwrap())).collect();
+    let lines = json["routes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            format!(
+                "{} {}\n",
+                r["method"].as_str().unwrap(),
+                r["path"].as_str().unwrap()
+            )
+        })
+        .collect();
     (lines, json)
 }
 
@@ -68,10 +102,16 @@ fn the_example_apps_routes_are_honos() {
     let (ours, json) = our_list(&project);
     assert_eq!(ours, hono_list(&project, dir.path()));
     let first = &json["routes"][0];
-    assert_eq!((first["file"].as_str(), first["auth"].as_str()), (Some("src/routes/posts.ts"), Some("protected")));
+    assert_eq!(
+        (first["file"].as_str(), first["auth"].as_str()),
+        (Some("src/routes/posts.ts"), Some("protected"))
+    );
     assert!(first["line"].as_u64().unwrap() > 1);
     let text = String::from_utf8(run(&project, &["routes"]).stdout).unwrap();
-    assert!(text.starts_with("Protected (login required, auth.user guaranteed):"), "{text}");
+    assert!(
+        text.starts_with("Protected (login required, auth.user guaranteed):"),
+        "{text}"
+    );
     assert!(text.contains("Webhooks (no auth check):                          1 routes\n  POST   /api/webhooks/stripe\n"), "{text}");
     assert!(!text.contains("Invalid"), "{text}");
 }
@@ -83,7 +123,14 @@ fn every_registration_form_matches_honos_list() {
     let (ours, json) = our_list(&project);
     assert_eq!(ours, hono_list(&project, dir.path()));
     assert_eq!(json["warnings"].as_array().unwrap().len(), 0, "{json}");
-    let auth_of = |path: &str| json["routes"].as_array().unwrap().iter().find(|r| r["path"] == path).map(|r| r["auth"].as_str().unwrap().to_string());
+    let auth_of = |path: &str| {
+        json["routes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["path"] == path)
+            .map(|r| r["auth"].as_str().unwrap().to_string())
+    };
     assert_eq!(auth_of("/health").as_deref(), Some("invalid"));
     assert_eq!(auth_of("/api/_es/mine").as_deref(), Some("invalid"));
     assert_eq!(auth_of("/api/public").as_deref(), Some("public"));
@@ -98,7 +145,11 @@ fn a_generated_app_of_1000_route_files_matches_honos_list() {
     let project = bare_project(dir.path(), "");
     let src = project.join("server/src/routes");
     std::fs::create_dir_all(&src).unwrap();
-    std::fs::copy(repo().join("fixtures/routes/tricky/server/tsconfig.json"), project.join("server/tsconfig.json")).unwrap();
+    std::fs::copy(
+        repo().join("fixtures/routes/tricky/server/tsconfig.json"),
+        project.join("server/tsconfig.json"),
+    )
+    .unwrap();
     let mut index = String::from("import { Hono } from \"hono\";\n");
     let mut mounts = String::from("const app = new Hono().basePath(\"/api\");\n");
     for i in 0..1000 {
@@ -111,7 +162,11 @@ fn a_generated_app_of_1000_route_files_matches_honos_list() {
         index.push_str(&format!("import {{ r{i} }} from \"./routes/r{i}\";\n"));
         mounts.push_str(&format!("app.route(\"{group}/r{i}\", r{i});\n"));
     }
-    std::fs::write(project.join("server/src/index.ts"), format!("{index}{mounts}export default app;\n")).unwrap();
+    std::fs::write(
+        project.join("server/src/index.ts"),
+        format!("{index}{mounts}export default app;\n"),
+    )
+    .unwrap();
     npm_ci(&repo().join("fixtures/app/server"));
     npm_ci(&repo().join("tests/oracle"));
     link_packages(&project);
@@ -129,20 +184,41 @@ fn registrations_it_cannot_follow_are_warnings_with_their_location() {
     );
     link_packages(&project);
     let out = run(&project, &["routes", "--json"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(json["routes"].as_array().unwrap().len(), 1, "{json}");
-    let warnings: Vec<String> = json["warnings"].as_array().unwrap().iter().map(|w| format!("{}:{}", w["file"].as_str().unwrap(), w["line"])).collect();
+    let warnings: Vec<String> = json["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| format!("{}:{}", w["file"].as_str().unwrap(), w["line"]))
+        .collect();
     assert_eq!(warnings, ["src/index.ts:5", "src/index.ts:8"]);
     let text = run(&project, &["routes"]);
-    assert!(String::from_utf8_lossy(&text.stderr).contains("warning: src/index.ts:5:7: get() on a Hono app inside a function"), "{}", String::from_utf8_lossy(&text.stderr));
+    assert!(
+        String::from_utf8_lossy(&text.stderr)
+            .contains("warning: src/index.ts:5:7: get() on a Hono app inside a function"),
+        "{}",
+        String::from_utf8_lossy(&text.stderr)
+    );
 }
 
 #[test]
 fn a_default_export_that_is_not_an_app_is_an_error() {
     let dir = tempfile::tempdir().unwrap();
-    let project = bare_project(dir.path(), "export default { fetch() { return new Response(\"x\"); } };\n");
+    let project = bare_project(
+        dir.path(),
+        "export default { fetch() { return new Response(\"x\"); } };\n",
+    );
     let out = run(&project, &["routes"]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("default export is not a Hono app"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("default export is not a Hono app"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

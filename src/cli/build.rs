@@ -5,9 +5,9 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, Result};
+use clap::Args;
 use flate2::{Compress, Compression, FlushCompress, Status};
 use rayon::prelude::*;
-use clap::Args;
 
 use crate::cli::bundle::{bundle, output_files};
 use crate::emit::{EmitOptions, Emitted, SourceMapKind};
@@ -31,10 +31,14 @@ pub struct BuildArgs {
 pub fn worker_options(server_dir: &Path) -> Options {
     let tsconfig = server_dir.join("tsconfig.json");
     Options {
-        conditions: ["workerd", "worker", "browser", "import", "default"].map(String::from).to_vec(),
+        conditions: ["workerd", "worker", "browser", "import", "default"]
+            .map(String::from)
+            .to_vec(),
         main_fields: ["browser", "module", "main"].map(String::from).to_vec(),
         tsconfig: tsconfig.is_file().then_some(tsconfig),
-        externals: ["edgespark", "edgespark/*", "cloudflare:*", "node:*"].map(String::from).to_vec(),
+        externals: ["edgespark", "edgespark/*", "cloudflare:*", "node:*"]
+            .map(String::from)
+            .to_vec(),
         packages_external: false,
     }
 }
@@ -45,14 +49,29 @@ pub fn bundle_server(project: &Project, emit: EmitOptions) -> Result<(PathBuf, V
     let server = project.server_dir();
     let entry = project.server_entry()?;
     let out = server.join("dist/bundle.js");
-    let emitted = bundle(&[entry], std::slice::from_ref(&out), &worker_options(&server), &LinkOptions { format: Format::Esm, defines: vec![] }, emit)?;
+    let emitted = bundle(
+        &[entry],
+        std::slice::from_ref(&out),
+        &worker_options(&server),
+        &LinkOptions {
+            format: Format::Esm,
+            defines: vec![],
+        },
+        emit,
+    )?;
     Ok((out, emitted))
 }
 
 pub fn run(a: BuildArgs, dir: Option<&Path>) -> Result<()> {
     let started = Instant::now();
     let project = Project::find(dir)?;
-    let emit = EmitOptions { minify: a.minify, sourcemap: a.sourcemap.then_some(SourceMapKind::Linked), runs_alone: true };
+    // dist/ is written under the project's lock, as deploy writes it.
+    let _lock = crate::platform::LocalPlatform::open(&project)?;
+    let emit = EmitOptions {
+        minify: a.minify,
+        sourcemap: a.sourcemap.then_some(SourceMapKind::Linked),
+        runs_alone: true,
+    };
     let (out, emitted) = bundle_server(&project, emit)?;
     let outputs = [out.clone()];
     let text = &emitted[0].code;
@@ -60,13 +79,21 @@ pub fn run(a: BuildArgs, dir: Option<&Path>) -> Result<()> {
     // The gzip size is only reported; measure it while the file is written and flushed.
     let (written, gzipped) = std::thread::scope(|s| {
         let gzipped = s.spawn(|| gzip_size(text.as_bytes()));
-        (write_all_atomic(&output_files(&outputs, &emitted)), gzipped.join().expect("gzip does not panic"))
+        (
+            write_all_atomic(&output_files(&outputs, &emitted)),
+            gzipped.join().expect("gzip does not panic"),
+        )
     });
     written?;
     let gzipped = gzipped?;
     timer.done("write + gzip");
-    eprintln!("  {}  {}  (gzip {})", project.display(&out), kb(text.len()), kb(gzipped));
-    eprintln!("Built in {} ms", started.elapsed().as_millis());
+    errln!(
+        "  {}  {}  (gzip {})",
+        project.display(&out),
+        kb(text.len()),
+        kb(gzipped)
+    );
+    errln!("Built in {} ms", started.elapsed().as_millis());
     Ok(())
 }
 
@@ -91,7 +118,11 @@ fn gzip(bytes: &[u8]) -> Result<Vec<u8>> {
         .par_iter()
         .map(|&start| {
             let end = (start + PIECE).min(bytes.len());
-            deflate(&bytes[start.saturating_sub(WINDOW)..start], &bytes[start..end], end == bytes.len())
+            deflate(
+                &bytes[start.saturating_sub(WINDOW)..start],
+                &bytes[start..end],
+                end == bytes.len(),
+            )
         })
         .collect();
     // RFC 1952: magic, deflate, no flags, no time, no extra flags, unknown OS.
@@ -112,11 +143,17 @@ fn deflate(dictionary: &[u8], piece: &[u8], last: bool) -> Result<Vec<u8>> {
     if !dictionary.is_empty() {
         c.set_dictionary(dictionary).context("gzip")?;
     }
-    let flush = if last { FlushCompress::Finish } else { FlushCompress::Sync };
+    let flush = if last {
+        FlushCompress::Finish
+    } else {
+        FlushCompress::Sync
+    };
     let mut out = Vec::with_capacity(piece.len() / 2 + 1024);
     loop {
         let consumed = c.total_in() as usize;
-        let status = c.compress_vec(&piece[consumed..], &mut out, flush).context("gzip")?;
+        let status = c
+            .compress_vec(&piece[consumed..], &mut out, flush)
+            .context("gzip")?;
         let room_left = out.len() < out.capacity();
         match status {
             Status::StreamEnd => return Ok(out),
@@ -134,13 +171,20 @@ mod tests {
 
     #[test]
     fn gzip_in_pieces_is_one_stream_about_the_size_of_a_one_thread_one() {
-        let text: String = (0..20_000).map(|i| format!("var v{i}=f({}, \"{}\");", i % 97, i % 13)).collect();
+        let text: String = (0..20_000)
+            .map(|i| format!("var v{i}=f({}, \"{}\");", i % 97, i % 13))
+            .collect();
         let mut back = String::new();
-        flate2::read::GzDecoder::new(&gzip(text.as_bytes()).unwrap()[..]).read_to_string(&mut back).unwrap();
+        flate2::read::GzDecoder::new(&gzip(text.as_bytes()).unwrap()[..])
+            .read_to_string(&mut back)
+            .unwrap();
         assert!(text.len() > 5 * 64 * 1024 && back == text);
         let mut one = flate2::write::GzEncoder::new(Vec::new(), Compression::default());
         std::io::Write::write_all(&mut one, text.as_bytes()).unwrap();
-        let (pieces, one) = (gzip_size(text.as_bytes()).unwrap(), one.finish().unwrap().len());
+        let (pieces, one) = (
+            gzip_size(text.as_bytes()).unwrap(),
+            one.finish().unwrap().len(),
+        );
         // zlib-rs itself lands within ~1.5% of zlib either way on real bundles.
         assert!(pieces.abs_diff(one) * 33 < one, "{pieces} vs {one}");
         assert_eq!(gzip(b"").unwrap().len(), gzip_size(b"").unwrap());

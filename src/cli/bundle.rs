@@ -69,7 +69,10 @@ pub struct BundleArgs {
 
 fn options(a: &BundleArgs) -> Options {
     let (platform_conditions, main_fields): (&[&str], &[&str]) = match a.platform {
-        Platform::Browser => (&["browser", "import", "default"], &["browser", "module", "main"]),
+        Platform::Browser => (
+            &["browser", "import", "default"],
+            &["browser", "module", "main"],
+        ),
         Platform::Node => (&["node", "import", "default"], &["main", "module"]),
         Platform::Neutral => (&["import", "default"], &[]),
     };
@@ -81,7 +84,10 @@ fn options(a: &BundleArgs) -> Options {
     }
     Options {
         conditions,
-        main_fields: a.main_fields.clone().unwrap_or_else(|| main_fields.iter().map(|s| s.to_string()).collect()),
+        main_fields: a
+            .main_fields
+            .clone()
+            .unwrap_or_else(|| main_fields.iter().map(|s| s.to_string()).collect()),
         tsconfig: a.tsconfig.clone(),
         externals,
         packages_external: false,
@@ -90,26 +96,56 @@ fn options(a: &BundleArgs) -> Options {
 
 /// Bundle every entry for the output file beside it; returns each entry's output, in the order
 /// given.
-pub fn bundle(entries: &[PathBuf], outfiles: &[PathBuf], options: &Options, link: &LinkOptions, emit: EmitOptions) -> Result<Vec<Emitted>> {
+pub fn bundle(
+    entries: &[PathBuf],
+    outfiles: &[PathBuf],
+    options: &Options,
+    link: &LinkOptions,
+    emit: EmitOptions,
+) -> Result<Vec<Emitted>> {
     let timer = crate::timing::StageTimer::from_env();
     match bundle_once(entries, outfiles, options, link, emit) {
         // Rare (see emit/outside.rs): made again, with every top-level binding left alone.
         Err(e) if e.is::<crate::emit::LostBinding>() => {
             timer.done("lost a binding: made again");
-            bundle_once(entries, outfiles, options, link, EmitOptions { runs_alone: false, ..emit })
+            bundle_once(
+                entries,
+                outfiles,
+                options,
+                link,
+                EmitOptions {
+                    runs_alone: false,
+                    ..emit
+                },
+            )
         }
         result => result,
     }
 }
 
-fn bundle_once(entries: &[PathBuf], outfiles: &[PathBuf], options: &Options, link: &LinkOptions, emit: EmitOptions) -> Result<Vec<Emitted>> {
+fn bundle_once(
+    entries: &[PathBuf],
+    outfiles: &[PathBuf],
+    options: &Options,
+    link: &LinkOptions,
+    emit: EmitOptions,
+) -> Result<Vec<Emitted>> {
     let timer = crate::timing::StageTimer::from_env();
     let resolver = Resolver::new(options);
     let mut graph = crate::graph::scan(entries, &resolver)?;
     timer.done("parse + resolve");
+    refuse_overwriting_inputs(&graph, outfiles, emit.sourcemap.is_some())?;
     // One bundle: it can have the modules' statements rather than copies.
-    let mut bodies = if graph.entries.len() == 1 { Some(graph.take_bodies()) } else { None };
-    let pure: rustc_hash::FxHashSet<_> = graph.modules.iter().flat_map(|m| m.pure_annotations.iter().copied()).collect();
+    let mut bodies = if graph.entries.len() == 1 {
+        Some(graph.take_bodies())
+    } else {
+        None
+    };
+    let pure: rustc_hash::FxHashSet<_> = graph
+        .modules
+        .iter()
+        .flat_map(|m| m.pure_annotations.iter().copied())
+        .collect();
     // Syntax contexts are made and compared through swc's globals.
     let emitted = swc_core::common::GLOBALS.set(&graph.globals, || {
         graph
@@ -117,9 +153,18 @@ fn bundle_once(entries: &[PathBuf], outfiles: &[PathBuf], options: &Options, lin
             .iter()
             .zip(outfiles)
             .map(|(&e, outfile)| {
-                let module = crate::link::link(&graph, bodies.take().unwrap_or_default(), e, link, &pure)?;
+                let module =
+                    crate::link::link(&graph, bodies.take().unwrap_or_default(), e, link, &pure)?;
                 timer.done("link + shake");
-                let text = crate::emit::print(&graph.cm, &graph.globals, graph.marks.unresolved, module, &pure, emit, outfile);
+                let text = crate::emit::print(
+                    &graph.cm,
+                    &graph.globals,
+                    graph.marks.unresolved,
+                    module,
+                    &pure,
+                    emit,
+                    outfile,
+                );
                 timer.done("emit");
                 text
             })
@@ -127,6 +172,84 @@ fn bundle_once(entries: &[PathBuf], outfiles: &[PathBuf], options: &Options, lin
     });
     crate::timing::drop_off_the_critical_path((graph, resolver));
     emitted
+}
+
+/// Each entry's file in `outdir`, as esbuild names them: its path below the entries' lowest
+/// common directory (esbuild's outbase), with `.js` for its extension.
+fn outdir_files(entries: &[PathBuf], outdir: &Path) -> Result<Vec<PathBuf>> {
+    let absolute: Vec<PathBuf> = entries
+        .iter()
+        .map(|e| crate::project::paths::absolute(e))
+        .collect::<Result<_>>()?;
+    let mut base = absolute[0]
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
+    for e in &absolute[1..] {
+        while !e.starts_with(&base) {
+            if !base.pop() {
+                break;
+            }
+        }
+    }
+    Ok(absolute
+        .iter()
+        .map(|e| {
+            outdir
+                .join(
+                    e.strip_prefix(&base)
+                        .unwrap_or(Path::new(e.file_name().unwrap_or_default())),
+                )
+                .with_extension("js")
+        })
+        .collect())
+}
+
+/// esbuild's rule: no output file may be one of the build's input files (a bundle written over
+/// its own source loses the source).
+fn refuse_overwriting_inputs(
+    graph: &crate::graph::ModuleGraph,
+    outfiles: &[PathBuf],
+    maps: bool,
+) -> Result<()> {
+    let mut outputs = vec![];
+    for out in outfiles {
+        outputs.push(crate::project::paths::resolved(out)?);
+        if maps {
+            let mut map = out.clone().into_os_string();
+            map.push(".map");
+            outputs.push(crate::project::paths::resolved(Path::new(&map))?);
+        }
+    }
+    for file in &graph.files {
+        let Ok(input) = file.path.canonicalize() else {
+            continue;
+        };
+        if outputs.contains(&input) {
+            bail!(crate::cli::output::Failure {
+                code: 1,
+                message: format!("refusing to overwrite input file {}", file.path.display())
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Two entries must not write the same file (the second bundle would silently replace the first).
+fn refuse_shared_outputs(outputs: &[PathBuf]) -> Result<()> {
+    let mut seen = std::collections::HashSet::new();
+    for out in outputs {
+        if !seen.insert(crate::project::paths::resolved(out)?) {
+            bail!(crate::cli::output::Failure {
+                code: 1,
+                message: format!(
+                    "two entry points would both be written to {}; give them different names or bundle them separately",
+                    out.display()
+                )
+            });
+        }
+    }
+    Ok(())
 }
 
 /// The files to write: each bundle, and its source map as `<bundle>.map` when it has one.
@@ -148,25 +271,49 @@ pub fn run(a: BundleArgs) -> Result<()> {
     let outputs: Vec<PathBuf> = match (&a.outfile, &a.outdir) {
         (Some(f), None) => {
             if a.entries.len() != 1 {
-                bail!(crate::cli::output::Failure { code: 2, message: "--outfile takes one entry point; use --outdir for several".into() });
+                bail!(crate::cli::output::Failure {
+                    code: 2,
+                    message: "--outfile takes one entry point; use --outdir for several".into()
+                });
             }
             vec![f.clone()]
         }
-        (None, Some(d)) => a.entries.iter().map(|e| d.join(Path::new(e.file_stem().unwrap_or_default()).with_extension("js"))).collect(),
-        _ => bail!(crate::cli::output::Failure { code: 2, message: "name the output with --outfile FILE or --outdir DIR".into() }),
+        (None, Some(d)) => outdir_files(&a.entries, d)?,
+        _ => bail!(crate::cli::output::Failure {
+            code: 2,
+            message: "name the output with --outfile FILE or --outdir DIR".into()
+        }),
     };
+    refuse_shared_outputs(&outputs)?;
     let format = match a.format {
         FormatArg::Esm => Format::Esm,
         FormatArg::Cjs => Format::Cjs,
         FormatArg::Iife => Format::Iife,
     };
-    let link = LinkOptions { format, defines: a.defines.clone() };
-    let emitted = bundle(&a.entries, &outputs, &options(&a), &link, EmitOptions { minify: a.minify, sourcemap: a.sourcemap, runs_alone: true })?;
+    let link = LinkOptions {
+        format,
+        defines: a.defines.clone(),
+    };
+    let emitted = bundle(
+        &a.entries,
+        &outputs,
+        &options(&a),
+        &link,
+        EmitOptions {
+            minify: a.minify,
+            sourcemap: a.sourcemap,
+            runs_alone: true,
+        },
+    )?;
     let files = output_files(&outputs, &emitted);
     write_all_atomic(&files)?;
     for (path, bytes) in &files {
-        eprintln!("  {}  {:.1} kB", path.display(), bytes.len() as f64 / 1000.0);
+        errln!(
+            "  {}  {:.1} kB",
+            path.display(),
+            bytes.len() as f64 / 1000.0
+        );
     }
-    eprintln!("Done in {} ms", started.elapsed().as_millis());
+    errln!("Done in {} ms", started.elapsed().as_millis());
     Ok(())
 }

@@ -1,6 +1,6 @@
 //! `edgespark db ...`: generate, migrate, check, diff.
 
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
@@ -90,8 +90,10 @@ fn load_snapshot(arg: &str) -> Result<Snapshot> {
         return Ok(Snapshot::empty());
     }
     let path = PathBuf::from(arg);
-    let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
-    Snapshot::parse(&text).with_context(|| format!("{} is not a valid drizzle-kit snapshot", path.display()))
+    let text =
+        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    Snapshot::parse(&text)
+        .with_context(|| format!("{} is not a valid drizzle-kit snapshot", path.display()))
 }
 
 pub fn unresolved_failure(open: Vec<diff::Unresolved>) -> anyhow::Error {
@@ -101,9 +103,15 @@ pub fn unresolved_failure(open: Vec<diff::Unresolved>) -> anyhow::Error {
             Some(t) => format!("column `{t}`.`{}`", u.name),
             None => format!("table `{}`", u.name),
         };
-        msg.push_str(&format!("\n  {what} is new, or renamed from one of: {}", u.candidates.join(", ")));
+        msg.push_str(&format!(
+            "\n  {what} is new, or renamed from one of: {}",
+            u.candidates.join(", ")
+        ));
     }
-    anyhow::Error::new(output::Failure { code: 2, message: msg })
+    anyhow::Error::new(output::Failure {
+        code: 2,
+        message: msg,
+    })
 }
 
 fn diff_command(a: DiffArgs) -> Result<()> {
@@ -115,20 +123,23 @@ fn diff_command(a: DiffArgs) -> Result<()> {
         default_create: true,
         ..Default::default()
     };
-    let mode = if a.drizzle_compat { Mode::Drizzle } else { Mode::Fixed };
+    let mode = if a.drizzle_compat {
+        Mode::Drizzle
+    } else {
+        Mode::Fixed
+    };
     let out = diff::diff(&from.schema, &to.schema, &decisions, mode).map_err(unresolved_failure)?;
     print_diff(&out, a.json, true)
 }
 
 pub fn print_diff(out: &diff::DiffOutput, json: bool, breakpoints: bool) -> Result<()> {
-    let mut stdout = std::io::stdout().lock();
     if json {
         let v = serde_json::json!({
             "sql": out.sql,
             "notes": out.notes.iter().map(|n| &n.0).collect::<Vec<_>>(),
             "warnings": out.warnings,
         });
-        writeln!(stdout, "{}", serde_json::to_string_pretty(&v)?)?;
+        outln!("{}", serde_json::to_string_pretty(&v)?);
         return Ok(());
     }
     for n in &out.notes {
@@ -137,20 +148,28 @@ pub fn print_diff(out: &diff::DiffOutput, json: bool, breakpoints: bool) -> Resu
     for w in &out.warnings {
         output::warn(w);
     }
-    stdout.write_all(diff::join_statements(&out.sql, breakpoints).as_bytes())?;
-    if stdout.is_terminal() {
-        writeln!(stdout)?;
+    out!("{}", diff::join_statements(&out.sql, breakpoints));
+    if std::io::stdout().is_terminal() {
+        outln!();
     }
     Ok(())
 }
 
-
 fn migrate_command(a: MigrateArgs, dir: Option<&Path>) -> Result<()> {
     let project = crate::project::Project::find(dir)?;
     let db_path = project.local_database();
-    match crate::project::git::migration_branch_problem(&project.root, project.config.db.migration_branch.as_deref()) {
+    match crate::project::git::migration_branch_problem(
+        &project.root,
+        project.config.db.migration_branch.as_deref(),
+    ) {
         Ok(()) => {}
-        Err(Some(problem)) => return Err(output::Failure { code: 1, message: problem }.into()),
+        Err(Some(problem)) => {
+            return Err(output::Failure {
+                code: 1,
+                message: problem,
+            }
+            .into());
+        }
         Err(None) => output::warn(
             "could not tell the git default branch (no origin/HEAD, and not exactly one of main/master); \
              set [db] migration_branch in edgespark.toml to enforce the migrate-from-default-branch rule",
@@ -158,23 +177,34 @@ fn migrate_command(a: MigrateArgs, dir: Option<&Path>) -> Result<()> {
     }
     let done = apply_pending(&project, a.confirm_dangerous, !a.json)?;
     if a.json {
-        println!("{}", serde_json::json!({"applied": done, "database": project.display(&db_path)}));
+        outln!(
+            "{}",
+            serde_json::json!({"applied": done, "database": project.display(&db_path)})
+        );
     } else if done.is_empty() {
-        println!("No pending migrations");
+        outln!("No pending migrations");
     } else {
-        println!("{} migration(s) applied to {}", done.len(), project.display(&db_path));
+        outln!(
+            "{} migration(s) applied to {}",
+            done.len(),
+            project.display(&db_path)
+        );
     }
     Ok(())
 }
 
 /// Apply the project's pending migrations to its local database (a failed one changes nothing);
 /// statements that destroy data need `confirm_dangerous`. Returns the files applied.
-pub fn apply_pending(project: &crate::project::Project, confirm_dangerous: bool, print: bool) -> Result<Vec<String>> {
+pub fn apply_pending(
+    project: &crate::project::Project,
+    confirm_dangerous: bool,
+    print: bool,
+) -> Result<Vec<String>> {
     use crate::migrate::apply;
     let folder = crate::migrate::folder::Folder::new(project.migrations_dir());
     let shown = project.display(&folder.dir);
-    // Read the history before touching the database, so a broken journal changes nothing.
-    folder.journal()?;
+    // Check the history before touching the database, so a broken chain changes nothing.
+    crate::migrate::check::require_sound_chain(&folder, &shown, "applied")?;
     // Another command migrating the same database waits for this one.
     let platform = crate::platform::LocalPlatform::open(project)?;
     let mut db = apply::open(&project.local_database())?;
@@ -185,13 +215,17 @@ pub fn apply_pending(project: &crate::project::Project, confirm_dangerous: bool,
             "these statements destroy data; re-run with --confirm-dangerous to apply them:\n  {}",
             dangerous.join("\n  ")
         );
-        return Err(output::Failure { code: 1, message: msg }.into());
+        return Err(output::Failure {
+            code: 1,
+            message: msg,
+        }
+        .into());
     }
     let mut done = vec![];
     for p in &pending {
         apply::apply_file(&mut db, p, &shown)?;
         if print {
-            println!("applied {}", p.file);
+            outln!("applied {}", p.file);
         }
         done.push(p.file.clone());
     }
@@ -213,18 +247,25 @@ fn check_command(a: CheckArgs, dir: Option<&Path>) -> Result<()> {
     let findings = crate::migrate::check::check(&folder, Some(&schema_file), current.as_ref())?;
     let shown = project.display(&folder.dir);
     if a.json {
-        println!("{}", serde_json::to_string_pretty(&serde_json::json!({"findings": findings}))?);
+        outln!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({"findings": findings}))?
+        );
     } else {
         for f in &findings {
-            println!("{shown}/{}: {}", f.file, f.message);
+            outln!("{shown}/{}: {}", f.file, f.message);
         }
         if findings.is_empty() {
-            println!("{shown}: the migration chain is consistent");
+            outln!("{shown}: the migration chain is consistent");
         }
     }
     if findings.is_empty() {
         Ok(())
     } else {
-        Err(output::Failure { code: 1, message: format!("{} problem(s) found", findings.len()) }.into())
+        Err(output::Failure {
+            code: 1,
+            message: format!("{} problem(s) found", findings.len()),
+        }
+        .into())
     }
 }

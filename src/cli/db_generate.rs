@@ -18,31 +18,70 @@ use crate::schema::model::Schema;
 #[derive(Deserialize)]
 #[serde(tag = "type", rename_all = "lowercase")]
 enum Hint {
-    Rename { kind: UnresolvedKind, table: Option<String>, from: String, to: String },
-    Create { kind: UnresolvedKind, table: Option<String>, name: String },
+    Rename {
+        kind: UnresolvedKind,
+        table: Option<String>,
+        from: String,
+        to: String,
+    },
+    Create {
+        kind: UnresolvedKind,
+        table: Option<String>,
+        name: String,
+    },
 }
 
 fn parse_decisions(a: &GenerateArgs) -> Result<Decisions> {
     let mut d = Decisions::default();
     for r in &a.renames {
         let Some((from, to)) = r.split_once('=') else {
-            bail!(Failure { code: 2, message: format!("--rename {r}: expected FROM=TO") });
+            bail!(Failure {
+                code: 2,
+                message: format!("--rename {r}: expected FROM=TO")
+            });
         };
         match (from.split_once('.'), to.split_once('.')) {
             (None, None) => d.table_renames.push((from.into(), to.into())),
-            (Some((_, fc)), Some((tt, tc))) => d.column_renames.push((tt.into(), fc.into(), tc.into())),
-            _ => bail!(Failure { code: 2, message: format!("--rename {r}: both sides must be tables (a=b) or columns (t.a=t.b)") }),
+            (Some((_, fc)), Some((tt, tc))) => {
+                d.column_renames.push((tt.into(), fc.into(), tc.into()))
+            }
+            _ => bail!(Failure {
+                code: 2,
+                message: format!(
+                    "--rename {r}: both sides must be tables (a=b) or columns (t.a=t.b)"
+                )
+            }),
         }
     }
     if let Some(path) = &a.hints {
-        let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-        let hints: Vec<Hint> = serde_json::from_str(&text).with_context(|| format!("{} is not a valid hints file", path.display()))?;
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let hints: Vec<Hint> = serde_json::from_str(&text)
+            .with_context(|| format!("{} is not a valid hints file", path.display()))?;
         for h in hints {
             match h {
-                Hint::Rename { kind: UnresolvedKind::Table, from, to, .. } => d.table_renames.push((from, to)),
-                Hint::Rename { kind: UnresolvedKind::Column, table: Some(t), from, to } => d.column_renames.push((t, from, to)),
-                Hint::Create { kind: UnresolvedKind::Table, name, .. } => d.created_tables.push(name),
-                Hint::Create { kind: UnresolvedKind::Column, table: Some(t), name } => d.created_columns.push((t, name)),
+                Hint::Rename {
+                    kind: UnresolvedKind::Table,
+                    from,
+                    to,
+                    ..
+                } => d.table_renames.push((from, to)),
+                Hint::Rename {
+                    kind: UnresolvedKind::Column,
+                    table: Some(t),
+                    from,
+                    to,
+                } => d.column_renames.push((t, from, to)),
+                Hint::Create {
+                    kind: UnresolvedKind::Table,
+                    name,
+                    ..
+                } => d.created_tables.push(name),
+                Hint::Create {
+                    kind: UnresolvedKind::Column,
+                    table: Some(t),
+                    name,
+                } => d.created_columns.push((t, name)),
                 _ => bail!("{}: a column hint needs its \"table\"", path.display()),
             }
         }
@@ -58,12 +97,12 @@ fn prompt(open: &[Unresolved], d: &mut Decisions) -> Result<()> {
         Some(t) => format!("column `{t}`.`{}`", u.name),
         None => format!("table `{}`", u.name),
     };
-    eprintln!("Is {what} new, or renamed?");
-    eprintln!("  0) + {} (new)", u.name);
+    errln!("Is {what} new, or renamed?");
+    errln!("  0) + {} (new)", u.name);
     for (i, c) in u.candidates.iter().enumerate() {
-        eprintln!("  {}) ~ {c} › {} (rename)", i + 1, u.name);
+        errln!("  {}) ~ {c} › {} (rename)", i + 1, u.name);
     }
-    eprint!("choice [0]: ");
+    err!("choice [0]: ");
     std::io::stderr().flush().ok();
     let mut line = String::new();
     stdin.lock().read_line(&mut line)?;
@@ -71,14 +110,24 @@ fn prompt(open: &[Unresolved], d: &mut Decisions) -> Result<()> {
     match (choice, &u.table) {
         (0, None) => d.created_tables.push(u.name.clone()),
         (0, Some(t)) => d.created_columns.push((t.clone(), u.name.clone())),
-        (i, None) => d.table_renames.push((u.candidates.get(i - 1).cloned().unwrap_or_default(), u.name.clone())),
-        (i, Some(t)) => d.column_renames.push((t.clone(), u.candidates.get(i - 1).cloned().unwrap_or_default(), u.name.clone())),
+        (i, None) => d.table_renames.push((
+            u.candidates.get(i - 1).cloned().unwrap_or_default(),
+            u.name.clone(),
+        )),
+        (i, Some(t)) => d.column_renames.push((
+            t.clone(),
+            u.candidates.get(i - 1).cloned().unwrap_or_default(),
+            u.name.clone(),
+        )),
     }
     Ok(())
 }
 
 fn now_ms() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
 }
 
 pub fn run(a: GenerateArgs, dir: Option<&Path>) -> Result<()> {
@@ -89,16 +138,40 @@ pub fn run(a: GenerateArgs, dir: Option<&Path>) -> Result<()> {
 /// has not changed).
 pub fn generate(a: GenerateArgs, project: &Project) -> Result<()> {
     // Two generates at once would both number their migration NNNN; the second waits.
+    if let Some(problem) = a
+        .name
+        .as_deref()
+        .and_then(crate::project::paths::migration_tag_problem)
+    {
+        bail!(Failure {
+            code: 2,
+            message: format!("--name: {problem}")
+        });
+    }
     let _lock = crate::platform::LocalPlatform::open(project)?;
     let folder = Folder::new(project.migrations_dir());
+    crate::migrate::check::require_sound_chain(
+        &folder,
+        &project.display(&folder.dir),
+        "generated",
+    )?;
     let mut journal = folder.journal()?;
     let prev = folder.latest_linear_snapshot()?;
     let schema_file = project.schema_file();
     let mut decisions = parse_decisions(&a)?;
-    let mode = if a.drizzle_compat { Mode::Drizzle } else { Mode::Fixed };
+    let mode = if a.drizzle_compat {
+        Mode::Drizzle
+    } else {
+        Mode::Fixed
+    };
     let idx = journal.next_idx();
     let prefix = format!("{idx:04}");
-    let tag = format!("{prefix}_{}", a.name.clone().unwrap_or_else(crate::migrate::words::random_name));
+    let tag = format!(
+        "{prefix}_{}",
+        a.name
+            .clone()
+            .unwrap_or_else(crate::migrate::words::random_name)
+    );
     let id = uuid::Uuid::new_v4().to_string();
 
     if a.custom {
@@ -107,8 +180,20 @@ pub fn generate(a: GenerateArgs, project: &Project) -> Result<()> {
         snap.id = id;
         snap.renames = Default::default();
         let sql = "-- Custom SQL migration file, put your code below! --";
-        folder.add(&mut journal, &tag, &prefix, sql, &snap.to_file_text(KeyOrder::Custom), &snap.version, now_ms(), None)?;
-        println!("Wrote {} (empty, for your SQL)", project.display(&folder.sql_path(&tag)));
+        folder.add(
+            &mut journal,
+            &tag,
+            &prefix,
+            sql,
+            &snap.to_file_text(KeyOrder::Custom),
+            &snap.version,
+            now_ms(),
+            None,
+        )?;
+        outln!(
+            "Wrote {} (empty, for your SQL)",
+            project.display(&folder.sql_path(&tag))
+        );
         return Ok(());
     }
 
@@ -129,7 +214,10 @@ pub fn generate(a: GenerateArgs, project: &Project) -> Result<()> {
     let (out, mut snapshot_text) = std::thread::scope(|s| {
         let text = s.spawn(|| snap.to_file_text(KeyOrder::Generated));
         let out = decide_and_diff(&prev.schema, &snap.schema, &mut decisions, mode, a.json);
-        (out, text.join().expect("snapshot serialization does not panic"))
+        (
+            out,
+            text.join().expect("snapshot serialization does not panic"),
+        )
     });
     let out = out?;
     for n in &out.notes {
@@ -140,9 +228,9 @@ pub fn generate(a: GenerateArgs, project: &Project) -> Result<()> {
     }
     if out.sql.is_empty() {
         if a.json {
-            println!("{}", serde_json::json!({"status": "no_changes"}));
+            outln!("{}", serde_json::json!({"status": "no_changes"}));
         } else {
-            println!("No schema changes, nothing to migrate");
+            outln!("No schema changes, nothing to migrate");
         }
         return Ok(());
     }
@@ -151,7 +239,16 @@ pub fn generate(a: GenerateArgs, project: &Project) -> Result<()> {
         snapshot_text = snap.to_file_text(KeyOrder::Generated);
     }
     let sql = diff::join_statements(&out.sql, true);
-    folder.add(&mut journal, &tag, &prefix, &sql, &snapshot_text, &snap.version, now_ms(), Some(read.source.as_bytes()))?;
+    folder.add(
+        &mut journal,
+        &tag,
+        &prefix,
+        &sql,
+        &snapshot_text,
+        &snap.version,
+        now_ms(),
+        Some(read.source.as_bytes()),
+    )?;
     if a.json {
         let v = serde_json::json!({
             "status": "written",
@@ -160,16 +257,26 @@ pub fn generate(a: GenerateArgs, project: &Project) -> Result<()> {
             "notes": out.notes.iter().map(|n| &n.0).collect::<Vec<_>>(),
             "warnings": out.warnings,
         });
-        println!("{}", serde_json::to_string_pretty(&v)?);
+        outln!("{}", serde_json::to_string_pretty(&v)?);
     } else {
-        println!("Wrote {} ({} statements)", project.display(&folder.sql_path(&tag)), out.sql.len());
+        outln!(
+            "Wrote {} ({} statements)",
+            project.display(&folder.sql_path(&tag)),
+            out.sql.len()
+        );
     }
     Ok(())
 }
 
 /// The diff of `prev` → `cur`; open rename questions are asked on a terminal, otherwise they
 /// end the command with exit 2 (listed, or as JSON).
-fn decide_and_diff(prev: &Schema, cur: &Schema, decisions: &mut Decisions, mode: Mode, json: bool) -> Result<diff::DiffOutput> {
+fn decide_and_diff(
+    prev: &Schema,
+    cur: &Schema,
+    decisions: &mut Decisions,
+    mode: Mode,
+    json: bool,
+) -> Result<diff::DiffOutput> {
     let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal() && !json;
     loop {
         match diff::diff(prev, cur, decisions, mode) {
@@ -177,13 +284,23 @@ fn decide_and_diff(prev: &Schema, cur: &Schema, decisions: &mut Decisions, mode:
             Err(open) if interactive => prompt(&open, decisions)?,
             Err(open) if json => {
                 let v = serde_json::json!({"status": "unresolved", "unresolved": open});
-                println!("{}", serde_json::to_string_pretty(&v)?);
-                return Err(Failure { code: 2, message: String::new() }.into());
+                outln!("{}", serde_json::to_string_pretty(&v)?);
+                return Err(Failure {
+                    code: 2,
+                    message: String::new(),
+                }
+                .into());
             }
             Err(open) => {
                 let e = unresolved_failure(open);
-                let msg = format!("{e}\nanswer with --rename FROM=TO (tables: old=new; columns: table.old=table.new) or --hints FILE");
-                return Err(Failure { code: 2, message: msg }.into());
+                let msg = format!(
+                    "{e}\nanswer with --rename FROM=TO (tables: old=new; columns: table.old=table.new) or --hints FILE"
+                );
+                return Err(Failure {
+                    code: 2,
+                    message: msg,
+                }
+                .into());
             }
         }
     }

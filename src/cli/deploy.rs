@@ -24,9 +24,15 @@ pub struct DeployArgs {
 /// Exit code 1 when a step failed (the report says which).
 pub fn run(a: DeployArgs, dir: Option<&Path>) -> Result<i32> {
     let project = Project::find(dir)?;
-    let report = deploy(&project, &DeployOptions { dry_run: a.dry_run, typecheck: a.typecheck })?;
+    let report = deploy(
+        &project,
+        &DeployOptions {
+            dry_run: a.dry_run,
+            typecheck: a.typecheck,
+        },
+    )?;
     if a.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        outln!("{}", serde_json::to_string_pretty(&report)?);
     } else {
         print_text(&report);
     }
@@ -40,20 +46,27 @@ fn print_text(r: &Report) {
             "skipped" => "-",
             _ => "✗",
         };
-        eprintln!("{mark} {:<12} {:>6} ms  {}", s.name, s.ms, s.detail);
+        errln!("{mark} {:<12} {:>6} ms  {}", s.name, s.ms, s.detail);
     }
     if !r.routes.is_empty() {
-        print!("{}", crate::cli::routes::grouped(&r.routes));
+        out!("{}", crate::cli::routes::grouped(&r.routes));
     }
     for w in &r.warnings {
-        eprintln!("warning: {w}");
+        errln!("warning: {w}");
     }
     for e in &r.errors {
-        eprintln!("error: {e}");
+        errln!("error: {e}");
     }
     match (&r.deployment, r.ok) {
-        (Some(d), _) => eprintln!("Deployed {} in {} ms: live on the local platform", d["id"].as_str().unwrap_or(""), r.total_ms),
-        (None, true) => eprintln!("Dry run passed in {} ms: nothing uploaded", r.total_ms),
-        (None, false) => eprintln!("Deploy failed ({} problem(s)); nothing uploaded", r.errors.len()),
+        (Some(d), _) => errln!(
+            "Deployed {} in {} ms: live on the local platform",
+            d["id"].as_str().unwrap_or(""),
+            r.total_ms
+        ),
+        (None, true) => errln!("Dry run passed in {} ms: nothing uploaded", r.total_ms),
+        (None, false) => errln!(
+            "Deploy failed ({} problem(s)); nothing uploaded",
+            r.errors.len()
+        ),
     }
 }

@@ -27,7 +27,11 @@ pub struct InitArgs {
 /// `parent`: where the project's directory is made (-C, else the current directory).
 pub fn run(a: InitArgs, parent: Option<&Path>) -> Result<()> {
     if let Some(problem) = scaffold::name_problem(&a.name) {
-        return Err(Failure { code: 2, message: format!("project name {:?} {problem}", a.name) }.into());
+        return Err(Failure {
+            code: 2,
+            message: format!("project name {:?} {problem}", a.name),
+        }
+        .into());
     }
     let parent = match parent {
         Some(p) => p.to_path_buf(),
@@ -35,17 +39,32 @@ pub fn run(a: InitArgs, parent: Option<&Path>) -> Result<()> {
     };
     let target = parent.join(&a.name);
     if target.exists() {
-        return Err(Failure { code: 5, message: format!("{} already exists; nothing written", target.display()) }.into());
+        return Err(Failure {
+            code: 5,
+            message: format!("{} already exists; nothing written", target.display()),
+        }
+        .into());
     }
-    let staging = tempfile::Builder::new().prefix(&format!(".{}.init-", a.name)).tempdir_in(&parent).with_context(|| format!("writing in {}", parent.display()))?;
+    let staging = tempfile::Builder::new()
+        .prefix(&format!(".{}.init-", a.name))
+        .tempdir_in(&parent)
+        .with_context(|| format!("writing in {}", parent.display()))?;
     let project_id = uuid::Uuid::new_v4().to_string();
     assemble(staging.path(), &a, &project_id)?;
-    std::fs::rename(staging.path(), &target).with_context(|| format!("moving the new project to {}", target.display()))?;
+    std::fs::rename(staging.path(), &target)
+        .with_context(|| format!("moving the new project to {}", target.display()))?;
     // Renamed away: nothing is left for the guard to remove.
     let _ = staging.keep();
 
-    eprintln!("created {} (project {project_id}) with {}", target.display(), scaffold::agent_file(&a.agent));
-    eprintln!("next:\n  cd {}/server && npm install\n  cd .. && edgespark deploy --dry-run", a.name);
+    errln!(
+        "created {} (project {project_id}) with {}",
+        target.display(),
+        scaffold::agent_file(&a.agent)
+    );
+    errln!(
+        "next:\n  cd {}/server && npm install\n  cd .. && edgespark deploy --dry-run",
+        a.name
+    );
     Ok(())
 }
 
@@ -53,12 +72,22 @@ pub fn run(a: InitArgs, parent: Option<&Path>) -> Result<()> {
 /// the first migration applied to the local database, and the default auth config stored.
 fn assemble(root: &Path, a: &InitArgs, project_id: &str) -> Result<()> {
     let files = scaffold::files(&a.name, project_id, &a.agent);
-    let writes: Vec<_> = files.iter().map(|(path, text)| (root.join(path), text.as_bytes())).collect();
+    let writes: Vec<_> = files
+        .iter()
+        .map(|(path, text)| (root.join(path), text.as_bytes()))
+        .collect();
     crate::project::fsio::write_all_atomic(&writes)?;
     let project = Project::find(Some(root))?;
     generated::sync(&generated::all_files(&project, &Defs::read(&project)?))?;
 
-    let first = GenerateArgs { name: Some("init".into()), custom: false, renames: vec![], hints: None, drizzle_compat: false, json: false };
+    let first = GenerateArgs {
+        name: Some("init".into()),
+        custom: false,
+        renames: vec![],
+        hints: None,
+        drizzle_compat: false,
+        json: false,
+    };
     super::db_generate::generate(first, &project)?;
     super::db::apply_pending(&project, false, false)?;
 

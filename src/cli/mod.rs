@@ -7,18 +7,23 @@ mod db;
 mod db_generate;
 mod deploy;
 mod init;
+pub mod output;
 mod pull;
 pub mod routes;
 mod runtime_config;
 mod storage;
-pub mod output;
 
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
 #[derive(Parser, Debug)]
-#[command(name = "edgespark", version, about = "The EdgeSpark toolchain in one native binary", propagate_version = true)]
+#[command(
+    name = "edgespark",
+    version,
+    about = "The EdgeSpark toolchain in one native binary",
+    propagate_version = true
+)]
 pub struct Cli {
     /// Project root (default: the nearest directory upward holding edgespark.toml)
     #[arg(short = 'C', global = true, value_name = "DIR")]
@@ -76,7 +81,14 @@ pub fn run() -> i32 {
         Command::Init(a) => init::run(a, cli.dir.as_deref()).map(|()| None),
         Command::Db(cmd) => db::run(cmd, cli.dir.as_deref()).map(|()| None),
         Command::Build(a) => build::run(a, cli.dir.as_deref()).map(|()| None),
-        Command::Bundle(a) => bundle::run(a).map(|()| None),
+        // `bundle` works on any files: -C is the directory its paths are relative to.
+        Command::Bundle(a) => match &cli.dir {
+            Some(d) => std::env::set_current_dir(d)
+                .map_err(|e| anyhow::anyhow!("-C {}: {e}", d.display()))
+                .and_then(|()| bundle::run(a)),
+            None => bundle::run(a),
+        }
+        .map(|()| None),
         Command::Routes(a) => routes::run(a, cli.dir.as_deref()).map(|()| None),
         Command::Var(c) => runtime_config::run_var(c, cli.dir.as_deref()).map(|()| None),
         Command::Secret(c) => runtime_config::run_secret(c, cli.dir.as_deref()).map(|()| None),

@@ -1,7 +1,18 @@
 //! How commands talk to the user: errors with their causes, notes, warnings; colour only on a
 //! terminal and never under NO_COLOR.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
+
+/// What `outln!`/`out!` print: to stdout, dropped once stdout is closed (a reader that quit,
+/// as `head` does, must not turn a finished command into a failure).
+pub fn write_out(args: std::fmt::Arguments) {
+    let _ = std::io::stdout().lock().write_fmt(args);
+}
+
+/// What `errln!`/`err!` print: to stderr, dropped once stderr is closed.
+pub fn write_err(args: std::fmt::Arguments) {
+    let _ = std::io::stderr().lock().write_fmt(args);
+}
 
 /// An error that exits with a specific code (2: an unanswered decision or bad usage).
 #[derive(Debug)]
@@ -23,40 +34,44 @@ pub fn color_enabled() -> bool {
 }
 
 fn paint(code: &str, text: &str) -> String {
-    if color_enabled() { format!("\x1b[{code}m{text}\x1b[0m") } else { text.to_string() }
+    if color_enabled() {
+        format!("\x1b[{code}m{text}\x1b[0m")
+    } else {
+        text.to_string()
+    }
 }
 
 pub fn warn(msg: &str) {
-    eprintln!("{} {msg}", paint("33;1", "warning:"));
+    errln!("{} {msg}", paint("33;1", "warning:"));
 }
 
 pub fn note(msg: &str) {
-    eprintln!("{} {msg}", paint("36;1", "note:"));
+    errln!("{} {msg}", paint("36;1", "note:"));
 }
 
 /// Print an error (a diagnostic prints its own code frame) and return the exit code.
 pub fn report(e: anyhow::Error) -> i32 {
     if let Some(f) = e.downcast_ref::<Failure>() {
         if !f.message.is_empty() {
-            eprintln!("{} {}", paint("31;1", "error:"), f.message);
+            errln!("{} {}", paint("31;1", "error:"), f.message);
         }
         return f.code;
     }
     if let Some(d) = e.downcast_ref::<crate::schema::Diagnostic>() {
-        eprintln!("{}", d.render(color_enabled()));
+        errln!("{}", d.render(color_enabled()));
         return 1;
     }
     if let Some(crate::schema::Diagnostics(all)) = e.downcast_ref::<crate::schema::Diagnostics>() {
         for d in all {
-            eprintln!("{}", d.render(color_enabled()));
+            errln!("{}", d.render(color_enabled()));
         }
-        eprintln!("{} errors", all.len());
+        errln!("{} errors", all.len());
         return 1;
     }
     let mut msg = e.to_string();
     for cause in e.chain().skip(1) {
         msg.push_str(&format!("\n  caused by: {cause}"));
     }
-    eprintln!("{} {msg}", paint("31;1", "error:"));
+    errln!("{} {msg}", paint("31;1", "error:"));
     1
 }

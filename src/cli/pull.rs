@@ -36,10 +36,10 @@ pub fn run(a: PullArgs, dir: Option<&Path>) -> Result<i32> {
     if a.check {
         let stale = generated::stale(&files);
         for f in &stale {
-            eprintln!("stale: {} (run `edgespark pull`)", project.display(&f.path));
+            errln!("stale: {} (run `edgespark pull`)", project.display(&f.path));
         }
         if stale.is_empty() {
-            eprintln!("generated files are up to date");
+            errln!("generated files are up to date");
         }
         return Ok(if stale.is_empty() { 0 } else { 1 });
     }
@@ -47,10 +47,10 @@ pub fn run(a: PullArgs, dir: Option<&Path>) -> Result<i32> {
     let _lock = crate::platform::LocalPlatform::open(&project)?;
     let written = generated::sync(&files)?;
     for p in &written {
-        eprintln!("wrote {}", project.display(p));
+        errln!("wrote {}", project.display(p));
     }
     if written.is_empty() {
-        eprintln!("generated files are up to date");
+        errln!("generated files are up to date");
     }
     Ok(0)
 }

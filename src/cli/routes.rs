@@ -21,12 +21,17 @@ pub fn run(a: RoutesArgs, dir: Option<&Path>) -> Result<()> {
     let project = Project::find(dir)?;
     let analysis = analyze(&project)?;
     if a.json {
-        println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "routes": analysis.routes, "warnings": analysis.warnings }))?);
+        outln!(
+            "{}",
+            serde_json::to_string_pretty(
+                &serde_json::json!({ "routes": analysis.routes, "warnings": analysis.warnings })
+            )?
+        );
     } else {
-        print!("{}", grouped(&analysis.routes));
+        out!("{}", grouped(&analysis.routes));
     }
     for w in &analysis.warnings {
-        eprintln!("warning: {}:{}:{}: {}", w.file, w.line, w.column, w.message);
+        errln!("warning: {}:{}:{}: {}", w.file, w.line, w.column, w.message);
     }
     Ok(())
 }
@@ -39,10 +44,19 @@ pub fn analyze(project: &Project) -> Result<Analysis> {
 }
 
 const GROUPS: &[(Auth, &str)] = &[
-    (Auth::Protected, "Protected (login required, auth.user guaranteed):"),
-    (Auth::Public, "Public (login optional, auth.user if logged in):"),
+    (
+        Auth::Protected,
+        "Protected (login required, auth.user guaranteed):",
+    ),
+    (
+        Auth::Public,
+        "Public (login optional, auth.user if logged in):",
+    ),
     (Auth::Webhook, "Webhooks (no auth check):"),
-    (Auth::Invalid, "Invalid (outside /api/*, or under the reserved /api/_es/*):"),
+    (
+        Auth::Invalid,
+        "Invalid (outside /api/*, or under the reserved /api/_es/*):",
+    ),
 ];
 
 /// The three groups with their counts, each route as `METHOD  path` in registration order; the
@@ -54,7 +68,11 @@ pub fn grouped(routes: &[Route]) -> String {
         if *auth == Auth::Invalid && group.is_empty() {
             continue;
         }
-        out.push_str(&format!("{label:<width$}{} routes\n", group.len(), width = 51.max(label.len() + 1)));
+        out.push_str(&format!(
+            "{label:<width$}{} routes\n",
+            group.len(),
+            width = 51.max(label.len() + 1)
+        ));
         for r in group {
             out.push_str(&format!("  {:<6} {}\n", r.method, r.path));
         }

@@ -62,17 +62,31 @@ pub enum LogCommand {
 fn declared(project: &Project) -> Result<RuntimeKeys> {
     let runtime = project.defs_dir().join("runtime.ts");
     if !runtime.is_file() {
-        bail!("{} does not exist: vars and secrets are declared there (VarKey, SecretKey)", project.display(&runtime));
+        bail!(
+            "{} does not exist: vars and secrets are declared there (VarKey, SecretKey)",
+            project.display(&runtime)
+        );
     }
     runtime_keys::read(&runtime)
 }
 
 /// Every key must be declared; the error names the undeclared ones and what is declared.
 fn check_declared(keys: &[&str], declared: &[String], type_name: &str) -> Result<()> {
-    let undeclared: Vec<&str> = keys.iter().copied().filter(|k| !declared.iter().any(|d| d == k)).collect();
+    let undeclared: Vec<&str> = keys
+        .iter()
+        .copied()
+        .filter(|k| !declared.iter().any(|d| d == k))
+        .collect();
     if !undeclared.is_empty() {
-        let known = if declared.is_empty() { "none".to_string() } else { declared.join(", ") };
-        bail!("not declared in server/src/defs/runtime.ts ({type_name}: {known}): {}", undeclared.join(", "));
+        let known = if declared.is_empty() {
+            "none".to_string()
+        } else {
+            declared.join(", ")
+        };
+        bail!(
+            "not declared in server/src/defs/runtime.ts ({type_name}: {known}): {}",
+            undeclared.join(", ")
+        );
     }
     Ok(())
 }
@@ -83,18 +97,38 @@ pub fn run_var(cmd: VarCommand, dir: Option<&Path>) -> Result<()> {
         VarCommand::Set { pairs } => {
             let parsed: Vec<(&str, &str)> = pairs
                 .iter()
-                .map(|p| p.split_once('=').filter(|(k, _)| !k.is_empty()).ok_or_else(|| anyhow::Error::new(Failure { code: 2, message: format!("{p:?} is not KEY=VALUE") })))
+                .map(|p| {
+                    p.split_once('=')
+                        .filter(|(k, _)| !k.is_empty())
+                        .ok_or_else(|| {
+                            anyhow::Error::new(Failure {
+                                code: 2,
+                                message: format!("{p:?} is not KEY=VALUE"),
+                            })
+                        })
+                })
                 .collect::<Result<_>>()?;
-            check_declared(&parsed.iter().map(|(k, _)| *k).collect::<Vec<_>>(), &declared(&project)?.vars, "VarKey")?;
-            set(&project, Store::Vars, parsed.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect())?;
+            check_declared(
+                &parsed.iter().map(|(k, _)| *k).collect::<Vec<_>>(),
+                &declared(&project)?.vars,
+                "VarKey",
+            )?;
+            set(
+                &project,
+                Store::Vars,
+                parsed
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect(),
+            )?;
         }
         VarCommand::List { json } => {
             let vars = LocalPlatform::open(&project)?.read(Store::Vars)?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&vars)?);
+                outln!("{}", serde_json::to_string_pretty(&vars)?);
             } else {
                 for (k, v) in &vars {
-                    println!("{k}={v}");
+                    outln!("{k}={v}");
                 }
             }
         }
@@ -107,17 +141,28 @@ pub fn run_secret(cmd: SecretCommand, dir: Option<&Path>) -> Result<()> {
     let project = Project::find(dir)?;
     match cmd {
         SecretCommand::Set { keys } => {
-            check_declared(&keys.iter().map(String::as_str).collect::<Vec<_>>(), &declared(&project)?.secrets, "SecretKey")?;
+            check_declared(
+                &keys.iter().map(String::as_str).collect::<Vec<_>>(),
+                &declared(&project)?.secrets,
+                "SecretKey",
+            )?;
             let values = read_secret_values(&keys)?;
-            set(&project, Store::Secrets, keys.into_iter().zip(values).collect())?;
+            set(
+                &project,
+                Store::Secrets,
+                keys.into_iter().zip(values).collect(),
+            )?;
         }
         SecretCommand::List { json } => {
-            let names: Vec<String> = LocalPlatform::open(&project)?.read(Store::Secrets)?.into_keys().collect();
+            let names: Vec<String> = LocalPlatform::open(&project)?
+                .read(Store::Secrets)?
+                .into_keys()
+                .collect();
             if json {
-                println!("{}", serde_json::to_string_pretty(&names)?);
+                outln!("{}", serde_json::to_string_pretty(&names)?);
             } else {
                 for n in &names {
-                    println!("{n}");
+                    outln!("{n}");
                 }
             }
         }
@@ -134,7 +179,7 @@ fn set(project: &Project, store: Store, pairs: Vec<(String, String)>) -> Result<
     values.extend(pairs);
     platform.write(store, &values)?;
     platform.log(&format!("{}.set", store.noun()), json!({ "keys": keys }))?;
-    eprintln!("set {}", keys.join(", "));
+    errln!("set {}", keys.join(", "));
     Ok(())
 }
 
@@ -145,7 +190,10 @@ fn delete(project: &Project, store: Store, key: &str) -> Result<()> {
         bail!("no {} {key} is set", store.noun());
     }
     platform.write(store, &values)?;
-    platform.log(&format!("{}.delete", store.noun()), json!({ "keys": [key] }))
+    platform.log(
+        &format!("{}.delete", store.noun()),
+        json!({ "keys": [key] }),
+    )
 }
 
 /// One value per key: from a prompt that does not echo, or from stdin's lines.
@@ -155,8 +203,13 @@ fn read_secret_values(keys: &[String]) -> Result<Vec<String>> {
     let mut values = Vec::with_capacity(keys.len());
     for key in keys {
         let value = match &mut lines {
-            Some(lines) => lines.next().transpose().context("reading stdin")?.ok_or_else(|| anyhow::anyhow!("stdin ended before the value of {key}"))?,
-            None => rpassword::prompt_password(format!("{key} (input hidden): ")).context("reading the value")?,
+            Some(lines) => lines
+                .next()
+                .transpose()
+                .context("reading stdin")?
+                .ok_or_else(|| anyhow::anyhow!("stdin ended before the value of {key}"))?,
+            None => rpassword::prompt_password(format!("{key} (input hidden): "))
+                .context("reading the value")?,
         };
         let value = value.trim_end_matches(['\r', '\n']).to_string();
         if value.is_empty() {
@@ -174,13 +227,26 @@ pub fn run_log(cmd: LogCommand, dir: Option<&Path>) -> Result<()> {
     let shown = &events[events.len().saturating_sub(lines)..];
     for e in shown {
         if json {
-            println!("{e}");
+            outln!("{e}");
         } else {
-            let list = |field: &str| e["details"][field].as_array().map(|k| k.iter().filter_map(|k| k.as_str()).collect::<Vec<_>>().join(", "));
-            let keys = list("keys").or_else(|| list("applied")).or_else(|| e["details"]["id"].as_str().map(str::to_string)).unwrap_or_else(|| e["details"].to_string());
-            println!("{}  {:<14} {keys}", e["time"], e["event"].as_str().unwrap_or("?"));
+            let list = |field: &str| {
+                e["details"][field].as_array().map(|k| {
+                    k.iter()
+                        .filter_map(|k| k.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                })
+            };
+            let keys = list("keys")
+                .or_else(|| list("applied"))
+                .or_else(|| e["details"]["id"].as_str().map(str::to_string))
+                .unwrap_or_else(|| e["details"].to_string());
+            outln!(
+                "{}  {:<14} {keys}",
+                e["time"],
+                e["event"].as_str().unwrap_or("?")
+            );
         }
     }
     Ok(())
 }
-

@@ -11,10 +11,11 @@ use clap::Subcommand;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::cli::output::Failure;
+use crate::cli::output::{self, Failure};
 use crate::deploy::generated::buckets;
 use crate::platform::LocalPlatform;
 use crate::project::Project;
+use crate::project::paths::remove_dir_below;
 
 #[derive(Subcommand, Debug)]
 pub enum StorageCommand {
@@ -53,35 +54,54 @@ pub fn run(cmd: StorageCommand, dir: Option<&Path>) -> Result<()> {
     let project = Project::find(dir)?;
     let platform = LocalPlatform::open(&project)?;
     let mut current: BTreeMap<String, Bucket> = match platform.read_file(STATE)? {
-        Some(bytes) => serde_json::from_slice(&bytes).context("the local platform's buckets.json is not valid")?,
+        Some(bytes) => serde_json::from_slice(&bytes)
+            .context("the local platform's buckets.json is not valid")?,
         None => BTreeMap::new(),
     };
     match cmd {
         StorageCommand::Bucket(BucketCommand::List { desc, json }) => {
             if json {
-                println!("{}", serde_json::to_string_pretty(&current)?);
+                outln!("{}", serde_json::to_string_pretty(&current)?);
                 return Ok(());
             }
             for (name, b) in &current {
-                let description = if desc { format!("  {}", b.description) } else { String::new() };
-                println!("{name}  {}{description}", b.created_at);
+                let description = if desc {
+                    format!("  {}", b.description)
+                } else {
+                    String::new()
+                };
+                outln!("{name}  {}{description}", b.created_at);
             }
             Ok(())
         }
         StorageCommand::Apply { confirm_dangerous } => {
             let declared = buckets(&project.defs_dir().join("storage_schema.ts"))?;
-            let removed: Vec<String> = current.keys().filter(|k| !declared.iter().any(|(n, _)| n == *k)).cloned().collect();
+            let removed: Vec<String> = current
+                .keys()
+                .filter(|k| !declared.iter().any(|(n, _)| n == *k))
+                .cloned()
+                .collect();
             if !removed.is_empty() && !confirm_dangerous {
                 return Err(Failure { code: 2, message: format!("removing bucket(s) {} deletes every object in them; run again with --confirm-dangerous", removed.join(", ")) }.into());
             }
-            let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0);
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_millis() as u64)
+                .unwrap_or(0);
             let mut created = vec![];
             for (name, description) in &declared {
-                std::fs::create_dir_all(platform.bucket_dir(name)).with_context(|| format!("creating bucket {name}"))?;
+                std::fs::create_dir_all(platform.bucket_dir(name)?)
+                    .with_context(|| format!("creating bucket {name}"))?;
                 match current.get_mut(name) {
                     Some(b) => b.description = description.clone(),
                     None => {
-                        current.insert(name.clone(), Bucket { description: description.clone(), created_at: now });
+                        current.insert(
+                            name.clone(),
+                            Bucket {
+                                description: description.clone(),
+                                created_at: now,
+                            },
+                        );
                         created.push(name.clone());
                     }
                 }
@@ -91,14 +111,26 @@ pub fn run(cmd: StorageCommand, dir: Option<&Path>) -> Result<()> {
             }
             platform.write_file(STATE, &serde_json::to_vec_pretty(&current)?)?;
             // The objects go once the platform no longer lists the bucket.
+            // A name recorded before names were checked never had a folder of its own, so
+            // nothing is deleted for it.
             for name in &removed {
-                let dir = platform.bucket_dir(name);
-                if dir.exists() {
-                    std::fs::remove_dir_all(&dir).with_context(|| format!("removing {}", dir.display()))?;
+                match platform.bucket_dir(name) {
+                    Ok(dir) => remove_dir_below(&platform.buckets_root(), &dir)?,
+                    Err(why) => output::warn(&format!(
+                        "bucket {name:?} forgotten, no folder removed: {why}"
+                    )),
                 }
             }
-            platform.log("storage.apply", json!({ "created": created, "removed": removed }))?;
-            eprintln!("{} bucket(s): {} created, {} removed", current.len(), created.len(), removed.len());
+            platform.log(
+                "storage.apply",
+                json!({ "created": created, "removed": removed }),
+            )?;
+            errln!(
+                "{} bucket(s): {} created, {} removed",
+                current.len(),
+                created.len(),
+                removed.len()
+            );
             Ok(())
         }
     }

@@ -36,7 +36,8 @@ pub fn run(project: &Project, platform: &LocalPlatform, keys: &RuntimeKeys) -> R
 
 /// What `defs/index.ts` must export, and the modules it must re-export everything from.
 const REQUIRED_EXPORTS: &[&str] = &["drizzleSchema", "buckets", "VarKey", "SecretKey"];
-const REQUIRED_STAR_EXPORTS: &[&str] = &["db_schema", "db_relations", "sys_schema", "sys_relations"];
+const REQUIRED_STAR_EXPORTS: &[&str] =
+    &["db_schema", "db_relations", "sys_schema", "sys_relations"];
 
 fn barrel(project: &Project, sources: &mut Sources, index: &Path, f: &mut Findings) -> Result<()> {
     let shown = project.display(index);
@@ -48,10 +49,17 @@ fn barrel(project: &Project, sources: &mut Sources, index: &Path, f: &mut Findin
     let mut names = vec![];
     let mut stars = vec![];
     for item in &module.ast.body {
-        let ModuleItem::ModuleDecl(decl) = item else { continue };
+        let ModuleItem::ModuleDecl(decl) = item else {
+            continue;
+        };
         match decl {
             ModuleDecl::ExportDecl(e) => match &e.decl {
-                Decl::Var(v) => names.extend(v.decls.iter().filter_map(|d| d.name.as_ident()).map(|i| i.id.sym.to_string())),
+                Decl::Var(v) => names.extend(
+                    v.decls
+                        .iter()
+                        .filter_map(|d| d.name.as_ident())
+                        .map(|i| i.id.sym.to_string()),
+                ),
                 Decl::Fn(d) => names.push(d.ident.sym.to_string()),
                 Decl::Class(d) => names.push(d.ident.sym.to_string()),
                 Decl::TsTypeAlias(d) => names.push(d.id.sym.to_string()),
@@ -59,7 +67,9 @@ fn barrel(project: &Project, sources: &mut Sources, index: &Path, f: &mut Findin
                 _ => {}
             },
             ModuleDecl::ExportNamed(e) => names.extend(e.specifiers.iter().map(|s| match s {
-                ExportSpecifier::Named(n) => crate::js::record::export_name(n.exported.as_ref().unwrap_or(&n.orig)),
+                ExportSpecifier::Named(n) => {
+                    crate::js::record::export_name(n.exported.as_ref().unwrap_or(&n.orig))
+                }
                 ExportSpecifier::Namespace(n) => crate::js::record::export_name(&n.name),
                 ExportSpecifier::Default(d) => d.exported.sym.to_string(),
             })),
@@ -67,13 +77,22 @@ fn barrel(project: &Project, sources: &mut Sources, index: &Path, f: &mut Findin
             _ => {}
         }
     }
-    for name in REQUIRED_EXPORTS.iter().filter(|n| !names.iter().any(|m| m == *n)) {
-        f.errors.push(format!("{shown} does not export `{name}` (the platform needs it; see the project template)"));
+    for name in REQUIRED_EXPORTS
+        .iter()
+        .filter(|n| !names.iter().any(|m| m == *n))
+    {
+        f.errors.push(format!(
+            "{shown} does not export `{name}` (the platform needs it; see the project template)"
+        ));
     }
     for module in REQUIRED_STAR_EXPORTS {
-        let found = stars.iter().any(|s| Path::new(s).file_stem().is_some_and(|stem| stem == *module));
+        let found = stars
+            .iter()
+            .any(|s| Path::new(s).file_stem().is_some_and(|stem| stem == *module));
         if !found {
-            f.errors.push(format!("{shown} does not re-export `{module}` (add `export * from \"...{module}\"`)"));
+            f.errors.push(format!(
+                "{shown} does not re-export `{module}` (add `export * from \"...{module}\"`)"
+            ));
         }
     }
     Ok(())
@@ -81,16 +100,37 @@ fn barrel(project: &Project, sources: &mut Sources, index: &Path, f: &mut Findin
 
 /// `import { db } from "edgespark"` in defs would run platform code where only declarations
 /// belong; type-only imports are fine.
-fn defs_imports(project: &Project, sources: &mut Sources, defs: &Path, f: &mut Findings) -> Result<()> {
-    let Ok(entries) = std::fs::read_dir(defs) else { return Ok(()) };
-    let mut files: Vec<_> = entries.filter_map(|e| e.ok()).map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "ts" || x == "tsx")).collect();
+fn defs_imports(
+    project: &Project,
+    sources: &mut Sources,
+    defs: &Path,
+    f: &mut Findings,
+) -> Result<()> {
+    let Ok(entries) = std::fs::read_dir(defs) else {
+        return Ok(());
+    };
+    let mut files: Vec<_> = entries
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "ts" || x == "tsx"))
+        .collect();
     files.sort();
     for file in files {
         let module = sources.load(&file)?;
         for item in &module.ast.body {
-            let ModuleItem::ModuleDecl(decl) = item else { continue };
+            let ModuleItem::ModuleDecl(decl) = item else {
+                continue;
+            };
             let (src, type_only, all_specifiers_types, span) = match decl {
-                ModuleDecl::Import(i) => (&i.src, i.type_only, !i.specifiers.is_empty() && i.specifiers.iter().all(|s| matches!(s, ImportSpecifier::Named(n) if n.is_type_only)), i.span),
+                ModuleDecl::Import(i) => (
+                    &i.src,
+                    i.type_only,
+                    !i.specifiers.is_empty()
+                        && i.specifiers
+                            .iter()
+                            .all(|s| matches!(s, ImportSpecifier::Named(n) if n.is_type_only)),
+                    i.span,
+                ),
                 ModuleDecl::ExportNamed(e) => match &e.src {
                     Some(src) => (src, e.type_only, false, e.span),
                     None => continue,
@@ -99,7 +139,10 @@ fn defs_imports(project: &Project, sources: &mut Sources, defs: &Path, f: &mut F
                 _ => continue,
             };
             let specifier = src.value.to_string_lossy();
-            if (specifier == "edgespark" || specifier.starts_with("edgespark/")) && !type_only && !all_specifiers_types {
+            if (specifier == "edgespark" || specifier.starts_with("edgespark/"))
+                && !type_only
+                && !all_specifiers_types
+            {
                 let at = module.diagnostic(span, "", "");
                 f.errors.push(format!(
                     "{}:{}:{}: defs import runtime values from \"{specifier}\"; only `import type` is allowed there",
@@ -122,15 +165,25 @@ fn migrations(project: &Project, f: &mut Findings) -> Result<()> {
     let current = schema_hash(&schema)?;
     match folder.stored_schema_hash() {
         Some(stored) if stored == current => {}
-        Some(_) => f.errors.push(format!("{} changed since the last `edgespark db generate`: generate a migration for it", project.display(&schema))),
-        None => f.errors.push(format!("{} has no migrations yet: run `edgespark db generate`", project.display(&schema))),
+        Some(_) => f.errors.push(format!(
+            "{} changed since the last `edgespark db generate`: generate a migration for it",
+            project.display(&schema)
+        )),
+        None => f.errors.push(format!(
+            "{} has no migrations yet: run `edgespark db generate`",
+            project.display(&schema)
+        )),
     }
     if !folder.journal_path().is_file() {
         return Ok(());
     }
     let pending = crate::migrate::apply::unapplied_files(&folder, &project.local_database())?;
     if !pending.is_empty() {
-        f.errors.push(format!("{} migration(s) not applied to the database: {} (run `edgespark db migrate`)", pending.len(), pending.join(", ")));
+        f.errors.push(format!(
+            "{} migration(s) not applied to the database: {} (run `edgespark db migrate`)",
+            pending.len(),
+            pending.join(", ")
+        ));
     }
     Ok(())
 }
@@ -142,7 +195,10 @@ fn runtime_keys(platform: &LocalPlatform, keys: &RuntimeKeys, f: &mut Findings) 
             f.warnings.push(format!("{} {key} is declared in runtime.ts but not set (it reads as null): `edgespark {} set {key}`", store.noun(), store.noun()));
         }
         for key in set.keys().filter(|k| !declared.contains(k)) {
-            f.warnings.push(format!("{} {key} is set but not declared in runtime.ts, so the app cannot read it", store.noun()));
+            f.warnings.push(format!(
+                "{} {key} is set but not declared in runtime.ts, so the app cannot read it",
+                store.noun()
+            ));
         }
     }
     Ok(())
@@ -150,11 +206,27 @@ fn runtime_keys(platform: &LocalPlatform, keys: &RuntimeKeys, f: &mut Findings) 
 
 fn auth_config(project: &Project, keys: &RuntimeKeys, f: &mut Findings) {
     let path = project.root.join("configs/auth-config.yaml");
-    let Ok(text) = std::fs::read_to_string(&path) else {
-        f.warnings.push(format!("{} is missing: the platform's default auth config applies", project.display(&path)));
-        return;
+    let text = match crate::project::auth_config::read(&path) {
+        Ok(Some(text)) => text,
+        Ok(None) => {
+            f.warnings.push(format!(
+                "{} is missing: the platform's default auth config applies",
+                project.display(&path)
+            ));
+            return;
+        }
+        Err(e) => {
+            f.errors.push(format!("{e:#}"));
+            return;
+        }
     };
     for p in crate::project::auth_config::validate(&text, &keys.vars, &keys.secrets) {
-        f.errors.push(format!("{}:{}:{}: {}", project.display(&path), p.line, p.column, p.message));
+        f.errors.push(format!(
+            "{}:{}:{}: {}",
+            project.display(&path),
+            p.line,
+            p.column,
+            p.message
+        ));
     }
 }

@@ -10,8 +10,8 @@ use anyhow::Result;
 use swc_core::ecma::ast::*;
 
 use crate::project::Project;
-use crate::project::runtime_keys::RuntimeKeys;
 use crate::project::fsio::write_all_atomic;
+use crate::project::runtime_keys::RuntimeKeys;
 use crate::schema::source::Sources;
 
 pub struct GeneratedFile {
@@ -29,7 +29,10 @@ pub struct Defs {
 impl Defs {
     pub fn read(project: &Project) -> Result<Defs> {
         let defs = project.defs_dir();
-        Ok(Defs { keys: crate::project::runtime_keys::read(&defs.join("runtime.ts"))?, buckets: buckets(&defs.join("storage_schema.ts"))? })
+        Ok(Defs {
+            keys: crate::project::runtime_keys::read(&defs.join("runtime.ts"))?,
+            buckets: buckets(&defs.join("storage_schema.ts"))?,
+        })
     }
 
     pub fn bucket_names(&self) -> Vec<String> {
@@ -45,8 +48,14 @@ fn generated_dir(project: &Project) -> PathBuf {
 pub fn schema_files(project: &Project) -> Vec<GeneratedFile> {
     let dir = generated_dir(project);
     vec![
-        GeneratedFile { path: dir.join("sys_schema.ts"), contents: SYS_SCHEMA.into() },
-        GeneratedFile { path: dir.join("sys_relations.ts"), contents: SYS_RELATIONS.into() },
+        GeneratedFile {
+            path: dir.join("sys_schema.ts"),
+            contents: SYS_SCHEMA.into(),
+        },
+        GeneratedFile {
+            path: dir.join("sys_relations.ts"),
+            contents: SYS_RELATIONS.into(),
+        },
     ]
 }
 
@@ -54,8 +63,14 @@ pub fn schema_files(project: &Project) -> Vec<GeneratedFile> {
 pub fn type_files(project: &Project, defs: &Defs) -> Vec<GeneratedFile> {
     let dir = generated_dir(project);
     vec![
-        GeneratedFile { path: dir.join("edgespark.d.ts"), contents: EDGESPARK_D_TS.into() },
-        GeneratedFile { path: dir.join("server-types.d.ts"), contents: server_types(&defs.bucket_names(), &defs.keys.vars, &defs.keys.secrets) },
+        GeneratedFile {
+            path: dir.join("edgespark.d.ts"),
+            contents: EDGESPARK_D_TS.into(),
+        },
+        GeneratedFile {
+            path: dir.join("server-types.d.ts"),
+            contents: server_types(&defs.bucket_names(), &defs.keys.vars, &defs.keys.secrets),
+        },
     ]
 }
 
@@ -68,13 +83,21 @@ pub fn all_files(project: &Project, defs: &Defs) -> Vec<GeneratedFile> {
 
 /// The files whose content on disk differs from what it should be (or that are missing).
 pub fn stale(files: &[GeneratedFile]) -> Vec<&GeneratedFile> {
-    files.iter().filter(|f| std::fs::read(&f.path).ok().as_deref() != Some(f.contents.as_bytes())).collect()
+    files
+        .iter()
+        .filter(|f| std::fs::read(&f.path).ok().as_deref() != Some(f.contents.as_bytes()))
+        .collect()
 }
 
 /// Write the stale files (atomically); returns their paths.
 pub fn sync(files: &[GeneratedFile]) -> Result<Vec<PathBuf>> {
     let changed = stale(files);
-    write_all_atomic(&changed.iter().map(|f| (f.path.clone(), f.contents.as_bytes())).collect::<Vec<_>>())?;
+    write_all_atomic(
+        &changed
+            .iter()
+            .map(|f| (f.path.clone(), f.contents.as_bytes()))
+            .collect::<Vec<_>>(),
+    )?;
     Ok(changed.into_iter().map(|f| f.path.clone()).collect())
 }
 
@@ -87,9 +110,17 @@ pub fn buckets(storage_schema: &Path) -> Result<Vec<(String, String)>> {
     let module = Sources::new(None).load(storage_schema)?;
     let mut out = vec![];
     for item in &module.ast.body {
-        let ModuleItem::ModuleDecl(ModuleDecl::ExportDecl(ExportDecl { decl: Decl::Var(var), .. })) = item else { continue };
+        let ModuleItem::ModuleDecl(ModuleDecl::ExportDecl(ExportDecl {
+            decl: Decl::Var(var),
+            ..
+        })) = item
+        else {
+            continue;
+        };
         for d in &var.decls {
-            let Some(Expr::Object(obj)) = d.init.as_deref() else { continue };
+            let Some(Expr::Object(obj)) = d.init.as_deref() else {
+                continue;
+            };
             let field = |name: &str| {
                 obj.props.iter().find_map(|p| match p {
                     PropOrSpread::Prop(p) => match &**p {
@@ -101,11 +132,40 @@ pub fn buckets(storage_schema: &Path) -> Result<Vec<(String, String)>> {
             };
             let string = |e: &Expr, what: &str| match e {
                 Expr::Lit(Lit::Str(s)) => Ok(s.value.to_string_lossy().into_owned()),
-                other => Err(anyhow::Error::from(module.diagnostic(swc_core::common::Spanned::span(other), format!("{what} must be a string literal"), "not a string literal"))),
+                other => Err(anyhow::Error::from(module.diagnostic(
+                    swc_core::common::Spanned::span(other),
+                    format!("{what} must be a string literal"),
+                    "not a string literal",
+                ))),
             };
-            let Some(name) = field("bucket_name") else { continue };
-            let description = field("description").map(|e| string(e, "description")).transpose()?.unwrap_or_default();
-            out.push((string(name, "bucket_name")?, description));
+            let Some(name_expr) = field("bucket_name") else {
+                continue;
+            };
+            let description = field("description")
+                .map(|e| string(e, "description"))
+                .transpose()?
+                .unwrap_or_default();
+            let name = string(name_expr, "bucket_name")?;
+            let span = swc_core::common::Spanned::span(name_expr);
+            if let Some(problem) = crate::project::paths::bucket_name_problem(&name) {
+                return Err(module
+                    .diagnostic(
+                        span,
+                        format!("invalid bucket_name: {problem}"),
+                        "not a valid R2 bucket name",
+                    )
+                    .into());
+            }
+            if out.iter().any(|(n, _)| *n == name) {
+                return Err(module
+                    .diagnostic(
+                        span,
+                        format!("bucket {name:?} is declared twice"),
+                        "declared again here",
+                    )
+                    .into());
+            }
+            out.push((name, description));
         }
     }
     Ok(out)
@@ -115,7 +175,10 @@ fn union(keys: &[String]) -> String {
     if keys.is_empty() {
         return "never".into();
     }
-    keys.iter().map(|k| serde_json::to_string(k).expect("a string serializes")).collect::<Vec<_>>().join(" | ")
+    keys.iter()
+        .map(|k| serde_json::to_string(k).expect("a string serializes"))
+        .collect::<Vec<_>>()
+        .join(" | ")
 }
 
 fn server_types(buckets: &[String], vars: &[String], secrets: &[String]) -> String {

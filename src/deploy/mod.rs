@@ -53,18 +53,57 @@ pub fn deploy(project: &Project, o: &DeployOptions) -> Result<Report> {
     let server = project.server_dir();
     project.server_entry()?;
     let platform = LocalPlatform::open(project)?;
-    let mut r = Report { ok: false, dry_run: o.dry_run, steps: vec![], errors: vec![], warnings: vec![], routes: vec![], bundle_bytes: 0, deployment: None, total_ms: 0 };
+    let mut r = Report {
+        ok: false,
+        dry_run: o.dry_run,
+        steps: vec![],
+        errors: vec![],
+        warnings: vec![],
+        routes: vec![],
+        bundle_bytes: 0,
+        deployment: None,
+        total_ms: 0,
+    };
 
     let t = Instant::now();
     let defs = generated::Defs::read(project)?;
     let written = generated::sync(&generated::all_files(project, &defs))?;
-    let detail = if written.is_empty() { "up to date".to_string() } else { format!("wrote {}", written.iter().map(|p| project.display(p)).collect::<Vec<_>>().join(", ")) };
-    r.steps.push(Step { name: "schema sync", ms: ms(t), status: "ok", detail });
+    let detail = if written.is_empty() {
+        "up to date".to_string()
+    } else {
+        format!(
+            "wrote {}",
+            written
+                .iter()
+                .map(|p| project.display(p))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    };
+    r.steps.push(Step {
+        name: "schema sync",
+        ms: ms(t),
+        status: "ok",
+        detail,
+    });
 
     let t = Instant::now();
     let found = checks::run(project, &platform, &defs.keys)?;
-    let status = if found.errors.is_empty() { "ok" } else { "failed" };
-    r.steps.push(Step { name: "checks", ms: ms(t), status, detail: format!("{} problem(s), {} warning(s)", found.errors.len(), found.warnings.len()) });
+    let status = if found.errors.is_empty() {
+        "ok"
+    } else {
+        "failed"
+    };
+    r.steps.push(Step {
+        name: "checks",
+        ms: ms(t),
+        status,
+        detail: format!(
+            "{} problem(s), {} warning(s)",
+            found.errors.len(),
+            found.warnings.len()
+        ),
+    });
     r.errors.extend(found.errors);
     r.warnings.extend(found.warnings);
 
@@ -80,49 +119,91 @@ pub fn deploy(project: &Project, o: &DeployOptions) -> Result<Report> {
             (crate::cli::routes::analyze(project), ms(t))
         });
         let t = Instant::now();
-        let bundled = crate::cli::build::bundle_server(project, EmitOptions::default()).and_then(|(out, mut emitted)| {
-            let code = emitted.remove(0).code;
-            crate::project::fsio::write_all_atomic(&[(out.clone(), code.as_bytes())])?;
-            Ok((out, code))
-        });
-        (typechecked.join().expect("the type check does not panic"), analysed.join().expect("the route analysis does not panic"), (bundled, ms(t)))
+        let bundled = crate::cli::build::bundle_server(project, EmitOptions::default()).and_then(
+            |(out, mut emitted)| {
+                let code = emitted.remove(0).code;
+                crate::project::fsio::write_all_atomic(&[(out.clone(), code.as_bytes())])?;
+                Ok((out, code))
+            },
+        );
+        (
+            typechecked.join().expect("the type check does not panic"),
+            analysed.join().expect("the route analysis does not panic"),
+            (bundled, ms(t)),
+        )
     });
 
     let (outcome, took) = typechecked;
     let (status, detail) = match outcome? {
         typecheck::Outcome::Passed => ("ok", "no type errors".to_string()),
-        typecheck::Outcome::Cached => ("cached", "no type errors (unchanged since the last check)".to_string()),
+        typecheck::Outcome::Cached => (
+            "cached",
+            "no type errors (unchanged since the last check)".to_string(),
+        ),
         typecheck::Outcome::Skipped(why) => ("skipped", why),
         typecheck::Outcome::Failed(text) => {
             r.errors.push(format!("type check failed:\n{text}"));
             ("failed", "type errors".to_string())
         }
     };
-    r.steps.push(Step { name: "type check", ms: took, status, detail });
+    r.steps.push(Step {
+        name: "type check",
+        ms: took,
+        status,
+        detail,
+    });
 
     let (bundle, took) = bundled;
     let (out, bundle) = bundle?;
     r.bundle_bytes = bundle.len();
-    r.steps.push(Step { name: "bundle", ms: took, status: "ok", detail: format!("{} ({} bytes)", project.display(&out), bundle.len()) });
+    r.steps.push(Step {
+        name: "bundle",
+        ms: took,
+        status: "ok",
+        detail: format!("{} ({} bytes)", project.display(&out), bundle.len()),
+    });
 
     let (analysis, took) = analysed;
     let analysis = analysis?;
-    let invalid: Vec<&Route> = analysis.routes.iter().filter(|r| r.auth == Auth::Invalid).collect();
+    let invalid: Vec<&Route> = analysis
+        .routes
+        .iter()
+        .filter(|r| r.auth == Auth::Invalid)
+        .collect();
     for route in &invalid {
-        r.errors.push(format!("route {} {} ({}:{}) is outside /api/* or under the reserved /api/_es/*", route.method, route.path, route.file, route.line));
+        r.errors.push(format!(
+            "route {} {} ({}:{}) is outside /api/* or under the reserved /api/_es/*",
+            route.method, route.path, route.file, route.line
+        ));
     }
     for w in &analysis.warnings {
-        r.warnings.push(format!("{}:{}:{}: {}", w.file, w.line, w.column, w.message));
+        r.warnings
+            .push(format!("{}:{}:{}: {}", w.file, w.line, w.column, w.message));
     }
     let status = if invalid.is_empty() { "ok" } else { "failed" };
-    r.steps.push(Step { name: "routes", ms: took, status, detail: format!("{} route(s), {} invalid", analysis.routes.len(), invalid.len()) });
+    r.steps.push(Step {
+        name: "routes",
+        ms: took,
+        status,
+        detail: format!(
+            "{} route(s), {} invalid",
+            analysis.routes.len(),
+            invalid.len()
+        ),
+    });
     r.routes = analysis.routes;
 
     r.ok = r.errors.is_empty();
     if r.ok && !o.dry_run {
         let t = Instant::now();
-        let manifest = platform.deploy(bundle.as_bytes(), bindings(&defs, &platform, &r.routes)?)?;
-        r.steps.push(Step { name: "upload", ms: ms(t), status: "ok", detail: format!("live: {}", manifest["id"].as_str().unwrap_or("")) });
+        let manifest =
+            platform.deploy(bundle.as_bytes(), bindings(&defs, &platform, &r.routes)?)?;
+        r.steps.push(Step {
+            name: "upload",
+            ms: ms(t),
+            status: "ok",
+            detail: format!("live: {}", manifest["id"].as_str().unwrap_or("")),
+        });
         r.deployment = Some(manifest);
     }
     r.total_ms = ms(started);

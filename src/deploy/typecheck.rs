@@ -33,14 +33,22 @@ pub fn run(server: &Path, cache_dir: &Path, mode: Mode) -> Result<Outcome> {
     }
     let Some(tsc) = find_native_tsc(server) else {
         let why = "no native TypeScript 7 compiler (add typescript@7 to the server's devDependencies, or put a native tsc on PATH)".to_string();
-        return Ok(if mode == Mode::Required { Outcome::Failed(why) } else { Outcome::Skipped(why) });
+        return Ok(if mode == Mode::Required {
+            Outcome::Failed(why)
+        } else {
+            Outcome::Skipped(why)
+        });
     };
     let key = input_hash(server, &tsc)?;
     let marker = cache_dir.join("typecheck").join(&key);
     if marker.is_file() {
         return Ok(Outcome::Cached);
     }
-    let out = Command::new(&tsc).args(["--noEmit", "-p", "tsconfig.json"]).current_dir(server).output().with_context(|| format!("running {}", tsc.display()))?;
+    let out = Command::new(&tsc)
+        .args(["--noEmit", "-p", "tsconfig.json"])
+        .current_dir(server)
+        .output()
+        .with_context(|| format!("running {}", tsc.display()))?;
     if !out.status.success() {
         let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
         text.push_str(&String::from_utf8_lossy(&out.stderr));
@@ -58,7 +66,11 @@ pub fn find_native_tsc(server: &Path) -> Option<PathBuf> {
         let mut dirs: Vec<PathBuf> = entries.filter_map(|e| e.ok()).map(|e| e.path()).collect();
         dirs.sort();
         for d in dirs {
-            let name = d.file_name().and_then(|n| n.to_str()).unwrap_or("").to_string();
+            let name = d
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or("")
+                .to_string();
             if name.starts_with("typescript-") || name.starts_with("native-preview-") {
                 candidates.push(d.join("lib/tsc"));
                 candidates.push(d.join("lib/tsgo"));
@@ -66,14 +78,17 @@ pub fn find_native_tsc(server: &Path) -> Option<PathBuf> {
         }
     }
     if let Some(path) = std::env::var_os("PATH") {
-        candidates.extend(std::env::split_paths(&path).flat_map(|d| [d.join("tsc"), d.join("tsgo")]));
+        candidates
+            .extend(std::env::split_paths(&path).flat_map(|d| [d.join("tsc"), d.join("tsgo")]));
     }
     candidates.into_iter().find(|c| is_native(c))
 }
 
 /// An executable that is not a script for Node (the TypeScript 5 `tsc` is one).
 fn is_native(path: &Path) -> bool {
-    let Ok(bytes) = std::fs::read(path) else { return false };
+    let Ok(bytes) = std::fs::read(path) else {
+        return false;
+    };
     if !bytes.starts_with(b"#!") {
         return !bytes.is_empty();
     }
@@ -86,13 +101,20 @@ fn is_native(path: &Path) -> bool {
 fn input_hash(server: &Path, tsc: &Path) -> Result<String> {
     let mut h = blake3::Hasher::new();
     h.update(tsc.to_string_lossy().as_bytes());
-    h.update(&std::fs::metadata(tsc).map(|m| m.len()).unwrap_or(0).to_le_bytes());
+    h.update(
+        &std::fs::metadata(tsc)
+            .map(|m| m.len())
+            .unwrap_or(0)
+            .to_le_bytes(),
+    );
     let mut files = vec![];
     collect(server, server, &mut files)?;
     files.sort();
     for f in files {
         h.update(f.to_string_lossy().as_bytes());
-        h.update(&std::fs::read(server.join(&f)).with_context(|| format!("reading {}", f.display()))?);
+        h.update(
+            &std::fs::read(server.join(&f)).with_context(|| format!("reading {}", f.display()))?,
+        );
     }
     Ok(h.finalize().to_hex().to_string())
 }

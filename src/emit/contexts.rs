@@ -29,27 +29,46 @@ pub enum Contexts {
 /// Those become the one `top_level_mark` context, the clashing names among them renamed
 /// (`name$N`). Inner scopes keep their marks; references to globals already carry the
 /// unresolved mark every module was resolved with.
-pub fn one_top_level(globals: &Globals, items: &mut [ModuleItem], top_level_mark: Mark) -> Contexts {
+pub fn one_top_level(
+    globals: &Globals,
+    items: &mut [ModuleItem],
+    top_level_mark: Mark,
+) -> Contexts {
     let declared = top_level_bindings(items);
     let top_contexts: FxHashSet<SyntaxContext> = declared.iter().map(|id| id.1).collect();
     let mut taken: FxHashSet<Atom> = FxHashSet::default();
     let mut renames: FxHashMap<Id, Atom> = FxHashMap::default();
-    let clashing: Vec<&Id> = declared.iter().filter(|id| !taken.insert(id.0.clone())).collect();
+    let clashing: Vec<&Id> = declared
+        .iter()
+        .filter(|id| !taken.insert(id.0.clone()))
+        .collect();
     for id in clashing {
-        let fresh = (1u32..).map(|n| Atom::from(format!("{}${n}", id.0))).find(|c| !taken.contains(c)).expect("a free name");
+        let fresh = (1u32..)
+            .map(|n| Atom::from(format!("{}${n}", id.0)))
+            .find(|c| !taken.contains(c))
+            .expect("a free name");
         taken.insert(fresh.clone());
         renames.insert(id.clone(), fresh);
     }
     let top_level = SyntaxContext::empty().apply_mark(top_level_mark);
     let unmarked = std::sync::atomic::AtomicBool::new(false);
     items.par_iter_mut().for_each(|item| {
-        let mut pass = OneTopLevel { top_contexts: &top_contexts, renames: &renames, top_level, unmarked: false };
+        let mut pass = OneTopLevel {
+            top_contexts: &top_contexts,
+            renames: &renames,
+            top_level,
+            unmarked: false,
+        };
         GLOBALS.set(globals, || item.visit_mut_with(&mut pass));
         if pass.unmarked {
             unmarked.store(true, std::sync::atomic::Ordering::Relaxed);
         }
     });
-    if unmarked.into_inner() { Contexts::Unmarked } else { Contexts::AsResolved }
+    if unmarked.into_inner() {
+        Contexts::Unmarked
+    } else {
+        Contexts::AsResolved
+    }
 }
 
 /// The bindings declared at the top level (imports, declarations, and `var`s hoisted out of
@@ -62,7 +81,9 @@ pub(super) fn top_level_bindings(items: &[ModuleItem]) -> FxIndexSet<Id> {
             // A block's `let` and function are the block's (the minifier sees them in their
             // own contexts); its `var`s are the top level's.
             ModuleItem::Stmt(s) => s.visit_with(&mut VarsOnly(&mut declared)),
-            ModuleItem::ModuleDecl(ModuleDecl::Import(i)) => declared.extend(i.specifiers.iter().map(|s| import_local(s).to_id())),
+            ModuleItem::ModuleDecl(ModuleDecl::Import(i)) => {
+                declared.extend(i.specifiers.iter().map(|s| import_local(s).to_id()))
+            }
             ModuleItem::ModuleDecl(_) => {}
         }
     }
@@ -110,7 +131,10 @@ impl VisitMut for OneTopLevel<'_> {
             && self.is_renamed(i)
         {
             let key = PropName::Ident(IdentName::new(i.sym.clone(), i.span));
-            *p = Prop::KeyValue(KeyValueProp { key, value: Box::new(Expr::Ident(i.clone())) });
+            *p = Prop::KeyValue(KeyValueProp {
+                key,
+                value: Box::new(Expr::Ident(i.clone())),
+            });
         }
         p.visit_mut_children_with(self);
     }
@@ -122,7 +146,11 @@ impl VisitMut for OneTopLevel<'_> {
             let key = PropName::Ident(IdentName::new(a.key.id.sym.clone(), a.key.id.span));
             let binding = Pat::Ident(a.key.clone());
             let value = match a.value.take() {
-                Some(default) => Box::new(Pat::Assign(AssignPat { span: a.span, left: Box::new(binding), right: default })),
+                Some(default) => Box::new(Pat::Assign(AssignPat {
+                    span: a.span,
+                    left: Box::new(binding),
+                    right: default,
+                })),
                 None => Box::new(binding),
             };
             *p = ObjectPatProp::KeyValue(KeyValuePatProp { key, value });
@@ -132,7 +160,10 @@ impl VisitMut for OneTopLevel<'_> {
 
     fn visit_mut_import_named_specifier(&mut self, s: &mut ImportNamedSpecifier) {
         if s.imported.is_none() && self.is_renamed(&s.local) {
-            s.imported = Some(ModuleExportName::Ident(Ident::new_no_ctxt(s.local.sym.clone(), s.local.span)));
+            s.imported = Some(ModuleExportName::Ident(Ident::new_no_ctxt(
+                s.local.sym.clone(),
+                s.local.span,
+            )));
         }
         self.visit_mut_ident(&mut s.local);
     }
@@ -173,7 +204,10 @@ impl VisitMut for OneTopLevel<'_> {
     fn visit_mut_export_named_specifier(&mut self, s: &mut ExportNamedSpecifier) {
         if let ModuleExportName::Ident(i) = &mut s.orig {
             if s.exported.is_none() && self.is_renamed(i) {
-                s.exported = Some(ModuleExportName::Ident(Ident::new_no_ctxt(i.sym.clone(), i.span)));
+                s.exported = Some(ModuleExportName::Ident(Ident::new_no_ctxt(
+                    i.sym.clone(),
+                    i.span,
+                )));
             }
             self.visit_mut_ident(i);
         }
@@ -182,7 +216,13 @@ impl VisitMut for OneTopLevel<'_> {
 
 /// The slow way to the same contexts, for bundles `one_top_level` cannot do: each binding given
 /// a name no other has, then the contexts dropped and the whole bundle resolved as one module.
-pub fn resolved_afresh(globals: &Globals, mut module: Module, unresolved: Mark, unresolved_mark: Mark, top_level_mark: Mark) -> Module {
+pub fn resolved_afresh(
+    globals: &Globals,
+    mut module: Module,
+    unresolved: Mark,
+    unresolved_mark: Mark,
+    top_level_mark: Mark,
+) -> Module {
     let renames = clashing_names(globals, &module.body, unresolved);
     module.body.par_iter_mut().for_each(|item| {
         GLOBALS.set(globals, || {
@@ -190,14 +230,20 @@ pub fn resolved_afresh(globals: &Globals, mut module: Module, unresolved: Mark, 
             item.visit_mut_with(&mut ClearContexts);
         })
     });
-    Program::Module(module).apply(resolver(unresolved_mark, top_level_mark, false)).expect_module()
+    Program::Module(module)
+        .apply(resolver(unresolved_mark, top_level_mark, false))
+        .expect_module()
 }
 
 /// New names for the bindings whose name another binding or a global also has: the first
 /// binding of a name keeps it unless a global has it, the others get `name$N`. Bindings of
 /// the functions around a direct `eval` come first (the evaluated code may name them), as
 /// esbuild keeps them.
-fn clashing_names(globals: &Globals, items: &[ModuleItem], unresolved: Mark) -> FxHashMap<Id, Atom> {
+fn clashing_names(
+    globals: &Globals,
+    items: &[ModuleItem],
+    unresolved: Mark,
+) -> FxHashMap<Id, Atom> {
     struct Names {
         unresolved: Mark,
         /// Each binding, once, in the order met.
@@ -216,7 +262,14 @@ fn clashing_names(globals: &Globals, items: &[ModuleItem], unresolved: Mark) -> 
     impl Names {
         // Not `Default`: a default `Mark` is a new one.
         fn new(unresolved: Mark) -> Names {
-            Names { unresolved, bindings: FxIndexSet::default(), marked: FxIndexSet::default(), kept: FxHashSet::default(), functions: vec![], seen_by_eval: FxHashSet::default() }
+            Names {
+                unresolved,
+                bindings: FxIndexSet::default(),
+                marked: FxIndexSet::default(),
+                kept: FxHashSet::default(),
+                functions: vec![],
+                seen_by_eval: FxHashSet::default(),
+            }
         }
         fn declare(&mut self, id: Id) {
             if let Some((declared, _)) = self.functions.last_mut() {
@@ -307,10 +360,19 @@ fn clashing_names(globals: &Globals, items: &[ModuleItem], unresolved: Mark) -> 
         names.seen_by_eval.extend(n.seen_by_eval);
     }
     // Undeclared names are left as they are: once resolved afresh they are globals.
-    let undeclared: Vec<Atom> = names.marked.iter().filter(|id| !names.bindings.contains(*id)).map(|id| id.0.clone()).collect();
+    let undeclared: Vec<Atom> = names
+        .marked
+        .iter()
+        .filter(|id| !names.bindings.contains(*id))
+        .map(|id| id.0.clone())
+        .collect();
     names.kept.extend(undeclared);
     // In the order met, as before (a binding's declaration may come after a use).
-    let (seen_by_eval, others): (Vec<Id>, Vec<Id>) = names.marked.into_iter().filter(|id| names.bindings.contains(id)).partition(|id| names.seen_by_eval.contains(id));
+    let (seen_by_eval, others): (Vec<Id>, Vec<Id>) = names
+        .marked
+        .into_iter()
+        .filter(|id| names.bindings.contains(id))
+        .partition(|id| names.seen_by_eval.contains(id));
     names.bindings = seen_by_eval.into_iter().chain(others).collect();
     let mut taken: FxHashSet<Atom> = names.kept.clone();
     taken.extend(names.bindings.iter().map(|id| id.0.clone()));
@@ -358,11 +420,31 @@ mod tests {
             let mut body = vec![];
             for src in sources {
                 let fm = cm.new_source_file(Lrc::new(FileName::Anon), src.to_string());
-                let m = parse_file_as_module(&fm, Syntax::Es(EsSyntax::default()), EsVersion::EsNext, None, &mut vec![]).unwrap();
-                body.extend(Program::Module(m).apply(resolver(unresolved, Mark::new(), false)).expect_module().body);
+                let m = parse_file_as_module(
+                    &fm,
+                    Syntax::Es(EsSyntax::default()),
+                    EsVersion::EsNext,
+                    None,
+                    &mut vec![],
+                )
+                .unwrap();
+                body.extend(
+                    Program::Module(m)
+                        .apply(resolver(unresolved, Mark::new(), false))
+                        .expect_module()
+                        .body,
+                );
             }
             let contexts = one_top_level(&Globals::new(), &mut body, Mark::new());
-            let code = to_code_default(cm, None, &Module { span: Default::default(), body, shebang: None });
+            let code = to_code_default(
+                cm,
+                None,
+                &Module {
+                    span: Default::default(),
+                    body,
+                    shebang: None,
+                },
+            );
             (contexts, code)
         })
     }

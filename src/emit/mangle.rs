@@ -9,9 +9,9 @@
 //! function declarations, as sloppy code hoists them); putting a binding in a wider scope than
 //! its own would only cost reuse.
 
+use rayon::prelude::*;
 use rustc_hash::{FxHashMap, FxHashSet};
 use swc_core::atoms::Atom;
-use rayon::prelude::*;
 use swc_core::common::{GLOBALS, Globals, Mark};
 use swc_core::ecma::ast::*;
 use swc_core::ecma::transforms::base::rename::rename;
@@ -20,8 +20,15 @@ use swc_core::ecma::visit::{Visit, VisitMutWith, VisitWith};
 /// Rename every binding of a program that the resolver has marked. `None` when the program
 /// has a direct `eval` or a `with`, where names are observable, or a reference this scope
 /// model cannot place: the caller mangles as before.
-pub fn mangle_by_frequency(program: &mut Program, unresolved_mark: Mark, globals: &Globals) -> Option<()> {
-    let mut scopes = ScopeCollector { unresolved_mark, ..Default::default() };
+pub fn mangle_by_frequency(
+    program: &mut Program,
+    unresolved_mark: Mark,
+    globals: &Globals,
+) -> Option<()> {
+    let mut scopes = ScopeCollector {
+        unresolved_mark,
+        ..Default::default()
+    };
     scopes.scopes.push(Scope::default());
     program.visit_with(&mut scopes);
     if scopes.observable_names {
@@ -30,8 +37,14 @@ pub fn mangle_by_frequency(program: &mut Program, unresolved_mark: Mark, globals
     let map = names_for(&scopes)?;
     // Renaming by the map is the same per top-level item: on all threads.
     match program {
-        Program::Module(m) => m.body.par_iter_mut().for_each(|item| GLOBALS.set(globals, || item.visit_mut_with(&mut rename(&map)))),
-        Program::Script(s) => s.body.par_iter_mut().for_each(|stmt| GLOBALS.set(globals, || stmt.visit_mut_with(&mut rename(&map)))),
+        Program::Module(m) => m
+            .body
+            .par_iter_mut()
+            .for_each(|item| GLOBALS.set(globals, || item.visit_mut_with(&mut rename(&map)))),
+        Program::Script(s) => s
+            .body
+            .par_iter_mut()
+            .for_each(|stmt| GLOBALS.set(globals, || stmt.visit_mut_with(&mut rename(&map)))),
     }
     Some(())
 }
@@ -66,7 +79,10 @@ impl ScopeCollector {
     /// A function's scope (`var` and function declarations go there) or a block's.
     fn in_new_scope(&mut self, function: bool, visit: impl FnOnce(&mut Self)) {
         let (parent, parent_function) = (self.current, self.function);
-        self.scopes.push(Scope { parent, ..Default::default() });
+        self.scopes.push(Scope {
+            parent,
+            ..Default::default()
+        });
         self.current = self.scopes.len() - 1;
         if function {
             self.function = self.current;
@@ -259,7 +275,14 @@ impl Visit for ScopeCollector {
 
 /// The rename map, or `None` if a binding is used outside the scope it was put in.
 fn names_for(c: &ScopeCollector) -> Option<FxHashMap<Id, Atom>> {
-    let renamed: Vec<bool> = c.names.iter().zip(&c.scope_of).map(|(id, scope)| scope.is_some() && id.1.outer() != c.unresolved_mark && id.1.outer() != Mark::root()).collect();
+    let renamed: Vec<bool> = c
+        .names
+        .iter()
+        .zip(&c.scope_of)
+        .map(|(id, scope)| {
+            scope.is_some() && id.1.outer() != c.unresolved_mark && id.1.outer() != Mark::root()
+        })
+        .collect();
     let free = free_bindings(c, &renamed)?;
     let slot_of = slots(c, &renamed, &free);
     let slot_count = slot_of.iter().flatten().max().map_or(0, |&s| s + 1);
@@ -272,8 +295,18 @@ fn names_for(c: &ScopeCollector) -> Option<FxHashMap<Id, Atom>> {
     let mut order: Vec<usize> = (0..slot_count).collect();
     order.sort_by_key(|&s| (std::cmp::Reverse(weight[s]), s));
 
-    let kept: FxHashSet<&Atom> = c.names.iter().zip(&renamed).filter(|(_, r)| !**r).map(|(id, _)| &id.0).collect();
-    let names: Vec<Atom> = (0..).map(short_name).filter(|name| !kept.contains(name) && !is_reserved(name)).take(slot_count).collect();
+    let kept: FxHashSet<&Atom> = c
+        .names
+        .iter()
+        .zip(&renamed)
+        .filter(|(_, r)| !**r)
+        .map(|(id, _)| &id.0)
+        .collect();
+    let names: Vec<Atom> = (0..)
+        .map(short_name)
+        .filter(|name| !kept.contains(name) && !is_reserved(name))
+        .take(slot_count)
+        .collect();
     let mut name_of_slot = vec![Atom::default(); slot_count];
     // The most used slots get the shortest names; among the slots that get names of one
     // length, those declared first get the first names (as Closure Compiler does): bindings
@@ -289,7 +322,13 @@ fn names_for(c: &ScopeCollector) -> Option<FxHashMap<Id, Atom>> {
         }
         start = end;
     }
-    Some(slot_of.iter().enumerate().filter_map(|(sym, slot)| Some((c.names[sym].clone(), name_of_slot[(*slot)?].clone()))).collect())
+    Some(
+        slot_of
+            .iter()
+            .enumerate()
+            .filter_map(|(sym, slot)| Some((c.names[sym].clone(), name_of_slot[(*slot)?].clone())))
+            .collect(),
+    )
 }
 
 /// Per scope: the bindings of scopes around it that are used in it or in a scope inside it.
@@ -318,10 +357,17 @@ fn free_bindings(c: &ScopeCollector, renamed: &[bool]) -> Option<Vec<FxHashSet<S
 fn slots(c: &ScopeCollector, renamed: &[bool], free: &[FxHashSet<Sym>]) -> Vec<Option<usize>> {
     let mut slot_of: Vec<Option<usize>> = vec![None; c.names.len()];
     for (i, scope) in c.scopes.iter().enumerate() {
-        let taken: FxHashSet<usize> = free[i].iter().filter_map(|&s| slot_of[s as usize]).collect();
+        let taken: FxHashSet<usize> = free[i]
+            .iter()
+            .filter_map(|&s| slot_of[s as usize])
+            .collect();
         // In the order declared: parameter lists come out alike (`e,t,n`), and slot order is
         // source order, which `names_for` uses.
-        let bindings = scope.bindings.iter().copied().filter(|&s| renamed[s as usize]);
+        let bindings = scope
+            .bindings
+            .iter()
+            .copied()
+            .filter(|&s| renamed[s as usize]);
         let mut next = 0;
         for s in bindings {
             while taken.contains(&next) {
@@ -354,7 +400,56 @@ pub(super) fn short_name(mut n: usize) -> Atom {
 fn is_reserved(name: &str) -> bool {
     matches!(
         name,
-        "do" | "if" | "in" | "for" | "let" | "new" | "try" | "var" | "case" | "else" | "enum" | "eval" | "null" | "this" | "true" | "void" | "with" | "await" | "break" | "catch" | "class" | "const" | "false" | "super" | "throw" | "while" | "yield" | "delete" | "export" | "import" | "public" | "return" | "static" | "switch" | "typeof" | "default" | "extends" | "finally" | "package" | "private" | "continue" | "debugger" | "function" | "arguments" | "interface" | "protected" | "implements" | "instanceof" | "undefined" | "NaN" | "Infinity"
+        "do" | "if"
+            | "in"
+            | "for"
+            | "let"
+            | "new"
+            | "try"
+            | "var"
+            | "case"
+            | "else"
+            | "enum"
+            | "eval"
+            | "null"
+            | "this"
+            | "true"
+            | "void"
+            | "with"
+            | "await"
+            | "break"
+            | "catch"
+            | "class"
+            | "const"
+            | "false"
+            | "super"
+            | "throw"
+            | "while"
+            | "yield"
+            | "delete"
+            | "export"
+            | "import"
+            | "public"
+            | "return"
+            | "static"
+            | "switch"
+            | "typeof"
+            | "default"
+            | "extends"
+            | "finally"
+            | "package"
+            | "private"
+            | "continue"
+            | "debugger"
+            | "function"
+            | "arguments"
+            | "interface"
+            | "protected"
+            | "implements"
+            | "instanceof"
+            | "undefined"
+            | "NaN"
+            | "Infinity"
     )
 }
 

@@ -7,9 +7,13 @@ use rayon::prelude::*;
 use rustc_hash::FxHashSet;
 use swc_core::atoms::Atom;
 use swc_core::common::comments::{Comments, SingleThreadedComments};
-use swc_core::common::{BytePos, DUMMY_SP, GLOBALS, Globals, Mark, SourceMap, SyntaxContext, sync::Lrc};
+use swc_core::common::{
+    BytePos, DUMMY_SP, GLOBALS, Globals, Mark, SourceMap, SyntaxContext, sync::Lrc,
+};
 use swc_core::ecma::ast::*;
-use swc_core::ecma::minifier::option::{CompressOptions, ExtraOptions, MangleOptions, MinifyOptions, TopLevelOptions};
+use swc_core::ecma::minifier::option::{
+    CompressOptions, ExtraOptions, MangleOptions, MinifyOptions, TopLevelOptions,
+};
 
 use super::contexts::{Contexts, one_top_level, resolved_afresh};
 use super::outside::{KEEP, Outside, keep_items, used_outside, without_keep};
@@ -38,9 +42,18 @@ impl std::error::Error for LostBinding {}
 /// `runs_alone`: compress each run of statements as the whole program it nearly is, so the
 /// minifier may drop, inline and fold its own top-level bindings (outside.rs); otherwise
 /// it leaves every top-level binding alone.
-pub fn minify(cm: &Lrc<SourceMap>, globals: &Globals, program: Program, unresolved: Mark, pure_annotations: &FxHashSet<BytePos>, runs_alone: bool) -> Result<Program, LostBinding> {
+pub fn minify(
+    cm: &Lrc<SourceMap>,
+    globals: &Globals,
+    program: Program,
+    unresolved: Mark,
+    pure_annotations: &FxHashSet<BytePos>,
+    runs_alone: bool,
+) -> Result<Program, LostBinding> {
     let timer = crate::timing::StageTimer::from_env();
-    let Program::Module(mut module) = program else { unreachable!("the bundle is a module") };
+    let Program::Module(mut module) = program else {
+        unreachable!("the bundle is a module")
+    };
     let top_level_mark = Mark::new();
     let unresolved_mark = match one_top_level(globals, &mut module.body, top_level_mark) {
         Contexts::AsResolved => {
@@ -54,7 +67,11 @@ pub fn minify(cm: &Lrc<SourceMap>, globals: &Globals, program: Program, unresolv
             unresolved_mark
         }
     };
-    let extra = ExtraOptions { unresolved_mark, top_level_mark, mangle_name_cache: None };
+    let extra = ExtraOptions {
+        unresolved_mark,
+        top_level_mark,
+        mangle_name_cache: None,
+    };
     // Not `module: true`: the minifier takes that to mean it sees every use of a top-level
     // name, which a run's code does not.
     let runs = super::split_runs(module.body, RUNS);
@@ -64,14 +81,34 @@ pub fn minify(cm: &Lrc<SourceMap>, globals: &Globals, program: Program, unresolv
     // the build's CPU time for 0.2-0.3% of gzip size on the bench apps.
     let options = |alone: bool| {
         let top_level = alone.then_some(TopLevelOptions { functions: true });
-        let top_retain = if alone { vec![Atom::from(KEEP)] } else { vec![] };
-        let co = CompressOptions { module: false, top_level, top_retain, ecma: EsVersion::EsNext, inline: 0, passes: 1, ..Default::default() };
-        MinifyOptions { compress: Some(co), mangle: None, ..Default::default() }
+        let top_retain = if alone {
+            vec![Atom::from(KEEP)]
+        } else {
+            vec![]
+        };
+        let co = CompressOptions {
+            module: false,
+            top_level,
+            top_retain,
+            ecma: EsVersion::EsNext,
+            inline: 0,
+            passes: 1,
+            ..Default::default()
+        };
+        MinifyOptions {
+            compress: Some(co),
+            mangle: None,
+            ..Default::default()
+        }
     };
     let compress = options(runs_alone);
     let top_level = SyntaxContext::empty().apply_mark(top_level_mark);
     let unresolved_ctxt = SyntaxContext::empty().apply_mark(unresolved_mark);
-    let outside = if runs_alone { used_outside(&runs, top_level) } else { vec![Outside::default(); runs.len()] };
+    let outside = if runs_alone {
+        used_outside(&runs, top_level)
+    } else {
+        vec![Outside::default(); runs.len()]
+    };
     let compressed: Vec<Option<Vec<ModuleItem>>> = runs
         .into_par_iter()
         .zip(outside)
@@ -79,15 +116,37 @@ pub fn minify(cm: &Lrc<SourceMap>, globals: &Globals, program: Program, unresolv
         // counts take from 4 to 8 ms).
         .with_max_len(1)
         .map(|(mut run, outside)| {
+            // swc's compressor takes time growing as a power of the nesting depth (a chain of
+            // 3,000 `?:` took 35 s); a run nested that deeply is left as it is.
+            if nesting_exceeds(&run, MAX_COMPRESS_NESTING) {
+                return Some(run);
+            }
             if runs_alone {
                 run.extend(keep_items(&outside, top_level, unresolved_ctxt));
             }
             let out = GLOBALS.set(globals, || {
                 let comments = pure_comments(pure_annotations);
-                let run = Program::Module(Module { span: DUMMY_SP, body: run, shebang: None });
-                swc_core::ecma::minifier::optimize(run, cm.clone(), Some(&comments as &dyn Comments), None, &compress, &extra).expect_module().body
+                let run = Program::Module(Module {
+                    span: DUMMY_SP,
+                    body: run,
+                    shebang: None,
+                });
+                swc_core::ecma::minifier::optimize(
+                    run,
+                    cm.clone(),
+                    Some(&comments as &dyn Comments),
+                    None,
+                    &compress,
+                    &extra,
+                )
+                .expect_module()
+                .body
             });
-            if runs_alone { without_keep(out, &outside) } else { Some(out) }
+            if runs_alone {
+                without_keep(out, &outside)
+            } else {
+                Some(out)
+            }
         })
         .collect();
     let Some(body) = compressed.into_iter().collect::<Option<Vec<_>>>() else {
@@ -95,15 +154,69 @@ pub fn minify(cm: &Lrc<SourceMap>, globals: &Globals, program: Program, unresolv
     };
     let body: Vec<ModuleItem> = body.into_iter().flatten().collect();
     timer.done("  compress");
-    let mut program = Program::Module(Module { span: DUMMY_SP, body, shebang: None });
+    let mut program = Program::Module(Module {
+        span: DUMMY_SP,
+        body,
+        shebang: None,
+    });
     super::private_names::mangle_private_names(&mut program);
     if super::mangle::mangle_by_frequency(&mut program, unresolved_mark, globals).is_none() {
         // Mangling reads no annotations.
-        let mangle = MinifyOptions { compress: None, mangle: Some(MangleOptions { top_level: Some(true), ..Default::default() }), ..Default::default() };
-        program = swc_core::ecma::minifier::optimize(program, cm.clone(), None, None, &mangle, &extra);
+        let mangle = MinifyOptions {
+            compress: None,
+            mangle: Some(MangleOptions {
+                top_level: Some(true),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        program =
+            swc_core::ecma::minifier::optimize(program, cm.clone(), None, None, &mangle, &extra);
     }
     timer.done("  mangle");
     Ok(program)
+}
+
+/// Deeper than this (expressions and statements inside one another), a run is not compressed.
+const MAX_COMPRESS_NESTING: usize = 1000;
+
+/// Whether expressions and statements in `items` nest more than `limit` deep.
+fn nesting_exceeds(items: &[ModuleItem], limit: usize) -> bool {
+    use swc_core::ecma::visit::{Visit, VisitWith};
+    struct Depth {
+        now: usize,
+        limit: usize,
+        exceeded: bool,
+    }
+    impl Depth {
+        fn enter<N: VisitWith<Self>>(&mut self, node: &N) {
+            if self.exceeded {
+                return;
+            }
+            self.now += 1;
+            if self.now > self.limit {
+                self.exceeded = true;
+            } else {
+                node.visit_children_with(self);
+            }
+            self.now -= 1;
+        }
+    }
+    impl Visit for Depth {
+        fn visit_expr(&mut self, e: &Expr) {
+            self.enter(e);
+        }
+        fn visit_stmt(&mut self, s: &Stmt) {
+            self.enter(s);
+        }
+    }
+    let mut d = Depth {
+        now: 0,
+        limit,
+        exceeded: false,
+    };
+    items.visit_with(&mut d);
+    d.exceeded
 }
 
 /// The `/* @__PURE__ */` annotations, as comments the minifier reads.

@@ -5,21 +5,24 @@
 
 mod contexts;
 mod mangle;
-mod outside;
 mod minify;
+mod outside;
 mod private_names;
 mod sourcemap;
 
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use rustc_hash::FxHashSet;
 use rayon::prelude::*;
+use rustc_hash::FxHashSet;
 use swc_core::common::{BytePos, DUMMY_SP, GLOBALS, Globals, Mark, SourceMap, sync::Lrc};
 use swc_core::ecma::ast::{EsVersion, Module, ModuleItem, Program, Stmt};
-use swc_core::ecma::visit::{Visit, VisitWith};
-use swc_core::ecma::codegen::{Config, Emitter, text_writer::{JsWriter, WriteJs, omit_trailing_semi}};
+use swc_core::ecma::codegen::{
+    Config, Emitter,
+    text_writer::{JsWriter, WriteJs, omit_trailing_semi},
+};
 use swc_core::ecma::transforms::base::{fixer::fixer, hygiene::hygiene};
+use swc_core::ecma::visit::{Visit, VisitWith};
 
 pub use minify::LostBinding;
 pub use sourcemap::SourceMapKind;
@@ -39,11 +42,29 @@ pub struct Emitted {
 }
 
 /// Print `program`; minified, with no `;` before a `}`.
-fn emit_with<W: WriteJs>(cm: &Lrc<SourceMap>, cfg: Config, wr: W, program: &Program, minify: bool) -> Result<()> {
+fn emit_with<W: WriteJs>(
+    cm: &Lrc<SourceMap>,
+    cfg: Config,
+    wr: W,
+    program: &Program,
+    minify: bool,
+) -> Result<()> {
     if minify {
-        Emitter { cfg, cm: cm.clone(), comments: None, wr: omit_trailing_semi(wr) }.emit_program(program)
+        Emitter {
+            cfg,
+            cm: cm.clone(),
+            comments: None,
+            wr: omit_trailing_semi(wr),
+        }
+        .emit_program(program)
     } else {
-        Emitter { cfg, cm: cm.clone(), comments: None, wr }.emit_program(program)
+        Emitter {
+            cfg,
+            cm: cm.clone(),
+            comments: None,
+            wr,
+        }
+        .emit_program(program)
     }
     .context("printing the bundle")
 }
@@ -51,15 +72,36 @@ fn emit_with<W: WriteJs>(cm: &Lrc<SourceMap>, cfg: Config, wr: W, program: &Prog
 /// Parenthesize and print runs of top-level statements on all threads, joined in order. Each
 /// run ends with its statement's `;` (the module's last one included, as a whole print does),
 /// so the joined text is what printing the whole module gives.
-fn print_in_parallel(cm: &Lrc<SourceMap>, globals: &Globals, cfg: Config, program: Program, minify: bool) -> Result<Vec<u8>> {
-    let Program::Module(module) = program else { unreachable!("the bundle is a module") };
+fn print_in_parallel(
+    cm: &Lrc<SourceMap>,
+    globals: &Globals,
+    cfg: Config,
+    program: Program,
+    minify: bool,
+) -> Result<Vec<u8>> {
+    let Program::Module(module) = program else {
+        unreachable!("the bundle is a module")
+    };
     let runs = split_runs(module.body, rayon::current_num_threads() * 4);
     let printed: Vec<Result<Vec<u8>>> = runs
         .into_par_iter()
         .map(|body| {
-            let program = GLOBALS.set(globals, || Program::Module(Module { span: DUMMY_SP, body, shebang: None }).apply(fixer(None)));
+            let program = GLOBALS.set(globals, || {
+                Program::Module(Module {
+                    span: DUMMY_SP,
+                    body,
+                    shebang: None,
+                })
+                .apply(fixer(None))
+            });
             let mut buf = vec![];
-            emit_with(cm, cfg, JsWriter::new(cm.clone(), "\n", &mut buf, None), &program, minify)?;
+            emit_with(
+                cm,
+                cfg,
+                JsWriter::new(cm.clone(), "\n", &mut buf, None),
+                &program,
+                minify,
+            )?;
             Ok(buf)
         })
         .collect();
@@ -73,12 +115,27 @@ fn print_in_parallel(cm: &Lrc<SourceMap>, globals: &Globals, cfg: Config, progra
 /// Print the bundle that will be written to `outfile` (the source map names the sources
 /// relative to it). `pure_annotations`: where `/* @__PURE__ */` comments were, so the
 /// minifier may drop unused annotated calls too.
-pub fn print(cm: &Lrc<SourceMap>, globals: &Globals, unresolved: Mark, module: Module, pure_annotations: &FxHashSet<BytePos>, o: EmitOptions, outfile: &Path) -> Result<Emitted> {
+pub fn print(
+    cm: &Lrc<SourceMap>,
+    globals: &Globals,
+    unresolved: Mark,
+    module: Module,
+    pure_annotations: &FxHashSet<BytePos>,
+    o: EmitOptions,
+    outfile: &Path,
+) -> Result<Emitted> {
     let timer = crate::timing::StageTimer::from_env();
     let program = GLOBALS.set(globals, || -> Result<Program> {
         // The minifier settles collisions itself, and reports its own stages.
         if o.minify {
-            Ok(minify::minify(cm, globals, Program::Module(module), unresolved, pure_annotations, o.runs_alone)?)
+            Ok(minify::minify(
+                cm,
+                globals,
+                Program::Module(module),
+                unresolved,
+                pure_annotations,
+                o.runs_alone,
+            )?)
         } else {
             let program = Program::Module(module).apply(hygiene());
             timer.done("  hygiene");
@@ -86,7 +143,9 @@ pub fn print(cm: &Lrc<SourceMap>, globals: &Globals, unresolved: Mark, module: M
         }
     })?;
     let timer = crate::timing::StageTimer::from_env();
-    let cfg = Config::default().with_target(EsVersion::EsNext).with_minify(o.minify);
+    let cfg = Config::default()
+        .with_target(EsVersion::EsNext)
+        .with_minify(o.minify);
     let mut mappings = vec![];
     let buf = if o.sourcemap.is_some() {
         let program = GLOBALS.set(globals, || program.apply(fixer(None)));
@@ -147,7 +206,13 @@ mod tests {
 
     #[test]
     fn runs_keep_the_order_and_every_statement() {
-        let items: Vec<ModuleItem> = (0..10).map(|i| ModuleItem::Stmt(Stmt::Empty(EmptyStmt { span: swc_core::common::Span::new(BytePos(i), BytePos(i)) }))).collect();
+        let items: Vec<ModuleItem> = (0..10)
+            .map(|i| {
+                ModuleItem::Stmt(Stmt::Empty(EmptyStmt {
+                    span: swc_core::common::Span::new(BytePos(i), BytePos(i)),
+                }))
+            })
+            .collect();
         let runs = split_runs(items.clone(), 3);
         assert!(runs.len() <= 3 && runs.iter().all(|r| !r.is_empty()));
         assert_eq!(runs.concat(), items);

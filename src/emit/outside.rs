@@ -29,12 +29,19 @@ pub fn used_outside(runs: &[Vec<ModuleItem>], top_level: SyntaxContext) -> Vec<O
     let uses: Vec<Uses> = runs
         .par_iter()
         .map(|r| {
-            let mut uses = Uses { top_level, ..Default::default() };
+            let mut uses = Uses {
+                top_level,
+                ..Default::default()
+            };
             r.visit_with(&mut uses);
             uses
         })
         .collect();
-    let owner: FxHashMap<&Id, usize> = declared.iter().enumerate().flat_map(|(i, d)| d.iter().map(move |id| (id, i))).collect();
+    let owner: FxHashMap<&Id, usize> = declared
+        .iter()
+        .enumerate()
+        .flat_map(|(i, d)| d.iter().map(move |id| (id, i)))
+        .collect();
     let mut read: Vec<FxHashSet<&Id>> = vec![FxHashSet::default(); runs.len()];
     let mut written: Vec<FxHashSet<&Id>> = vec![FxHashSet::default(); runs.len()];
     for (i, u) in uses.iter().enumerate() {
@@ -58,16 +65,35 @@ pub fn used_outside(runs: &[Vec<ModuleItem>], top_level: SyntaxContext) -> Vec<O
     // binding stays for the other runs.
     for (i, run) in runs.iter().enumerate() {
         let copyable = copyable_values(run);
-        let read_copyable: Vec<&Id> = read[i].iter().copied().filter(|id| copyable.contains(*id)).collect();
+        let read_copyable: Vec<&Id> = read[i]
+            .iter()
+            .copied()
+            .filter(|id| copyable.contains(*id))
+            .collect();
         written[i].extend(read_copyable);
     }
     // In declaration order, so the output does not depend on hashing.
-    let in_order = |set: &FxHashSet<&Id>| declared.iter().flatten().filter(|id| set.contains(id)).cloned().collect();
+    let in_order = |set: &FxHashSet<&Id>| {
+        declared
+            .iter()
+            .flatten()
+            .filter(|id| set.contains(id))
+            .cloned()
+            .collect()
+    };
     (0..runs.len())
         .map(|i| {
             let read: Vec<Id> = in_order(&read[i]);
-            let own = read.iter().filter(|id| owner.get(id) == Some(&i)).cloned().collect();
-            Outside { read, written: in_order(&written[i]), own }
+            let own = read
+                .iter()
+                .filter(|id| owner.get(id) == Some(&i))
+                .cloned()
+                .collect();
+            Outside {
+                read,
+                written: in_order(&written[i]),
+                own,
+            }
         })
         .collect()
 }
@@ -150,35 +176,110 @@ const USE: &str = "__edgespark_use";
 /// other runs write) by code it must keep. Read twice: the minifier would move a value read
 /// once into its one reader. `top_level`, `unresolved`: the contexts of the
 /// bundle's top level and of its globals.
-pub fn keep_items(outside: &Outside, top_level: SyntaxContext, unresolved: SyntaxContext) -> [ModuleItem; 2] {
+pub fn keep_items(
+    outside: &Outside,
+    top_level: SyntaxContext,
+    unresolved: SyntaxContext,
+) -> [ModuleItem; 2] {
     let keep = Ident::new(KEEP.into(), DUMMY_SP, top_level);
     let ident = |id: &Id| Ident::new(id.0.clone(), DUMMY_SP, id.1);
-    let targets = outside.written.iter().map(|id| Some(Pat::Ident(BindingIdent { id: ident(id), type_ann: None }))).collect();
-    let reads = call(&Ident::new(USE.into(), DUMMY_SP, unresolved), outside.read.iter().chain(&outside.read).map(|id| Expr::Ident(ident(id))).collect());
-    let assign = Expr::Assign(AssignExpr { span: DUMMY_SP, op: AssignOp::Assign, left: AssignTarget::Pat(AssignTargetPat::Array(ArrayPat { span: DUMMY_SP, elems: targets, optional: false, type_ann: None })), right: Box::new(reads) });
-    let body = FunctionBody { span: DUMMY_SP, stmts: vec![Stmt::Expr(ExprStmt { span: DUMMY_SP, expr: Box::new(assign) })] };
-    let function = Function { this_param: None, params: vec![], decorators: vec![], span: DUMMY_SP, ctxt: Default::default(), body: Some(body), is_generator: false, is_async: false, type_params: None, return_type: None };
+    let targets = outside
+        .written
+        .iter()
+        .map(|id| {
+            Some(Pat::Ident(BindingIdent {
+                id: ident(id),
+                type_ann: None,
+            }))
+        })
+        .collect();
+    let reads = call(
+        &Ident::new(USE.into(), DUMMY_SP, unresolved),
+        outside
+            .read
+            .iter()
+            .chain(&outside.read)
+            .map(|id| Expr::Ident(ident(id)))
+            .collect(),
+    );
+    let assign = Expr::Assign(AssignExpr {
+        span: DUMMY_SP,
+        op: AssignOp::Assign,
+        left: AssignTarget::Pat(AssignTargetPat::Array(ArrayPat {
+            span: DUMMY_SP,
+            elems: targets,
+            optional: false,
+            type_ann: None,
+        })),
+        right: Box::new(reads),
+    });
+    let body = FunctionBody {
+        span: DUMMY_SP,
+        stmts: vec![Stmt::Expr(ExprStmt {
+            span: DUMMY_SP,
+            expr: Box::new(assign),
+        })],
+    };
+    let function = Function {
+        this_param: None,
+        params: vec![],
+        decorators: vec![],
+        span: DUMMY_SP,
+        ctxt: Default::default(),
+        body: Some(body),
+        is_generator: false,
+        is_async: false,
+        type_params: None,
+        return_type: None,
+    };
     [
-        ModuleItem::Stmt(Stmt::Decl(Decl::Fn(FnDecl { ident: keep.clone(), declare: false, function: Box::new(function) }))),
-        ModuleItem::Stmt(Stmt::Expr(ExprStmt { span: DUMMY_SP, expr: Box::new(call(&keep, vec![])) })),
+        ModuleItem::Stmt(Stmt::Decl(Decl::Fn(FnDecl {
+            ident: keep.clone(),
+            declare: false,
+            function: Box::new(function),
+        }))),
+        ModuleItem::Stmt(Stmt::Expr(ExprStmt {
+            span: DUMMY_SP,
+            expr: Box::new(call(&keep, vec![])),
+        })),
     ]
 }
 
 fn call(callee: &Ident, args: Vec<Expr>) -> Expr {
-    let args = args.into_iter().map(|e| ExprOrSpread { spread: None, expr: Box::new(e) }).collect();
-    Expr::Call(CallExpr { span: DUMMY_SP, ctxt: Default::default(), callee: Callee::Expr(Box::new(Expr::Ident(callee.clone()))), args, type_args: None })
+    let args = args
+        .into_iter()
+        .map(|e| ExprOrSpread {
+            spread: None,
+            expr: Box::new(e),
+        })
+        .collect();
+    Expr::Call(CallExpr {
+        span: DUMMY_SP,
+        ctxt: Default::default(),
+        callee: Callee::Expr(Box::new(Expr::Ident(callee.clone()))),
+        args,
+        type_args: None,
+    })
 }
 
 /// The compressed run without `keep_items`; `None` if they are not where they were put, or a
 /// binding other runs use is gone (the run is then compressed as part of the bundle).
 pub fn without_keep(mut body: Vec<ModuleItem>, outside: &Outside) -> Option<Vec<ModuleItem>> {
     let is_keep_call = |e: &Expr| matches!(e, Expr::Call(CallExpr { callee: Callee::Expr(c), args, .. }) if args.is_empty() && matches!(&**c, Expr::Ident(i) if i.sym == *KEEP));
-    body.retain(|item| !matches!(item, ModuleItem::Stmt(Stmt::Decl(Decl::Fn(f))) if f.ident.sym == *KEEP));
-    let last = body.iter().rposition(|item| matches!(item, ModuleItem::Stmt(Stmt::Expr(_))))?;
-    let ModuleItem::Stmt(Stmt::Expr(ExprStmt { expr, .. })) = &mut body[last] else { unreachable!() };
+    body.retain(
+        |item| !matches!(item, ModuleItem::Stmt(Stmt::Decl(Decl::Fn(f))) if f.ident.sym == *KEEP),
+    );
+    let last = body
+        .iter()
+        .rposition(|item| matches!(item, ModuleItem::Stmt(Stmt::Expr(_))))?;
+    let ModuleItem::Stmt(Stmt::Expr(ExprStmt { expr, .. })) = &mut body[last] else {
+        unreachable!()
+    };
     match &mut **expr {
         e if is_keep_call(e) => drop(body.remove(last)),
-        Expr::Seq(seq) if seq.exprs.last().is_some_and(|e| is_keep_call(e)) => drop(seq.exprs.pop()),
+        Expr::Seq(seq) if seq.exprs.last().is_some_and(|e| is_keep_call(e)) => {
+            drop(seq.exprs.pop())
+        }
         _ => return None,
     }
     struct Mentions(bool);
@@ -193,13 +294,14 @@ pub fn without_keep(mut body: Vec<ModuleItem>, outside: &Outside) -> Option<Vec<
     (!mentions.0 && outside.own.iter().all(|id| declared.contains(id))).then_some(body)
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use swc_core::common::{FileName, GLOBALS, Globals, Mark, SourceMap, sync::Lrc};
     use swc_core::ecma::codegen::to_code_default;
-    use swc_core::ecma::minifier::option::{CompressOptions, ExtraOptions, MinifyOptions, TopLevelOptions};
+    use swc_core::ecma::minifier::option::{
+        CompressOptions, ExtraOptions, MinifyOptions, TopLevelOptions,
+    };
     use swc_core::ecma::parser::{EsSyntax, Syntax, parse_file_as_module};
     use swc_core::ecma::transforms::base::resolver;
 
@@ -210,28 +312,83 @@ mod tests {
             let cm: Lrc<SourceMap> = Default::default();
             let (unresolved, top_level) = (Mark::new(), Mark::new());
             let fm = cm.new_source_file(Lrc::new(FileName::Anon), runs.join("\n"));
-            let m = parse_file_as_module(&fm, Syntax::Es(EsSyntax::default()), EsVersion::EsNext, None, &mut vec![]).unwrap();
-            let mut body = Program::Module(m).apply(resolver(unresolved, top_level, false)).expect_module().body.into_iter();
+            let m = parse_file_as_module(
+                &fm,
+                Syntax::Es(EsSyntax::default()),
+                EsVersion::EsNext,
+                None,
+                &mut vec![],
+            )
+            .unwrap();
+            let mut body = Program::Module(m)
+                .apply(resolver(unresolved, top_level, false))
+                .expect_module()
+                .body
+                .into_iter();
             let split: Vec<Vec<ModuleItem>> = runs
                 .iter()
                 .map(|src| {
-                    let n = parse_file_as_module(&cm.new_source_file(Lrc::new(FileName::Anon), src.to_string()), Syntax::Es(EsSyntax::default()), EsVersion::EsNext, None, &mut vec![]).unwrap().body.len();
+                    let n = parse_file_as_module(
+                        &cm.new_source_file(Lrc::new(FileName::Anon), src.to_string()),
+                        Syntax::Es(EsSyntax::default()),
+                        EsVersion::EsNext,
+                        None,
+                        &mut vec![],
+                    )
+                    .unwrap()
+                    .body
+                    .len();
                     body.by_ref().take(n).collect()
                 })
                 .collect();
             let ctxt = |mark| SyntaxContext::empty().apply_mark(mark);
             let outside = used_outside(&split, ctxt(top_level));
-            let co = CompressOptions { top_level: Some(TopLevelOptions { functions: true }), top_retain: vec![KEEP.into()], inline: 0, ..Default::default() };
-            let options = MinifyOptions { compress: Some(co), ..Default::default() };
-            let extra = ExtraOptions { unresolved_mark: unresolved, top_level_mark: top_level, mangle_name_cache: None };
+            let co = CompressOptions {
+                top_level: Some(TopLevelOptions { functions: true }),
+                top_retain: vec![KEEP.into()],
+                inline: 0,
+                ..Default::default()
+            };
+            let options = MinifyOptions {
+                compress: Some(co),
+                ..Default::default()
+            };
+            let extra = ExtraOptions {
+                unresolved_mark: unresolved,
+                top_level_mark: top_level,
+                mangle_name_cache: None,
+            };
             split
                 .into_iter()
                 .zip(&outside)
                 .map(|(mut run, outside)| {
                     run.extend(keep_items(outside, ctxt(top_level), ctxt(unresolved)));
-                    let program = Program::Module(Module { span: DUMMY_SP, body: run, shebang: None });
-                    let out = swc_core::ecma::minifier::optimize(program, cm.clone(), None, None, &options, &extra).expect_module().body;
-                    without_keep(out, outside).map(|body| to_code_default(cm.clone(), None, &Module { span: DUMMY_SP, body, shebang: None }))
+                    let program = Program::Module(Module {
+                        span: DUMMY_SP,
+                        body: run,
+                        shebang: None,
+                    });
+                    let out = swc_core::ecma::minifier::optimize(
+                        program,
+                        cm.clone(),
+                        None,
+                        None,
+                        &options,
+                        &extra,
+                    )
+                    .expect_module()
+                    .body;
+                    without_keep(out, outside).map(|body| {
+                        to_code_default(
+                            cm.clone(),
+                            None,
+                            &Module {
+                                span: DUMMY_SP,
+                                body,
+                                shebang: None,
+                            },
+                        )
+                    })
                 })
                 .collect()
         })
@@ -246,21 +403,37 @@ mod tests {
         ]);
         let first = runs[0].as_deref().expect("nothing lost");
         assert!(!first.contains("unused"), "{first}");
-        assert!(first.contains("function f()") && first.contains("n = 1") && first.contains("Box"), "{first}");
+        assert!(
+            first.contains("function f()") && first.contains("n = 1") && first.contains("Box"),
+            "{first}"
+        );
         // Written in another run: its value is not folded into `f`.
         assert!(first.contains("return n +"), "{first}");
         let second = runs[1].as_deref().expect("nothing lost");
-        assert!(second.contains("Box = class"), "an assignment other runs read is kept: {second}");
+        assert!(
+            second.contains("Box = class"),
+            "an assignment other runs read is kept: {second}"
+        );
         assert!(!second.contains(KEEP) && !second.contains(USE), "{second}");
     }
 
     #[test]
     fn a_run_that_lost_a_shared_binding_is_told_apart() {
         GLOBALS.set(&Globals::new(), || {
-            let id: Id = ("shared".into(), SyntaxContext::empty().apply_mark(Mark::new()));
-            let outside = Outside { read: vec![id.clone()], written: vec![], own: vec![id] };
+            let id: Id = (
+                "shared".into(),
+                SyntaxContext::empty().apply_mark(Mark::new()),
+            );
+            let outside = Outside {
+                read: vec![id.clone()],
+                written: vec![],
+                own: vec![id],
+            };
             let keep = keep_items(&outside, SyntaxContext::empty(), SyntaxContext::empty());
-            assert!(without_keep(keep.to_vec(), &outside).is_none(), "`shared` is not declared");
+            assert!(
+                without_keep(keep.to_vec(), &outside).is_none(),
+                "`shared` is not declared"
+            );
         });
     }
 }

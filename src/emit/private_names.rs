@@ -14,8 +14,14 @@ use super::mangle::short_name;
 /// Classes in different top-level statements share nothing: each statement on any thread.
 pub fn mangle_private_names(program: &mut Program) {
     match program {
-        Program::Module(m) => m.body.par_iter_mut().for_each(|item| item.visit_mut_with(&mut PrivateNames::default())),
-        Program::Script(s) => s.body.par_iter_mut().for_each(|stmt| stmt.visit_mut_with(&mut PrivateNames::default())),
+        Program::Module(m) => m
+            .body
+            .par_iter_mut()
+            .for_each(|item| item.visit_mut_with(&mut PrivateNames::default())),
+        Program::Script(s) => s
+            .body
+            .par_iter_mut()
+            .for_each(|stmt| stmt.visit_mut_with(&mut PrivateNames::default())),
     }
 }
 
@@ -31,7 +37,11 @@ impl VisitMut for PrivateNames {
         let mut declared = declared(class);
         let uses = uses(class);
         declared.sort_by(|a, b| uses.get(b).cmp(&uses.get(a)).then_with(|| a.cmp(b)));
-        let renaming = declared.into_iter().enumerate().map(|(i, name)| (name, short_name(first + i))).collect();
+        let renaming = declared
+            .into_iter()
+            .enumerate()
+            .map(|(i, name)| (name, short_name(first + i)))
+            .collect();
         self.classes.push(renaming);
         class.visit_mut_children_with(self);
         self.classes.pop();

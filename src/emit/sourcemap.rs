@@ -24,10 +24,24 @@ pub enum SourceMapKind {
 }
 
 /// Build the map of `code` from the printer's mappings and attach it as `kind` says.
-pub fn attach(cm: &Lrc<SourceMap>, mappings: &[(BytePos, swc_core::common::source_map::LineCol)], mut code: String, kind: SourceMapKind, outfile: &Path) -> Result<Emitted> {
-    let out_dir = std::path::absolute(outfile).context("the output path")?.parent().map(Path::to_path_buf).unwrap_or_default();
+pub fn attach(
+    cm: &Lrc<SourceMap>,
+    mappings: &[(BytePos, swc_core::common::source_map::LineCol)],
+    mut code: String,
+    kind: SourceMapKind,
+    outfile: &Path,
+) -> Result<Emitted> {
+    let out_dir = std::path::absolute(outfile)
+        .context("the output path")?
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
     let mut map = cm.build_source_map(mappings, None, Sources { out_dir: &out_dir });
-    map.set_file(outfile.file_name().map(|f| f.to_string_lossy().into_owned()));
+    map.set_file(
+        outfile
+            .file_name()
+            .map(|f| f.to_string_lossy().into_owned()),
+    );
     let mut json = vec![];
     map.to_writer(&mut json).context("writing the source map")?;
     let json = String::from_utf8(json).context("the source map is not UTF-8")?;
@@ -41,7 +55,9 @@ pub fn attach(cm: &Lrc<SourceMap>, mappings: &[(BytePos, swc_core::common::sourc
         }
         SourceMapKind::Inline | SourceMapKind::Both => {
             let data = base64::engine::general_purpose::STANDARD.encode(&json);
-            code.push_str(&format!("//# sourceMappingURL=data:application/json;base64,{data}\n"));
+            code.push_str(&format!(
+                "//# sourceMappingURL=data:application/json;base64,{data}\n"
+            ));
         }
         SourceMapKind::External => {}
     }
@@ -70,10 +86,13 @@ impl SourceMapGenConfig for Sources<'_> {
 
 /// `path` as seen from `dir`: `../src/a.ts`. Both absolute.
 fn relative(path: &Path, dir: &Path) -> String {
-    let (p, d): (Vec<Component>, Vec<Component>) = (path.components().collect(), dir.components().collect());
+    let (p, d): (Vec<Component>, Vec<Component>) =
+        (path.components().collect(), dir.components().collect());
     let common = p.iter().zip(&d).take_while(|(a, b)| a == b).count();
     let ups = std::iter::repeat_n("..".to_string(), d.len() - common);
-    let downs = p[common..].iter().map(|c| c.as_os_str().to_string_lossy().into_owned());
+    let downs = p[common..]
+        .iter()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned());
     ups.chain(downs).collect::<Vec<_>>().join("/")
 }
 
@@ -84,8 +103,17 @@ mod tests {
 
     #[test]
     fn sources_are_relative_to_the_output_directory() {
-        assert_eq!(relative(Path::new("/p/src/a.ts"), Path::new("/p/dist")), "../src/a.ts");
-        assert_eq!(relative(Path::new("/p/dist/a.ts"), Path::new("/p/dist")), "a.ts");
-        assert_eq!(relative(Path::new("/q/a.ts"), Path::new("/p/dist/x")), "../../../q/a.ts");
+        assert_eq!(
+            relative(Path::new("/p/src/a.ts"), Path::new("/p/dist")),
+            "../src/a.ts"
+        );
+        assert_eq!(
+            relative(Path::new("/p/dist/a.ts"), Path::new("/p/dist")),
+            "a.ts"
+        );
+        assert_eq!(
+            relative(Path::new("/q/a.ts"), Path::new("/p/dist/x")),
+            "../../../q/a.ts"
+        );
     }
 }

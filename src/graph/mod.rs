@@ -39,7 +39,10 @@ pub struct ModuleGraph {
 impl ModuleGraph {
     /// Every module's statements, moved out; the records, paths and marks stay.
     pub fn take_bodies(&mut self) -> Vec<Vec<swc_core::ecma::ast::ModuleItem>> {
-        self.modules.iter_mut().map(|m| std::mem::take(&mut m.ast.body)).collect()
+        self.modules
+            .iter_mut()
+            .map(|m| std::mem::take(&mut m.ast.body))
+            .collect()
     }
 
     /// Every module `entry` loads, by any kind of import, in discovery order.
@@ -61,7 +64,12 @@ impl ModuleGraph {
             if std::mem::replace(&mut seen[id], true) {
                 continue;
             }
-            for (r, t) in self.modules[id].record.imports.iter().zip(&self.targets[id]) {
+            for (r, t) in self.modules[id]
+                .record
+                .imports
+                .iter()
+                .zip(&self.targets[id])
+            {
                 if let Target::Module(m) = t
                     && follow(r.kind)
                 {
@@ -73,8 +81,19 @@ impl ModuleGraph {
     }
 
     /// What `module`'s import of `specifier` (of this kind) resolved to.
-    pub fn import_target(&self, module: ModuleId, specifier: &str, kind: ImportKind) -> Option<&Target> {
-        self.modules[module].record.imports.iter().zip(&self.targets[module]).find(|(r, _)| r.specifier == specifier && r.kind == kind).map(|(_, t)| t)
+    pub fn import_target(
+        &self,
+        module: ModuleId,
+        specifier: &str,
+        kind: ImportKind,
+    ) -> Option<&Target> {
+        self.modules[module]
+            .record
+            .imports
+            .iter()
+            .zip(&self.targets[module])
+            .find(|(r, _)| r.specifier == specifier && r.kind == kind)
+            .map(|(_, t)| t)
     }
 
     /// Static dependencies first, in source order, then the module itself (Node's evaluation
@@ -95,7 +114,12 @@ impl ModuleGraph {
             return;
         }
         state[id] = 1;
-        for (r, t) in self.modules[id].record.imports.iter().zip(&self.targets[id]) {
+        for (r, t) in self.modules[id]
+            .record
+            .imports
+            .iter()
+            .zip(&self.targets[id])
+        {
             if let (ImportKind::Static, Target::Module(dep)) = (r.kind, t) {
                 self.visit(*dep, state, order);
             }
@@ -109,12 +133,16 @@ impl ModuleGraph {
 pub fn scan(entries: &[PathBuf], resolver: &Resolver) -> Result<ModuleGraph> {
     let cm: Lrc<SourceMap> = Default::default();
     let globals = Globals::new();
-    let marks = GLOBALS.set(&globals, || Marks { unresolved: Mark::new() });
+    let marks = GLOBALS.set(&globals, || Marks {
+        unresolved: Mark::new(),
+    });
     let mut ids: HashMap<PathBuf, ModuleId> = HashMap::new();
     let mut paths: Vec<ResolvedFile> = vec![];
     let mut entry_ids = vec![];
     for e in entries {
-        let p = e.canonicalize().map_err(|err| anyhow!("{}: {err}", e.display()))?;
+        let p = e
+            .canonicalize()
+            .map_err(|err| anyhow!("{}: {err}", e.display()))?;
         let file = resolver.resolve_entry(&p).map_err(|why| anyhow!("{why}"))?;
         let id = *ids.entry(file.path.clone()).or_insert_with(|| {
             paths.push(file);
@@ -128,20 +156,37 @@ pub fn scan(entries: &[PathBuf], resolver: &Resolver) -> Result<ModuleGraph> {
     let mut found: Vec<Diagnostic> = vec![];
     let mut next = 0;
     while next < paths.len() {
-        let wave: Vec<(ModuleId, PathBuf, bool)> = (next..paths.len()).map(|i| (i, paths[i].path.clone(), paths[i].disabled)).collect();
+        let wave: Vec<(ModuleId, PathBuf, bool)> = (next..paths.len())
+            .map(|i| (i, paths[i].path.clone(), paths[i].disabled))
+            .collect();
         next = paths.len();
         // Marks are made in module order before the parallel part, so they do not depend on
         // thread timing.
-        let top_marks: Vec<Mark> = GLOBALS.set(&globals, || wave.iter().map(|_| Mark::new()).collect());
+        let top_marks: Vec<Mark> =
+            GLOBALS.set(&globals, || wave.iter().map(|_| Mark::new()).collect());
         let parsed: Vec<Result<(ParsedModule, Vec<Result<Resolved, String>>)>> = wave
             .par_iter()
             .zip(top_marks)
             .map(|(&(_, ref path, disabled), mark)| {
                 GLOBALS.set(&globals, || {
-                    let text = if disabled { "module.exports = {};".to_string() } else { std::fs::read_to_string(path).map_err(|e| anyhow!("reading {}: {e}", path.display()))? };
-                    let transforms = resolver.transforms_for(path).map_err(|why| anyhow!("{why}"))?;
+                    let text = if disabled {
+                        "module.exports = {};".to_string()
+                    } else {
+                        std::fs::read_to_string(path)
+                            .map_err(|e| anyhow!("reading {}: {e}", path.display()))?
+                    };
+                    let transforms = resolver
+                        .transforms_for(path)
+                        .map_err(|why| anyhow!("{why}"))?;
                     let m = js::parse(&cm, path, text, marks, mark, &transforms)?;
-                    let resolved = m.record.imports.iter().map(|r| resolver.resolve(path, &r.specifier, r.kind == ImportKind::Require)).collect();
+                    let resolved = m
+                        .record
+                        .imports
+                        .iter()
+                        .map(|r| {
+                            resolver.resolve(path, &r.specifier, r.kind == ImportKind::Require)
+                        })
+                        .collect();
                     Ok((m, resolved))
                 })
             })
@@ -185,17 +230,48 @@ pub fn scan(entries: &[PathBuf], resolver: &Resolver) -> Result<ModuleGraph> {
         1 => return Err(found.remove(0).into()),
         _ => return Err(Diagnostics(found).into()),
     }
-    let modules: Vec<ParsedModule> = modules.into_iter().map(|m| m.expect("every discovered module is parsed")).collect();
-    Ok(ModuleGraph { cm, globals, marks, modules, files: paths, targets, entries: entry_ids })
+    let modules: Vec<ParsedModule> = modules
+        .into_iter()
+        .map(|m| m.expect("every discovered module is parsed"))
+        .collect();
+    Ok(ModuleGraph {
+        cm,
+        globals,
+        marks,
+        modules,
+        files: paths,
+        targets,
+        entries: entry_ids,
+    })
 }
 
-fn unresolved(cm: &Lrc<SourceMap>, importer: &Path, r: &js::record::ImportRecord, why: &str) -> anyhow::Error {
-    let file = if r.span.is_dummy() { None } else { cm.try_lookup_source_file(r.span.lo).ok().flatten() };
+fn unresolved(
+    cm: &Lrc<SourceMap>,
+    importer: &Path,
+    r: &js::record::ImportRecord,
+    why: &str,
+) -> anyhow::Error {
+    let file = if r.span.is_dummy() {
+        None
+    } else {
+        cm.try_lookup_source_file(r.span.lo).ok().flatten()
+    };
     let Some(file) = file else {
         // An import a transform added (a JSX runtime, say) has no place in the source.
-        return anyhow!("{}: could not resolve \"{}\" (added by a syntax transform): {why}", importer.display(), r.specifier);
+        return anyhow!(
+            "{}: could not resolve \"{}\" (added by a syntax transform): {why}",
+            importer.display(),
+            r.specifier
+        );
     };
     let lo = (r.span.lo - file.start_pos).0 as usize;
     let hi = (r.span.hi - file.start_pos).0 as usize;
-    Diagnostic::new(importer, &file.src, (lo, hi.max(lo)), format!("could not resolve \"{}\": {why}", r.specifier), "imported here").into()
+    Diagnostic::new(
+        importer,
+        &file.src,
+        (lo, hi.max(lo)),
+        format!("could not resolve \"{}\": {why}", r.specifier),
+        "imported here",
+    )
+    .into()
 }

@@ -37,7 +37,10 @@ pub fn declare_vars(script: &mut Script) -> bool {
 /// After the resolver, on a script made a module whose `declare_vars` found something:
 /// `f = f;` (the `var` = the block's function) after each hoisted block function.
 pub fn assign_vars(module: &mut Module) {
-    let mut stmts: Vec<Stmt> = std::mem::take(&mut module.body).into_iter().map(|i| i.expect_stmt()).collect();
+    let mut stmts: Vec<Stmt> = std::mem::take(&mut module.body)
+        .into_iter()
+        .map(|i| i.expect_stmt())
+        .collect();
     let mut v = SloppyFunctions(Assign);
     v.0.body(&mut stmts, &FxHashSet::default());
     stmts.visit_mut_children_with(&mut v);
@@ -59,7 +62,12 @@ impl<S: PerBody> VisitMut for SloppyFunctions<S> {
         if is_strict(&body.stmts) {
             return;
         }
-        let params = f.params.iter().flat_map(|p| find_pat_ids::<_, Id>(&p.pat)).map(|id| id.0).collect();
+        let params = f
+            .params
+            .iter()
+            .flat_map(|p| find_pat_ids::<_, Id>(&p.pat))
+            .map(|id| id.0)
+            .collect();
         self.0.body(&mut body.stmts, &params);
         f.visit_mut_children_with(self);
     }
@@ -69,7 +77,12 @@ impl<S: PerBody> VisitMut for SloppyFunctions<S> {
             if is_strict(&b.stmts) {
                 return;
             }
-            let params = a.params.iter().flat_map(find_pat_ids::<_, Id>).map(|id| id.0).collect();
+            let params = a
+                .params
+                .iter()
+                .flat_map(find_pat_ids::<_, Id>)
+                .map(|id| id.0)
+                .collect();
             self.0.body(&mut b.stmts, &params);
         }
         a.visit_mut_children_with(self);
@@ -86,7 +99,9 @@ impl PerBody for Declare {
     fn body(&mut self, stmts: &mut Vec<Stmt>, params: &FxHashSet<Atom>) {
         let mut names: Vec<Atom> = vec![];
         hoisted_functions(stmts, params, &mut |block, i| {
-            let Stmt::Decl(Decl::Fn(f)) = &block[i] else { unreachable!("a function declaration") };
+            let Stmt::Decl(Decl::Fn(f)) = &block[i] else {
+                unreachable!("a function declaration")
+            };
             if !names.contains(&f.ident.sym) {
                 names.push(f.ident.sym.clone());
             }
@@ -96,8 +111,22 @@ impl PerBody for Declare {
             return;
         }
         self.found = true;
-        let decls = names.into_iter().map(|n| VarDeclarator { span: DUMMY_SP, name: Pat::Ident(Ident::new_no_ctxt(n, DUMMY_SP).into()), init: None, definite: false }).collect();
-        let var = Stmt::Decl(Decl::Var(Box::new(VarDecl { span: DUMMY_SP, ctxt: SyntaxContext::empty(), kind: VarDeclKind::Var, declare: false, decls })));
+        let decls = names
+            .into_iter()
+            .map(|n| VarDeclarator {
+                span: DUMMY_SP,
+                name: Pat::Ident(Ident::new_no_ctxt(n, DUMMY_SP).into()),
+                init: None,
+                definite: false,
+            })
+            .collect();
+        let var = Stmt::Decl(Decl::Var(Box::new(VarDecl {
+            span: DUMMY_SP,
+            ctxt: SyntaxContext::empty(),
+            kind: VarDeclKind::Var,
+            declare: false,
+            decls,
+        })));
         stmts.insert(directives(stmts), var);
     }
 }
@@ -108,10 +137,25 @@ impl PerBody for Assign {
     fn body(&mut self, stmts: &mut Vec<Stmt>, params: &FxHashSet<Atom>) {
         let vars = var_bindings(stmts);
         hoisted_functions(stmts, params, &mut |block, i| {
-            let Stmt::Decl(Decl::Fn(f)) = &block[i] else { unreachable!("a function declaration") };
-            let Some(var) = vars.iter().find(|v| v.sym == f.ident.sym) else { return 0 };
-            let assign = AssignExpr { span: DUMMY_SP, op: AssignOp::Assign, left: AssignTarget::Simple(SimpleAssignTarget::Ident(var.clone().into())), right: Box::new(Expr::Ident(f.ident.clone())) };
-            block.insert(i + 1, Stmt::Expr(ExprStmt { span: DUMMY_SP, expr: Box::new(Expr::Assign(assign)) }));
+            let Stmt::Decl(Decl::Fn(f)) = &block[i] else {
+                unreachable!("a function declaration")
+            };
+            let Some(var) = vars.iter().find(|v| v.sym == f.ident.sym) else {
+                return 0;
+            };
+            let assign = AssignExpr {
+                span: DUMMY_SP,
+                op: AssignOp::Assign,
+                left: AssignTarget::Simple(SimpleAssignTarget::Ident(var.clone().into())),
+                right: Box::new(Expr::Ident(f.ident.clone())),
+            };
+            block.insert(
+                i + 1,
+                Stmt::Expr(ExprStmt {
+                    span: DUMMY_SP,
+                    expr: Box::new(Expr::Assign(assign)),
+                }),
+            );
             1
         });
     }
@@ -120,7 +164,11 @@ impl PerBody for Assign {
 /// Calls `found(block, i)` for each function declaration `block[i]` in a block of this body
 /// (not in nested functions) that Annex B hoists; `found` returns how many statements it
 /// inserted after it.
-fn hoisted_functions(body: &mut [Stmt], params: &FxHashSet<Atom>, found: &mut dyn FnMut(&mut Vec<Stmt>, usize) -> usize) {
+fn hoisted_functions(
+    body: &mut [Stmt],
+    params: &FxHashSet<Atom>,
+    found: &mut dyn FnMut(&mut Vec<Stmt>, usize) -> usize,
+) {
     // Parameters and the body's own lexical names block a `var` of the same name.
     let mut enclosing = vec![params.clone(), lexical_names(body, false)];
     for s in body {
@@ -128,7 +176,11 @@ fn hoisted_functions(body: &mut [Stmt], params: &FxHashSet<Atom>, found: &mut dy
     }
 }
 
-fn walk_stmt(s: &mut Stmt, enclosing: &mut Vec<FxHashSet<Atom>>, found: &mut dyn FnMut(&mut Vec<Stmt>, usize) -> usize) {
+fn walk_stmt(
+    s: &mut Stmt,
+    enclosing: &mut Vec<FxHashSet<Atom>>,
+    found: &mut dyn FnMut(&mut Vec<Stmt>, usize) -> usize,
+) {
     match s {
         Stmt::Block(b) => walk_block(&mut b.stmts, enclosing, found),
         Stmt::If(i) => {
@@ -151,14 +203,22 @@ fn walk_stmt(s: &mut Stmt, enclosing: &mut Vec<FxHashSet<Atom>>, found: &mut dyn
             };
             in_scope(names, enclosing, |e| walk_stmt(body, e, found));
         }
-        Stmt::While(WhileStmt { body, .. }) | Stmt::DoWhile(DoWhileStmt { body, .. }) | Stmt::Labeled(LabeledStmt { body, .. }) | Stmt::With(WithStmt { body, .. }) => {
-            walk_stmt(body, enclosing, found)
-        }
+        Stmt::While(WhileStmt { body, .. })
+        | Stmt::DoWhile(DoWhileStmt { body, .. })
+        | Stmt::Labeled(LabeledStmt { body, .. })
+        | Stmt::With(WithStmt { body, .. }) => walk_stmt(body, enclosing, found),
         Stmt::Try(t) => {
             walk_block(&mut t.block.stmts, enclosing, found);
             if let Some(h) = &mut t.handler {
-                let names = h.param.iter().flat_map(find_pat_ids::<_, Id>).map(|id| id.0).collect();
-                in_scope(names, enclosing, |e| walk_block(&mut h.body.stmts, e, found));
+                let names = h
+                    .param
+                    .iter()
+                    .flat_map(find_pat_ids::<_, Id>)
+                    .map(|id| id.0)
+                    .collect();
+                in_scope(names, enclosing, |e| {
+                    walk_block(&mut h.body.stmts, e, found)
+                });
             }
             if let Some(f) = &mut t.finalizer {
                 walk_block(&mut f.stmts, enclosing, found);
@@ -166,7 +226,11 @@ fn walk_stmt(s: &mut Stmt, enclosing: &mut Vec<FxHashSet<Atom>>, found: &mut dyn
         }
         Stmt::Switch(sw) => {
             // The cases share one block.
-            let names = sw.cases.iter().flat_map(|c| lexical_names(&c.cons, true)).collect();
+            let names = sw
+                .cases
+                .iter()
+                .flat_map(|c| lexical_names(&c.cons, true))
+                .collect();
             in_scope(names, enclosing, |e| {
                 for case in &mut sw.cases {
                     block_functions(&mut case.cons, e, found);
@@ -178,14 +242,22 @@ fn walk_stmt(s: &mut Stmt, enclosing: &mut Vec<FxHashSet<Atom>>, found: &mut dyn
 }
 
 /// A block: its hoisted functions, then the blocks inside it.
-fn walk_block(stmts: &mut Vec<Stmt>, enclosing: &mut Vec<FxHashSet<Atom>>, found: &mut dyn FnMut(&mut Vec<Stmt>, usize) -> usize) {
+fn walk_block(
+    stmts: &mut Vec<Stmt>,
+    enclosing: &mut Vec<FxHashSet<Atom>>,
+    found: &mut dyn FnMut(&mut Vec<Stmt>, usize) -> usize,
+) {
     let names = lexical_names(stmts, true);
     in_scope(names, enclosing, |e| block_functions(stmts, e, found));
 }
 
 /// The hoisted function declarations directly in `stmts` (whose block is already on
 /// `enclosing`), then the statements inside them.
-fn block_functions(stmts: &mut Vec<Stmt>, enclosing: &mut Vec<FxHashSet<Atom>>, found: &mut dyn FnMut(&mut Vec<Stmt>, usize) -> usize) {
+fn block_functions(
+    stmts: &mut Vec<Stmt>,
+    enclosing: &mut Vec<FxHashSet<Atom>>,
+    found: &mut dyn FnMut(&mut Vec<Stmt>, usize) -> usize,
+) {
     let mut i = 0;
     while i < stmts.len() {
         if let Stmt::Decl(Decl::Fn(f)) = &stmts[i] {
@@ -202,7 +274,11 @@ fn block_functions(stmts: &mut Vec<Stmt>, enclosing: &mut Vec<FxHashSet<Atom>>, 
     }
 }
 
-fn in_scope(names: FxHashSet<Atom>, enclosing: &mut Vec<FxHashSet<Atom>>, walk: impl FnOnce(&mut Vec<FxHashSet<Atom>>)) {
+fn in_scope(
+    names: FxHashSet<Atom>,
+    enclosing: &mut Vec<FxHashSet<Atom>>,
+    walk: impl FnOnce(&mut Vec<FxHashSet<Atom>>),
+) {
     enclosing.push(names);
     walk(enclosing);
     enclosing.pop();
@@ -228,7 +304,11 @@ fn lexical_names(stmts: &[Stmt], in_block: bool) -> FxHashSet<Atom> {
 }
 
 fn var_names(v: &VarDecl) -> FxHashSet<Atom> {
-    v.decls.iter().flat_map(|d| find_pat_ids::<_, Id>(&d.name)).map(|id| id.0).collect()
+    v.decls
+        .iter()
+        .flat_map(|d| find_pat_ids::<_, Id>(&d.name))
+        .map(|id| id.0)
+        .collect()
 }
 
 /// The bindings of the `var` statements directly in a function body (`declare_vars` put the
@@ -240,13 +320,20 @@ fn var_bindings(stmts: &[Stmt]) -> Vec<Ident> {
             Stmt::Decl(Decl::Var(v)) if v.kind == VarDeclKind::Var => Some(v),
             _ => None,
         })
-        .flat_map(|v| v.decls.iter().filter_map(|d| d.name.as_ident().map(|b| b.id.clone())))
+        .flat_map(|v| {
+            v.decls
+                .iter()
+                .filter_map(|d| d.name.as_ident().map(|b| b.id.clone()))
+        })
         .collect()
 }
 
 /// How many statements open the body as directives (`"use asm";`).
 fn directives(stmts: &[Stmt]) -> usize {
-    stmts.iter().take_while(|s| matches!(s, Stmt::Expr(e) if matches!(&*e.expr, Expr::Lit(Lit::Str(_))))).count()
+    stmts
+        .iter()
+        .take_while(|s| matches!(s, Stmt::Expr(e) if matches!(&*e.expr, Expr::Lit(Lit::Str(_)))))
+        .count()
 }
 
 fn is_strict(stmts: &[Stmt]) -> bool {

@@ -21,8 +21,18 @@ impl VisitMut for AssignClassFields {
                     let Some(value) = p.value else { continue };
                     let assign = this_prop_assign(p.key, value, p.span);
                     if p.is_static {
-                        let stmts = vec![Stmt::Expr(ExprStmt { span: p.span, expr: assign })];
-                        body.push(ClassMember::StaticBlock(StaticBlock { span: p.span, body: BlockStmt { span: p.span, stmts, ..Default::default() } }));
+                        let stmts = vec![Stmt::Expr(ExprStmt {
+                            span: p.span,
+                            expr: assign,
+                        })];
+                        body.push(ClassMember::StaticBlock(StaticBlock {
+                            span: p.span,
+                            body: BlockStmt {
+                                span: p.span,
+                                stmts,
+                                ..Default::default()
+                            },
+                        }));
                     } else {
                         inits.push(assign);
                     }
@@ -34,7 +44,11 @@ impl VisitMut for AssignClassFields {
         if inits.is_empty() {
             return;
         }
-        if !class.body.iter().any(|m| matches!(m, ClassMember::Constructor(_))) {
+        if !class
+            .body
+            .iter()
+            .any(|m| matches!(m, ClassMember::Constructor(_)))
+        {
             let mut ctor = default_constructor_with_span(class.super_class.is_some(), DUMMY_SP);
             // Its `...args` in a context of its own, as the resolver would have given it.
             let own = SyntaxContext::empty().apply_mark(Mark::new());
@@ -63,11 +77,29 @@ impl VisitMut for InContext {
 fn this_prop_assign(key: PropName, value: Box<Expr>, span: swc_core::common::Span) -> Box<Expr> {
     let prop = match key {
         PropName::Ident(i) => MemberProp::Ident(i),
-        PropName::Str(s) => MemberProp::Computed(ComputedPropName { span, expr: Box::new(Expr::Lit(Lit::Str(s))) }),
-        PropName::Num(n) => MemberProp::Computed(ComputedPropName { span, expr: Box::new(Expr::Lit(Lit::Num(n))) }),
-        PropName::BigInt(b) => MemberProp::Computed(ComputedPropName { span, expr: Box::new(Expr::Lit(Lit::BigInt(b))) }),
+        PropName::Str(s) => MemberProp::Computed(ComputedPropName {
+            span,
+            expr: Box::new(Expr::Lit(Lit::Str(s))),
+        }),
+        PropName::Num(n) => MemberProp::Computed(ComputedPropName {
+            span,
+            expr: Box::new(Expr::Lit(Lit::Num(n))),
+        }),
+        PropName::BigInt(b) => MemberProp::Computed(ComputedPropName {
+            span,
+            expr: Box::new(Expr::Lit(Lit::BigInt(b))),
+        }),
         PropName::Computed(c) => MemberProp::Computed(c),
     };
-    let target = MemberExpr { span, obj: Box::new(Expr::This(ThisExpr { span })), prop };
-    Box::new(Expr::Assign(AssignExpr { span, op: AssignOp::Assign, left: AssignTarget::Simple(SimpleAssignTarget::Member(target)), right: value }))
+    let target = MemberExpr {
+        span,
+        obj: Box::new(Expr::This(ThisExpr { span })),
+        prop,
+    };
+    Box::new(Expr::Assign(AssignExpr {
+        span,
+        op: AssignOp::Assign,
+        left: AssignTarget::Simple(SimpleAssignTarget::Member(target)),
+        right: value,
+    }))
 }

@@ -4,6 +4,7 @@
 
 mod annex_b;
 mod class_fields;
+pub mod depth;
 mod own_params;
 pub mod record;
 pub mod transform;
@@ -14,7 +15,9 @@ use anyhow::Result;
 use swc_core::common::comments::SingleThreadedComments;
 use swc_core::common::{BytePos, FileName, Mark, SourceMap, Spanned, sync::Lrc};
 use swc_core::ecma::ast::{EsVersion, Module, ModuleItem, Program};
-use swc_core::ecma::parser::{EsSyntax, Syntax, TsSyntax, parse_file_as_expr, parse_file_as_program};
+use swc_core::ecma::parser::{
+    EsSyntax, Syntax, TsSyntax, parse_file_as_expr, parse_file_as_program,
+};
 use swc_core::ecma::transforms::base::resolver;
 
 use crate::schema::Diagnostic;
@@ -39,26 +42,69 @@ pub struct Marks {
 
 /// Parse `path`: TypeScript by extension, JSON as `export default <value>`, else JavaScript
 /// (with JSX for .jsx). A syntax error is a diagnostic with a code frame.
-pub fn parse(cm: &Lrc<SourceMap>, path: &Path, text: String, marks: Marks, top_level_mark: Mark, transforms: &transform::Transforms) -> Result<ParsedModule> {
+pub fn parse(
+    cm: &Lrc<SourceMap>,
+    path: &Path,
+    text: String,
+    marks: Marks,
+    top_level_mark: Mark,
+    transforms: &transform::Transforms,
+) -> Result<ParsedModule> {
+    depth::check(path, &text)?;
     let fm = cm.new_source_file(Lrc::new(FileName::Real(path.to_path_buf())), text);
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
     let syntax = match ext {
-        "ts" | "mts" | "cts" => Syntax::Typescript(TsSyntax { decorators: true, ..Default::default() }),
-        "tsx" => Syntax::Typescript(TsSyntax { tsx: true, decorators: true, ..Default::default() }),
-        _ => Syntax::Es(EsSyntax { jsx: ext == "jsx", allow_return_outside_function: true, ..Default::default() }),
+        "ts" | "mts" | "cts" => Syntax::Typescript(TsSyntax {
+            decorators: true,
+            ..Default::default()
+        }),
+        "tsx" => Syntax::Typescript(TsSyntax {
+            tsx: true,
+            decorators: true,
+            ..Default::default()
+        }),
+        _ => Syntax::Es(EsSyntax {
+            jsx: ext == "jsx",
+            allow_return_outside_function: true,
+            ..Default::default()
+        }),
     };
     let comments = SingleThreadedComments::default();
     let mut recovered = vec![];
     let error = |e: swc_core::ecma::parser::error::Error| -> anyhow::Error {
-        let (lo, hi) = ((e.span().lo - fm.start_pos).0 as usize, (e.span().hi - fm.start_pos).0 as usize);
+        let (lo, hi) = (
+            (e.span().lo - fm.start_pos).0 as usize,
+            (e.span().hi - fm.start_pos).0 as usize,
+        );
         let msg = e.kind().msg().to_string();
-        Diagnostic::new(path, &fm.src, (lo, hi.max(lo)), format!("syntax error: {msg}"), msg).into()
+        Diagnostic::new(
+            path,
+            &fm.src,
+            (lo, hi.max(lo)),
+            format!("syntax error: {msg}"),
+            msg,
+        )
+        .into()
     };
     let program = if ext == "json" {
-        let expr = parse_file_as_expr(&fm, Syntax::Es(EsSyntax::default()), EsVersion::EsNext, Some(&comments), &mut recovered).map_err(error)?;
+        let expr = parse_file_as_expr(
+            &fm,
+            Syntax::Es(EsSyntax::default()),
+            EsVersion::EsNext,
+            Some(&comments),
+            &mut recovered,
+        )
+        .map_err(error)?;
         Program::Module(json_module(*expr))
     } else {
-        parse_file_as_program(&fm, syntax, EsVersion::EsNext, Some(&comments), &mut recovered).map_err(error)?
+        parse_file_as_program(
+            &fm,
+            syntax,
+            EsVersion::EsNext,
+            Some(&comments),
+            &mut recovered,
+        )
+        .map_err(error)?
     };
     if let Some(e) = recovered.into_iter().next() {
         return Err(error(e));
@@ -71,7 +117,11 @@ pub fn parse(cm: &Lrc<SourceMap>, path: &Path, text: String, marks: Marks, top_l
     let program = match program {
         Program::Script(mut s) => {
             block_function_vars = annex_b::declare_vars(&mut s);
-            Program::Module(Module { span: s.span, body: s.body.into_iter().map(ModuleItem::Stmt).collect(), shebang: s.shebang })
+            Program::Module(Module {
+                span: s.span,
+                body: s.body.into_iter().map(ModuleItem::Stmt).collect(),
+                shebang: s.shebang,
+            })
         }
         module => module,
     };
@@ -82,14 +132,30 @@ pub fn parse(cm: &Lrc<SourceMap>, path: &Path, text: String, marks: Marks, top_l
     }
     // Decorators are rare, and only TypeScript is parsed with them: look before lowering.
     let may_decorate = is_ts && fm.src.contains('@') && has_decorators(&program);
-    let program = transforms.apply(program, cm, &comments, is_ts, matches!(ext, "tsx" | "jsx"), may_decorate, (marks.unresolved, top_level_mark));
+    let program = transforms.apply(
+        program,
+        cm,
+        &comments,
+        is_ts,
+        matches!(ext, "tsx" | "jsx"),
+        may_decorate,
+        (marks.unresolved, top_level_mark),
+    );
     // After the transforms: JSX calls are annotated pure too.
     let pure_annotations = pure_annotations(comments);
-    let Program::Module(ast) = program else { unreachable!("made a module above") };
+    let Program::Module(ast) = program else {
+        unreachable!("made a module above")
+    };
     let mut record = record::ModuleRecord::of(&ast, marks.unresolved);
     // `.cjs` is CommonJS whatever it contains (`this.x = 1` alone is an export).
     record.is_commonjs |= matches!(ext, "cjs" | "cts") && !record.is_esm;
-    Ok(ParsedModule { path: path.to_path_buf(), ast, top_level_mark, record, pure_annotations })
+    Ok(ParsedModule {
+        path: path.to_path_buf(),
+        ast,
+        top_level_mark,
+        record,
+        pure_annotations,
+    })
 }
 
 fn has_decorators(program: &Program) -> bool {
@@ -108,8 +174,14 @@ fn has_decorators(program: &Program) -> bool {
 fn pure_annotations(comments: SingleThreadedComments) -> Vec<BytePos> {
     let (leading, _) = comments.take_all();
     let leading = leading.borrow();
-    let mut out: Vec<BytePos> =
-        leading.iter().filter(|(_, cs)| cs.iter().any(|c| c.text.contains("@__PURE__") || c.text.contains("#__PURE__"))).map(|(pos, _)| *pos).collect();
+    let mut out: Vec<BytePos> = leading
+        .iter()
+        .filter(|(_, cs)| {
+            cs.iter()
+                .any(|c| c.text.contains("@__PURE__") || c.text.contains("#__PURE__"))
+        })
+        .map(|(pos, _)| *pos)
+        .collect();
     out.sort();
     out
 }
@@ -119,15 +191,39 @@ fn pure_annotations(comments: SingleThreadedComments) -> Vec<BytePos> {
 fn json_module(value: swc_core::ecma::ast::Expr) -> Module {
     let span = value.span();
     // Unmarked: the resolver then finds `module` free, which makes the file CommonJS.
-    let body = vec![ModuleItem::Stmt(module_exports_assign(Box::new(value), span, swc_core::common::SyntaxContext::empty()))];
-    Module { span, body, shebang: None }
+    let body = vec![ModuleItem::Stmt(module_exports_assign(
+        Box::new(value),
+        span,
+        swc_core::common::SyntaxContext::empty(),
+    ))];
+    Module {
+        span,
+        body,
+        shebang: None,
+    }
 }
 
 /// `module.exports = value;`, with `module` in the context `module_ctxt`.
-pub fn module_exports_assign(value: Box<swc_core::ecma::ast::Expr>, span: swc_core::common::Span, module_ctxt: swc_core::common::SyntaxContext) -> swc_core::ecma::ast::Stmt {
+pub fn module_exports_assign(
+    value: Box<swc_core::ecma::ast::Expr>,
+    span: swc_core::common::Span,
+    module_ctxt: swc_core::common::SyntaxContext,
+) -> swc_core::ecma::ast::Stmt {
     use swc_core::ecma::ast::*;
     let module = Box::new(Expr::Ident(Ident::new("module".into(), span, module_ctxt)));
-    let target = MemberExpr { span, obj: module, prop: MemberProp::Ident(IdentName::new("exports".into(), span)) };
-    let assign = AssignExpr { span, op: AssignOp::Assign, left: AssignTarget::Simple(SimpleAssignTarget::Member(target)), right: value };
-    Stmt::Expr(ExprStmt { span, expr: Box::new(Expr::Assign(assign)) })
+    let target = MemberExpr {
+        span,
+        obj: module,
+        prop: MemberProp::Ident(IdentName::new("exports".into(), span)),
+    };
+    let assign = AssignExpr {
+        span,
+        op: AssignOp::Assign,
+        left: AssignTarget::Simple(SimpleAssignTarget::Member(target)),
+        right: value,
+    };
+    Stmt::Expr(ExprStmt {
+        span,
+        expr: Box::new(Expr::Assign(assign)),
+    })
 }

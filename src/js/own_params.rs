@@ -30,7 +30,12 @@ impl VisitMut for OwnParamContexts {
     }
 
     fn visit_mut_ident(&mut self, i: &mut Ident) {
-        if let Some((_, own)) = self.shadowing.iter().rev().find(|(id, _)| id.0 == i.sym && id.1 == i.ctxt) {
+        if let Some((_, own)) = self
+            .shadowing
+            .iter()
+            .rev()
+            .find(|(id, _)| id.0 == i.sym && id.1 == i.ctxt)
+        {
             i.ctxt = *own;
         }
     }
@@ -50,10 +55,22 @@ mod tests {
     fn contexts_of_e(fix: bool) -> Vec<SyntaxContext> {
         GLOBALS.set(&Globals::new(), || {
             let cm: Lrc<SourceMap> = Default::default();
-            let fm = cm.new_source_file(Lrc::new(FileName::Anon), "enum E { A }\nexport { E };".to_string());
-            let m = parse_file_as_module(&fm, Syntax::Typescript(TsSyntax::default()), EsVersion::EsNext, None, &mut vec![]).unwrap();
+            let fm = cm.new_source_file(
+                Lrc::new(FileName::Anon),
+                "enum E { A }\nexport { E };".to_string(),
+            );
+            let m = parse_file_as_module(
+                &fm,
+                Syntax::Typescript(TsSyntax::default()),
+                EsVersion::EsNext,
+                None,
+                &mut vec![],
+            )
+            .unwrap();
             let (unresolved, top_level) = (Mark::new(), Mark::new());
-            let mut program = Program::Module(m).apply(resolver(unresolved, top_level, true)).apply(typescript(Default::default(), unresolved, top_level));
+            let mut program = Program::Module(m)
+                .apply(resolver(unresolved, top_level, true))
+                .apply(typescript(Default::default(), unresolved, top_level));
             if fix {
                 program.visit_mut_with(&mut OwnParamContexts::default());
             }
@@ -75,7 +92,10 @@ mod tests {
     fn an_enum_parameter_gets_a_context_of_its_own() {
         let before = contexts_of_e(false);
         assert_eq!(before.len(), 2);
-        assert_eq!(before[0], before[1], "swc shares the context (else this pass is not needed)");
+        assert_eq!(
+            before[0], before[1],
+            "swc shares the context (else this pass is not needed)"
+        );
         let after = contexts_of_e(true);
         assert_ne!(after[0], after[1]);
     }

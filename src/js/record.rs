@@ -34,19 +34,32 @@ pub struct ModuleRecord {
 
 impl ModuleRecord {
     pub fn of(m: &Module, unresolved: Mark) -> ModuleRecord {
-        let mut c = Collector { record: ModuleRecord::default(), unresolved: SyntaxContext::empty().apply_mark(unresolved), fn_depth: 0 };
+        let mut c = Collector {
+            record: ModuleRecord::default(),
+            unresolved: SyntaxContext::empty().apply_mark(unresolved),
+            fn_depth: 0,
+        };
         for item in &m.body {
             match item {
                 ModuleItem::ModuleDecl(d) => {
                     c.record.is_esm = true;
                     let (src, span) = match d {
                         ModuleDecl::Import(i) if !i.type_only => (Some(&i.src), i.span),
-                        ModuleDecl::ExportNamed(NamedExport { src: Some(s), type_only: false, span, .. }) => (Some(s), *span),
+                        ModuleDecl::ExportNamed(NamedExport {
+                            src: Some(s),
+                            type_only: false,
+                            span,
+                            ..
+                        }) => (Some(s), *span),
                         ModuleDecl::ExportAll(e) if !e.type_only => (Some(&e.src), e.span),
                         _ => (None, Default::default()),
                     };
                     if let Some(src) = src {
-                        c.record.imports.push(ImportRecord { specifier: src.value.to_string_lossy().into_owned(), kind: ImportKind::Static, span });
+                        c.record.imports.push(ImportRecord {
+                            specifier: src.value.to_string_lossy().into_owned(),
+                            kind: ImportKind::Static,
+                            span,
+                        });
                     }
                 }
                 ModuleItem::Stmt(Stmt::Return(_)) => c.record.is_commonjs = true,
@@ -69,7 +82,11 @@ pub fn string_arg(args: &[ExprOrSpread]) -> Option<String> {
     match args {
         [ExprOrSpread { spread: None, expr }] => match &**expr {
             Expr::Lit(Lit::Str(s)) => Some(s.value.to_string_lossy().into_owned()),
-            Expr::Tpl(t) if t.exprs.is_empty() => t.quasis.first().and_then(|q| q.cooked.as_ref()).map(|c| c.to_string_lossy().into_owned()),
+            Expr::Tpl(t) if t.exprs.is_empty() => t
+                .quasis
+                .first()
+                .and_then(|q| q.cooked.as_ref())
+                .map(|c| c.to_string_lossy().into_owned()),
             _ => None,
         },
         _ => None,
@@ -87,15 +104,25 @@ impl Visit for Collector {
         match &call.callee {
             Callee::Import(_) => {
                 if let Some(s) = string_arg(&call.args) {
-                    self.record.imports.push(ImportRecord { specifier: s, kind: ImportKind::Dynamic, span: call.span });
+                    self.record.imports.push(ImportRecord {
+                        specifier: s,
+                        kind: ImportKind::Dynamic,
+                        span: call.span,
+                    });
                 }
             }
             Callee::Expr(e) => {
                 if let Expr::Ident(i) = &**e
-                    && i.sym == "require" && i.ctxt == self.unresolved
-                        && let Some(s) = string_arg(&call.args) {
-                            self.record.imports.push(ImportRecord { specifier: s, kind: ImportKind::Require, span: call.span });
-                        }
+                    && i.sym == "require"
+                    && i.ctxt == self.unresolved
+                    && let Some(s) = string_arg(&call.args)
+                {
+                    self.record.imports.push(ImportRecord {
+                        specifier: s,
+                        kind: ImportKind::Require,
+                        span: call.span,
+                    });
+                }
             }
             Callee::Super(_) => {}
         }
@@ -142,9 +169,17 @@ pub fn declared(d: &Decl) -> Vec<Id> {
     match d {
         Decl::Fn(f) => vec![f.ident.to_id()],
         Decl::Class(c) => vec![c.ident.to_id()],
-        Decl::Var(v) => v.decls.iter().flat_map(|d| find_pat_ids::<_, Id>(&d.name)).collect(),
+        Decl::Var(v) => v
+            .decls
+            .iter()
+            .flat_map(|d| find_pat_ids::<_, Id>(&d.name))
+            .collect(),
         Decl::TsEnum(e) => vec![e.id.to_id()],
-        Decl::Using(u) => u.decls.iter().flat_map(|d| find_pat_ids::<_, Id>(&d.name)).collect(),
+        Decl::Using(u) => u
+            .decls
+            .iter()
+            .flat_map(|d| find_pat_ids::<_, Id>(&d.name))
+            .collect(),
         Decl::TsModule(_) | Decl::TsInterface(_) | Decl::TsTypeAlias(_) => vec![],
     }
 }

@@ -12,17 +12,39 @@ pub struct Defines(Vec<(Vec<String>, Box<Expr>)>);
 
 impl Defines {
     /// Parse `K=V` pairs; the values' identifiers are globals (`unresolved`).
-    pub fn parse(cm: &Lrc<SourceMap>, pairs: &[String], unresolved: SyntaxContext) -> Result<Defines> {
+    pub fn parse(
+        cm: &Lrc<SourceMap>,
+        pairs: &[String],
+        unresolved: SyntaxContext,
+    ) -> Result<Defines> {
         let mut out = vec![];
         for pair in pairs {
-            let (key, value) = pair.split_once('=').ok_or_else(|| anyhow!("--define {pair}: expected KEY=VALUE"))?;
+            let (key, value) = pair
+                .split_once('=')
+                .ok_or_else(|| anyhow!("--define {pair}: expected KEY=VALUE"))?;
             let path: Vec<String> = key.split('.').map(str::to_string).collect();
             if path.iter().any(|p| !super::is_identifier_name(p)) {
-                return Err(anyhow!("--define {pair}: the key must be an identifier or a dotted chain of them"));
+                return Err(anyhow!(
+                    "--define {pair}: the key must be an identifier or a dotted chain of them"
+                ));
             }
-            let fm = cm.new_source_file(Lrc::new(FileName::Custom(format!("--define {key}"))), value.to_string());
-            let mut expr = parse_file_as_expr(&fm, Syntax::Es(EsSyntax::default()), EsVersion::EsNext, None, &mut vec![])
-                .map_err(|e| anyhow!("--define {pair}: the value is not JSON or an identifier: {}", e.kind().msg()))?;
+            let fm = cm.new_source_file(
+                Lrc::new(FileName::Custom(format!("--define {key}"))),
+                value.to_string(),
+            );
+            let mut expr = parse_file_as_expr(
+                &fm,
+                Syntax::Es(EsSyntax::default()),
+                EsVersion::EsNext,
+                None,
+                &mut vec![],
+            )
+            .map_err(|e| {
+                anyhow!(
+                    "--define {pair}: the value is not JSON or an identifier: {}",
+                    e.kind().msg()
+                )
+            })?;
             expr.visit_mut_with(&mut Globals(unresolved));
             out.push((path, expr));
         }
@@ -31,7 +53,10 @@ impl Defines {
 
     /// The replacement for `e`, if it reads a defined global.
     pub fn replacement(&self, e: &Expr, unresolved: SyntaxContext) -> Option<Box<Expr>> {
-        self.0.iter().find(|(path, _)| matches_path(e, path, unresolved)).map(|(_, v)| v.clone())
+        self.0
+            .iter()
+            .find(|(path, _)| matches_path(e, path, unresolved))
+            .map(|(_, v)| v.clone())
     }
 }
 

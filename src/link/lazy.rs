@@ -58,15 +58,25 @@ impl Linker<'_> {
             return false;
         }
         seen.push(m);
-        self.g.modules[m].record.has_top_level_await || self.lazy_static_deps(m).into_iter().any(|d| self.init_is_async(d, seen))
+        self.g.modules[m].record.has_top_level_await
+            || self
+                .lazy_static_deps(m)
+                .into_iter()
+                .any(|d| self.init_is_async(d, seen))
     }
 
     /// The lazy modules `m` imports statically, in source order.
     fn lazy_static_deps(&self, m: ModuleId) -> Vec<ModuleId> {
         let mut out = vec![];
-        for (r, t) in self.g.modules[m].record.imports.iter().zip(&self.g.targets[m]) {
+        for (r, t) in self.g.modules[m]
+            .record
+            .imports
+            .iter()
+            .zip(&self.g.targets[m])
+        {
             if let (ImportKind::Static, Target::Module(d)) = (r.kind, t)
-                && self.is_lazy(*d) && !out.contains(d)
+                && self.is_lazy(*d)
+                && !out.contains(d)
             {
                 out.push(*d);
             }
@@ -77,7 +87,14 @@ impl Linker<'_> {
     /// `init_x()`, awaited when it is async.
     pub(super) fn run_init(&self, m: ModuleId) -> Box<Expr> {
         let run = call(expr_ident(&self.init_name(m)), vec![]);
-        if self.init_is_async(m, &mut vec![]) { Box::new(Expr::Await(AwaitExpr { span: DUMMY_SP, arg: run })) } else { run }
+        if self.init_is_async(m, &mut vec![]) {
+            Box::new(Expr::Await(AwaitExpr {
+                span: DUMMY_SP,
+                arg: run,
+            }))
+        } else {
+            run
+        }
     }
 
     /// The parts of a lazy module, made of its rewritten code: its functions and the
@@ -88,12 +105,19 @@ impl Linker<'_> {
         let mut inside: Vec<Stmt> = vec![];
         for d in self.lazy_static_deps(id) {
             let run = self.run_init(d);
-            inside.push(Stmt::Expr(ExprStmt { span: DUMMY_SP, expr: run }));
+            inside.push(Stmt::Expr(ExprStmt {
+                span: DUMMY_SP,
+                expr: run,
+            }));
         }
         for part in code {
             for item in part.items {
                 match item {
-                    ModuleItem::Stmt(Stmt::Decl(Decl::Fn(f))) => top.push(Part::new(Some(id), PartKind::Code, vec![ModuleItem::Stmt(Stmt::Decl(Decl::Fn(f)))])),
+                    ModuleItem::Stmt(Stmt::Decl(Decl::Fn(f))) => top.push(Part::new(
+                        Some(id),
+                        PartKind::Code,
+                        vec![ModuleItem::Stmt(Stmt::Decl(Decl::Fn(f)))],
+                    )),
                     ModuleItem::Stmt(Stmt::Decl(Decl::Var(v))) => {
                         for d in v.decls {
                             names.extend(find_pat_ids::<_, Id>(&d.name));
@@ -112,33 +136,61 @@ impl Linker<'_> {
                 }
             }
         }
-        let mut parts: Vec<Part> = names.iter().map(|n| Part::new(Some(id), PartKind::Linker, vec![var(VarDeclKind::Var, n, None)])).collect();
+        let mut parts: Vec<Part> = names
+            .iter()
+            .map(|n| {
+                Part::new(
+                    Some(id),
+                    PartKind::Linker,
+                    vec![var(VarDeclKind::Var, n, None)],
+                )
+            })
+            .collect();
         parts.extend(top);
         let is_async = self.init_is_async(id, &mut vec![]);
         let func = arrow_block(inside, is_async);
         let init = self.init_name(id);
         let wrapped = call(self.helper("__esm"), vec![func]);
-        parts.push(Part::new(Some(id), PartKind::Linker, vec![var(VarDeclKind::Var, &init, Some(wrapped))]));
+        parts.push(Part::new(
+            Some(id),
+            PartKind::Linker,
+            vec![var(VarDeclKind::Var, &init, Some(wrapped))],
+        ));
         parts
     }
 }
 
 /// `name = value;` (a pattern becomes a destructuring assignment).
 fn assign(name: Pat, value: Box<Expr>) -> Stmt {
-    let left = match name {
-        Pat::Ident(i) => AssignTarget::Simple(SimpleAssignTarget::Ident(i)),
-        other => AssignTarget::Pat(AssignTargetPat::try_from(other).unwrap_or_else(|_| unreachable!("a declaration's pattern is an assignment pattern"))),
-    };
-    let expr = Expr::Assign(AssignExpr { span: DUMMY_SP, op: AssignOp::Assign, left, right: value });
+    let left =
+        match name {
+            Pat::Ident(i) => AssignTarget::Simple(SimpleAssignTarget::Ident(i)),
+            other => AssignTarget::Pat(AssignTargetPat::try_from(other).unwrap_or_else(|_| {
+                unreachable!("a declaration's pattern is an assignment pattern")
+            })),
+        };
+    let expr = Expr::Assign(AssignExpr {
+        span: DUMMY_SP,
+        op: AssignOp::Assign,
+        left,
+        right: value,
+    });
     // `({ a } = x)` needs parentheses as a statement; the fixer adds them.
-    Stmt::Expr(ExprStmt { span: DUMMY_SP, expr: Box::new(expr) })
+    Stmt::Expr(ExprStmt {
+        span: DUMMY_SP,
+        expr: Box::new(expr),
+    })
 }
 
 /// `class C {}` as the value of `C = class C {}`: the class's own name (what its body means by
 /// `C`, as in the declaration) a binding apart from the variable, so that to the minifier and
 /// hygiene the two are not one identifier.
 fn class_expr(name: &Ident, mut class: Box<Class>) -> ClassExpr {
-    let own = Ident::new(name.sym.clone(), name.span, SyntaxContext::empty().apply_mark(Mark::new()));
+    let own = Ident::new(
+        name.sym.clone(),
+        name.span,
+        SyntaxContext::empty().apply_mark(Mark::new()),
+    );
     struct Inner<'a>(&'a Ident, SyntaxContext);
     impl VisitMut for Inner<'_> {
         fn visit_mut_ident(&mut self, i: &mut Ident) {
@@ -148,5 +200,8 @@ fn class_expr(name: &Ident, mut class: Box<Class>) -> ClassExpr {
         }
     }
     class.visit_mut_with(&mut Inner(name, own.ctxt));
-    ClassExpr { ident: Some(own), class }
+    ClassExpr {
+        ident: Some(own),
+        class,
+    }
 }

@@ -124,9 +124,22 @@ struct Prepared {
 }
 
 pub(crate) fn stem(path: &std::path::Path) -> String {
-    let s = path.file_stem().and_then(|s| s.to_str()).unwrap_or("module");
-    let s = if s == "index" { path.parent().and_then(|p| p.file_name()).and_then(|s| s.to_str()).unwrap_or(s) } else { s };
-    let mut out: String = s.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
+    let s = path
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("module");
+    let s = if s == "index" {
+        path.parent()
+            .and_then(|p| p.file_name())
+            .and_then(|s| s.to_str())
+            .unwrap_or(s)
+    } else {
+        s
+    };
+    let mut out: String = s
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
     if out.starts_with(|c: char| c.is_ascii_digit()) {
         out.insert(0, '_');
     }
@@ -146,7 +159,13 @@ fn call(callee: Box<Expr>, args: Vec<Box<Expr>>) -> Box<Expr> {
         span: DUMMY_SP,
         ctxt: SyntaxContext::empty(),
         callee: Callee::Expr(callee),
-        args: args.into_iter().map(|e| ExprOrSpread { spread: None, expr: e }).collect(),
+        args: args
+            .into_iter()
+            .map(|e| ExprOrSpread {
+                spread: None,
+                expr: e,
+            })
+            .collect(),
         type_args: None,
     }))
 }
@@ -155,14 +174,24 @@ fn member(obj: Box<Expr>, prop: &str) -> Box<Expr> {
     let prop = if is_identifier_name(prop) {
         MemberProp::Ident(IdentName::new(prop.into(), DUMMY_SP))
     } else {
-        MemberProp::Computed(ComputedPropName { span: DUMMY_SP, expr: Box::new(Expr::Lit(Lit::Str(prop.into()))) })
+        MemberProp::Computed(ComputedPropName {
+            span: DUMMY_SP,
+            expr: Box::new(Expr::Lit(Lit::Str(prop.into()))),
+        })
     };
-    Box::new(Expr::Member(MemberExpr { span: DUMMY_SP, obj, prop }))
+    Box::new(Expr::Member(MemberExpr {
+        span: DUMMY_SP,
+        obj,
+        prop,
+    }))
 }
 
 fn is_identifier_name(s: &str) -> bool {
     let mut chars = s.chars();
-    chars.next().is_some_and(|c| c.is_alphabetic() || c == '_' || c == '$') && chars.all(|c| c.is_alphanumeric() || c == '_' || c == '$')
+    chars
+        .next()
+        .is_some_and(|c| c.is_alphabetic() || c == '_' || c == '$')
+        && chars.all(|c| c.is_alphanumeric() || c == '_' || c == '$')
 }
 
 fn var(kind: VarDeclKind, id: &Id, init: Option<Box<Expr>>) -> ModuleItem {
@@ -171,12 +200,21 @@ fn var(kind: VarDeclKind, id: &Id, init: Option<Box<Expr>>) -> ModuleItem {
         ctxt: SyntaxContext::empty(),
         kind,
         declare: false,
-        decls: vec![VarDeclarator { span: DUMMY_SP, name: Pat::Ident(ident(id).into()), init, definite: false }],
+        decls: vec![VarDeclarator {
+            span: DUMMY_SP,
+            name: Pat::Ident(ident(id).into()),
+            init,
+            definite: false,
+        }],
     }))))
 }
 
 fn num(n: f64) -> Box<Expr> {
-    Box::new(Expr::Lit(Lit::Num(Number { span: DUMMY_SP, value: n, raw: None })))
+    Box::new(Expr::Lit(Lit::Num(Number {
+        span: DUMMY_SP,
+        value: n,
+        raw: None,
+    })))
 }
 
 /// `() => body`.
@@ -186,7 +224,13 @@ fn arrow(body: Box<Expr>) -> Box<Expr> {
 
 /// `() => { stmts }` (`async` when asked).
 fn arrow_block(stmts: Vec<Stmt>, is_async: bool) -> Box<Expr> {
-    arrow_with(ArrowFunctionBody::FunctionBody(FunctionBody { span: DUMMY_SP, stmts }), is_async)
+    arrow_with(
+        ArrowFunctionBody::FunctionBody(FunctionBody {
+            span: DUMMY_SP,
+            stmts,
+        }),
+        is_async,
+    )
 }
 
 fn arrow_with(body: ArrowFunctionBody, is_async: bool) -> Box<Expr> {
@@ -203,12 +247,24 @@ fn arrow_with(body: ArrowFunctionBody, is_async: bool) -> Box<Expr> {
 }
 
 impl<'g> Linker<'g> {
-    fn new(g: &'g ModuleGraph, bodies: Vec<Vec<ModuleItem>>, o: &LinkOptions) -> Result<Linker<'g>> {
+    fn new(
+        g: &'g ModuleGraph,
+        bodies: Vec<Vec<ModuleItem>>,
+        o: &LinkOptions,
+    ) -> Result<Linker<'g>> {
         let unresolved = SyntaxContext::empty().apply_mark(g.marks.unresolved);
         let defines = define::Defines::parse(&g.cm, &o.defines, unresolved)?;
         let (ctxt, helper_mark, module_ctxts) = GLOBALS.set(&g.globals, || {
-            let module_ctxts = g.modules.iter().map(|_| SyntaxContext::empty().apply_mark(Mark::new())).collect();
-            (SyntaxContext::empty().apply_mark(Mark::new()), Mark::new(), module_ctxts)
+            let module_ctxts = g
+                .modules
+                .iter()
+                .map(|_| SyntaxContext::empty().apply_mark(Mark::new()))
+                .collect();
+            (
+                SyntaxContext::empty().apply_mark(Mark::new()),
+                Mark::new(),
+                module_ctxts,
+            )
         });
         let helper_ctxt = SyntaxContext::empty().apply_mark(helper_mark);
         let mut l = Linker {
@@ -228,7 +284,10 @@ impl<'g> Linker<'g> {
             defines,
             unresolved,
         };
-        let scanned: Vec<_> = (0..g.modules.len()).into_par_iter().map(|id| GLOBALS.set(&g.globals, || l.scan_module(id))).collect();
+        let scanned: Vec<_> = (0..g.modules.len())
+            .into_par_iter()
+            .map(|id| GLOBALS.set(&g.globals, || l.scan_module(id)))
+            .collect();
         (l.exports, l.imports) = scanned.into_iter().unzip();
         Ok(l)
     }
@@ -263,8 +322,14 @@ impl<'g> Linker<'g> {
 
     /// `__name(binding, "default")`, for an anonymous default export given a binding name.
     fn named_default(&self, binding: &Id) -> ModuleItem {
-        let args = vec![Box::new(Expr::Ident(ident(binding))), Box::new(Expr::Lit(Lit::Str("default".into())))];
-        ModuleItem::Stmt(Stmt::Expr(ExprStmt { span: DUMMY_SP, expr: call(self.helper("__name"), args) }))
+        let args = vec![
+            Box::new(Expr::Ident(ident(binding))),
+            Box::new(Expr::Lit(Lit::Str("default".into()))),
+        ];
+        ModuleItem::Stmt(Stmt::Expr(ExprStmt {
+            span: DUMMY_SP,
+            expr: call(self.helper("__name"), args),
+        }))
     }
 
     fn needs(&self) -> std::sync::MutexGuard<'_, Needs> {
@@ -274,12 +339,19 @@ impl<'g> Linker<'g> {
     fn helper(&self, name: &'static str) -> Box<Expr> {
         debug_assert!(runtime::is_helper(name));
         self.needs().helpers.insert(name);
-        Box::new(Expr::Ident(Ident::new(name.into(), DUMMY_SP, self.helper_ctxt)))
+        Box::new(Expr::Ident(Ident::new(
+            name.into(),
+            DUMMY_SP,
+            self.helper_ctxt,
+        )))
     }
 
     /// The target of the import record of `module` with this specifier and kind.
     fn target(&self, module: ModuleId, specifier: &str, kind: ImportKind) -> Target {
-        self.g.import_target(module, specifier, kind).cloned().expect("every import was recorded and resolved")
+        self.g
+            .import_target(module, specifier, kind)
+            .cloned()
+            .expect("every import was recorded and resolved")
     }
 
     fn scan_module(&self, id: ModuleId) -> (Exports, HashMap<Id, (Target, Option<String>)>) {
@@ -295,18 +367,25 @@ impl<'g> Linker<'g> {
             _ => &self.g.modules[id].ast.body,
         };
         for item in body {
-            let ModuleItem::ModuleDecl(d) = item else { continue };
+            let ModuleItem::ModuleDecl(d) = item else {
+                continue;
+            };
             match d {
                 ModuleDecl::Import(i) => {
                     let t = self.target(id, &str_of(&i.src), ImportKind::Static);
                     for s in &i.specifiers {
                         match s {
                             ImportSpecifier::Named(n) => {
-                                let imported = n.imported.as_ref().map(export_name).unwrap_or_else(|| n.local.sym.to_string());
+                                let imported = n
+                                    .imported
+                                    .as_ref()
+                                    .map(export_name)
+                                    .unwrap_or_else(|| n.local.sym.to_string());
                                 imports.insert(n.local.to_id(), (t.clone(), Some(imported)));
                             }
                             ImportSpecifier::Default(d) => {
-                                imports.insert(d.local.to_id(), (t.clone(), Some("default".into())));
+                                imports
+                                    .insert(d.local.to_id(), (t.clone(), Some("default".into())));
                             }
                             ImportSpecifier::Namespace(n) => {
                                 imports.insert(n.local.to_id(), (t.clone(), None));
@@ -325,38 +404,69 @@ impl<'g> Linker<'g> {
                         DefaultDecl::Class(c) => c.ident.as_ref().map(|i| i.to_id()),
                         DefaultDecl::TsInterfaceDecl(_) => continue,
                     };
-                    let local = local.unwrap_or_else(|| (format!("{}_default", stem(&m.path)).into(), self.top_ctxt(id)));
+                    let local = local.unwrap_or_else(|| {
+                        (
+                            format!("{}_default", stem(&m.path)).into(),
+                            self.top_ctxt(id),
+                        )
+                    });
                     ex.named.insert("default".into(), Source::Local(local));
                 }
                 ModuleDecl::ExportDefaultExpr(_) => {
-                    ex.named.insert("default".into(), Source::Local((format!("{}_default", stem(&m.path)).into(), self.top_ctxt(id))));
+                    ex.named.insert(
+                        "default".into(),
+                        Source::Local((
+                            format!("{}_default", stem(&m.path)).into(),
+                            self.top_ctxt(id),
+                        )),
+                    );
                 }
                 ModuleDecl::ExportNamed(n) if !n.type_only => {
-                    let from = n.src.as_ref().map(|s| self.target(id, &str_of(s), ImportKind::Static));
+                    let from = n
+                        .src
+                        .as_ref()
+                        .map(|s| self.target(id, &str_of(s), ImportKind::Static));
                     for s in &n.specifiers {
                         match (s, &from) {
                             (ExportSpecifier::Named(sp), _) if sp.is_type_only => {}
                             (ExportSpecifier::Named(sp), Some(t)) => {
                                 let orig = export_name(&sp.orig);
-                                let name = sp.exported.as_ref().map(export_name).unwrap_or_else(|| orig.clone());
+                                let name = sp
+                                    .exported
+                                    .as_ref()
+                                    .map(export_name)
+                                    .unwrap_or_else(|| orig.clone());
                                 ex.named.insert(name, Source::Import(t.clone(), Some(orig)));
                             }
                             (ExportSpecifier::Named(sp), None) => {
-                                let ModuleExportName::Ident(orig) = &sp.orig else { continue };
-                                let name = sp.exported.as_ref().map(export_name).unwrap_or_else(|| orig.sym.to_string());
+                                let ModuleExportName::Ident(orig) = &sp.orig else {
+                                    continue;
+                                };
+                                let name = sp
+                                    .exported
+                                    .as_ref()
+                                    .map(export_name)
+                                    .unwrap_or_else(|| orig.sym.to_string());
                                 ex.named.insert(name, Source::Local(orig.to_id()));
                             }
                             (ExportSpecifier::Namespace(ns), Some(t)) => {
-                                ex.named.insert(export_name(&ns.name), Source::Import(t.clone(), None));
+                                ex.named
+                                    .insert(export_name(&ns.name), Source::Import(t.clone(), None));
                             }
                             (ExportSpecifier::Default(d), Some(t)) => {
-                                ex.named.insert(d.exported.sym.to_string(), Source::Import(t.clone(), Some("default".into())));
+                                ex.named.insert(
+                                    d.exported.sym.to_string(),
+                                    Source::Import(t.clone(), Some("default".into())),
+                                );
                             }
                             _ => {}
                         }
                     }
                 }
-                ModuleDecl::ExportAll(a) if !a.type_only => ex.stars.push(self.target(id, &str_of(&a.src), ImportKind::Static)),
+                ModuleDecl::ExportAll(a) if !a.type_only => {
+                    ex.stars
+                        .push(self.target(id, &str_of(&a.src), ImportKind::Static))
+                }
                 _ => {}
             }
         }
@@ -372,7 +482,12 @@ impl<'g> Linker<'g> {
     }
 
     /// What `name` exported by `module` refers to; None if the module does not export it.
-    fn resolve_export<'a>(&'a self, module: ModuleId, name: &'a str, seen: &mut Vec<(ModuleId, &'a str)>) -> Option<Binding> {
+    fn resolve_export<'a>(
+        &'a self,
+        module: ModuleId,
+        name: &'a str,
+        seen: &mut Vec<(ModuleId, &'a str)>,
+    ) -> Option<Binding> {
         if seen.iter().any(|&(m, n)| m == module && n == name) {
             return None;
         }
@@ -433,7 +548,12 @@ impl<'g> Linker<'g> {
         out
     }
 
-    fn resolve_import<'a>(&'a self, t: &Target, name: Option<&'a str>, seen: &mut Vec<(ModuleId, &'a str)>) -> Option<Binding> {
+    fn resolve_import<'a>(
+        &'a self,
+        t: &Target,
+        name: Option<&'a str>,
+        seen: &mut Vec<(ModuleId, &'a str)>,
+    ) -> Option<Binding> {
         match (t, name) {
             (Target::External(s), n) => Some(Binding::External(s.clone(), n.map(str::to_string))),
             (Target::Module(m), None) if self.is_commonjs(*m) => Some(Binding::CommonJs(*m, None)),
@@ -453,11 +573,22 @@ impl<'g> Linker<'g> {
         let mut starred = BTreeSet::new();
         for star in &self.exports[module].stars {
             if let Target::Module(m) = star {
-                starred.extend(self.export_names(*m, seen).into_iter().filter(|n| n != "default"));
+                starred.extend(
+                    self.export_names(*m, seen)
+                        .into_iter()
+                        .filter(|n| n != "default"),
+                );
             }
         }
         // Ambiguous star names resolve to nothing and are left out.
-        out.extend(starred.into_iter().filter(|n| !out.contains(n) && self.resolve_export(module, n, &mut vec![]).is_some()).collect::<Vec<_>>());
+        out.extend(
+            starred
+                .into_iter()
+                .filter(|n| {
+                    !out.contains(n) && self.resolve_export(module, n, &mut vec![]).is_some()
+                })
+                .collect::<Vec<_>>(),
+        );
         out
     }
 
@@ -480,14 +611,33 @@ impl<'g> Linker<'g> {
 
     fn external_name(&mut self, source: &str, name: Option<&str>) -> Id {
         // Without `import` syntax, one `var import_x = __toESM(require("x"))` per module.
-        let name = if self.format == Format::Esm { name } else { None };
+        let name = if self.format == Format::Esm {
+            name
+        } else {
+            None
+        };
         let key = (source.to_string(), name.map(str::to_string));
         if let Some(n) = self.external_names.get(&key) {
             return n.clone();
         }
         let base = match name {
-            Some("default") | None => format!("import_{}", source.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect::<String>()),
-            Some(n) => n.chars().map(|c| if c.is_ascii_alphanumeric() || c == '_' || c == '$' { c } else { '_' }).collect(),
+            Some("default") | None => format!(
+                "import_{}",
+                source
+                    .chars()
+                    .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+                    .collect::<String>()
+            ),
+            Some(n) => n
+                .chars()
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() || c == '_' || c == '$' {
+                        c
+                    } else {
+                        '_'
+                    }
+                })
+                .collect(),
         };
         let id = self.name(&base);
         self.external_names.insert(key, id.clone());
@@ -541,7 +691,10 @@ impl<'g> Linker<'g> {
     /// One ES module's imports bound and its export syntax removed, ready for `esm_parts`.
     fn esm_prepare(&mut self, id: ModuleId) -> Result<Prepared> {
         let mut replace: FxHashMap<Id, Box<Expr>> = FxHashMap::default();
-        let mut imports: Vec<(Id, (Target, Option<String>))> = self.imports[id].iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        let mut imports: Vec<(Id, (Target, Option<String>))> = self.imports[id]
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
         imports.sort_by(|a, b| a.0.0.cmp(&b.0.0));
         // One `var import_x = __toESM(require_x())` per CommonJS module this module imports.
         let mut commonjs: IndexMap<ModuleId, Id> = IndexMap::new();
@@ -551,7 +704,9 @@ impl<'g> Linker<'g> {
             let b = self.resolve_import(&t, name.as_deref(), &mut vec![]);
             let b = match (b, &t) {
                 (Some(b), _) => b,
-                (None, Target::Module(m)) => return Err(self.missing_export(id, *m, name.as_deref().unwrap_or("*"))),
+                (None, Target::Module(m)) => {
+                    return Err(self.missing_export(id, *m, name.as_deref().unwrap_or("*")));
+                }
                 (None, Target::External(_)) => unreachable!("externals always resolve"),
             };
             let expr = match &b {
@@ -559,7 +714,8 @@ impl<'g> Linker<'g> {
                     let var_name = match commonjs.get(m) {
                         Some(v) => v.clone(),
                         None => {
-                            let v = self.name(&format!("import_{}", stem(&self.g.modules[*m].path)));
+                            let v =
+                                self.name(&format!("import_{}", stem(&self.g.modules[*m].path)));
                             let init = self.binding_expr(&Binding::CommonJs(*m, None), id);
                             out.push(var(VarDeclKind::Var, &v, Some(init)));
                             commonjs.insert(*m, v.clone());
@@ -589,19 +745,35 @@ impl<'g> Linker<'g> {
             match item {
                 ModuleItem::Stmt(s) => groups.push(vec![ModuleItem::Stmt(s)]),
                 ModuleItem::ModuleDecl(d) => match d {
-                    ModuleDecl::ExportDecl(e) => groups.push(vec![ModuleItem::Stmt(Stmt::Decl(e.decl))]),
+                    ModuleDecl::ExportDecl(e) => {
+                        groups.push(vec![ModuleItem::Stmt(Stmt::Decl(e.decl))])
+                    }
                     ModuleDecl::ExportDefaultDecl(d) => {
                         let name: Id = (format!("{}_default", stem(&path)).into(), top);
                         let (decl, anonymous) = match d.decl {
                             DefaultDecl::Fn(mut f) => {
                                 let given = f.ident.take();
                                 let anonymous = given.is_none();
-                                (Decl::Fn(FnDecl { ident: given.unwrap_or_else(|| ident(&name)), declare: false, function: f.function }), anonymous)
+                                (
+                                    Decl::Fn(FnDecl {
+                                        ident: given.unwrap_or_else(|| ident(&name)),
+                                        declare: false,
+                                        function: f.function,
+                                    }),
+                                    anonymous,
+                                )
                             }
                             DefaultDecl::Class(mut c) => {
                                 let given = c.ident.take();
                                 let anonymous = given.is_none();
-                                (Decl::Class(ClassDecl { ident: given.unwrap_or_else(|| ident(&name)), declare: false, class: c.class }), anonymous)
+                                (
+                                    Decl::Class(ClassDecl {
+                                        ident: given.unwrap_or_else(|| ident(&name)),
+                                        declare: false,
+                                        class: c.class,
+                                    }),
+                                    anonymous,
+                                )
                             }
                             DefaultDecl::TsInterfaceDecl(_) => continue,
                         };
@@ -620,13 +792,25 @@ impl<'g> Linker<'g> {
                 },
             }
         }
-        Ok(Prepared { id, replace, namespaces, interop, groups })
+        Ok(Prepared {
+            id,
+            replace,
+            namespaces,
+            interop,
+            groups,
+        })
     }
 
     /// The code of one ES module, rewritten (on any thread): the linker's interop variables,
     /// then one part per statement.
     fn esm_parts(&self, p: Prepared) -> Result<Vec<Part>> {
-        let Prepared { id, replace, namespaces, interop, mut groups } = p;
+        let Prepared {
+            id,
+            replace,
+            namespaces,
+            interop,
+            mut groups,
+        } = p;
         let mut rewrite = Rewrite::new(self, id, replace, namespaces, None);
         let mut reads = Vec::with_capacity(groups.len());
         for group in &mut groups {
@@ -636,8 +820,13 @@ impl<'g> Linker<'g> {
         if let Some(e) = rewrite.error {
             return Err(e);
         }
-        let interop = interop.into_iter().map(|i| Part::new(Some(id), PartKind::Linker, vec![i]));
-        let code = groups.into_iter().zip(reads).map(|(g, uses)| Part { uses, ..Part::new(Some(id), PartKind::Code, g) });
+        let interop = interop
+            .into_iter()
+            .map(|i| Part::new(Some(id), PartKind::Linker, vec![i]));
+        let code = groups.into_iter().zip(reads).map(|(g, uses)| Part {
+            uses,
+            ..Part::new(Some(id), PartKind::Code, g)
+        });
         Ok(interop.chain(code).collect())
     }
 
@@ -654,12 +843,22 @@ impl<'g> Linker<'g> {
         // `exports` and `module` are the wrapper's parameters: in the module's own top-level
         // context, as if it had declared them (a `var exports` of its own is the same binding).
         let wrapper_ctxt = self.top_ctxt(id);
-        let mut rewrite = Rewrite::new(&*self, id, FxHashMap::default(), FxHashMap::default(), Some(wrapper_ctxt));
+        let mut rewrite = Rewrite::new(
+            &*self,
+            id,
+            FxHashMap::default(),
+            FxHashMap::default(),
+            Some(wrapper_ctxt),
+        );
         body.visit_mut_with(&mut rewrite);
         if let Some(e) = rewrite.error {
             return Err(e);
         }
-        let param = |n: &str| Param { span: DUMMY_SP, decorators: vec![], pat: Pat::Ident(Ident::new(n.into(), DUMMY_SP, wrapper_ctxt).into()) };
+        let param = |n: &str| Param {
+            span: DUMMY_SP,
+            decorators: vec![],
+            pat: Pat::Ident(Ident::new(n.into(), DUMMY_SP, wrapper_ctxt).into()),
+        };
         let func = Box::new(Expr::Fn(FnExpr {
             ident: None,
             function: Box::new(Function {
@@ -667,7 +866,10 @@ impl<'g> Linker<'g> {
                 decorators: vec![],
                 span: DUMMY_SP,
                 ctxt: SyntaxContext::empty(),
-                body: Some(FunctionBody { span: DUMMY_SP, stmts: body }),
+                body: Some(FunctionBody {
+                    span: DUMMY_SP,
+                    stmts: body,
+                }),
                 this_param: None,
                 is_generator: false,
                 is_async: false,
@@ -685,22 +887,50 @@ impl<'g> Linker<'g> {
         let names = self.export_names(m, &mut HashSet::new());
         let mut props = vec![];
         for n in names {
-            let b = self.resolve_export(m, &n, &mut vec![]).ok_or_else(|| anyhow!("`{n}` of {} cannot be resolved", self.g.modules[m].path.display()))?;
+            let b = self.resolve_export(m, &n, &mut vec![]).ok_or_else(|| {
+                anyhow!(
+                    "`{n}` of {} cannot be resolved",
+                    self.g.modules[m].path.display()
+                )
+            })?;
             let value = self.binding_expr(&b, m);
-            let key = if is_identifier_name(&n) { PropName::Ident(IdentName::new(n.as_str().into(), DUMMY_SP)) } else { PropName::Str(n.as_str().into()) };
-            props.push(PropOrSpread::Prop(Box::new(Prop::KeyValue(KeyValueProp { key, value: arrow(value) }))));
+            let key = if is_identifier_name(&n) {
+                PropName::Ident(IdentName::new(n.as_str().into(), DUMMY_SP))
+            } else {
+                PropName::Str(n.as_str().into())
+            };
+            props.push(PropOrSpread::Prop(Box::new(Prop::KeyValue(KeyValueProp {
+                key,
+                value: arrow(value),
+            }))));
         }
-        let obj = Box::new(Expr::Object(ObjectLit { span: DUMMY_SP, props }));
+        let obj = Box::new(Expr::Object(ObjectLit {
+            span: DUMMY_SP,
+            props,
+        }));
         let export = call(self.helper("__export"), vec![expr_ident(name), obj]);
         let mut items = vec![
-            var(VarDeclKind::Var, name, Some(Box::new(Expr::Object(ObjectLit { span: DUMMY_SP, props: vec![] })))),
-            ModuleItem::Stmt(Stmt::Expr(ExprStmt { span: DUMMY_SP, expr: export })),
+            var(
+                VarDeclKind::Var,
+                name,
+                Some(Box::new(Expr::Object(ObjectLit {
+                    span: DUMMY_SP,
+                    props: vec![],
+                }))),
+            ),
+            ModuleItem::Stmt(Stmt::Expr(ExprStmt {
+                span: DUMMY_SP,
+                expr: export,
+            })),
         ];
         // `export * from "./x.cjs"`: the CommonJS module's names, copied when it has run.
         for cjs in self.commonjs_stars(m, &mut HashSet::new()) {
             let value = self.binding_expr(&Binding::CommonJs(cjs, None), m);
             let reexport = call(self.helper("__reExport"), vec![expr_ident(name), value]);
-            items.push(ModuleItem::Stmt(Stmt::Expr(ExprStmt { span: DUMMY_SP, expr: reexport })));
+            items.push(ModuleItem::Stmt(Stmt::Expr(ExprStmt {
+                span: DUMMY_SP,
+                expr: reexport,
+            })));
         }
         Ok(items)
     }
@@ -719,19 +949,30 @@ impl<'g> Linker<'g> {
                     let ns = self.namespace_name(entry);
                     call(self.helper("__toCommonJS"), vec![expr_ident(&ns)])
                 };
-                out.push(ModuleItem::Stmt(crate::js::module_exports_assign(value, DUMMY_SP, self.unresolved)));
+                out.push(ModuleItem::Stmt(crate::js::module_exports_assign(
+                    value,
+                    DUMMY_SP,
+                    self.unresolved,
+                )));
                 return Ok(out);
             }
         }
         if self.is_commonjs(entry) {
             let req = self.require_name(entry);
             let value = call(expr_ident(&req), vec![]);
-            out.push(ModuleItem::ModuleDecl(ModuleDecl::ExportDefaultExpr(ExportDefaultExpr { span: DUMMY_SP, expr: value })));
+            out.push(ModuleItem::ModuleDecl(ModuleDecl::ExportDefaultExpr(
+                ExportDefaultExpr {
+                    span: DUMMY_SP,
+                    expr: value,
+                },
+            )));
             return Ok(out);
         }
         let mut specifiers = vec![];
         for n in self.export_names(entry, &mut HashSet::new()) {
-            let Some(b) = self.resolve_export(entry, &n, &mut vec![]) else { continue };
+            let Some(b) = self.resolve_export(entry, &n, &mut vec![]) else {
+                continue;
+            };
             let local = match &b {
                 Binding::Local(id) => id.clone(),
                 _ => {
@@ -739,36 +980,84 @@ impl<'g> Linker<'g> {
                     match *expr {
                         Expr::Ident(i) => i.to_id(),
                         other => {
-                            let id = self.name(&format!("export_{}", if is_identifier_name(&n) { n.clone() } else { "value".into() }));
+                            let id = self.name(&format!(
+                                "export_{}",
+                                if is_identifier_name(&n) {
+                                    n.clone()
+                                } else {
+                                    "value".into()
+                                }
+                            ));
                             out.push(var(VarDeclKind::Var, &id, Some(Box::new(other))));
                             id
                         }
                     }
                 }
             };
-            let exported = if is_identifier_name(&n) { ModuleExportName::Ident(Ident::new(n.as_str().into(), DUMMY_SP, SyntaxContext::empty())) } else { ModuleExportName::Str(n.as_str().into()) };
-            specifiers.push(ExportSpecifier::Named(ExportNamedSpecifier { span: DUMMY_SP, orig: ModuleExportName::Ident(ident(&local)), exported: Some(exported), is_type_only: false }));
+            let exported = if is_identifier_name(&n) {
+                ModuleExportName::Ident(Ident::new(
+                    n.as_str().into(),
+                    DUMMY_SP,
+                    SyntaxContext::empty(),
+                ))
+            } else {
+                ModuleExportName::Str(n.as_str().into())
+            };
+            specifiers.push(ExportSpecifier::Named(ExportNamedSpecifier {
+                span: DUMMY_SP,
+                orig: ModuleExportName::Ident(ident(&local)),
+                exported: Some(exported),
+                is_type_only: false,
+            }));
         }
         for star in self.exports[entry].stars.clone() {
             if let Target::External(s) = star {
-                out.push(ModuleItem::ModuleDecl(ModuleDecl::ExportAll(ExportAll { span: DUMMY_SP, src: Box::new(s.as_str().into()), type_only: false, with: None })));
+                out.push(ModuleItem::ModuleDecl(ModuleDecl::ExportAll(ExportAll {
+                    span: DUMMY_SP,
+                    src: Box::new(s.as_str().into()),
+                    type_only: false,
+                    with: None,
+                })));
             }
         }
         if !specifiers.is_empty() {
-            out.push(ModuleItem::ModuleDecl(ModuleDecl::ExportNamed(NamedExport { span: DUMMY_SP, specifiers, src: None, type_only: false, with: None })));
+            out.push(ModuleItem::ModuleDecl(ModuleDecl::ExportNamed(
+                NamedExport {
+                    span: DUMMY_SP,
+                    specifiers,
+                    src: None,
+                    type_only: false,
+                    with: None,
+                },
+            )));
         }
         Ok(out)
     }
 
     fn external_imports(&mut self) -> Vec<ModuleItem> {
         if self.format != Format::Esm {
-            let sources: Vec<(String, Id)> = self.external_names.iter().map(|((s, _), id)| (s.clone(), id.clone())).collect();
+            let sources: Vec<(String, Id)> = self
+                .external_names
+                .iter()
+                .map(|((s, _), id)| (s.clone(), id.clone()))
+                .collect();
             return sources
                 .into_iter()
                 .map(|(source, id)| {
-                    let require = Box::new(Expr::Ident(Ident::new("require".into(), DUMMY_SP, self.unresolved)));
-                    let loaded = call(require, vec![Box::new(Expr::Lit(Lit::Str(source.as_str().into())))]);
-                    var(VarDeclKind::Var, &id, Some(call(self.helper("__toESM"), vec![loaded])))
+                    let require = Box::new(Expr::Ident(Ident::new(
+                        "require".into(),
+                        DUMMY_SP,
+                        self.unresolved,
+                    )));
+                    let loaded = call(
+                        require,
+                        vec![Box::new(Expr::Lit(Lit::Str(source.as_str().into())))],
+                    );
+                    var(
+                        VarDeclKind::Var,
+                        &id,
+                        Some(call(self.helper("__toESM"), vec![loaded])),
+                    )
                 })
                 .collect();
         }
@@ -777,8 +1066,14 @@ impl<'g> Linker<'g> {
             .map(|((source, name), local)| {
                 let local = ident(local);
                 let spec = match name.as_deref() {
-                    None => ImportSpecifier::Namespace(ImportStarAsSpecifier { span: DUMMY_SP, local }),
-                    Some("default") => ImportSpecifier::Default(ImportDefaultSpecifier { span: DUMMY_SP, local }),
+                    None => ImportSpecifier::Namespace(ImportStarAsSpecifier {
+                        span: DUMMY_SP,
+                        local,
+                    }),
+                    Some("default") => ImportSpecifier::Default(ImportDefaultSpecifier {
+                        span: DUMMY_SP,
+                        local,
+                    }),
                     Some(n) => ImportSpecifier::Named(ImportNamedSpecifier {
                         span: DUMMY_SP,
                         imported: (n != &*local.sym).then(|| ModuleExportName::Str(n.into())),
@@ -819,11 +1114,26 @@ struct Rewrite<'l, 'g> {
 }
 
 impl Rewrite<'_, '_> {
-    fn new<'l, 'g>(linker: &'l Linker<'g>, module: ModuleId, replace: FxHashMap<Id, Box<Expr>>, namespaces: FxHashMap<Id, ModuleId>, wrapper_ctxt: Option<SyntaxContext>) -> Rewrite<'l, 'g> {
+    fn new<'l, 'g>(
+        linker: &'l Linker<'g>,
+        module: ModuleId,
+        replace: FxHashMap<Id, Box<Expr>>,
+        namespaces: FxHashMap<Id, ModuleId>,
+        wrapper_ctxt: Option<SyntaxContext>,
+    ) -> Rewrite<'l, 'g> {
         let mut replaced_contexts: Vec<SyntaxContext> = replace.keys().map(|id| id.1).collect();
         replaced_contexts.sort();
         replaced_contexts.dedup();
-        Rewrite { linker, module, replace, replaced_contexts, namespaces, read_through: vec![], error: None, wrapper_ctxt }
+        Rewrite {
+            linker,
+            module,
+            replace,
+            replaced_contexts,
+            namespaces,
+            read_through: vec![],
+            error: None,
+            wrapper_ctxt,
+        }
     }
 
     /// Whether `i` may be one of the names to replace.
@@ -837,9 +1147,15 @@ impl Rewrite<'_, '_> {
     /// used (a side-effect-free package's module keeps its effects).
     fn namespace_member(&self, e: &Expr, via: &mut Vec<ModuleId>) -> Option<Binding> {
         match e {
-            Expr::Ident(i) => self.replaced(i).then(|| self.namespaces.get(&i.to_id())).flatten().map(|&m| Binding::Namespace(m)),
+            Expr::Ident(i) => self
+                .replaced(i)
+                .then(|| self.namespaces.get(&i.to_id()))
+                .flatten()
+                .map(|&m| Binding::Namespace(m)),
             Expr::Member(MemberExpr { obj, prop, .. }) => {
-                let Binding::Namespace(m) = self.namespace_member(obj, via)? else { return None };
+                let Binding::Namespace(m) = self.namespace_member(obj, via)? else {
+                    return None;
+                };
                 via.push(m);
                 let name = match prop {
                     MemberProp::Ident(n) => n.sym.to_string(),
@@ -861,36 +1177,67 @@ impl Rewrite<'_, '_> {
     /// `require("x")` → the module's exports.
     fn require(&mut self, specifier: &str) -> Result<Box<Expr>> {
         let l = self.linker;
-        Ok(match l.target(self.module, specifier, ImportKind::Require) {
-            Target::External(s) => call(l.helper("__require"), vec![Box::new(Expr::Lit(Lit::Str(s.as_str().into())))]),
-            Target::Module(m) if l.is_commonjs(m) => call(expr_ident(&l.require_name(m)), vec![]),
-            // Every ES module that is required runs on demand (lazy.rs).
-            Target::Module(m) if l.init_is_async(m, &mut vec![]) => {
-                // Node throws ERR_REQUIRE_ASYNC_MODULE (when the call runs) and runs nothing.
-                call(l.helper("__requireAsyncModule"), vec![Box::new(Expr::Lit(Lit::Str(specifier.into())))])
-            }
-            Target::Module(m) => {
-                let run = call(expr_ident(&l.init_name(m)), vec![]);
-                let exports = call(l.helper("__toCommonJS"), vec![expr_ident(&l.namespace_name(m))]);
-                Box::new(Expr::Seq(SeqExpr { span: DUMMY_SP, exprs: vec![run, exports] }))
-            }
-        })
+        Ok(
+            match l.target(self.module, specifier, ImportKind::Require) {
+                Target::External(s) => call(
+                    l.helper("__require"),
+                    vec![Box::new(Expr::Lit(Lit::Str(s.as_str().into())))],
+                ),
+                Target::Module(m) if l.is_commonjs(m) => {
+                    call(expr_ident(&l.require_name(m)), vec![])
+                }
+                // Every ES module that is required runs on demand (lazy.rs).
+                Target::Module(m) if l.init_is_async(m, &mut vec![]) => {
+                    // Node throws ERR_REQUIRE_ASYNC_MODULE (when the call runs) and runs nothing.
+                    call(
+                        l.helper("__requireAsyncModule"),
+                        vec![Box::new(Expr::Lit(Lit::Str(specifier.into())))],
+                    )
+                }
+                Target::Module(m) => {
+                    let run = call(expr_ident(&l.init_name(m)), vec![]);
+                    let exports = call(
+                        l.helper("__toCommonJS"),
+                        vec![expr_ident(&l.namespace_name(m))],
+                    );
+                    Box::new(Expr::Seq(SeqExpr {
+                        span: DUMMY_SP,
+                        exprs: vec![run, exports],
+                    }))
+                }
+            },
+        )
     }
 
     /// `import("x")` → a promise of the module's namespace.
     fn dynamic_import(&mut self, specifier: &str) -> Result<Option<Box<Expr>>> {
         let l = self.linker;
-        let Target::Module(m) = l.target(self.module, specifier, ImportKind::Dynamic) else { return Ok(None) };
+        let Target::Module(m) = l.target(self.module, specifier, ImportKind::Dynamic) else {
+            return Ok(None);
+        };
         let value = if l.is_commonjs(m) {
             let req = call(expr_ident(&l.require_name(m)), vec![]);
             call(l.helper("__toESM"), vec![req])
         } else {
             expr_ident(&l.namespace_name(m))
         };
-        let mut promise = call(member(Box::new(Expr::Ident(Ident::new("Promise".into(), DUMMY_SP, l.unresolved))), "resolve"), vec![]);
+        let mut promise = call(
+            member(
+                Box::new(Expr::Ident(Ident::new(
+                    "Promise".into(),
+                    DUMMY_SP,
+                    l.unresolved,
+                ))),
+                "resolve",
+            ),
+            vec![],
+        );
         // A lazy module runs first (its init may be async: wait for it).
         if l.is_lazy(m) {
-            promise = call(member(promise, "then"), vec![arrow(call(expr_ident(&l.init_name(m)), vec![]))]);
+            promise = call(
+                member(promise, "then"),
+                vec![arrow(call(expr_ident(&l.init_name(m)), vec![]))],
+            );
         }
         Ok(Some(call(member(promise, "then"), vec![arrow(value)])))
     }
@@ -957,9 +1304,15 @@ impl VisitMut for Rewrite<'_, '_> {
 
     fn visit_mut_prop(&mut self, p: &mut Prop) {
         if let Prop::Shorthand(i) = p
-            && let Some(r) = self.replaced(i).then(|| self.replace.get(&i.to_id())).flatten()
+            && let Some(r) = self
+                .replaced(i)
+                .then(|| self.replace.get(&i.to_id()))
+                .flatten()
         {
-            *p = Prop::KeyValue(KeyValueProp { key: PropName::Ident(IdentName::new(i.sym.clone(), i.span)), value: r.clone() });
+            *p = Prop::KeyValue(KeyValueProp {
+                key: PropName::Ident(IdentName::new(i.sym.clone(), i.span)),
+                value: r.clone(),
+            });
             return;
         }
         p.visit_mut_children_with(self);
@@ -970,16 +1323,28 @@ impl VisitMut for Rewrite<'_, '_> {
 /// namespace objects, then every ES module's code in evaluation order, then the entry's exports.
 /// `pure_annotations`: where the sources' `/* @__PURE__ */` comments are (see js::parse).
 /// `bodies`: the modules' statements if moved out of the graph, else empty (copies are made).
-pub fn link(g: &ModuleGraph, bodies: Vec<Vec<ModuleItem>>, entry: ModuleId, o: &LinkOptions, pure_annotations: &FxHashSet<BytePos>) -> Result<Module> {
+pub fn link(
+    g: &ModuleGraph,
+    bodies: Vec<Vec<ModuleItem>>,
+    entry: ModuleId,
+    o: &LinkOptions,
+    pure_annotations: &FxHashSet<BytePos>,
+) -> Result<Module> {
     let t = crate::timing::StageTimer::from_env();
     let mut l = Linker::new(g, bodies, o)?;
     t.done("  exports");
     let order = g.evaluation_order(entry);
     let eager = g.statically_loaded(entry);
     if o.format != Format::Esm
-        && let Some(m) = order.iter().find(|&&m| eager[m] && g.modules[m].record.has_top_level_await)
+        && let Some(m) = order
+            .iter()
+            .find(|&&m| eager[m] && g.modules[m].record.has_top_level_await)
     {
-        return Err(anyhow!("{}: top-level await is not supported with the \"{}\" output format", g.modules[*m].path.display(), format!("{:?}", o.format).to_lowercase()));
+        return Err(anyhow!(
+            "{}: top-level await is not supported with the \"{}\" output format",
+            g.modules[*m].path.display(),
+            format!("{:?}", o.format).to_lowercase()
+        ));
     }
     l.lazy = l.lazy_modules(entry, &eager);
     // A CommonJS module that ES modules import runs where Node would run it: at its place in
@@ -1008,7 +1373,10 @@ pub fn link(g: &ModuleGraph, bodies: Vec<Vec<ModuleItem>>, entry: ModuleId, o: &
         .map(|p| match p {
             InOrder::Esm(p) => (p.id, GLOBALS.set(&g.globals, || l.esm_parts(p))),
             InOrder::RunCommonJs(id) => {
-                let run = ModuleItem::Stmt(Stmt::Expr(ExprStmt { span: DUMMY_SP, expr: call(expr_ident(&l.require_name(id)), vec![]) }));
+                let run = ModuleItem::Stmt(Stmt::Expr(ExprStmt {
+                    span: DUMMY_SP,
+                    expr: call(expr_ident(&l.require_name(id)), vec![]),
+                }));
                 (id, Ok(vec![Part::new(Some(id), PartKind::Code, vec![run])]))
             }
         })
@@ -1020,7 +1388,10 @@ pub fn link(g: &ModuleGraph, bodies: Vec<Vec<ModuleItem>>, entry: ModuleId, o: &
             lazy.extend(l.lazy_parts(id, parts?));
             // Loaded statically too: it runs at its place in the order unless required before.
             if eager[id] {
-                let run = ModuleItem::Stmt(Stmt::Expr(ExprStmt { span: DUMMY_SP, expr: l.run_init(id) }));
+                let run = ModuleItem::Stmt(Stmt::Expr(ExprStmt {
+                    span: DUMMY_SP,
+                    expr: l.run_init(id),
+                }));
                 code.push(Part::new(Some(id), PartKind::Code, vec![run]));
             }
         } else {
@@ -1044,7 +1415,20 @@ pub fn link(g: &ModuleGraph, bodies: Vec<Vec<ModuleItem>>, entry: ModuleId, o: &
     loop {
         let (pending_w, pending_n): (Vec<ModuleId>, Vec<ModuleId>) = {
             let needs = l.needs();
-            (needs.wrappers.iter().copied().filter(|m| !done_wrappers.contains(m)).collect(), needs.namespaces.iter().copied().filter(|m| !done_namespaces.contains(m)).collect())
+            (
+                needs
+                    .wrappers
+                    .iter()
+                    .copied()
+                    .filter(|m| !done_wrappers.contains(m))
+                    .collect(),
+                needs
+                    .namespaces
+                    .iter()
+                    .copied()
+                    .filter(|m| !done_namespaces.contains(m))
+                    .collect(),
+            )
         };
         if pending_w.is_empty() && pending_n.is_empty() {
             break;
@@ -1063,19 +1447,44 @@ pub fn link(g: &ModuleGraph, bodies: Vec<Vec<ModuleItem>>, entry: ModuleId, o: &
     namespaces.sort_by_key(|(m, _)| *m);
     // External imports first: in CommonJS and IIFE output they use a helper.
     let external_imports = l.external_imports();
-    let mut parts: Vec<Part> = runtime_items(&l)?.into_iter().map(|i| Part::new(None, PartKind::Linker, vec![i])).collect();
-    parts.extend(external_imports.into_iter().map(|i| Part::new(None, PartKind::Root, vec![i])));
-    parts.extend(wrappers.into_iter().map(|(m, w)| Part::new(Some(m), PartKind::Linker, vec![w])));
+    let mut parts: Vec<Part> = runtime_items(&l)?
+        .into_iter()
+        .map(|i| Part::new(None, PartKind::Linker, vec![i]))
+        .collect();
+    parts.extend(
+        external_imports
+            .into_iter()
+            .map(|i| Part::new(None, PartKind::Root, vec![i])),
+    );
+    parts.extend(
+        wrappers
+            .into_iter()
+            .map(|(m, w)| Part::new(Some(m), PartKind::Linker, vec![w])),
+    );
     let in_place = namespaces_in_place(g, &l, &order, entry);
-    let (before_code, mut at_top): (Vec<_>, Vec<_>) = namespaces.into_iter().partition(|(m, _)| in_place.contains(m));
+    let (before_code, mut at_top): (Vec<_>, Vec<_>) = namespaces
+        .into_iter()
+        .partition(|(m, _)| in_place.contains(m));
     let code = with_namespaces_before(code, before_code, &mut at_top);
     at_top.sort_by_key(|(m, _)| *m);
-    parts.extend(at_top.into_iter().map(|(m, n)| Part::new(Some(m), PartKind::Linker, n)));
+    parts.extend(
+        at_top
+            .into_iter()
+            .map(|(m, n)| Part::new(Some(m), PartKind::Linker, n)),
+    );
     parts.extend(lazy);
     parts.extend(code);
-    parts.extend(exports.into_iter().map(|i| Part::new(None, PartKind::Root, vec![i])));
+    parts.extend(
+        exports
+            .into_iter()
+            .map(|i| Part::new(None, PartKind::Root, vec![i])),
+    );
     t.done("  wrappers + ns");
-    let purity = Purity { unresolved: l.unresolved, annotated: pure_annotations, helpers: l.helper_ctxt };
+    let purity = Purity {
+        unresolved: l.unresolved,
+        annotated: pure_annotations,
+        helpers: l.helper_ctxt,
+    };
     let mut body = shake::shake(parts, |m| !g.files[m].side_effects, &purity);
     t.done("  shake");
     // Imports first, as ES modules hoist them anyway.
@@ -1083,26 +1492,41 @@ pub fn link(g: &ModuleGraph, bodies: Vec<Vec<ModuleItem>>, entry: ModuleId, o: &
     if o.format == Format::Iife {
         body = vec![iife(body)];
     }
-    Ok(Module { span: DUMMY_SP, body, shebang: None })
+    Ok(Module {
+        span: DUMMY_SP,
+        body,
+        shebang: None,
+    })
 }
 
 /// The modules whose namespace object can stand just before their own code, as esbuild puts
 /// it: ES modules run in place whose every importer is an ES module run after them. (Near the
 /// code that reads it, gzip finds more to match.) Any other namespace object stays at the top,
 /// where cycles, wrappers and lazily run modules can reach it before its module runs.
-fn namespaces_in_place(g: &ModuleGraph, l: &Linker, order: &[ModuleId], entry: ModuleId) -> HashSet<ModuleId> {
+fn namespaces_in_place(
+    g: &ModuleGraph,
+    l: &Linker,
+    order: &[ModuleId],
+    entry: ModuleId,
+) -> HashSet<ModuleId> {
     let mut position: Vec<Option<usize>> = vec![None; g.modules.len()];
     for (i, &m) in order.iter().enumerate() {
         if !l.is_lazy(m) && !l.is_commonjs(m) {
             position[m] = Some(i);
         }
     }
-    let mut in_place: HashSet<ModuleId> = order.iter().copied().filter(|&m| position[m].is_some()).collect();
+    let mut in_place: HashSet<ModuleId> = order
+        .iter()
+        .copied()
+        .filter(|&m| position[m].is_some())
+        .collect();
     for importer in g.reachable(entry) {
         for t in &g.targets[importer] {
             if let Target::Module(m) = *t
                 && m != importer
-                && position[importer].zip(position[m]).is_none_or(|(i, m)| i < m)
+                && position[importer]
+                    .zip(position[m])
+                    .is_none_or(|(i, m)| i < m)
             {
                 in_place.remove(&m);
             }
@@ -1113,7 +1537,11 @@ fn namespaces_in_place(g: &ModuleGraph, l: &Linker, order: &[ModuleId], entry: M
 
 /// The modules' code with each namespace object just before its module's first part; those
 /// of modules without code go to `at_top`.
-fn with_namespaces_before(code: Vec<Part>, namespaces: Vec<(ModuleId, Vec<ModuleItem>)>, at_top: &mut Vec<(ModuleId, Vec<ModuleItem>)>) -> Vec<Part> {
+fn with_namespaces_before(
+    code: Vec<Part>,
+    namespaces: Vec<(ModuleId, Vec<ModuleItem>)>,
+    at_top: &mut Vec<(ModuleId, Vec<ModuleItem>)>,
+) -> Vec<Part> {
     let mut namespaces: HashMap<ModuleId, Vec<ModuleItem>> = namespaces.into_iter().collect();
     let mut out = Vec::with_capacity(code.len() + namespaces.len());
     for part in code {
@@ -1139,8 +1567,20 @@ fn is_anonymous_function(e: &Expr) -> bool {
 
 /// `(() => { body })();`
 fn iife(body: Vec<ModuleItem>) -> ModuleItem {
-    let stmts = body.into_iter().filter_map(|i| if let ModuleItem::Stmt(s) = i { Some(s) } else { None }).collect();
-    ModuleItem::Stmt(Stmt::Expr(ExprStmt { span: DUMMY_SP, expr: call(arrow_block(stmts, false), vec![]) }))
+    let stmts = body
+        .into_iter()
+        .filter_map(|i| {
+            if let ModuleItem::Stmt(s) = i {
+                Some(s)
+            } else {
+                None
+            }
+        })
+        .collect();
+    ModuleItem::Stmt(Stmt::Expr(ExprStmt {
+        span: DUMMY_SP,
+        expr: call(arrow_block(stmts, false), vec![]),
+    }))
 }
 
 fn runtime_items(l: &Linker) -> Result<Vec<ModuleItem>> {
@@ -1149,10 +1589,20 @@ fn runtime_items(l: &Linker) -> Result<Vec<ModuleItem>> {
         return Ok(vec![]);
     }
     let src = runtime::source(&helpers);
-    let fm = l.g.cm.new_source_file(Lrc::new(FileName::Custom("edgespark:runtime".into())), src);
-    let m = parse_file_as_module(&fm, Syntax::Es(EsSyntax::default()), EsVersion::EsNext, None, &mut vec![])
-        .map_err(|e| anyhow!("runtime helpers do not parse: {:?}", e.kind()))?;
+    let fm =
+        l.g.cm
+            .new_source_file(Lrc::new(FileName::Custom("edgespark:runtime".into())), src);
+    let m = parse_file_as_module(
+        &fm,
+        Syntax::Es(EsSyntax::default()),
+        EsVersion::EsNext,
+        None,
+        &mut vec![],
+    )
+    .map_err(|e| anyhow!("runtime helpers do not parse: {:?}", e.kind()))?;
     // The helpers' declarations must carry the context the linker's references use.
-    let m = GLOBALS.set(&l.g.globals, || Program::Module(m).apply(resolver(l.g.marks.unresolved, l.helper_mark, false)));
+    let m = GLOBALS.set(&l.g.globals, || {
+        Program::Module(m).apply(resolver(l.g.marks.unresolved, l.helper_mark, false))
+    });
     Ok(m.expect_module().body)
 }

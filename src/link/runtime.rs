@@ -4,9 +4,21 @@
 /// (name, the helpers it uses, its statement).
 const HELPERS: &[(&str, &[&str], &str)] = &[
     ("__defProp", &[], "var __defProp = Object.defineProperty;"),
-    ("__getOwnPropNames", &[], "var __getOwnPropNames = Object.getOwnPropertyNames;"),
-    ("__getProtoOf", &[], "var __getProtoOf = Object.getPrototypeOf;"),
-    ("__hasOwnProp", &[], "var __hasOwnProp = Object.prototype.hasOwnProperty;"),
+    (
+        "__getOwnPropNames",
+        &[],
+        "var __getOwnPropNames = Object.getOwnPropertyNames;",
+    ),
+    (
+        "__getProtoOf",
+        &[],
+        "var __getProtoOf = Object.getPrototypeOf;",
+    ),
+    (
+        "__hasOwnProp",
+        &[],
+        "var __hasOwnProp = Object.prototype.hasOwnProperty;",
+    ),
     ("__create", &[], "var __create = Object.create;"),
     (
         "__commonJS",
@@ -18,10 +30,18 @@ const HELPERS: &[(&str, &[&str], &str)] = &[
     // Runs a lazy ES module's init function once; later calls return its first result.
     // A body that throws leaves the module errored: every later call throws the same error,
     // as a second import() of a failed module rejects again.
-    ("__esm", &[], "var __esm = (fn, res, err) => () => { if (err) throw err[0]; if (fn) { const run = fn; fn = 0; try { res = run(); } catch (e) { err = [e]; throw e; } } return res; };"),
+    (
+        "__esm",
+        &[],
+        "var __esm = (fn, res, err) => () => { if (err) throw err[0]; if (fn) { const run = fn; fn = 0; try { res = run(); } catch (e) { err = [e]; throw e; } } return res; };",
+    ),
     // Gives a renamed declaration back the name Node would give it (an anonymous default
     // export is called "default").
-    ("__name", &["__defProp"], "var __name = (target, value) => __defProp(target, \"name\", { value, configurable: true });"),
+    (
+        "__name",
+        &["__defProp"],
+        "var __name = (target, value) => __defProp(target, \"name\", { value, configurable: true });",
+    ),
     (
         "__export",
         &["__defProp"],
@@ -45,7 +65,11 @@ const HELPERS: &[(&str, &[&str], &str)] = &[
         &[],
         "var __requireAsyncModule = (specifier) => { throw Object.assign(new Error(`require() cannot be used on an ESM graph with top-level await (\"${specifier}\"); use import() instead`), { code: \"ERR_REQUIRE_ASYNC_MODULE\" }); };",
     ),
-    ("__toCommonJS", &["__copyProps", "__defProp"], "var __toCommonJS = (mod) => __copyProps(__defProp({}, \"__esModule\", { value: true }), mod);"),
+    (
+        "__toCommonJS",
+        &["__copyProps", "__defProp"],
+        "var __toCommonJS = (mod) => __copyProps(__defProp({}, \"__esModule\", { value: true }), mod);",
+    ),
     (
         "__reExport",
         &["__copyProps"],
@@ -73,5 +97,10 @@ pub fn source(used: &std::collections::BTreeSet<&'static str>) -> String {
             stack.extend(deps.iter().copied());
         }
     }
-    HELPERS.iter().filter(|(n, _, _)| needed.contains(n)).map(|(_, _, s)| *s).collect::<Vec<_>>().join("\n")
+    HELPERS
+        .iter()
+        .filter(|(n, _, _)| needed.contains(n))
+        .map(|(_, _, s)| *s)
+        .collect::<Vec<_>>()
+        .join("\n")
 }

@@ -35,7 +35,12 @@ pub struct Part {
 
 impl Part {
     pub fn new(module: Option<ModuleId>, kind: PartKind, items: Vec<ModuleItem>) -> Part {
-        Part { module, kind, items, uses: vec![] }
+        Part {
+            module,
+            kind,
+            items,
+            uses: vec![],
+        }
     }
 }
 
@@ -51,8 +56,15 @@ pub struct Purity<'a> {
 
 /// The kept statements, in their order. `side_effect_free(m)`: module m's package says it has
 /// no side effects.
-pub fn shake(parts: Vec<Part>, side_effect_free: impl Fn(ModuleId) -> bool, purity: &Purity) -> Vec<ModuleItem> {
-    let declarations: Vec<Vec<Id>> = parts.par_iter().map(|p| p.items.iter().flat_map(declared).collect()).collect();
+pub fn shake(
+    parts: Vec<Part>,
+    side_effect_free: impl Fn(ModuleId) -> bool,
+    purity: &Purity,
+) -> Vec<ModuleItem> {
+    let declarations: Vec<Vec<Id>> = parts
+        .par_iter()
+        .map(|p| p.items.iter().flat_map(declared).collect())
+        .collect();
     let mut declared_by: FxHashMap<&Id, Vec<usize>> = FxHashMap::default();
     for (i, decls) in declarations.iter().enumerate() {
         for d in decls {
@@ -64,7 +76,11 @@ pub fn shake(parts: Vec<Part>, side_effect_free: impl Fn(ModuleId) -> bool, puri
     let facts: Vec<(Vec<usize>, bool)> = parts
         .par_iter()
         .map(|p| {
-            let mut refs = References { declared_by: &declared_by, contexts: &contexts, parts: vec![] };
+            let mut refs = References {
+                declared_by: &declared_by,
+                contexts: &contexts,
+                parts: vec![],
+            };
             p.items.visit_with(&mut refs);
             refs.parts.sort_unstable();
             refs.parts.dedup();
@@ -84,7 +100,9 @@ pub fn shake(parts: Vec<Part>, side_effect_free: impl Fn(ModuleId) -> bool, puri
             continue;
         }
         match p.module {
-            Some(m) if p.kind == PartKind::Code && side_effect_free(m) => waiting.entry(m).or_default().push(i),
+            Some(m) if p.kind == PartKind::Code && side_effect_free(m) => {
+                waiting.entry(m).or_default().push(i)
+            }
             _ => stack.push(i),
         }
     }
@@ -129,23 +147,101 @@ impl Visit for References<'_> {
 fn declared(item: &ModuleItem) -> Vec<Id> {
     match item {
         ModuleItem::Stmt(Stmt::Decl(d)) => crate::js::record::declared(d),
-        ModuleItem::ModuleDecl(ModuleDecl::Import(i)) => i.specifiers.iter().map(|s| crate::js::record::import_local(s).to_id()).collect(),
+        ModuleItem::ModuleDecl(ModuleDecl::Import(i)) => i
+            .specifiers
+            .iter()
+            .map(|s| crate::js::record::import_local(s).to_id())
+            .collect(),
         _ => vec![],
     }
 }
 
 /// Globals whose mere reading cannot throw or run code.
 const KNOWN_GLOBALS: &[&str] = &[
-    "undefined", "NaN", "Infinity", "globalThis", "Object", "Array", "Function", "String", "Number", "Boolean", "Symbol",
-    "BigInt", "Math", "JSON", "Date", "RegExp", "Error", "TypeError", "RangeError", "SyntaxError", "ReferenceError",
-    "EvalError", "URIError", "AggregateError", "Map", "Set", "WeakMap", "WeakSet", "WeakRef", "FinalizationRegistry",
-    "Promise", "Proxy", "Reflect", "ArrayBuffer", "SharedArrayBuffer", "DataView", "Int8Array", "Uint8Array",
-    "Uint8ClampedArray", "Int16Array", "Uint16Array", "Int32Array", "Uint32Array", "Float32Array", "Float64Array",
-    "BigInt64Array", "BigUint64Array", "Intl", "console", "TextEncoder", "TextDecoder", "URL", "URLSearchParams",
-    "Request", "Response", "Headers", "FormData", "Blob", "File", "ReadableStream", "WritableStream", "TransformStream",
-    "AbortController", "AbortSignal", "Event", "EventTarget", "crypto", "fetch", "atob", "btoa", "encodeURIComponent",
-    "decodeURIComponent", "encodeURI", "decodeURI", "parseInt", "parseFloat", "isNaN", "isFinite", "setTimeout",
-    "clearTimeout", "setInterval", "clearInterval", "queueMicrotask", "structuredClone",
+    "undefined",
+    "NaN",
+    "Infinity",
+    "globalThis",
+    "Object",
+    "Array",
+    "Function",
+    "String",
+    "Number",
+    "Boolean",
+    "Symbol",
+    "BigInt",
+    "Math",
+    "JSON",
+    "Date",
+    "RegExp",
+    "Error",
+    "TypeError",
+    "RangeError",
+    "SyntaxError",
+    "ReferenceError",
+    "EvalError",
+    "URIError",
+    "AggregateError",
+    "Map",
+    "Set",
+    "WeakMap",
+    "WeakSet",
+    "WeakRef",
+    "FinalizationRegistry",
+    "Promise",
+    "Proxy",
+    "Reflect",
+    "ArrayBuffer",
+    "SharedArrayBuffer",
+    "DataView",
+    "Int8Array",
+    "Uint8Array",
+    "Uint8ClampedArray",
+    "Int16Array",
+    "Uint16Array",
+    "Int32Array",
+    "Uint32Array",
+    "Float32Array",
+    "Float64Array",
+    "BigInt64Array",
+    "BigUint64Array",
+    "Intl",
+    "console",
+    "TextEncoder",
+    "TextDecoder",
+    "URL",
+    "URLSearchParams",
+    "Request",
+    "Response",
+    "Headers",
+    "FormData",
+    "Blob",
+    "File",
+    "ReadableStream",
+    "WritableStream",
+    "TransformStream",
+    "AbortController",
+    "AbortSignal",
+    "Event",
+    "EventTarget",
+    "crypto",
+    "fetch",
+    "atob",
+    "btoa",
+    "encodeURIComponent",
+    "decodeURIComponent",
+    "encodeURI",
+    "decodeURI",
+    "parseInt",
+    "parseFloat",
+    "isNaN",
+    "isFinite",
+    "setTimeout",
+    "clearTimeout",
+    "setInterval",
+    "clearInterval",
+    "queueMicrotask",
+    "structuredClone",
 ];
 
 impl Purity<'_> {
@@ -161,7 +257,9 @@ impl Purity<'_> {
             Stmt::Empty(_) => true,
             Stmt::Decl(Decl::Fn(_)) => true,
             Stmt::Decl(Decl::Class(c)) => self.class(&c.class),
-            Stmt::Decl(Decl::Var(v)) => v.decls.iter().all(|d| matches!(d.name, Pat::Ident(_)) && d.init.as_deref().is_none_or(|e| self.expr(e))),
+            Stmt::Decl(Decl::Var(v)) => v.decls.iter().all(|d| {
+                matches!(d.name, Pat::Ident(_)) && d.init.as_deref().is_none_or(|e| self.expr(e))
+            }),
             Stmt::Expr(e) => matches!(&*e.expr, Expr::Lit(Lit::Str(_))) || self.is_naming(&e.expr),
             _ => false,
         }
@@ -181,7 +279,11 @@ impl Purity<'_> {
             Expr::Lit(_) | Expr::Arrow(_) | Expr::Fn(_) | Expr::This(_) => true,
             Expr::Ident(i) => !self.is_global(i) || KNOWN_GLOBALS.contains(&&*i.sym),
             Expr::Class(c) => self.class(&c.class),
-            Expr::Array(a) => a.elems.iter().flatten().all(|e| e.spread.is_none() && self.expr(&e.expr)),
+            Expr::Array(a) => a
+                .elems
+                .iter()
+                .flatten()
+                .all(|e| e.spread.is_none() && self.expr(&e.expr)),
             Expr::Object(o) => o.props.iter().all(|p| match p {
                 PropOrSpread::Spread(_) => false,
                 PropOrSpread::Prop(p) => self.prop(p),
@@ -192,14 +294,27 @@ impl Purity<'_> {
                 UnaryOp::TypeOf if matches!(&*u.arg, Expr::Ident(_)) => true,
                 _ => self.expr(&u.arg),
             },
-            Expr::Bin(b) => !matches!(b.op, BinaryOp::In | BinaryOp::InstanceOf) && self.expr(&b.left) && self.expr(&b.right),
+            Expr::Bin(b) => {
+                !matches!(b.op, BinaryOp::In | BinaryOp::InstanceOf)
+                    && self.expr(&b.left)
+                    && self.expr(&b.right)
+            }
             Expr::Cond(c) => self.expr(&c.test) && self.expr(&c.cons) && self.expr(&c.alt),
             Expr::Seq(s) => s.exprs.iter().all(|e| self.expr(e)),
             Expr::Paren(p) => self.expr(&p.expr),
-            Expr::Call(c) => (self.annotated.contains(&c.span.lo) && self.args(&c.args)) || self.is_pure_builtin_call(c),
-            Expr::New(n) => (self.annotated.contains(&n.span.lo) && n.args.as_deref().is_none_or(|a| self.args(a))) || self.is_pure_builtin_new(n),
+            Expr::Call(c) => {
+                (self.annotated.contains(&c.span.lo) && self.args(&c.args))
+                    || self.is_pure_builtin_call(c)
+            }
+            Expr::New(n) => {
+                (self.annotated.contains(&n.span.lo)
+                    && n.args.as_deref().is_none_or(|a| self.args(a)))
+                    || self.is_pure_builtin_new(n)
+            }
             // A property of a built-in namespace (`Symbol.iterator`, `Object.assign`).
-            Expr::Member(m) => matches!((&*m.obj, &m.prop), (Expr::Ident(o), MemberProp::Ident(_)) if self.is_global(o) && KNOWN_GLOBALS.contains(&&*o.sym)),
+            Expr::Member(m) => {
+                matches!((&*m.obj, &m.prop), (Expr::Ident(o), MemberProp::Ident(_)) if self.is_global(o) && KNOWN_GLOBALS.contains(&&*o.sym))
+            }
             _ => false,
         }
     }
@@ -207,20 +322,32 @@ impl Purity<'_> {
     /// `Symbol()`, `Symbol("x")`, `Symbol.for("x")`: a new or registered symbol from a primitive,
     /// which runs no code and cannot throw.
     fn is_pure_builtin_call(&self, c: &CallExpr) -> bool {
-        let Callee::Expr(callee) = &c.callee else { return false };
-        let is_symbol = |e: &Expr| matches!(e, Expr::Ident(i) if self.is_global(i) && &*i.sym == "Symbol");
+        let Callee::Expr(callee) = &c.callee else {
+            return false;
+        };
+        let is_symbol =
+            |e: &Expr| matches!(e, Expr::Ident(i) if self.is_global(i) && &*i.sym == "Symbol");
         let callee_ok = match &**callee {
-            Expr::Member(m) => is_symbol(&m.obj) && matches!(&m.prop, MemberProp::Ident(p) if &*p.sym == "for") && c.args.len() == 1,
+            Expr::Member(m) => {
+                is_symbol(&m.obj)
+                    && matches!(&m.prop, MemberProp::Ident(p) if &*p.sym == "for")
+                    && c.args.len() == 1
+            }
             e => is_symbol(e) && c.args.len() <= 1,
         };
-        callee_ok && c.args.iter().all(|a| a.spread.is_none() && matches!(&*a.expr, Expr::Lit(Lit::Str(_) | Lit::Num(_))))
+        callee_ok
+            && c.args.iter().all(|a| {
+                a.spread.is_none() && matches!(&*a.expr, Expr::Lit(Lit::Str(_) | Lit::Num(_)))
+            })
     }
 
     /// `new Map()`, `new Set()`, `new WeakMap()`, `new WeakSet()`, and `new Set([pure...])` /
     /// `new Map([[pure, pure]...])`: no user code runs (an array literal's own iterator) and
     /// nothing can throw.
     fn is_pure_builtin_new(&self, n: &NewExpr) -> bool {
-        let Expr::Ident(class) = &*n.callee else { return false };
+        let Expr::Ident(class) = &*n.callee else {
+            return false;
+        };
         if !self.is_global(class) || !matches!(&*class.sym, "Map" | "Set" | "WeakMap" | "WeakSet") {
             return false;
         }
@@ -238,7 +365,8 @@ impl Purity<'_> {
     }
 
     fn args(&self, args: &[ExprOrSpread]) -> bool {
-        args.iter().all(|a| a.spread.is_none() && self.expr(&a.expr))
+        args.iter()
+            .all(|a| a.spread.is_none() && self.expr(&a.expr))
     }
 
     fn key(&self, k: &PropName) -> bool {
@@ -265,13 +393,23 @@ impl Purity<'_> {
         c.decorators.is_empty()
             && c.super_class.as_deref().is_none_or(|s| self.expr(s))
             && c.body.iter().all(|m| match m {
-                ClassMember::Constructor(_) | ClassMember::Empty(_) | ClassMember::PrivateMethod(_) => true,
+                ClassMember::Constructor(_)
+                | ClassMember::Empty(_)
+                | ClassMember::PrivateMethod(_) => true,
                 ClassMember::Method(m) => m.function.decorators.is_empty() && self.key(&m.key),
                 ClassMember::ClassProp(p) => {
-                    p.decorators.is_empty() && self.key(&p.key) && (!p.is_static || p.value.as_deref().is_none_or(|v| self.expr(v)))
+                    p.decorators.is_empty()
+                        && self.key(&p.key)
+                        && (!p.is_static || p.value.as_deref().is_none_or(|v| self.expr(v)))
                 }
-                ClassMember::PrivateProp(p) => p.decorators.is_empty() && (!p.is_static || p.value.as_deref().is_none_or(|v| self.expr(v))),
-                ClassMember::AutoAccessor(a) => a.decorators.is_empty() && (!a.is_static || a.value.as_deref().is_none_or(|v| self.expr(v))),
+                ClassMember::PrivateProp(p) => {
+                    p.decorators.is_empty()
+                        && (!p.is_static || p.value.as_deref().is_none_or(|v| self.expr(v)))
+                }
+                ClassMember::AutoAccessor(a) => {
+                    a.decorators.is_empty()
+                        && (!a.is_static || a.value.as_deref().is_none_or(|v| self.expr(v)))
+                }
                 ClassMember::StaticBlock(_) | ClassMember::TsIndexSignature(_) => false,
             })
     }

@@ -6,7 +6,7 @@ use std::path::Path;
 use anyhow::{Context, Result, bail};
 use rusqlite::Connection;
 
-use super::classify::{Class, classify, split};
+use super::classify::{Class, FileStatement, classify, split, text_of};
 use super::folder::Folder;
 
 pub const TRACKING_TABLE: &str = "es_system__db_migrations";
@@ -16,7 +16,7 @@ pub fn open(path: &Path) -> Result<Connection> {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
     let db = Connection::open(path).with_context(|| format!("opening {}", path.display()))?;
-    prepare(&db)?;
+    prepare(&db).with_context(|| format!("{} is not a usable SQLite database", path.display()))?;
     Ok(db)
 }
 
@@ -42,33 +42,65 @@ pub fn applied(db: &Connection) -> Result<Vec<String>> {
 /// The journal's files not yet applied to the database at `path`, read without changing it
 /// (no database, or no tracking table: all of them).
 pub fn unapplied_files(folder: &Folder, path: &Path) -> Result<Vec<String>> {
-    let files = folder.journal()?.entries.into_iter().map(|e| format!("{}.sql", e.tag));
+    let files = folder
+        .journal()?
+        .entries
+        .into_iter()
+        .map(|e| format!("{}.sql", e.tag));
     if !path.is_file() {
         return Ok(files.collect());
     }
-    let db = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).with_context(|| format!("opening {}", path.display()))?;
-    let tracked: i64 = db.query_row("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?1", [TRACKING_TABLE], |r| r.get(0))?;
-    let done = if tracked == 0 { vec![] } else { applied(&db)? };
+    let db = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .with_context(|| format!("opening {}", path.display()))?;
+    let unusable = || format!("{} is not a usable SQLite database", path.display());
+    let tracked: i64 = db
+        .query_row(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?1",
+            [TRACKING_TABLE],
+            |r| r.get(0),
+        )
+        .with_context(unusable)?;
+    let done = if tracked == 0 {
+        vec![]
+    } else {
+        applied(&db).with_context(unusable)?
+    };
     Ok(files.filter(|f| !done.contains(f)).collect())
 }
 
-/// A migration file waiting to be applied.
+/// A migration file waiting to be applied, split into its statements.
 pub struct Pending {
     pub file: String,
-    pub text: String,
+    pub statements: Vec<FileStatement>,
 }
 
 pub fn pending(folder: &Folder, db: &Connection) -> Result<Vec<Pending>> {
     let done = applied(db)?;
     let mut out = vec![];
     for e in folder.journal()?.entries {
+        if let Some(problem) = crate::project::paths::journal_tag_problem(&e.tag) {
+            bail!(
+                "{}: an entry's tag is not a file name: {problem}",
+                folder.journal_path().display()
+            );
+        }
         let file = format!("{}.sql", e.tag);
         if done.contains(&file) {
             continue;
         }
         let path = folder.dir.join(&file);
-        let text = std::fs::read_to_string(&path).with_context(|| format!("reading {} (listed in the journal)", path.display()))?;
-        out.push(Pending { file, text });
+        let bytes = std::fs::read(&path)
+            .with_context(|| format!("reading {} (listed in the journal)", path.display()))?;
+        let statements = text_of(&bytes).and_then(split).map_err(|u| {
+            anyhow::anyhow!(
+                "{}:{}:{}: cannot read this migration: {}; nothing was applied",
+                path.display(),
+                u.line,
+                u.column,
+                u.why
+            )
+        })?;
+        out.push(Pending { file, statements });
     }
     Ok(out)
 }
@@ -78,19 +110,24 @@ pub fn review(files: &[Pending], display_dir: &str) -> Result<Vec<String>> {
     let mut dangerous = vec![];
     let mut unsupported = vec![];
     for f in files {
-        for st in split(&f.text) {
+        for st in &f.statements {
             for c in classify(&st.sql) {
                 let at = format!("{display_dir}/{}:{}", f.file, st.line);
                 match c {
                     Class::Destructive(what) => dangerous.push(format!("{at}: {what}")),
-                    Class::Unsupported(what) => unsupported.push(format!("{at}: {what} is not supported by D1")),
+                    Class::Unsupported(what) => {
+                        unsupported.push(format!("{at}: {what} is not supported by D1"))
+                    }
                     Class::Safe | Class::Unparsed(_) => {}
                 }
             }
         }
     }
     if !unsupported.is_empty() {
-        bail!("these statements would be rejected by D1:\n  {}", unsupported.join("\n  "));
+        bail!(
+            "these statements would be rejected by D1:\n  {}",
+            unsupported.join("\n  ")
+        );
     }
     Ok(dangerous)
 }
@@ -98,13 +135,22 @@ pub fn review(files: &[Pending], display_dir: &str) -> Result<Vec<String>> {
 /// Apply one file in one transaction; on any error nothing of it stays.
 pub fn apply_file(db: &mut Connection, p: &Pending, display_dir: &str) -> Result<()> {
     let tx = db.transaction()?;
-    for st in split(&p.text) {
+    for st in &p.statements {
         if let Err(e) = tx.execute_batch(&st.sql) {
-            bail!("{display_dir}/{}:{}: {e}\n  in: {}", p.file, st.line, st.sql.lines().next().unwrap_or(""));
+            bail!(
+                "{display_dir}/{}:{}: {e}\n  in: {}",
+                p.file,
+                st.line,
+                st.sql.lines().next().unwrap_or("")
+            );
         }
     }
-    tx.execute(&format!("INSERT INTO {TRACKING_TABLE} (name) VALUES (?1)"), [&p.file])?;
+    tx.execute(
+        &format!("INSERT INTO {TRACKING_TABLE} (name) VALUES (?1)"),
+        [&p.file],
+    )?;
     // Deferred foreign key violations surface at commit.
-    tx.commit().with_context(|| format!("{display_dir}/{}: commit failed", p.file))?;
+    tx.commit()
+        .with_context(|| format!("{display_dir}/{}: commit failed", p.file))?;
     Ok(())
 }

@@ -9,7 +9,7 @@ use anyhow::Result;
 use rusqlite::Connection;
 use serde_json::Value;
 
-use super::classify::split;
+use super::classify::{split, text_of};
 use super::folder::{Folder, schema_hash};
 use super::snapshot::{ORIGIN_ID, Snapshot};
 use crate::schema::model::Schema;
@@ -21,10 +21,49 @@ pub struct Finding {
 }
 
 fn finding(out: &mut Vec<Finding>, file: impl Into<String>, message: impl Into<String>) {
-    out.push(Finding { file: file.into(), message: message.into() });
+    out.push(Finding {
+        file: file.into(),
+        message: message.into(),
+    });
 }
 
-pub fn check(folder: &Folder, schema_file: Option<&Path>, current: Option<&Schema>) -> Result<Vec<Finding>> {
+pub fn check(
+    folder: &Folder,
+    schema_file: Option<&Path>,
+    current: Option<&Schema>,
+) -> Result<Vec<Finding>> {
+    check_with(folder, schema_file, current, true)
+}
+
+/// Only the chain's structure (journal ↔ files ↔ snapshots, tags, prevIds, ids): what `db
+/// generate` and `db migrate` require before they write or apply anything, since a broken chain
+/// makes them diff against the wrong snapshot or stop halfway.
+pub fn check_chain(folder: &Folder) -> Result<Vec<Finding>> {
+    check_with(folder, None, None, false)
+}
+
+/// The chain's findings as one error listing each, if there are any.
+pub fn require_sound_chain(folder: &Folder, display_dir: &str, doing: &str) -> Result<()> {
+    let found = check_chain(folder)?;
+    if found.is_empty() {
+        return Ok(());
+    }
+    let list: Vec<String> = found
+        .iter()
+        .map(|f| format!("{display_dir}/{}: {}", f.file, f.message))
+        .collect();
+    anyhow::bail!(
+        "the migration history is inconsistent, so nothing was {doing}:\n  {}\nrun `edgespark db check` for the whole report",
+        list.join("\n  ")
+    )
+}
+
+fn check_with(
+    folder: &Folder,
+    schema_file: Option<&Path>,
+    current: Option<&Schema>,
+    replay: bool,
+) -> Result<Vec<Finding>> {
     let mut out = vec![];
     let journal_name = "meta/_journal.json";
     let journal = match folder.journal() {
@@ -40,7 +79,10 @@ pub fn check(folder: &Folder, schema_file: Option<&Path>, current: Option<&Schem
     // Snapshots by file name.
     let mut snapshots: BTreeMap<String, Snapshot> = BTreeMap::new();
     for f in folder.snapshot_files()? {
-        let name = format!("meta/{}", f.file_name().unwrap_or_default().to_string_lossy());
+        let name = format!(
+            "meta/{}",
+            f.file_name().unwrap_or_default().to_string_lossy()
+        );
         match Folder::read_snapshot(&f) {
             Ok(s) => {
                 snapshots.insert(name, s);
@@ -54,15 +96,48 @@ pub fn check(folder: &Folder, schema_file: Option<&Path>, current: Option<&Schem
     let mut prev_when = 0;
     let mut prev_snapshot: Option<(String, String)> = None;
     for (i, e) in journal.entries.iter().enumerate() {
+        if let Some(problem) = crate::project::paths::journal_tag_problem(&e.tag) {
+            finding(
+                &mut out,
+                journal_name,
+                format!(
+                    "entry {} has a tag that is not a file name: {problem}",
+                    e.idx
+                ),
+            );
+            return Ok(out);
+        }
+        if journal.entries[..i].iter().any(|p| p.tag == e.tag) {
+            finding(
+                &mut out,
+                journal_name,
+                format!("entry {} ({}) is listed twice", e.idx, e.tag),
+            );
+        }
         let sql = format!("{}.sql", e.tag);
         if !folder.dir.join(&sql).is_file() {
-            finding(&mut out, journal_name, format!("entry {} ({}) has no file {sql}", e.idx, e.tag));
+            finding(
+                &mut out,
+                journal_name,
+                format!("entry {} ({}) has no file {sql}", e.idx, e.tag),
+            );
         }
         if e.idx != i as u64 {
-            finding(&mut out, journal_name, format!("entry {} has idx {} (expected {i})", e.tag, e.idx));
+            finding(
+                &mut out,
+                journal_name,
+                format!("entry {} has idx {} (expected {i})", e.tag, e.idx),
+            );
         }
         if i > 0 && e.when <= prev_when {
-            finding(&mut out, journal_name, format!("entry {} has a `when` ({}) not after the previous entry's ({prev_when})", e.tag, e.when));
+            finding(
+                &mut out,
+                journal_name,
+                format!(
+                    "entry {} has a `when` ({}) not after the previous entry's ({prev_when})",
+                    e.tag, e.when
+                ),
+            );
         }
         prev_when = e.when;
         listed_sql.push(sql);
@@ -70,17 +145,27 @@ pub fn check(folder: &Folder, schema_file: Option<&Path>, current: Option<&Schem
         let snap_name = format!("meta/{prefix}_snapshot.json");
         listed_snapshots.push(snap_name.clone());
         match snapshots.get(&snap_name) {
-            None if !folder.dir.join(&snap_name).exists() => {
-                finding(&mut out, journal_name, format!("entry {} has no snapshot {snap_name}", e.tag))
-            }
+            None if !folder.dir.join(&snap_name).exists() => finding(
+                &mut out,
+                journal_name,
+                format!("entry {} has no snapshot {snap_name}", e.tag),
+            ),
             None => {}
             Some(s) => {
-                let expected_parent = prev_snapshot.as_ref().map(|(_, id)| id.as_str()).unwrap_or(ORIGIN_ID);
-                if (i == 0 || prev_snapshot.is_some())
-                    && s.prev_id != expected_parent
-                {
-                    let parent = prev_snapshot.as_ref().map(|(n, _)| n.clone()).unwrap_or_else(|| "the empty schema".into());
-                    finding(&mut out, snap_name.clone(), format!("prevId {} does not point at {parent}", s.prev_id));
+                let expected_parent = prev_snapshot
+                    .as_ref()
+                    .map(|(_, id)| id.as_str())
+                    .unwrap_or(ORIGIN_ID);
+                if (i == 0 || prev_snapshot.is_some()) && s.prev_id != expected_parent {
+                    let parent = prev_snapshot
+                        .as_ref()
+                        .map(|(n, _)| n.clone())
+                        .unwrap_or_else(|| "the empty schema".into());
+                    finding(
+                        &mut out,
+                        snap_name.clone(),
+                        format!("prevId {} does not point at {parent}", s.prev_id),
+                    );
                 }
                 prev_snapshot = Some((snap_name.clone(), s.id.clone()));
                 continue;
@@ -96,7 +181,11 @@ pub fn check(folder: &Folder, schema_file: Option<&Path>, current: Option<&Schem
             .collect();
         extra.sort();
         for n in extra {
-            finding(&mut out, n, "not listed in meta/_journal.json (it will never be applied)");
+            finding(
+                &mut out,
+                n,
+                "not listed in meta/_journal.json (it will never be applied)",
+            );
         }
     }
     for name in snapshots.keys() {
@@ -111,7 +200,11 @@ pub fn check(folder: &Folder, schema_file: Option<&Path>, current: Option<&Schem
         by_id.entry(&s.id).or_default().push(n);
         by_parent.entry(&s.prev_id).or_default().push(n);
     }
-    let mut dup: Vec<String> = by_id.iter().filter(|(_, v)| v.len() > 1).map(|(id, v)| format!("id {id} is used by {}", v.join(", "))).collect();
+    let mut dup: Vec<String> = by_id
+        .iter()
+        .filter(|(_, v)| v.len() > 1)
+        .map(|(id, v)| format!("id {id} is used by {}", v.join(", ")))
+        .collect();
     dup.sort();
     for d in dup {
         finding(&mut out, "meta/", d);
@@ -125,9 +218,13 @@ pub fn check(folder: &Folder, schema_file: Option<&Path>, current: Option<&Schem
     for f in forks {
         finding(&mut out, "meta/", f);
     }
+    if !replay {
+        return Ok(out);
+    }
     // Schema edited without generate.
     if let (Some(file), Some(stored)) = (schema_file, folder.stored_schema_hash())
-        && file.is_file() && schema_hash(file)? != stored
+        && file.is_file()
+        && schema_hash(file)? != stored
     {
         let latest = snapshots.values().next_back();
         let changed = match (latest, current) {
@@ -135,7 +232,11 @@ pub fn check(folder: &Folder, schema_file: Option<&Path>, current: Option<&Schem
             _ => true,
         };
         if changed {
-            finding(&mut out, "meta/_edgespark_schema_hash", "db_schema.ts changed since the last `db generate`; run `edgespark db generate`");
+            finding(
+                &mut out,
+                "meta/_edgespark_schema_hash",
+                "db_schema.ts changed since the last `db generate`; run `edgespark db generate`",
+            );
         }
     }
     // Drift: replay everything and compare with the latest snapshot.
@@ -146,8 +247,13 @@ pub fn check(folder: &Folder, schema_file: Option<&Path>, current: Option<&Schem
 }
 
 fn same_schema(a: &Schema, b: &Schema) -> bool {
-    let decisions = super::diff::Decisions { default_create: true, ..Default::default() };
-    super::diff::diff(a, b, &decisions, super::diff::Mode::Drizzle).map(|o| o.sql.is_empty()).unwrap_or(false)
+    let decisions = super::diff::Decisions {
+        default_create: true,
+        ..Default::default()
+    };
+    super::diff::diff(a, b, &decisions, super::diff::Mode::Drizzle)
+        .map(|o| o.sql.is_empty())
+        .unwrap_or(false)
 }
 
 /// What replaying the migrations must agree with the latest snapshot on, per table, each list
@@ -176,8 +282,18 @@ fn column_shape(name: &str, ty: &str, not_null: bool, pk: bool, default: Option<
     s
 }
 
-fn foreign_key_shape(from: &[String], parent: &str, to: &[String], on_update: &str, on_delete: &str) -> String {
-    format!("({}) → `{parent}`({}) on update {on_update} on delete {on_delete}", from.join(", "), to.join(", "))
+fn foreign_key_shape(
+    from: &[String],
+    parent: &str,
+    to: &[String],
+    on_update: &str,
+    on_delete: &str,
+) -> String {
+    format!(
+        "({}) → `{parent}`({}) on update {on_update} on delete {on_delete}",
+        from.join(", "),
+        to.join(", ")
+    )
 }
 
 type Shape = BTreeMap<String, TableShape>;
@@ -185,15 +301,29 @@ type Shape = BTreeMap<String, TableShape>;
 fn database_shape(db: &Connection) -> Result<Shape> {
     let mut shape = Shape::new();
     let mut tables = db.prepare("SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'es_system__%' AND name NOT LIKE '\\_\\_%' ESCAPE '\\'")?;
-    let names: Vec<String> = tables.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
+    let names: Vec<String> = tables
+        .query_map([], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
     for t in names {
         let mut ts = TableShape::default();
         let mut st = db.prepare("SELECT name, type, \"notnull\", pk, dflt_value FROM pragma_table_xinfo(?1) WHERE hidden IN (0, 2, 3)")?;
         for r in st.query_map([&t], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)? != 0, r.get::<_, i64>(3)? != 0, r.get::<_, Option<String>>(4)?))
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, i64>(2)? != 0,
+                r.get::<_, i64>(3)? != 0,
+                r.get::<_, Option<String>>(4)?,
+            ))
         })? {
             let (n, ty, nn, pk, dflt) = r?;
-            ts.columns.push(column_shape(&n, &declared_type(&ty), nn, pk, dflt.map(|d| default_text(&d))));
+            ts.columns.push(column_shape(
+                &n,
+                &declared_type(&ty),
+                nn,
+                pk,
+                dflt.map(|d| default_text(&d)),
+            ));
         }
         ts.columns.sort();
         ts.indexes = db
@@ -202,17 +332,36 @@ fn database_shape(db: &Connection) -> Result<Shape> {
             .collect::<Result<_, _>>()?;
         ts.indexes.sort();
         // One row per column pair; group by constraint id.
-        let mut fks: BTreeMap<i64, (Vec<String>, String, Vec<String>, String, String)> = BTreeMap::new();
+        let mut fks: BTreeMap<i64, (Vec<String>, String, Vec<String>, String, String)> =
+            BTreeMap::new();
         let mut st = db.prepare("SELECT id, \"table\", \"from\", \"to\", on_update, on_delete FROM pragma_foreign_key_list(?1) ORDER BY id, seq")?;
         for r in st.query_map([&t], |r| {
-            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, Option<String>>(3)?, r.get::<_, String>(4)?, r.get::<_, String>(5)?))
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, Option<String>>(3)?,
+                r.get::<_, String>(4)?,
+                r.get::<_, String>(5)?,
+            ))
         })? {
             let (id, parent, from, to, upd, del) = r?;
-            let e = fks.entry(id).or_insert_with(|| (vec![], parent, vec![], upd.to_lowercase(), del.to_lowercase()));
+            let e = fks.entry(id).or_insert_with(|| {
+                (
+                    vec![],
+                    parent,
+                    vec![],
+                    upd.to_lowercase(),
+                    del.to_lowercase(),
+                )
+            });
             e.0.push(from);
             e.2.extend(to);
         }
-        ts.foreign_keys = fks.into_values().map(|(f, p, to, u, d)| foreign_key_shape(&f, &p, &to, &u, &d)).collect();
+        ts.foreign_keys = fks
+            .into_values()
+            .map(|(f, p, to, u, d)| foreign_key_shape(&f, &p, &to, &u, &d))
+            .collect();
         ts.foreign_keys.sort();
         shape.insert(t, ts);
     }
@@ -257,7 +406,10 @@ fn snapshot_shape(s: &Snapshot) -> Shape {
             .columns
             .values()
             .map(|c| {
-                let pk = c.primary_key || t.composite_primary_keys.values().any(|p| p.columns.contains(&c.name));
+                let pk = c.primary_key
+                    || t.composite_primary_keys
+                        .values()
+                        .any(|p| p.columns.contains(&c.name));
                 let dflt = c.default.as_ref().map(|v| match v {
                     Value::String(s) => default_text(s),
                     other => default_text(&other.to_string()),
@@ -272,8 +424,15 @@ fn snapshot_shape(s: &Snapshot) -> Shape {
             .foreign_keys
             .values()
             .map(|f| {
-                let action = |a: &Option<String>| a.as_deref().unwrap_or("no action").to_lowercase();
-                foreign_key_shape(&f.columns_from, &f.table_to, &f.columns_to, &action(&f.on_update), &action(&f.on_delete))
+                let action =
+                    |a: &Option<String>| a.as_deref().unwrap_or("no action").to_lowercase();
+                foreign_key_shape(
+                    &f.columns_from,
+                    &f.table_to,
+                    &f.columns_to,
+                    &action(&f.on_update),
+                    &action(&f.on_delete),
+                )
             })
             .collect();
         ts.foreign_keys.sort();
@@ -284,22 +443,57 @@ fn snapshot_shape(s: &Snapshot) -> Shape {
 
 /// What is only in the replayed database and what only in the snapshot, if anything.
 fn differences(replayed: &[String], snapshot: &[String]) -> Option<String> {
-    let only = |a: &[String], b: &[String]| a.iter().filter(|x| !b.contains(x)).cloned().collect::<Vec<_>>().join("; ");
+    let only = |a: &[String], b: &[String]| {
+        a.iter()
+            .filter(|x| !b.contains(x))
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
     let (r, s) = (only(replayed, snapshot), only(snapshot, replayed));
-    let shown = |x: String| if x.is_empty() { "nothing".to_string() } else { x };
-    (!r.is_empty() || !s.is_empty()).then(|| format!("replay has {}, snapshot has {}", shown(r), shown(s)))
+    let shown = |x: String| {
+        if x.is_empty() {
+            "nothing".to_string()
+        } else {
+            x
+        }
+    };
+    (!r.is_empty() || !s.is_empty())
+        .then(|| format!("replay has {}, snapshot has {}", shown(r), shown(s)))
 }
 
-fn drift(folder: &Folder, journal: &super::journal::Journal, last: &Snapshot, out: &mut Vec<Finding>) -> Result<()> {
+fn drift(
+    folder: &Folder,
+    journal: &super::journal::Journal,
+    last: &Snapshot,
+    out: &mut Vec<Finding>,
+) -> Result<()> {
     let mut db = Connection::open_in_memory()?;
     super::apply::prepare(&db)?;
     for e in &journal.entries {
         let file = format!("{}.sql", e.tag);
-        let Ok(text) = std::fs::read_to_string(folder.dir.join(&file)) else { return Ok(()) };
+        let Ok(bytes) = std::fs::read(folder.dir.join(&file)) else {
+            return Ok(());
+        };
+        let statements = match text_of(&bytes).and_then(split) {
+            Ok(s) => s,
+            Err(u) => {
+                finding(
+                    out,
+                    format!("{file}:{}:{}", u.line, u.column),
+                    format!("cannot be read: {}", u.why),
+                );
+                return Ok(());
+            }
+        };
         let tx = db.transaction()?;
-        for st in split(&text) {
+        for st in &statements {
             if let Err(err) = tx.execute_batch(&st.sql) {
-                finding(out, format!("{file}:{}", st.line), format!("does not apply on a replay of the history: {err}"));
+                finding(
+                    out,
+                    format!("{file}:{}", st.line),
+                    format!("does not apply on a replay of the history: {err}"),
+                );
                 return Ok(());
             }
         }
@@ -309,16 +503,31 @@ fn drift(folder: &Folder, journal: &super::journal::Journal, last: &Snapshot, ou
     let expected = snapshot_shape(last);
     for (t, shape) in &expected {
         match actual.get(t) {
-            None => finding(out, "meta/", format!("drift: table `{t}` is in the latest snapshot but the migrations never create it")),
+            None => finding(
+                out,
+                "meta/",
+                format!(
+                    "drift: table `{t}` is in the latest snapshot but the migrations never create it"
+                ),
+            ),
             Some(a) => {
                 let differences = [
                     ("columns", differences(&a.columns, &shape.columns)),
                     ("indexes", differences(&a.indexes, &shape.indexes)),
-                    ("foreign keys", differences(&a.foreign_keys, &shape.foreign_keys)),
+                    (
+                        "foreign keys",
+                        differences(&a.foreign_keys, &shape.foreign_keys),
+                    ),
                 ];
                 for (what, d) in differences {
                     if let Some(d) = d {
-                        finding(out, "meta/", format!("drift: the {what} of `{t}` after replaying the migrations differ from the latest snapshot ({d})"));
+                        finding(
+                            out,
+                            "meta/",
+                            format!(
+                                "drift: the {what} of `{t}` after replaying the migrations differ from the latest snapshot ({d})"
+                            ),
+                        );
                     }
                 }
             }
@@ -326,7 +535,13 @@ fn drift(folder: &Folder, journal: &super::journal::Journal, last: &Snapshot, ou
     }
     for t in actual.keys() {
         if !expected.contains_key(t) {
-            finding(out, "meta/", format!("drift: the migrations create table `{t}`, which the latest snapshot does not have"));
+            finding(
+                out,
+                "meta/",
+                format!(
+                    "drift: the migrations create table `{t}`, which the latest snapshot does not have"
+                ),
+            );
         }
     }
     Ok(())

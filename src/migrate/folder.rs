@@ -34,7 +34,8 @@ impl Folder {
         if !p.exists() {
             return Ok(Journal::new());
         }
-        let text = std::fs::read_to_string(&p).with_context(|| format!("reading {}", p.display()))?;
+        let text =
+            std::fs::read_to_string(&p).with_context(|| format!("reading {}", p.display()))?;
         Journal::parse(&text).with_context(|| format!("{} is broken", p.display()))
     }
 
@@ -57,8 +58,10 @@ impl Folder {
     }
 
     pub fn read_snapshot(path: &Path) -> Result<Snapshot> {
-        let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-        Snapshot::parse(&text).with_context(|| format!("{} is not a valid snapshot", path.display()))
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        Snapshot::parse(&text)
+            .with_context(|| format!("{} is not a valid snapshot", path.display()))
     }
 
     pub fn sql_path(&self, tag: &str) -> PathBuf {
@@ -72,7 +75,10 @@ impl Folder {
         let mut latest = None;
         for f in self.snapshot_files()? {
             let s = Folder::read_snapshot(&f)?;
-            let name = f.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+            let name = f
+                .file_name()
+                .map(|n| n.to_string_lossy().to_string())
+                .unwrap_or_default();
             by_parent.entry(s.prev_id.clone()).or_default().push(name);
             latest = Some(s);
         }
@@ -83,7 +89,10 @@ impl Folder {
             .collect();
         if !forks.is_empty() {
             forks.sort();
-            bail!("the migration history forks (as after merging two branches): {}; run `edgespark db check` for details", forks.join("; "));
+            bail!(
+                "the migration history forks (as after merging two branches): {}; run `edgespark db check` for details",
+                forks.join("; ")
+            );
         }
         Ok(latest.unwrap_or_else(Snapshot::empty))
     }
@@ -102,15 +111,27 @@ impl Folder {
         when: u64,
         schema_source: Option<&[u8]>,
     ) -> Result<()> {
+        if let Some(problem) = crate::project::paths::journal_tag_problem(tag) {
+            bail!("cannot name a migration {tag:?}: {problem}");
+        }
         if self.sql_path(tag).exists() {
             bail!("{} already exists", self.sql_path(tag).display());
         }
         let hash = schema_source.map(hash_of);
-        journal.entries.push(Entry { idx: journal.next_idx(), version: version.to_string(), when, tag: tag.into(), breakpoints: true });
+        journal.entries.push(Entry {
+            idx: journal.next_idx(),
+            version: version.to_string(),
+            when,
+            tag: tag.into(),
+            breakpoints: true,
+        });
         let journal_text = journal.to_file_text();
         let mut files = vec![
             (self.sql_path(tag), sql.as_bytes()),
-            (self.meta().join(format!("{prefix}_snapshot.json")), snapshot_text.as_bytes()),
+            (
+                self.meta().join(format!("{prefix}_snapshot.json")),
+                snapshot_text.as_bytes(),
+            ),
         ];
         if let Some(h) = &hash {
             files.push((self.meta().join(SCHEMA_HASH_FILE), h.as_bytes()));
@@ -120,17 +141,23 @@ impl Folder {
     }
 
     pub fn stored_schema_hash(&self) -> Option<String> {
-        std::fs::read_to_string(self.meta().join(SCHEMA_HASH_FILE)).ok().map(|s| s.trim().to_string())
+        std::fs::read_to_string(self.meta().join(SCHEMA_HASH_FILE))
+            .ok()
+            .map(|s| s.trim().to_string())
     }
 }
 
 /// Lower-case sha256 hex of the schema file's bytes.
 pub fn schema_hash(schema_file: &Path) -> Result<String> {
-    let bytes = std::fs::read(schema_file).with_context(|| format!("reading {}", schema_file.display()))?;
+    let bytes =
+        std::fs::read(schema_file).with_context(|| format!("reading {}", schema_file.display()))?;
     Ok(hash_of(&bytes))
 }
 
 /// Lowercase sha256 hex of `db_schema.ts`'s bytes.
 pub fn hash_of(schema_source: &[u8]) -> String {
-    Sha256::digest(schema_source).iter().map(|b| format!("{b:02x}")).collect()
+    Sha256::digest(schema_source)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }

@@ -21,13 +21,20 @@ pub struct Entry {
 
 impl Journal {
     pub fn new() -> Journal {
-        Journal { version: "7".into(), dialect: "sqlite".into(), entries: vec![] }
+        Journal {
+            version: "7".into(),
+            dialect: "sqlite".into(),
+            entries: vec![],
+        }
     }
 
     pub fn parse(text: &str) -> Result<Journal> {
         let j: Journal = serde_json::from_str(text).context("not a valid drizzle-kit journal")?;
         if j.dialect != "sqlite" && j.dialect != "turso" {
-            bail!("the journal's dialect is \"{}\"; only sqlite is supported", j.dialect);
+            bail!(
+                "the journal's dialect is \"{}\"; only sqlite is supported",
+                j.dialect
+            );
         }
         Ok(j)
     }

@@ -9,7 +9,8 @@ use serde_json::ser::{PrettyFormatter, Serializer};
 pub fn stringify_pretty(v: &Value) -> String {
     let mut out = Vec::with_capacity(4096);
     let mut ser = Serializer::with_formatter(&mut out, PrettyFormatter::with_indent(b"  "));
-    v.serialize(&mut ser).expect("serializing a JSON value to memory cannot fail");
+    v.serialize(&mut ser)
+        .expect("serializing a JSON value to memory cannot fail");
     String::from_utf8(out).expect("serde_json writes UTF-8")
 }
 

@@ -5,7 +5,7 @@ pub mod check;
 pub mod classify;
 pub mod diff;
 pub mod folder;
-pub mod jsjson;
 pub mod journal;
+pub mod jsjson;
 pub mod snapshot;
 pub mod words;

@@ -56,7 +56,9 @@ impl Snapshot {
     }
 
     pub fn from_value(v: &Value) -> Result<Snapshot> {
-        let obj = v.as_object().ok_or_else(|| anyhow!("a snapshot must be a JSON object"))?;
+        let obj = v
+            .as_object()
+            .ok_or_else(|| anyhow!("a snapshot must be a JSON object"))?;
         let version = str_field(obj, "version")?;
         let dialect = str_field(obj, "dialect")?;
         if dialect != "sqlite" && dialect != "turso" {
@@ -71,21 +73,38 @@ impl Snapshot {
         }
         let mut tables = IndexMap::new();
         for (key, t) in obj_field(obj, "tables")? {
-            tables.insert(key.clone(), parse_table(t).with_context(|| format!("table \"{key}\""))?);
+            tables.insert(
+                key.clone(),
+                parse_table(t).with_context(|| format!("table \"{key}\""))?,
+            );
         }
         let mut views = IndexMap::new();
         if let Some(vs) = obj.get("views") {
-            for (key, vw) in vs.as_object().ok_or_else(|| anyhow!("\"views\" must be an object"))? {
-                views.insert(key.clone(), parse_view(vw).with_context(|| format!("view \"{key}\""))?);
+            for (key, vw) in vs
+                .as_object()
+                .ok_or_else(|| anyhow!("\"views\" must be an object"))?
+            {
+                views.insert(
+                    key.clone(),
+                    parse_view(vw).with_context(|| format!("view \"{key}\""))?,
+                );
             }
         }
-        let renames = obj.get("_meta").map(parse_renames).transpose()?.unwrap_or_default();
+        let renames = obj
+            .get("_meta")
+            .map(parse_renames)
+            .transpose()?
+            .unwrap_or_default();
         Ok(Snapshot {
             version,
             dialect,
             id: str_field(obj, "id")?,
             prev_id: str_field(obj, "prevId")?,
-            schema: Schema { tables, views, internal: obj.get("internal").cloned() },
+            schema: Schema {
+                tables,
+                views,
+                internal: obj.get("internal").cloned(),
+            },
             renames,
         })
     }
@@ -104,11 +123,19 @@ impl Snapshot {
             m.insert("id".into(), json!(self.id));
             m.insert("prevId".into(), json!(self.prev_id));
         }
-        let tables: Map<String, Value> =
-            self.schema.tables.iter().map(|(k, t)| (k.clone(), table_value(t, order))).collect();
+        let tables: Map<String, Value> = self
+            .schema
+            .tables
+            .iter()
+            .map(|(k, t)| (k.clone(), table_value(t, order)))
+            .collect();
         m.insert("tables".into(), Value::Object(tables));
-        let views: Map<String, Value> =
-            self.schema.views.iter().map(|(k, v)| (k.clone(), view_value(v, order))).collect();
+        let views: Map<String, Value> = self
+            .schema
+            .views
+            .iter()
+            .map(|(k, v)| (k.clone(), view_value(v, order)))
+            .collect();
         m.insert("views".into(), Value::Object(views));
         m.insert("enums".into(), json!({}));
         m.insert("_meta".into(), renames_value(&self.renames, order));
@@ -122,8 +149,13 @@ impl Snapshot {
     /// straight from the model (no intermediate JSON values: they are most of a snapshot).
     pub fn to_file_text(&self, order: KeyOrder) -> String {
         let mut out = Vec::with_capacity(1024 + self.schema.tables.len() * 2048);
-        let mut ser = serde_json::Serializer::with_formatter(&mut out, serde_json::ser::PrettyFormatter::with_indent(b"  "));
-        Ordered(self, order).serialize(&mut ser).expect("serializing to memory cannot fail");
+        let mut ser = serde_json::Serializer::with_formatter(
+            &mut out,
+            serde_json::ser::PrettyFormatter::with_indent(b"  "),
+        );
+        Ordered(self, order)
+            .serialize(&mut ser)
+            .expect("serializing to memory cannot fail");
         String::from_utf8(out).expect("serde_json writes UTF-8")
     }
 }
@@ -169,21 +201,35 @@ fn opt_str(obj: &Map<String, Value>, key: &str) -> Result<Option<String>> {
 }
 
 fn str_list(obj: &Map<String, Value>, key: &str) -> Result<Vec<String>> {
-    let arr = obj.get(key).and_then(Value::as_array).ok_or_else(|| anyhow!("\"{key}\" must be an array"))?;
+    let arr = obj
+        .get(key)
+        .and_then(Value::as_array)
+        .ok_or_else(|| anyhow!("\"{key}\" must be an array"))?;
     arr.iter()
-        .map(|v| v.as_str().map(str::to_string).ok_or_else(|| anyhow!("\"{key}\" must hold strings")))
+        .map(|v| {
+            v.as_str()
+                .map(str::to_string)
+                .ok_or_else(|| anyhow!("\"{key}\" must hold strings"))
+        })
         .collect()
 }
 
 fn as_obj<'a>(v: &'a Value, what: &str) -> Result<&'a Map<String, Value>> {
-    v.as_object().ok_or_else(|| anyhow!("{what} must be an object"))
+    v.as_object()
+        .ok_or_else(|| anyhow!("{what} must be an object"))
 }
 
 fn parse_table(v: &Value) -> Result<Table> {
     let o = as_obj(v, "a table")?;
-    let mut t = Table { name: str_field(o, "name")?, ..Default::default() };
+    let mut t = Table {
+        name: str_field(o, "name")?,
+        ..Default::default()
+    };
     for (k, c) in obj_field(o, "columns")? {
-        t.columns.insert(k.clone(), parse_column(c).with_context(|| format!("column \"{k}\""))?);
+        t.columns.insert(
+            k.clone(),
+            parse_column(c).with_context(|| format!("column \"{k}\""))?,
+        );
     }
     for (k, i) in obj_field(o, "indexes")? {
         let io = as_obj(i, "an index")?;
@@ -210,17 +256,33 @@ fn parse_table(v: &Value) -> Result<Table> {
     }
     for (k, p) in obj_field(o, "compositePrimaryKeys")? {
         let po = as_obj(p, "a primary key")?;
-        t.composite_primary_keys
-            .insert(k.clone(), CompositePk { columns: str_list(po, "columns")?, name: opt_str(po, "name")? });
+        t.composite_primary_keys.insert(
+            k.clone(),
+            CompositePk {
+                columns: str_list(po, "columns")?,
+                name: opt_str(po, "name")?,
+            },
+        );
     }
     for (k, u) in opt_obj(o, "uniqueConstraints")?.into_iter().flatten() {
         let uo = as_obj(u, "a unique constraint")?;
-        t.unique_constraints
-            .insert(k.clone(), UniqueConstraint { name: str_field(uo, "name")?, columns: str_list(uo, "columns")? });
+        t.unique_constraints.insert(
+            k.clone(),
+            UniqueConstraint {
+                name: str_field(uo, "name")?,
+                columns: str_list(uo, "columns")?,
+            },
+        );
     }
     for (k, c) in opt_obj(o, "checkConstraints")?.into_iter().flatten() {
         let co = as_obj(c, "a check constraint")?;
-        t.check_constraints.insert(k.clone(), Check { name: str_field(co, "name")?, value: str_field(co, "value")? });
+        t.check_constraints.insert(
+            k.clone(),
+            Check {
+                name: str_field(co, "name")?,
+                value: str_field(co, "value")?,
+            },
+        );
     }
     Ok(t)
 }
@@ -231,7 +293,10 @@ fn parse_column(v: &Value) -> Result<Column> {
         None => None,
         Some(g) => {
             let go = as_obj(g, "\"generated\"")?;
-            Some(Generated { expr: str_field(go, "as")?, kind: str_field(go, "type")? })
+            Some(Generated {
+                expr: str_field(go, "as")?,
+                kind: str_field(go, "type")?,
+            })
         }
     };
     let autoincrement = match o.get("autoincrement") {
@@ -266,34 +331,55 @@ fn parse_view(v: &Value) -> Result<View> {
 
 /// `"\"a\""` → `a`; `"\"t\".\"c\""` → (`t`, `c`).
 fn unquote_parts(s: &str) -> Vec<String> {
-    s.split("\".\"").map(|p| p.trim_matches('"').to_string()).collect()
+    s.split("\".\"")
+        .map(|p| p.trim_matches('"').to_string())
+        .collect()
 }
 
 fn parse_renames(v: &Value) -> Result<Renames> {
     let o = as_obj(v, "\"_meta\"")?;
     let mut r = Renames::default();
     for (from, to) in opt_obj(o, "tables")?.into_iter().flatten() {
-        let to = to.as_str().ok_or_else(|| anyhow!("_meta.tables values must be strings"))?;
-        r.tables.push((unquote_parts(from).pop().unwrap_or_default(), unquote_parts(to).pop().unwrap_or_default()));
+        let to = to
+            .as_str()
+            .ok_or_else(|| anyhow!("_meta.tables values must be strings"))?;
+        r.tables.push((
+            unquote_parts(from).pop().unwrap_or_default(),
+            unquote_parts(to).pop().unwrap_or_default(),
+        ));
     }
     for (from, to) in opt_obj(o, "columns")?.into_iter().flatten() {
-        let to = to.as_str().ok_or_else(|| anyhow!("_meta.columns values must be strings"))?;
+        let to = to
+            .as_str()
+            .ok_or_else(|| anyhow!("_meta.columns values must be strings"))?;
         let (f, t) = (unquote_parts(from), unquote_parts(to));
         if f.len() < 2 || t.len() < 2 {
             bail!("_meta.columns entry {from:?} is not \"table\".\"column\"");
         }
-        r.columns.push((t[t.len() - 2].clone(), f[f.len() - 1].clone(), t[t.len() - 1].clone()));
+        r.columns.push((
+            t[t.len() - 2].clone(),
+            f[f.len() - 1].clone(),
+            t[t.len() - 1].clone(),
+        ));
     }
     Ok(r)
 }
 
 fn renames_value(r: &Renames, order: KeyOrder) -> Value {
-    let tables: Map<String, Value> =
-        r.tables.iter().map(|(f, t)| (format!("\"{f}\""), json!(format!("\"{t}\"")))).collect();
+    let tables: Map<String, Value> = r
+        .tables
+        .iter()
+        .map(|(f, t)| (format!("\"{f}\""), json!(format!("\"{t}\""))))
+        .collect();
     let columns: Map<String, Value> = r
         .columns
         .iter()
-        .map(|(tb, f, t)| (format!("\"{tb}\".\"{f}\""), json!(format!("\"{tb}\".\"{t}\""))))
+        .map(|(tb, f, t)| {
+            (
+                format!("\"{tb}\".\"{f}\""),
+                json!(format!("\"{tb}\".\"{t}\"")),
+            )
+        })
         .collect();
     let mut m = Map::new();
     match order {
@@ -364,7 +450,12 @@ fn table_value(t: &Table, order: KeyOrder) -> Value {
     m.insert("name".into(), json!(t.name));
     m.insert(
         "columns".into(),
-        Value::Object(t.columns.iter().map(|(k, c)| (k.clone(), column_value(c, order))).collect()),
+        Value::Object(
+            t.columns
+                .iter()
+                .map(|(k, c)| (k.clone(), column_value(c, order)))
+                .collect(),
+        ),
     );
     m.extend(constraint_values(t, order));
     Value::Object(m)
@@ -430,16 +521,26 @@ fn constraint_values(t: &Table, order: KeyOrder) -> Map<String, Value> {
     });
     m.insert("compositePrimaryKeys".into(), Value::Object(pks.collect()));
     let uniques = t.unique_constraints.iter().map(|(k, u)| {
-        (k.clone(), json!({"name": u.name, "columns": strings(&u.columns)}))
+        (
+            k.clone(),
+            json!({"name": u.name, "columns": strings(&u.columns)}),
+        )
     });
     m.insert("uniqueConstraints".into(), Value::Object(uniques.collect()));
-    let checks = t.check_constraints.iter().map(|(k, c)| (k.clone(), json!({"name": c.name, "value": c.value})));
+    let checks = t
+        .check_constraints
+        .iter()
+        .map(|(k, c)| (k.clone(), json!({"name": c.name, "value": c.value})));
     m.insert("checkConstraints".into(), Value::Object(checks.collect()));
     m
 }
 
 fn view_value(v: &View, order: KeyOrder) -> Value {
-    let columns: Map<String, Value> = v.columns.iter().map(|(k, c)| (k.clone(), column_value(c, order))).collect();
+    let columns: Map<String, Value> = v
+        .columns
+        .iter()
+        .map(|(k, c)| (k.clone(), column_value(c, order)))
+        .collect();
     let mut m = Map::new();
     if order == KeyOrder::Custom {
         m.insert("name".into(), json!(v.name));
@@ -477,7 +578,12 @@ impl Serialize for Ordered<'_, Snapshot> {
             m.serialize_entry("prevId", &snap.prev_id)?;
         }
         m.serialize_entry("tables", &Ordered(&snap.schema.tables, order))?;
-        let views: Map<String, Value> = snap.schema.views.iter().map(|(k, v)| (k.clone(), view_value(v, order))).collect();
+        let views: Map<String, Value> = snap
+            .schema
+            .views
+            .iter()
+            .map(|(k, v)| (k.clone(), view_value(v, order)))
+            .collect();
         m.serialize_entry("views", &views)?;
         m.serialize_entry("enums", &json!({}))?;
         m.serialize_entry("_meta", &renames_value(&snap.renames, order))?;
@@ -537,7 +643,11 @@ impl Serialize for Ordered<'_, Column> {
         }
         let generated = |m: &mut S::SerializeMap| -> Result<(), S::Error> {
             if let Some(g) = &c.generated {
-                let v = if order == KeyOrder::Custom { json!({"type": g.kind, "as": g.expr}) } else { json!({"as": g.expr, "type": g.kind}) };
+                let v = if order == KeyOrder::Custom {
+                    json!({"type": g.kind, "as": g.expr})
+                } else {
+                    json!({"as": g.expr, "type": g.kind})
+                };
                 m.serialize_entry("generated", &v)?;
             }
             Ok(())
@@ -561,13 +671,27 @@ mod tests {
 
     #[test]
     fn direct_writer_matches_the_value_writer() {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/goldens/expected");
-        for case in ["create_all_column_types", "create_generated_columns", "create_table_foreign_key", "create_expression_index"] {
+        let dir =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/goldens/expected");
+        for case in [
+            "create_all_column_types",
+            "create_generated_columns",
+            "create_table_foreign_key",
+            "create_expression_index",
+        ] {
             let meta = dir.join(case).join("meta");
-            let file = std::fs::read_dir(&meta).unwrap().map(|e| e.unwrap().path()).find(|p| p.to_string_lossy().ends_with("_snapshot.json")).unwrap();
+            let file = std::fs::read_dir(&meta)
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .find(|p| p.to_string_lossy().ends_with("_snapshot.json"))
+                .unwrap();
             let snap = Snapshot::parse(&std::fs::read_to_string(&file).unwrap()).unwrap();
             for order in [KeyOrder::Generated, KeyOrder::Custom] {
-                assert_eq!(snap.to_file_text(order), crate::migrate::jsjson::stringify_pretty(&snap.to_value(order)), "{case}");
+                assert_eq!(
+                    snap.to_file_text(order),
+                    crate::migrate::jsjson::stringify_pretty(&snap.to_value(order)),
+                    "{case}"
+                );
             }
         }
     }

@@ -40,28 +40,95 @@ impl Store {
 
 pub struct LocalPlatform {
     dir: PathBuf,
-    /// Held (an exclusive lock on `.lock`) until dropped.
-    _lock: File,
+    /// The directory itself, flock()ed exclusively until dropped (no lock file is left behind).
+    lock: File,
+}
+
+impl Drop for LocalPlatform {
+    /// A command that wrote nothing (it failed early, or only read) leaves no empty folder.
+    fn drop(&mut self) {
+        if std::fs::read_dir(&self.dir).is_ok_and(|mut d| d.next().is_none()) {
+            let _ = std::fs::remove_dir(&self.dir);
+            let _ = std::fs::remove_dir(self.dir.parent().unwrap_or(&self.dir));
+        }
+        let _ = self.lock.unlock();
+    }
+}
+
+/// Whether the open `file` is still what `path` names.
+fn same_file(file: &File, path: &std::path::Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        match (file.metadata(), std::fs::metadata(path)) {
+            (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+            _ => false,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (file, path);
+        true
+    }
 }
 
 impl LocalPlatform {
-    /// Open the project's local platform, waiting for any other command that holds it.
+    /// Open the project's local platform, waiting for any other command that holds it; then
+    /// clear the temporary files a killed command left behind.
     pub fn open(project: &Project) -> Result<LocalPlatform> {
         let dir = project.local_dir();
-        std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-        let lock = OpenOptions::new().create(true).truncate(false).write(true).open(dir.join(".lock")).context("opening the local platform's lock")?;
-        if lock.try_lock().is_err() {
-            eprintln!("waiting for another edgespark command on this project...");
-            lock.lock().context("locking the local platform")?;
+        let lock = loop {
+            std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+            let lock = File::open(&dir).with_context(|| format!("opening {}", dir.display()))?;
+            if lock.try_lock().is_err() {
+                errln!("waiting for another edgespark command on this project...");
+                lock.lock().context("locking the local platform")?;
+            }
+            // The holder before may have removed the directory (it was left empty): lock anew.
+            if same_file(&lock, &dir) {
+                break lock;
+            }
+        };
+        let platform = LocalPlatform { dir, lock };
+        platform.remove_stale_temp_files(project);
+        Ok(platform)
+    }
+
+    /// Files an interrupted atomic write left (`fsio::TEMP_PREFIX`) in the folders that are
+    /// only written under this lock. Nobody else can be writing them now.
+    fn remove_stale_temp_files(&self, project: &Project) {
+        let server = project.server_dir();
+        let mut dirs = vec![
+            self.dir.clone(),
+            self.dir.join("deployments"),
+            server.join("dist"),
+            server.join("src/__generated__"),
+        ];
+        let migrations = project.migrations_dir();
+        dirs.push(migrations.join("meta"));
+        dirs.push(migrations);
+        for dir in dirs {
+            let Ok(entries) = std::fs::read_dir(&dir) else {
+                continue;
+            };
+            for e in entries.flatten() {
+                if e.file_name()
+                    .to_string_lossy()
+                    .starts_with(crate::project::fsio::TEMP_PREFIX)
+                    && e.file_type().is_ok_and(|t| t.is_file())
+                {
+                    let _ = std::fs::remove_file(e.path());
+                }
+            }
         }
-        Ok(LocalPlatform { dir, _lock: lock })
     }
 
     /// The keys and values in `store` (none before the first write).
     pub fn read(&self, store: Store) -> Result<BTreeMap<String, String>> {
         let path = self.dir.join(store.file());
         match std::fs::read(&path) {
-            Ok(bytes) => serde_json::from_slice(&bytes).with_context(|| format!("{} is not a JSON object of strings", path.display())),
+            Ok(bytes) => serde_json::from_slice(&bytes)
+                .with_context(|| format!("{} is not a JSON object of strings", path.display())),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(BTreeMap::new()),
             Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
         }
@@ -79,11 +146,21 @@ impl LocalPlatform {
 
     /// Append an event (`kind`, and details that never hold a secret's value) to the log.
     pub fn log(&self, kind: &str, details: Value) -> Result<()> {
-        let time = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0);
-        let mut line = serde_json::to_string(&json!({ "time": time as u64, "event": kind, "details": details }))?;
+        let time = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis())
+            .unwrap_or(0);
+        let mut line = serde_json::to_string(
+            &json!({ "time": time as u64, "event": kind, "details": details }),
+        )?;
         line.push('\n');
-        let mut f = OpenOptions::new().create(true).append(true).open(self.dir.join("events.jsonl")).context("opening the event log")?;
-        f.write_all(line.as_bytes()).context("writing the event log")
+        let mut f = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.dir.join("events.jsonl"))
+            .context("opening the event log")?;
+        f.write_all(line.as_bytes())
+            .context("writing the event log")
     }
 
     /// Every event logged, oldest first.
@@ -94,7 +171,13 @@ impl LocalPlatform {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(vec![]),
             Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
         };
-        text.lines().filter(|l| !l.trim().is_empty()).map(|l| serde_json::from_str(l).with_context(|| format!("{} holds a line that is not JSON", path.display()))).collect()
+        text.lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| {
+                serde_json::from_str(l)
+                    .with_context(|| format!("{} holds a line that is not JSON", path.display()))
+            })
+            .collect()
     }
 
     /// Make a bundle live: stored by content (`deployments/<blake3>.js`, once however often it
@@ -105,7 +188,10 @@ impl LocalPlatform {
         let dir = self.dir.join("deployments");
         let number = self.manifests()?.len() + 1;
         let id = format!("{number:04}-{}", &hash[..12]);
-        let time = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0);
+        let time = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as u64)
+            .unwrap_or(0);
         let manifest = json!({ "id": id, "bundle": format!("{hash}.js"), "created_at": time, "bindings": bindings });
         let manifest_bytes = serde_json::to_vec_pretty(&manifest)?;
         let live = serde_json::to_vec_pretty(&json!({ "id": id, "bundle": format!("{hash}.js") }))?;
@@ -123,8 +209,14 @@ impl LocalPlatform {
 
     /// The deployments' manifest files, oldest first.
     fn manifests(&self) -> Result<Vec<PathBuf>> {
-        let Ok(entries) = std::fs::read_dir(self.dir.join("deployments")) else { return Ok(vec![]) };
-        let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok()).map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "json")).collect();
+        let Ok(entries) = std::fs::read_dir(self.dir.join("deployments")) else {
+            return Ok(vec![]);
+        };
+        let mut paths: Vec<PathBuf> = entries
+            .filter_map(|e| e.ok())
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "json"))
+            .collect();
         paths.sort();
         Ok(paths)
     }
@@ -143,8 +235,16 @@ impl LocalPlatform {
         write_all_atomic(&[(self.dir.join(name), bytes)])
     }
 
-    /// Where a bucket's objects live.
-    pub fn bucket_dir(&self, name: &str) -> PathBuf {
-        self.dir.join("buckets").join(name)
+    /// The folder that holds every bucket's folder.
+    pub fn buckets_root(&self) -> PathBuf {
+        self.dir.join("buckets")
+    }
+
+    /// Where a bucket's objects live: a folder of `buckets/`, for a valid bucket name only.
+    pub fn bucket_dir(&self, name: &str) -> Result<PathBuf> {
+        if let Some(problem) = crate::project::paths::bucket_name_problem(name) {
+            anyhow::bail!("{problem}");
+        }
+        crate::project::paths::child(&self.buckets_root(), name)
     }
 }

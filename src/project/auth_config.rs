@@ -5,7 +5,8 @@ use marked_yaml::{Node, types::MarkedMappingNode};
 use serde::Serialize;
 
 /// What a new project starts with: email and password sign-in.
-pub const DEFAULT_CONFIG: &str = "# yaml-language-server: $schema=https://schemas.edgespark.dev/v1/auth-config.schema.json
+pub const DEFAULT_CONFIG: &str =
+    "# yaml-language-server: $schema=https://schemas.edgespark.dev/v1/auth-config.schema.json
 disableSignUp: false
 session:
   expiresIn: 604800
@@ -32,9 +33,20 @@ enum Shape {
     Map(&'static [(&'static str, Shape)]),
 }
 
-const OAUTH: &[(&str, Shape)] = &[("clientIdVarRef", Shape::Str), ("clientSecretRef", Shape::Str)];
-const APPLE: &[(&str, Shape)] = &[("clientIdVarRef", Shape::Str), ("clientSecretRef", Shape::Str), ("appBundleIdentifier", Shape::Str)];
-const MICROSOFT: &[(&str, Shape)] = &[("clientIdVarRef", Shape::Str), ("clientSecretRef", Shape::Str), ("tenantId", Shape::Str)];
+const OAUTH: &[(&str, Shape)] = &[
+    ("clientIdVarRef", Shape::Str),
+    ("clientSecretRef", Shape::Str),
+];
+const APPLE: &[(&str, Shape)] = &[
+    ("clientIdVarRef", Shape::Str),
+    ("clientSecretRef", Shape::Str),
+    ("appBundleIdentifier", Shape::Str),
+];
+const MICROSOFT: &[(&str, Shape)] = &[
+    ("clientIdVarRef", Shape::Str),
+    ("clientSecretRef", Shape::Str),
+    ("tenantId", Shape::Str),
+];
 
 /// The OAuth providers and their config keys (all required when the provider is enabled).
 const PROVIDERS: &[(&str, &[(&str, Shape)])] = &[
@@ -56,14 +68,27 @@ const EMAIL_PASSWORD_CONFIG: &[(&str, Shape)] = &[
 const TOP: &[(&str, Shape)] = &[
     ("disableSignUp", Shape::Bool),
     ("enableAnonymous", Shape::Bool),
-    ("session", Shape::Map(&[("expiresIn", Shape::Int), ("updateAge", Shape::Int), ("disableSessionRefresh", Shape::Bool)])),
-    ("providerEmailPassword", Shape::Map(&[("enabled", Shape::Bool), ("config", Shape::Map(EMAIL_PASSWORD_CONFIG))])),
+    (
+        "session",
+        Shape::Map(&[
+            ("expiresIn", Shape::Int),
+            ("updateAge", Shape::Int),
+            ("disableSessionRefresh", Shape::Bool),
+        ]),
+    ),
+    (
+        "providerEmailPassword",
+        Shape::Map(&[
+            ("enabled", Shape::Bool),
+            ("config", Shape::Map(EMAIL_PASSWORD_CONFIG)),
+        ]),
+    ),
 ];
 
 /// Every problem in the file's text (none: it is valid). `vars`/`secrets`: the keys the project
 /// declares; an enabled provider must refer to declared ones.
 pub fn validate(text: &str, vars: &[String], secrets: &[String]) -> Vec<Problem> {
-    let root = match marked_yaml::parse_yaml(0, text) {
+    let root = match parse(text) {
         Ok(root) => root,
         Err(e) => return vec![load_problem(&e)],
     };
@@ -85,9 +110,19 @@ pub fn validate(text: &str, vars: &[String], secrets: &[String]) -> Vec<Problem>
     problems
 }
 
-fn check_provider(value: &Node, name: &str, config: &'static [(&'static str, Shape)], vars: &[String], secrets: &[String], problems: &mut Vec<Problem>) {
+fn check_provider(
+    value: &Node,
+    name: &str,
+    config: &'static [(&'static str, Shape)],
+    vars: &[String],
+    secrets: &[String],
+    problems: &mut Vec<Problem>,
+) {
     let Some(map) = value.as_mapping() else {
-        problems.push(at(value, format!("`{name}` must be a mapping (enabled, config)")));
+        problems.push(at(
+            value,
+            format!("`{name}` must be a mapping (enabled, config)"),
+        ));
         return;
     };
     let mut enabled = None;
@@ -101,10 +136,15 @@ fn check_provider(value: &Node, name: &str, config: &'static [(&'static str, Sha
             other => problems.push(at_key(key, format!("unknown key `{name}.{other}`"))),
         }
     }
-    let Some((true, enabled_key)) = enabled else { return };
+    let Some((true, enabled_key)) = enabled else {
+        return;
+    };
     let given = map.get_mapping("config");
     for (key, _) in config {
-        let value = given.and_then(|c| c.get_scalar(key)).map(|s| s.as_str()).filter(|s| !s.is_empty());
+        let value = given
+            .and_then(|c| c.get_scalar(key))
+            .map(|s| s.as_str())
+            .filter(|s| !s.is_empty());
         match value {
             None => problems.push(at_key(enabled_key, format!("`{name}` is enabled but `{name}.config.{key}` is not set"))),
             Some(v) if *key == "clientIdVarRef" && !vars.iter().any(|k| k == v) => {
@@ -121,9 +161,15 @@ fn check_provider(value: &Node, name: &str, config: &'static [(&'static str, Sha
 fn check(value: &Node, shape: &Shape, path: &str, problems: &mut Vec<Problem>) {
     let scalar = value.as_scalar();
     match shape {
-        Shape::Bool if scalar.and_then(|s| s.as_bool()).is_none() => problems.push(at(value, format!("`{path}` must be true or false"))),
-        Shape::Int if scalar.and_then(|s| s.as_i64()).is_none() => problems.push(at(value, format!("`{path}` must be a whole number"))),
-        Shape::Str if scalar.is_none() => problems.push(at(value, format!("`{path}` must be a string"))),
+        Shape::Bool if scalar.and_then(|s| s.as_bool()).is_none() => {
+            problems.push(at(value, format!("`{path}` must be true or false")))
+        }
+        Shape::Int if scalar.and_then(|s| s.as_i64()).is_none() => {
+            problems.push(at(value, format!("`{path}` must be a whole number")))
+        }
+        Shape::Str if scalar.is_none() => {
+            problems.push(at(value, format!("`{path}` must be a string")))
+        }
         Shape::Map(fields) => match value.as_mapping() {
             None if scalar.is_some_and(|s| s.as_str().is_empty()) => {}
             None => problems.push(at(value, format!("`{path}` must be a mapping"))),
@@ -133,11 +179,19 @@ fn check(value: &Node, shape: &Shape, path: &str, problems: &mut Vec<Problem>) {
     }
 }
 
-fn check_fields(map: &MarkedMappingNode, fields: &[(&str, Shape)], path: &str, problems: &mut Vec<Problem>) {
+fn check_fields(
+    map: &MarkedMappingNode,
+    fields: &[(&str, Shape)],
+    path: &str,
+    problems: &mut Vec<Problem>,
+) {
     for (key, v) in map.iter() {
         match fields.iter().find(|(k, _)| *k == key.as_str()) {
             Some((k, shape)) => check(v, shape, &format!("{path}.{k}"), problems),
-            None => problems.push(at_key(key, format!("unknown key `{path}.{}`", key.as_str()))),
+            None => problems.push(at_key(
+                key,
+                format!("unknown key `{path}.{}`", key.as_str()),
+            )),
         }
     }
 }
@@ -152,10 +206,64 @@ fn at_key(key: &marked_yaml::types::MarkedScalarNode, message: String) -> Proble
 
 fn at_span(span: &marked_yaml::Span, message: String) -> Problem {
     let (line, column) = span.start().map_or((1, 1), |m| (m.line(), m.column()));
-    Problem { line, column, message }
+    Problem {
+        line,
+        column,
+        message,
+    }
+}
+
+/// The YAML of an auth config; a key given twice is an error (YAML readers disagree on which
+/// one wins, so the platform must not guess).
+pub fn parse(text: &str) -> Result<Node, marked_yaml::LoadError> {
+    marked_yaml::parse_yaml_with_options(
+        0,
+        text,
+        marked_yaml::LoaderOptions::default().error_on_duplicate_keys(true),
+    )
+}
+
+/// The text of the auth config at `path`: None when there is no file; an error when it is
+/// there but cannot be read as text (a directory, no permission, bytes that are not UTF-8).
+pub fn read(path: &std::path::Path) -> anyhow::Result<Option<String>> {
+    use anyhow::Context;
+    match std::fs::read(path) {
+        Ok(bytes) => match String::from_utf8(bytes) {
+            Ok(text) => Ok(Some(text)),
+            Err(e) => {
+                let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+                let line = valid.iter().filter(|&&b| b == b'\n').count() + 1;
+                let line_start = valid.iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1);
+                let column = String::from_utf8_lossy(&valid[line_start..])
+                    .chars()
+                    .count()
+                    + 1;
+                anyhow::bail!("{}:{line}:{column}: not UTF-8 text", path.display())
+            }
+        },
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
+    }
 }
 
 fn load_problem(e: &marked_yaml::LoadError) -> Problem {
+    if let marked_yaml::LoadError::DuplicateKey(d) = e {
+        let (line, column) = d
+            .key
+            .span()
+            .start()
+            .map_or((1, 1), |m| (m.line(), m.column()));
+        let first = d
+            .prev_key
+            .span()
+            .start()
+            .map_or(String::new(), |m| format!(" (first at line {})", m.line()));
+        return Problem {
+            line,
+            column,
+            message: format!("key `{}` is given twice{first}", d.key.as_str()),
+        };
+    }
     let (line, column) = match e {
         marked_yaml::LoadError::TopLevelMustBeMapping(m)
         | marked_yaml::LoadError::TopLevelMustBeSequence(m)
@@ -165,7 +273,11 @@ fn load_problem(e: &marked_yaml::LoadError) -> Problem {
         | marked_yaml::LoadError::ScanError(m, _) => (m.line(), m.column()),
         _ => (1, 1),
     };
-    Problem { line, column, message: format!("not valid YAML: {e}") }
+    Problem {
+        line,
+        column,
+        message: format!("not valid YAML: {e}"),
+    }
 }
 
 #[cfg(test)]
@@ -173,11 +285,37 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_duplicate_key_is_a_problem_at_the_second() {
+        let p = validate(
+            "disableSignUp: false\nsession:\n  expiresIn: 10\ndisableSignUp: true\n",
+            &[],
+            &[],
+        );
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert_eq!((p[0].line, p[0].column), (4, 1));
+        assert!(p[0].message.contains("given twice"), "{}", p[0].message);
+    }
+
+    #[test]
+    fn unreadable_files_are_errors_not_missing() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(read(&dir.path().join("none.yaml")).unwrap(), None);
+        assert!(read(dir.path()).is_err(), "a directory");
+        let f = dir.path().join("bin.yaml");
+        std::fs::write(&f, b"a: 1\nb: \xff\xfe\n").unwrap();
+        let e = read(&f).unwrap_err().to_string();
+        assert!(e.ends_with("bin.yaml:2:4: not UTF-8 text"), "{e}");
+    }
+
+    #[test]
     fn each_problem_is_reported_at_its_line() {
         let text = "disableSignUp: maybe\nsession:\n  expiresIn: 10\n  colour: red\nproviderGoogle:\n  enabled: true\n  config: {}\nproviderGithub:\n  enabled: true\n  config:\n    clientIdVarRef: GITHUB_CLIENT_ID\n    clientSecretRef: GITHUB_CLIENT_SECRET\nbogus: 1\n";
         let vars = vec!["GITHUB_CLIENT_ID".to_string()];
         let problems = validate(text, &vars, &[]);
-        let lines: Vec<(usize, &str)> = problems.iter().map(|p| (p.line, p.message.as_str())).collect();
+        let lines: Vec<(usize, &str)> = problems
+            .iter()
+            .map(|p| (p.line, p.message.as_str()))
+            .collect();
         assert_eq!(lines.len(), 6, "{lines:?}");
         assert_eq!(lines[0].0, 1);
         assert!(lines[0].1.contains("disableSignUp"));
@@ -186,7 +324,14 @@ mod tests {
         assert!(lines[3].0 == 6 && lines[3].1.contains("clientSecretRef"));
         assert!(lines[4].0 == 9 && lines[4].1.contains("GITHUB_CLIENT_SECRET"));
         assert!(lines[5].0 == 13 && lines[5].1.contains("bogus"));
-        assert!(validate("providerEmailPassword:\n  enabled: true\n  config:\n    minPasswordLength: 8\n", &[], &[]).is_empty());
+        assert!(
+            validate(
+                "providerEmailPassword:\n  enabled: true\n  config:\n    minPasswordLength: 8\n",
+                &[],
+                &[]
+            )
+            .is_empty()
+        );
         assert_eq!(validate("a: [\n", &[], &[]).len(), 1);
     }
 }

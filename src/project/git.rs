@@ -21,7 +21,10 @@ pub struct Repo {
 impl Repo {
     /// The repository holding `dir`, searching upward; None when `dir` is not in one.
     pub fn find(dir: &Path) -> Option<Repo> {
-        let dot_git = dir.ancestors().map(|a| a.join(".git")).find(|p| p.exists())?;
+        let dot_git = dir
+            .ancestors()
+            .map(|a| a.join(".git"))
+            .find(|p| p.exists())?;
         let git_dir = if dot_git.is_dir() {
             dot_git
         } else {
@@ -34,7 +37,10 @@ impl Repo {
             Ok(rel) => git_dir.join(rel.trim()),
             Err(_) => git_dir.clone(),
         };
-        Some(Repo { git_dir, common_dir })
+        Some(Repo {
+            git_dir,
+            common_dir,
+        })
     }
 
     pub fn head(&self) -> Option<Head> {
@@ -53,7 +59,10 @@ impl Repo {
         {
             return Some(b.to_string());
         }
-        let present: Vec<&str> = ["main", "master"].into_iter().filter(|b| self.has_branch(b)).collect();
+        let present: Vec<&str> = ["main", "master"]
+            .into_iter()
+            .filter(|b| self.has_branch(b))
+            .collect();
         match present.as_slice() {
             [one] => Some(one.to_string()),
             _ => None,
@@ -63,8 +72,10 @@ impl Repo {
     fn has_branch(&self, name: &str) -> bool {
         let full = format!("refs/heads/{name}");
         self.common_dir.join(&full).is_file()
-            || std::fs::read_to_string(self.common_dir.join("packed-refs"))
-                .is_ok_and(|p| p.lines().any(|l| l.split_whitespace().nth(1) == Some(full.as_str())))
+            || std::fs::read_to_string(self.common_dir.join("packed-refs")).is_ok_and(|p| {
+                p.lines()
+                    .any(|l| l.split_whitespace().nth(1) == Some(full.as_str()))
+            })
     }
 }
 
@@ -72,8 +83,13 @@ impl Repo {
 /// branch only (or `[db] migration_branch`), so a feature branch cannot change the shared
 /// database. Outside a git repository the rule does not apply. Err(None) means the default branch
 /// could not be told, which the caller reports as a warning.
-pub fn migration_branch_problem(project_root: &Path, configured: Option<&str>) -> Result<(), Option<String>> {
-    let Some(repo) = Repo::find(project_root) else { return Ok(()) };
+pub fn migration_branch_problem(
+    project_root: &Path,
+    configured: Option<&str>,
+) -> Result<(), Option<String>> {
+    let Some(repo) = Repo::find(project_root) else {
+        return Ok(());
+    };
     let expected = match configured {
         Some(b) => b.to_string(),
         None => repo.default_branch().ok_or(None)?,
@@ -109,12 +125,24 @@ mod tests {
 
     #[test]
     fn default_branch_from_origin_head_then_local_branches() {
-        let d = repo("ref: refs/heads/dev\n", &[("refs/remotes/origin/HEAD", "ref: refs/remotes/origin/trunk\n")]);
+        let d = repo(
+            "ref: refs/heads/dev\n",
+            &[(
+                "refs/remotes/origin/HEAD",
+                "ref: refs/remotes/origin/trunk\n",
+            )],
+        );
         let r = Repo::find(&d.path().join("server")).unwrap();
         assert_eq!(r.default_branch().as_deref(), Some("trunk"));
         assert_eq!(r.head(), Some(Head::Branch("dev".into())));
-        let d = repo("ref: refs/heads/main\n", &[("packed-refs", "# pack\nabc refs/heads/master\n")]);
-        assert_eq!(Repo::find(d.path()).unwrap().default_branch().as_deref(), Some("master"));
+        let d = repo(
+            "ref: refs/heads/main\n",
+            &[("packed-refs", "# pack\nabc refs/heads/master\n")],
+        );
+        assert_eq!(
+            Repo::find(d.path()).unwrap().default_branch().as_deref(),
+            Some("master")
+        );
         let d = repo("ref: refs/heads/x\n", &[]);
         assert_eq!(Repo::find(d.path()).unwrap().default_branch(), None);
     }
@@ -122,11 +150,18 @@ mod tests {
     #[test]
     fn the_rule() {
         let d = repo("ref: refs/heads/feature\n", &[("refs/heads/main", "abc\n")]);
-        let err = migration_branch_problem(d.path(), None).unwrap_err().unwrap();
+        let err = migration_branch_problem(d.path(), None)
+            .unwrap_err()
+            .unwrap();
         assert!(err.contains("`main`") && err.contains("`feature`"), "{err}");
         assert_eq!(migration_branch_problem(d.path(), Some("feature")), Ok(()));
         let d = repo("0123456789abcdef\n", &[("refs/heads/main", "abc\n")]);
-        assert!(migration_branch_problem(d.path(), None).unwrap_err().unwrap().contains("detached"));
+        assert!(
+            migration_branch_problem(d.path(), None)
+                .unwrap_err()
+                .unwrap()
+                .contains("detached")
+        );
         let d = repo("ref: refs/heads/feature\n", &[]);
         assert_eq!(migration_branch_problem(d.path(), None), Err(None));
     }

@@ -3,6 +3,7 @@
 pub mod auth_config;
 pub mod fsio;
 pub mod git;
+pub mod paths;
 pub mod runtime_keys;
 pub mod scaffold;
 
@@ -37,7 +38,9 @@ pub struct ServerConfig {
 
 impl Default for ServerConfig {
     fn default() -> Self {
-        ServerConfig { path: default_server_path() }
+        ServerConfig {
+            path: default_server_path(),
+        }
     }
 }
 
@@ -75,9 +78,49 @@ impl Project {
             }
         };
         let path = root.join(CONFIG_FILE);
-        let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
-        let config: Config = toml::from_str(&text).with_context(|| format!("{} is not valid", path.display()))?;
-        Ok(Project { root, config })
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("reading {}", path.display()))?;
+        let config: Config =
+            toml::from_str(&text).with_context(|| format!("{} is not valid", path.display()))?;
+        let project = Project { root, config };
+        project.check_server_path(&path)?;
+        Ok(project)
+    }
+
+    /// `[server] path` names a folder inside the project that exists.
+    fn check_server_path(&self, config_file: &Path) -> Result<()> {
+        let given = &self.config.server.path;
+        let inside = Path::new(given).components().all(|c| {
+            matches!(
+                c,
+                std::path::Component::Normal(_) | std::path::Component::CurDir
+            )
+        });
+        if !inside || given.is_empty() {
+            bail!(
+                "{}: [server] path = {given:?} must be a folder inside the project",
+                config_file.display()
+            );
+        }
+        let dir = self.server_dir();
+        if !dir.is_dir() {
+            bail!(
+                "{}: [server] path = {given:?}: {} is not a folder",
+                config_file.display(),
+                dir.display()
+            );
+        }
+        let root = self
+            .root
+            .canonicalize()
+            .with_context(|| format!("resolving {}", self.root.display()))?;
+        if !dir.canonicalize().is_ok_and(|d| d.starts_with(&root)) {
+            bail!(
+                "{}: [server] path = {given:?} leads outside the project",
+                config_file.display()
+            );
+        }
+        Ok(())
     }
 
     pub fn server_dir(&self) -> PathBuf {
@@ -101,7 +144,10 @@ impl Project {
     pub fn server_entry(&self) -> Result<PathBuf> {
         let entry = self.server_dir().join("src/index.ts");
         if !entry.is_file() {
-            bail!("{} does not exist: a project's server starts there", self.display(&entry));
+            bail!(
+                "{} does not exist: a project's server starts there",
+                self.display(&entry)
+            );
         }
         Ok(entry)
     }
@@ -116,6 +162,9 @@ impl Project {
 
     /// A path for messages: relative to the project root when inside it.
     pub fn display(&self, p: &Path) -> String {
-        p.strip_prefix(&self.root).unwrap_or(p).display().to_string()
+        p.strip_prefix(&self.root)
+            .unwrap_or(p)
+            .display()
+            .to_string()
     }
 }

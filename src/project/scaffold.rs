@@ -19,7 +19,9 @@ pub fn name_problem(name: &str) -> Option<&'static str> {
     match chars.next() {
         None => Some("is empty"),
         Some(c) if !c.is_ascii_alphanumeric() => Some("must start with a letter or a digit"),
-        _ if !chars.all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') => Some("may hold only letters, digits, `-` and `_`"),
+        _ if !chars.all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') => {
+            Some("may hold only letters, digits, `-` and `_`")
+        }
         _ => None,
     }
 }
@@ -36,21 +38,49 @@ pub fn files(name: &str, project_id: &str, agent: &str) -> Vec<(PathBuf, String)
         "dependencies": { "drizzle-orm": "^0.45.0", "hono": "^4.10.0" },
         "devDependencies": { "typescript": "^7.0.2" },
     });
-    let pretty = |v: &serde_json::Value| serde_json::to_string_pretty(v).expect("JSON serializes") + "\n";
+    let pretty =
+        |v: &serde_json::Value| serde_json::to_string_pretty(v).expect("JSON serializes") + "\n";
     [
         ("edgespark.toml", toml),
         ("package.json", pretty(&root_package)),
         (".gitignore", include_str!("scaffold/gitignore").into()),
-        (agent_file(agent), include_str!("scaffold/AGENTS.md").replace("{name}", name)),
-        ("configs/auth-config.yaml", crate::project::auth_config::DEFAULT_CONFIG.into()),
+        (
+            agent_file(agent),
+            include_str!("scaffold/AGENTS.md").replace("{name}", name),
+        ),
+        (
+            "configs/auth-config.yaml",
+            crate::project::auth_config::DEFAULT_CONFIG.into(),
+        ),
         ("server/package.json", pretty(&server_package)),
-        ("server/tsconfig.json", include_str!("scaffold/tsconfig.json").into()),
-        ("server/src/index.ts", include_str!("scaffold/index.ts").into()),
-        ("server/src/defs/index.ts", include_str!("scaffold/defs_index.ts").into()),
-        ("server/src/defs/db_schema.ts", include_str!("scaffold/db_schema.ts").into()),
-        ("server/src/defs/db_relations.ts", include_str!("scaffold/db_relations.ts").into()),
-        ("server/src/defs/storage_schema.ts", include_str!("scaffold/storage_schema.ts").into()),
-        ("server/src/defs/runtime.ts", include_str!("scaffold/runtime.ts").into()),
+        (
+            "server/tsconfig.json",
+            include_str!("scaffold/tsconfig.json").into(),
+        ),
+        (
+            "server/src/index.ts",
+            include_str!("scaffold/index.ts").into(),
+        ),
+        (
+            "server/src/defs/index.ts",
+            include_str!("scaffold/defs_index.ts").into(),
+        ),
+        (
+            "server/src/defs/db_schema.ts",
+            include_str!("scaffold/db_schema.ts").into(),
+        ),
+        (
+            "server/src/defs/db_relations.ts",
+            include_str!("scaffold/db_relations.ts").into(),
+        ),
+        (
+            "server/src/defs/storage_schema.ts",
+            include_str!("scaffold/storage_schema.ts").into(),
+        ),
+        (
+            "server/src/defs/runtime.ts",
+            include_str!("scaffold/runtime.ts").into(),
+        ),
     ]
     .into_iter()
     .map(|(path, text)| (PathBuf::from(path), text))

@@ -8,7 +8,10 @@ use std::sync::Mutex;
 use rustc_hash::FxHashMap;
 
 use crate::js::transform::{CompilerOptions, Transforms};
-use oxc_resolver::{ResolveOptions, SideEffects, Resolver as Oxc, TsconfigDiscovery, TsconfigOptions, TsconfigReferences};
+use oxc_resolver::{
+    ResolveOptions, Resolver as Oxc, SideEffects, TsconfigDiscovery, TsconfigOptions,
+    TsconfigReferences,
+};
 
 /// How to resolve, as esbuild's flags of the same names say.
 #[derive(Debug, Clone)]
@@ -63,74 +66,159 @@ pub struct Resolver {
 impl Resolver {
     pub fn new(o: &Options) -> Resolver {
         // A relative tsconfig would make every path it maps relative too.
-        let tsconfig = o.tsconfig.as_ref().map(|t| std::path::absolute(t).unwrap_or_else(|_| t.clone()));
+        let tsconfig = o
+            .tsconfig
+            .as_ref()
+            .map(|t| std::path::absolute(t).unwrap_or_else(|_| t.clone()));
         let options = ResolveOptions {
-            extensions: [".tsx", ".ts", ".jsx", ".js", ".mjs", ".cjs", ".mts", ".cts", ".json"].map(String::from).to_vec(),
+            extensions: [
+                ".tsx", ".ts", ".jsx", ".js", ".mjs", ".cjs", ".mts", ".cts", ".json",
+            ]
+            .map(String::from)
+            .to_vec(),
             extension_alias: vec![
-                (".js".into(), vec![".ts".into(), ".tsx".into(), ".js".into()]),
+                (
+                    ".js".into(),
+                    vec![".ts".into(), ".tsx".into(), ".js".into()],
+                ),
                 (".mjs".into(), vec![".mts".into(), ".mjs".into()]),
                 (".cjs".into(), vec![".cts".into(), ".cjs".into()]),
             ],
             condition_names: o.conditions.clone(),
             main_fields: o.main_fields.clone(),
             // The browser field's file map applies wherever its entry does.
-            alias_fields: if o.main_fields.iter().any(|f| f == "browser") { vec![vec!["browser".into()]] } else { vec![] },
+            alias_fields: if o.main_fields.iter().any(|f| f == "browser") {
+                vec![vec!["browser".into()]]
+            } else {
+                vec![]
+            },
             // Without --tsconfig each file has the nearest tsconfig.json above it, as in esbuild.
             tsconfig: Some(match &tsconfig {
-                Some(t) => TsconfigDiscovery::Manual(TsconfigOptions { config_file: t.clone(), references: TsconfigReferences::Auto }),
+                Some(t) => TsconfigDiscovery::Manual(TsconfigOptions {
+                    config_file: t.clone(),
+                    references: TsconfigReferences::Auto,
+                }),
                 None => TsconfigDiscovery::Auto,
             }),
             ..ResolveOptions::default()
         };
-        let require_conditions = o.conditions.iter().map(|c| if c == "import" { "require".to_string() } else { c.clone() }).collect();
+        let require_conditions = o
+            .conditions
+            .iter()
+            .map(|c| {
+                if c == "import" {
+                    "require".to_string()
+                } else {
+                    c.clone()
+                }
+            })
+            .collect();
         let oxc = Oxc::new(options.clone());
-        let oxc_require = oxc.clone_with_options(ResolveOptions { condition_names: require_conditions, ..options });
-        Resolver { oxc, oxc_require, externals: o.externals.clone(), packages_external: o.packages_external, manual_tsconfig: tsconfig.map(|t| (t, Default::default())), memo: Default::default() }
+        let oxc_require = oxc.clone_with_options(ResolveOptions {
+            condition_names: require_conditions,
+            ..options
+        });
+        Resolver {
+            oxc,
+            oxc_require,
+            externals: o.externals.clone(),
+            packages_external: o.packages_external,
+            manual_tsconfig: tsconfig.map(|t| (t, Default::default())),
+            memo: Default::default(),
+        }
     }
 
     /// The syntax transforms `file`'s tsconfig asks for (esbuild's defaults without one).
     pub fn transforms_for(&self, file: &Path) -> Result<Transforms, String> {
         if let Some((path, once)) = &self.manual_tsconfig {
-            return once.get_or_init(|| transforms_of(Some(&*self.oxc.resolve_tsconfig(path).map_err(|e| format!("{}: {e}", path.display()))?))).clone();
+            return once
+                .get_or_init(|| {
+                    transforms_of(Some(
+                        &*self
+                            .oxc
+                            .resolve_tsconfig(path)
+                            .map_err(|e| format!("{}: {e}", path.display()))?,
+                    ))
+                })
+                .clone();
         }
-        let found = self.oxc.find_tsconfig(file).map_err(|e| format!("the tsconfig.json for {}: {e}", file.display()))?;
+        let found = self
+            .oxc
+            .find_tsconfig(file)
+            .map_err(|e| format!("the tsconfig.json for {}: {e}", file.display()))?;
         transforms_of(found.as_deref())
     }
 
     pub fn is_external(&self, specifier: &str) -> bool {
-        self.externals.iter().any(|pattern| match pattern.strip_suffix('*') {
-            Some(prefix) => specifier.starts_with(prefix),
-            None => specifier == pattern || specifier.strip_prefix(pattern.as_str()).is_some_and(|rest| rest.starts_with('/')),
-        })
+        self.externals
+            .iter()
+            .any(|pattern| match pattern.strip_suffix('*') {
+                Some(prefix) => specifier.starts_with(prefix),
+                None => {
+                    specifier == pattern
+                        || specifier
+                            .strip_prefix(pattern.as_str())
+                            .is_some_and(|rest| rest.starts_with('/'))
+                }
+            })
     }
 
     /// Resolve `specifier` as imported (or, with `by_require`, required) from the file
     /// `importer`. The error says where it looked.
-    pub fn resolve(&self, importer: &Path, specifier: &str, by_require: bool) -> Result<Resolved, String> {
+    pub fn resolve(
+        &self,
+        importer: &Path,
+        specifier: &str,
+        by_require: bool,
+    ) -> Result<Resolved, String> {
         if self.is_external(specifier) {
             return Ok(Resolved::External(specifier.to_string()));
         }
         let dir = importer.parent().unwrap_or(Path::new("."));
         let key = (dir.to_path_buf(), specifier.to_string(), by_require);
-        if let Some(known) = self.memo.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
+        if let Some(known) = self
+            .memo
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&key)
+        {
             return known.clone();
         }
-        let oxc = if by_require { &self.oxc_require } else { &self.oxc };
+        let oxc = if by_require {
+            &self.oxc_require
+        } else {
+            &self.oxc
+        };
         let resolved = match oxc.resolve_file(importer, specifier) {
-            Ok(r) if self.packages_external && r.path().components().any(|c| c.as_os_str() == "node_modules") => Ok(Resolved::External(specifier.to_string())),
+            Ok(r)
+                if self.packages_external
+                    && r.path()
+                        .components()
+                        .any(|c| c.as_os_str() == "node_modules") =>
+            {
+                Ok(Resolved::External(specifier.to_string()))
+            }
             Ok(r) => Ok(Resolved::File(file_facts(&r))),
             Err(oxc_resolver::ResolveError::Ignored(path)) => Ok(Resolved::File(disabled(&path))),
             Err(e) => Err(format!("{e} (looked from {})", dir.display())),
         };
-        self.memo.lock().unwrap_or_else(|e| e.into_inner()).insert(key, resolved.clone());
+        self.memo
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(key, resolved.clone());
         resolved
     }
 
     /// An entry point given on the command line, with its package's facts.
     pub fn resolve_entry(&self, path: &Path) -> Result<ResolvedFile, String> {
         let dir = path.parent().unwrap_or(Path::new("."));
-        let name = path.file_name().ok_or_else(|| format!("{} is not a file", path.display()))?;
-        match self.oxc.resolve(dir, &format!("./{}", name.to_string_lossy())) {
+        let name = path
+            .file_name()
+            .ok_or_else(|| format!("{} is not a file", path.display()))?;
+        match self
+            .oxc
+            .resolve(dir, &format!("./{}", name.to_string_lossy()))
+        {
             Ok(r) => Ok(file_facts(&r)),
             Err(e) => Err(format!("{}: {e}", path.display())),
         }
@@ -138,7 +226,9 @@ impl Resolver {
 }
 
 fn transforms_of(tsconfig: Option<&oxc_resolver::TsConfig>) -> Result<Transforms, String> {
-    let Some(t) = tsconfig else { return Ok(Transforms::default()) };
+    let Some(t) = tsconfig else {
+        return Ok(Transforms::default());
+    };
     let c = &t.compiler_options;
     let o = CompilerOptions {
         jsx: c.jsx.as_deref(),
@@ -158,7 +248,12 @@ fn transforms_of(tsconfig: Option<&oxc_resolver::TsConfig>) -> Result<Transforms
 fn disabled(path: &Path) -> ResolvedFile {
     let mut name = path.as_os_str().to_owned();
     name.push(" (disabled by the browser field)");
-    ResolvedFile { path: PathBuf::from(name), side_effects: false, node_mode: false, disabled: true }
+    ResolvedFile {
+        path: PathBuf::from(name),
+        side_effects: false,
+        node_mode: false,
+        disabled: true,
+    }
 }
 
 fn file_facts(r: &oxc_resolver::Resolution) -> ResolvedFile {
@@ -168,20 +263,32 @@ fn file_facts(r: &oxc_resolver::Resolution) -> ResolvedFile {
     let node_mode = match ext {
         "mjs" | "mts" => true,
         "cjs" | "cts" => false,
-        _ => pkg.and_then(|p| p.r#type()).is_some_and(|t| matches!(t, oxc_resolver::PackageType::Module)),
+        _ => pkg
+            .and_then(|p| p.r#type())
+            .is_some_and(|t| matches!(t, oxc_resolver::PackageType::Module)),
     };
-    let side_effects = match pkg.and_then(|p| p.side_effects().map(|s| (p.directory().to_path_buf(), s))) {
-        None => true,
-        Some((dir, se)) => {
-            let rel = path.strip_prefix(&dir).unwrap_or(&path).to_string_lossy().replace('\\', "/");
-            match se {
-                SideEffects::Bool(b) => b,
-                SideEffects::String(g) => glob_matches(g, &rel),
-                SideEffects::Array(gs) => gs.iter().any(|g| glob_matches(g, &rel)),
+    let side_effects =
+        match pkg.and_then(|p| p.side_effects().map(|s| (p.directory().to_path_buf(), s))) {
+            None => true,
+            Some((dir, se)) => {
+                let rel = path
+                    .strip_prefix(&dir)
+                    .unwrap_or(&path)
+                    .to_string_lossy()
+                    .replace('\\', "/");
+                match se {
+                    SideEffects::Bool(b) => b,
+                    SideEffects::String(g) => glob_matches(g, &rel),
+                    SideEffects::Array(gs) => gs.iter().any(|g| glob_matches(g, &rel)),
+                }
             }
-        }
-    };
-    ResolvedFile { path, side_effects, node_mode, disabled: false }
+        };
+    ResolvedFile {
+        path,
+        side_effects,
+        node_mode,
+        disabled: false,
+    }
 }
 
 /// webpack's reading of a `sideEffects` pattern: relative to the package, `./` optional, a
@@ -189,7 +296,10 @@ fn file_facts(r: &oxc_resolver::Resolution) -> ResolvedFile {
 fn glob_matches(pattern: &str, rel: &str) -> bool {
     let pattern = pattern.strip_prefix("./").unwrap_or(pattern);
     if !pattern.contains('/') {
-        return wildcard(pattern.as_bytes(), rel.rsplit('/').next().unwrap_or(rel).as_bytes());
+        return wildcard(
+            pattern.as_bytes(),
+            rel.rsplit('/').next().unwrap_or(rel).as_bytes(),
+        );
     }
     wildcard(pattern.as_bytes(), rel.as_bytes())
 }
@@ -199,9 +309,12 @@ fn wildcard(p: &[u8], s: &[u8]) -> bool {
         [] => s.is_empty(),
         [b'*', b'*', rest @ ..] => {
             let rest = rest.strip_prefix(b"/").unwrap_or(rest);
-            (0..=s.len()).any(|i| (i == 0 || s[i - 1] == b'/') && wildcard(rest, &s[i..])) || wildcard(rest, s)
+            (0..=s.len()).any(|i| (i == 0 || s[i - 1] == b'/') && wildcard(rest, &s[i..]))
+                || wildcard(rest, s)
         }
-        [b'*', rest @ ..] => (0..=s.len()).take_while(|&i| i == 0 || s[i - 1] != b'/').any(|i| wildcard(rest, &s[i..])),
+        [b'*', rest @ ..] => (0..=s.len())
+            .take_while(|&i| i == 0 || s[i - 1] != b'/')
+            .any(|i| wildcard(rest, &s[i..])),
         [b'?', rest @ ..] => s.first().is_some_and(|&c| c != b'/') && wildcard(rest, &s[1..]),
         [c, rest @ ..] => s.first() == Some(c) && wildcard(rest, &s[1..]),
     }

@@ -52,14 +52,32 @@ struct Interpreter<'g> {
 /// The routes of the app the entry module default-exports; `None` when that is not an app.
 pub fn run(g: &ModuleGraph, server_dir: &Path) -> Option<Analysis> {
     let entry = g.entries[0];
-    let mut it = Interpreter { g, server_dir, module: entry, instances: vec![], lists: vec![], env: HashMap::new(), exports: vec![None; g.modules.len()], warnings: vec![] };
+    let mut it = Interpreter {
+        g,
+        server_dir,
+        module: entry,
+        instances: vec![],
+        lists: vec![],
+        env: HashMap::new(),
+        exports: vec![None; g.modules.len()],
+        warnings: vec![],
+    };
     for m in g.evaluation_order(entry) {
         it.module = m;
         it.run_module(m);
     }
-    let Some(Value::App(i)) = it.exports[entry].as_ref().and_then(|e| e.get("default")).cloned() else { return None };
+    let Some(Value::App(i)) = it.exports[entry]
+        .as_ref()
+        .and_then(|e| e.get("default"))
+        .cloned()
+    else {
+        return None;
+    };
     let routes = std::mem::take(&mut it.lists[it.instances[i].list]);
-    Some(Analysis { routes, warnings: it.warnings })
+    Some(Analysis {
+        routes,
+        warnings: it.warnings,
+    })
 }
 
 impl Interpreter<'_> {
@@ -69,7 +87,9 @@ impl Interpreter<'_> {
         let mut local_exports: Vec<(String, Id)> = vec![];
         for item in &g.modules[m].ast.body {
             match item {
-                ModuleItem::ModuleDecl(ModuleDecl::Import(i)) if !i.type_only => self.bind_imports(m, i),
+                ModuleItem::ModuleDecl(ModuleDecl::Import(i)) if !i.type_only => {
+                    self.bind_imports(m, i)
+                }
                 ModuleItem::ModuleDecl(ModuleDecl::ExportDecl(e)) => {
                     self.declare(&e.decl);
                     for id in declared(&e.decl) {
@@ -81,7 +101,10 @@ impl Interpreter<'_> {
                     exports.insert("default".into(), v);
                 }
                 ModuleItem::ModuleDecl(ModuleDecl::ExportNamed(n)) if !n.type_only => {
-                    let target = n.src.as_ref().map(|s| self.target(m, &s.value.to_string_lossy()));
+                    let target = n
+                        .src
+                        .as_ref()
+                        .map(|s| self.target(m, &s.value.to_string_lossy()));
                     for s in &n.specifiers {
                         match s {
                             ExportSpecifier::Named(s) if !s.is_type_only => {
@@ -91,7 +114,9 @@ impl Interpreter<'_> {
                                         let v = self.import_value(t, Some(&export_name(orig)));
                                         exports.insert(exported, v);
                                     }
-                                    (None, ModuleExportName::Ident(i)) => local_exports.push((exported, i.to_id())),
+                                    (None, ModuleExportName::Ident(i)) => {
+                                        local_exports.push((exported, i.to_id()))
+                                    }
                                     _ => {}
                                 }
                             }
@@ -131,16 +156,25 @@ impl Interpreter<'_> {
 
     /// The target of the static import of `specifier` in module `m`.
     fn target(&self, m: ModuleId, specifier: &str) -> Target {
-        self.g.import_target(m, specifier, ImportKind::Static).cloned().unwrap_or(Target::External(specifier.to_string()))
+        self.g
+            .import_target(m, specifier, ImportKind::Static)
+            .cloned()
+            .unwrap_or(Target::External(specifier.to_string()))
     }
 
     /// What `name` (the namespace with `None`) imported from `t` is.
     fn import_value(&self, t: &Target, name: Option<&str>) -> Value {
         match (t, name) {
-            (Target::External(s), Some("Hono")) if HONO_PACKAGES.contains(&s.as_str()) => Value::HonoClass,
+            (Target::External(s), Some("Hono")) if HONO_PACKAGES.contains(&s.as_str()) => {
+                Value::HonoClass
+            }
             (Target::External(_), _) => Value::Unknown,
             (Target::Module(m), None) => Value::Namespace(*m),
-            (Target::Module(m), Some(n)) => self.exports[*m].as_ref().and_then(|e| e.get(n)).cloned().unwrap_or(Value::Unknown),
+            (Target::Module(m), Some(n)) => self.exports[*m]
+                .as_ref()
+                .and_then(|e| e.get(n))
+                .cloned()
+                .unwrap_or(Value::Unknown),
         }
     }
 
@@ -149,10 +183,16 @@ impl Interpreter<'_> {
         for s in &i.specifiers {
             let (local, v) = match s {
                 ImportSpecifier::Named(n) if !n.is_type_only => {
-                    let imported = n.imported.as_ref().map(export_name).unwrap_or_else(|| n.local.sym.to_string());
+                    let imported = n
+                        .imported
+                        .as_ref()
+                        .map(export_name)
+                        .unwrap_or_else(|| n.local.sym.to_string());
                     (n.local.to_id(), self.import_value(&t, Some(&imported)))
                 }
-                ImportSpecifier::Default(d) => (d.local.to_id(), self.import_value(&t, Some("default"))),
+                ImportSpecifier::Default(d) => {
+                    (d.local.to_id(), self.import_value(&t, Some("default")))
+                }
                 ImportSpecifier::Namespace(n) => (n.local.to_id(), self.import_value(&t, None)),
                 _ => continue,
             };
@@ -164,7 +204,11 @@ impl Interpreter<'_> {
         match d {
             Decl::Var(v) => {
                 for d in &v.decls {
-                    let value = d.init.as_deref().map(|e| self.eval(e)).unwrap_or(Value::Unknown);
+                    let value = d
+                        .init
+                        .as_deref()
+                        .map(|e| self.eval(e))
+                        .unwrap_or(Value::Unknown);
                     if let Pat::Ident(b) = &d.name {
                         self.env.insert(b.id.to_id(), value);
                     }
@@ -182,23 +226,32 @@ impl Interpreter<'_> {
             Expr::Tpl(t) => {
                 let mut out = String::new();
                 for (i, q) in t.quasis.iter().enumerate() {
-                    let Some(cooked) = &q.cooked else { return Value::Unknown };
+                    let Some(cooked) = &q.cooked else {
+                        return Value::Unknown;
+                    };
                     out.push_str(&cooked.to_string_lossy());
                     if let Some(e) = t.exprs.get(i) {
-                        let Value::Str(s) = self.eval(e) else { return Value::Unknown };
+                        let Value::Str(s) = self.eval(e) else {
+                            return Value::Unknown;
+                        };
                         out.push_str(&s);
                     }
                 }
                 Value::Str(out)
             }
-            Expr::Bin(b) if b.op == BinaryOp::Add => match (self.eval(&b.left), self.eval(&b.right)) {
-                (Value::Str(l), Value::Str(r)) => Value::Str(l + &r),
-                _ => Value::Unknown,
-            },
+            Expr::Bin(b) if b.op == BinaryOp::Add => {
+                match (self.eval(&b.left), self.eval(&b.right)) {
+                    (Value::Str(l), Value::Str(r)) => Value::Str(l + &r),
+                    _ => Value::Unknown,
+                }
+            }
             Expr::Array(a) => {
                 let mut out = vec![];
                 for el in &a.elems {
-                    match el.as_ref().map(|el| (el.spread.is_none(), self.eval(&el.expr))) {
+                    match el
+                        .as_ref()
+                        .map(|el| (el.spread.is_none(), self.eval(&el.expr)))
+                    {
                         Some((true, Value::Str(s))) => out.push(s),
                         _ => return Value::Unknown,
                     }
@@ -208,16 +261,27 @@ impl Interpreter<'_> {
             Expr::Ident(i) => self.env.get(&i.to_id()).cloned().unwrap_or(Value::Unknown),
             Expr::Paren(p) => self.eval(&p.expr),
             Expr::Await(a) => self.eval(&a.arg),
-            Expr::Seq(s) => s.exprs.iter().map(|e| self.eval(e)).last().unwrap_or(Value::Unknown),
+            Expr::Seq(s) => s
+                .exprs
+                .iter()
+                .map(|e| self.eval(e))
+                .last()
+                .unwrap_or(Value::Unknown),
             Expr::Assign(a) => {
                 let v = self.eval(&a.right);
-                if let (AssignOp::Assign, AssignTarget::Simple(SimpleAssignTarget::Ident(b))) = (a.op, &a.left) {
+                if let (AssignOp::Assign, AssignTarget::Simple(SimpleAssignTarget::Ident(b))) =
+                    (a.op, &a.left)
+                {
                     self.env.insert(b.id.to_id(), v.clone());
                 }
                 v
             }
             Expr::Member(m) => match (self.eval(&m.obj), &m.prop) {
-                (Value::Namespace(ns), MemberProp::Ident(p)) => self.exports[ns].as_ref().and_then(|e| e.get(&*p.sym)).cloned().unwrap_or(Value::Unknown),
+                (Value::Namespace(ns), MemberProp::Ident(p)) => self.exports[ns]
+                    .as_ref()
+                    .and_then(|e| e.get(&*p.sym))
+                    .cloned()
+                    .unwrap_or(Value::Unknown),
                 _ => Value::Unknown,
             },
             Expr::New(n) => {
@@ -242,17 +306,40 @@ impl Interpreter<'_> {
 
     fn new_app(&mut self) -> usize {
         self.lists.push(vec![]);
-        self.instances.push(Instance { list: self.lists.len() - 1, base: "/".into(), path: "/".into() });
+        self.instances.push(Instance {
+            list: self.lists.len() - 1,
+            base: "/".into(),
+            path: "/".into(),
+        });
         self.instances.len() - 1
     }
 
     fn call(&mut self, c: &CallExpr) -> Value {
-        let Callee::Expr(callee) = &c.callee else { return Value::Unknown };
+        let Callee::Expr(callee) = &c.callee else {
+            return Value::Unknown;
+        };
         let (receiver, method) = match &**callee {
-            Expr::Member(MemberExpr { obj, prop: MemberProp::Ident(p), .. }) => (self.eval(obj), Some(p)),
+            Expr::Member(MemberExpr {
+                obj,
+                prop: MemberProp::Ident(p),
+                ..
+            }) => (self.eval(obj), Some(p)),
             other => (self.eval(other), None),
         };
-        let args: Vec<(Value, &Expr)> = c.args.iter().map(|a| (if a.spread.is_some() { Value::Unknown } else { self.eval(&a.expr) }, &*a.expr)).collect();
+        let args: Vec<(Value, &Expr)> = c
+            .args
+            .iter()
+            .map(|a| {
+                (
+                    if a.spread.is_some() {
+                        Value::Unknown
+                    } else {
+                        self.eval(&a.expr)
+                    },
+                    &*a.expr,
+                )
+            })
+            .collect();
         match (receiver, method) {
             (Value::App(app), Some(m)) => self.app_method(app, &m.sym, &args, m.span),
             _ => Value::Unknown,
@@ -269,7 +356,12 @@ impl Interpreter<'_> {
                     args.len() - 1
                 }
                 Some((_, e)) if !is_handler(e) => {
-                    self.warn(at, format!("the path given to {name}() is not a string the analysis can work out"));
+                    self.warn(
+                        at,
+                        format!(
+                            "the path given to {name}() is not a string the analysis can work out"
+                        ),
+                    );
                     return Value::App(i);
                 }
                 _ => args.len(),
@@ -287,7 +379,10 @@ impl Interpreter<'_> {
                     Value::Strs(s) => Some(s.clone()),
                     _ => None,
                 };
-                let (Some(methods), Some(paths)) = (args.first().and_then(|a| strings(&a.0)), args.get(1).and_then(|a| strings(&a.0))) else {
+                let (Some(methods), Some(paths)) = (
+                    args.first().and_then(|a| strings(&a.0)),
+                    args.get(1).and_then(|a| strings(&a.0)),
+                ) else {
                     self.warn(at, "the methods or paths given to on() are not strings the analysis can work out".into());
                     return Value::App(i);
                 };
@@ -308,18 +403,24 @@ impl Interpreter<'_> {
                 };
                 Value::App(i)
             }
-            "basePath" => match args.first() {
-                Some((Value::Str(p), _)) => {
-                    let base = merge_path(&self.instances[i].base, p);
-                    let list = self.instances[i].list;
-                    self.instances.push(Instance { list, base, path: "/".into() });
-                    Value::App(self.instances.len() - 1)
+            "basePath" => {
+                match args.first() {
+                    Some((Value::Str(p), _)) => {
+                        let base = merge_path(&self.instances[i].base, p);
+                        let list = self.instances[i].list;
+                        self.instances.push(Instance {
+                            list,
+                            base,
+                            path: "/".into(),
+                        });
+                        Value::App(self.instances.len() - 1)
+                    }
+                    _ => {
+                        self.warn(at, "the path given to basePath() is not a string the analysis can work out".into());
+                        Value::Unknown
+                    }
                 }
-                _ => {
-                    self.warn(at, "the path given to basePath() is not a string the analysis can work out".into());
-                    Value::Unknown
-                }
-            },
+            }
             "route" => {
                 match (args.first(), args.get(1)) {
                     (Some((Value::Str(prefix), _)), Some((Value::App(sub), _))) => {
@@ -328,11 +429,21 @@ impl Interpreter<'_> {
                         let list = self.instances[i].list;
                         for r in copied {
                             let path = merge_path(&base, &r.path);
-                            self.lists[list].push(Route { auth: Auth::of(&path), path, ..r });
+                            self.lists[list].push(Route {
+                                auth: Auth::of(&path),
+                                path,
+                                ..r
+                            });
                         }
                     }
-                    (Some((Value::Str(_), _)), _) => self.warn(at, "route(): the sub-app is not one the analysis can follow".into()),
-                    _ => self.warn(at, "route(): the prefix is not a string the analysis can work out".into()),
+                    (Some((Value::Str(_), _)), _) => self.warn(
+                        at,
+                        "route(): the sub-app is not one the analysis can follow".into(),
+                    ),
+                    _ => self.warn(
+                        at,
+                        "route(): the prefix is not a string the analysis can work out".into(),
+                    ),
                 }
                 Value::App(i)
             }
@@ -345,25 +456,43 @@ impl Interpreter<'_> {
         let path = merge_path(&self.instances[i].base, path);
         let (file, line, _) = self.location(at);
         let list = self.instances[i].list;
-        self.lists[list].push(Route { method: method.to_string(), auth: Auth::of(&path), path, file, line });
+        self.lists[list].push(Route {
+            method: method.to_string(),
+            auth: Auth::of(&path),
+            path,
+            file,
+            line,
+        });
     }
 
     fn location(&self, at: Span) -> (String, usize, usize) {
         let loc = self.g.cm.lookup_char_pos(at.lo);
         let path = &self.g.modules[self.module].path;
-        let file = path.strip_prefix(self.server_dir).unwrap_or(path).to_string_lossy().replace('\\', "/");
+        let file = path
+            .strip_prefix(self.server_dir)
+            .unwrap_or(path)
+            .to_string_lossy()
+            .replace('\\', "/");
         (file, loc.line, loc.col_display + 1)
     }
 
     fn warn(&mut self, at: Span, message: String) {
         let (file, line, column) = self.location(at);
-        self.warnings.push(Warning { file, line, column, message });
+        self.warnings.push(Warning {
+            file,
+            line,
+            column,
+            message,
+        });
     }
 
     /// Code that is not run here (function bodies, conditionals, loops): a registration on a
     /// known app inside it is reported, not followed.
     fn not_followed<N: for<'e> VisitWith<Registrations<'e>>>(&mut self, node: &N) {
-        let mut found = Registrations { env: &self.env, at: vec![] };
+        let mut found = Registrations {
+            env: &self.env,
+            at: vec![],
+        };
         node.visit_with(&mut found);
         let at = found.at;
         for (span, name) in at {
@@ -381,10 +510,17 @@ struct Registrations<'e> {
 impl Visit for Registrations<'_> {
     fn visit_call_expr(&mut self, c: &CallExpr) {
         if let Callee::Expr(callee) = &c.callee
-            && let Expr::Member(MemberExpr { obj, prop: MemberProp::Ident(p), .. }) = &**callee
+            && let Expr::Member(MemberExpr {
+                obj,
+                prop: MemberProp::Ident(p),
+                ..
+            }) = &**callee
         {
-            let registers = METHODS.contains(&&*p.sym) || matches!(&*p.sym, "on" | "route" | "basePath");
-            if registers && matches!(&**obj, Expr::Ident(i) if matches!(self.env.get(&i.to_id()), Some(Value::App(_)))) {
+            let registers =
+                METHODS.contains(&&*p.sym) || matches!(&*p.sym, "on" | "route" | "basePath");
+            if registers
+                && matches!(&**obj, Expr::Ident(i) if matches!(self.env.get(&i.to_id()), Some(Value::App(_))))
+            {
                 self.at.push((p.span, p.sym.to_string()));
             }
         }

@@ -54,7 +54,12 @@ pub struct Analysis {
 
 impl Auth {
     pub fn of(path: &str) -> Auth {
-        let under = |prefix: &str| path == prefix || path.strip_prefix(prefix).is_some_and(|rest| rest.starts_with('/'));
+        let under = |prefix: &str| {
+            path == prefix
+                || path
+                    .strip_prefix(prefix)
+                    .is_some_and(|rest| rest.starts_with('/'))
+        };
         if under("/api/_es") || !under("/api") {
             Auth::Invalid
         } else if under("/api/public") {
@@ -86,12 +91,21 @@ pub fn merge_path(base: &str, sub: &str) -> String {
 /// The routes of the app `entry` default-exports. `resolve`: how the project's imports resolve
 /// (packages are kept external whatever it says).
 pub fn analyze(server_dir: &Path, entry: &Path, resolve: &Options) -> Result<Analysis> {
-    let options = Options { packages_external: true, ..resolve.clone() };
+    let options = Options {
+        packages_external: true,
+        ..resolve.clone()
+    };
     let resolver = Resolver::new(&options);
     let graph = crate::graph::scan(&[entry.to_path_buf()], &resolver)?;
-    let analysis = swc_core::common::GLOBALS.set(&graph.globals, || interpret::run(&graph, server_dir));
+    let analysis =
+        swc_core::common::GLOBALS.set(&graph.globals, || interpret::run(&graph, server_dir));
     crate::timing::drop_off_the_critical_path((graph, resolver));
-    analysis.ok_or_else(|| anyhow!("{}: its default export is not a Hono app the analysis can follow", entry.display()))
+    analysis.ok_or_else(|| {
+        anyhow!(
+            "{}: its default export is not a Hono app the analysis can follow",
+            entry.display()
+        )
+    })
 }
 
 #[cfg(test)]

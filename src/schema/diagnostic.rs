@@ -19,11 +19,22 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     /// A diagnostic at byte range `span` of `source`.
-    pub fn new(file: &Path, source: &str, span: (usize, usize), message: impl Into<String>, label: impl Into<String>) -> Self {
+    pub fn new(
+        file: &Path,
+        source: &str,
+        span: (usize, usize),
+        message: impl Into<String>,
+        label: impl Into<String>,
+    ) -> Self {
         let start = span.0.min(source.len());
         let before = &source[..start];
         let line = before.matches('\n').count() + 1;
-        let col = before.rsplit('\n').next().map(|l| l.chars().count()).unwrap_or(0) + 1;
+        let col = before
+            .rsplit('\n')
+            .next()
+            .map(|l| l.chars().count())
+            .unwrap_or(0)
+            + 1;
         Diagnostic {
             file: file.to_path_buf(),
             line,
@@ -31,7 +42,13 @@ impl Diagnostic {
             message: message.into(),
             label: label.into(),
             source: source.to_string(),
-            span: (start, span.1.saturating_sub(start).max(1).min(source.len().saturating_sub(start).max(1))),
+            span: (
+                start,
+                span.1
+                    .saturating_sub(start)
+                    .max(1)
+                    .min(source.len().saturating_sub(start).max(1)),
+            ),
         }
     }
 
@@ -40,12 +57,55 @@ impl Diagnostic {
     }
 
     pub fn render(&self, color: bool) -> String {
-        let theme = if color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
+        if let Some(frame) = self.long_line_frame() {
+            return format!("error: {}: {}\n{frame}", self.location(), self.message);
+        }
+        let theme = if color {
+            GraphicalTheme::unicode()
+        } else {
+            GraphicalTheme::unicode_nocolor()
+        };
         let handler = GraphicalReportHandler::new_themed(theme).with_context_lines(2);
         let report = Frame { d: self };
         let mut out = format!("error: {}: {}\n", self.location(), self.message);
         let _ = handler.render_report(&mut out, &report);
         out
+    }
+}
+
+/// Lines longer than this (minified or generated code) get a frame cut around the column:
+/// the full frame would print them whole, and miette cannot align a label that far right.
+const LONG_LINE: usize = 300;
+
+impl Diagnostic {
+    /// The frame of an error on or beside a long line: its line, cut to the text around the
+    /// column, and a caret under the column.
+    fn long_line_frame(&self) -> Option<String> {
+        let start = self.source[..self.span.0].rfind('\n').map_or(0, |p| p + 1);
+        let first = self.source[..start.saturating_sub(1)]
+            .rfind('\n')
+            .map_or(0, |p| p + 1);
+        let near = self.source[first..].split('\n').take(3);
+        if near.clone().all(|l| l.chars().count() <= LONG_LINE) {
+            return None;
+        }
+        let line = self.source[start..].split('\n').next().unwrap_or("");
+        let col = self.col - 1;
+        let from = col.saturating_sub(40);
+        let shown: String = line.chars().skip(from).take(80).collect();
+        let lead = if from > 0 { "…" } else { "" };
+        let tail = if from + 80 < line.chars().count() {
+            "…"
+        } else {
+            ""
+        };
+        let number = self.line.to_string();
+        let pad = " ".repeat(number.len());
+        let caret = " ".repeat(col - from + lead.chars().count());
+        Some(format!(
+            " {number} │ {lead}{shown}{tail}\n {pad} │ {caret}^ {}\n",
+            self.label
+        ))
     }
 }
 
@@ -92,13 +152,29 @@ impl miette::Diagnostic for Frame<'_> {
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
         let span = SourceSpan::new(self.d.span.0.into(), self.d.span.1);
-        Some(Box::new(std::iter::once(LabeledSpan::new_with_span(Some(self.d.label.clone()), span))))
+        Some(Box::new(std::iter::once(LabeledSpan::new_with_span(
+            Some(self.d.label.clone()),
+            span,
+        ))))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_long_line_gets_a_cut_frame() {
+        let text = format!("x\n{}(!\n", "a".repeat(5000));
+        let d = Diagnostic::new(Path::new("a.js"), &text, (5002, 5003), "bad", "here");
+        let r = d.render(false);
+        assert!(r.starts_with("error: a.js:2:5001: bad\n"), "{r}");
+        assert!(
+            r.contains(&format!(" 2 │ …{}(!", "a".repeat(40))) && r.contains("^ here"),
+            "{r}"
+        );
+        assert!(r.len() < 400, "{r}");
+    }
 
     #[test]
     fn location_is_one_based() {

@@ -17,12 +17,31 @@ use crate::migrate::jsjson;
 use crate::schema::model;
 
 const BUILTINS: &[&str] = &[
-    "sqliteTable", "integer", "int", "text", "real", "numeric", "blob", "customType", "index", "uniqueIndex",
-    "primaryKey", "foreignKey", "unique", "check", "sql", "sqliteView", "Date",
+    "sqliteTable",
+    "integer",
+    "int",
+    "text",
+    "real",
+    "numeric",
+    "blob",
+    "customType",
+    "index",
+    "uniqueIndex",
+    "primaryKey",
+    "foreignKey",
+    "unique",
+    "check",
+    "sql",
+    "sqliteView",
+    "Date",
 ];
 
 pub fn builtin(name: &str) -> Option<&'static str> {
-    BUILTINS.iter().chain(query::OPERATORS).find(|b| **b == name).copied()
+    BUILTINS
+        .iter()
+        .chain(query::OPERATORS)
+        .find(|b| **b == name)
+        .copied()
 }
 
 fn err(ev: &Evaluator, m: &SourceModule, span: Span, msg: impl Into<String>) -> anyhow::Error {
@@ -42,7 +61,14 @@ fn name_and_config(args: &[Val]) -> (Option<String>, Option<Val>) {
     }
 }
 
-fn column(m: &Rc<SourceModule>, span: Span, name: Option<String>, sql_type: &str, is_integer: bool, mode: Option<String>) -> Val {
+fn column(
+    m: &Rc<SourceModule>,
+    span: Span,
+    name: Option<String>,
+    sql_type: &str,
+    is_integer: bool,
+    mode: Option<String>,
+) -> Val {
     Val::Column(Rc::new(ColumnBuilder {
         name,
         sql_type: sql_type.into(),
@@ -62,21 +88,43 @@ fn column(m: &Rc<SourceModule>, span: Span, name: Option<String>, sql_type: &str
 pub fn new_date(ev: &Evaluator, m: &Rc<SourceModule>, span: Span, args: &[Val]) -> Result<Val> {
     match args {
         [Val::Num(ms)] => Ok(Val::Date(*ms)),
-        [Val::Str(s)] => parse_date(s).map(Val::Date).ok_or_else(|| err(ev, m, span, format!("cannot read the date \"{s}\""))),
-        [] => Err(err(ev, m, span, "`new Date()` is the time of the run; use sql`(unixepoch())` or a fixed date")),
-        _ => Err(err(ev, m, span, "this Date constructor form is not supported")),
+        [Val::Str(s)] => parse_date(s)
+            .map(Val::Date)
+            .ok_or_else(|| err(ev, m, span, format!("cannot read the date \"{s}\""))),
+        [] => Err(err(
+            ev,
+            m,
+            span,
+            "`new Date()` is the time of the run; use sql`(unixepoch())` or a fixed date",
+        )),
+        _ => Err(err(
+            ev,
+            m,
+            span,
+            "this Date constructor form is not supported",
+        )),
     }
 }
 
 /// ISO 8601 dates (`2024-01-02`, `2024-01-02T03:04:05.678Z`) as epoch milliseconds (UTC).
 fn parse_date(s: &str) -> Option<f64> {
     let (date, time) = s.split_once('T').unwrap_or((s, "00:00:00Z"));
-    let d: Vec<i64> = date.split('-').map(|p| p.parse().ok()).collect::<Option<_>>()?;
+    let d: Vec<i64> = date
+        .split('-')
+        .map(|p| p.parse().ok())
+        .collect::<Option<_>>()?;
     let [y, mo, day] = d[..] else { return None };
     let time = time.trim_end_matches('Z');
     let (hms, frac) = time.split_once('.').unwrap_or((time, "0"));
-    let t: Vec<i64> = hms.split(':').map(|p| p.parse().ok()).collect::<Option<_>>()?;
-    let (h, mi, sec) = (t.first().copied()?, t.get(1).copied().unwrap_or(0), t.get(2).copied().unwrap_or(0));
+    let t: Vec<i64> = hms
+        .split(':')
+        .map(|p| p.parse().ok())
+        .collect::<Option<_>>()?;
+    let (h, mi, sec) = (
+        t.first().copied()?,
+        t.get(1).copied().unwrap_or(0),
+        t.get(2).copied().unwrap_or(0),
+    );
     let ms: i64 = format!("{:0<3}", &frac[..frac.len().min(3)]).parse().ok()?;
     // Days from civil (Howard Hinnant's algorithm).
     let y2 = if mo <= 2 { y - 1 } else { y };
@@ -88,9 +136,98 @@ fn parse_date(s: &str) -> Option<f64> {
     Some((((days * 24 + h) * 60 + mi) * 60 + sec) as f64 * 1000.0 + ms as f64)
 }
 
-pub fn call_builtin(ev: &mut Evaluator, m: &Rc<SourceModule>, name: &str, args: Vec<Val>, span: Span) -> Result<Val> {
+/// Why `name` cannot be an SQL identifier in a migration, or None: drizzle-kit writes names
+/// between backticks (and column renames between double quotes) without escaping, so either
+/// quote, or a control character, would end the name early or break the statement.
+fn identifier_problem(name: &str) -> Option<String> {
+    if name.is_empty() {
+        return Some("a name in the schema is empty".into());
+    }
+    let bad = name
+        .chars()
+        .find(|c| matches!(c, '`' | '"') || c.is_control())?;
+    Some(format!(
+        "{name:?} cannot be a table, column, index or constraint name: it holds {bad:?}"
+    ))
+}
+
+fn check_identifier(
+    ev: &Evaluator,
+    m: &SourceModule,
+    span: Span,
+    name: Option<&str>,
+) -> Result<()> {
+    match name.and_then(identifier_problem) {
+        Some(problem) => Err(err(ev, m, span, problem)),
+        None => Ok(()),
+    }
+}
+
+/// The modes drizzle's sqlite-core column builders accept.
+fn allowed_modes(builder: &str) -> &'static [&'static str] {
+    match builder {
+        "integer" | "int" => &["number", "timestamp", "timestamp_ms", "boolean", "bigint"],
+        "text" => &["text", "json"],
+        "blob" => &["buffer", "json", "bigint"],
+        "numeric" => &["string", "number", "bigint"],
+        _ => &[],
+    }
+}
+
+pub fn call_builtin(
+    ev: &mut Evaluator,
+    m: &Rc<SourceModule>,
+    name: &str,
+    args: Vec<Val>,
+    span: Span,
+) -> Result<Val> {
     let origin = Evaluator::origin(m, span);
-    let mode_of = |cfg: &Option<Val>| cfg.as_ref().and_then(|c| c.get("mode")).and_then(Val::as_str).map(str::to_string);
+    if matches!(
+        name,
+        "integer" | "int" | "text" | "real" | "numeric" | "blob"
+    ) {
+        let (column_name, cfg) = name_and_config(&args);
+        check_identifier(ev, m, span, column_name.as_deref())?;
+        match cfg.as_ref().and_then(|c| c.get("mode")) {
+            None | Some(Val::Undefined) => {}
+            Some(Val::Str(mode)) if allowed_modes(name).contains(&&**mode) => {}
+            Some(other) => {
+                let shown = other
+                    .as_str()
+                    .map(|s| format!("{s:?}"))
+                    .unwrap_or_else(|| other.type_name().to_string());
+                return Err(err(
+                    ev,
+                    m,
+                    span,
+                    format!(
+                        "{name}() has no mode {shown}; its modes are {}",
+                        allowed_modes(name).join(", ")
+                    ),
+                ));
+            }
+        }
+    }
+    if matches!(
+        name,
+        "sqliteTable" | "index" | "uniqueIndex" | "unique" | "check" | "sqliteView"
+    ) {
+        check_identifier(ev, m, span, str_arg(&args, 0).as_deref())?;
+    }
+    if matches!(name, "primaryKey" | "foreignKey") {
+        let named = args
+            .first()
+            .and_then(|c| c.get("name"))
+            .and_then(Val::as_str)
+            .map(str::to_string);
+        check_identifier(ev, m, span, named.as_deref())?;
+    }
+    let mode_of = |cfg: &Option<Val>| {
+        cfg.as_ref()
+            .and_then(|c| c.get("mode"))
+            .and_then(Val::as_str)
+            .map(str::to_string)
+    };
     Ok(match name {
         "integer" | "int" => {
             let (n, cfg) = name_and_config(&args);
@@ -98,11 +235,16 @@ pub fn call_builtin(ev: &mut Evaluator, m: &Rc<SourceModule>, name: &str, args: 
         }
         "text" => {
             let (n, cfg) = name_and_config(&args);
-            let length = cfg.as_ref().and_then(|c| c.get("length")).and_then(|l| match l {
-                Val::Num(n) => Some(jsjson::js_number_text(*n)),
-                _ => None,
-            });
-            let ty = length.map(|l| format!("text({l})")).unwrap_or_else(|| "text".into());
+            let length = cfg
+                .as_ref()
+                .and_then(|c| c.get("length"))
+                .and_then(|l| match l {
+                    Val::Num(n) => Some(jsjson::js_number_text(*n)),
+                    _ => None,
+                });
+            let ty = length
+                .map(|l| format!("text({l})"))
+                .unwrap_or_else(|| "text".into());
             column(m, span, n, &ty, false, mode_of(&cfg))
         }
         "real" => column(m, span, name_and_config(&args).0, "real", false, None),
@@ -121,18 +263,38 @@ pub fn call_builtin(ev: &mut Evaluator, m: &Rc<SourceModule>, name: &str, args: 
                     let f = f.clone();
                     ev.invoke(&f, vec![Val::Undefined])?
                 }
-                _ => return Err(err(ev, m, span, "customType needs a `dataType()` that returns the SQL type")),
+                _ => {
+                    return Err(err(
+                        ev,
+                        m,
+                        span,
+                        "customType needs a `dataType()` that returns the SQL type",
+                    ));
+                }
             };
             match data_type {
                 Val::Str(s) => Val::CustomType(s),
                 other => {
-                    return Err(err(ev, m, span, format!("customType's dataType() must return a literal string, not {}", other.type_name())));
+                    return Err(err(
+                        ev,
+                        m,
+                        span,
+                        format!(
+                            "customType's dataType() must return a literal string, not {}",
+                            other.type_name()
+                        ),
+                    ));
                 }
             }
         }
         "sqliteTable" => {
             let Some(table_name) = str_arg(&args, 0) else {
-                return Err(err(ev, m, span, "sqliteTable needs the table name as a string literal"));
+                return Err(err(
+                    ev,
+                    m,
+                    span,
+                    "sqliteTable needs the table name as a string literal",
+                ));
             };
             let cols = match args.get(1) {
                 Some(Val::Object(o)) => o.clone(),
@@ -140,7 +302,14 @@ pub fn call_builtin(ev: &mut Evaluator, m: &Rc<SourceModule>, name: &str, args: 
                     let f = f.clone();
                     match ev.invoke(&f, vec![Val::Undefined])? {
                         Val::Object(o) => o,
-                        other => return Err(err(ev, m, span, format!("the columns callback returned {}", other.type_name()))),
+                        other => {
+                            return Err(err(
+                                ev,
+                                m,
+                                span,
+                                format!("the columns callback returned {}", other.type_name()),
+                            ));
+                        }
                     }
                 }
                 _ => return Err(err(ev, m, span, "sqliteTable needs a columns object")),
@@ -150,25 +319,69 @@ pub fn call_builtin(ev: &mut Evaluator, m: &Rc<SourceModule>, name: &str, args: 
                 match v {
                     Val::Column(b) => {
                         let db_name = b.name.clone().unwrap_or_else(|| key.clone());
+                        check_identifier(ev, m, span, Some(&db_name))?;
+                        if let Some(first) =
+                            columns
+                                .iter()
+                                .find_map(|(k, (n, _)): (&String, &(String, _))| {
+                                    (*n == db_name).then_some(k)
+                                })
+                        {
+                            return Err(origin_err(
+                                &b.origin,
+                                format!(
+                                    "`{table_name}` has two columns named `{db_name}` (keys `{first}` and `{key}`)"
+                                ),
+                            ));
+                        }
                         columns.insert(key.clone(), (db_name, b.clone()));
                     }
                     other => {
-                        return Err(err(ev, m, span, format!("column `{key}` of `{table_name}` is {}, not a column builder", other.type_name())));
+                        return Err(err(
+                            ev,
+                            m,
+                            span,
+                            format!(
+                                "column `{key}` of `{table_name}` is {}, not a column builder",
+                                other.type_name()
+                            ),
+                        ));
                     }
                 }
             }
-            Val::Table(Rc::new(TableValue { name: table_name, columns, extra: args.get(2).cloned(), origin }))
+            Val::Table(Rc::new(TableValue {
+                name: table_name,
+                columns,
+                extra: args.get(2).cloned(),
+                origin,
+            }))
         }
         "index" | "uniqueIndex" => {
-            let Some(n) = str_arg(&args, 0) else { return Err(err(ev, m, span, format!("{name} needs a name"))) };
-            Val::Constraint(Rc::new(Constraint::Index { name: n, unique: name == "uniqueIndex", columns: vec![], where_clause: None, origin }))
+            let Some(n) = str_arg(&args, 0) else {
+                return Err(err(ev, m, span, format!("{name} needs a name")));
+            };
+            Val::Constraint(Rc::new(Constraint::Index {
+                name: n,
+                unique: name == "uniqueIndex",
+                columns: vec![],
+                where_clause: None,
+                origin,
+            }))
         }
-        "unique" => Val::Constraint(Rc::new(Constraint::Unique { name: str_arg(&args, 0), columns: vec![], origin })),
+        "unique" => Val::Constraint(Rc::new(Constraint::Unique {
+            name: str_arg(&args, 0),
+            columns: vec![],
+            origin,
+        })),
         "check" => {
             let (Some(n), Some(v)) = (str_arg(&args, 0), args.get(1).cloned()) else {
                 return Err(err(ev, m, span, "check needs a name and an sql expression"));
             };
-            Val::Constraint(Rc::new(Constraint::Check { name: n, value: v, origin }))
+            Val::Constraint(Rc::new(Constraint::Check {
+                name: n,
+                value: v,
+                origin,
+            }))
         }
         "primaryKey" => match args.first() {
             Some(Val::Object(o)) if o.contains_key("columns") => {
@@ -177,9 +390,17 @@ pub fn call_builtin(ev: &mut Evaluator, m: &Rc<SourceModule>, name: &str, args: 
                     _ => return Err(err(ev, m, span, "primaryKey's `columns` must be an array")),
                 };
                 let name = o.get("name").and_then(Val::as_str).map(str::to_string);
-                Val::Constraint(Rc::new(Constraint::PrimaryKey { name, columns, origin }))
+                Val::Constraint(Rc::new(Constraint::PrimaryKey {
+                    name,
+                    columns,
+                    origin,
+                }))
             }
-            _ => Val::Constraint(Rc::new(Constraint::PrimaryKey { name: None, columns: args.clone(), origin })),
+            _ => Val::Constraint(Rc::new(Constraint::PrimaryKey {
+                name: None,
+                columns: args.clone(),
+                origin,
+            })),
         },
         "foreignKey" => {
             let cfg = args.first().cloned().unwrap_or(Val::Undefined);
@@ -187,35 +408,91 @@ pub fn call_builtin(ev: &mut Evaluator, m: &Rc<SourceModule>, name: &str, args: 
                 Some(Val::Array(a)) => Some(a.to_vec()),
                 _ => None,
             };
-            let (Some(columns), Some(foreign_columns)) = (list("columns"), list("foreignColumns")) else {
-                return Err(err(ev, m, span, "foreignKey needs `columns` and `foreignColumns` arrays"));
+            let (Some(columns), Some(foreign_columns)) = (list("columns"), list("foreignColumns"))
+            else {
+                return Err(err(
+                    ev,
+                    m,
+                    span,
+                    "foreignKey needs `columns` and `foreignColumns` arrays",
+                ));
             };
             let name = cfg.get("name").and_then(Val::as_str).map(str::to_string);
-            Val::Constraint(Rc::new(Constraint::ForeignKey { name, columns, foreign_columns, on_delete: None, on_update: None, origin }))
+            Val::Constraint(Rc::new(Constraint::ForeignKey {
+                name,
+                columns,
+                foreign_columns,
+                on_delete: None,
+                on_update: None,
+                origin,
+            }))
         }
         "sqliteView" => {
-            let Some(n) = str_arg(&args, 0) else { return Err(err(ev, m, span, "sqliteView needs a name")) };
-            Val::View(Rc::new(ViewValue { name: n, columns: args.get(1).cloned(), definition: None, existing: false, origin }))
+            let Some(n) = str_arg(&args, 0) else {
+                return Err(err(ev, m, span, "sqliteView needs a name"));
+            };
+            Val::View(Rc::new(ViewValue {
+                name: n,
+                columns: args.get(1).cloned(),
+                definition: None,
+                existing: false,
+                origin,
+            }))
         }
         "sql" => match args.first() {
-            Some(Val::Str(s)) => Val::Sql(Rc::new(SqlTemplate::new(vec![SqlChunk::Text(s.clone())], origin))),
+            Some(Val::Str(s)) => Val::Sql(Rc::new(SqlTemplate::new(
+                vec![SqlChunk::Text(s.clone())],
+                origin,
+            ))),
             _ => return Err(err(ev, m, span, "`sql` must be used as a tagged template")),
         },
-        op if query::OPERATORS.contains(&op) => query::operator(op, &args, &origin).map_err(|e| err(ev, m, span, e))?,
-        other => return Err(err(ev, m, span, format!("`{other}` cannot be called this way"))),
+        op if query::OPERATORS.contains(&op) => {
+            query::operator(op, &args, &origin).map_err(|e| err(ev, m, span, e))?
+        }
+        other => {
+            return Err(err(
+                ev,
+                m,
+                span,
+                format!("`{other}` cannot be called this way"),
+            ));
+        }
     })
 }
 
-pub fn custom_column(m: &Rc<SourceModule>, sql_type: &str, args: Vec<Val>, span: Span) -> Result<Val> {
-    Ok(column(m, span, name_and_config(&args).0, sql_type, false, None))
+pub fn custom_column(
+    m: &Rc<SourceModule>,
+    sql_type: &str,
+    args: Vec<Val>,
+    span: Span,
+) -> Result<Val> {
+    Ok(column(
+        m,
+        span,
+        name_and_config(&args).0,
+        sql_type,
+        false,
+        None,
+    ))
 }
 
 fn actions(cfg: Option<&Val>) -> (Option<String>, Option<String>) {
-    let get = |k: &str| cfg.and_then(|c| c.get(k)).and_then(Val::as_str).map(str::to_string);
+    let get = |k: &str| {
+        cfg.and_then(|c| c.get(k))
+            .and_then(Val::as_str)
+            .map(str::to_string)
+    };
     (get("onDelete"), get("onUpdate"))
 }
 
-pub fn call_method(ev: &mut Evaluator, m: &Rc<SourceModule>, recv: Val, method: &str, args: Vec<Val>, span: Span) -> Result<Val> {
+pub fn call_method(
+    ev: &mut Evaluator,
+    m: &Rc<SourceModule>,
+    recv: Val,
+    method: &str,
+    args: Vec<Val>,
+    span: Span,
+) -> Result<Val> {
     match recv {
         Val::Column(b) => column_method(ev, m, (*b).clone(), method, args, span),
         Val::Constraint(c) => constraint_method(ev, m, (*c).clone(), method, args, span),
@@ -226,17 +503,46 @@ pub fn call_method(ev: &mut Evaluator, m: &Rc<SourceModule>, recv: Val, method: 
                     Some(s @ Val::Sql(_)) => v.definition = Some(s),
                     Some(Val::Func(f)) => match ev.invoke(&f, vec![Val::QueryBuilder])? {
                         q @ Val::Select(_) => v.definition = Some(q),
-                        other => return Err(err(ev, m, span, format!("the view's query callback returned {}, not qb.select()...", other.type_name()))),
+                        other => {
+                            return Err(err(
+                                ev,
+                                m,
+                                span,
+                                format!(
+                                    "the view's query callback returned {}, not qb.select()...",
+                                    other.type_name()
+                                ),
+                            ));
+                        }
                     },
-                    _ => return Err(err(ev, m, span, "`.as()` needs an sql template or a query builder callback")),
+                    _ => {
+                        return Err(err(
+                            ev,
+                            m,
+                            span,
+                            "`.as()` needs an sql template or a query builder callback",
+                        ));
+                    }
                 },
                 "existing" => v.existing = true,
-                _ => return Err(err(ev, m, span, format!("view method `{method}` is not supported"))),
+                _ => {
+                    return Err(err(
+                        ev,
+                        m,
+                        span,
+                        format!("view method `{method}` is not supported"),
+                    ));
+                }
             }
             Ok(Val::View(Rc::new(v)))
         }
-        Val::QueryBuilder => query::query_builder_method(method, &args, &Evaluator::origin(m, span)).map_err(|e| err(ev, m, span, e)),
-        Val::Select(q) => query::select_method((*q).clone(), method, args).map_err(|e| err(ev, m, span, e)),
+        Val::QueryBuilder => {
+            query::query_builder_method(method, &args, &Evaluator::origin(m, span))
+                .map_err(|e| err(ev, m, span, e))
+        }
+        Val::Select(q) => {
+            query::select_method((*q).clone(), method, args).map_err(|e| err(ev, m, span, e))
+        }
         Val::Sql(t) => match (method, args.first()) {
             ("as", Some(Val::Str(alias))) => {
                 let mut t = (*t).clone();
@@ -245,20 +551,31 @@ pub fn call_method(ev: &mut Evaluator, m: &Rc<SourceModule>, recv: Val, method: 
             }
             // Runtime-only: how results are decoded, or a no-op for a view (always inlined).
             ("mapWith" | "inlineParams" | "$type", _) => Ok(Val::Sql(t)),
-            _ => Err(err(ev, m, span, format!("sql``.{method}() is not supported"))),
+            _ => Err(err(
+                ev,
+                m,
+                span,
+                format!("sql``.{method}() is not supported"),
+            )),
         },
         Val::Builtin("sql") => match (method, args.first()) {
-            ("raw", Some(Val::Str(s))) => {
-                Ok(Val::Sql(Rc::new(SqlTemplate::new(vec![SqlChunk::Text(s.clone())], Evaluator::origin(m, span)))))
-            }
-            ("identifier", Some(Val::Str(s))) => {
-                Ok(Val::Sql(Rc::new(SqlTemplate::new(vec![SqlChunk::Text(format!("\"{s}\""))], Evaluator::origin(m, span)))))
-            }
+            ("raw", Some(Val::Str(s))) => Ok(Val::Sql(Rc::new(SqlTemplate::new(
+                vec![SqlChunk::Text(s.clone())],
+                Evaluator::origin(m, span),
+            )))),
+            ("identifier", Some(Val::Str(s))) => Ok(Val::Sql(Rc::new(SqlTemplate::new(
+                vec![SqlChunk::Text(format!("\"{s}\""))],
+                Evaluator::origin(m, span),
+            )))),
             _ => Err(err(ev, m, span, format!("sql.{method} is not supported"))),
         },
         Val::Builtin("Object") => match (method, args.first()) {
-            ("values", Some(Val::Object(o))) => Ok(Val::Array(Rc::new(o.values().cloned().collect()))),
-            ("keys", Some(Val::Object(o))) => Ok(Val::Array(Rc::new(o.keys().map(|k| Val::Str(k.clone())).collect()))),
+            ("values", Some(Val::Object(o))) => {
+                Ok(Val::Array(Rc::new(o.values().cloned().collect())))
+            }
+            ("keys", Some(Val::Object(o))) => Ok(Val::Array(Rc::new(
+                o.keys().map(|k| Val::Str(k.clone())).collect(),
+            ))),
             ("assign", Some(_)) => {
                 let mut out = IndexMap::new();
                 for a in &args {
@@ -268,14 +585,28 @@ pub fn call_method(ev: &mut Evaluator, m: &Rc<SourceModule>, recv: Val, method: 
                 }
                 Ok(Val::Object(Rc::new(out)))
             }
-            _ => Err(err(ev, m, span, format!("Object.{method} is not supported here"))),
+            _ => Err(err(
+                ev,
+                m,
+                span,
+                format!("Object.{method} is not supported here"),
+            )),
         },
         Val::Builtin("Date") if method == "UTC" => {
-            let n: Vec<f64> = args.iter().map(|a| if let Val::Num(n) = a { *n } else { 0.0 }).collect();
+            let n: Vec<f64> = args
+                .iter()
+                .map(|a| if let Val::Num(n) = a { *n } else { 0.0 })
+                .collect();
             let get = |i: usize, d: f64| n.get(i).copied().unwrap_or(d);
             let iso = format!(
                 "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
-                get(0, 1970.0) as i64, get(1, 0.0) as i64 + 1, get(2, 1.0) as i64, get(3, 0.0) as i64, get(4, 0.0) as i64, get(5, 0.0) as i64, get(6, 0.0) as i64
+                get(0, 1970.0) as i64,
+                get(1, 0.0) as i64 + 1,
+                get(2, 1.0) as i64,
+                get(3, 0.0) as i64,
+                get(4, 0.0) as i64,
+                get(5, 0.0) as i64,
+                get(6, 0.0) as i64
             );
             Ok(Val::Num(parse_date(&iso).unwrap_or(0.0)))
         }
@@ -303,28 +634,57 @@ pub fn call_method(ev: &mut Evaluator, m: &Rc<SourceModule>, recv: Val, method: 
         Val::Array(a) if method == "join" => {
             let sep = str_arg(&args, 0).unwrap_or_else(|| ",".into());
             let parts: Option<Vec<String>> = a.iter().map(to_js_string).collect();
-            parts.map(|p| Val::Str(p.join(&sep))).ok_or_else(|| err(ev, m, span, "join of non-primitive values"))
+            parts
+                .map(|p| Val::Str(p.join(&sep)))
+                .ok_or_else(|| err(ev, m, span, "join of non-primitive values"))
         }
         Val::Str(s) => match method {
             "toLowerCase" => Ok(Val::Str(s.to_lowercase())),
             "toUpperCase" => Ok(Val::Str(s.to_uppercase())),
             "trim" => Ok(Val::Str(s.trim().to_string())),
-            _ => Err(err(ev, m, span, format!("string method `{method}` is not supported"))),
+            _ => Err(err(
+                ev,
+                m,
+                span,
+                format!("string method `{method}` is not supported"),
+            )),
         },
         Val::Builtin(global @ ("Date" | "JSON" | "Math" | "String" | "Number" | "BigInt")) => {
-            Err(err(ev, m, span, format!("`{global}.{method}()` cannot be evaluated statically")))
+            Err(err(
+                ev,
+                m,
+                span,
+                format!("`{global}.{method}()` cannot be evaluated statically"),
+            ))
         }
-        other => Err(err(ev, m, span, format!("`.{method}()` on {} is not supported", other.type_name()))),
+        other => Err(err(
+            ev,
+            m,
+            span,
+            format!("`.{method}()` on {} is not supported", other.type_name()),
+        )),
     }
 }
 
-fn column_method(ev: &mut Evaluator, m: &Rc<SourceModule>, mut b: ColumnBuilder, method: &str, args: Vec<Val>, span: Span) -> Result<Val> {
+fn column_method(
+    ev: &mut Evaluator,
+    m: &Rc<SourceModule>,
+    mut b: ColumnBuilder,
+    method: &str,
+    args: Vec<Val>,
+    span: Span,
+) -> Result<Val> {
     match method {
         "notNull" => b.not_null = true,
         "primaryKey" => {
             b.primary_key = true;
             b.not_null = true;
-            if b.is_integer && args.first().and_then(|c| c.get("autoIncrement")).is_some_and(Val::truthy) {
+            if b.is_integer
+                && args
+                    .first()
+                    .and_then(|c| c.get("autoIncrement"))
+                    .is_some_and(Val::truthy)
+            {
                 b.autoincrement = true;
             }
         }
@@ -333,35 +693,81 @@ fn column_method(ev: &mut Evaluator, m: &Rc<SourceModule>, mut b: ColumnBuilder,
         "references" => {
             let target = args.first().cloned().unwrap_or(Val::Undefined);
             let (on_delete, on_update) = actions(args.get(1));
-            b.references.push(Reference { target, on_delete, on_update, origin: Evaluator::origin(m, span) });
+            b.references.push(Reference {
+                target,
+                on_delete,
+                on_update,
+                origin: Evaluator::origin(m, span),
+            });
         }
         "generatedAlwaysAs" => {
             let expr = args.first().cloned().unwrap_or(Val::Undefined);
-            let mode = args.get(1).and_then(|c| c.get("mode")).and_then(Val::as_str).unwrap_or("virtual").to_string();
+            let mode = args
+                .get(1)
+                .and_then(|c| c.get("mode"))
+                .and_then(Val::as_str)
+                .unwrap_or("virtual")
+                .to_string();
             b.generated = Some((expr, mode));
         }
         // Runtime-only: drizzle-kit writes nothing for these.
         "$type" | "$defaultFn" | "$default" | "$onUpdate" | "$onUpdateFn" => {}
-        _ => return Err(err(ev, m, span, format!("column method `.{method}()` is not supported"))),
+        _ => {
+            return Err(err(
+                ev,
+                m,
+                span,
+                format!("column method `.{method}()` is not supported"),
+            ));
+        }
     }
     Ok(Val::Column(Rc::new(b)))
 }
 
-fn constraint_method(ev: &mut Evaluator, m: &Rc<SourceModule>, mut c: Constraint, method: &str, args: Vec<Val>, span: Span) -> Result<Val> {
+fn constraint_method(
+    ev: &mut Evaluator,
+    m: &Rc<SourceModule>,
+    mut c: Constraint,
+    method: &str,
+    args: Vec<Val>,
+    span: Span,
+) -> Result<Val> {
     match (&mut c, method) {
-        (Constraint::Index { columns, .. }, "on") | (Constraint::Unique { columns, .. }, "on") => *columns = args,
-        (Constraint::Index { where_clause, .. }, "where") => *where_clause = args.into_iter().next(),
+        (Constraint::Index { columns, .. }, "on") | (Constraint::Unique { columns, .. }, "on") => {
+            *columns = args
+        }
+        (Constraint::Index { where_clause, .. }, "where") => {
+            *where_clause = args.into_iter().next()
+        }
         (Constraint::ForeignKey { on_delete, .. }, "onDelete") => *on_delete = str_arg(&args, 0),
         (Constraint::ForeignKey { on_update, .. }, "onUpdate") => *on_update = str_arg(&args, 0),
-        _ => return Err(err(ev, m, span, format!("`.{method}()` is not supported on this builder"))),
+        _ => {
+            return Err(err(
+                ev,
+                m,
+                span,
+                format!("`.{method}()` is not supported on this builder"),
+            ));
+        }
     }
     Ok(Val::Constraint(Rc::new(c)))
 }
 
-pub fn table_member(ev: &mut Evaluator, m: &Rc<SourceModule>, t: &TableValue, key: &str, span: Span) -> Result<Val> {
+pub fn table_member(
+    ev: &mut Evaluator,
+    m: &Rc<SourceModule>,
+    t: &TableValue,
+    key: &str,
+    span: Span,
+) -> Result<Val> {
     match t.column_ref(key) {
         Some(c) => Ok(Val::ColumnRef(c)),
-        None => Err(err(ev, m, span, format!("table `{}` has no column `{key}`", t.name))),
+        None => Err(err(
+            ev,
+            m,
+            span,
+            format!("table `{}` has no column `{key}`", t.name),
+        )),
     }
 }
 
@@ -384,7 +790,9 @@ pub struct Builder<'a> {
 
 fn origin_err(o: &Origin, msg: impl Into<String>) -> anyhow::Error {
     let msg = msg.into();
-    o.module.diagnostic(o.span, msg, "cannot be evaluated statically").into()
+    o.module
+        .diagnostic(o.span, msg, "cannot be evaluated statically")
+        .into()
 }
 
 fn sql_string_literal(s: &str) -> String {
@@ -398,12 +806,19 @@ impl Builder<'_> {
 
     /// `bare_columns`: columns directly in this template print without their table (a field
     /// selected in a one-table query).
-    fn render_chunks(&mut self, t: &SqlTemplate, ctx: SqlContext, bare_columns: bool) -> Result<String> {
+    fn render_chunks(
+        &mut self,
+        t: &SqlTemplate,
+        ctx: SqlContext,
+        bare_columns: bool,
+    ) -> Result<String> {
         let mut out = String::new();
         for chunk in &t.chunks {
             match chunk {
                 SqlChunk::Text(s) => out.push_str(s),
-                SqlChunk::Value(Val::ColumnRef(c)) if bare_columns => out.push_str(&format!("\"{}\"", c.column)),
+                SqlChunk::Value(Val::ColumnRef(c)) if bare_columns => {
+                    out.push_str(&format!("\"{}\"", c.column))
+                }
                 SqlChunk::Value(v) => out.push_str(&self.render_sql_value(v, ctx, &t.origin)?),
                 SqlChunk::Param(v, column) => {
                     let encoded = self.encode(v, &column.builder, &t.origin)?;
@@ -422,23 +837,38 @@ impl Builder<'_> {
                 None => self.render_sql(inner, ctx),
             },
             Val::ColumnRef(c) => match ctx {
-                SqlContext::Default => Err(origin_err(origin, "drizzle-kit does not support column references in sql`` defaults")),
+                SqlContext::Default => Err(origin_err(
+                    origin,
+                    "drizzle-kit does not support column references in sql`` defaults",
+                )),
                 SqlContext::Indexes => Ok(format!("\"{}\"", c.column)),
-                SqlContext::Qualified | SqlContext::View => Ok(format!("\"{}\".\"{}\"", c.table, c.column)),
+                SqlContext::Qualified | SqlContext::View => {
+                    Ok(format!("\"{}\".\"{}\"", c.table, c.column))
+                }
             },
             Val::Table(t) => Ok(format!("\"{}\"", t.name)),
             Val::Undefined => Ok(String::new()),
-            Val::Select(q) if ctx == SqlContext::View => Ok(format!("({})", self.render_select(q)?)),
+            Val::Select(q) if ctx == SqlContext::View => {
+                Ok(format!("({})", self.render_select(q)?))
+            }
             Val::Array(items) if ctx == SqlContext::View => {
-                let parts = items.iter().map(|i| self.render_sql_value(i, ctx, origin)).collect::<Result<Vec<_>>>()?;
+                let parts = items
+                    .iter()
+                    .map(|i| self.render_sql_value(i, ctx, origin))
+                    .collect::<Result<Vec<_>>>()?;
                 Ok(format!("({})", parts.join(", ")))
             }
             Val::Null if ctx == SqlContext::View => Ok("null".into()),
             Val::Str(s) if ctx == SqlContext::View => Ok(sql_string_literal(s)),
-            Val::Num(_) | Val::Bool(_) | Val::BigInt(_) if ctx == SqlContext::View => Ok(to_js_string(v).unwrap_or_default()),
+            Val::Num(_) | Val::Bool(_) | Val::BigInt(_) if ctx == SqlContext::View => {
+                Ok(to_js_string(v).unwrap_or_default())
+            }
             Val::Str(_) | Val::Num(_) | Val::Bool(_) | Val::BigInt(_) => {
                 if ctx == SqlContext::Default {
-                    return Err(origin_err(origin, "drizzle-kit does not support parameters in sql`` defaults; write the value into the SQL text (or use sql.raw)"));
+                    return Err(origin_err(
+                        origin,
+                        "drizzle-kit does not support parameters in sql`` defaults; write the value into the SQL text (or use sql.raw)",
+                    ));
                 }
                 let lit = match v {
                     Val::Str(s) => sql_string_literal(s),
@@ -450,7 +880,10 @@ impl Builder<'_> {
                 ));
                 Ok(lit)
             }
-            other => Err(origin_err(origin, format!("{} cannot be interpolated into sql``", other.type_name()))),
+            other => Err(origin_err(
+                origin,
+                format!("{} cannot be interpolated into sql``", other.type_name()),
+            )),
         }
     }
 
@@ -462,7 +895,10 @@ impl Builder<'_> {
                 let r = self.ev.invoke(&f, vec![])?;
                 self.column_ref(&r, origin, what)
             }
-            other => Err(origin_err(origin, format!("{what} must be a table column, not {}", other.type_name()))),
+            other => Err(origin_err(
+                origin,
+                format!("{what} must be a table column, not {}", other.type_name()),
+            )),
         }
     }
 
@@ -480,15 +916,26 @@ impl Builder<'_> {
                 _ => Value::String(sql_string_literal(&iso_date(*ms))),
             },
             Val::Null | Val::Array(_) | Val::Object(_) => {
-                let json = plain_json(v).ok_or_else(|| origin_err(&b.origin, "this default is not plain JSON"))?;
+                let json = plain_json(v)
+                    .ok_or_else(|| origin_err(&b.origin, "this default is not plain JSON"))?;
                 Value::String(sql_string_literal(&jsjson::stringify(&json)))
             }
-            other => return Err(origin_err(&b.origin, format!("a default of {} cannot be evaluated statically", other.type_name()))),
+            other => {
+                return Err(origin_err(
+                    &b.origin,
+                    format!(
+                        "a default of {} cannot be evaluated statically",
+                        other.type_name()
+                    ),
+                ));
+            }
         }))
     }
 
     fn generated(&mut self, b: &ColumnBuilder) -> Result<Option<model::Generated>> {
-        let Some((expr, mode)) = &b.generated else { return Ok(None) };
+        let Some((expr, mode)) = &b.generated else {
+            return Ok(None);
+        };
         let text = match expr {
             Val::Sql(t) => self.render_sql(t, SqlContext::Indexes)?,
             Val::Str(s) => s.clone(),
@@ -496,12 +943,28 @@ impl Builder<'_> {
                 let f = f.clone();
                 match self.ev.invoke(&f, vec![])? {
                     Val::Sql(t) => self.render_sql(&t, SqlContext::Indexes)?,
-                    other => return Err(origin_err(&b.origin, format!("generatedAlwaysAs callback returned {}", other.type_name()))),
+                    other => {
+                        return Err(origin_err(
+                            &b.origin,
+                            format!("generatedAlwaysAs callback returned {}", other.type_name()),
+                        ));
+                    }
                 }
             }
-            other => return Err(origin_err(&b.origin, format!("generatedAlwaysAs of {} is not supported", other.type_name()))),
+            other => {
+                return Err(origin_err(
+                    &b.origin,
+                    format!(
+                        "generatedAlwaysAs of {} is not supported",
+                        other.type_name()
+                    ),
+                ));
+            }
         };
-        Ok(Some(model::Generated { expr: format!("({text})"), kind: mode.clone() }))
+        Ok(Some(model::Generated {
+            expr: format!("({text})"),
+            kind: mode.clone(),
+        }))
     }
 
     fn model_column(&mut self, db_name: &str, b: &ColumnBuilder) -> Result<model::Column> {
@@ -520,27 +983,57 @@ impl Builder<'_> {
     }
 
     /// A table the way drizzle-kit's `generateSqliteSnapshot` serializes it.
-    pub fn table(&mut self, t: &TableValue, internal: &mut serde_json::Map<String, Value>) -> Result<model::Table> {
-        let mut out = model::Table { name: t.name.clone(), ..Default::default() };
+    pub fn table(
+        &mut self,
+        t: &TableValue,
+        internal: &mut serde_json::Map<String, Value>,
+    ) -> Result<model::Table> {
+        let mut out = model::Table {
+            name: t.name.clone(),
+            ..Default::default()
+        };
         let mut fks = vec![];
         for (db_name, b) in t.columns.values() {
             let c = self.model_column(db_name, b)?;
             out.columns.insert(db_name.clone(), c);
             if let Some(unique) = &b.unique {
-                let name = unique.clone().unwrap_or_else(|| format!("{}_{}_unique", t.name, db_name));
+                let name = unique
+                    .clone()
+                    .unwrap_or_else(|| format!("{}_{}_unique", t.name, db_name));
                 if out.indexes.contains_key(&name) {
-                    return Err(origin_err(&b.origin, format!("duplicate unique constraint name `{name}` in `{}`", t.name)));
+                    return Err(origin_err(
+                        &b.origin,
+                        format!("duplicate unique constraint name `{name}` in `{}`", t.name),
+                    ));
                 }
-                out.indexes.insert(name.clone(), model::Index { name, columns: vec![db_name.clone()], is_unique: true, where_clause: None });
+                out.indexes.insert(
+                    name.clone(),
+                    model::Index {
+                        name,
+                        columns: vec![db_name.clone()],
+                        is_unique: true,
+                        where_clause: None,
+                    },
+                );
             }
             for r in &b.references {
                 let target = self.column_ref(&r.target, &r.origin, "a reference")?;
-                fks.push((None, vec![db_name.clone()], target.table.clone(), vec![target.column.clone()], r.on_delete.clone(), r.on_update.clone()));
+                fks.push((
+                    None,
+                    vec![db_name.clone()],
+                    target.table.clone(),
+                    vec![target.column.clone()],
+                    r.on_delete.clone(),
+                    r.on_update.clone(),
+                ));
             }
         }
         let mut constraints = vec![];
         if let Some(extra) = &t.extra {
-            let columns: IndexMap<String, Val> = t.column_refs().map(|(k, c)| (k.clone(), Val::ColumnRef(c))).collect();
+            let columns: IndexMap<String, Val> = t
+                .column_refs()
+                .map(|(k, c)| (k.clone(), Val::ColumnRef(c)))
+                .collect();
             let result = match extra {
                 Val::Func(f) => {
                     let f = f.clone();
@@ -549,19 +1042,35 @@ impl Builder<'_> {
                 other => other.clone(),
             };
             let items: Vec<Val> = match result {
-                Val::Array(a) => a.iter().flat_map(|v| match v {
-                    Val::Array(inner) => inner.to_vec(),
-                    v => vec![v.clone()],
-                }).collect(),
+                Val::Array(a) => a
+                    .iter()
+                    .flat_map(|v| match v {
+                        Val::Array(inner) => inner.to_vec(),
+                        v => vec![v.clone()],
+                    })
+                    .collect(),
                 Val::Object(o) => o.values().cloned().collect(),
                 Val::Undefined => vec![],
-                other => return Err(origin_err(&t.origin, format!("the table's extra config returned {}", other.type_name()))),
+                other => {
+                    return Err(origin_err(
+                        &t.origin,
+                        format!("the table's extra config returned {}", other.type_name()),
+                    ));
+                }
             };
             for item in items {
                 match item {
                     Val::Constraint(c) => constraints.push(c),
                     Val::Undefined | Val::Null => {}
-                    other => return Err(origin_err(&t.origin, format!("the table's extra config holds {}, not an index or constraint", other.type_name()))),
+                    other => {
+                        return Err(origin_err(
+                            &t.origin,
+                            format!(
+                                "the table's extra config holds {}, not an index or constraint",
+                                other.type_name()
+                            ),
+                        ));
+                    }
                 }
             }
         }
@@ -570,76 +1079,192 @@ impl Builder<'_> {
         let mut checks = vec![];
         for c in &constraints {
             match &**c {
-                Constraint::ForeignKey { name, columns, foreign_columns, on_delete, on_update, origin } => {
-                    let from: Vec<Rc<ColumnRef>> = columns.iter().map(|v| self.column_ref(v, origin, "a foreign key column")).collect::<Result<_>>()?;
-                    let to: Vec<Rc<ColumnRef>> = foreign_columns.iter().map(|v| self.column_ref(v, origin, "a foreign column")).collect::<Result<_>>()?;
-                    let table_to = to.first().map(|c| c.table.clone()).ok_or_else(|| origin_err(origin, "foreignColumns is empty"))?;
-                    fks.push((name.clone(), from.iter().map(|c| c.column.clone()).collect(), table_to, to.iter().map(|c| c.column.clone()).collect(), on_delete.clone(), on_update.clone()));
+                Constraint::ForeignKey {
+                    name,
+                    columns,
+                    foreign_columns,
+                    on_delete,
+                    on_update,
+                    origin,
+                } => {
+                    let from: Vec<Rc<ColumnRef>> = columns
+                        .iter()
+                        .map(|v| self.column_ref(v, origin, "a foreign key column"))
+                        .collect::<Result<_>>()?;
+                    let to: Vec<Rc<ColumnRef>> = foreign_columns
+                        .iter()
+                        .map(|v| self.column_ref(v, origin, "a foreign column"))
+                        .collect::<Result<_>>()?;
+                    let table_to = to
+                        .first()
+                        .map(|c| c.table.clone())
+                        .ok_or_else(|| origin_err(origin, "foreignColumns is empty"))?;
+                    fks.push((
+                        name.clone(),
+                        from.iter().map(|c| c.column.clone()).collect(),
+                        table_to,
+                        to.iter().map(|c| c.column.clone()).collect(),
+                        on_delete.clone(),
+                        on_update.clone(),
+                    ));
                 }
-                Constraint::Index { name, unique, columns, where_clause, origin } => {
+                Constraint::Index {
+                    name,
+                    unique,
+                    columns,
+                    where_clause,
+                    origin,
+                } => {
                     let mut cols = vec![];
                     for col in columns {
                         match col {
                             Val::Sql(s) => {
                                 let text = self.render_sql(s, SqlContext::Indexes)?;
-                                let entry = internal.entry(name.clone()).or_insert_with(|| json!({"columns": {}}));
+                                let entry = internal
+                                    .entry(name.clone())
+                                    .or_insert_with(|| json!({"columns": {}}));
                                 entry["columns"][&text] = json!({"isExpression": true});
                                 cols.push(text);
                             }
-                            other => cols.push(self.column_ref(other, origin, "an index column")?.column.clone()),
+                            other => cols.push(
+                                self.column_ref(other, origin, "an index column")?
+                                    .column
+                                    .clone(),
+                            ),
                         }
                     }
                     let where_clause = match where_clause {
                         Some(Val::Sql(s)) => Some(self.render_sql(s, SqlContext::Qualified)?),
                         Some(Val::Undefined) | None => None,
-                        Some(other) => return Err(origin_err(origin, format!("an index `.where()` needs sql``, not {}", other.type_name()))),
+                        Some(other) => {
+                            return Err(origin_err(
+                                origin,
+                                format!(
+                                    "an index `.where()` needs sql``, not {}",
+                                    other.type_name()
+                                ),
+                            ));
+                        }
                     };
-                    out.indexes.insert(name.clone(), model::Index { name: name.clone(), columns: cols, is_unique: *unique, where_clause });
+                    out.indexes.insert(
+                        name.clone(),
+                        model::Index {
+                            name: name.clone(),
+                            columns: cols,
+                            is_unique: *unique,
+                            where_clause,
+                        },
+                    );
                 }
-                Constraint::Unique { name, columns, origin } => {
-                    let cols: Vec<String> = columns.iter().map(|v| self.column_ref(v, origin, "a unique column").map(|c| c.column.clone())).collect::<Result<_>>()?;
-                    let name = name.clone().unwrap_or_else(|| format!("{}_{}_unique", t.name, cols.join("_")));
+                Constraint::Unique {
+                    name,
+                    columns,
+                    origin,
+                } => {
+                    let cols: Vec<String> = columns
+                        .iter()
+                        .map(|v| {
+                            self.column_ref(v, origin, "a unique column")
+                                .map(|c| c.column.clone())
+                        })
+                        .collect::<Result<_>>()?;
+                    let name = name
+                        .clone()
+                        .unwrap_or_else(|| format!("{}_{}_unique", t.name, cols.join("_")));
                     uniques.push((name, cols, origin.clone()));
                 }
-                Constraint::PrimaryKey { name, columns, origin } => {
-                    let cols: Vec<String> = columns.iter().map(|v| self.column_ref(v, origin, "a primary key column").map(|c| c.column.clone())).collect::<Result<_>>()?;
+                Constraint::PrimaryKey {
+                    name,
+                    columns,
+                    origin,
+                } => {
+                    let cols: Vec<String> = columns
+                        .iter()
+                        .map(|v| {
+                            self.column_ref(v, origin, "a primary key column")
+                                .map(|c| c.column.clone())
+                        })
+                        .collect::<Result<_>>()?;
                     pks.push((name.clone(), cols));
                 }
-                Constraint::Check { name, value, origin } => {
-                    let Val::Sql(s) = value else { return Err(origin_err(origin, "check needs an sql`` expression")) };
-                    checks.push(model::Check { name: name.clone(), value: self.render_sql(s, SqlContext::Qualified)? });
+                Constraint::Check {
+                    name,
+                    value,
+                    origin,
+                } => {
+                    let Val::Sql(s) = value else {
+                        return Err(origin_err(origin, "check needs an sql`` expression"));
+                    };
+                    checks.push(model::Check {
+                        name: name.clone(),
+                        value: self.render_sql(s, SqlContext::Qualified)?,
+                    });
                 }
             }
         }
         for (name, from, table_to, to, on_delete, on_update) in fks {
-            let name = name.unwrap_or_else(|| format!("{}_{}_{}_{}_fk", t.name, from.join("_"), table_to, to.join("_")));
-            out.foreign_keys.insert(name.clone(), model::ForeignKey {
-                name,
-                table_from: t.name.clone(),
-                columns_from: from,
-                table_to,
-                columns_to: to,
-                on_update: Some(on_update.unwrap_or_else(|| "no action".into())),
-                on_delete: Some(on_delete.unwrap_or_else(|| "no action".into())),
+            let name = name.unwrap_or_else(|| {
+                format!(
+                    "{}_{}_{}_{}_fk",
+                    t.name,
+                    from.join("_"),
+                    table_to,
+                    to.join("_")
+                )
             });
+            out.foreign_keys.insert(
+                name.clone(),
+                model::ForeignKey {
+                    name,
+                    table_from: t.name.clone(),
+                    columns_from: from,
+                    table_to,
+                    columns_to: to,
+                    on_update: Some(on_update.unwrap_or_else(|| "no action".into())),
+                    on_delete: Some(on_delete.unwrap_or_else(|| "no action".into())),
+                },
+            );
         }
         for (name, cols, origin) in uniques {
             if out.indexes.contains_key(&name) {
-                return Err(origin_err(&origin, format!("duplicate unique constraint name `{name}` in `{}`", t.name)));
+                return Err(origin_err(
+                    &origin,
+                    format!("duplicate unique constraint name `{name}` in `{}`", t.name),
+                ));
             }
-            out.indexes.insert(name.clone(), model::Index { name, columns: cols, is_unique: true, where_clause: None });
+            out.indexes.insert(
+                name.clone(),
+                model::Index {
+                    name,
+                    columns: cols,
+                    is_unique: true,
+                    where_clause: None,
+                },
+            );
         }
         for (name, cols) in pks {
             if cols.len() > 1 {
                 let name = name.unwrap_or_else(|| format!("{}_{}_pk", t.name, cols.join("_")));
-                out.composite_primary_keys.insert(name.clone(), model::CompositePk { columns: cols, name: Some(name) });
+                out.composite_primary_keys.insert(
+                    name.clone(),
+                    model::CompositePk {
+                        columns: cols,
+                        name: Some(name),
+                    },
+                );
             } else if let Some(c) = cols.first().and_then(|c| out.columns.get_mut(c)) {
                 c.primary_key = true;
             }
         }
         for c in checks {
             if out.check_constraints.contains_key(&c.name) {
-                return Err(origin_err(&t.origin, format!("duplicate check constraint name `{}` in `{}`", c.name, t.name)));
+                return Err(origin_err(
+                    &t.origin,
+                    format!(
+                        "duplicate check constraint name `{}` in `{}`",
+                        c.name, t.name
+                    ),
+                ));
             }
             out.check_constraints.insert(c.name.clone(), c);
         }
@@ -666,9 +1291,19 @@ impl Builder<'_> {
             (_, true) => None,
             (Some(Val::Sql(s)), false) => Some(self.render_sql(s, SqlContext::View)?),
             (Some(Val::Select(q)), false) => Some(self.render_select(q)?),
-            _ => return Err(origin_err(&v.origin, format!("view `{}` has no `.as(sql``)` definition", v.name))),
+            _ => {
+                return Err(origin_err(
+                    &v.origin,
+                    format!("view `{}` has no `.as(sql``)` definition", v.name),
+                ));
+            }
         };
-        Ok(model::View { name: v.name.clone(), columns, definition, is_existing: v.existing })
+        Ok(model::View {
+            name: v.name.clone(),
+            columns,
+            definition,
+            is_existing: v.existing,
+        })
     }
 }
 
@@ -676,12 +1311,26 @@ impl Builder<'_> {
     /// A value compared with a column, as that column stores it.
     fn encode(&mut self, v: &Val, column: &ColumnBuilder, origin: &Origin) -> Result<Val> {
         if column.mode.as_deref() == Some("json") && !column.is_integer {
-            let json = plain_json(v).ok_or_else(|| origin_err(origin, format!("{} cannot be compared with a JSON column statically", v.type_name())))?;
+            let json = plain_json(v).ok_or_else(|| {
+                origin_err(
+                    origin,
+                    format!(
+                        "{} cannot be compared with a JSON column statically",
+                        v.type_name()
+                    ),
+                )
+            })?;
             return Ok(Val::Str(jsjson::stringify(&json)));
         }
         match query::encode(v, column) {
-            Val::Date(_) => Err(origin_err(origin, "a Date compared with a column that is not a timestamp cannot be written statically")),
-            Val::Object(_) | Val::Array(_) => Err(origin_err(origin, "an object compared with a column that is not JSON cannot be written statically")),
+            Val::Date(_) => Err(origin_err(
+                origin,
+                "a Date compared with a column that is not a timestamp cannot be written statically",
+            )),
+            Val::Object(_) | Val::Array(_) => Err(origin_err(
+                origin,
+                "an object compared with a column that is not JSON cannot be written statically",
+            )),
             other => Ok(other),
         }
     }
@@ -689,7 +1338,9 @@ impl Builder<'_> {
     /// A select query as drizzle-orm's SQLite dialect prints it (`buildSelectQuery`).
     pub fn render_select(&mut self, q: &SelectQuery) -> Result<String> {
         let origin = &q.origin;
-        let Some(from) = &q.from else { return Err(origin_err(origin, "the view's query has no .from(table)")) };
+        let Some(from) = &q.from else {
+            return Err(origin_err(origin, "the view's query has no .from(table)"));
+        };
         let single = q.joins.is_empty();
         let fields = q.fields().map_err(|e| origin_err(origin, e))?;
         let mut selection = vec![];
@@ -717,7 +1368,12 @@ impl Builder<'_> {
                 }
             });
         }
-        let mut out = format!("select{} {} from \"{}\"", if q.distinct { " distinct" } else { "" }, selection.join(", "), from.name);
+        let mut out = format!(
+            "select{} {} from \"{}\"",
+            if q.distinct { " distinct" } else { "" },
+            selection.join(", "),
+            from.name
+        );
         for j in &q.joins {
             out.push_str(&format!(" {} join \"{}\"", j.kind, j.table.name));
             if let Some(on) = &j.on {
@@ -725,16 +1381,21 @@ impl Builder<'_> {
                 out.push_str(&self.render_sql_value(on, SqlContext::View, origin)?);
             }
         }
-        let clause = |out: &mut String, keyword: &str, v: &Option<Val>, this: &mut Self| -> Result<()> {
-            if let Some(v) = v.as_ref().filter(|v| !matches!(v, Val::Undefined)) {
-                out.push_str(keyword);
-                out.push_str(&this.render_sql_value(v, SqlContext::View, origin)?);
-            }
-            Ok(())
-        };
+        let clause =
+            |out: &mut String, keyword: &str, v: &Option<Val>, this: &mut Self| -> Result<()> {
+                if let Some(v) = v.as_ref().filter(|v| !matches!(v, Val::Undefined)) {
+                    out.push_str(keyword);
+                    out.push_str(&this.render_sql_value(v, SqlContext::View, origin)?);
+                }
+                Ok(())
+            };
         clause(&mut out, " where ", &q.where_clause, self)?;
         let list = |items: &[Val], this: &mut Self| -> Result<String> {
-            Ok(items.iter().map(|i| this.render_sql_value(i, SqlContext::View, origin)).collect::<Result<Vec<_>>>()?.join(", "))
+            Ok(items
+                .iter()
+                .map(|i| this.render_sql_value(i, SqlContext::View, origin))
+                .collect::<Result<Vec<_>>>()?
+                .join(", "))
         };
         if !q.group_by.is_empty() {
             out.push_str(" group by ");
@@ -750,7 +1411,12 @@ impl Builder<'_> {
         {
             out.push_str(&format!(" limit {}", jsjson::js_number_text(*n)));
         }
-        clause(&mut out, " offset ", &q.offset.clone().filter(Val::truthy), self)?;
+        clause(
+            &mut out,
+            " offset ",
+            &q.offset.clone().filter(Val::truthy),
+            self,
+        )?;
         Ok(out)
     }
 }
@@ -759,7 +1425,12 @@ fn location(o: &Origin) -> String {
     let (lo, _) = o.module.offsets(o.span);
     let before = &o.module.text[..lo.min(o.module.text.len())];
     let line = before.matches('\n').count() + 1;
-    let col = before.rsplit('\n').next().map(|l| l.chars().count()).unwrap_or(0) + 1;
+    let col = before
+        .rsplit('\n')
+        .next()
+        .map(|l| l.chars().count())
+        .unwrap_or(0)
+        + 1;
     format!("{}:{line}:{col}", o.module.path.display())
 }
 
@@ -778,7 +1449,12 @@ fn iso_date(ms: f64) -> String {
     let d = doy - (153 * mp + 2) / 5 + 1;
     let mo = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = yoe + era * 400 + if mo <= 2 { 1 } else { 0 };
-    format!("{y:04}-{mo:02}-{d:02}T{:02}:{:02}:{:02}.{millis:03}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+    format!(
+        "{y:04}-{mo:02}-{d:02}T{:02}:{:02}:{:02}.{millis:03}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
 }
 
 fn plain_json(v: &Val) -> Option<Value> {
@@ -788,7 +1464,11 @@ fn plain_json(v: &Val) -> Option<Value> {
         Val::Num(n) => jsjson::js_number(*n),
         Val::Str(s) => json!(s),
         Val::Array(a) => Value::Array(a.iter().map(plain_json).collect::<Option<_>>()?),
-        Val::Object(o) => Value::Object(o.iter().map(|(k, v)| plain_json(v).map(|j| (k.clone(), j))).collect::<Option<_>>()?),
+        Val::Object(o) => Value::Object(
+            o.iter()
+                .map(|(k, v)| plain_json(v).map(|j| (k.clone(), j)))
+                .collect::<Option<_>>()?,
+        ),
         Val::Date(ms) => json!(iso_date(*ms)),
         _ => return None,
     })

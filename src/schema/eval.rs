@@ -3,8 +3,8 @@
 //! re-exports. No JavaScript is executed; anything outside this subset is an error that names
 //! the construct and its location.
 
-use std::cell::RefCell;
 use rustc_hash::FxHashMap as HashMap;
+use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
@@ -29,7 +29,10 @@ pub struct Frame {
 
 impl Scope {
     fn child(&self) -> Scope {
-        Scope(Some(Rc::new(Frame { vars: RefCell::new(HashMap::default()), parent: self.clone() })))
+        Scope(Some(Rc::new(Frame {
+            vars: RefCell::new(HashMap::default()),
+            parent: self.clone(),
+        })))
     }
 
     fn set(&self, name: &str, v: Val) {
@@ -78,7 +81,13 @@ enum Export {
 pub struct Evaluator {
     sources: Sources,
     envs: HashMap<PathBuf, ModuleEnv>,
+    /// How many expressions are being evaluated inside one another (calls included).
+    depth: usize,
 }
+
+/// Deeper than this, evaluation stops with an error at the expression (a helper that calls
+/// itself forever, or absurdly nested input) instead of exhausting the stack.
+const MAX_EVAL_DEPTH: usize = 10_000;
 
 pub type EResult<T> = Result<T>;
 
@@ -117,17 +126,25 @@ pub fn to_js_string(v: &Val) -> Option<String> {
 
 impl Evaluator {
     pub fn new(sources: Sources) -> Evaluator {
-        Evaluator { sources, envs: HashMap::default() }
+        Evaluator {
+            sources,
+            envs: HashMap::default(),
+            depth: 0,
+        }
     }
 
     pub fn error(&self, m: &SourceModule, span: Span, msg: impl Into<String>) -> anyhow::Error {
         let msg = msg.into();
-        m.diagnostic(span, msg.clone(), "cannot be evaluated statically").into()
+        m.diagnostic(span, msg.clone(), "cannot be evaluated statically")
+            .into()
     }
 
     /// The source text of a loaded module.
     pub fn module_text(&self, key: &Path) -> String {
-        self.envs.get(key).map(|e| e.module.text.clone()).unwrap_or_default()
+        self.envs
+            .get(key)
+            .map(|e| e.module.text.clone())
+            .unwrap_or_default()
     }
 
     /// Parse a module and record its top-level bindings and exports (nothing is evaluated yet).
@@ -137,7 +154,12 @@ impl Evaluator {
         if self.envs.contains_key(&key) {
             return Ok(key);
         }
-        let mut env = ModuleEnv { module: module.clone(), bindings: HashMap::default(), exports: IndexMap::new(), star_exports: vec![] };
+        let mut env = ModuleEnv {
+            module: module.clone(),
+            bindings: HashMap::default(),
+            exports: IndexMap::new(),
+            star_exports: vec![],
+        };
         for (i, item) in module.ast.body.iter().enumerate() {
             match item {
                 ModuleItem::ModuleDecl(decl) => collect_module_decl(i, decl, &mut env),
@@ -158,12 +180,21 @@ impl Evaluator {
         self.export_names_inner(module, &mut seen)
     }
 
-    fn export_names_inner(&mut self, module: &Path, seen: &mut rustc_hash::FxHashSet<PathBuf>) -> EResult<Vec<String>> {
+    fn export_names_inner(
+        &mut self,
+        module: &Path,
+        seen: &mut rustc_hash::FxHashSet<PathBuf>,
+    ) -> EResult<Vec<String>> {
         if !seen.insert(module.to_path_buf()) {
             return Ok(vec![]);
         }
         let env = &self.envs[module];
-        let mut names: Vec<String> = env.exports.keys().filter(|k| *k != "default").cloned().collect();
+        let mut names: Vec<String> = env
+            .exports
+            .keys()
+            .filter(|k| *k != "default")
+            .cloned()
+            .collect();
         names.sort();
         let stars = env.star_exports.clone();
         let m = env.module.clone();
@@ -181,9 +212,18 @@ impl Evaluator {
         Ok(names)
     }
 
-    fn resolve_module(&mut self, from: &Rc<SourceModule>, spec: &str, span: Span) -> EResult<PathBuf> {
+    fn resolve_module(
+        &mut self,
+        from: &Rc<SourceModule>,
+        spec: &str,
+        span: Span,
+    ) -> EResult<PathBuf> {
         let path = self.sources.resolve(&from.path, spec).map_err(|e| {
-            anyhow::Error::from(from.diagnostic(span, format!("cannot resolve \"{spec}\": {e}"), "imported here"))
+            anyhow::Error::from(from.diagnostic(
+                span,
+                format!("cannot resolve \"{spec}\": {e}"),
+                "imported here",
+            ))
         })?;
         self.load(&path)
     }
@@ -214,7 +254,13 @@ impl Evaluator {
         Ok(None)
     }
 
-    fn import(&mut self, from: &Rc<SourceModule>, spec: &str, name: Option<&str>, span: Span) -> EResult<Val> {
+    fn import(
+        &mut self,
+        from: &Rc<SourceModule>,
+        spec: &str,
+        name: Option<&str>,
+        span: Span,
+    ) -> EResult<Val> {
         if is_drizzle(spec) {
             return Ok(match name {
                 Some(n) => match drizzle::builtin(n) {
@@ -225,7 +271,9 @@ impl Evaluator {
             });
         }
         if !spec.starts_with('.') && !spec.starts_with('/') && !spec.starts_with('@') {
-            let what = name.map(|n| format!("`{n}` from \"{spec}\"")).unwrap_or_else(|| format!("\"{spec}\""));
+            let what = name
+                .map(|n| format!("`{n}` from \"{spec}\""))
+                .unwrap_or_else(|| format!("\"{spec}\""));
             return Ok(Val::Opaque(what.into()));
         }
         let target = match self.resolve_module(from, spec, span) {
@@ -240,7 +288,9 @@ impl Evaluator {
             None => Ok(Val::Namespace(target)),
             Some(n) => match self.export(&target, n, span)? {
                 Some(v) => Ok(v),
-                None => Err(self.error(from, span, format!("\"{spec}\" has no export named `{n}`"))),
+                None => {
+                    Err(self.error(from, span, format!("\"{spec}\" has no export named `{n}`")))
+                }
             },
         }
     }
@@ -252,21 +302,36 @@ impl Evaluator {
             return Ok(v.clone());
         }
         let m = env.module.clone();
-        let b = self.envs.get_mut(module).and_then(|e| e.bindings.get_mut(name));
+        let b = self
+            .envs
+            .get_mut(module)
+            .and_then(|e| e.bindings.get_mut(name));
         let Some(b) = b else {
             return match name {
                 "undefined" => Ok(Val::Undefined),
-                "Object" | "Date" | "JSON" | "Math" | "String" | "Number" | "BigInt" => Ok(Val::Builtin(global_name(name))),
+                "Object" | "Date" | "JSON" | "Math" | "String" | "Number" | "BigInt" => {
+                    Ok(Val::Builtin(global_name(name)))
+                }
                 _ => Err(self.error(&m, span, format!("`{name}` is not defined in this module"))),
             };
         };
         let taken = std::mem::replace(b, Binding::Evaluating);
         let result = match taken {
             Binding::Done(v) => {
-                *self.envs.get_mut(module).unwrap().bindings.get_mut(name).unwrap() = Binding::Done(v.clone());
+                *self
+                    .envs
+                    .get_mut(module)
+                    .unwrap()
+                    .bindings
+                    .get_mut(name)
+                    .unwrap() = Binding::Done(v.clone());
                 return Ok(v);
             }
-            Binding::Evaluating => Err(self.error(&m, span, format!("`{name}` is used before it is defined (a cycle)"))),
+            Binding::Evaluating => Err(self.error(
+                &m,
+                span,
+                format!("`{name}` is used before it is defined (a cycle)"),
+            )),
             Binding::Var(item, i) => match decl_at(&m, item) {
                 Some(Decl::Var(v)) => match v.decls.get(i).and_then(|d| d.init.as_ref()) {
                     Some(init) => self.eval(&m, &Scope::default(), init),
@@ -275,13 +340,21 @@ impl Evaluator {
                 _ => Ok(Val::Undefined),
             },
             Binding::Func(item) => match decl_at(&m, item) {
-                Some(Decl::Fn(f)) => Ok(self.closure_from_function(&m, &Scope::default(), &f.function)),
+                Some(Decl::Fn(f)) => {
+                    Ok(self.closure_from_function(&m, &Scope::default(), &f.function))
+                }
                 _ => Ok(Val::Undefined),
             },
             Binding::Import { from, name: n } => self.import(&m, &from, n.as_deref(), span),
         };
         let v = result?;
-        *self.envs.get_mut(module).unwrap().bindings.get_mut(name).unwrap() = Binding::Done(v.clone());
+        *self
+            .envs
+            .get_mut(module)
+            .unwrap()
+            .bindings
+            .get_mut(name)
+            .unwrap() = Binding::Done(v.clone());
         Ok(v)
     }
 
@@ -290,10 +363,24 @@ impl Evaluator {
     }
 
     pub fn origin(m: &Rc<SourceModule>, span: Span) -> Origin {
-        Origin { module: m.clone(), span }
+        Origin {
+            module: m.clone(),
+            span,
+        }
     }
 
     pub fn eval(&mut self, m: &Rc<SourceModule>, scope: &Scope, e: &Expr) -> EResult<Val> {
+        if self.depth >= MAX_EVAL_DEPTH {
+            let span = swc_core::common::Spanned::span(e);
+            return Err(m.diagnostic(span, format!("evaluation nests deeper than {MAX_EVAL_DEPTH} levels here (a function that calls itself without end?)"), "too deep").into());
+        }
+        self.depth += 1;
+        let v = self.eval_inner(m, scope, e);
+        self.depth -= 1;
+        v
+    }
+
+    fn eval_inner(&mut self, m: &Rc<SourceModule>, scope: &Scope, e: &Expr) -> EResult<Val> {
         match e {
             Expr::Lit(l) => self.literal(m, l),
             Expr::Ident(i) => self.ident(m, scope, &i.sym, i.span),
@@ -307,11 +394,20 @@ impl Evaluator {
             Expr::Tpl(t) => {
                 let mut s = String::new();
                 for (i, q) in t.quasis.iter().enumerate() {
-                    s.push_str(&q.cooked.as_ref().map(|c| c.to_atom_lossy().to_string()).unwrap_or_default());
+                    s.push_str(
+                        &q.cooked
+                            .as_ref()
+                            .map(|c| c.to_atom_lossy().to_string())
+                            .unwrap_or_default(),
+                    );
                     if let Some(e) = t.exprs.get(i) {
                         let v = self.eval(m, scope, e)?;
                         s.push_str(&to_js_string(&v).ok_or_else(|| {
-                            self.error(m, e.span(), format!("{} cannot be interpolated into a string", v.type_name()))
+                            self.error(
+                                m,
+                                e.span(),
+                                format!("{} cannot be interpolated into a string", v.type_name()),
+                            )
                         })?);
                     }
                 }
@@ -321,15 +417,29 @@ impl Evaluator {
                 let tag = self.eval(m, scope, &t.tag)?;
                 let mut chunks = vec![];
                 for (i, q) in t.tpl.quasis.iter().enumerate() {
-                    let text = q.cooked.as_ref().map(|c| c.to_atom_lossy().to_string()).unwrap_or_else(|| q.raw.to_string());
+                    let text = q
+                        .cooked
+                        .as_ref()
+                        .map(|c| c.to_atom_lossy().to_string())
+                        .unwrap_or_else(|| q.raw.to_string());
                     chunks.push(SqlChunk::Text(text));
                     if let Some(e) = t.tpl.exprs.get(i) {
                         chunks.push(SqlChunk::Value(self.eval(m, scope, e)?));
                     }
                 }
                 match tag {
-                    Val::Builtin("sql") => Ok(Val::Sql(Rc::new(SqlTemplate::new(chunks, Self::origin(m, t.span))))),
-                    other => Err(self.error(m, t.span, format!("tagged template with {} is not supported", other.type_name()))),
+                    Val::Builtin("sql") => Ok(Val::Sql(Rc::new(SqlTemplate::new(
+                        chunks,
+                        Self::origin(m, t.span),
+                    )))),
+                    other => Err(self.error(
+                        m,
+                        t.span,
+                        format!(
+                            "tagged template with {} is not supported",
+                            other.type_name()
+                        ),
+                    )),
                 }
             }
             Expr::Array(a) => {
@@ -339,7 +449,13 @@ impl Evaluator {
                     if el.spread.is_some() {
                         match v {
                             Val::Array(items) => out.extend(items.iter().cloned()),
-                            other => return Err(self.error(m, el.expr.span(), format!("cannot spread {}", other.type_name()))),
+                            other => {
+                                return Err(self.error(
+                                    m,
+                                    el.expr.span(),
+                                    format!("cannot spread {}", other.type_name()),
+                                ));
+                            }
                         }
                     } else {
                         out.push(v);
@@ -348,7 +464,11 @@ impl Evaluator {
                 Ok(Val::Array(Rc::new(out)))
             }
             Expr::Object(o) => self.object(m, scope, o),
-            Expr::Arrow(a) => Ok(Val::Func(Rc::new(Closure::arrow(a, m.clone(), scope.clone())))),
+            Expr::Arrow(a) => Ok(Val::Func(Rc::new(Closure::arrow(
+                a,
+                m.clone(),
+                scope.clone(),
+            )))),
             Expr::Fn(f) => Ok(self.closure_from_function(m, scope, &f.function)),
             Expr::Member(mem) => {
                 let obj = self.eval(m, scope, &mem.obj)?;
@@ -356,9 +476,13 @@ impl Evaluator {
                     MemberProp::Ident(i) => i.sym.to_string(),
                     MemberProp::Computed(c) => {
                         let k = self.eval(m, scope, &c.expr)?;
-                        to_js_string(&k).ok_or_else(|| self.error(m, c.span, "computed key must be a string or number"))?
+                        to_js_string(&k).ok_or_else(|| {
+                            self.error(m, c.span, "computed key must be a string or number")
+                        })?
                     }
-                    MemberProp::PrivateName(_) => return Err(self.error(m, mem.span, "private names are not supported")),
+                    MemberProp::PrivateName(_) => {
+                        return Err(self.error(m, mem.span, "private names are not supported"));
+                    }
                 };
                 self.member(m, obj, &key, mem.span)
             }
@@ -370,11 +494,19 @@ impl Evaluator {
                     }
                     let key = match &mem.prop {
                         MemberProp::Ident(i) => i.sym.to_string(),
-                        _ => return Err(self.error(m, mem.span, "this optional access is not supported")),
+                        _ => {
+                            return Err(self.error(
+                                m,
+                                mem.span,
+                                "this optional access is not supported",
+                            ));
+                        }
                     };
                     self.member(m, obj, &key, mem.span)
                 }
-                OptChainBase::Call(_) => Err(self.error(m, o.span, "optional calls are not supported")),
+                OptChainBase::Call(_) => {
+                    Err(self.error(m, o.span, "optional calls are not supported"))
+                }
             },
             Expr::Call(c) => self.call_expr(m, scope, c),
             Expr::New(n) => {
@@ -385,7 +517,11 @@ impl Evaluator {
                 };
                 match callee {
                     Val::Builtin("Date") => drizzle::new_date(self, m, n.span, &args),
-                    other => Err(self.error(m, n.span, format!("`new` of {} is not supported", other.type_name()))),
+                    other => Err(self.error(
+                        m,
+                        n.span,
+                        format!("`new` of {} is not supported", other.type_name()),
+                    )),
                 }
             }
             Expr::Unary(u) => {
@@ -396,7 +532,11 @@ impl Evaluator {
                     (UnaryOp::Plus, Val::Num(n)) => Ok(Val::Num(n)),
                     (UnaryOp::Bang, v) => Ok(Val::Bool(!v.truthy())),
                     (UnaryOp::Void, _) => Ok(Val::Undefined),
-                    (op, v) => Err(self.error(m, u.span, format!("operator {op:?} on {} is not supported", v.type_name()))),
+                    (op, v) => Err(self.error(
+                        m,
+                        u.span,
+                        format!("operator {op:?} on {} is not supported", v.type_name()),
+                    )),
                 }
             }
             Expr::Bin(b) => self.binary(m, scope, b),
@@ -404,7 +544,11 @@ impl Evaluator {
                 let t = self.eval(m, scope, &c.test)?;
                 self.eval(m, scope, if t.truthy() { &c.cons } else { &c.alt })
             }
-            other => Err(self.error(m, other.span(), "this expression is not supported by the static schema reader")),
+            other => Err(self.error(
+                m,
+                other.span(),
+                "this expression is not supported by the static schema reader",
+            )),
         }
     }
 
@@ -419,7 +563,13 @@ impl Evaluator {
         })
     }
 
-    fn ident(&mut self, m: &Rc<SourceModule>, scope: &Scope, name: &str, span: Span) -> EResult<Val> {
+    fn ident(
+        &mut self,
+        m: &Rc<SourceModule>,
+        scope: &Scope,
+        name: &str,
+        span: Span,
+    ) -> EResult<Val> {
         if let Some(v) = scope.lookup(name) {
             return Ok(v);
         }
@@ -434,7 +584,13 @@ impl Evaluator {
                 PropOrSpread::Spread(s) => match self.eval(m, scope, &s.expr)? {
                     Val::Object(obj) => out.extend(obj.iter().map(|(k, v)| (k.clone(), v.clone()))),
                     Val::Undefined | Val::Null => {}
-                    other => return Err(self.error(m, s.expr.span(), format!("cannot spread {}", other.type_name()))),
+                    other => {
+                        return Err(self.error(
+                            m,
+                            s.expr.span(),
+                            format!("cannot spread {}", other.type_name()),
+                        ));
+                    }
                 },
                 PropOrSpread::Prop(p) => match &**p {
                     Prop::Shorthand(i) => {
@@ -445,18 +601,28 @@ impl Evaluator {
                         let key = match &kv.key {
                             PropName::Computed(c) => {
                                 let k = self.eval(m, scope, &c.expr)?;
-                                to_js_string(&k).ok_or_else(|| self.error(m, c.span, "computed key must be a string"))?
+                                to_js_string(&k).ok_or_else(|| {
+                                    self.error(m, c.span, "computed key must be a string")
+                                })?
                             }
-                            k => prop_name(k).ok_or_else(|| self.error(m, kv.key.span(), "unsupported key"))?,
+                            k => prop_name(k)
+                                .ok_or_else(|| self.error(m, kv.key.span(), "unsupported key"))?,
                         };
                         let v = self.eval(m, scope, &kv.value)?;
                         out.insert(key, v);
                     }
                     Prop::Method(md) => {
-                        let key = prop_name(&md.key).ok_or_else(|| self.error(m, md.key.span(), "unsupported key"))?;
+                        let key = prop_name(&md.key)
+                            .ok_or_else(|| self.error(m, md.key.span(), "unsupported key"))?;
                         out.insert(key, self.closure_from_function(m, scope, &md.function));
                     }
-                    other => return Err(self.error(m, other.span(), "this object member is not supported")),
+                    other => {
+                        return Err(self.error(
+                            m,
+                            other.span(),
+                            "this object member is not supported",
+                        ));
+                    }
                 },
             }
         }
@@ -486,13 +652,24 @@ impl Evaluator {
         }
     }
 
-    pub fn args(&mut self, m: &Rc<SourceModule>, scope: &Scope, args: &[ExprOrSpread]) -> EResult<Vec<Val>> {
+    pub fn args(
+        &mut self,
+        m: &Rc<SourceModule>,
+        scope: &Scope,
+        args: &[ExprOrSpread],
+    ) -> EResult<Vec<Val>> {
         let mut out = vec![];
         for a in args {
             let v = self.eval(m, scope, &a.expr)?;
             match (a.spread.is_some(), v) {
                 (true, Val::Array(items)) => out.extend(items.iter().cloned()),
-                (true, other) => return Err(self.error(m, a.expr.span(), format!("cannot spread {}", other.type_name()))),
+                (true, other) => {
+                    return Err(self.error(
+                        m,
+                        a.expr.span(),
+                        format!("cannot spread {}", other.type_name()),
+                    ));
+                }
                 (false, v) => out.push(v),
             }
         }
@@ -508,7 +685,13 @@ impl Evaluator {
         self.call(m, callee, args, c.span)
     }
 
-    pub fn call(&mut self, m: &Rc<SourceModule>, callee: Val, args: Vec<Val>, span: Span) -> EResult<Val> {
+    pub fn call(
+        &mut self,
+        m: &Rc<SourceModule>,
+        callee: Val,
+        args: Vec<Val>,
+        span: Span,
+    ) -> EResult<Val> {
         match callee {
             Val::Func(f) => self.invoke(&f, args),
             Val::Builtin(name) => drizzle::call_builtin(self, m, name, args, span),
@@ -529,16 +712,28 @@ impl Evaluator {
         let m = f.module.clone();
         match f.body() {
             BodyRef::Arrow(ArrowFunctionBody::Expr(e)) => self.eval(&m, &scope, e),
-            BodyRef::Arrow(ArrowFunctionBody::FunctionBody(b)) => Ok(self.block(&m, &scope, &b.stmts)?.unwrap_or(Val::Undefined)),
+            BodyRef::Arrow(ArrowFunctionBody::FunctionBody(b)) => {
+                Ok(self.block(&m, &scope, &b.stmts)?.unwrap_or(Val::Undefined))
+            }
             BodyRef::Block(stmts) => Ok(self.block(&m, &scope, stmts)?.unwrap_or(Val::Undefined)),
         }
     }
 
-    fn bind_pattern(&mut self, m: &Rc<SourceModule>, scope: &Scope, p: &Pat, v: Val) -> EResult<()> {
+    fn bind_pattern(
+        &mut self,
+        m: &Rc<SourceModule>,
+        scope: &Scope,
+        p: &Pat,
+        v: Val,
+    ) -> EResult<()> {
         match p {
             Pat::Ident(i) => scope.set(&i.id.sym, v),
             Pat::Assign(a) => {
-                let v = if matches!(v, Val::Undefined) { self.eval(m, scope, &a.right)? } else { v };
+                let v = if matches!(v, Val::Undefined) {
+                    self.eval(m, scope, &a.right)?
+                } else {
+                    v
+                };
                 self.bind_pattern(m, scope, &a.left, v)?;
             }
             Pat::Object(o) => {
@@ -552,11 +747,14 @@ impl Evaluator {
                             scope.set(&a.key.sym, field);
                         }
                         ObjectPatProp::KeyValue(kv) => {
-                            let key = prop_name(&kv.key).ok_or_else(|| self.error(m, kv.key.span(), "unsupported key"))?;
+                            let key = prop_name(&kv.key)
+                                .ok_or_else(|| self.error(m, kv.key.span(), "unsupported key"))?;
                             let field = v.get(&key).cloned().unwrap_or(Val::Undefined);
                             self.bind_pattern(m, scope, &kv.value, field)?;
                         }
-                        ObjectPatProp::Rest(r) => return Err(self.error(m, r.span, "rest patterns are not supported")),
+                        ObjectPatProp::Rest(r) => {
+                            return Err(self.error(m, r.span, "rest patterns are not supported"));
+                        }
                     }
                 }
             }
@@ -571,13 +769,20 @@ impl Evaluator {
                     }
                 }
             }
-            other => return Err(self.error(m, other.span(), "this parameter pattern is not supported")),
+            other => {
+                return Err(self.error(m, other.span(), "this parameter pattern is not supported"));
+            }
         }
         Ok(())
     }
 
     /// Run a function body; `Some` when it returned.
-    fn block(&mut self, m: &Rc<SourceModule>, scope: &Scope, stmts: &[Stmt]) -> EResult<Option<Val>> {
+    fn block(
+        &mut self,
+        m: &Rc<SourceModule>,
+        scope: &Scope,
+        stmts: &[Stmt],
+    ) -> EResult<Option<Val>> {
         for s in stmts {
             match s {
                 Stmt::Return(r) => {
@@ -601,7 +806,11 @@ impl Evaluator {
                 }
                 Stmt::If(i) => {
                     let t = self.eval(m, scope, &i.test)?;
-                    let branch = if t.truthy() { Some(&i.cons) } else { i.alt.as_ref() };
+                    let branch = if t.truthy() {
+                        Some(&i.cons)
+                    } else {
+                        i.alt.as_ref()
+                    };
                     if let Some(b) = branch {
                         let stmts = match &**b {
                             Stmt::Block(b) => b.stmts.clone(),
@@ -617,8 +826,16 @@ impl Evaluator {
                         return Ok(Some(v));
                     }
                 }
-                Stmt::Empty(_) | Stmt::Decl(Decl::TsInterface(_)) | Stmt::Decl(Decl::TsTypeAlias(_)) => {}
-                other => return Err(self.error(m, other.span(), "this statement is not supported in a schema helper function")),
+                Stmt::Empty(_)
+                | Stmt::Decl(Decl::TsInterface(_))
+                | Stmt::Decl(Decl::TsTypeAlias(_)) => {}
+                other => {
+                    return Err(self.error(
+                        m,
+                        other.span(),
+                        "this statement is not supported in a schema helper function",
+                    ));
+                }
             }
         }
         Ok(None)
@@ -629,8 +846,12 @@ impl Evaluator {
         match b.op {
             BinaryOp::LogicalOr if l.truthy() => return Ok(l),
             BinaryOp::LogicalAnd if !l.truthy() => return Ok(l),
-            BinaryOp::NullishCoalescing if !matches!(l, Val::Undefined | Val::Null) => return Ok(l),
-            BinaryOp::LogicalOr | BinaryOp::LogicalAnd | BinaryOp::NullishCoalescing => return self.eval(m, scope, &b.right),
+            BinaryOp::NullishCoalescing if !matches!(l, Val::Undefined | Val::Null) => {
+                return Ok(l);
+            }
+            BinaryOp::LogicalOr | BinaryOp::LogicalAnd | BinaryOp::NullishCoalescing => {
+                return self.eval(m, scope, &b.right);
+            }
             _ => {}
         }
         let r = self.eval(m, scope, &b.right)?;
@@ -654,7 +875,18 @@ impl Evaluator {
             (Gt, Val::Num(a), Val::Num(c)) => Val::Bool(a > c),
             (LtEq, Val::Num(a), Val::Num(c)) => Val::Bool(a <= c),
             (GtEq, Val::Num(a), Val::Num(c)) => Val::Bool(a >= c),
-            _ => return Err(self.error(m, b.span, format!("operator {} on {} and {} is not supported", b.op.as_str(), l.type_name(), r.type_name()))),
+            _ => {
+                return Err(self.error(
+                    m,
+                    b.span,
+                    format!(
+                        "operator {} on {} and {} is not supported",
+                        b.op.as_str(),
+                        l.type_name(),
+                        r.type_name()
+                    ),
+                ));
+            }
         })
     }
 }
@@ -720,14 +952,36 @@ fn collect_module_decl(item: usize, decl: &ModuleDecl, env: &mut ModuleEnv) {
             for s in &imp.specifiers {
                 match s {
                     ImportSpecifier::Named(n) if !n.is_type_only => {
-                        let imported = n.imported.as_ref().map(module_export_name).unwrap_or_else(|| n.local.sym.to_string());
-                        env.bindings.insert(n.local.sym.to_string(), Binding::Import { from: from.clone(), name: Some(imported) });
+                        let imported = n
+                            .imported
+                            .as_ref()
+                            .map(module_export_name)
+                            .unwrap_or_else(|| n.local.sym.to_string());
+                        env.bindings.insert(
+                            n.local.sym.to_string(),
+                            Binding::Import {
+                                from: from.clone(),
+                                name: Some(imported),
+                            },
+                        );
                     }
                     ImportSpecifier::Default(d) => {
-                        env.bindings.insert(d.local.sym.to_string(), Binding::Import { from: from.clone(), name: Some("default".into()) });
+                        env.bindings.insert(
+                            d.local.sym.to_string(),
+                            Binding::Import {
+                                from: from.clone(),
+                                name: Some("default".into()),
+                            },
+                        );
                     }
                     ImportSpecifier::Namespace(ns) => {
-                        env.bindings.insert(ns.local.sym.to_string(), Binding::Import { from: from.clone(), name: None });
+                        env.bindings.insert(
+                            ns.local.sym.to_string(),
+                            Binding::Import {
+                                from: from.clone(),
+                                name: None,
+                            },
+                        );
                     }
                     _ => {}
                 }
@@ -747,26 +1001,36 @@ fn collect_module_decl(item: usize, decl: &ModuleDecl, env: &mut ModuleEnv) {
                 match s {
                     ExportSpecifier::Named(named) if !named.is_type_only => {
                         let orig = module_export_name(&named.orig);
-                        let exported = named.exported.as_ref().map(module_export_name).unwrap_or_else(|| orig.clone());
+                        let exported = named
+                            .exported
+                            .as_ref()
+                            .map(module_export_name)
+                            .unwrap_or_else(|| orig.clone());
                         let e = match &from {
-                            Some(f) => Export::From { from: f.clone(), name: orig },
+                            Some(f) => Export::From {
+                                from: f.clone(),
+                                name: orig,
+                            },
                             None => Export::Local(orig),
                         };
                         env.exports.insert(exported, e);
                     }
                     ExportSpecifier::Namespace(ns) => {
                         if let Some(f) = &from {
-                            env.exports.insert(module_export_name(&ns.name), Export::NamespaceFrom(f.clone()));
+                            env.exports.insert(
+                                module_export_name(&ns.name),
+                                Export::NamespaceFrom(f.clone()),
+                            );
                         }
                     }
                     _ => {}
                 }
             }
         }
-        ModuleDecl::ExportAll(a)
-            if !a.type_only => {
-                env.star_exports.push(a.src.value.to_atom_lossy().to_string());
-            }
+        ModuleDecl::ExportAll(a) if !a.type_only => {
+            env.star_exports
+                .push(a.src.value.to_atom_lossy().to_string());
+        }
         _ => {}
     }
 }

@@ -5,8 +5,8 @@ mod diagnostic;
 mod drizzle;
 mod eval;
 pub mod model;
-pub mod source;
 mod query;
+pub mod source;
 mod value;
 
 use std::path::Path;
@@ -39,13 +39,39 @@ pub fn read(file: &Path, tsconfig_dir: Option<&Path>) -> Result<ReadSchema> {
             exported.push(v);
         }
     }
-    let mut builder = drizzle::Builder { ev: &mut ev, warnings: vec![] };
+    let mut builder = drizzle::Builder {
+        ev: &mut ev,
+        warnings: vec![],
+    };
     let mut schema = model::Schema::default();
     let mut internal = serde_json::Map::new();
+    // The same table exported under two names is one table; two tables with one name are an error.
+    let mut seen: std::collections::HashMap<String, std::rc::Rc<value::TableValue>> =
+        Default::default();
     for v in exported {
         match v {
             value::Val::Table(t) => {
-                if t.name.starts_with(SYSTEM_TABLE_PREFIX) || schema.tables.contains_key(&t.name) {
+                if let Some(first) = seen.get(&t.name) {
+                    if std::rc::Rc::ptr_eq(first, &t) {
+                        continue;
+                    }
+                    let at = first
+                        .origin
+                        .module
+                        .diagnostic(first.origin.span, "", "")
+                        .location();
+                    return Err(t
+                        .origin
+                        .module
+                        .diagnostic(
+                            t.origin.span,
+                            format!("a second table named `{}` (the first is at {at})", t.name),
+                            "declared again here",
+                        )
+                        .into());
+                }
+                seen.insert(t.name.clone(), t.clone());
+                if t.name.starts_with(SYSTEM_TABLE_PREFIX) {
                     continue;
                 }
                 let table = builder.table(&t, &mut internal)?;
@@ -53,7 +79,15 @@ pub fn read(file: &Path, tsconfig_dir: Option<&Path>) -> Result<ReadSchema> {
             }
             value::Val::View(v) => {
                 if schema.views.contains_key(&v.name) {
-                    return Err(v.origin.module.diagnostic(v.origin.span, format!("duplicate view name `{}`", v.name), "declared again here").into());
+                    return Err(v
+                        .origin
+                        .module
+                        .diagnostic(
+                            v.origin.span,
+                            format!("duplicate view name `{}`", v.name),
+                            "declared again here",
+                        )
+                        .into());
                 }
                 let view = builder.view(&v)?;
                 schema.views.insert(v.name.clone(), view);
@@ -66,5 +100,9 @@ pub fn read(file: &Path, tsconfig_dir: Option<&Path>) -> Result<ReadSchema> {
     // The evaluator holds every parsed module; freeing them one by one costs more than the
     // whole evaluation of a large schema, and the command ends soon after.
     std::mem::forget(ev);
-    Ok(ReadSchema { schema, warnings, source })
+    Ok(ReadSchema {
+        schema,
+        warnings,
+        source,
+    })
 }

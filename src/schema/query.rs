@@ -10,9 +10,35 @@ use super::value::*;
 
 /// The operators and aggregate functions drizzle-orm exports that build `sql` fragments.
 pub const OPERATORS: &[&str] = &[
-    "eq", "ne", "gt", "gte", "lt", "lte", "and", "or", "not", "isNull", "isNotNull", "inArray", "notInArray",
-    "between", "notBetween", "like", "notLike", "exists", "notExists", "asc", "desc", "count", "countDistinct",
-    "avg", "avgDistinct", "sum", "sumDistinct", "max", "min",
+    "eq",
+    "ne",
+    "gt",
+    "gte",
+    "lt",
+    "lte",
+    "and",
+    "or",
+    "not",
+    "isNull",
+    "isNotNull",
+    "inArray",
+    "notInArray",
+    "between",
+    "notBetween",
+    "like",
+    "notLike",
+    "exists",
+    "notExists",
+    "asc",
+    "desc",
+    "count",
+    "countDistinct",
+    "avg",
+    "avgDistinct",
+    "sum",
+    "sumDistinct",
+    "max",
+    "min",
 ];
 
 #[derive(Debug, Clone)]
@@ -50,9 +76,17 @@ fn value(v: &Val) -> SqlChunk {
 /// drizzle's `bindIfParam`: a plain value compared with a column is encoded as that column.
 fn bind(v: &Val, column: &Val) -> SqlChunk {
     match (v, column) {
-        (Val::Str(_) | Val::Num(_) | Val::Bool(_) | Val::BigInt(_) | Val::Date(_) | Val::Null | Val::Object(_) | Val::Array(_), Val::ColumnRef(c)) => {
-            SqlChunk::Param(v.clone(), c.clone())
-        }
+        (
+            Val::Str(_)
+            | Val::Num(_)
+            | Val::Bool(_)
+            | Val::BigInt(_)
+            | Val::Date(_)
+            | Val::Null
+            | Val::Object(_)
+            | Val::Array(_),
+            Val::ColumnRef(c),
+        ) => SqlChunk::Param(v.clone(), c.clone()),
         _ => value(v),
     }
 }
@@ -87,7 +121,10 @@ pub fn operator(name: &str, args: &[Val], origin: &Origin) -> Result<Val, String
         "lt" => binary(" < "),
         "lte" => binary(" <= "),
         "and" | "or" => {
-            let present: Vec<&Val> = args.iter().filter(|a| !matches!(a, Val::Undefined)).collect();
+            let present: Vec<&Val> = args
+                .iter()
+                .filter(|a| !matches!(a, Val::Undefined))
+                .collect();
             match present.as_slice() {
                 [] => return Ok(Val::Undefined),
                 [one] => vec![value(one)],
@@ -108,9 +145,15 @@ pub fn operator(name: &str, args: &[Val], origin: &Origin) -> Result<Val, String
         "isNull" => wrap("", " is null"),
         "isNotNull" => wrap("", " is not null"),
         "inArray" | "notInArray" => {
-            let op = if name == "inArray" { " in " } else { " not in " };
+            let op = if name == "inArray" {
+                " in "
+            } else {
+                " not in "
+            };
             match arg(1) {
-                Val::Array(items) if items.is_empty() => vec![text(if name == "inArray" { "false" } else { "true" })],
+                Val::Array(items) if items.is_empty() => {
+                    vec![text(if name == "inArray" { "false" } else { "true" })]
+                }
                 Val::Array(items) => {
                     let mut out = vec![value(&arg(0)), text(op)];
                     out.extend(list(&items, &arg(0)));
@@ -120,8 +163,18 @@ pub fn operator(name: &str, args: &[Val], origin: &Origin) -> Result<Val, String
             }
         }
         "between" | "notBetween" => {
-            let op = if name == "between" { " between " } else { " not between " };
-            vec![value(&arg(0)), text(op), bind(&arg(1), &arg(0)), text(" and "), bind(&arg(2), &arg(0))]
+            let op = if name == "between" {
+                " between "
+            } else {
+                " not between "
+            };
+            vec![
+                value(&arg(0)),
+                text(op),
+                bind(&arg(1), &arg(0)),
+                text(" and "),
+                bind(&arg(2), &arg(0)),
+            ]
         }
         "like" => vec![value(&arg(0)), text(" like "), value(&arg(1))],
         "notLike" => vec![value(&arg(0)), text(" not like "), value(&arg(1))],
@@ -150,12 +203,21 @@ pub fn query_builder_method(method: &str, args: &[Val], origin: &Origin) -> Resu
     let distinct = match method {
         "select" => false,
         "selectDistinct" => true,
-        other => return Err(format!("`qb.{other}()` is not supported in a view; use qb.select()")),
+        other => {
+            return Err(format!(
+                "`qb.{other}()` is not supported in a view; use qb.select()"
+            ));
+        }
     };
     let fields = match args.first() {
         None | Some(Val::Undefined) => None,
         Some(Val::Object(o)) => Some(o.clone()),
-        Some(other) => return Err(format!("select() takes an object of fields, not {}", other.type_name())),
+        Some(other) => {
+            return Err(format!(
+                "select() takes an object of fields, not {}",
+                other.type_name()
+            ));
+        }
     };
     Ok(Val::Select(Rc::new(SelectQuery {
         fields,
@@ -175,7 +237,10 @@ pub fn query_builder_method(method: &str, args: &[Val], origin: &Origin) -> Resu
 fn table_arg(args: &[Val], what: &str) -> Result<Rc<TableValue>, String> {
     match args.first() {
         Some(Val::Table(t)) => Ok(t.clone()),
-        Some(other) => Err(format!("{what} needs a table declared with sqliteTable, not {}", other.type_name())),
+        Some(other) => Err(format!(
+            "{what} needs a table declared with sqliteTable, not {}",
+            other.type_name()
+        )),
         None => Err(format!("{what} needs a table")),
     }
 }
@@ -195,7 +260,11 @@ pub fn select_method(mut q: SelectQuery, method: &str, args: Vec<Val>) -> Result
                 _ => "cross",
             };
             let table = table_arg(&args, &format!("{method}()"))?;
-            q.joins.push(Join { kind, table, on: args.get(1).cloned() });
+            q.joins.push(Join {
+                kind,
+                table,
+                on: args.get(1).cloned(),
+            });
         }
         "where" => q.where_clause = Some(first()),
         "having" => q.having = Some(first()),
@@ -203,10 +272,20 @@ pub fn select_method(mut q: SelectQuery, method: &str, args: Vec<Val>) -> Result
         "orderBy" => q.order_by = args,
         "limit" => q.limit = Some(first()),
         "offset" => q.offset = Some(first()),
-        other => return Err(format!("`.{other}()` on a select query is not read statically")),
+        other => {
+            return Err(format!(
+                "`.{other}()` on a select query is not read statically"
+            ));
+        }
     }
-    if q.group_by.iter().chain(&q.order_by).any(|v| matches!(v, Val::Func(_))) {
-        return Err("a callback in groupBy/orderBy is not read statically; pass the columns".into());
+    if q.group_by
+        .iter()
+        .chain(&q.order_by)
+        .any(|v| matches!(v, Val::Func(_)))
+    {
+        return Err(
+            "a callback in groupBy/orderBy is not read statically; pass the columns".into(),
+        );
     }
     Ok(Val::Select(Rc::new(q)))
 }
@@ -238,7 +317,16 @@ impl SelectQuery {
     /// fields that are table columns, keyed by column name).
     pub fn view_columns(&self) -> Vec<Rc<ColumnRef>> {
         match (&self.fields, &self.from) {
-            (Some(f), _) => f.values().filter_map(|v| if let Val::ColumnRef(c) = v { Some(c.clone()) } else { None }).collect(),
+            (Some(f), _) => f
+                .values()
+                .filter_map(|v| {
+                    if let Val::ColumnRef(c) = v {
+                        Some(c.clone())
+                    } else {
+                        None
+                    }
+                })
+                .collect(),
             (None, Some(t)) if self.joins.is_empty() => t.column_refs().map(|(_, c)| c).collect(),
             _ => vec![],
         }
@@ -251,7 +339,12 @@ fn flatten(fields: &IndexMap<String, Val>, out: &mut Vec<Field>) -> Result<(), S
             Val::ColumnRef(c) => out.push(Field::Column(c.clone())),
             Val::Sql(s) => out.push(Field::Sql(s.clone())),
             Val::Object(o) => flatten(o, out)?,
-            other => return Err(format!("the selected field `{key}` is {}, not a column or sql``", other.type_name())),
+            other => {
+                return Err(format!(
+                    "the selected field `{key}` is {}, not a column or sql``",
+                    other.type_name()
+                ));
+            }
         }
     }
     Ok(())
@@ -260,7 +353,9 @@ fn flatten(fields: &IndexMap<String, Val>, out: &mut Vec<Field>) -> Result<(), S
 /// The value a column stores for `v` (drizzle's `mapToDriverValue` for sqlite-core columns).
 pub fn encode(v: &Val, column: &ColumnBuilder) -> Val {
     match (column.mode.as_deref(), v) {
-        (Some("boolean"), Val::Bool(b)) if column.is_integer => Val::Num(if *b { 1.0 } else { 0.0 }),
+        (Some("boolean"), Val::Bool(b)) if column.is_integer => {
+            Val::Num(if *b { 1.0 } else { 0.0 })
+        }
         (Some("timestamp"), Val::Date(ms)) if column.is_integer => Val::Num((ms / 1000.0).floor()),
         (Some("timestamp_ms"), Val::Date(ms)) if column.is_integer => Val::Num(*ms),
         _ => v.clone(),

@@ -29,7 +29,12 @@ impl SourceModule {
         (lo, hi.max(lo))
     }
 
-    pub fn diagnostic(&self, span: Span, message: impl Into<String>, label: impl Into<String>) -> Diagnostic {
+    pub fn diagnostic(
+        &self,
+        span: Span,
+        message: impl Into<String>,
+        label: impl Into<String>,
+    ) -> Diagnostic {
         Diagnostic::new(&self.path, &self.text, self.offsets(span), message, label)
     }
 }
@@ -43,53 +48,93 @@ pub struct Sources {
 impl Sources {
     pub fn new(tsconfig_dir: Option<&Path>) -> Sources {
         let mut options = ResolveOptions {
-            extensions: vec![".ts".into(), ".tsx".into(), ".mts".into(), ".js".into(), ".mjs".into()],
-            extension_alias: vec![(".js".into(), vec![".ts".into(), ".tsx".into(), ".js".into()])],
+            extensions: vec![
+                ".ts".into(),
+                ".tsx".into(),
+                ".mts".into(),
+                ".js".into(),
+                ".mjs".into(),
+            ],
+            extension_alias: vec![(
+                ".js".into(),
+                vec![".ts".into(), ".tsx".into(), ".js".into()],
+            )],
             condition_names: vec!["import".into(), "default".into()],
             ..ResolveOptions::default()
         };
         if let Some(dir) = tsconfig_dir {
             let tsconfig = dir.join("tsconfig.json");
             if tsconfig.is_file() {
-                options.tsconfig = Some(oxc_resolver::TsconfigDiscovery::Manual(oxc_resolver::TsconfigOptions {
-                    config_file: tsconfig,
-                    references: oxc_resolver::TsconfigReferences::Auto,
-                }));
+                options.tsconfig = Some(oxc_resolver::TsconfigDiscovery::Manual(
+                    oxc_resolver::TsconfigOptions {
+                        config_file: tsconfig,
+                        references: oxc_resolver::TsconfigReferences::Auto,
+                    },
+                ));
             }
         }
-        Sources { cm: Lrc::new(SourceMap::default()), resolver: Resolver::new(options), modules: HashMap::default() }
+        Sources {
+            cm: Lrc::new(SourceMap::default()),
+            resolver: Resolver::new(options),
+            modules: HashMap::default(),
+        }
     }
 
     pub fn load(&mut self, path: &Path) -> Result<Rc<SourceModule>> {
-        let path = path.canonicalize().with_context(|| format!("reading {}", path.display()))?;
+        let path = path
+            .canonicalize()
+            .with_context(|| format!("reading {}", path.display()))?;
         if let Some(m) = self.modules.get(&path) {
             return Ok(m.clone());
         }
-        let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
-        let fm = self.cm.new_source_file(Lrc::new(FileName::Real(path.clone())), text.clone());
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("reading {}", path.display()))?;
+        crate::js::depth::check(&path, &text)?;
+        let fm = self
+            .cm
+            .new_source_file(Lrc::new(FileName::Real(path.clone())), text.clone());
         let tsx = path.extension().is_some_and(|e| e == "tsx");
-        let syntax = Syntax::Typescript(TsSyntax { tsx, decorators: true, ..Default::default() });
+        let syntax = Syntax::Typescript(TsSyntax {
+            tsx,
+            decorators: true,
+            ..Default::default()
+        });
         let mut recovered = vec![];
         let parsed = parse_file_as_module(&fm, syntax, EsVersion::EsNext, None, &mut recovered);
         let start = fm.start_pos;
         let err = match parsed {
             Ok(ast) if recovered.is_empty() => {
-                let m = Rc::new(SourceModule { path: path.clone(), text, ast, start });
+                let m = Rc::new(SourceModule {
+                    path: path.clone(),
+                    text,
+                    ast,
+                    start,
+                });
                 self.modules.insert(path, m.clone());
                 return Ok(m);
             }
             Ok(_) => recovered.remove(0),
             Err(e) => e,
         };
-        let stub = SourceModule { path: path.clone(), text, ast: Module::default(), start };
+        let stub = SourceModule {
+            path: path.clone(),
+            text,
+            ast: Module::default(),
+            start,
+        };
         let msg = err.kind().msg().to_string();
-        Err(stub.diagnostic(err.span(), format!("syntax error: {msg}"), msg).into())
+        Err(stub
+            .diagnostic(err.span(), format!("syntax error: {msg}"), msg)
+            .into())
     }
 
     /// Resolve `specifier` imported from `importer`.
     pub fn resolve(&self, importer: &Path, specifier: &str) -> Result<PathBuf> {
         let dir = importer.parent().unwrap_or(Path::new("."));
-        let r = self.resolver.resolve(dir, specifier).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let r = self
+            .resolver
+            .resolve(dir, specifier)
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
         Ok(r.full_path())
     }
 }

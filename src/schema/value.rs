@@ -70,12 +70,25 @@ pub enum ClosureBody {
 
 impl Closure {
     /// `arrow` must belong to `module`'s AST.
-    pub fn arrow(arrow: &swc_core::ecma::ast::ArrowExpr, module: Rc<SourceModule>, scope: super::eval::Scope) -> Closure {
-        Closure { params: ClosureParams::Arrow(&arrow.params), body: ClosureBody::Arrow(&*arrow.body), module, scope }
+    pub fn arrow(
+        arrow: &swc_core::ecma::ast::ArrowExpr,
+        module: Rc<SourceModule>,
+        scope: super::eval::Scope,
+    ) -> Closure {
+        Closure {
+            params: ClosureParams::Arrow(&arrow.params),
+            body: ClosureBody::Arrow(&*arrow.body),
+            module,
+            scope,
+        }
     }
 
     /// `f` must belong to `module`'s AST.
-    pub fn function(f: &swc_core::ecma::ast::Function, module: Rc<SourceModule>, scope: super::eval::Scope) -> Closure {
+    pub fn function(
+        f: &swc_core::ecma::ast::Function,
+        module: Rc<SourceModule>,
+        scope: super::eval::Scope,
+    ) -> Closure {
         Closure {
             params: ClosureParams::Function(&f.params),
             body: ClosureBody::Block(f.body.as_ref().map(|b| b as *const _)),
@@ -164,7 +177,11 @@ pub struct TableValue {
 
 impl TableValue {
     fn reference(&self, db: &str, b: &Rc<ColumnBuilder>) -> Rc<ColumnRef> {
-        Rc::new(ColumnRef { table: self.name.clone(), column: db.to_string(), builder: b.clone() })
+        Rc::new(ColumnRef {
+            table: self.name.clone(),
+            column: db.to_string(),
+            builder: b.clone(),
+        })
     }
 
     /// `t.key`.
@@ -174,7 +191,9 @@ impl TableValue {
 
     /// `t.key` for every column, in declaration order: (key, reference).
     pub fn column_refs(&self) -> impl Iterator<Item = (&String, Rc<ColumnRef>)> + '_ {
-        self.columns.iter().map(|(k, (db, b))| (k, self.reference(db, b)))
+        self.columns
+            .iter()
+            .map(|(k, (db, b))| (k, self.reference(db, b)))
     }
 }
 
@@ -189,7 +208,11 @@ pub struct SqlTemplate {
 
 impl SqlTemplate {
     pub fn new(chunks: Vec<SqlChunk>, origin: Origin) -> SqlTemplate {
-        SqlTemplate { chunks, alias: None, origin }
+        SqlTemplate {
+            chunks,
+            alias: None,
+            origin,
+        }
     }
 }
 
@@ -204,8 +227,18 @@ pub enum SqlChunk {
 
 #[derive(Debug, Clone)]
 pub enum Constraint {
-    Index { name: String, unique: bool, columns: Vec<Val>, where_clause: Option<Val>, origin: Origin },
-    PrimaryKey { name: Option<String>, columns: Vec<Val>, origin: Origin },
+    Index {
+        name: String,
+        unique: bool,
+        columns: Vec<Val>,
+        where_clause: Option<Val>,
+        origin: Origin,
+    },
+    PrimaryKey {
+        name: Option<String>,
+        columns: Vec<Val>,
+        origin: Origin,
+    },
     ForeignKey {
         name: Option<String>,
         columns: Vec<Val>,
@@ -214,8 +247,16 @@ pub enum Constraint {
         on_update: Option<String>,
         origin: Origin,
     },
-    Unique { name: Option<String>, columns: Vec<Val>, origin: Origin },
-    Check { name: String, value: Val, origin: Origin },
+    Unique {
+        name: Option<String>,
+        columns: Vec<Val>,
+        origin: Origin,
+    },
+    Check {
+        name: String,
+        value: Val,
+        origin: Origin,
+    },
 }
 
 #[derive(Debug, Clone)]

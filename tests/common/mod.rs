@@ -11,7 +11,11 @@ pub fn repo() -> PathBuf {
 /// The shared corpus of real drizzle-kit histories (beside the repository, as in CI).
 pub fn corpus() -> PathBuf {
     let p = repo().join("../shared/corpus/migrations");
-    assert!(p.is_dir(), "the migration corpus is missing at {}", p.display());
+    assert!(
+        p.is_dir(),
+        "the migration corpus is missing at {}",
+        p.display()
+    );
     p
 }
 
@@ -20,7 +24,13 @@ pub fn bin() -> assert_cmd::Command {
 }
 
 pub fn run(dir: &Path, args: &[&str]) -> Output {
-    bin().arg("-C").arg(dir).args(args).env("NO_COLOR", "1").output().expect("the binary runs")
+    bin()
+        .arg("-C")
+        .arg(dir)
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("the binary runs")
 }
 
 pub fn copy_dir(from: &Path, to: &Path) {
@@ -39,7 +49,11 @@ pub fn copy_dir(from: &Path, to: &Path) {
 /// A minimal EdgeSpark project around a migrations folder.
 pub fn project_with_migrations(migrations: &Path) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("edgespark.toml"), "project_id = \"test\"\n[server]\npath = \"server\"\n").unwrap();
+    std::fs::write(
+        dir.path().join("edgespark.toml"),
+        "project_id = \"test\"\n[server]\npath = \"server\"\n",
+    )
+    .unwrap();
     copy_dir(migrations, &dir.path().join("server/drizzle"));
     dir
 }
@@ -55,7 +69,11 @@ pub fn tree(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
             if p.ends_with(".edgespark/local/.lock") {
                 continue;
             }
-            if p.is_dir() { walk(&p, out) } else { out.push((p.clone(), std::fs::read(&p).unwrap())) }
+            if p.is_dir() {
+                walk(&p, out)
+            } else {
+                out.push((p.clone(), std::fs::read(&p).unwrap()))
+            }
         }
     }
     walk(dir, &mut out);
@@ -80,7 +98,12 @@ pub fn npm_ci(dir: &Path) {
         .current_dir(dir)
         .output()
         .expect("npm is installed (the tests install their npm packages with it)");
-    assert!(out.status.success(), "npm ci in {} failed:\n{}", dir.display(), String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "npm ci in {} failed:\n{}",
+        dir.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
     std::fs::write(&stamp_path, stamp).unwrap();
 }
 
@@ -114,10 +137,19 @@ pub fn copy_project(from: &Path, to: &Path) {
 
 /// `node script args...` in `cwd`: stdout, plus the exit status and stderr when it failed.
 pub fn node(cwd: &Path, script: &Path, args: &[&Path]) -> String {
-    let out = std::process::Command::new("node").arg(script).args(args).current_dir(cwd).output().expect("node is installed (the tests' oracle)");
+    let out = std::process::Command::new("node")
+        .arg(script)
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .expect("node is installed (the tests' oracle)");
     let mut s = String::from_utf8_lossy(&out.stdout).into_owned();
     if !out.status.success() {
-        s.push_str(&format!("exit {:?}\n{}", out.status.code(), String::from_utf8_lossy(&out.stderr)));
+        s.push_str(&format!(
+            "exit {:?}\n{}",
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr)
+        ));
     }
     s
 }

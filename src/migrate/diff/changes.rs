@@ -26,11 +26,28 @@ pub fn plan(prev: &Schema, cur: &Schema, decisions: &Decisions) -> Result<Plan, 
     let mut open = Vec::new();
 
     // Tables: added / deleted by key, then renames.
-    let added: Vec<&Table> = cur.tables.iter().filter(|(k, _)| !prev.tables.contains_key(*k)).map(|(_, t)| t).collect();
-    let deleted: Vec<&Table> = prev.tables.iter().filter(|(k, _)| !cur.tables.contains_key(*k)).map(|(_, t)| t).collect();
-    let table_renames: Vec<(&str, &str)> =
-        decisions.table_renames.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
-    let created_tables: Vec<&str> = decisions.created_tables.iter().map(String::as_str).collect();
+    let added: Vec<&Table> = cur
+        .tables
+        .iter()
+        .filter(|(k, _)| !prev.tables.contains_key(*k))
+        .map(|(_, t)| t)
+        .collect();
+    let deleted: Vec<&Table> = prev
+        .tables
+        .iter()
+        .filter(|(k, _)| !cur.tables.contains_key(*k))
+        .map(|(_, t)| t)
+        .collect();
+    let table_renames: Vec<(&str, &str)> = decisions
+        .table_renames
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    let created_tables: Vec<&str> = decisions
+        .created_tables
+        .iter()
+        .map(String::as_str)
+        .collect();
     let tables: Resolution<&Table> = resolve(
         added,
         deleted,
@@ -39,11 +56,20 @@ pub fn plan(prev: &Schema, cur: &Schema, decisions: &Decisions) -> Result<Plan, 
         &created_tables,
         decisions.default_create,
         |name, candidates| {
-            open.push(Unresolved { kind: UnresolvedKind::Table, table: None, name: name.into(), candidates })
+            open.push(Unresolved {
+                kind: UnresolvedKind::Table,
+                table: None,
+                name: name.into(),
+                candidates,
+            })
         },
     );
     let mut renames = Renames {
-        tables: tables.renamed.iter().map(|(f, t)| (f.name.clone(), t.name.clone())).collect(),
+        tables: tables
+            .renamed
+            .iter()
+            .map(|(f, t)| (f.name.clone(), t.name.clone()))
+            .collect(),
         columns: vec![],
     };
 
@@ -52,9 +78,21 @@ pub fn plan(prev: &Schema, cur: &Schema, decisions: &Decisions) -> Result<Plan, 
     let mut column_adds: Vec<(String, Vec<Column>)> = vec![];
     let mut column_drops: Vec<(String, Vec<Column>)> = vec![];
     for (key, old) in &tables_patched {
-        let Some(new) = cur.tables.get(key) else { continue };
-        let added: Vec<&Column> = new.columns.iter().filter(|(k, _)| !old.columns.contains_key(*k)).map(|(_, c)| c).collect();
-        let deleted: Vec<&Column> = old.columns.iter().filter(|(k, _)| !new.columns.contains_key(*k)).map(|(_, c)| c).collect();
+        let Some(new) = cur.tables.get(key) else {
+            continue;
+        };
+        let added: Vec<&Column> = new
+            .columns
+            .iter()
+            .filter(|(k, _)| !old.columns.contains_key(*k))
+            .map(|(_, c)| c)
+            .collect();
+        let deleted: Vec<&Column> = old
+            .columns
+            .iter()
+            .filter(|(k, _)| !new.columns.contains_key(*k))
+            .map(|(_, c)| c)
+            .collect();
         if added.is_empty() && deleted.is_empty() {
             continue;
         }
@@ -64,8 +102,12 @@ pub fn plan(prev: &Schema, cur: &Schema, decisions: &Decisions) -> Result<Plan, 
             .filter(|(t, _, _)| t == &old.name)
             .map(|(_, a, b)| (a.as_str(), b.as_str()))
             .collect();
-        let col_creates: Vec<&str> =
-            decisions.created_columns.iter().filter(|(t, _)| t == &old.name).map(|(_, c)| c.as_str()).collect();
+        let col_creates: Vec<&str> = decisions
+            .created_columns
+            .iter()
+            .filter(|(t, _)| t == &old.name)
+            .map(|(_, c)| c.as_str())
+            .collect();
         let res = resolve(
             added,
             deleted,
@@ -89,7 +131,9 @@ pub fn plan(prev: &Schema, cur: &Schema, decisions: &Decisions) -> Result<Plan, 
             column_drops.push((old.name.clone(), res.deleted.into_iter().cloned().collect()));
         }
         for (f, t) in res.renamed {
-            renames.columns.push((old.name.clone(), f.name.clone(), t.name.clone()));
+            renames
+                .columns
+                .push((old.name.clone(), f.name.clone(), t.name.clone()));
         }
     }
     if !open.is_empty() {
@@ -97,15 +141,27 @@ pub fn plan(prev: &Schema, cur: &Schema, decisions: &Decisions) -> Result<Plan, 
     }
     let prev_patched = patched(prev, &renames);
 
-    let mut p = Plan { renames, patched_prev: prev_patched.clone(), ..Default::default() };
+    let mut p = Plan {
+        renames,
+        patched_prev: prev_patched.clone(),
+        ..Default::default()
+    };
     let altered: Vec<AlteredTable> = prev_patched
         .iter()
-        .filter_map(|(key, old)| cur.tables.get(key).map(|new| AlteredTable::between(old, new)))
+        .filter_map(|(key, old)| {
+            cur.tables
+                .get(key)
+                .map(|new| AlteredTable::between(old, new))
+        })
         .filter(|a| !a.is_empty())
         .collect();
 
     let mut s = Statements::default();
-    s.create_tables = tables.created.iter().map(|t| Stmt::CreateTable((*t).clone())).collect();
+    s.create_tables = tables
+        .created
+        .iter()
+        .map(|t| Stmt::CreateTable((*t).clone()))
+        .collect();
     for t in &tables.created {
         for idx in t.indexes.values() {
             s.indexes_of_new_tables.push(Stmt::CreateIndex {
@@ -115,30 +171,59 @@ pub fn plan(prev: &Schema, cur: &Schema, decisions: &Decisions) -> Result<Plan, 
             });
         }
     }
-    s.drop_tables = tables.deleted.iter().map(|t| Stmt::DropTable(t.name.clone())).collect();
-    s.rename_tables =
-        p.renames.tables.iter().map(|(f, t)| Stmt::RenameTable { from: f.clone(), to: t.clone() }).collect();
+    s.drop_tables = tables
+        .deleted
+        .iter()
+        .map(|t| Stmt::DropTable(t.name.clone()))
+        .collect();
+    s.rename_tables = p
+        .renames
+        .tables
+        .iter()
+        .map(|(f, t)| Stmt::RenameTable {
+            from: f.clone(),
+            to: t.clone(),
+        })
+        .collect();
     s.rename_columns = p
         .renames
         .columns
         .iter()
-        .map(|(tb, f, t)| Stmt::RenameColumn { table: tb.clone(), from: f.clone(), to: t.clone() })
+        .map(|(tb, f, t)| Stmt::RenameColumn {
+            table: tb.clone(),
+            from: f.clone(),
+            to: t.clone(),
+        })
         .collect();
     for (table, cols) in &column_drops {
         for c in cols {
-            s.drop_columns.push(Stmt::DropColumn { table: table.clone(), column: c.name.clone() });
+            s.drop_columns.push(Stmt::DropColumn {
+                table: table.clone(),
+                column: c.name.clone(),
+            });
         }
     }
     for (table, cols) in &column_adds {
-        let added_fks: Vec<&ForeignKey> =
-            altered.iter().find(|a| &a.name == table).map(|a| a.added_fks.clone()).unwrap_or_default();
+        let added_fks: Vec<&ForeignKey> = altered
+            .iter()
+            .find(|a| &a.name == table)
+            .map(|a| a.added_fks.clone())
+            .unwrap_or_default();
         for c in cols {
             if c.generated.as_ref().is_some_and(|g| g.kind == "stored") {
-                p.warnings.push(format!("{table}.{}: {STORED_ADD_WARNING}", c.name));
+                p.warnings
+                    .push(format!("{table}.{}: {STORED_ADD_WARNING}", c.name));
                 continue;
             }
-            let reference = added_fks.iter().find(|fk| fk.columns_from.contains(&c.name)).map(|fk| (*fk).clone());
-            s.add_columns.push(Stmt::AddColumn { table: table.clone(), column: c.clone(), reference });
+            let reference = added_fks
+                .iter()
+                .find(|fk| fk.columns_from.contains(&c.name))
+                .map(|fk| (*fk).clone());
+            s.add_columns.push(Stmt::AddColumn {
+                table: table.clone(),
+                column: c.clone(),
+                reference,
+            });
         }
     }
     for a in &altered {
@@ -151,7 +236,10 @@ pub fn plan(prev: &Schema, cur: &Schema, decisions: &Decisions) -> Result<Plan, 
                 index: (*new).clone(),
                 internal: cur.internal.clone(),
             });
-            s.drop_indexes.push(Stmt::DropIndex { table: a.name.clone(), index: (*old).clone() });
+            s.drop_indexes.push(Stmt::DropIndex {
+                table: a.name.clone(),
+                index: (*old).clone(),
+            });
         }
     }
     push_view_statements(prev, cur, &mut s);
@@ -260,7 +348,8 @@ impl ColumnChanges {
         if nothing {
             return None;
         }
-        if c.sql_type && old.sql_type.replacen(" (", "(", 1) == new.sql_type.replacen(" (", "(", 1) {
+        if c.sql_type && old.sql_type.replacen(" (", "(", 1) == new.sql_type.replacen(" (", "(", 1)
+        {
             return None;
         }
         Some(c)
@@ -291,8 +380,16 @@ fn keyed_diff<'a, T>(
     new: &'a IndexMap<String, T>,
     squash: impl Fn(&T) -> String,
 ) -> (Vec<&'a T>, Vec<&'a T>, Vec<(&'a T, &'a T)>) {
-    let added = new.iter().filter(|(k, _)| !old.contains_key(*k)).map(|(_, v)| v).collect();
-    let deleted = old.iter().filter(|(k, _)| !new.contains_key(*k)).map(|(_, v)| v).collect();
+    let added = new
+        .iter()
+        .filter(|(k, _)| !old.contains_key(*k))
+        .map(|(_, v)| v)
+        .collect();
+    let deleted = old
+        .iter()
+        .filter(|(k, _)| !new.contains_key(*k))
+        .map(|(_, v)| v)
+        .collect();
     let altered = old
         .iter()
         .filter_map(|(k, o)| new.get(k).map(|n| (o, n)))
@@ -309,12 +406,20 @@ impl<'a> AlteredTable<'a> {
             .filter_map(|(k, o)| new.columns.get(k).map(|n| (o, n)))
             .filter_map(|(o, n)| ColumnChanges::between(o, n))
             .collect();
-        let (added_indexes, deleted_indexes, altered_indexes) = keyed_diff(&old.indexes, &new.indexes, Index::squash);
-        let (added_fks, deleted_fks, altered_fks) = keyed_diff(&old.foreign_keys, &new.foreign_keys, ForeignKey::squash);
-        let (added_pks, deleted_pks, altered_pks) =
-            keyed_diff(&old.composite_primary_keys, &new.composite_primary_keys, CompositePk::squash);
-        let (added_checks, deleted_checks, altered_checks) =
-            keyed_diff(&old.check_constraints, &new.check_constraints, Check::squash);
+        let (added_indexes, deleted_indexes, altered_indexes) =
+            keyed_diff(&old.indexes, &new.indexes, Index::squash);
+        let (added_fks, deleted_fks, altered_fks) =
+            keyed_diff(&old.foreign_keys, &new.foreign_keys, ForeignKey::squash);
+        let (added_pks, deleted_pks, altered_pks) = keyed_diff(
+            &old.composite_primary_keys,
+            &new.composite_primary_keys,
+            CompositePk::squash,
+        );
+        let (added_checks, deleted_checks, altered_checks) = keyed_diff(
+            &old.check_constraints,
+            &new.check_constraints,
+            Check::squash,
+        );
         AlteredTable {
             name: new.name.clone(),
             columns,
@@ -350,27 +455,42 @@ impl<'a> AlteredTable<'a> {
     }
 
     fn rebuild(&self, why: RebuildReason) -> Stmt {
-        Stmt::NeedsRebuild { table: self.name.clone(), why }
+        Stmt::NeedsRebuild {
+            table: self.name.clone(),
+            why,
+        }
     }
 
     fn push_statements(&self, cur: &Schema, s: &mut Statements, warnings: &mut Vec<String>) {
         // Composite PKs: drizzle-kit compares only the last added and last deleted key.
-        let last_cols = |pks: &[&CompositePk]| pks.last().map(|p| p.columns.clone()).unwrap_or_default();
+        let last_cols =
+            |pks: &[&CompositePk]| pks.last().map(|p| p.columns.clone()).unwrap_or_default();
         if last_cols(&self.added_pks) != last_cols(&self.deleted_pks) {
             for _ in &self.added_pks {
-                s.add_composite_pks.push(self.rebuild(RebuildReason::CompositePk));
+                s.add_composite_pks
+                    .push(self.rebuild(RebuildReason::CompositePk));
             }
             for _ in &self.deleted_pks {
-                s.drop_composite_pks.push(self.rebuild(RebuildReason::CompositePk));
+                s.drop_composite_pks
+                    .push(self.rebuild(RebuildReason::CompositePk));
             }
         }
         for _ in &self.altered_pks {
-            s.alter_composite_pks.push(self.rebuild(RebuildReason::CompositePk));
+            s.alter_composite_pks
+                .push(self.rebuild(RebuildReason::CompositePk));
         }
-        for _ in self.added_checks.iter().chain(self.altered_checks.iter().map(|(_, n)| n)) {
+        for _ in self
+            .added_checks
+            .iter()
+            .chain(self.altered_checks.iter().map(|(_, n)| n))
+        {
             s.create_checks.push(self.rebuild(RebuildReason::Check));
         }
-        for _ in self.deleted_checks.iter().chain(self.altered_checks.iter().map(|(o, _)| o)) {
+        for _ in self
+            .deleted_checks
+            .iter()
+            .chain(self.altered_checks.iter().map(|(o, _)| o))
+        {
             s.drop_checks.push(self.rebuild(RebuildReason::Check));
         }
         self.push_column_alterations(cur, s, warnings);
@@ -382,22 +502,38 @@ impl<'a> AlteredTable<'a> {
             });
         }
         for idx in &self.deleted_indexes {
-            s.drop_indexes.push(Stmt::DropIndex { table: self.name.clone(), index: (*idx).clone() });
+            s.drop_indexes.push(Stmt::DropIndex {
+                table: self.name.clone(),
+                index: (*idx).clone(),
+            });
         }
         for fk in &self.added_fks {
-            s.create_references.push(Stmt::CreateReference { table: self.name.clone(), fk: (*fk).clone() });
+            s.create_references.push(Stmt::CreateReference {
+                table: self.name.clone(),
+                fk: (*fk).clone(),
+            });
         }
         for _ in &self.deleted_fks {
-            s.drop_references.push(self.rebuild(RebuildReason::ForeignKey));
+            s.drop_references
+                .push(self.rebuild(RebuildReason::ForeignKey));
         }
         for (_, new) in &self.altered_fks {
-            s.drop_references.push(self.rebuild(RebuildReason::ForeignKey));
-            s.create_references.push(Stmt::CreateReference { table: self.name.clone(), fk: (*new).clone() });
+            s.drop_references
+                .push(self.rebuild(RebuildReason::ForeignKey));
+            s.create_references.push(Stmt::CreateReference {
+                table: self.name.clone(),
+                fk: (*new).clone(),
+            });
         }
     }
 
     /// drizzle-kit's `prepareSqliteAlterColumns`: PK drops, PK sets, then the rest, per column.
-    fn push_column_alterations(&self, cur: &Schema, s: &mut Statements, warnings: &mut Vec<String>) {
+    fn push_column_alterations(
+        &self,
+        cur: &Schema,
+        s: &mut Statements,
+        warnings: &mut Vec<String>,
+    ) {
         let table = &cur.tables[&self.name];
         let mut drop_pks = vec![];
         let mut set_pks = vec![];
@@ -410,9 +546,13 @@ impl<'a> AlteredTable<'a> {
             if c.sql_type {
                 rest.push(self.rebuild(RebuildReason::ColumnType));
             }
-            let composite = table.composite_primary_keys.contains_key(&format!("{}_{}", self.name, c.name));
+            let composite = table
+                .composite_primary_keys
+                .contains_key(&format!("{}_{}", self.name, c.name));
             match c.primary_key {
-                Some(Change::Changed(_, false)) if !composite => drop_pks.push(self.rebuild(RebuildReason::PrimaryKey)),
+                Some(Change::Changed(_, false)) if !composite => {
+                    drop_pks.push(self.rebuild(RebuildReason::PrimaryKey))
+                }
                 _ => {}
             }
             if c.default.is_some() {
@@ -423,15 +563,23 @@ impl<'a> AlteredTable<'a> {
             }
             match &c.generated {
                 Some(Change::Added(_)) | Some(Change::Changed(..)) => {
-                    if new_col.generated.as_ref().is_some_and(|g| g.kind == "virtual") {
-                        rest.push(Stmt::RegenerateColumn { table: self.name.clone(), column: new_col.clone() });
+                    if new_col
+                        .generated
+                        .as_ref()
+                        .is_some_and(|g| g.kind == "virtual")
+                    {
+                        rest.push(Stmt::RegenerateColumn {
+                            table: self.name.clone(),
+                            column: new_col.clone(),
+                        });
                     } else {
                         warnings.push(format!("{}.{}: {STORED_ADD_WARNING}", self.name, c.name));
                     }
                 }
-                Some(Change::Deleted) => {
-                    rest.push(Stmt::RegenerateColumn { table: self.name.clone(), column: new_col.clone() })
-                }
+                Some(Change::Deleted) => rest.push(Stmt::RegenerateColumn {
+                    table: self.name.clone(),
+                    column: new_col.clone(),
+                }),
                 None => {}
             }
             if let Some(Change::Changed(_, true)) = c.primary_key {
@@ -447,24 +595,36 @@ impl<'a> AlteredTable<'a> {
 fn push_view_statements(prev: &Schema, cur: &Schema, s: &mut Statements) {
     for (key, v) in &cur.views {
         if !prev.views.contains_key(key) && !v.is_existing {
-            s.create_views.push(Stmt::CreateView { name: v.name.clone(), definition: v.definition.clone().unwrap_or_default() });
+            s.create_views.push(Stmt::CreateView {
+                name: v.name.clone(),
+                definition: v.definition.clone().unwrap_or_default(),
+            });
         }
     }
     for (key, v) in &prev.views {
         if !cur.views.contains_key(key) && !v.is_existing {
-            s.drop_views.push(Stmt::DropView { name: v.name.clone() });
+            s.drop_views.push(Stmt::DropView {
+                name: v.name.clone(),
+            });
         }
     }
     for (key, old) in &prev.views {
-        let Some(new) = cur.views.get(key) else { continue };
+        let Some(new) = cur.views.get(key) else {
+            continue;
+        };
         if new.is_existing {
             continue;
         }
-        let definition_changed = matches!((&old.definition, &new.definition), (Some(a), Some(b)) if a != b);
+        let definition_changed =
+            matches!((&old.definition, &new.definition), (Some(a), Some(b)) if a != b);
         if old.is_existing != new.is_existing || definition_changed {
-            s.drop_views.push(Stmt::DropView { name: new.name.clone() });
-            s.create_views
-                .push(Stmt::CreateView { name: new.name.clone(), definition: new.definition.clone().unwrap_or_default() });
+            s.drop_views.push(Stmt::DropView {
+                name: new.name.clone(),
+            });
+            s.create_views.push(Stmt::CreateView {
+                name: new.name.clone(),
+                definition: new.definition.clone().unwrap_or_default(),
+            });
         }
     }
 }

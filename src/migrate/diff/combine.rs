@@ -14,11 +14,14 @@ use crate::schema::model::*;
 type Groups<'a> = IndexMap<Option<&'a str>, Vec<Cow<'a, Stmt>>>;
 
 fn has_recreate(list: &[Cow<Stmt>]) -> bool {
-    list.iter().any(|s| matches!(**s, Stmt::RecreateTable { .. }))
+    list.iter()
+        .any(|s| matches!(**s, Stmt::RecreateTable { .. }))
 }
 
 fn recreate_statements<'a>(table: &str, cur: &Schema, mode: Mode) -> Vec<Cow<'a, Stmt>> {
-    let mut out = vec![Cow::Owned(Stmt::RecreateTable { table: table.to_string() })];
+    let mut out = vec![Cow::Owned(Stmt::RecreateTable {
+        table: table.to_string(),
+    })];
     // drizzle-kit re-creates the indexes without its `internal` flags, so expression indexes
     // come back backticked and broken (defect 3); we keep them.
     let internal = match mode {
@@ -27,7 +30,11 @@ fn recreate_statements<'a>(table: &str, cur: &Schema, mode: Mode) -> Vec<Cow<'a,
     };
     if let Some(t) = cur.tables.get(table) {
         for idx in t.indexes.values() {
-            out.push(Cow::Owned(Stmt::CreateIndex { table: table.to_string(), index: idx.clone(), internal: internal.clone() }));
+            out.push(Cow::Owned(Stmt::CreateIndex {
+                table: table.to_string(),
+                index: idx.clone(),
+                internal: internal.clone(),
+            }));
         }
     }
     out
@@ -95,22 +102,39 @@ pub fn combine<'a>(statements: &'a [Stmt], cur: &Schema, mode: Mode) -> Vec<Cow<
             _ => rest.push(s),
         }
     }
-    renamed_tables.into_iter().chain(renamed_columns).chain(rest).collect()
+    renamed_tables
+        .into_iter()
+        .chain(renamed_columns)
+        .chain(rest)
+        .collect()
 }
 
 /// The SQL of one statement as drizzle-kit writes it.
 fn drizzle_sql(st: &Stmt, cur: &Schema) -> Vec<String> {
     match st {
-        Stmt::CreateTable(t) => vec![render::create_table(&t.name, t, t.check_constraints.values(), true)],
+        Stmt::CreateTable(t) => vec![render::create_table(
+            &t.name,
+            t,
+            t.check_constraints.values(),
+            true,
+        )],
         Stmt::DropTable(t) => vec![render::drop_table(t)],
         Stmt::RenameTable { from, to } => vec![render::rename_table(from, to)],
         Stmt::RenameColumn { table, from, to } => vec![render::rename_column(table, from, to)],
         Stmt::DropColumn { table, column } => vec![render::drop_column(table, column)],
-        Stmt::AddColumn { table, column, reference } => {
+        Stmt::AddColumn {
+            table,
+            column,
+            reference,
+        } => {
             let r = reference.as_ref().map(render::drizzle_reference);
             vec![render::add_column(table, column, r.as_deref())]
         }
-        Stmt::CreateIndex { table, index, internal } => vec![render::create_index(table, index, internal.as_ref())],
+        Stmt::CreateIndex {
+            table,
+            index,
+            internal,
+        } => vec![render::create_index(table, index, internal.as_ref())],
         Stmt::DropIndex { index, .. } => vec![render::drop_index(index)],
         Stmt::RecreateTable { table } => {
             let t = &cur.tables[table];
@@ -118,7 +142,10 @@ fn drizzle_sql(st: &Stmt, cur: &Schema) -> Vec<String> {
             render::rebuild(t, &cols)
         }
         Stmt::RegenerateColumn { table, column } => {
-            vec![render::drop_column(table, &column.name), render::add_column(table, column, None)]
+            vec![
+                render::drop_column(table, &column.name),
+                render::add_column(table, column, None),
+            ]
         }
         Stmt::CreateView { name, definition } => vec![render::create_view(name, definition)],
         Stmt::DropView { name } => vec![render::drop_view(name)],
@@ -127,17 +154,31 @@ fn drizzle_sql(st: &Stmt, cur: &Schema) -> Vec<String> {
     }
 }
 
-pub fn to_sql(plan: &Plan, prev: &Schema, cur: &Schema, mode: Mode, notes: &mut Vec<Note>) -> Vec<String> {
+pub fn to_sql(
+    plan: &Plan,
+    prev: &Schema,
+    cur: &Schema,
+    mode: Mode,
+    notes: &mut Vec<Note>,
+) -> Vec<String> {
     let combined = combine(&plan.statements, cur, mode);
     let combined: Vec<&Stmt> = combined.iter().map(|s| s.as_ref()).collect();
     match mode {
         Mode::Drizzle => {
             // drizzle-kit drops every repeated SQL string, PRAGMA pairs included (defect 1).
-            let all: Vec<String> = combined.iter().flat_map(|st| drizzle_sql(st, cur)).collect();
+            let all: Vec<String> = combined
+                .iter()
+                .flat_map(|st| drizzle_sql(st, cur))
+                .collect();
             let mut seen = std::collections::HashSet::with_capacity(all.len());
             let keep: Vec<bool> = all.iter().map(|s| seen.insert(s.as_str())).collect();
-            all.into_iter().zip(keep).filter_map(|(s, k)| k.then_some(s)).collect()
+            all.into_iter()
+                .zip(keep)
+                .filter_map(|(s, k)| k.then_some(s))
+                .collect()
         }
-        Mode::Fixed => fixes::fixed_sql(&combined, plan, prev, cur, notes, |st| drizzle_sql(st, cur)),
+        Mode::Fixed => {
+            fixes::fixed_sql(&combined, plan, prev, cur, notes, |st| drizzle_sql(st, cur))
+        }
     }
 }

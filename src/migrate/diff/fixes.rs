@@ -26,14 +26,22 @@ struct Timeline<'a> {
 }
 
 impl<'a> Timeline<'a> {
-    fn new(combined: &[&'a Stmt], prev: &'a IndexMap<String, Table>, cur: &'a Schema) -> Timeline<'a> {
+    fn new(
+        combined: &[&'a Stmt],
+        prev: &'a IndexMap<String, Table>,
+        cur: &'a Schema,
+    ) -> Timeline<'a> {
         let mut first_position = HashMap::new();
         for (i, s) in combined.iter().enumerate() {
             if let Some(g) = s.group() {
                 first_position.entry(g).or_insert(i);
             }
         }
-        Timeline { first_position, prev, cur }
+        Timeline {
+            first_position,
+            prev,
+            cur,
+        }
     }
 
     /// Tables that hold rows at position `at`: those present before and after the migration.
@@ -46,7 +54,10 @@ impl<'a> Timeline<'a> {
     }
 
     fn live_tables(&self, at: usize) -> Vec<&'a Table> {
-        self.prev.keys().filter_map(|n| self.table_at(n, at)).collect()
+        self.prev
+            .keys()
+            .filter_map(|n| self.table_at(n, at))
+            .collect()
     }
 }
 
@@ -69,7 +80,11 @@ fn dependents<'a>(table: &str, live: &[&'a Table]) -> Vec<&'a Table> {
 }
 
 fn insertable_columns(t: &Table) -> Vec<String> {
-    t.columns.values().filter(|c| c.generated.is_none()).map(|c| c.name.clone()).collect()
+    t.columns
+        .values()
+        .filter(|c| c.generated.is_none())
+        .map(|c| c.name.clone())
+        .collect()
 }
 
 /// A rebuild that survives enforced foreign keys: back up and empty every dependent table
@@ -77,10 +92,20 @@ fn insertable_columns(t: &Table) -> Vec<String> {
 fn safe_rebuild(new: &Table, copy: &[String], deps: &[&Table]) -> Vec<String> {
     let t = &new.name;
     let backup = |name: &str| format!("__es_backup_{name}");
-    let mut out = vec!["PRAGMA foreign_keys=OFF;".to_string(), "PRAGMA defer_foreign_keys=ON;".to_string()];
-    out.push(format!("CREATE TABLE `{}` AS SELECT * FROM `{t}`;", backup(t)));
+    let mut out = vec![
+        "PRAGMA foreign_keys=OFF;".to_string(),
+        "PRAGMA defer_foreign_keys=ON;".to_string(),
+    ];
+    out.push(format!(
+        "CREATE TABLE `{}` AS SELECT * FROM `{t}`;",
+        backup(t)
+    ));
     for d in deps {
-        out.push(format!("CREATE TABLE `{}` AS SELECT * FROM `{}`;", backup(&d.name), d.name));
+        out.push(format!(
+            "CREATE TABLE `{}` AS SELECT * FROM `{}`;",
+            backup(&d.name),
+            d.name
+        ));
     }
     for d in deps.iter().rev() {
         out.push(format!("DELETE FROM `{}`;", d.name));
@@ -89,18 +114,31 @@ fn safe_rebuild(new: &Table, copy: &[String], deps: &[&Table]) -> Vec<String> {
     let checks: Vec<Check> = new.check_constraints.values().cloned().collect();
     out.push(render::create_table(t, new, &checks, false));
     let cols = render::quoted_list(copy);
-    out.push(format!("INSERT INTO `{t}`({cols}) SELECT {cols} FROM `{}`;", backup(t)));
+    out.push(format!(
+        "INSERT INTO `{t}`({cols}) SELECT {cols} FROM `{}`;",
+        backup(t)
+    ));
     out.push(render::drop_table(&backup(t)));
     for d in deps {
         let cols = render::quoted_list(&insertable_columns(d));
-        out.push(format!("INSERT INTO `{}`({cols}) SELECT {cols} FROM `{}`;", d.name, backup(&d.name)));
+        out.push(format!(
+            "INSERT INTO `{}`({cols}) SELECT {cols} FROM `{}`;",
+            d.name,
+            backup(&d.name)
+        ));
         out.push(render::drop_table(&backup(&d.name)));
     }
     out.push("PRAGMA foreign_keys=ON;".to_string());
     out
 }
 
-fn rebuild_sql(table: &str, at: usize, plan: &Plan, timeline: &Timeline, notes: &mut Vec<Note>) -> Vec<String> {
+fn rebuild_sql(
+    table: &str,
+    at: usize,
+    plan: &Plan,
+    timeline: &Timeline,
+    notes: &mut Vec<Note>,
+) -> Vec<String> {
     let new = &timeline.cur.tables[table];
     let old = plan.patched_prev.get(table);
     let all: Vec<String> = new.columns.values().map(|c| c.name.clone()).collect();
@@ -121,7 +159,8 @@ fn rebuild_sql(table: &str, at: usize, plan: &Plan, timeline: &Timeline, notes: 
     }
     let live = timeline.live_tables(at);
     let deps = dependents(table, &live);
-    let self_referencing = old.is_some_and(|o| o.foreign_keys.values().any(|fk| fk.table_to == table));
+    let self_referencing =
+        old.is_some_and(|o| o.foreign_keys.values().any(|fk| fk.table_to == table));
     if deps.is_empty() && !self_referencing {
         return render::rebuild(new, &copy);
     }
@@ -132,7 +171,11 @@ fn rebuild_sql(table: &str, at: usize, plan: &Plan, timeline: &Timeline, notes: 
             "`{table}` is referenced by foreign keys{}: D1 enforces them and ignores PRAGMA foreign_keys, \
              so drizzle-kit's rebuild would delete, null or reject the referencing rows; it is rebuilt in \
              place with those rows backed up and restored",
-            if names.is_empty() { String::new() } else { format!(" from {}", names.join(", ")) }
+            if names.is_empty() {
+                String::new()
+            } else {
+                format!(" from {}", names.join(", "))
+            }
         ),
     );
     safe_rebuild(new, &copy, &deps)
@@ -180,14 +223,23 @@ pub fn fixed_sql(
         })
         .collect();
     let hoisted = !drop_views.is_empty()
-        && combined.iter().position(|s| matches!(s, Stmt::DropView { .. }))
-            > combined.iter().position(|s| !matches!(s, Stmt::DropView { .. } | Stmt::CreateView { .. }));
+        && combined
+            .iter()
+            .position(|s| matches!(s, Stmt::DropView { .. }))
+            > combined
+                .iter()
+                .position(|s| !matches!(s, Stmt::DropView { .. } | Stmt::CreateView { .. }));
     if hoisted {
-        note(notes, "views are dropped before the table changes (drizzle-kit dropped them after, where SQLite rejects the changes)");
+        note(
+            notes,
+            "views are dropped before the table changes (drizzle-kit dropped them after, where SQLite rejects the changes)",
+        );
     }
     for v in prev.views.values().filter(|v| !v.is_existing) {
         let def = v.definition.as_deref().unwrap_or("");
-        let Some(t) = rebuilt.iter().find(|t| mentions_table(def, t)) else { continue };
+        let Some(t) = rebuilt.iter().find(|t| mentions_table(def, t)) else {
+            continue;
+        };
         if drop_views.contains(&v.name) {
             continue;
         }
@@ -197,14 +249,25 @@ pub fn fixed_sql(
         {
             create_views.push((nv.name.clone(), nv.definition.clone().unwrap_or_default()));
         }
-        note(notes, format!("view `{}` is dropped before the rebuild of `{t}` and re-created after (SQLite cannot rename a table a view uses)", v.name));
+        note(
+            notes,
+            format!(
+                "view `{}` is dropped before the rebuild of `{t}` and re-created after (SQLite cannot rename a table a view uses)",
+                v.name
+            ),
+        );
     }
 
     for st in combined {
         if let Stmt::RenameColumn { table, from, to } = st
             && rebuilt.contains(&table.as_str())
         {
-            note(notes, format!("the rename of `{table}`.`{from}` to `{to}` is kept before the rebuild of `{table}` (drizzle-kit drops it, and its rebuild then copies the new name as a string literal)"));
+            note(
+                notes,
+                format!(
+                    "the rename of `{table}`.`{from}` to `{to}` is kept before the rebuild of `{table}` (drizzle-kit drops it, and its rebuild then copies the new name as a string literal)"
+                ),
+            );
         }
     }
     let mut out: Vec<String> = drop_views.iter().map(|v| render::drop_view(v)).collect();
@@ -216,17 +279,33 @@ pub fn fixed_sql(
                 rebuilds += 1;
                 out.extend(rebuild_sql(table, i, plan, &timeline, notes));
             }
-            Stmt::AddColumn { table, column, reference: Some(fk) } => {
+            Stmt::AddColumn {
+                table,
+                column,
+                reference: Some(fk),
+            } => {
                 let actions = [&fk.on_update, &fk.on_delete];
-                let plain = actions.iter().all(|a| a.as_deref().is_none_or(|a| a == "no action"));
+                let plain = actions
+                    .iter()
+                    .all(|a| a.as_deref().is_none_or(|a| a == "no action"));
                 if plain {
                     out.extend(drizzle_sql(st));
                 } else {
-                    note(notes, format!("ADD COLUMN `{table}`.`{}` keeps its foreign key actions (drizzle-kit drops them)", column.name));
+                    note(
+                        notes,
+                        format!(
+                            "ADD COLUMN `{table}`.`{}` keeps its foreign key actions (drizzle-kit drops them)",
+                            column.name
+                        ),
+                    );
                     let r = format!(
                         " REFERENCES `{}`({}) ON UPDATE {} ON DELETE {}",
                         fk.table_to,
-                        fk.columns_to.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(","),
+                        fk.columns_to
+                            .iter()
+                            .map(|c| format!("`{c}`"))
+                            .collect::<Vec<_>>()
+                            .join(","),
                         fk.on_update.as_deref().unwrap_or("no action"),
                         fk.on_delete.as_deref().unwrap_or("no action")
                     );
@@ -235,10 +314,19 @@ pub fn fixed_sql(
             }
             Stmt::CreateIndex { index, .. } if !rebuilt.is_empty() => {
                 let text = drizzle_sql(st);
-                if index.columns.iter().any(|c| index.is_expression(c, cur.internal.as_ref()))
+                if index
+                    .columns
+                    .iter()
+                    .any(|c| index.is_expression(c, cur.internal.as_ref()))
                     && rebuilt.contains(&st.group().unwrap_or(""))
                 {
-                    note(notes, format!("expression index `{}` is re-created as an expression after the rebuild", index.name));
+                    note(
+                        notes,
+                        format!(
+                            "expression index `{}` is re-created as an expression after the rebuild",
+                            index.name
+                        ),
+                    );
                 }
                 out.extend(text);
             }
@@ -246,7 +334,10 @@ pub fn fixed_sql(
         }
     }
     if rebuilds > 1 {
-        note(notes, "every rebuilt table gets its own PRAGMA foreign_keys pair (drizzle-kit removes the repeats)");
+        note(
+            notes,
+            "every rebuilt table gets its own PRAGMA foreign_keys pair (drizzle-kit removes the repeats)",
+        );
     }
     out.extend(create_views.iter().map(|(n, d)| render::create_view(n, d)));
     out
@@ -257,7 +348,9 @@ pub fn not_null_warnings(plan: &Plan, cur: &Schema) -> Vec<String> {
     let mut out = vec![];
     for st in &plan.statements {
         if let Stmt::AddColumn { table, column, .. } = st
-            && column.not_null && column.default.is_none() && column.generated.is_none()
+            && column.not_null
+            && column.default.is_none()
+            && column.generated.is_none()
         {
             out.push(format!(
                 "`{table}`.`{}` is NOT NULL without a default: the migration fails if `{table}` has rows",
@@ -273,11 +366,18 @@ pub fn not_null_warnings(plan: &Plan, cur: &Schema) -> Vec<String> {
             _ => None,
         })
         .collect();
-    for (name, new) in cur.tables.iter().filter(|(n, _)| rebuilt.contains(n.as_str())) {
-        let Some(old) = plan.patched_prev.get(name) else { continue };
+    for (name, new) in cur
+        .tables
+        .iter()
+        .filter(|(n, _)| rebuilt.contains(n.as_str()))
+    {
+        let Some(old) = plan.patched_prev.get(name) else {
+            continue;
+        };
         for c in new.columns.values() {
             let added = !old.columns.contains_key(&c.name);
-            if added && c.not_null && c.default.is_none() && c.generated.is_none() && !c.primary_key {
+            if added && c.not_null && c.default.is_none() && c.generated.is_none() && !c.primary_key
+            {
                 let msg = format!(
                     "`{name}`.`{}` is NOT NULL without a default: the migration fails if `{name}` has rows",
                     c.name

@@ -33,21 +33,58 @@ pub enum Mode {
 pub enum Stmt {
     CreateTable(Table),
     DropTable(String),
-    RenameTable { from: String, to: String },
-    RenameColumn { table: String, from: String, to: String },
-    DropColumn { table: String, column: String },
-    AddColumn { table: String, column: Column, reference: Option<ForeignKey> },
-    CreateIndex { table: String, index: Index, internal: Option<Value> },
-    DropIndex { table: String, index: Index },
+    RenameTable {
+        from: String,
+        to: String,
+    },
+    RenameColumn {
+        table: String,
+        from: String,
+        to: String,
+    },
+    DropColumn {
+        table: String,
+        column: String,
+    },
+    AddColumn {
+        table: String,
+        column: Column,
+        reference: Option<ForeignKey>,
+    },
+    CreateIndex {
+        table: String,
+        index: Index,
+        internal: Option<Value>,
+    },
+    DropIndex {
+        table: String,
+        index: Index,
+    },
     /// Replace the table by a copy with the new definition (what SQLite cannot ALTER).
-    RecreateTable { table: String },
+    RecreateTable {
+        table: String,
+    },
     /// A change that only a table rebuild can make (type, default, NOT NULL, PK, FK, check...).
-    NeedsRebuild { table: String, why: RebuildReason },
+    NeedsRebuild {
+        table: String,
+        why: RebuildReason,
+    },
     /// A virtual generated column whose expression was set, changed or dropped: drop + add.
-    RegenerateColumn { table: String, column: Column },
-    CreateReference { table: String, fk: ForeignKey },
-    CreateView { name: String, definition: String },
-    DropView { name: String },
+    RegenerateColumn {
+        table: String,
+        column: Column,
+    },
+    CreateReference {
+        table: String,
+        fk: ForeignKey,
+    },
+    CreateView {
+        name: String,
+        definition: String,
+    },
+    DropView {
+        name: String,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -98,14 +135,40 @@ pub struct DiffOutput {
 
 /// Diff `prev` → `cur`. Fails with the list of undecided renames when `decisions` does not
 /// settle every table or column that might have been renamed.
-pub fn diff(prev: &Schema, cur: &Schema, decisions: &Decisions, mode: Mode) -> Result<DiffOutput, Vec<Unresolved>> {
+pub fn diff(
+    prev: &Schema,
+    cur: &Schema,
+    decisions: &Decisions,
+    mode: Mode,
+) -> Result<DiffOutput, Vec<Unresolved>> {
     let plan = changes::plan(prev, cur, decisions)?;
-    let mut out = DiffOutput { renames: plan.renames.clone(), warnings: plan.warnings.clone(), ..Default::default() };
+    let mut out = DiffOutput {
+        renames: plan.renames.clone(),
+        warnings: plan.warnings.clone(),
+        ..Default::default()
+    };
     // Our SQL can differ from drizzle-kit's only around rebuilds, views and ADD COLUMN
     // references; without those, fixed mode is drizzle-kit's text and one pass is enough.
     let may_differ = plan.statements.iter().any(|s| {
-        matches!(s, Stmt::NeedsRebuild { .. } | Stmt::CreateView { .. } | Stmt::DropView { .. } | Stmt::CreateReference { .. })
-            || matches!(s, Stmt::AddColumn { reference: Some(_), .. } | Stmt::AddColumn { column: Column { primary_key: true, .. }, .. })
+        matches!(
+            s,
+            Stmt::NeedsRebuild { .. }
+                | Stmt::CreateView { .. }
+                | Stmt::DropView { .. }
+                | Stmt::CreateReference { .. }
+        ) || matches!(
+            s,
+            Stmt::AddColumn {
+                reference: Some(_),
+                ..
+            } | Stmt::AddColumn {
+                column: Column {
+                    primary_key: true,
+                    ..
+                },
+                ..
+            }
+        )
     });
     let mode = if may_differ { mode } else { Mode::Drizzle };
     let drizzle_sql = combine::to_sql(&plan, prev, cur, Mode::Drizzle, &mut Vec::new());
@@ -128,7 +191,11 @@ pub fn diff(prev: &Schema, cur: &Schema, decisions: &Decisions, mode: Mode) -> R
 
 /// The statements joined as a migration file: drizzle-kit's `--> statement-breakpoint`.
 pub fn join_statements(sql: &[String], breakpoints: bool) -> String {
-    sql.join(if breakpoints { "--> statement-breakpoint\n" } else { "\n" })
+    sql.join(if breakpoints {
+        "--> statement-breakpoint\n"
+    } else {
+        "\n"
+    })
 }
 
 /// A schema after renaming tables and columns as decided (drizzle-kit's "patched" snapshot).

@@ -31,7 +31,11 @@ fn column_clause(c: &Column, autoincrement: bool) -> String {
         s.push_str(&default_text(d));
     }
     if let Some(g) = &c.generated {
-        s.push_str(&format!(" GENERATED ALWAYS AS {} {}", g.expr, g.kind.to_uppercase()));
+        s.push_str(&format!(
+            " GENERATED ALWAYS AS {} {}",
+            g.expr,
+            g.kind.to_uppercase()
+        ));
     }
     if c.not_null {
         s.push_str(" NOT NULL");
@@ -40,23 +44,42 @@ fn column_clause(c: &Column, autoincrement: bool) -> String {
 }
 
 fn backticked(cols: &[String], sep: &str) -> String {
-    cols.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(sep)
+    cols.iter()
+        .map(|c| format!("`{c}`"))
+        .collect::<Vec<_>>()
+        .join(sep)
 }
 
 /// `CREATE TABLE` for `table` under the name `name` (a rebuild creates `__new_<table>`).
 /// `checks` are the check expressions to write (a rebuild rewrites their table prefix).
-pub fn create_table<'c>(name: &str, table: &Table, checks: impl IntoIterator<Item = &'c Check>, with_uniques: bool) -> String {
+pub fn create_table<'c>(
+    name: &str,
+    table: &Table,
+    checks: impl IntoIterator<Item = &'c Check>,
+    with_uniques: bool,
+) -> String {
     let mut s = format!("CREATE TABLE `{name}` (\n");
     for (i, c) in table.columns.values().enumerate() {
         s.push_str(if i == 0 { "\t" } else { ",\n\t" });
         s.push_str(&column_clause(c, true));
     }
     for pk in table.composite_primary_keys.values() {
-        s.push_str(&format!(",\n\tPRIMARY KEY({})", backticked(&pk.columns, ", ")));
+        s.push_str(&format!(
+            ",\n\tPRIMARY KEY({})",
+            backticked(&pk.columns, ", ")
+        ));
     }
     for fk in table.foreign_keys.values() {
-        let on_update = fk.on_update.as_deref().filter(|a| !a.is_empty()).map(|a| format!(" ON UPDATE {a}"));
-        let on_delete = fk.on_delete.as_deref().filter(|a| !a.is_empty()).map(|a| format!(" ON DELETE {a}"));
+        let on_update = fk
+            .on_update
+            .as_deref()
+            .filter(|a| !a.is_empty())
+            .map(|a| format!(" ON UPDATE {a}"));
+        let on_delete = fk
+            .on_delete
+            .as_deref()
+            .filter(|a| !a.is_empty())
+            .map(|a| format!(" ON DELETE {a}"));
         s.push_str(&format!(
             ",\n\tFOREIGN KEY ({}) REFERENCES `{}`({}){}{}",
             backticked(&fk.columns_from, ","),
@@ -68,11 +91,18 @@ pub fn create_table<'c>(name: &str, table: &Table, checks: impl IntoIterator<Ite
     }
     if with_uniques {
         for u in table.unique_constraints.values() {
-            s.push_str(&format!(",\n\tCONSTRAINT {} UNIQUE(`{}`)", u.name, u.columns.join("`,`")));
+            s.push_str(&format!(
+                ",\n\tCONSTRAINT {} UNIQUE(`{}`)",
+                u.name,
+                u.columns.join("`,`")
+            ));
         }
     }
     for c in checks {
-        s.push_str(&format!(",\n\tCONSTRAINT \"{}\" CHECK({})", c.name, c.value));
+        s.push_str(&format!(
+            ",\n\tCONSTRAINT \"{}\" CHECK({})",
+            c.name, c.value
+        ));
     }
     s.push_str("\n);\n");
     s
@@ -96,11 +126,30 @@ pub fn create_index(table: &str, idx: &Index, internal: Option<&Value>) -> Strin
     let cols: Vec<String> = idx
         .columns
         .iter()
-        .map(|c| if idx.is_expression(c, internal) { c.clone() } else { format!("`{c}`") })
+        .map(|c| {
+            if idx.is_expression(c, internal) {
+                c.clone()
+            } else {
+                format!("`{c}`")
+            }
+        })
         .collect();
-    let kind = if idx.is_unique { "UNIQUE INDEX" } else { "INDEX" };
-    let where_clause = idx.where_clause.as_deref().filter(|w| !w.is_empty()).map(|w| format!(" WHERE {w}"));
-    format!("CREATE {kind} `{}` ON `{table}` ({}){};", idx.name, cols.join(","), where_clause.unwrap_or_default())
+    let kind = if idx.is_unique {
+        "UNIQUE INDEX"
+    } else {
+        "INDEX"
+    };
+    let where_clause = idx
+        .where_clause
+        .as_deref()
+        .filter(|w| !w.is_empty())
+        .map(|w| format!(" WHERE {w}"));
+    format!(
+        "CREATE {kind} `{}` ON `{table}` ({}){};",
+        idx.name,
+        cols.join(","),
+        where_clause.unwrap_or_default()
+    )
 }
 
 pub fn drop_index(idx: &Index) -> String {
@@ -152,7 +201,10 @@ pub fn checks_for_rebuild(table: &Table) -> Vec<Check> {
 }
 
 pub fn quoted_list(cols: &[String]) -> String {
-    cols.iter().map(|c| format!("\"{c}\"")).collect::<Vec<_>>().join(", ")
+    cols.iter()
+        .map(|c| format!("\"{c}\""))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// drizzle-kit's table rebuild: PRAGMA off, new table, copy, drop, rename, PRAGMA on.

@@ -56,7 +56,11 @@ pub fn resolve<T: Clone>(
     default_create: bool,
     mut unresolved: impl FnMut(&str, Vec<String>),
 ) -> Resolution<T> {
-    let mut res = Resolution { created: vec![], deleted: vec![], renamed: vec![] };
+    let mut res = Resolution {
+        created: vec![],
+        deleted: vec![],
+        renamed: vec![],
+    };
     let mut remaining: Vec<T> = deleted;
     for item in added {
         let to = name(&item).to_string();
@@ -80,7 +84,11 @@ pub fn resolve<T: Clone>(
 mod tests {
     use super::*;
 
-    fn run(added: &[&str], deleted: &[&str], renames: &[(&str, &str)]) -> (Resolution<String>, Vec<String>) {
+    fn run(
+        added: &[&str],
+        deleted: &[&str],
+        renames: &[(&str, &str)],
+    ) -> (Resolution<String>, Vec<String>) {
         let mut open = Vec::new();
         let r = resolve(
             added.iter().map(|s| s.to_string()).collect(),
