@@ -20,6 +20,8 @@ macro_rules! err {
 mod cli;
 mod deploy;
 mod emit;
+#[cfg(test)]
+mod fuzz;
 mod graph;
 mod js;
 mod link;

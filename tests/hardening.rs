@@ -556,14 +556,17 @@ fn a_missing_snapshot_or_a_duplicated_entry_stops_generate_and_migrate() {
     let saved = std::fs::read(&snapshot).unwrap();
     std::fs::remove_file(&snapshot).unwrap();
     let before = tree(p.path());
-    fails(
+    let err = fails(
         p.path(),
         &["db", "generate", "--name", "tag"],
         1,
         "has no snapshot meta/0001_snapshot.json",
     );
-    fails(p.path(), &["db", "migrate"], 1, "has no snapshot");
-    assert_eq!(tree(p.path()), before, "nothing written or applied");
+    assert!(
+        err.contains("title"),
+        "the replay shows what the missing snapshot had: {err}"
+    );
+    assert_eq!(tree(p.path()), before, "nothing written");
     std::fs::write(&snapshot, saved).unwrap();
     // The journal lists 0001 twice.
     let journal = p.path().join("server/drizzle/meta/_journal.json");
@@ -583,6 +586,31 @@ fn a_missing_snapshot_or_a_duplicated_entry_stops_generate_and_migrate() {
         !p.path().join(".edgespark/local/d1.sqlite").exists(),
         "no database made"
     );
+}
+
+#[test]
+fn a_hand_written_migration_without_a_snapshot_does_not_stop_generate() {
+    // As in real histories: a custom migration added by hand, with no snapshot, that leaves the
+    // schema as the last snapshot describes it.
+    let p = project(&[]);
+    ok(p.path(), &["db", "generate", "--name", "init"]);
+    ok(
+        p.path(),
+        &["db", "generate", "--custom", "--name", "cleanup"],
+    );
+    std::fs::write(
+        p.path().join("server/drizzle/0001_cleanup.sql"),
+        "DELETE FROM notes WHERE body = '';\n",
+    )
+    .unwrap();
+    std::fs::remove_file(p.path().join("server/drizzle/meta/0001_snapshot.json")).unwrap();
+    write(
+        p.path(),
+        "server/src/defs/db_schema.ts",
+        "import { sqliteTable, text, integer } from \"drizzle-orm/sqlite-core\";\nexport const notes = sqliteTable(\"notes\", { id: integer(\"id\").primaryKey(), body: text(\"body\").notNull(), title: text(\"title\") });\n",
+    );
+    ok(p.path(), &["db", "generate", "--name", "title"]);
+    ok(p.path(), &["db", "migrate", "--confirm-dangerous"]);
 }
 
 // 8–9. Names that would break the SQL, and definitions that would be lost, are refused.

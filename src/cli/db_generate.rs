@@ -150,11 +150,7 @@ pub fn generate(a: GenerateArgs, project: &Project) -> Result<()> {
     }
     let _lock = crate::platform::LocalPlatform::open(project)?;
     let folder = Folder::new(project.migrations_dir());
-    crate::migrate::check::require_sound_chain(
-        &folder,
-        &project.display(&folder.dir),
-        "generated",
-    )?;
+    crate::migrate::check::require_sound_chain(&folder, &project.display(&folder.dir), true)?;
     let mut journal = folder.journal()?;
     let prev = folder.latest_linear_snapshot()?;
     let schema_file = project.schema_file();

@@ -18,12 +18,42 @@ use crate::schema::model::Schema;
 pub struct Finding {
     pub file: String,
     pub message: String,
+    /// What the problem stops (not part of `db check --json`).
+    #[serde(skip)]
+    pub stops: Stops,
+}
+
+/// Which commands a finding stops. Real histories have gaps drizzle-kit works with (a
+/// hand-written migration without a snapshot, `when`s out of order), so only what would make a
+/// command go wrong stops it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Stops {
+    /// Reported only.
+    #[default]
+    Nothing,
+    /// `generate` would diff against the wrong snapshot or number the migration wrongly.
+    Generate,
+    /// Both: `migrate` would apply the wrong file, or one file twice.
+    Migrate,
+    /// An entry without its snapshot: `generate` goes ahead only if replaying every migration
+    /// gives the schema of the latest snapshot there is.
+    MissingSnapshot,
 }
 
 fn finding(out: &mut Vec<Finding>, file: impl Into<String>, message: impl Into<String>) {
+    stopping(out, Stops::Nothing, file, message)
+}
+
+fn stopping(
+    out: &mut Vec<Finding>,
+    stops: Stops,
+    file: impl Into<String>,
+    message: impl Into<String>,
+) {
     out.push(Finding {
         file: file.into(),
         message: message.into(),
+        stops,
     });
 }
 
@@ -42,12 +72,33 @@ pub fn check_chain(folder: &Folder) -> Result<Vec<Finding>> {
     check_with(folder, None, None, false)
 }
 
-/// The chain's findings as one error listing each, if there are any.
-pub fn require_sound_chain(folder: &Folder, display_dir: &str, doing: &str) -> Result<()> {
-    let found = check_chain(folder)?;
+/// The chain's findings that stop `generate` (`for_generate`) or `migrate`, as one error
+/// listing each, if there are any.
+pub fn require_sound_chain(folder: &Folder, display_dir: &str, for_generate: bool) -> Result<()> {
+    let all = check_chain(folder)?;
+    let mut found: Vec<Finding> = all
+        .iter()
+        .filter(|f| f.stops == Stops::Migrate || (for_generate && f.stops == Stops::Generate))
+        .cloned()
+        .collect();
+    if for_generate && found.is_empty() && all.iter().any(|f| f.stops == Stops::MissingSnapshot) {
+        let journal = folder.journal()?;
+        let latest = folder.latest_linear_snapshot()?;
+        let mut drifted = vec![];
+        drift(folder, &journal, &latest, &mut drifted)?;
+        if !drifted.is_empty() {
+            found.extend(
+                all.iter()
+                    .filter(|f| f.stops == Stops::MissingSnapshot)
+                    .cloned(),
+            );
+            found.extend(drifted);
+        }
+    }
     if found.is_empty() {
         return Ok(());
     }
+    let doing = if for_generate { "generated" } else { "applied" };
     let list: Vec<String> = found
         .iter()
         .map(|f| format!("{display_dir}/{}: {}", f.file, f.message))
@@ -69,7 +120,7 @@ fn check_with(
     let journal = match folder.journal() {
         Ok(j) => j,
         Err(e) => {
-            finding(&mut out, journal_name, format!("{e:#}"));
+            stopping(&mut out, Stops::Migrate, journal_name, format!("{e:#}"));
             return Ok(out);
         }
     };
@@ -87,7 +138,7 @@ fn check_with(
             Ok(s) => {
                 snapshots.insert(name, s);
             }
-            Err(e) => finding(&mut out, name, format!("{e:#}")),
+            Err(e) => stopping(&mut out, Stops::Generate, name, format!("{e:#}")),
         }
     }
     // Journal entries ↔ files.
@@ -97,8 +148,9 @@ fn check_with(
     let mut prev_snapshot: Option<(String, String)> = None;
     for (i, e) in journal.entries.iter().enumerate() {
         if let Some(problem) = crate::project::paths::journal_tag_problem(&e.tag) {
-            finding(
+            stopping(
                 &mut out,
+                Stops::Migrate,
                 journal_name,
                 format!(
                     "entry {} has a tag that is not a file name: {problem}",
@@ -108,16 +160,18 @@ fn check_with(
             return Ok(out);
         }
         if journal.entries[..i].iter().any(|p| p.tag == e.tag) {
-            finding(
+            stopping(
                 &mut out,
+                Stops::Migrate,
                 journal_name,
                 format!("entry {} ({}) is listed twice", e.idx, e.tag),
             );
         }
         let sql = format!("{}.sql", e.tag);
         if !folder.dir.join(&sql).is_file() {
-            finding(
+            stopping(
                 &mut out,
+                Stops::Generate,
                 journal_name,
                 format!("entry {} ({}) has no file {sql}", e.idx, e.tag),
             );
@@ -145,8 +199,9 @@ fn check_with(
         let snap_name = format!("meta/{prefix}_snapshot.json");
         listed_snapshots.push(snap_name.clone());
         match snapshots.get(&snap_name) {
-            None if !folder.dir.join(&snap_name).exists() => finding(
+            None if !folder.dir.join(&snap_name).exists() => stopping(
                 &mut out,
+                Stops::MissingSnapshot,
                 journal_name,
                 format!("entry {} has no snapshot {snap_name}", e.tag),
             ),
@@ -161,8 +216,9 @@ fn check_with(
                         .as_ref()
                         .map(|(n, _)| n.clone())
                         .unwrap_or_else(|| "the empty schema".into());
-                    finding(
+                    stopping(
                         &mut out,
+                        Stops::Generate,
                         snap_name.clone(),
                         format!("prevId {} does not point at {parent}", s.prev_id),
                     );
@@ -207,7 +263,7 @@ fn check_with(
         .collect();
     dup.sort();
     for d in dup {
-        finding(&mut out, "meta/", d);
+        stopping(&mut out, Stops::Generate, "meta/", d);
     }
     let mut forks: Vec<String> = by_parent
         .iter()
@@ -216,7 +272,7 @@ fn check_with(
         .collect();
     forks.sort();
     for f in forks {
-        finding(&mut out, "meta/", f);
+        stopping(&mut out, Stops::Generate, "meta/", f);
     }
     if !replay {
         return Ok(out);
