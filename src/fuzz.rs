@@ -204,7 +204,7 @@ fn fuzz(name: &str, seeds: &[Vec<u8>], default_iters: usize, mut target: impl Fn
         if std::panic::catch_unwind(AssertUnwindSafe(|| target(&input))).is_err() {
             let dir = repo().join("target/fuzz-crashes").join(name);
             std::fs::create_dir_all(&dir).unwrap();
-            let file = dir.join(blake3::hash(&input).to_hex().to_string());
+            let file = dir.join(blake3::hash(&input).to_hex().as_str());
             std::fs::write(&file, &input).unwrap();
             panic!(
                 "{name}: execution {i} panicked; input saved to {}",
@@ -394,7 +394,7 @@ fn fuzz_bundler() {
             defines: vec![],
         };
         let emit = crate::emit::EmitOptions {
-            minify: n % 3 == 0,
+            minify: n.is_multiple_of(3),
             sourcemap: None,
             runs_alone: true,
         };

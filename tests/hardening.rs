@@ -775,6 +775,7 @@ fn temp_files_of_a_killed_write_are_removed_by_the_next_command() {
         local.join(".edgespark-tmp-abc"),
         local.join("deployments/.edgespark-tmp-def"),
         p.path().join("server/dist/.edgespark-tmp-ghi"),
+        local.join(".tmpAbC123"),
     ];
     for f in &stale {
         std::fs::create_dir_all(f.parent().unwrap()).unwrap();
@@ -835,4 +836,39 @@ fn failing_commands_leave_no_lock_or_empty_folders_behind() {
             .map(|f| f.0.clone())
             .collect::<Vec<PathBuf>>()
     );
+}
+
+#[test]
+fn a_snapshot_with_a_name_that_breaks_sql_is_refused_by_db_diff() {
+    let p = project(&[]);
+    ok(p.path(), &["db", "generate", "--name", "init"]);
+    let snapshot = p.path().join("server/drizzle/meta/0000_snapshot.json");
+    let text = std::fs::read_to_string(&snapshot)
+        .unwrap()
+        .replace("\"notes\"", "\"no`tes\"");
+    let edited = p.path().join("edited.json");
+    std::fs::write(&edited, text).unwrap();
+    let out = run(p.path(), &["db", "diff", "empty", edited.to_str().unwrap()]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(
+        stderr(&out).contains("cannot be written as an SQL identifier"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("CREATE"));
+}
+
+#[test]
+fn a_jsx_pragma_that_is_not_an_expression_is_an_error_not_a_panic() {
+    // Found by fuzzing: swc's JSX pass panics on such a factory.
+    let d = tempfile::tempdir().unwrap();
+    for pragma in ["make..", "if", "a.1"] {
+        write(d.path(), "main.jsx", &format!("/** @jsx {pragma} */\nconsole.log(<a />);\n"));
+        fails(d.path(), &["bundle", "main.jsx", "--outfile", "out.js"], 1, "main.jsx:1:1: the @jsx pragma");
+    }
 }

@@ -24,6 +24,9 @@ pub enum Target {
     External(String),
 }
 
+/// A module parsed, with what each of its import records resolved to.
+type Scanned = Result<(ParsedModule, Vec<Result<Resolved, String>>)>;
+
 pub struct ModuleGraph {
     pub cm: Lrc<SourceMap>,
     pub globals: Globals,
@@ -164,7 +167,7 @@ pub fn scan(entries: &[PathBuf], resolver: &Resolver) -> Result<ModuleGraph> {
         // thread timing.
         let top_marks: Vec<Mark> =
             GLOBALS.set(&globals, || wave.iter().map(|_| Mark::new()).collect());
-        let parsed: Vec<Result<(ParsedModule, Vec<Result<Resolved, String>>)>> = wave
+        let parsed: Vec<Scanned> = wave
             .par_iter()
             .zip(top_marks)
             .map(|(&(_, ref path, disabled), mark)| {

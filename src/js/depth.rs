@@ -15,7 +15,7 @@
 pub const MAX_NESTING: usize = 4_000;
 
 /// An error at the place where `text` (the file at `path`) nests deeper than `MAX_NESTING`.
-pub fn check(path: &std::path::Path, text: &str) -> Result<(), crate::schema::Diagnostic> {
+pub fn check(path: &std::path::Path, text: &str) -> anyhow::Result<()> {
     match too_deep(text, MAX_NESTING) {
         None => Ok(()),
         Some(at) => Err(crate::schema::Diagnostic::new(
@@ -26,7 +26,8 @@ pub fn check(path: &std::path::Path, text: &str) -> Result<(), crate::schema::Di
                 "nested more than {MAX_NESTING} levels deep; edgespark refuses input this deep"
             ),
             "too deep",
-        )),
+        )
+        .into()),
     }
 }
 

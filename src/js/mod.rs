@@ -130,6 +130,9 @@ pub fn parse(
     if block_function_vars {
         annex_b::assign_vars(program.as_mut_module().expect("made a module above"));
     }
+    if matches!(ext, "tsx" | "jsx") {
+        check_jsx_pragmas(&comments, path, &fm)?;
+    }
     // Decorators are rare, and only TypeScript is parsed with them: look before lowering.
     let may_decorate = is_ts && fm.src.contains('@') && has_decorators(&program);
     let program = transforms.apply(
@@ -156,6 +159,56 @@ pub fn parse(
         record,
         pure_annotations,
     })
+}
+
+/// A `/** @jsx X */` or `@jsxFrag X` pragma whose X swc cannot read as an expression is an
+/// error at its comment (swc's JSX pass would panic on it). The comments are read as swc reads
+/// them: block comments, lines starting `@jsx`, pairs of words.
+fn check_jsx_pragmas(
+    comments: &SingleThreadedComments,
+    path: &Path,
+    fm: &swc_core::common::SourceFile,
+) -> Result<()> {
+    use swc_core::common::comments::CommentKind;
+    let (leading, trailing) = comments.borrow_all();
+    for c in leading.values().chain(trailing.values()).flatten() {
+        if c.kind != CommentKind::Block {
+            continue;
+        }
+        for line in c.text.lines() {
+            let line = line.trim().trim_start_matches('*').trim();
+            if !line.starts_with("@jsx") {
+                continue;
+            }
+            let words: Vec<&str> = line.split_whitespace().collect();
+            for pair in words.chunks(2) {
+                // swc skips a value with other characters than a name's and dots.
+                let name_like = |v: &str| {
+                    v.starts_with(|c: char| c.is_alphabetic() || c == '_' || c == '$')
+                        && v.chars()
+                            .all(|c| c.is_alphanumeric() || matches!(c, '_' | '$' | '.'))
+                };
+                if let [pragma @ ("@jsx" | "@jsxFrag"), value] = pair
+                    && name_like(value)
+                    && !transform::parses_as_expression(value)
+                {
+                    let (lo, hi) = (
+                        (c.span.lo - fm.start_pos).0 as usize,
+                        (c.span.hi - fm.start_pos).0 as usize,
+                    );
+                    return Err(Diagnostic::new(
+                        path,
+                        &fm.src,
+                        (lo, hi),
+                        format!("the {pragma} pragma {value:?} is not an expression"),
+                        "in this comment",
+                    )
+                    .into());
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 fn has_decorators(program: &Program) -> bool {

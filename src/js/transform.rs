@@ -58,6 +58,26 @@ pub struct CompilerOptions<'a> {
     pub target: Option<&'a str>,
 }
 
+/// Whether swc can read `text` as an expression: its JSX pass panics on a factory it cannot
+/// (`make..`, `if`), so factories are checked first.
+pub fn parses_as_expression(text: &str) -> bool {
+    use swc_core::common::{FileName, SourceMap};
+    use swc_core::ecma::ast::EsVersion;
+    use swc_core::ecma::parser::{EsSyntax, Syntax, parse_file_as_expr};
+    let cm = SourceMap::default();
+    let fm = cm.new_source_file(Lrc::new(FileName::Anon), text.to_string());
+    let mut recovered = vec![];
+    parse_file_as_expr(
+        &fm,
+        Syntax::Es(EsSyntax::default()),
+        EsVersion::EsNext,
+        None,
+        &mut recovered,
+    )
+    .is_ok()
+        && recovered.is_empty()
+}
+
 impl Transforms {
     /// What a tsconfig's options mean; an error names the option that is wrong.
     pub fn from_tsconfig(o: &CompilerOptions) -> Result<Transforms, String> {
@@ -72,7 +92,7 @@ impl Transforms {
                         .chars()
                         .all(|c| c.is_alphanumeric() || c == '_' || c == '$')
             });
-            if ok {
+            if ok && parses_as_expression(v) {
                 Ok(v.to_string())
             } else {
                 Err(format!(
@@ -135,6 +155,7 @@ impl Transforms {
     /// Decorators, TypeScript and JSX lowered, in that order (decorator metadata needs the
     /// types; imports used only by JSX must survive type stripping). Helpers the passes need
     /// are inlined into the module.
+    #[allow(clippy::too_many_arguments)]
     pub fn apply(
         &self,
         program: Program,

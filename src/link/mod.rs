@@ -154,6 +154,8 @@ fn expr_ident(id: &Id) -> Box<Expr> {
     Box::new(Expr::Ident(ident(id)))
 }
 
+// The arguments come as the boxed expressions the linker builds everywhere.
+#[allow(clippy::vec_box)]
 fn call(callee: Box<Expr>, args: Vec<Box<Expr>>) -> Box<Expr> {
     Box::new(Expr::Call(CallExpr {
         span: DUMMY_SP,

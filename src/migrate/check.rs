@@ -354,6 +354,9 @@ fn foreign_key_shape(
 
 type Shape = BTreeMap<String, TableShape>;
 
+/// A foreign key read from SQLite: (columns, parent table, parent columns, on update, on delete).
+type ForeignKeyRows = (Vec<String>, String, Vec<String>, String, String);
+
 fn database_shape(db: &Connection) -> Result<Shape> {
     let mut shape = Shape::new();
     let mut tables = db.prepare("SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'es_system__%' AND name NOT LIKE '\\_\\_%' ESCAPE '\\'")?;
@@ -388,8 +391,7 @@ fn database_shape(db: &Connection) -> Result<Shape> {
             .collect::<Result<_, _>>()?;
         ts.indexes.sort();
         // One row per column pair; group by constraint id.
-        let mut fks: BTreeMap<i64, (Vec<String>, String, Vec<String>, String, String)> =
-            BTreeMap::new();
+        let mut fks: BTreeMap<i64, ForeignKeyRows> = BTreeMap::new();
         let mut st = db.prepare("SELECT id, \"table\", \"from\", \"to\", on_update, on_delete FROM pragma_foreign_key_list(?1) ORDER BY id, seq")?;
         for r in st.query_map([&t], |r| {
             Ok((
@@ -457,22 +459,24 @@ fn balanced(s: &str) -> bool {
 fn snapshot_shape(s: &Snapshot) -> Shape {
     let mut shape = Shape::new();
     for t in s.schema.tables.values() {
-        let mut ts = TableShape::default();
-        ts.columns = t
-            .columns
-            .values()
-            .map(|c| {
-                let pk = c.primary_key
-                    || t.composite_primary_keys
-                        .values()
-                        .any(|p| p.columns.contains(&c.name));
-                let dflt = c.default.as_ref().map(|v| match v {
-                    Value::String(s) => default_text(s),
-                    other => default_text(&other.to_string()),
-                });
-                column_shape(&c.name, &declared_type(&c.sql_type), c.not_null, pk, dflt)
-            })
-            .collect();
+        let mut ts = TableShape {
+            columns: t
+                .columns
+                .values()
+                .map(|c| {
+                    let pk = c.primary_key
+                        || t.composite_primary_keys
+                            .values()
+                            .any(|p| p.columns.contains(&c.name));
+                    let dflt = c.default.as_ref().map(|v| match v {
+                        Value::String(s) => default_text(s),
+                        other => default_text(&other.to_string()),
+                    });
+                    column_shape(&c.name, &declared_type(&c.sql_type), c.not_null, pk, dflt)
+                })
+                .collect(),
+            ..Default::default()
+        };
         ts.columns.sort();
         ts.indexes = t.indexes.keys().cloned().collect();
         ts.indexes.sort();

@@ -52,7 +52,13 @@ impl Snapshot {
 
     pub fn parse(text: &str) -> Result<Snapshot> {
         let v: Value = serde_json::from_str(text).context("not valid JSON")?;
-        Snapshot::from_value(&v)
+        let snapshot = Snapshot::from_value(&v)?;
+        if let Some(name) = snapshot.schema.unwritable_identifier() {
+            bail!(
+                "the name {name:?} cannot be written as an SQL identifier (it holds a quote or a control character)"
+            );
+        }
+        Ok(snapshot)
     }
 
     pub fn from_value(v: &Value) -> Result<Snapshot> {

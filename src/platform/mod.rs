@@ -107,14 +107,20 @@ impl LocalPlatform {
         let migrations = project.migrations_dir();
         dirs.push(migrations.join("meta"));
         dirs.push(migrations);
-        for dir in dirs {
-            let Ok(entries) = std::fs::read_dir(&dir) else {
+        for (i, dir) in dirs.iter().enumerate() {
+            let Ok(entries) = std::fs::read_dir(dir) else {
                 continue;
             };
+            // The platform's own folders (the first two) may also hold `.tmpXXXXXX` files of
+            // writes made before temporary files had a name of their own.
+            let own = i < 2;
             for e in entries.flatten() {
-                if e.file_name()
-                    .to_string_lossy()
-                    .starts_with(crate::project::fsio::TEMP_PREFIX)
+                let name = e.file_name().to_string_lossy().into_owned();
+                let old_style = own
+                    && name.len() == 10
+                    && name.starts_with(".tmp")
+                    && name[4..].chars().all(|c| c.is_ascii_alphanumeric());
+                if (name.starts_with(crate::project::fsio::TEMP_PREFIX) || old_style)
                     && e.file_type().is_ok_and(|t| t.is_file())
                 {
                     let _ = std::fs::remove_file(e.path());

@@ -142,3 +142,48 @@ impl Check {
         format!("{};{}", self.name, self.value)
     }
 }
+
+/// Whether `name` can be written between backticks (and, for a column rename, double quotes):
+/// drizzle-kit does not escape names, so a quote or a control character would end one early.
+pub fn is_writable_identifier(name: &str) -> bool {
+    !name.is_empty()
+        && !name
+            .chars()
+            .any(|c| matches!(c, '`' | '"') || c.is_control())
+}
+
+impl Schema {
+    /// The first name in the schema that cannot be written as an SQL identifier (a snapshot
+    /// edited by hand), if any. Index expressions are SQL already and not checked.
+    pub fn unwritable_identifier(&self) -> Option<&str> {
+        let mut names: Vec<&str> = vec![];
+        for t in self.tables.values() {
+            names.push(&t.name);
+            names.extend(t.columns.values().map(|c| c.name.as_str()));
+            names.extend(t.indexes.values().map(|i| i.name.as_str()));
+            for fk in t.foreign_keys.values() {
+                names.extend([fk.name.as_str(), fk.table_to.as_str()]);
+                names.extend(
+                    fk.columns_from
+                        .iter()
+                        .chain(&fk.columns_to)
+                        .map(String::as_str),
+                );
+            }
+            for pk in t.composite_primary_keys.values() {
+                names.extend(pk.columns.iter().map(String::as_str));
+                names.extend(pk.name.as_deref());
+            }
+            for u in t.unique_constraints.values() {
+                names.push(&u.name);
+                names.extend(u.columns.iter().map(String::as_str));
+            }
+            names.extend(t.check_constraints.values().map(|c| c.name.as_str()));
+        }
+        for v in self.views.values() {
+            names.push(&v.name);
+            names.extend(v.columns.values().map(|c| c.name.as_str()));
+        }
+        names.into_iter().find(|n| !is_writable_identifier(n))
+    }
+}

@@ -156,12 +156,14 @@ pub fn plan(prev: &Schema, cur: &Schema, decisions: &Decisions) -> Result<Plan, 
         .filter(|a| !a.is_empty())
         .collect();
 
-    let mut s = Statements::default();
-    s.create_tables = tables
-        .created
-        .iter()
-        .map(|t| Stmt::CreateTable((*t).clone()))
-        .collect();
+    let mut s = Statements {
+        create_tables: tables
+            .created
+            .iter()
+            .map(|t| Stmt::CreateTable((*t).clone()))
+            .collect(),
+        ..Default::default()
+    };
     for t in &tables.created {
         for idx in t.indexes.values() {
             s.indexes_of_new_tables.push(Stmt::CreateIndex {
