@@ -867,7 +867,7 @@ fn a_snapshot_with_a_name_that_breaks_sql_is_refused_by_db_diff() {
 fn a_jsx_pragma_that_is_not_an_expression_is_an_error_not_a_panic() {
     // Found by fuzzing: swc's JSX pass panics on such a factory.
     let d = tempfile::tempdir().unwrap();
-    for pragma in ["make..", "if", "a.1"] {
+    for pragma in ["make..", "if"] {
         write(d.path(), "main.jsx", &format!("/** @jsx {pragma} */\nconsole.log(<a />);\n"));
         fails(d.path(), &["bundle", "main.jsx", "--outfile", "out.js"], 1, "main.jsx:1:1: the @jsx pragma");
     }
