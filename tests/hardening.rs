@@ -486,6 +486,14 @@ fn every_command_ends_quietly_on_a_closed_stdout() {
         &["deploy", "--json", "--typecheck", "off"],
         &["build"],
         &["var", "delete", "SITE_NAME"],
+        &["var", "set", "SITE_NAME=y"],
+        &["secret", "set", "API_KEY"],
+        &["secret", "delete", "API_KEY"],
+        &["auth", "pull"],
+        &["pull"],
+        &["pull", "types", "--check"],
+        &["db", "generate", "--custom", "--name", "c"],
+        &["bundle", "server/src/index.ts", "--outfile", "b.js"],
     ];
     for args in commands {
         let out = with_closed_stdout(p.path(), args);
@@ -868,7 +876,38 @@ fn a_jsx_pragma_that_is_not_an_expression_is_an_error_not_a_panic() {
     // Found by fuzzing: swc's JSX pass panics on such a factory.
     let d = tempfile::tempdir().unwrap();
     for pragma in ["make..", "if"] {
-        write(d.path(), "main.jsx", &format!("/** @jsx {pragma} */\nconsole.log(<a />);\n"));
-        fails(d.path(), &["bundle", "main.jsx", "--outfile", "out.js"], 1, "main.jsx:1:1: the @jsx pragma");
+        write(
+            d.path(),
+            "main.jsx",
+            &format!("/** @jsx {pragma} */\nconsole.log(<a />);\n"),
+        );
+        fails(
+            d.path(),
+            &["bundle", "main.jsx", "--outfile", "out.js"],
+            1,
+            "main.jsx:1:1: the @jsx pragma",
+        );
     }
+}
+
+#[test]
+fn a_file_swc_panics_on_is_an_error_for_that_file() {
+    // Found by fuzzing: swc's TypeScript pass unwraps an assignment to `[a, b] as T` that its
+    // parser accepted inside JSX.
+    let case = std::fs::read_to_string(
+        repo().join("fixtures/fuzz-regressions/bundler/ts-assign-to-as-expression.case"),
+    )
+    .unwrap();
+    let d = tempfile::tempdir().unwrap();
+    for part in case.split("// @ ").skip(1) {
+        let (name, body) = part.split_once('\n').unwrap();
+        write(d.path(), name.trim(), body);
+    }
+    let err = fails(
+        d.path(),
+        &["bundle", "main.tsx", "--outfile", "out.js"],
+        1,
+        "main.tsx:1:1: swc could not compile this file",
+    );
+    assert!(!err.contains("panicked"), "{err}");
 }

@@ -5,6 +5,7 @@
 mod annex_b;
 mod class_fields;
 pub mod depth;
+pub mod guard;
 mod own_params;
 pub mod record;
 pub mod transform;
@@ -52,6 +53,30 @@ pub fn parse(
 ) -> Result<ParsedModule> {
     depth::check(path, &text)?;
     let fm = cm.new_source_file(Lrc::new(FileName::Real(path.to_path_buf())), text);
+    // swc's passes panic on some invalid input its parser accepts (fuzzing found `([a, b] as
+    // T) += 1` in TypeScript): such a file is an error, not a crash of the whole command.
+    match guard::quietly(|| parse_file(cm, &fm, path, marks, top_level_mark, transforms)) {
+        Ok(parsed) => parsed,
+        Err(why) => Err(Diagnostic::new(
+            path,
+            &fm.src,
+            (0, 0),
+            format!("swc could not compile this file (it is likely invalid): {why}"),
+            "in this file",
+        )
+        .into()),
+    }
+}
+
+fn parse_file(
+    cm: &Lrc<SourceMap>,
+    fm: &Lrc<swc_core::common::SourceFile>,
+    path: &Path,
+    marks: Marks,
+    top_level_mark: Mark,
+    transforms: &transform::Transforms,
+) -> Result<ParsedModule> {
+    let fm = fm.clone();
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
     let syntax = match ext {
         "ts" | "mts" | "cts" => Syntax::Typescript(TsSyntax {
