@@ -198,6 +198,12 @@ fn fuzz(name: &str, seeds: &[Vec<u8>], default_iters: usize, mut target: impl Fn
     let iters = iterations(default_iters);
     let started = std::time::Instant::now();
     for i in 0..iters {
+        if i > 0 && i % 100_000 == 0 {
+            eprintln!(
+                "fuzz {name}: {i} executions in {:.1} s",
+                started.elapsed().as_secs_f64()
+            );
+        }
         let a = &seeds[m.rng.random_range(0..seeds.len())];
         let b = &seeds[m.rng.random_range(0..seeds.len())];
         let input = m.mutate(a, b);

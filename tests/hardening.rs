@@ -337,7 +337,7 @@ const SHAPES: &[&str] = &[
 #[test]
 fn deeply_nested_code_is_bundled_or_refused_with_its_place_never_aborts() {
     let d = tempfile::tempdir().unwrap();
-    for n in [5_000, 100_000] {
+    for n in [3_900, 100_000] {
         for shape in SHAPES {
             write(
                 d.path(),

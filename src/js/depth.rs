@@ -67,6 +67,7 @@ fn is_operator(c: u8) -> bool {
             | b'!'
             | b'~'
             | b'?'
+            | b':'
             | b'<'
             | b'>'
             | b'='
@@ -147,13 +148,17 @@ impl Scanner<'_> {
                 }
                 c if c.is_ascii_whitespace() => {}
                 c if is_operator(c) => {
-                    while self.i + 1 < self.b.len()
-                        && is_operator(self.b[self.i + 1])
-                        && self.b[self.i + 1] != b'.'
-                    {
-                        self.i += 1;
+                    // Each character of a run counts but those that only spell one operator
+                    // with the one before (`&&`, `>>>`, `===`, `+=`), so `!!!!x` nests per `!`.
+                    let continues = match self.i.checked_sub(1).map(|p| self.b[p]) {
+                        Some(prev) if is_operator(prev) => {
+                            c == b'=' || (prev == c && b"&|?*+-<>".contains(&c))
+                        }
+                        _ => false,
+                    };
+                    if !continues {
+                        self.ops += 1;
                     }
-                    self.ops += 1;
                     if self.depth() > self.limit {
                         return Some(self.i);
                     }
@@ -168,7 +173,15 @@ impl Scanner<'_> {
                     {
                         self.i += 1;
                     }
-                    regex_allowed = KEYWORDS_BEFORE_EXPRESSION.contains(&&self.b[start..self.i]);
+                    let word = &self.b[start..self.i];
+                    regex_allowed = KEYWORDS_BEFORE_EXPRESSION.contains(&word);
+                    // Keyword operators nest as `!` does (`typeof typeof x`, `new new X`).
+                    if NESTING_KEYWORDS.contains(&word) {
+                        self.ops += 1;
+                        if self.depth() > self.limit {
+                            return Some(start);
+                        }
+                    }
                     continue;
                 }
                 _ => regex_allowed = true,
@@ -270,6 +283,18 @@ impl Scanner<'_> {
         None
     }
 }
+
+/// Words that nest the expression after them one level deeper.
+const NESTING_KEYWORDS: &[&[u8]] = &[
+    b"typeof",
+    b"void",
+    b"delete",
+    b"await",
+    b"new",
+    b"yield",
+    b"in",
+    b"instanceof",
+];
 
 /// Words after which a `/` starts a regular expression.
 const KEYWORDS_BEFORE_EXPRESSION: &[&[u8]] = &[
