@@ -352,3 +352,46 @@ mod tests {
         assert_eq!(too_deep(&flat, MAX_NESTING), None);
     }
 }
+
+/// `EDGESPARK_DEPTH_SCAN=DIR cargo test depth_of_real_code -- --ignored --nocapture`: how deep
+/// the files under DIR get by this count, to see how far real code stays from the limit.
+#[cfg(test)]
+#[test]
+#[ignore]
+fn depth_of_real_code() {
+    fn walk(d: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for e in std::fs::read_dir(d).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                walk(&p, out);
+            } else if p.extension().is_some_and(|x| {
+                ["js", "mjs", "cjs", "ts", "mts", "tsx", "jsx"]
+                    .iter()
+                    .any(|y| x == *y)
+            }) {
+                out.push(p);
+            }
+        }
+    }
+    let mut files = vec![];
+    walk(
+        std::path::Path::new(&std::env::var("EDGESPARK_DEPTH_SCAN").unwrap()),
+        &mut files,
+    );
+    let mut deepest = vec![];
+    for f in &files {
+        let Ok(text) = std::fs::read_to_string(f) else {
+            continue;
+        };
+        let depth = [100, 200, 400, 800, 1600, 3200, MAX_NESTING]
+            .into_iter()
+            .find(|&l| too_deep(&text, l).is_none())
+            .unwrap_or(usize::MAX);
+        deepest.push((depth, f.display().to_string()));
+    }
+    deepest.sort();
+    for (d, f) in deepest.iter().rev().take(8) {
+        eprintln!("≤ {d}: {f}");
+    }
+    eprintln!("{} files", files.len());
+}
