@@ -911,3 +911,34 @@ fn a_file_swc_panics_on_is_an_error_for_that_file() {
     );
     assert!(!err.contains("panicked"), "{err}");
 }
+
+#[cfg(unix)]
+#[test]
+fn a_buckets_folder_symlinked_outside_is_refused_before_anything_changes() {
+    let p = project(&[]);
+    ok(p.path(), &["storage", "apply"]);
+    let local = p.path().join(".edgespark/local");
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(outside.path().join("files")).unwrap();
+    std::fs::write(outside.path().join("files/keep"), "k").unwrap();
+    std::fs::remove_dir_all(local.join("buckets")).unwrap();
+    std::os::unix::fs::symlink(outside.path(), local.join("buckets")).unwrap();
+    write(
+        p.path(),
+        "server/src/defs/storage_schema.ts",
+        "export {};\n",
+    );
+    let state = std::fs::read(local.join("buckets.json")).unwrap();
+    fails(
+        p.path(),
+        &["storage", "apply", "--confirm-dangerous"],
+        1,
+        "leads outside",
+    );
+    assert!(outside.path().join("files/keep").is_file());
+    assert_eq!(
+        std::fs::read(local.join("buckets.json")).unwrap(),
+        state,
+        "the platform still lists the bucket"
+    );
+}

@@ -15,7 +15,6 @@ use crate::cli::output::{self, Failure};
 use crate::deploy::generated::buckets;
 use crate::platform::LocalPlatform;
 use crate::project::Project;
-use crate::project::paths::remove_dir_below;
 
 #[derive(Subcommand, Debug)]
 pub enum StorageCommand {
@@ -88,6 +87,7 @@ pub fn run(cmd: StorageCommand, dir: Option<&Path>) -> Result<()> {
                 .duration_since(std::time::UNIX_EPOCH)
                 .map(|d| d.as_millis() as u64)
                 .unwrap_or(0);
+            platform.check_buckets_root()?;
             let mut created = vec![];
             for (name, description) in &declared {
                 std::fs::create_dir_all(platform.bucket_dir(name)?)
@@ -115,7 +115,7 @@ pub fn run(cmd: StorageCommand, dir: Option<&Path>) -> Result<()> {
             // nothing is deleted for it.
             for name in &removed {
                 match platform.bucket_dir(name) {
-                    Ok(dir) => remove_dir_below(&platform.buckets_root(), &dir)?,
+                    Ok(_) => platform.remove_bucket_dir(name)?,
                     Err(why) => output::warn(&format!(
                         "bucket {name:?} forgotten, no folder removed: {why}"
                     )),

@@ -253,4 +253,37 @@ impl LocalPlatform {
         }
         crate::project::paths::child(&self.buckets_root(), name)
     }
+
+    /// Remove bucket `name`'s folder and its objects: only below `buckets/`, and only while
+    /// `buckets/` itself resolves to a folder inside the platform's (a `buckets` symlinked
+    /// elsewhere is refused, whatever it points at).
+    pub fn remove_bucket_dir(&self, name: &str) -> Result<()> {
+        let dir = self.bucket_dir(name)?;
+        self.check_buckets_root()?;
+        crate::project::paths::remove_dir_below(&self.buckets_root(), &dir)
+    }
+
+    /// `buckets/` (if there) resolves to a folder inside the platform's: buckets are made and
+    /// removed there only.
+    pub fn check_buckets_root(&self) -> Result<()> {
+        let root = self.buckets_root();
+        if root.exists() {
+            let local = self
+                .dir
+                .canonicalize()
+                .with_context(|| format!("resolving {}", self.dir.display()))?;
+            let resolved = root
+                .canonicalize()
+                .with_context(|| format!("resolving {}", root.display()))?;
+            if !resolved.starts_with(&local) || resolved == local {
+                anyhow::bail!(
+                    "{} leads outside {} (to {}); buckets are only made and removed inside it",
+                    root.display(),
+                    self.dir.display(),
+                    resolved.display()
+                );
+            }
+        }
+        Ok(())
+    }
 }
