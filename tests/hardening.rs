@@ -317,6 +317,7 @@ fn nested(kind: &str, n: usize) -> String {
         "members" => format!("x{}", ".y".repeat(n)),
         "arrows" => format!("{}0", "()=>".repeat(n)),
         "functions" => format!("{}0{}", "function(){return ".repeat(n), "}".repeat(n)),
+        "keywords" => format!("{}x", "typeof ".repeat(n)),
         _ => unreachable!(),
     }
 }
@@ -332,6 +333,7 @@ const SHAPES: &[&str] = &[
     "members",
     "arrows",
     "functions",
+    "keywords",
 ];
 
 #[test]

@@ -33,13 +33,8 @@ pub fn check(path: &std::path::Path, text: &str) -> anyhow::Result<()> {
 
 /// The byte offset where `text` first nests deeper than `limit` brackets (`(`, `[`, `{`, `${`).
 pub fn too_deep(text: &str, limit: usize) -> Option<usize> {
-    // Cheap bound first: fewer brackets and operator characters than the limit cannot nest deeper.
-    if text
-        .bytes()
-        .filter(|&c| is_operator(c) || matches!(c, b'(' | b'[' | b'{'))
-        .count()
-        <= limit
-    {
+    // Every level counted takes at least one byte: a shorter text cannot nest deeper.
+    if text.len() <= limit {
         return None;
     }
     Scanner {
@@ -348,6 +343,13 @@ mod tests {
             too_deep(&chain, MAX_NESTING),
             Some(5 + 2 * (MAX_NESTING - 1))
         );
+        let keywords = format!("x = {}1;", "typeof ".repeat(10_000));
+        assert_eq!(
+            too_deep(&keywords, MAX_NESTING),
+            Some(4 + 7 * (MAX_NESTING - 1))
+        );
+        let unary = format!("x = {}1;", "!".repeat(10_000));
+        assert_eq!(too_deep(&unary, MAX_NESTING), Some(4 + MAX_NESTING - 1));
         let flat = "x = [1, 2, 3],\n".repeat(10_000);
         assert_eq!(too_deep(&flat, MAX_NESTING), None);
     }
