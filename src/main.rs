@@ -71,9 +71,11 @@ fn main() {
     let command = std::thread::Builder::new()
         .name("edgespark".into())
         .stack_size(MAIN_STACK)
-        .spawn(cli::run);
+        // The process ends from this thread: its heap is never handed back as a thread's that
+        // exits (measured: 1% of a large build's instructions went to mimalloc reclaiming it).
+        .spawn(|| std::process::exit(cli::run()));
     let code = match command.map(|t| t.join()) {
-        Ok(Ok(code)) => code,
+        Ok(Ok(never)) => match never {},
         // A panic has printed its message; it is a bug, reported as an internal error.
         Ok(Err(_)) => 70,
         Err(e) => {

@@ -221,7 +221,12 @@ fn refuse_overwriting_inputs(
             outputs.push(crate::project::paths::resolved(Path::new(&map))?);
         }
     }
+    // Only an input with an output's file name can be that output: resolve just those.
+    let names: Vec<_> = outputs.iter().filter_map(|o| o.file_name()).collect();
     for file in &graph.files {
+        if !file.path.file_name().is_some_and(|n| names.contains(&n)) {
+            continue;
+        }
         let Ok(input) = file.path.canonicalize() else {
             continue;
         };
