@@ -225,6 +225,14 @@ pub fn generate(a: GenerateArgs, project: &Project) -> Result<()> {
     if out.sql.is_empty() {
         if a.json {
             outln!("{}", serde_json::json!({"status": "no_changes"}));
+        } else if journal.entries.is_empty()
+            && snap.schema.tables.is_empty()
+            && snap.schema.views.is_empty()
+        {
+            outln!(
+                "{} declares no tables yet: no migration is needed until it does",
+                project.display(&schema_file)
+            );
         } else {
             outln!("No schema changes, nothing to migrate");
         }
