@@ -246,3 +246,185 @@ fn bad_names_and_existing_directories_are_refused_with_nothing_written() {
     );
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
 }
+
+/// The example app as a template would ship it: `REPLACED_ON_INIT`, its migrations, a local
+/// database and installed packages that init must leave out.
+fn template_dir(dir: &Path) -> std::path::PathBuf {
+    let t = dir.join("tpl");
+    copy_project(&repo().join("fixtures/app"), &t);
+    let out = bin()
+        .args(["db", "generate", "--name", "init"])
+        .current_dir(&t)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let toml = std::fs::read_to_string(t.join("edgespark.toml")).unwrap();
+    let id_line = toml
+        .lines()
+        .find(|l| l.starts_with("project_id"))
+        .unwrap()
+        .to_string();
+    std::fs::write(
+        t.join("edgespark.toml"),
+        toml.replace(&id_line, "project_id = \"REPLACED_ON_INIT\""),
+    )
+    .unwrap();
+    std::fs::create_dir_all(t.join(".edgespark/local")).unwrap();
+    std::fs::write(
+        t.join(".edgespark/local/d1.sqlite"),
+        "the template author's database",
+    )
+    .unwrap();
+    // A real folder of installed packages (copy_project made a link to the fixture's).
+    let _ = std::fs::remove_file(t.join("server/node_modules"));
+    std::fs::create_dir_all(t.join("server/node_modules/left-out")).unwrap();
+    std::fs::create_dir_all(t.join(".git")).unwrap();
+    t
+}
+
+fn check_made_from_template(project: &Path, source_toml: &str) {
+    let toml = std::fs::read_to_string(project.join("edgespark.toml")).unwrap();
+    assert!(
+        !toml.contains("REPLACED_ON_INIT") && toml.contains("project_id = \""),
+        "{toml}"
+    );
+    assert_eq!(
+        toml.lines().skip(1).collect::<Vec<_>>(),
+        source_toml.lines().skip(1).collect::<Vec<_>>(),
+        "the rest of edgespark.toml kept"
+    );
+    assert!(project.join("CLAUDE.md").is_file());
+    assert!(
+        project.join("server/drizzle/0000_init.sql").is_file(),
+        "migrations kept"
+    );
+    assert!(!project.join("server/node_modules").exists() && !project.join(".git").exists());
+    let db = std::fs::read(project.join(".edgespark/local/d1.sqlite")).unwrap();
+    assert!(
+        db.starts_with(b"SQLite format 3"),
+        "a fresh database, the template's own left out"
+    );
+    for args in [&["db", "check"][..], &["pull", "types", "--check"]] {
+        let out = bin().args(args).current_dir(project).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    // With its packages installed, it passes the pipeline.
+    npm_ci(&repo().join("fixtures/app/server"));
+    std::os::unix::fs::symlink(
+        repo().join("fixtures/app/server/node_modules"),
+        project.join("server/node_modules"),
+    )
+    .unwrap();
+    let out = bin()
+        .args(["deploy", "--dry-run", "--typecheck", "off"])
+        .current_dir(project)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn init_from_a_template_folder_or_tarball_makes_a_project_that_passes_the_pipeline() {
+    let dir = tempfile::tempdir().unwrap();
+    let template = template_dir(dir.path());
+    let toml = std::fs::read_to_string(template.join("edgespark.toml")).unwrap();
+    let out = init(
+        dir.path(),
+        &[
+            "from-dir",
+            "--agent",
+            "claude",
+            "--template",
+            template.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.contains("edgespark var set ADMIN_EMAILS=...")
+            && said.contains("edgespark secret set STRIPE_WEBHOOK_SECRET"),
+        "{said}"
+    );
+    check_made_from_template(&dir.path().join("from-dir"), &toml);
+    // The same as GitHub serves it: one top folder in a .tar.gz.
+    let tarball = dir.path().join("tpl.tar.gz");
+    let tar = std::process::Command::new("tar")
+        .args(["czf"])
+        .arg(&tarball)
+        .arg("-C")
+        .arg(dir.path())
+        .arg("tpl")
+        .status()
+        .unwrap();
+    assert!(tar.success());
+    let out = init(
+        dir.path(),
+        &[
+            "from-tar",
+            "--agent",
+            "claude",
+            "--template",
+            tarball.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    check_made_from_template(&dir.path().join("from-tar"), &toml);
+}
+
+#[test]
+fn a_template_that_escapes_or_is_missing_leaves_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let evil = dir.path().join("evil");
+    std::fs::create_dir_all(&evil).unwrap();
+    std::fs::write(evil.join("edgespark.toml"), "project_id = \"x\"\n").unwrap();
+    std::os::unix::fs::symlink("/etc/passwd", evil.join("leak")).unwrap();
+    let out = init(
+        dir.path(),
+        &[
+            "a",
+            "--agent",
+            "claude",
+            "--template",
+            evil.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("link"));
+    let out = init(
+        dir.path(),
+        &["b", "--agent", "claude", "--template", "/nonexistent/tpl"],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let left: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    assert_eq!(left, vec![std::ffi::OsString::from("evil")], "nothing made");
+}

@@ -13,7 +13,7 @@ use crate::cli::output::Failure;
 use crate::deploy::generated::{self, Defs};
 use crate::platform::LocalPlatform;
 use crate::project::auth_config::DEFAULT_CONFIG;
-use crate::project::{Project, scaffold};
+use crate::project::{Project, scaffold, template};
 
 #[derive(Args, Debug)]
 pub struct InitArgs {
@@ -22,6 +22,9 @@ pub struct InitArgs {
     /// The coding agent that will work on it: claude (CLAUDE.md), gemini (GEMINI.md), others (AGENTS.md)
     #[arg(long)]
     pub agent: String,
+    /// Start from a template on disk: a project folder or a .tar.gz of one
+    #[arg(long, value_name = "DIR|FILE.tar.gz")]
+    pub template: Option<String>,
 }
 
 /// `parent`: where the project's directory is made (-C, else the current directory).
@@ -50,7 +53,13 @@ pub fn run(a: InitArgs, parent: Option<&Path>) -> Result<()> {
         .tempdir_in(&parent)
         .with_context(|| format!("writing in {}", parent.display()))?;
     let project_id = uuid::Uuid::new_v4().to_string();
-    assemble(staging.path(), &a, &project_id)?;
+    let next_steps = match &a.template {
+        None => {
+            assemble(staging.path(), &a, &project_id)?;
+            vec![]
+        }
+        Some(spec) => assemble_from_template(staging.path(), &a, spec, &project_id)?,
+    };
     std::fs::rename(staging.path(), &target)
         .with_context(|| format!("moving the new project to {}", target.display()))?;
     // Renamed away: nothing is left for the guard to remove.
@@ -61,11 +70,70 @@ pub fn run(a: InitArgs, parent: Option<&Path>) -> Result<()> {
         target.display(),
         scaffold::agent_file(&a.agent)
     );
-    errln!(
-        "next:\n  cd {}/server && npm install\n  cd .. && edgespark deploy --dry-run",
-        a.name
-    );
+    errln!("next:\n  cd {}/server && npm install\n  cd ..", a.name);
+    for step in next_steps {
+        errln!("  {step}");
+    }
+    errln!("  edgespark deploy --dry-run");
     Ok(())
+}
+
+/// Copy the template into `root` with a new project id and the agent file (unless it has
+/// one), apply its migrations to a fresh local database and store its auth config. Returns
+/// the steps its runtime.ts asks for: each var and secret to set.
+fn assemble_from_template(
+    root: &Path,
+    a: &InitArgs,
+    spec: &str,
+    project_id: &str,
+) -> Result<Vec<String>> {
+    let source = template::source(spec)?;
+    template::copy_into(&source, root)?;
+    let toml = root.join(crate::project::CONFIG_FILE);
+    let text = std::fs::read_to_string(&toml)
+        .with_context(|| format!("the template has no {}", crate::project::CONFIG_FILE))?;
+    let agent_file = root.join(scaffold::agent_file(&a.agent));
+    let agent_text = scaffold::files(&a.name, project_id, &a.agent)
+        .into_iter()
+        .find(|(p, _)| *p == Path::new(scaffold::agent_file(&a.agent)))
+        .map(|(_, t)| t)
+        .unwrap_or_default();
+    let mut writes = vec![(
+        toml,
+        template::with_project_id(&text, project_id).into_bytes(),
+    )];
+    if !agent_file.exists() {
+        writes.push((agent_file, agent_text.into_bytes()));
+    }
+    let refs: Vec<_> = writes
+        .iter()
+        .map(|(p, b)| (p.clone(), b.as_slice()))
+        .collect();
+    crate::project::fsio::write_all_atomic(&refs)?;
+    let project = Project::find(Some(root))?;
+    // A fresh database: nothing a migration drops holds data yet.
+    super::db::apply_pending(&project, true, false)?;
+    let auth = crate::project::auth_config::read(&project.root.join("configs/auth-config.yaml"))?
+        .unwrap_or_else(|| DEFAULT_CONFIG.to_string());
+    let platform = LocalPlatform::open(&project)?;
+    platform.write_file(super::auth::STATE, auth.as_bytes())?;
+    platform.log(
+        "init",
+        json!({ "name": a.name, "project_id": project_id, "template": spec }),
+    )?;
+    let keys = crate::project::runtime_keys::read(&project.defs_dir().join("runtime.ts"))
+        .unwrap_or_default();
+    let mut steps: Vec<String> = keys
+        .vars
+        .iter()
+        .map(|k| format!("edgespark var set {k}=..."))
+        .collect();
+    steps.extend(
+        keys.secrets
+            .iter()
+            .map(|k| format!("edgespark secret set {k}")),
+    );
+    Ok(steps)
 }
 
 /// Write the scaffold into `root`, then what the platform would provide: the generated files,

@@ -6,6 +6,7 @@ pub mod git;
 pub mod paths;
 pub mod runtime_keys;
 pub mod scaffold;
+pub mod template;
 
 use std::path::{Path, PathBuf};
 

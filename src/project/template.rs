@@ -1,0 +1,201 @@
+//! `init --template`: a new project copied from a template on disk, a folder or a `.tar.gz`
+//! (as GitHub serves them: the project may sit in the archive's one top folder). What is
+//! specific to the template's own environment is left out (local state, installed packages,
+//! build output, git, local databases); its migrations and generated files are kept. Archive
+//! entries are names inside the project, never paths out of it, and links are refused.
+
+use std::path::{Component, Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+
+/// Folders and files a template's copy leaves out.
+const LEFT_OUT_DIRS: &[&str] = &[
+    ".edgespark",
+    "node_modules",
+    "dist",
+    ".git",
+    ".wrangler",
+    ".turbo",
+];
+const LEFT_OUT_EXTENSIONS: &[&str] = &["sqlite", "sqlite3", "sqlite-wal", "sqlite-shm", "db"];
+
+/// A template on disk.
+#[derive(Debug)]
+pub enum Source {
+    Dir(PathBuf),
+    Tarball(PathBuf),
+}
+
+/// What `--template SRC` names: a folder, or a `.tar.gz`/`.tgz` file.
+pub fn source(spec: &str) -> Result<Source> {
+    let path = PathBuf::from(spec);
+    if path.is_dir() {
+        return Ok(Source::Dir(path));
+    }
+    if path.is_file() && (spec.ends_with(".tar.gz") || spec.ends_with(".tgz")) {
+        return Ok(Source::Tarball(path));
+    }
+    if path.exists() {
+        bail!("--template {spec}: a template is a folder or a .tar.gz file");
+    }
+    bail!("--template {spec}: no such folder or .tar.gz file (templates are read from disk)")
+}
+
+/// Copy the template into `dest` (an empty folder), leaving out what `LEFT_OUT_*` name.
+pub fn copy_into(source: &Source, dest: &Path) -> Result<()> {
+    match source {
+        Source::Dir(dir) => copy_dir(dir, dest),
+        Source::Tarball(file) => {
+            let unpacked =
+                tempfile::tempdir().context("making a folder to unpack the template in")?;
+            unpack(file, unpacked.path())?;
+            copy_dir(&project_root(unpacked.path())?, dest)
+        }
+    }
+}
+
+/// The folder holding `edgespark.toml`: the archive's top, or its one top folder.
+fn project_root(dir: &Path) -> Result<PathBuf> {
+    if dir.join(crate::project::CONFIG_FILE).is_file() {
+        return Ok(dir.to_path_buf());
+    }
+    let entries: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    match entries.as_slice() {
+        [only] if only.join(crate::project::CONFIG_FILE).is_file() => Ok(only.clone()),
+        _ => bail!(
+            "the template has no {} at its top (nor in its one top folder)",
+            crate::project::CONFIG_FILE
+        ),
+    }
+}
+
+fn unpack(file: &Path, dest: &Path) -> Result<()> {
+    let reader =
+        std::fs::File::open(file).with_context(|| format!("reading {}", file.display()))?;
+    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(reader));
+    for entry in archive
+        .entries()
+        .with_context(|| format!("{} is not a .tar.gz", file.display()))?
+    {
+        let mut entry =
+            entry.with_context(|| format!("{} is not a readable .tar.gz", file.display()))?;
+        let path = entry.path()?.into_owned();
+        if path.is_absolute() || path.components().any(|c| matches!(c, Component::ParentDir)) {
+            bail!(
+                "{}: the entry {} leads outside the template",
+                file.display(),
+                path.display()
+            );
+        }
+        let kind = entry.header().entry_type();
+        if kind.is_symlink() || kind.is_hard_link() {
+            bail!(
+                "{}: the entry {} is a link; templates are plain files",
+                file.display(),
+                path.display()
+            );
+        }
+        if !(kind.is_file() || kind.is_dir()) {
+            continue;
+        }
+        // unpack_in checks again that the entry stays inside `dest`.
+        entry
+            .unpack_in(dest)
+            .with_context(|| format!("unpacking {}", path.display()))?;
+    }
+    Ok(())
+}
+
+fn left_out(path: &Path, is_dir: bool) -> bool {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    if is_dir {
+        return LEFT_OUT_DIRS.contains(&name);
+    }
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| LEFT_OUT_EXTENSIONS.contains(&e))
+}
+
+fn copy_dir(from: &Path, to: &Path) -> Result<()> {
+    std::fs::create_dir_all(to).with_context(|| format!("creating {}", to.display()))?;
+    let mut entries: Vec<_> = std::fs::read_dir(from)
+        .with_context(|| format!("reading {}", from.display()))?
+        .collect::<Result<_, _>>()?;
+    entries.sort_by_key(|e| e.file_name());
+    for e in entries {
+        let kind = e.file_type()?;
+        let path = e.path();
+        // A link where installed packages would be is left out like them.
+        if left_out(&path, kind.is_dir() || kind.is_symlink()) {
+            continue;
+        }
+        if kind.is_symlink() {
+            bail!(
+                "the template holds a link, {}; templates are plain files",
+                path.display()
+            );
+        }
+        let target = to.join(e.file_name());
+        if kind.is_dir() {
+            copy_dir(&path, &target)?;
+        } else {
+            std::fs::copy(&path, &target).with_context(|| format!("copying {}", path.display()))?;
+        }
+    }
+    Ok(())
+}
+
+/// `edgespark.toml`'s text with `project_id` set to `id` (replaced where it is, else added at
+/// the top), the rest of the file as it was.
+pub fn with_project_id(toml_text: &str, id: &str) -> String {
+    let mut out = String::new();
+    let mut replaced = false;
+    let mut in_table = false;
+    for line in toml_text.split_inclusive('\n') {
+        let trimmed = line.trim_start();
+        in_table |= trimmed.starts_with('[');
+        let key = trimmed.split('=').next().unwrap_or("").trim();
+        if !in_table && !replaced && key == "project_id" && trimmed.contains('=') {
+            out.push_str(&format!("project_id = \"{id}\"\n"));
+            replaced = true;
+        } else {
+            out.push_str(line);
+        }
+    }
+    if replaced {
+        out
+    } else {
+        format!("project_id = \"{id}\"\n{out}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn project_id_is_replaced_where_it_is() {
+        let text = "# mine\nproject_id = \"REPLACED_ON_INIT\"\n\n[server]\npath = \"server\"\n";
+        assert_eq!(
+            with_project_id(text, "abc"),
+            "# mine\nproject_id = \"abc\"\n\n[server]\npath = \"server\"\n"
+        );
+        assert_eq!(
+            with_project_id("[server]\nproject_id = 1\n", "abc"),
+            "project_id = \"abc\"\n[server]\nproject_id = 1\n"
+        );
+    }
+
+    #[test]
+    fn what_is_left_out() {
+        assert!(left_out(Path::new("a/node_modules"), true) && left_out(Path::new(".git"), true));
+        assert!(
+            left_out(Path::new("x/d1.sqlite"), false)
+                && !left_out(Path::new("server/dist.ts"), false)
+        );
+        assert!(!left_out(Path::new("server/drizzle"), true));
+    }
+}
