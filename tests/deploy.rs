@@ -391,11 +391,26 @@ fn pull_writes_the_generated_files_and_check_finds_stale_ones() {
     // The example app's generated files are what `pull` writes.
     assert_eq!(run(&project, &["pull", "--check"]).status.code(), Some(0));
 
+    // The types are the platform's, the same in every project: a new key in runtime.ts makes
+    // nothing stale (edgespark.d.ts reads VarKey from the defs).
     let runtime = project.join("server/src/defs/runtime.ts");
     let text = std::fs::read_to_string(&runtime)
         .unwrap()
         .replace("\"SITE_NAME\"", "\"SITE_NAME\" | \"THEME\"");
     std::fs::write(&runtime, text).unwrap();
+    assert_eq!(
+        run(&project, &["pull", "types", "--check"]).status.code(),
+        Some(0)
+    );
+
+    // An edited copy is stale, and pull writes ours back.
+    let types_file = project.join("server/src/__generated__/server-types.d.ts");
+    let ours = std::fs::read_to_string(&types_file).unwrap();
+    std::fs::write(
+        &types_file,
+        ours.replace("readonly hasMore: boolean;", "hasMore: string;"),
+    )
+    .unwrap();
     let out = run(&project, &["pull", "types", "--check"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(
@@ -406,20 +421,67 @@ fn pull_writes_the_generated_files_and_check_finds_stale_ones() {
         run(&project, &["pull", "schema", "--check"]).status.code(),
         Some(0)
     );
-
     assert!(run(&project, &["pull", "types"]).status.success());
+    assert_eq!(std::fs::read_to_string(&types_file).unwrap(), ours);
+
+    // The platform's own copy, marked in .checksums.json as the templates ship it, is kept:
+    // neither stale nor rewritten (no churn in users' repositories).
+    let platform_copy = format!("{ours}// the platform's own wording\n");
+    std::fs::write(&types_file, &platform_copy).unwrap();
+    std::fs::write(
+        project.join("server/src/__generated__/.checksums.json"),
+        "{\"server_types\": \"sha256-712d78141c948d0f44934a725d9a04246677eded79353bfd986c74764d418c31\"}\n",
+    )
+    .unwrap();
     assert_eq!(run(&project, &["pull", "--check"]).status.code(), Some(0));
-    let types = std::fs::read_to_string(project.join("server/src/__generated__/server-types.d.ts"))
-        .unwrap();
-    assert!(
-        types.contains("export type VarKey = \"ADMIN_EMAILS\" | \"SITE_NAME\" | \"THEME\";"),
-        "{types}"
-    );
-    assert!(types.contains("export type BucketName = \"avatars\" | \"post-attachments\";"));
+    deploy_json(&project, &["--dry-run"]);
+    assert_eq!(std::fs::read_to_string(&types_file).unwrap(), platform_copy);
 
     std::fs::remove_file(project.join("server/src/__generated__/sys_schema.ts")).unwrap();
     assert_eq!(run(&project, &["pull", "--check"]).status.code(), Some(1));
     // deploy's schema sync writes it back.
     deploy_json(&project, &["--dry-run"]);
     assert_eq!(run(&project, &["pull", "--check"]).status.code(), Some(0));
+}
+
+#[test]
+fn the_example_app_type_checks_against_the_platform_contract_with_typescript_7() {
+    // The generated server-types.d.ts and edgespark.d.ts are the platform's SDK surface: code
+    // written against it (src/lib/uploads.ts) type-checks with the native TypeScript 7.
+    npm_ci(&repo().join("fixtures/app/server"));
+    npm_ci(&repo().join("tests/scaffold"));
+    let dir = tempfile::tempdir().unwrap();
+    let project = dir.path().join("app");
+    copy_project(&repo().join("fixtures/app"), &project);
+    assert!(run(&project, &["pull", "types"]).status.success());
+    assert_eq!(
+        run(&project, &["pull", "--check"]).status.code(),
+        Some(0),
+        "the committed copies are current"
+    );
+    let tsc = repo().join("tests/scaffold/node_modules/@typescript/typescript-linux-x64/lib/tsc");
+    let out = std::process::Command::new(&tsc)
+        .args(["--noEmit", "-p", "."])
+        .current_dir(project.join("server"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // A use the contract does not allow is a type error (the check is not vacuous).
+    std::fs::write(project.join("server/src/lib/wrong.ts"), "import { storage } from \"edgespark\";\nexport const u: string = storage.from({ bucket_name: \"x\", description: \"\" }).createPresignedGetUrl(\"p\");\n").unwrap();
+    let out = std::process::Command::new(&tsc)
+        .args(["--noEmit", "-p", "."])
+        .current_dir(project.join("server"))
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("wrong.ts(2,"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
 }

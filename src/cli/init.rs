@@ -10,7 +10,7 @@ use serde_json::json;
 
 use super::db::GenerateArgs;
 use crate::cli::output::Failure;
-use crate::deploy::generated::{self, Defs};
+use crate::deploy::generated;
 use crate::platform::LocalPlatform;
 use crate::project::auth_config::DEFAULT_CONFIG;
 use crate::project::{Project, scaffold, template};
@@ -146,7 +146,7 @@ fn assemble(root: &Path, a: &InitArgs, project_id: &str) -> Result<()> {
         .collect();
     crate::project::fsio::write_all_atomic(&writes)?;
     let project = Project::find(Some(root))?;
-    generated::sync(&generated::all_files(&project, &Defs::read(&project)?))?;
+    generated::sync(&generated::all_files(&project))?;
 
     let first = GenerateArgs {
         name: Some("init".into()),

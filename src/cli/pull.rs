@@ -5,7 +5,7 @@ use std::path::Path;
 use anyhow::Result;
 use clap::{Args, ValueEnum};
 
-use crate::deploy::generated::{self, Defs};
+use crate::deploy::generated;
 use crate::project::Project;
 
 #[derive(Args, Debug)]
@@ -31,7 +31,7 @@ pub fn run(a: PullArgs, dir: Option<&Path>) -> Result<i32> {
         files.extend(generated::schema_files(&project));
     }
     if !matches!(a.what, Some(What::Schema)) {
-        files.extend(generated::type_files(&project, &Defs::read(&project)?));
+        files.extend(generated::type_files(&project));
     }
     if a.check {
         let stale = generated::stale(&files);

@@ -1,8 +1,9 @@
 //! `server/src/__generated__/`: the files the tool owns. `sys_schema.ts` and `sys_relations.ts`
 //! describe the platform's `es_system__*` tables (so app tables may reference them);
-//! `edgespark.d.ts` and `server-types.d.ts` type the platform's modules against this project's
-//! defs: its bucket names and its VarKey/SecretKey. Written by `pull` and by `deploy`'s schema
-//! sync, only when their content changes.
+//! `server-types.d.ts` is the platform's SDK surface, the same in every project, and
+//! `edgespark.d.ts` types the platform's modules with it and the project's defs (its schema,
+//! VarKey and SecretKey). Written by `pull` and by `deploy`'s schema sync, only when their
+//! content changes; the platform's own copy of `server-types.d.ts` is kept where it is marked.
 
 use std::path::{Path, PathBuf};
 
@@ -60,7 +61,7 @@ pub fn schema_files(project: &Project) -> Vec<GeneratedFile> {
 }
 
 /// `pull types`' files, as they should read for the project's defs today.
-pub fn type_files(project: &Project, defs: &Defs) -> Vec<GeneratedFile> {
+pub fn type_files(project: &Project) -> Vec<GeneratedFile> {
     let dir = generated_dir(project);
     vec![
         GeneratedFile {
@@ -69,15 +70,15 @@ pub fn type_files(project: &Project, defs: &Defs) -> Vec<GeneratedFile> {
         },
         GeneratedFile {
             path: dir.join("server-types.d.ts"),
-            contents: server_types(&defs.bucket_names(), &defs.keys.vars, &defs.keys.secrets),
+            contents: server_types(&dir),
         },
     ]
 }
 
 /// Every generated file (what `pull`, `deploy` and `init` keep fresh).
-pub fn all_files(project: &Project, defs: &Defs) -> Vec<GeneratedFile> {
+pub fn all_files(project: &Project) -> Vec<GeneratedFile> {
     let mut files = schema_files(project);
-    files.extend(type_files(project, defs));
+    files.extend(type_files(project));
     files
 }
 
@@ -171,61 +172,149 @@ pub fn buckets(storage_schema: &Path) -> Result<Vec<(String, String)>> {
     Ok(out)
 }
 
-fn union(keys: &[String]) -> String {
-    if keys.is_empty() {
-        return "never".into();
-    }
-    keys.iter()
-        .map(|k| serde_json::to_string(k).expect("a string serializes"))
-        .collect::<Vec<_>>()
-        .join(" | ")
+/// `server-types.d.ts`: the platform's SDK types, the same in every project (the contract in
+/// reference/edgespark-sdk.md §2; our own text, the platform's names and types).
+const SERVER_TYPES: &str = r#"// managed by `edgespark pull types` — DO NOT EDIT
+// The EdgeSpark platform's SDK types; the same in every project.
+
+export type DeploymentEnv = "production" | "staging";
+
+export interface ExecutionCtx {
+  readonly environment: DeploymentEnv;
+  /** Keep the Worker alive until `promise` settles, after the response is sent. */
+  runInBackground(promise: Promise<unknown>): void;
 }
 
-fn server_types(buckets: &[String], vars: &[String], secrets: &[String]) -> String {
-    format!(
-        r#"// managed by `edgespark pull types` — DO NOT EDIT
-// Typed against this project's defs: its buckets (storage_schema.ts) and keys (runtime.ts).
-export type BucketName = {buckets};
-export type VarKey = {vars};
-export type SecretKey = {secrets};
-export interface User {{ id: string; email: string; name: string | null; image: string | null; emailVerified: boolean; isAnonymous: boolean; createdAt: Date }}
-export interface Auth {{ user: User | null; isAuthenticated(): boolean }}
-export interface Vars {{ get(key: VarKey): string | null }}
-export interface Secret {{ get(key: SecretKey): string | null }}
-export interface Ctx {{ environment: "production" | "staging" | "dev"; runInBackground(p: Promise<unknown>): void }}
-export interface PresignedUrl {{ uploadUrl: string; expiresAt: string; requiredHeaders: Record<string, string> }}
-export interface Bucket {{
-  put(key: string, body: ArrayBuffer | string): Promise<void>;
-  get(key: string): Promise<ArrayBuffer | null>;
-  head(key: string): Promise<{{ size: number }} | null>;
-  list(prefix?: string): Promise<string[]>;
-  delete(key: string): Promise<void>;
-  createPresignedPutUrl(key: string): Promise<PresignedUrl>;
-  createPresignedGetUrl(key: string): Promise<string>;
-}}
-export interface Storage {{ from(bucket: {{ bucket_name: BucketName }}): Bucket }}
-export type BucketDef<N extends BucketName> = {{ bucket_name: N; description: string }};
-"#,
-        buckets = union(buckets),
-        vars = union(vars),
-        secrets = union(secrets)
-    )
+export interface VarClient<K extends string = string> {
+  get(name: K): string | null;
+}
+
+export interface SecretClient<K extends string = string> {
+  get(name: K): string | null;
+}
+
+export interface User {
+  readonly id: string;
+  readonly email: string | null;
+  readonly name: string | null;
+  readonly image: string | null;
+  readonly emailVerified: boolean;
+  readonly isAnonymous: boolean;
+  readonly createdAt: Date;
+}
+
+/** `/api/*`: a user is guaranteed; `/api/public/*`: a user or null; `/api/webhooks/*`: null. */
+export interface AuthClient {
+  readonly user: User | null;
+  isAuthenticated(): this is AuthenticatedAuthClient;
+}
+
+export interface AuthenticatedAuthClient extends AuthClient {
+  readonly user: User;
+}
+
+export interface BucketDef<Name extends string = string> {
+  readonly bucket_name: Name;
+  readonly description: string;
+}
+
+export type S3Uri<BucketName extends string = string> = `s3://${BucketName}/${string}`;
+
+export type StoragePutBody = ArrayBuffer | ArrayBufferView;
+
+export interface StorageHttpMetadata {
+  readonly contentType?: string;
+  readonly contentDisposition?: string;
+  readonly contentEncoding?: string;
+  readonly cacheControl?: string;
+}
+
+export interface StorageObjectMetadata extends StorageHttpMetadata {
+  readonly size: number;
+}
+
+export interface StorageObject {
+  readonly body: ArrayBuffer;
+  readonly metadata: StorageObjectMetadata;
+}
+
+export interface StorageFileInfo {
+  readonly path: string;
+  readonly size: number;
+  readonly uploadedAt: Date;
+}
+
+export interface StorageListOptions {
+  readonly limit?: number;
+  readonly prefix?: string;
+  readonly cursor?: string;
+  readonly delimiter?: string;
+}
+
+export interface StorageListResult {
+  readonly files: readonly StorageFileInfo[];
+  readonly hasMore: boolean;
+  readonly cursor?: string;
+  readonly delimitedPrefixes: readonly string[];
+}
+
+export interface StorageClient {
+  from<Name extends string>(bucket: BucketDef<Name>): BucketClient<Name>;
+  createS3Uri<Name extends string>(bucket: BucketDef<Name>, path: string): S3Uri<Name>;
+  isS3Uri(value: string): value is S3Uri;
+  /** Throws when `s3Uri` is not one. */
+  parseS3Uri(s3Uri: string): { readonly bucket: BucketDef; readonly path: string };
+  tryParseS3Uri(s3Uri: string): { readonly bucket: BucketDef; readonly path: string } | null;
+}
+
+export interface BucketClient<BucketName extends string = string> {
+  put(path: string, file: StoragePutBody, options?: StorageHttpMetadata): Promise<void>;
+  get(path: string): Promise<StorageObject | null>;
+  head(path: string): Promise<StorageObjectMetadata | null>;
+  /** At most 1000 files a page. */
+  list(options?: StorageListOptions): Promise<StorageListResult>;
+  delete(paths: string | readonly string[]): Promise<void>;
+  createPresignedPutUrl(
+    path: string,
+    expiresInSecs?: number,
+    options?: StorageHttpMetadata,
+  ): Promise<{ readonly uploadUrl: string; readonly expiresAt: Date; readonly requiredHeaders: Readonly<Record<string, string>> }>;
+  createPresignedGetUrl(path: string, expiresInSecs?: number): Promise<{ readonly downloadUrl: string; readonly expiresAt: Date }>;
+}
+"#;
+
+/// The version marker the platform writes into `.checksums.json` beside its current copy of
+/// `server-types.d.ts` (not a hash of its bytes). A project holding that copy keeps it.
+const PLATFORM_SERVER_TYPES_MARKER: &str =
+    "sha256-712d78141c948d0f44934a725d9a04246677eded79353bfd986c74764d418c31";
+
+/// `server-types.d.ts` as it should read: the platform's own copy where the project has it
+/// (marked in `.checksums.json`), else ours; both declare the same types.
+fn server_types(dir: &Path) -> String {
+    let marked = std::fs::read_to_string(dir.join(".checksums.json"))
+        .ok()
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        .is_some_and(|v| v["server_types"] == PLATFORM_SERVER_TYPES_MARKER);
+    match std::fs::read_to_string(dir.join("server-types.d.ts")) {
+        Ok(existing) if marked => existing,
+        _ => SERVER_TYPES.to_string(),
+    }
 }
 
 const EDGESPARK_D_TS: &str = r#"// managed by `edgespark pull types` — DO NOT EDIT
 declare module "edgespark" {
   import type { DrizzleD1Database } from "drizzle-orm/d1";
-  import type { drizzleSchema } from "@defs";
-  import type { Storage, Vars, Secret, Ctx } from "@sdk/server-types";
+  import type { drizzleSchema, VarKey, SecretKey } from "@defs";
+  import type { StorageClient, VarClient, SecretClient, ExecutionCtx } from "@sdk/server-types";
   export const db: DrizzleD1Database<typeof drizzleSchema>;
-  export const storage: Storage;
-  export const vars: Vars;
-  export const secret: Secret;
-  export const ctx: Ctx;
+  export const storage: StorageClient;
+  export const vars: VarClient<VarKey>;
+  export const secret: SecretClient<SecretKey>;
+  export const ctx: ExecutionCtx;
 }
 declare module "edgespark/http" {
-  import type { Auth } from "@sdk/server-types";
-  export const auth: Auth;
+  import type { AuthClient } from "@sdk/server-types";
+  export const auth: AuthClient;
 }
 "#;
 

@@ -67,7 +67,7 @@ pub fn deploy(project: &Project, o: &DeployOptions) -> Result<Report> {
 
     let t = Instant::now();
     let defs = generated::Defs::read(project)?;
-    let written = generated::sync(&generated::all_files(project, &defs))?;
+    let written = generated::sync(&generated::all_files(project))?;
     let detail = if written.is_empty() {
         "up to date".to_string()
     } else {
