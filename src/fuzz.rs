@@ -170,15 +170,7 @@ impl Mutator {
 fn fuzz(name: &str, seeds: &[Vec<u8>], default_iters: usize, mut target: impl FnMut(&[u8])) {
     assert!(!seeds.is_empty(), "{name}: no seeds");
     // As in main: a panic js::guard turns into an error is not printed.
-    static QUIET_HOOK: std::sync::Once = std::sync::Once::new();
-    QUIET_HOOK.call_once(|| {
-        let default_hook = std::panic::take_hook();
-        std::panic::set_hook(Box::new(move |info| {
-            if !crate::js::guard::is_quiet() {
-                default_hook(info);
-            }
-        }));
-    });
+    crate::js::guard::install_quiet_hook();
     let regressions = repo().join("fixtures/fuzz-regressions").join(name);
     let mut inputs: Vec<(String, Vec<u8>)> = std::fs::read_dir(&regressions)
         .map(|d| {

@@ -8,12 +8,6 @@ use std::path::Path;
 
 use common::*;
 
-fn write(root: &Path, path: &str, text: &str) {
-    let p = root.join(path);
-    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-    std::fs::write(p, text).unwrap();
-}
-
 fn ok(dir: &Path, args: &[&str]) -> String {
     let out = run(dir, args);
     assert!(

@@ -204,7 +204,7 @@ pub fn apply_pending(
     let folder = crate::migrate::folder::Folder::new(project.migrations_dir());
     let shown = project.display(&folder.dir);
     // Check the history before touching the database, so a broken chain changes nothing.
-    crate::migrate::check::require_sound_chain(&folder, &shown, false)?;
+    crate::migrate::check::require_applicable_journal(&folder, &shown)?;
     // Another command migrating the same database waits for this one.
     let platform = crate::platform::LocalPlatform::open(project)?;
     let mut db = apply::open(&project.local_database())?;

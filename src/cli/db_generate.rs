@@ -150,9 +150,9 @@ pub fn generate(a: GenerateArgs, project: &Project) -> Result<()> {
     }
     let _lock = crate::platform::LocalPlatform::open(project)?;
     let folder = Folder::new(project.migrations_dir());
-    crate::migrate::check::require_sound_chain(&folder, &project.display(&folder.dir), true)?;
-    let mut journal = folder.journal()?;
-    let prev = folder.latest_linear_snapshot()?;
+    // The chain is checked (forks among it) and read once.
+    let (mut journal, prev) =
+        crate::migrate::check::require_sound_chain(&folder, &project.display(&folder.dir))?;
     let schema_file = project.schema_file();
     let mut decisions = parse_decisions(&a)?;
     let mode = if a.drizzle_compat {

@@ -93,11 +93,7 @@ fn assemble_from_template(
     let text = std::fs::read_to_string(&toml)
         .with_context(|| format!("the template has no {}", crate::project::CONFIG_FILE))?;
     let agent_file = root.join(scaffold::agent_file(&a.agent));
-    let agent_text = scaffold::files(&a.name, project_id, &a.agent)
-        .into_iter()
-        .find(|(p, _)| *p == Path::new(scaffold::agent_file(&a.agent)))
-        .map(|(_, t)| t)
-        .unwrap_or_default();
+    let agent_text = scaffold::agent_instructions(&a.name);
     let mut writes = vec![(
         toml,
         template::with_project_id(&text, project_id).into_bytes(),

@@ -14,6 +14,20 @@ pub fn is_quiet() -> bool {
     QUIET.with(Cell::get)
 }
 
+/// Have panics print as usual except those `quietly` turns into errors (for the process: main,
+/// and the fuzz tests).
+pub fn install_quiet_hook() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let default_hook = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !is_quiet() {
+                default_hook(info);
+            }
+        }));
+    });
+}
+
 /// `f()`, or the message of the panic it raised.
 pub fn quietly<T>(f: impl FnOnce() -> T) -> Result<T, String> {
     let was = QUIET.with(|q| q.replace(true));

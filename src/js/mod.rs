@@ -207,14 +207,8 @@ fn check_jsx_pragmas(
             }
             let words: Vec<&str> = line.split_whitespace().collect();
             for pair in words.chunks(2) {
-                // swc skips a value with other characters than a name's and dots.
-                let name_like = |v: &str| {
-                    v.starts_with(|c: char| c.is_alphabetic() || c == '_' || c == '$')
-                        && v.chars()
-                            .all(|c| c.is_alphanumeric() || matches!(c, '_' | '$' | '.'))
-                };
                 if let [pragma @ ("@jsx" | "@jsxFrag"), value] = pair
-                    && name_like(value)
+                    && pragma_like(value)
                     && !transform::parses_as_expression(value)
                 {
                     let (lo, hi) = (
@@ -234,6 +228,15 @@ fn check_jsx_pragmas(
         }
     }
     Ok(())
+}
+
+/// What swc reads as a pragma's value at all (its `is_valid_for_pragma`): a name's characters
+/// and dots; anything else it skips.
+fn pragma_like(value: &str) -> bool {
+    value.starts_with(|c: char| c.is_alphabetic() || c == '_' || c == '$')
+        && value
+            .chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '_' | '$' | '.'))
 }
 
 fn has_decorators(program: &Program) -> bool {

@@ -11,6 +11,7 @@ use serde_json::Value;
 
 use super::classify::{split, text_of};
 use super::folder::{Folder, schema_hash};
+use super::journal::Journal;
 use super::snapshot::{ORIGIN_ID, Snapshot};
 use crate::schema::model::Schema;
 
@@ -62,43 +63,69 @@ pub fn check(
     schema_file: Option<&Path>,
     current: Option<&Schema>,
 ) -> Result<Vec<Finding>> {
-    check_with(folder, schema_file, current, true)
-}
-
-/// Only the chain's structure (journal ↔ files ↔ snapshots, tags, prevIds, ids): what `db
-/// generate` and `db migrate` require before they write or apply anything, since a broken chain
-/// makes them diff against the wrong snapshot or stop halfway.
-pub fn check_chain(folder: &Folder) -> Result<Vec<Finding>> {
-    check_with(folder, None, None, false)
-}
-
-/// The chain's findings that stop `generate` (`for_generate`) or `migrate`, as one error
-/// listing each, if there are any.
-pub fn require_sound_chain(folder: &Folder, display_dir: &str, for_generate: bool) -> Result<()> {
-    let all = check_chain(folder)?;
-    let mut found: Vec<Finding> = all
-        .iter()
-        .filter(|f| f.stops == Stops::Migrate || (for_generate && f.stops == Stops::Generate))
-        .cloned()
-        .collect();
-    if for_generate && found.is_empty() && all.iter().any(|f| f.stops == Stops::MissingSnapshot) {
-        let journal = folder.journal()?;
-        let latest = folder.latest_linear_snapshot()?;
-        let mut drifted = vec![];
-        drift(folder, &journal, &latest, &mut drifted)?;
-        if !drifted.is_empty() {
-            found.extend(
-                all.iter()
-                    .filter(|f| f.stops == Stops::MissingSnapshot)
-                    .cloned(),
+    let Chain {
+        findings: mut out,
+        journal,
+        snapshots,
+        listed_snapshots,
+        cut_short,
+    } = chain(folder)?;
+    if cut_short {
+        return Ok(out);
+    }
+    // Schema edited without generate.
+    if let (Some(file), Some(stored)) = (schema_file, folder.stored_schema_hash())
+        && file.is_file()
+        && schema_hash(file)? != stored
+    {
+        let latest = snapshots.values().next_back();
+        let changed = match (latest, current) {
+            (Some(l), Some(c)) => !same_schema(&l.schema, c),
+            _ => true,
+        };
+        if changed {
+            finding(
+                &mut out,
+                "meta/_edgespark_schema_hash",
+                "db_schema.ts changed since the last `db generate`; run `edgespark db generate`",
             );
-            found.extend(drifted);
         }
     }
+    // Drift: replay everything and compare with the latest snapshot.
+    if let Some(last) = listed_snapshots.last().and_then(|n| snapshots.get(n)) {
+        drift(folder, &journal, last, &mut out)?;
+    }
+    Ok(out)
+}
+
+/// What is wrong with journal entry `i` on its own, and what it stops: a tag that is not a file
+/// name (nothing after it can be read safely), or a tag listed before it.
+fn entry_problem(journal: &Journal, i: usize) -> Option<(String, bool)> {
+    let e = &journal.entries[i];
+    if let Some(problem) = crate::project::paths::journal_tag_problem(&e.tag) {
+        return Some((
+            format!(
+                "entry {} has a tag that is not a file name: {problem}",
+                e.idx
+            ),
+            true,
+        ));
+    }
+    journal.entries[..i]
+        .iter()
+        .any(|p| p.tag == e.tag)
+        .then(|| {
+            (
+                format!("entry {} ({}) is listed twice", e.idx, e.tag),
+                false,
+            )
+        })
+}
+
+fn refusal(found: &[Finding], display_dir: &str, doing: &str) -> Result<()> {
     if found.is_empty() {
         return Ok(());
     }
-    let doing = if for_generate { "generated" } else { "applied" };
     let list: Vec<String> = found
         .iter()
         .map(|f| format!("{display_dir}/{}: {}", f.file, f.message))
@@ -109,19 +136,87 @@ pub fn require_sound_chain(folder: &Folder, display_dir: &str, for_generate: boo
     )
 }
 
-fn check_with(
-    folder: &Folder,
-    schema_file: Option<&Path>,
-    current: Option<&Schema>,
-    replay: bool,
-) -> Result<Vec<Finding>> {
+/// What stops `db migrate`: a journal entry it would apply wrongly (a tag that is a path, an
+/// entry listed twice). Only the journal is read; snapshots do not matter to applying.
+pub fn require_applicable_journal(folder: &Folder, display_dir: &str) -> Result<()> {
+    let journal = folder.journal()?;
+    let mut found = vec![];
+    for i in 0..journal.entries.len() {
+        if let Some((message, stop)) = entry_problem(&journal, i) {
+            stopping(&mut found, Stops::Migrate, "meta/_journal.json", message);
+            if stop {
+                break;
+            }
+        }
+    }
+    refusal(&found, display_dir, "applied")
+}
+
+/// What stops `db generate` (the journal's problems, a broken snapshot chain, an entry without
+/// its snapshot when the replayed history disagrees with the latest snapshot), as one error;
+/// else the journal and the latest snapshot (the empty schema if none), read once.
+pub fn require_sound_chain(folder: &Folder, display_dir: &str) -> Result<(Journal, Snapshot)> {
+    let Chain {
+        findings,
+        journal,
+        snapshots,
+        cut_short,
+        ..
+    } = chain(folder)?;
+    let latest = snapshots
+        .into_values()
+        .next_back()
+        .unwrap_or_else(Snapshot::empty);
+    let mut found: Vec<Finding> = findings
+        .iter()
+        .filter(|f| matches!(f.stops, Stops::Migrate | Stops::Generate))
+        .cloned()
+        .collect();
+    if !cut_short && found.is_empty() && findings.iter().any(|f| f.stops == Stops::MissingSnapshot)
+    {
+        let mut drifted = vec![];
+        drift(folder, &journal, &latest, &mut drifted)?;
+        if !drifted.is_empty() {
+            found.extend(
+                findings
+                    .iter()
+                    .filter(|f| f.stops == Stops::MissingSnapshot)
+                    .cloned(),
+            );
+            found.extend(drifted);
+        }
+    }
+    refusal(&found, display_dir, "generated")?;
+    Ok((journal, latest))
+}
+
+/// The chain's structure, read once: journal ↔ files ↔ snapshots, tags, prevIds, ids.
+struct Chain {
+    findings: Vec<Finding>,
+    journal: Journal,
+    /// By file name (`meta/NNNN_snapshot.json`), so the last is the latest.
+    snapshots: BTreeMap<String, Snapshot>,
+    /// The snapshot each journal entry names, in order.
+    listed_snapshots: Vec<String>,
+    /// The journal could not be followed to its end (unreadable, or a tag that is a path):
+    /// nothing may be read through it.
+    cut_short: bool,
+}
+
+fn chain(folder: &Folder) -> Result<Chain> {
     let mut out = vec![];
     let journal_name = "meta/_journal.json";
     let journal = match folder.journal() {
         Ok(j) => j,
         Err(e) => {
             stopping(&mut out, Stops::Migrate, journal_name, format!("{e:#}"));
-            return Ok(out);
+            return Ok(Chain {
+                findings: out,
+                journal: Journal::new(),
+                snapshots: BTreeMap::new(),
+                listed_snapshots: vec![],
+                cut_short: true,
+            });
         }
     };
     if !folder.journal_path().exists() && folder.dir.exists() {
@@ -147,25 +242,17 @@ fn check_with(
     let mut prev_when = 0;
     let mut prev_snapshot: Option<(String, String)> = None;
     for (i, e) in journal.entries.iter().enumerate() {
-        if let Some(problem) = crate::project::paths::journal_tag_problem(&e.tag) {
-            stopping(
-                &mut out,
-                Stops::Migrate,
-                journal_name,
-                format!(
-                    "entry {} has a tag that is not a file name: {problem}",
-                    e.idx
-                ),
-            );
-            return Ok(out);
-        }
-        if journal.entries[..i].iter().any(|p| p.tag == e.tag) {
-            stopping(
-                &mut out,
-                Stops::Migrate,
-                journal_name,
-                format!("entry {} ({}) is listed twice", e.idx, e.tag),
-            );
+        if let Some((message, stop)) = entry_problem(&journal, i) {
+            stopping(&mut out, Stops::Migrate, journal_name, message);
+            if stop {
+                return Ok(Chain {
+                    findings: out,
+                    journal,
+                    snapshots,
+                    listed_snapshots,
+                    cut_short: true,
+                });
+            }
         }
         let sql = format!("{}.sql", e.tag);
         if !folder.dir.join(&sql).is_file() {
@@ -274,32 +361,13 @@ fn check_with(
     for f in forks {
         stopping(&mut out, Stops::Generate, "meta/", f);
     }
-    if !replay {
-        return Ok(out);
-    }
-    // Schema edited without generate.
-    if let (Some(file), Some(stored)) = (schema_file, folder.stored_schema_hash())
-        && file.is_file()
-        && schema_hash(file)? != stored
-    {
-        let latest = snapshots.values().next_back();
-        let changed = match (latest, current) {
-            (Some(l), Some(c)) => !same_schema(&l.schema, c),
-            _ => true,
-        };
-        if changed {
-            finding(
-                &mut out,
-                "meta/_edgespark_schema_hash",
-                "db_schema.ts changed since the last `db generate`; run `edgespark db generate`",
-            );
-        }
-    }
-    // Drift: replay everything and compare with the latest snapshot.
-    if let Some(last) = listed_snapshots.last().and_then(|n| snapshots.get(n)) {
-        drift(folder, &journal, last, &mut out)?;
-    }
-    Ok(out)
+    Ok(Chain {
+        findings: out,
+        journal,
+        snapshots,
+        listed_snapshots,
+        cut_short: false,
+    })
 }
 
 fn same_schema(a: &Schema, b: &Schema) -> bool {
@@ -524,7 +592,7 @@ fn differences(replayed: &[String], snapshot: &[String]) -> Option<String> {
 
 fn drift(
     folder: &Folder,
-    journal: &super::journal::Journal,
+    journal: &Journal,
     last: &Snapshot,
     out: &mut Vec<Finding>,
 ) -> Result<()> {

@@ -36,20 +36,8 @@ pub struct Unreadable {
 /// reading and silently skip the rest), is an error naming its place.
 pub fn text_of(bytes: &[u8]) -> Result<&str, Unreadable> {
     let at = |offset: usize, why: String| {
-        let before = &bytes[..offset];
-        let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
-        let line_start = before
-            .iter()
-            .rposition(|&b| b == b'\n')
-            .map_or(0, |p| p + 1);
-        Unreadable {
-            line,
-            column: String::from_utf8_lossy(&before[line_start..])
-                .chars()
-                .count()
-                + 1,
-            why,
-        }
+        let (line, column) = crate::schema::line_col(bytes, offset);
+        Unreadable { line, column, why }
     };
     let text = std::str::from_utf8(bytes)
         .map_err(|e| at(e.valid_up_to(), "a byte that is not UTF-8".into()))?;

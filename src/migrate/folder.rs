@@ -68,35 +68,6 @@ impl Folder {
         self.dir.join(format!("{tag}.sql"))
     }
 
-    /// The newest snapshot, after refusing a folder whose snapshots fork (two children of one
-    /// parent); every snapshot is read once.
-    pub fn latest_linear_snapshot(&self) -> Result<Snapshot> {
-        let mut by_parent: std::collections::HashMap<String, Vec<String>> = Default::default();
-        let mut latest = None;
-        for f in self.snapshot_files()? {
-            let s = Folder::read_snapshot(&f)?;
-            let name = f
-                .file_name()
-                .map(|n| n.to_string_lossy().to_string())
-                .unwrap_or_default();
-            by_parent.entry(s.prev_id.clone()).or_default().push(name);
-            latest = Some(s);
-        }
-        let mut forks: Vec<String> = by_parent
-            .values()
-            .filter(|v| v.len() > 1)
-            .map(|v| format!("[{}] point to the same parent snapshot", v.join(", ")))
-            .collect();
-        if !forks.is_empty() {
-            forks.sort();
-            bail!(
-                "the migration history forks (as after merging two branches): {}; run `edgespark db check` for details",
-                forks.join("; ")
-            );
-        }
-        Ok(latest.unwrap_or_else(Snapshot::empty))
-    }
-
     /// Add migration `tag`: its SQL, its snapshot, the hash of the schema source if given,
     /// then the journal entry (the commit point), each file written atomically.
     #[allow(clippy::too_many_arguments)]

@@ -231,13 +231,8 @@ pub fn read(path: &std::path::Path) -> anyhow::Result<Option<String>> {
         Ok(bytes) => match String::from_utf8(bytes) {
             Ok(text) => Ok(Some(text)),
             Err(e) => {
-                let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
-                let line = valid.iter().filter(|&&b| b == b'\n').count() + 1;
-                let line_start = valid.iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1);
-                let column = String::from_utf8_lossy(&valid[line_start..])
-                    .chars()
-                    .count()
-                    + 1;
+                let (line, column) =
+                    crate::schema::line_col(e.as_bytes(), e.utf8_error().valid_up_to());
                 anyhow::bail!("{}:{line}:{column}: not UTF-8 text", path.display())
             }
         },

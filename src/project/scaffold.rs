@@ -26,6 +26,11 @@ pub fn name_problem(name: &str) -> Option<&'static str> {
     }
 }
 
+/// What the agent file (`agent_file`) says about project `name`.
+pub fn agent_instructions(name: &str) -> String {
+    include_str!("scaffold/AGENTS.md").replace("{name}", name)
+}
+
 /// Every file of the scaffold, by its path inside the project.
 pub fn files(name: &str, project_id: &str, agent: &str) -> Vec<(PathBuf, String)> {
     let toml = format!("project_id = \"{project_id}\"\n\n[server]\npath = \"server\"\n");
@@ -44,10 +49,7 @@ pub fn files(name: &str, project_id: &str, agent: &str) -> Vec<(PathBuf, String)
         ("edgespark.toml", toml),
         ("package.json", pretty(&root_package)),
         (".gitignore", include_str!("scaffold/gitignore").into()),
-        (
-            agent_file(agent),
-            include_str!("scaffold/AGENTS.md").replace("{name}", name),
-        ),
+        (agent_file(agent), agent_instructions(name)),
         (
             "configs/auth-config.yaml",
             crate::project::auth_config::DEFAULT_CONFIG.into(),

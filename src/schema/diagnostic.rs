@@ -4,6 +4,24 @@ use std::path::{Path, PathBuf};
 
 use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, SourceSpan};
 
+/// The 1-based line and column (in characters) of byte `offset` of `text`, which need only be
+/// UTF-8 before it: also where a file stops being readable text.
+pub fn line_col(text: &[u8], offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+    let line_start = before
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |p| p + 1);
+    (
+        line,
+        String::from_utf8_lossy(&before[line_start..])
+            .chars()
+            .count()
+            + 1,
+    )
+}
+
 #[derive(Debug, Clone)]
 pub struct Diagnostic {
     pub file: PathBuf,
@@ -27,14 +45,7 @@ impl Diagnostic {
         label: impl Into<String>,
     ) -> Self {
         let start = span.0.min(source.len());
-        let before = &source[..start];
-        let line = before.matches('\n').count() + 1;
-        let col = before
-            .rsplit('\n')
-            .next()
-            .map(|l| l.chars().count())
-            .unwrap_or(0)
-            + 1;
+        let (line, col) = line_col(source.as_bytes(), start);
         Diagnostic {
             file: file.to_path_buf(),
             line,

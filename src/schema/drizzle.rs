@@ -143,9 +143,7 @@ fn identifier_problem(name: &str) -> Option<String> {
     if name.is_empty() {
         return Some("a name in the schema is empty".into());
     }
-    let bad = name
-        .chars()
-        .find(|c| matches!(c, '`' | '"') || c.is_control())?;
+    let bad = model::unwritable_char(name)?;
     Some(format!(
         "{name:?} cannot be a table, column, index or constraint name: it holds {bad:?}"
     ))

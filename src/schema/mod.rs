@@ -14,7 +14,7 @@ use std::path::Path;
 use anyhow::Result;
 use serde_json::json;
 
-pub use diagnostic::{Diagnostic, Diagnostics};
+pub use diagnostic::{Diagnostic, Diagnostics, line_col};
 
 /// Platform tables: they may be referenced, but are never created or diffed.
 pub const SYSTEM_TABLE_PREFIX: &str = "es_system__";

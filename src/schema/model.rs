@@ -143,13 +143,16 @@ impl Check {
     }
 }
 
-/// Whether `name` can be written between backticks (and, for a column rename, double quotes):
-/// drizzle-kit does not escape names, so a quote or a control character would end one early.
+/// The character that keeps `name` from being written between backticks (and, for a column
+/// rename, double quotes), if any: drizzle-kit does not escape names, so a quote or a control
+/// character would end one early.
+pub fn unwritable_char(name: &str) -> Option<char> {
+    name.chars()
+        .find(|c| matches!(c, '`' | '"') || c.is_control())
+}
+
 pub fn is_writable_identifier(name: &str) -> bool {
-    !name.is_empty()
-        && !name
-            .chars()
-            .any(|c| matches!(c, '`' | '"') || c.is_control())
+    !name.is_empty() && unwritable_char(name).is_none()
 }
 
 impl Schema {
