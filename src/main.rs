@@ -28,6 +28,7 @@ mod link;
 mod migrate;
 mod platform;
 mod project;
+mod registry;
 mod resolve;
 mod routes;
 mod schema;

@@ -27,7 +27,7 @@ const IMPORTS: &str = "import { sqliteTable, text, integer } from \"drizzle-orm/
 #[test]
 fn fixture_generates_checks_and_migrates() {
     let dir = tempfile::tempdir().unwrap();
-    copy_dir(&repo().join("fixtures/app"), dir.path());
+    copy_project(&repo().join("fixtures/app"), dir.path());
     let out = run(dir.path(), &["db", "generate", "--name", "init"]);
     assert!(
         out.status.success(),
@@ -194,7 +194,7 @@ fn a_broken_journal_is_an_error_that_changes_nothing() {
 #[test]
 fn migrate_refuses_off_the_default_branch() {
     let dir = tempfile::tempdir().unwrap();
-    copy_dir(&repo().join("fixtures/app"), dir.path());
+    copy_project(&repo().join("fixtures/app"), dir.path());
     assert!(
         run(dir.path(), &["db", "generate", "--name", "init"])
             .status
@@ -232,7 +232,7 @@ fn migrate_refuses_off_the_default_branch() {
 #[test]
 fn check_reports_drift_in_foreign_keys_and_defaults() {
     let dir = tempfile::tempdir().unwrap();
-    copy_dir(&repo().join("fixtures/app"), dir.path());
+    copy_project(&repo().join("fixtures/app"), dir.path());
     assert!(
         run(dir.path(), &["db", "generate", "--name", "init"])
             .status

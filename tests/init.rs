@@ -30,7 +30,7 @@ fn deploy_json(project: &Path, extra: &[&str]) -> (i32, Value) {
         .args(["deploy", "--json"])
         .args(extra)
         .current_dir(project)
-        .env("PATH", "/nonexistent")
+        .env("PATH", native_tsc_dir())
         .output()
         .unwrap();
     let report: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
@@ -107,7 +107,7 @@ fn a_new_project_type_checks_deploys_and_serves_its_routes() {
         project.join("server/node_modules"),
     )
     .unwrap();
-    let (code, dry) = deploy_json(&project, &["--dry-run", "--typecheck", "required"]);
+    let (code, dry) = deploy_json(&project, &["--dry-run", "--typecheck", "auto"]);
     assert_eq!(code, 0, "{dry:#}");
     let routes: Vec<String> = dry["routes"]
         .as_array()
@@ -185,7 +185,7 @@ fn a_new_project_type_checks_deploys_and_serves_its_routes() {
         format!("{source}\nexport const count: number = \"three\";\n"),
     )
     .unwrap();
-    let (code, failed) = deploy_json(&project, &["--dry-run", "--typecheck", "required"]);
+    let (code, failed) = deploy_json(&project, &["--dry-run", "--typecheck", "auto"]);
     assert_eq!(code, 1, "{failed:#}");
     assert!(failed.to_string().contains("src/index.ts"), "{failed:#}");
     std::fs::write(&index, source).unwrap();

@@ -1,4 +1,4 @@
-//! `edgespark deploy [--dry-run] [--json] [--typecheck auto|required|off]`.
+//! `edgespark deploy [--dry-run] [--json] [--typecheck auto|off]`.
 
 use std::path::Path;
 
@@ -16,7 +16,8 @@ pub struct DeployArgs {
     /// Print a machine-readable summary (for CI) instead of text
     #[arg(long)]
     pub json: bool,
-    /// The native TypeScript 7 type check
+    /// The type check, by the native TypeScript 7 compiler: the project's, one on PATH, or the
+    /// pinned release fetched from the npm registry into the user's cache
     #[arg(long, value_enum, default_value_t = Mode::Auto)]
     pub typecheck: Mode,
 }
@@ -47,6 +48,9 @@ fn print_text(r: &Report) {
             _ => "✗",
         };
         errln!("{mark} {:<12} {:>6} ms  {}", s.name, s.ms, s.detail);
+    }
+    for n in &r.notes {
+        errln!("{n}");
     }
     if !r.routes.is_empty() {
         out!("{}", crate::cli::routes::grouped(&r.routes));

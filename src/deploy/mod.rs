@@ -40,6 +40,10 @@ pub struct Report {
     pub warnings: Vec<String>,
     pub routes: Vec<Route>,
     pub bundle_bytes: usize,
+    /// The compiler that ran the type check (None: it did not run).
+    pub compiler: Option<String>,
+    /// How the project's tsconfig was read for TypeScript 7, a note per change.
+    pub notes: Vec<String>,
     pub deployment: Option<Value>,
     pub total_ms: u64,
 }
@@ -61,6 +65,8 @@ pub fn deploy(project: &Project, o: &DeployOptions) -> Result<Report> {
         warnings: vec![],
         routes: vec![],
         bundle_bytes: 0,
+        compiler: None,
+        notes: vec![],
         deployment: None,
         total_ms: 0,
     };
@@ -109,10 +115,18 @@ pub fn deploy(project: &Project, o: &DeployOptions) -> Result<Report> {
 
     // The type check (a separate process) and the route analysis run while the bundle is made.
     let cache = project.root.join(".edgespark/cache");
+    let tmp = project.root.join(".edgespark/tmp");
+    let places = typecheck::Places {
+        project_root: &project.root,
+        server: &server,
+        tmp_dir: &tmp,
+        cache_dir: &cache,
+    };
+    let shown = |p: &std::path::Path| project.display(p);
     let (typechecked, analysed, bundled) = std::thread::scope(|s| {
         let typechecked = s.spawn(|| {
             let t = Instant::now();
-            (typecheck::run(&server, &cache, o.typecheck), ms(t))
+            (typecheck::run(&places, o.typecheck, &shown), ms(t))
         });
         let analysed = s.spawn(|| {
             let t = Instant::now();
@@ -134,16 +148,28 @@ pub fn deploy(project: &Project, o: &DeployOptions) -> Result<Report> {
     });
 
     let (outcome, took) = typechecked;
-    let (status, detail) = match outcome? {
-        typecheck::Outcome::Passed => ("ok", "no type errors".to_string()),
-        typecheck::Outcome::Cached => (
-            "cached",
-            "no type errors (unchanged since the last check)".to_string(),
-        ),
-        typecheck::Outcome::Skipped(why) => ("skipped", why),
-        typecheck::Outcome::Failed(text) => {
-            r.errors.push(format!("type check failed:\n{text}"));
-            ("failed", "type errors".to_string())
+    let (status, detail) = match outcome {
+        Err(e) => {
+            r.errors.push(format!("type check: {e:#}"));
+            ("failed", "no compiler".to_string())
+        }
+        Ok(checked) => {
+            let by = checked.compiler.clone().unwrap_or_default();
+            r.compiler = checked.compiler;
+            r.notes = checked.notes;
+            match checked.outcome {
+                typecheck::Outcome::Passed => ("ok", format!("no type errors: {by}")),
+                typecheck::Outcome::Cached => (
+                    "cached",
+                    format!("no type errors (unchanged since {by} checked it)"),
+                ),
+                typecheck::Outcome::Skipped(why) => ("skipped", format!("not checked: {why}")),
+                typecheck::Outcome::Failed(found) => {
+                    let n = found.len();
+                    r.errors.extend(found);
+                    ("failed", format!("{n} type error(s): {by}"))
+                }
+            }
         }
     };
     r.steps.push(Step {

@@ -100,6 +100,26 @@ pub fn absolute(path: &Path) -> Result<PathBuf> {
     Ok(out)
 }
 
+/// `to` relative to the folder `from`, both absolute and normalized, with `/` separators and
+/// a leading `./` or `../` (as tsconfig wants relative paths written).
+pub fn relative(from: &Path, to: &Path) -> String {
+    let from: Vec<Component> = from.components().collect();
+    let to: Vec<Component> = to.components().collect();
+    let common = from.iter().zip(&to).take_while(|(a, b)| a == b).count();
+    let mut parts: Vec<String> = vec![];
+    parts.extend(std::iter::repeat_n("..".to_string(), from.len() - common));
+    parts.extend(
+        to[common..]
+            .iter()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned()),
+    );
+    match parts.first().map(String::as_str) {
+        None => ".".to_string(),
+        Some("..") => parts.join("/"),
+        Some(_) => format!("./{}", parts.join("/")),
+    }
+}
+
 /// `path` with every symlink resolved, even when its last parts do not exist yet.
 pub fn resolved(path: &Path) -> Result<PathBuf> {
     let path = absolute(path)?;

@@ -4,7 +4,7 @@
 //! build output, git, local databases); its migrations and generated files are kept. Archive
 //! entries are names inside the project, never paths out of it, and links are refused.
 
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 
@@ -75,38 +75,7 @@ fn project_root(dir: &Path) -> Result<PathBuf> {
 fn unpack(file: &Path, dest: &Path) -> Result<()> {
     let reader =
         std::fs::File::open(file).with_context(|| format!("reading {}", file.display()))?;
-    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(reader));
-    for entry in archive
-        .entries()
-        .with_context(|| format!("{} is not a .tar.gz", file.display()))?
-    {
-        let mut entry =
-            entry.with_context(|| format!("{} is not a readable .tar.gz", file.display()))?;
-        let path = entry.path()?.into_owned();
-        if path.is_absolute() || path.components().any(|c| matches!(c, Component::ParentDir)) {
-            bail!(
-                "{}: the entry {} leads outside the template",
-                file.display(),
-                path.display()
-            );
-        }
-        let kind = entry.header().entry_type();
-        if kind.is_symlink() || kind.is_hard_link() {
-            bail!(
-                "{}: the entry {} is a link; templates are plain files",
-                file.display(),
-                path.display()
-            );
-        }
-        if !(kind.is_file() || kind.is_dir()) {
-            continue;
-        }
-        // unpack_in checks again that the entry stays inside `dest`.
-        entry
-            .unpack_in(dest)
-            .with_context(|| format!("unpacking {}", path.display()))?;
-    }
-    Ok(())
+    crate::registry::tarball::unpack(reader, dest, &file.display().to_string(), false)
 }
 
 fn left_out(path: &Path, is_dir: bool) -> bool {

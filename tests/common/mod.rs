@@ -19,8 +19,29 @@ pub fn corpus() -> PathBuf {
     p
 }
 
+/// The binary, kept off the network and out of the user's cache: the npm registry is a closed
+/// port (a test that fetches serves its own) and the per-user cache is the tests' own.
 pub fn bin() -> assert_cmd::Command {
-    assert_cmd::Command::new(env!("CARGO_BIN_EXE_edgespark"))
+    let mut cmd = assert_cmd::Command::new(env!("CARGO_BIN_EXE_edgespark"));
+    cmd.env("NPM_CONFIG_REGISTRY", "http://127.0.0.1:9/")
+        .env("XDG_CACHE_HOME", repo().join("target/test-user-cache"));
+    cmd
+}
+
+/// A folder holding only `tsc`, TypeScript 7's native compiler (from tests/scaffold's
+/// lockfile): put on PATH, it is the compiler a type check finds there.
+pub fn native_tsc_dir() -> PathBuf {
+    let scaffold = repo().join("tests/scaffold");
+    npm_ci(&scaffold);
+    let dir = repo().join("target/test-native-tsc");
+    let link = dir.join("tsc");
+    if !link.exists() {
+        std::fs::create_dir_all(&dir).unwrap();
+        let target = scaffold.join("node_modules/@typescript/typescript-linux-x64/lib/tsc");
+        // Tests run at once: one of them makes the link.
+        let _ = std::os::unix::fs::symlink(target, &link);
+    }
+    dir
 }
 
 pub fn run(dir: &Path, args: &[&str]) -> Output {
