@@ -402,3 +402,120 @@ fn the_compiler_is_fetched_from_the_registry_checked_and_cached() {
     );
     assert_eq!(good.requests.lock().unwrap().len(), 2);
 }
+
+fn tsc_passes(tsc: &Path, server: &Path) {
+    let out = std::process::Command::new(tsc)
+        .args(["--noEmit", "-p", "."])
+        .current_dir(server)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{} -p {}:\n{}",
+        tsc.display(),
+        server.display(),
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
+
+#[test]
+fn doctor_shows_the_tsconfig_for_typescript_7_and_writes_it_when_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = project(dir.path(), "app");
+    let server = project.join("server");
+    let tsconfig = server.join("tsconfig.json");
+    let original = std::fs::read_to_string(&tsconfig).unwrap();
+    let tsc_dir = native_tsc_dir();
+
+    let out = bin()
+        .args(["doctor"])
+        .current_dir(&project)
+        .env("PATH", &tsc_dir)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    for line in [
+        "written for: TypeScript 5",
+        "type check:  TypeScript 7.0.2",
+        "-    \"baseUrl\": \".\",",
+        "+      \"@defs\": [\"./src/defs/index.ts\"],",
+        "+      \"*\": [\"./*\"]",
+        "+    \"types\": [\"node\"],",
+        "Nothing written",
+    ] {
+        assert!(text.contains(line), "{line}\n{text}");
+    }
+    assert_eq!(std::fs::read_to_string(&tsconfig).unwrap(), original);
+
+    let out = bin()
+        .args(["doctor", "--write"])
+        .current_dir(&project)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_ne!(std::fs::read_to_string(&tsconfig).unwrap(), original);
+    // Both compilers take the written config as it is.
+    tsc_passes(&tsc_dir.join("tsc"), &server);
+    let ts5 = std::process::Command::new("node")
+        .args(["node_modules/typescript/bin/tsc", "--noEmit", "-p", "."])
+        .current_dir(&server)
+        .output()
+        .unwrap();
+    assert!(
+        ts5.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ts5.stdout)
+    );
+    // Nothing left to derive: the check reads the user's config itself.
+    let (code, r) = deploy(&project, &[("PATH", &tsc_dir)]);
+    assert_eq!((code, typecheck_step(&r).0.as_str()), (0, "ok"), "{r:#}");
+    assert_eq!(r["notes"].as_array().unwrap().len(), 0, "{r:#}");
+    let out = bin()
+        .args(["doctor"])
+        .current_dir(&project)
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("ready for TypeScript 7 as it is"));
+}
+
+#[test]
+fn doctor_edits_each_file_of_an_extends_chain_keeping_comments() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = project(dir.path(), "starter");
+    write(
+        &project,
+        "tsconfig.base.json",
+        "{\n  // shared settings\n  \"compilerOptions\": {\n    \"target\": \"es5\", // old browsers\n    \"lib\": [\"ESNext\"],\n    \"moduleResolution\": \"node\",\n    \"downlevelIteration\": true,\n    \"skipLibCheck\": true,\n    \"baseUrl\": \"./server\",\n    \"paths\": { \"@defs\": [\"src/defs/index.ts\"], \"@sdk/server-types\": [\"src/__generated__/server-types.d.ts\"], \"edgespark\": [\"src/__generated__/edgespark.d.ts\"], \"edgespark/*\": [\"src/__generated__/edgespark.d.ts\"] }\n  }\n}\n",
+    );
+    write(
+        &project,
+        "server/tsconfig.json",
+        "{\n  \"extends\": \"../tsconfig.base.json\",\n  \"include\": [\"src/**/*\"]\n}\n",
+    );
+    let out = bin()
+        .args(["doctor", "--write"])
+        .current_dir(&project)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let base = std::fs::read_to_string(project.join("tsconfig.base.json")).unwrap();
+    assert!(
+        base.contains("// shared settings")
+            && base.contains("\"target\": \"es2015\", // old browsers"),
+        "{base}"
+    );
+    assert!(
+        !base.contains("baseUrl") && !base.contains("downlevelIteration"),
+        "{base}"
+    );
+    assert!(
+        base.contains("\"@defs\": [\"./server/src/defs/index.ts\"]"),
+        "{base}"
+    );
+    tsc_passes(&native_tsc_dir().join("tsc"), &project.join("server"));
+}

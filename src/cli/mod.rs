@@ -6,6 +6,7 @@ pub mod bundle;
 mod db;
 mod db_generate;
 mod deploy;
+mod doctor;
 mod init;
 pub mod output;
 mod pull;
@@ -59,6 +60,8 @@ pub enum Command {
     Deploy(deploy::DeployArgs),
     /// (Re)write server/src/__generated__/ from the project's defs
     Pull(pull::PullArgs),
+    /// How the type check runs here; the tsconfig changes TypeScript 7 needs, as a diff (--write makes them)
+    Doctor(doctor::DoctorArgs),
     /// Buckets from storage_schema.ts, on the local platform
     #[command(subcommand)]
     Storage(storage::StorageCommand),
@@ -95,6 +98,7 @@ pub fn run() -> i32 {
         Command::Log(c) => runtime_config::run_log(c, cli.dir.as_deref()).map(|()| None),
         Command::Deploy(a) => deploy::run(a, cli.dir.as_deref()).map(Some),
         Command::Pull(a) => pull::run(a, cli.dir.as_deref()).map(Some),
+        Command::Doctor(a) => doctor::run(a, cli.dir.as_deref()).map(Some),
         Command::Storage(c) => storage::run(c, cli.dir.as_deref()).map(|()| None),
         Command::Auth(c) => auth::run(c, cli.dir.as_deref()).map(|()| None),
     };

@@ -60,7 +60,7 @@ pub fn run(at: &Places, mode: Mode, shown: &(dyn Fn(&Path) -> String + Sync)) ->
         });
     }
     let tsconfig = at.server.join("tsconfig.json");
-    let (major, _why) = tsconfig::written_for(at.server, at.project_root);
+    let major = tsconfig::written_for(at.server, at.project_root);
     let derived = tsconfig::derive(&tsconfig, at.tmp_dir, major)?;
     let notes: Vec<String> = derived
         .notes
