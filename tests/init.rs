@@ -325,8 +325,9 @@ fn check_made_from_template(project: &Path, source_toml: &str) {
     )
     .unwrap();
     let out = bin()
-        .args(["deploy", "--dry-run", "--typecheck", "off"])
+        .args(["deploy", "--dry-run"])
         .current_dir(project)
+        .env("PATH", native_tsc_dir())
         .output()
         .unwrap();
     assert!(
@@ -390,6 +391,83 @@ fn init_from_a_template_folder_or_tarball_makes_a_project_that_passes_the_pipeli
         String::from_utf8_lossy(&out.stderr)
     );
     check_made_from_template(&dir.path().join("from-tar"), &toml);
+}
+
+#[test]
+fn init_from_github_or_a_tarball_url_downloads_the_template() {
+    let dir = tempfile::tempdir().unwrap();
+    let template = template_dir(dir.path());
+    let toml = std::fs::read_to_string(template.join("edgespark.toml")).unwrap();
+    // GitHub's layout: the repository in one top folder, templates in folders of it.
+    let repo_dir = dir.path().join("repo");
+    copy_dir(&template, &repo_dir.join("blog"));
+    std::fs::create_dir_all(repo_dir.join("other")).unwrap();
+    let stand_in = StandIn::bind();
+    let github_tarball = format!("{}codeload/acme-templates-1a2b3c.tar.gz", stand_in.url);
+    let stand_in = stand_in.serve(
+        [
+            (
+                "/repos/acme/templates/tarball/v1".to_string(),
+                (302, vec![("Location".to_string(), github_tarball)], vec![]),
+            ),
+            (
+                "/codeload/acme-templates-1a2b3c.tar.gz".to_string(),
+                (200, vec![], tar_gz(&repo_dir, "acme-templates-1a2b3c")),
+            ),
+            (
+                "/tpl.tar.gz".to_string(),
+                (200, vec![], tar_gz(&template, "tpl")),
+            ),
+        ]
+        .into_iter()
+        .collect(),
+    );
+    let api = stand_in.url.trim_end_matches('/').to_string();
+    let init_from = |name: &str, spec: &str| {
+        bin()
+            .args(["init", name, "--agent", "claude", "--template", spec])
+            .current_dir(dir.path())
+            .env("EDGESPARK_GITHUB_API", &api)
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap()
+    };
+    let out = init_from("from-github", "github:acme/templates/blog#v1");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    check_made_from_template(&dir.path().join("from-github"), &toml);
+    let out = init_from("from-url", &format!("{}tpl.tar.gz", stand_in.url));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    check_made_from_template(&dir.path().join("from-url"), &toml);
+
+    // A folder the repository lacks, and a URL that is not there: errors, nothing made.
+    for (name, spec) in [
+        ("no-dir", "github:acme/templates/missing#v1".to_string()),
+        ("no-url", format!("{}gone.tar.gz", stand_in.url)),
+    ] {
+        let out = init_from(name, &spec);
+        assert_eq!(out.status.code(), Some(1));
+        let said = String::from_utf8_lossy(&out.stderr);
+        assert!(said.contains("missing/") || said.contains("404"), "{said}");
+        assert!(!dir.path().join(name).exists());
+    }
+    assert_eq!(
+        stand_in
+            .requests
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|p| p.contains("tarball"))
+            .count(),
+        2
+    );
 }
 
 #[test]

@@ -7,10 +7,7 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Write};
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
 
 use common::*;
 use serde_json::Value;
@@ -248,73 +245,40 @@ fn a_config_extending_a_base_with_removed_options_is_mapped_and_checked() {
     );
 }
 
-/// A registry stand-in on a local port: the package document of the native compiler (with the
-/// given integrity value) and its tarball; every request path is recorded.
-struct Registry {
-    url: String,
-    requests: Arc<Mutex<Vec<String>>>,
-}
-
-fn serve_registry(tarball: Vec<u8>, integrity: String) -> Registry {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}/", listener.local_addr().unwrap());
-    let requests = Arc::new(Mutex::new(vec![]));
-    let seen = requests.clone();
-    let base = url.clone();
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { continue };
-            let mut reader = BufReader::new(stream.try_clone().unwrap());
-            let mut request_line = String::new();
-            reader.read_line(&mut request_line).unwrap();
-            loop {
-                let mut header = String::new();
-                if reader.read_line(&mut header).unwrap() == 0 || header.trim().is_empty() {
-                    break;
-                }
-            }
-            let path = request_line
-                .split_whitespace()
-                .nth(1)
-                .unwrap_or("")
-                .to_string();
-            seen.lock().unwrap().push(path.clone());
-            let (status, body) = if path.eq_ignore_ascii_case("/@typescript%2ftypescript-linux-x64")
-            {
-                let doc = serde_json::json!({
-                    "name": "@typescript/typescript-linux-x64",
-                    "versions": { "7.0.2": { "version": "7.0.2", "dist": {
-                        "tarball": format!("{base}tarballs/typescript-linux-x64-7.0.2.tgz"),
-                        "integrity": integrity,
-                    } } }
-                });
-                ("200 OK", doc.to_string().into_bytes())
-            } else if path == "/tarballs/typescript-linux-x64-7.0.2.tgz" {
-                ("200 OK", tarball.clone())
-            } else {
-                ("404 Not Found", b"{}".to_vec())
-            };
-            let _ = write!(
-                stream,
-                "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-                body.len()
-            );
-            let _ = stream.write_all(&body);
-        }
+/// A registry stand-in: the package document of the native compiler (with the given
+/// integrity value) and its tarball.
+fn serve_registry(tarball: Vec<u8>, integrity: String) -> StandIn {
+    let stand_in = StandIn::bind();
+    let doc = serde_json::json!({
+        "name": "@typescript/typescript-linux-x64",
+        "versions": { "7.0.2": { "version": "7.0.2", "dist": {
+            "tarball": format!("{}tarballs/typescript-linux-x64-7.0.2.tgz", stand_in.url),
+            "integrity": integrity,
+        } } }
     });
-    Registry { url, requests }
+    stand_in.serve(
+        [
+            (
+                "/@typescript%2ftypescript-linux-x64".to_string(),
+                (200, vec![], doc.to_string().into_bytes()),
+            ),
+            (
+                "/tarballs/typescript-linux-x64-7.0.2.tgz".to_string(),
+                (200, vec![], tarball),
+            ),
+        ]
+        .into_iter()
+        .collect(),
+    )
 }
 
 /// The installed native compiler package packed as npm packs it (everything under `package/`).
 fn compiler_tarball() -> Vec<u8> {
     native_tsc_dir();
-    let installed = repo().join("tests/scaffold/node_modules/@typescript/typescript-linux-x64");
-    let mut builder = tar::Builder::new(flate2::write::GzEncoder::new(
-        vec![],
-        flate2::Compression::fast(),
-    ));
-    builder.append_dir_all("package", &installed).unwrap();
-    builder.into_inner().unwrap().finish().unwrap()
+    tar_gz(
+        &repo().join("tests/scaffold/node_modules/@typescript/typescript-linux-x64"),
+        "package",
+    )
 }
 
 fn sri(bytes: &[u8]) -> String {

@@ -22,8 +22,11 @@ pub struct InitArgs {
     /// The coding agent that will work on it: claude (CLAUDE.md), gemini (GEMINI.md), others (AGENTS.md)
     #[arg(long)]
     pub agent: String,
-    /// Start from a template on disk: a project folder or a .tar.gz of one
-    #[arg(long, value_name = "DIR|FILE.tar.gz")]
+    /// Start from a template: an official one (fullstack, bounty-tasks, flappy-bird-3d,
+    /// waitlist-admin, login-aurora-split, login-editorial-center, login-frosted-glass,
+    /// login-terminal-cli), github:owner/repo[/dir][#ref], an https:// URL of a .tar.gz, or a
+    /// project folder or .tar.gz on disk
+    #[arg(long, value_name = "SRC")]
     pub template: Option<String>,
 }
 

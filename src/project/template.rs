@@ -19,14 +19,34 @@ const LEFT_OUT_DIRS: &[&str] = &[
 ];
 const LEFT_OUT_EXTENSIONS: &[&str] = &["sqlite", "sqlite3", "sqlite-wal", "sqlite-shm", "db"];
 
-/// A template on disk.
-#[derive(Debug)]
+/// The official templates, each a folder of `github:edgesparkhq/official-templates`.
+pub const OFFICIAL: &[&str] = &[
+    "fullstack",
+    "bounty-tasks",
+    "flappy-bird-3d",
+    "waitlist-admin",
+    "login-aurora-split",
+    "login-editorial-center",
+    "login-frosted-glass",
+    "login-terminal-cli",
+];
+const OFFICIAL_REPO: &str = "edgesparkhq/official-templates";
+
+/// Where a template comes from.
+#[derive(Debug, PartialEq)]
 pub enum Source {
     Dir(PathBuf),
     Tarball(PathBuf),
+    /// A `.tar.gz` at a URL; the project is at `subdir` of the archive's one top folder when
+    /// given (GitHub's layout), else at its top or in its one top folder.
+    Remote {
+        url: String,
+        subdir: Option<String>,
+    },
 }
 
-/// What `--template SRC` names: a folder, or a `.tar.gz`/`.tgz` file.
+/// What `--template SRC` names: a folder or `.tar.gz` on disk, an official template's name,
+/// `github:owner/repo[/subdir][#ref]`, or the URL of a `.tar.gz`.
 pub fn source(spec: &str) -> Result<Source> {
     let path = PathBuf::from(spec);
     if path.is_dir() {
@@ -38,7 +58,72 @@ pub fn source(spec: &str) -> Result<Source> {
     if path.exists() {
         bail!("--template {spec}: a template is a folder or a .tar.gz file");
     }
-    bail!("--template {spec}: no such folder or .tar.gz file (templates are read from disk)")
+    if OFFICIAL.contains(&spec) {
+        return github(&format!("{OFFICIAL_REPO}/{spec}"), spec);
+    }
+    if let Some(rest) = spec.strip_prefix("github:") {
+        return github(rest, spec);
+    }
+    if spec.starts_with("https://") || is_local_http(spec) {
+        return Ok(Source::Remote {
+            url: spec.to_string(),
+            subdir: None,
+        });
+    }
+    if spec.starts_with("http://") {
+        bail!("--template {spec}: templates are fetched over https");
+    }
+    bail!(
+        "--template {spec}: no such folder or .tar.gz file; a template is a folder, a .tar.gz, an official name ({}), github:owner/repo[/dir][#ref] or an https:// URL of a .tar.gz",
+        OFFICIAL.join(", ")
+    )
+}
+
+/// Plain http only to this machine (a mirror or a test's stand-in).
+fn is_local_http(url: &str) -> bool {
+    [
+        "http://127.0.0.1:",
+        "http://127.0.0.1/",
+        "http://localhost:",
+        "http://localhost/",
+    ]
+    .iter()
+    .any(|p| url.starts_with(p))
+}
+
+/// `owner/repo[/subdir][#ref]` as the tarball GitHub's API serves (the default branch when
+/// no ref is given). `EDGESPARK_GITHUB_API` points elsewhere (GitHub Enterprise).
+fn github(rest: &str, spec: &str) -> Result<Source> {
+    let (path, reference) = match rest.split_once('#') {
+        Some((p, r)) if !r.is_empty() => (p, Some(r)),
+        _ => (rest, None),
+    };
+    let mut parts = path.split('/').filter(|p| !p.is_empty());
+    let (Some(owner), Some(repo)) = (parts.next(), parts.next()) else {
+        bail!("--template {spec}: expected github:owner/repo[/dir][#ref]");
+    };
+    let subdir: Vec<&str> = parts.collect();
+    let name_ok = |s: &str| {
+        !s.is_empty()
+            && s != ".."
+            && s != "."
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+    };
+    if !name_ok(owner) || !name_ok(repo) || !subdir.iter().all(|s| name_ok(s)) {
+        bail!("--template {spec}: not a GitHub owner/repo[/dir]");
+    }
+    let api = std::env::var("EDGESPARK_GITHUB_API")
+        .unwrap_or_else(|_| "https://api.github.com".to_string());
+    let mut url = format!("{}/repos/{owner}/{repo}/tarball", api.trim_end_matches('/'));
+    if let Some(r) = reference {
+        url.push('/');
+        url.push_str(r);
+    }
+    Ok(Source::Remote {
+        url,
+        subdir: (!subdir.is_empty()).then(|| subdir.join("/")),
+    })
 }
 
 /// Copy the template into `dest` (an empty folder), leaving out what `LEFT_OUT_*` name.
@@ -51,6 +136,42 @@ pub fn copy_into(source: &Source, dest: &Path) -> Result<()> {
             unpack(file, unpacked.path())?;
             copy_dir(&project_root(unpacked.path())?, dest)
         }
+        Source::Remote { url, subdir } => {
+            let bytes = crate::registry::http::get(url, None)
+                .with_context(|| format!("downloading the template {url}"))?;
+            let unpacked =
+                tempfile::tempdir().context("making a folder to unpack the template in")?;
+            crate::registry::tarball::unpack(bytes.as_slice(), unpacked.path(), url, false)?;
+            let root = match subdir {
+                None => project_root(unpacked.path())?,
+                Some(sub) => {
+                    let top = only_folder(unpacked.path())
+                        .with_context(|| format!("{url}: not a repository archive"))?;
+                    let root = top.join(sub);
+                    if !root.join(crate::project::CONFIG_FILE).is_file() {
+                        bail!(
+                            "{url}: the repository has no {} in {sub}/",
+                            crate::project::CONFIG_FILE
+                        );
+                    }
+                    root
+                }
+            };
+            copy_dir(&root, dest)
+        }
+    }
+}
+
+/// The one folder at the top of `dir`, if that is all there is.
+fn only_folder(dir: &Path) -> Option<PathBuf> {
+    let entries: Vec<PathBuf> = std::fs::read_dir(dir)
+        .ok()?
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    match entries.as_slice() {
+        [only] if only.is_dir() => Some(only.clone()),
+        _ => None,
     }
 }
 
@@ -156,6 +277,44 @@ mod tests {
             with_project_id("[server]\nproject_id = 1\n", "abc"),
             "project_id = \"abc\"\n[server]\nproject_id = 1\n"
         );
+    }
+
+    #[test]
+    fn template_sources() {
+        let repo = |url: &str, subdir: Option<&str>| Source::Remote {
+            url: url.into(),
+            subdir: subdir.map(String::from),
+        };
+        assert_eq!(
+            source("fullstack").unwrap(),
+            repo(
+                "https://api.github.com/repos/edgesparkhq/official-templates/tarball",
+                Some("fullstack")
+            )
+        );
+        assert_eq!(
+            source("github:acme/app/templates/blog#v2").unwrap(),
+            repo(
+                "https://api.github.com/repos/acme/app/tarball/v2",
+                Some("templates/blog")
+            )
+        );
+        assert_eq!(
+            source("github:acme/app").unwrap(),
+            repo("https://api.github.com/repos/acme/app/tarball", None)
+        );
+        assert_eq!(
+            source("https://example.com/t.tar.gz").unwrap(),
+            repo("https://example.com/t.tar.gz", None)
+        );
+        for bad in [
+            "github:acme",
+            "github:acme/../x",
+            "http://example.com/t.tar.gz",
+            "nope",
+        ] {
+            assert!(source(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -181,3 +181,85 @@ pub fn node(cwd: &Path, script: &Path, args: &[&Path]) -> String {
     }
     s
 }
+
+/// A local HTTP server standing in for a remote one (a registry, GitHub): it answers each
+/// path from a table (status, extra headers, body; anything else is a 404) and records every
+/// path asked for.
+pub struct StandIn {
+    pub url: String,
+    pub requests: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    listener: Option<std::net::TcpListener>,
+}
+
+pub type Reply = (u16, Vec<(String, String)>, Vec<u8>);
+
+impl StandIn {
+    /// Bound to a free port: `url` is known before the table is (bodies may name it).
+    pub fn bind() -> StandIn {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        StandIn {
+            url: format!("http://{}/", listener.local_addr().unwrap()),
+            requests: Default::default(),
+            listener: Some(listener),
+        }
+    }
+
+    pub fn serve(mut self, table: std::collections::HashMap<String, Reply>) -> StandIn {
+        use std::io::{BufRead, Write};
+        let listener = self.listener.take().unwrap();
+        let seen = self.requests.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { continue };
+                let mut reader = std::io::BufReader::new(stream.try_clone().unwrap());
+                let mut request_line = String::new();
+                if reader.read_line(&mut request_line).is_err() {
+                    continue;
+                }
+                loop {
+                    let mut header = String::new();
+                    match reader.read_line(&mut header) {
+                        Ok(0) | Err(_) => break,
+                        _ if header.trim().is_empty() => break,
+                        _ => {}
+                    }
+                }
+                let path = request_line
+                    .split_whitespace()
+                    .nth(1)
+                    .unwrap_or("")
+                    .to_string();
+                seen.lock().unwrap().push(path.clone());
+                let key = table
+                    .keys()
+                    .find(|k| k.eq_ignore_ascii_case(&path))
+                    .cloned();
+                let (status, headers, body) =
+                    key.map(|k| table[&k].clone())
+                        .unwrap_or((404, vec![], b"not found".to_vec()));
+                let mut head = format!(
+                    "HTTP/1.1 {status} X\r\nContent-Length: {}\r\nConnection: close\r\n",
+                    body.len()
+                );
+                for (k, v) in headers {
+                    head.push_str(&format!("{k}: {v}\r\n"));
+                }
+                head.push_str("\r\n");
+                let _ = stream.write_all(head.as_bytes());
+                let _ = stream.write_all(&body);
+            }
+        });
+        self
+    }
+}
+
+/// `dir`'s contents as a .tar.gz, each path under `prefix`.
+pub fn tar_gz(dir: &Path, prefix: &str) -> Vec<u8> {
+    let mut builder = tar::Builder::new(flate2::write::GzEncoder::new(
+        vec![],
+        flate2::Compression::fast(),
+    ));
+    builder.follow_symlinks(false);
+    builder.append_dir_all(prefix, dir).unwrap();
+    builder.into_inner().unwrap().finish().unwrap()
+}
