@@ -110,6 +110,14 @@ fn the_built_app_answers_requests_like_esbuilds_bundle() {
         "\"received\":\"invoice.paid\"",
         "<title>Second post</title>",
         "404 <html><head><title>Not found</title>",
+        // Storage per the platform's contract (the stand-in implements it).
+        "PUT /api/files/c.txt -> 201 {\"uri\":\"s3://post-attachments/u1/c.txt\",\"size\":4}",
+        "\"hasMore\":true,\"cursor\":\"dTEvYS8yLnR4dA\"",
+        "GET /api/files?delimiter=/ -> 200 {\"files\":[{\"path\":\"u1/c.txt\",\"size\":4}],\"hasMore\":false,\"cursor\":null,\"folders\":[\"u1/a/\",\"u1/b/\"]}",
+        "GET /api/files/read/b/3.txt -> 200 three",
+        "GET /api/files -> 200 {\"files\":[{\"path\":\"u1/b/3.txt\",\"size\":5}]",
+        "POST /api/files/avatar -> 401",
+        "POST /api/files/avatar -> 201 {\"uri\":\"s3://avatars/u1/avatar.png\"",
     ] {
         assert!(
             want.contains(needle),

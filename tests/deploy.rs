@@ -86,7 +86,7 @@ fn a_ready_project_deploys_and_goes_live() {
         steps,
         ["schema sync", "checks", "type check", "bundle", "routes"]
     );
-    assert_eq!(dry["routes"].as_array().unwrap().len(), 12);
+    assert_eq!(dry["routes"].as_array().unwrap().len(), 18);
     assert!(
         !local(&project).join("live.json").exists(),
         "a dry run uploads nothing"
@@ -136,7 +136,7 @@ fn a_ready_project_deploys_and_goes_live() {
     assert_eq!(b["secrets"], serde_json::json!(["STRIPE_WEBHOOK_SECRET"]));
     assert_eq!(
         b["routes"],
-        serde_json::json!({ "protected": 7, "public": 4, "webhook": 1 })
+        serde_json::json!({ "protected": 13, "public": 4, "webhook": 1 })
     );
 
     // The secret's value is in no file but the secrets store.
@@ -174,7 +174,7 @@ fn the_text_report_groups_the_routes_and_times_each_step() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stdout.contains("Protected (login required, auth.user guaranteed):  7 routes")
+        stdout.contains("Protected (login required, auth.user guaranteed):  13 routes")
             && stdout.contains("POST   /api/webhooks/stripe"),
         "{stdout}"
     );

@@ -179,18 +179,46 @@ pub fn deploy(project: &Project, o: &DeployOptions) -> Result<Report> {
         detail,
     });
 
+    // A step that cannot run is a failed step of the report, not the end of the report.
     let (bundle, took) = bundled;
-    let (out, bundle) = bundle?;
-    r.bundle_bytes = bundle.len();
-    r.steps.push(Step {
-        name: "bundle",
-        ms: took,
-        status: "ok",
-        detail: format!("{} ({} bytes)", project.display(&out), bundle.len()),
-    });
+    let bundle = match bundle {
+        Ok((out, code)) => {
+            r.bundle_bytes = code.len();
+            r.steps.push(Step {
+                name: "bundle",
+                ms: took,
+                status: "ok",
+                detail: format!("{} ({} bytes)", project.display(&out), code.len()),
+            });
+            Some(code)
+        }
+        Err(e) => {
+            r.errors.push(format!("{e:#}"));
+            r.steps.push(Step {
+                name: "bundle",
+                ms: took,
+                status: "failed",
+                detail: "the server does not bundle".into(),
+            });
+            None
+        }
+    };
 
     let (analysis, took) = analysed;
-    let analysis = analysis?;
+    let analysis = match analysis {
+        Ok(a) => a,
+        Err(e) => {
+            r.errors.push(format!("{e:#}"));
+            r.steps.push(Step {
+                name: "routes",
+                ms: took,
+                status: "failed",
+                detail: "the routes could not be read".into(),
+            });
+            r.total_ms = ms(started);
+            return Ok(r);
+        }
+    };
     let invalid: Vec<&Route> = analysis
         .routes
         .iter()
@@ -220,7 +248,7 @@ pub fn deploy(project: &Project, o: &DeployOptions) -> Result<Report> {
     r.routes = analysis.routes;
 
     r.ok = r.errors.is_empty();
-    if r.ok && !o.dry_run {
+    if let Some(bundle) = bundle.filter(|_| r.ok && !o.dry_run) {
         let t = Instant::now();
         let manifest =
             platform.deploy(bundle.as_bytes(), bindings(&defs, &platform, &r.routes)?)?;

@@ -23,7 +23,8 @@ console.log = (...args) => transcript.push("log " + stable(args.join(" ")));
 const { default: app } = await import(pathToFileURL(bundle).href);
 // A request: [method, path, body?, "user" to be logged in?, headers?].
 const requests = JSON.parse(readFileSync(requestsFile, "utf8"));
-const user = { id: "u1", email: "a@example.com" };
+// The platform's User (server-types.d.ts).
+const user = { id: "u1", email: "a@example.com", name: "A", image: null, emailVerified: true, isAnonymous: false, createdAt: new Date(0) };
 // What the example app reads (the others read nothing of it).
 state.vars.SITE_NAME = "Fixture site";
 state.secrets.STRIPE_WEBHOOK_SECRET = "s3cret";
