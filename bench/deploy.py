@@ -15,7 +15,7 @@ import json, os, shutil, statistics, subprocess, sys, time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from build import EDGESPARK, copied_fixture, generated_app, prepare  # noqa: E402
+from build import EDGESPARK, REPO, copied_fixture, generated_app, prepare  # noqa: E402
 
 TSC_DIR = os.path.join(HERE, "node_modules", "@typescript", "typescript-linux-x64", "lib")
 
@@ -33,11 +33,13 @@ def deploy_ready(root):
                        ("storage_schema.ts", "export {};\n"), ("db_relations.ts", "export {};\n")]:
         if not os.path.exists(os.path.join(defs, name)):
             open(os.path.join(defs, name), "w").write(text)
+            # The barrel the platform expects (fixtures/app's).
+            shutil.copy(os.path.join(REPO, "fixtures", "app", "server", "src", "defs", "index.ts"), defs)
     for setup in (["db", "generate", "--name", "init"], ["db", "migrate"]):
         subprocess.run([EDGESPARK, "-C", root] + setup, check=True, capture_output=True)
     if os.path.exists(os.path.join(root, "server", "src", "defs", "runtime.ts")) and "ADMIN_EMAILS" in open(os.path.join(defs, "runtime.ts")).read():
         subprocess.run([EDGESPARK, "-C", root, "var", "set", "ADMIN_EMAILS=a@example.com", "SITE_NAME=Demo"], check=True, capture_output=True)
-        subprocess.run([EDGESPARK, "-C", root, "secret", "set", "STRIPE_WEBHOOK_SECRET", "--stdin"], input=b"whsec\n", check=True, capture_output=True)
+        subprocess.run([EDGESPARK, "-C", root, "secret", "set", "STRIPE_WEBHOOK_SECRET"], input=b"whsec\n", check=True, capture_output=True)
 
 
 def main():

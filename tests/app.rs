@@ -117,6 +117,8 @@ fn the_built_app_answers_requests_like_esbuilds_bundle() {
         "GET /api/files/read/b/3.txt -> 200 three",
         "GET /api/files -> 200 {\"files\":[{\"path\":\"u1/b/3.txt\",\"size\":5}]",
         "POST /api/files/avatar -> 401",
+        "DELETE /api/posts/1 -> 200 {\"deleted\":1,\"left\":1}",
+        "DELETE /api/posts/99 -> 404",
         "POST /api/files/avatar -> 201 {\"uri\":\"s3://avatars/u1/avatar.png\"",
     ] {
         assert!(

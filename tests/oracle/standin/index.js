@@ -4,7 +4,11 @@ import { drizzle } from "drizzle-orm/sqlite-proxy";
 import { run, state } from "./control.js";
 export { storage } from "./storage.js";
 
-export const db = drizzle(async (sql, params, method) => ({ rows: run(sql, params, method) }));
+// Statements one at a time, and `db.batch` (D1 runs a batch in one transaction).
+export const db = drizzle(
+  async (sql, params, method) => ({ rows: run(sql, params, method) }),
+  async (queries) => queries.map(({ sql, params, method }) => ({ rows: run(sql, params, method) })),
+);
 export const vars = { get: (key) => state.vars[key] ?? null };
 export const secret = { get: (key) => state.secrets[key] ?? null };
 export const ctx = {
