@@ -155,7 +155,8 @@ fn a_new_project_type_checks_deploys_and_serves_its_routes() {
         format!(r#"{{"id":{id},"owner":"u1","text":"{text}","createdAt":"<time>"}}"#)
     };
     let expected = [
-        r#"GET /api/public/health -> 200 {"ok":true}"#.to_string(),
+        r#"GET /api/public/health -> 200 {"ok":true,"user":null}"#.to_string(),
+        r#"GET /api/public/health -> 200 {"ok":true,"user":"u1"}"#.into(),
         r#"POST /api/notes -> 400 {"error":"text is required"}"#.into(),
         format!(r#"POST /api/notes -> 201 {{"note":{}}}"#, note(1, "first")),
         format!(r#"POST /api/notes -> 201 {{"note":{}}}"#, note(2, "second")),

@@ -10,7 +10,8 @@ import { notes } from "@defs";
 //   /api/webhooks/*  no auth check (verify the caller yourself)
 const app = new Hono().basePath("/api");
 
-app.get("/public/health", (c) => c.json({ ok: true }));
+// isAuthenticated() narrows: inside the if, auth.user is a User, not User | null.
+app.get("/public/health", (c) => c.json({ ok: true, user: auth.isAuthenticated() ? auth.user.id : null }));
 
 app.get("/notes", async (c) => {
   const owner = auth.user!.id;
