@@ -163,7 +163,12 @@ fn a_malformed_schema_is_reported_with_its_location_and_changes_nothing() {
     );
     let out = run(dir.path(), &["db", "generate"]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("db_schema.ts:2:"));
+    // At the column whose default needs it, naming what cannot be read.
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("db_schema.ts:3:") && err.contains("the global `process`.env.X"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -240,7 +240,10 @@ fn check_command(a: CheckArgs, dir: Option<&Path>) -> Result<()> {
     let folder = crate::migrate::folder::Folder::new(project.migrations_dir());
     let schema_file = project.schema_file();
     let current = if schema_file.is_file() {
-        Some(crate::schema::read(&schema_file, Some(&project.server_dir()))?.schema)
+        Some(crate::schema::read(
+            &schema_file,
+            Some(&project.server_dir()),
+        )?)
     } else {
         None
     };

@@ -197,12 +197,16 @@ pub fn generate(a: GenerateArgs, project: &Project) -> Result<()> {
     for w in &read.warnings {
         output::warn(w);
     }
+    let (schema, settled) = crate::migrate::settle::settle(&read, &prev.schema, a.drizzle_compat);
+    for w in &settled {
+        output::warn(w);
+    }
     let mut snap = Snapshot {
         version: "6".into(),
         dialect: "sqlite".into(),
         id,
         prev_id: prev.id.clone(),
-        schema: read.schema,
+        schema,
         renames: Default::default(),
     };
     // The snapshot is written while the diff runs (on the other core); only a rename, recorded

@@ -61,7 +61,7 @@ fn stopping(
 pub fn check(
     folder: &Folder,
     schema_file: Option<&Path>,
-    current: Option<&Schema>,
+    current: Option<&crate::schema::ReadSchema>,
 ) -> Result<Vec<Finding>> {
     let Chain {
         findings: mut out,
@@ -80,7 +80,10 @@ pub fn check(
     {
         let latest = snapshots.values().next_back();
         let changed = match (latest, current) {
-            (Some(l), Some(c)) => !same_schema(&l.schema, c),
+            // Read as `db generate` reads it: generate-time defaults keep the snapshot's value.
+            (Some(l), Some(c)) => {
+                !same_schema(&l.schema, &super::settle::settle(c, &l.schema, false).0)
+            }
             _ => true,
         };
         if changed {

@@ -7,5 +7,6 @@ pub mod diff;
 pub mod folder;
 pub mod journal;
 pub mod jsjson;
+pub mod settle;
 pub mod snapshot;
 pub mod words;

@@ -31,6 +31,8 @@ pub struct Diagnostic {
     pub col: usize,
     pub message: String,
     pub label: String,
+    /// What led here, innermost first ("needed for `x`, used at ...").
+    pub notes: Vec<String>,
     source: String,
     span: (usize, usize),
 }
@@ -52,6 +54,7 @@ impl Diagnostic {
             col,
             message: message.into(),
             label: label.into(),
+            notes: vec![],
             source: source.to_string(),
             span: (
                 start,
@@ -63,11 +66,24 @@ impl Diagnostic {
         }
     }
 
+    pub fn with_note(mut self, note: String) -> Self {
+        self.notes.push(note);
+        self
+    }
+
     pub fn location(&self) -> String {
         format!("{}:{}:{}", self.file.display(), self.line, self.col)
     }
 
     pub fn render(&self, color: bool) -> String {
+        let mut out = self.render_frame(color);
+        for n in &self.notes {
+            out.push_str(&format!("  = note: {n}\n"));
+        }
+        out
+    }
+
+    fn render_frame(&self, color: bool) -> String {
         if let Some(frame) = self.long_line_frame() {
             return format!("error: {}: {}\n{frame}", self.location(), self.message);
         }
@@ -122,7 +138,11 @@ impl Diagnostic {
 
 impl std::fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {}", self.location(), self.message)
+        write!(f, "{}: {}", self.location(), self.message)?;
+        for n in &self.notes {
+            write!(f, " ({n})")?;
+        }
+        Ok(())
     }
 }
 

@@ -18,6 +18,7 @@ use crate::schema::model;
 
 const BUILTINS: &[&str] = &[
     "sqliteTable",
+    "sqliteTableCreator",
     "integer",
     "int",
     "text",
@@ -43,6 +44,9 @@ pub fn builtin(name: &str) -> Option<&'static str> {
         .find(|b| **b == name)
         .copied()
 }
+
+/// The method name a table creator's result is called by (not a name JavaScript can write).
+const TABLE_CREATOR: &str = "<sqliteTableCreator>";
 
 fn err(ev: &Evaluator, m: &SourceModule, span: Span, msg: impl Into<String>) -> anyhow::Error {
     ev.error(m, span, msg)
@@ -81,6 +85,7 @@ fn column(
         unique: None,
         references: vec![],
         generated: None,
+        volatile_default: None,
         origin: Evaluator::origin(m, span),
     }))
 }
@@ -179,6 +184,9 @@ pub fn call_builtin(
     args: Vec<Val>,
     span: Span,
 ) -> Result<Val> {
+    if let Some(r) = super::js_builtins::call_global(ev, m, name, &args, span) {
+        return r;
+    }
     let origin = Evaluator::origin(m, span);
     if matches!(
         name,
@@ -285,6 +293,18 @@ pub fn call_builtin(
                 }
             }
         }
+        // `sqliteTableCreator((name) => `prefix_${name}`)`: a sqliteTable whose names are mapped.
+        "sqliteTableCreator" => match args.into_iter().next() {
+            Some(f @ Val::Func(_)) => Val::Method(Box::new(f), TABLE_CREATOR.into()),
+            _ => {
+                return Err(err(
+                    ev,
+                    m,
+                    span,
+                    "sqliteTableCreator needs a function that maps a table name",
+                ));
+            }
+        },
         "sqliteTable" => {
             let Some(table_name) = str_arg(&args, 0) else {
                 return Err(err(
@@ -491,6 +511,20 @@ pub fn call_method(
     args: Vec<Val>,
     span: Span,
 ) -> Result<Val> {
+    if let Some(r) = super::js_builtins::call_method(ev, m, &recv, method, &args, span) {
+        return r;
+    }
+    if method == TABLE_CREATOR
+        && let Val::Func(f) = &recv
+    {
+        let mut args = args;
+        let name = args.first().cloned().unwrap_or(Val::Undefined);
+        let mapped = ev.invoke(f, vec![name])?;
+        if let Some(first) = args.first_mut() {
+            *first = mapped;
+        }
+        return call_builtin(ev, m, "sqliteTable", args, span);
+    }
     match recv {
         Val::Column(b) => column_method(ev, m, (*b).clone(), method, args, span),
         Val::Constraint(c) => constraint_method(ev, m, (*c).clone(), method, args, span),
@@ -567,29 +601,6 @@ pub fn call_method(
             )))),
             _ => Err(err(ev, m, span, format!("sql.{method} is not supported"))),
         },
-        Val::Builtin("Object") => match (method, args.first()) {
-            ("values", Some(Val::Object(o))) => {
-                Ok(Val::Array(Rc::new(o.values().cloned().collect())))
-            }
-            ("keys", Some(Val::Object(o))) => Ok(Val::Array(Rc::new(
-                o.keys().map(|k| Val::Str(k.clone())).collect(),
-            ))),
-            ("assign", Some(_)) => {
-                let mut out = IndexMap::new();
-                for a in &args {
-                    if let Val::Object(o) = a {
-                        out.extend(o.iter().map(|(k, v)| (k.clone(), v.clone())));
-                    }
-                }
-                Ok(Val::Object(Rc::new(out)))
-            }
-            _ => Err(err(
-                ev,
-                m,
-                span,
-                format!("Object.{method} is not supported here"),
-            )),
-        },
         Val::Builtin("Date") if method == "UTC" => {
             let n: Vec<f64> = args
                 .iter()
@@ -608,53 +619,18 @@ pub fn call_method(
             );
             Ok(Val::Num(parse_date(&iso).unwrap_or(0.0)))
         }
-        Val::Array(a) if method == "map" => match args.first() {
-            Some(Val::Func(f)) => {
-                let f = f.clone();
-                let mut out = vec![];
-                for (i, item) in a.iter().enumerate() {
-                    out.push(ev.invoke(&f, vec![item.clone(), Val::Num(i as f64)])?);
-                }
-                Ok(Val::Array(Rc::new(out)))
-            }
-            _ => Err(err(ev, m, span, "`.map` needs a function")),
-        },
-        Val::Array(a) if method == "flat" => {
-            let mut out = vec![];
-            for item in a.iter() {
-                match item {
-                    Val::Array(inner) => out.extend(inner.iter().cloned()),
-                    v => out.push(v.clone()),
-                }
-            }
-            Ok(Val::Array(Rc::new(out)))
-        }
-        Val::Array(a) if method == "join" => {
-            let sep = str_arg(&args, 0).unwrap_or_else(|| ",".into());
-            let parts: Option<Vec<String>> = a.iter().map(to_js_string).collect();
-            parts
-                .map(|p| Val::Str(p.join(&sep)))
-                .ok_or_else(|| err(ev, m, span, "join of non-primitive values"))
-        }
-        Val::Str(s) => match method {
-            "toLowerCase" => Ok(Val::Str(s.to_lowercase())),
-            "toUpperCase" => Ok(Val::Str(s.to_uppercase())),
-            "trim" => Ok(Val::Str(s.trim().to_string())),
-            _ => Err(err(
-                ev,
-                m,
-                span,
-                format!("string method `{method}` is not supported"),
-            )),
-        },
-        Val::Builtin(global @ ("Date" | "JSON" | "Math" | "String" | "Number" | "BigInt")) => {
-            Err(err(
-                ev,
-                m,
-                span,
-                format!("`{global}.{method}()` cannot be evaluated statically"),
-            ))
-        }
+        Val::Builtin(
+            global @ ("Date" | "JSON" | "Math" | "String" | "Number" | "BigInt" | "Array"
+            | "Object" | "crypto"),
+        ) => Err(err(
+            ev,
+            m,
+            span,
+            format!(
+                "`{global}.{method}()` cannot be evaluated statically; write the value as a literal or a constant"
+            ),
+        )),
+        Val::Opaque(what) => Ok(Val::Opaque(format!("{what}.{method}(…)").into())),
         other => Err(err(
             ev,
             m,
@@ -784,6 +760,10 @@ pub enum SqlContext {
 pub struct Builder<'a> {
     pub ev: &'a mut Evaluator,
     pub warnings: Vec<String>,
+    /// Columns whose default is made when the generator runs.
+    pub volatile_defaults: Vec<super::VolatileDefault>,
+    /// Columns whose default is a `Date`: (table, column, ISO text), for drizzle-kit's text.
+    pub date_defaults: Vec<(String, String, String)>,
 }
 
 fn origin_err(o: &Origin, msg: impl Into<String>) -> anyhow::Error {
@@ -918,11 +898,19 @@ impl Builder<'_> {
                     .ok_or_else(|| origin_err(&b.origin, "this default is not plain JSON"))?;
                 Value::String(sql_string_literal(&jsjson::stringify(&json)))
             }
+            Val::Opaque(what) => {
+                return Err(origin_err(
+                    &b.origin,
+                    format!(
+                        "the default {what} cannot be evaluated statically: for a value made per row use .$defaultFn(() => …), for one the database makes use sql`…` (e.g. sql`(unixepoch())`), else write the value as a literal"
+                    ),
+                ));
+            }
             other => {
                 return Err(origin_err(
                     &b.origin,
                     format!(
-                        "a default of {} cannot be evaluated statically",
+                        "a default of {} cannot be evaluated statically: write it as a literal, sql`…`, or .$defaultFn(() => …) for a value made per row",
                         other.type_name()
                     ),
                 ));
@@ -993,6 +981,18 @@ impl Builder<'_> {
         let mut fks = vec![];
         for (db_name, b) in t.columns.values() {
             let c = self.model_column(db_name, b)?;
+            if let Some(Val::Date(ms)) = &b.default {
+                self.date_defaults
+                    .push((t.name.clone(), db_name.clone(), iso_date(*ms)));
+            }
+            if let Some(v) = &b.volatile_default {
+                self.volatile_defaults.push(super::VolatileDefault {
+                    table: t.name.clone(),
+                    column: db_name.clone(),
+                    what: v.what.clone(),
+                    at: v.origin.module.diagnostic(v.origin.span, "", "").location(),
+                });
+            }
             out.columns.insert(db_name.clone(), c);
             if let Some(unique) = &b.unique {
                 let name = unique
@@ -1455,7 +1455,7 @@ fn iso_date(ms: f64) -> String {
     )
 }
 
-fn plain_json(v: &Val) -> Option<Value> {
+pub fn plain_json(v: &Val) -> Option<Value> {
     Some(match v {
         Val::Null => Value::Null,
         Val::Bool(b) => json!(b),

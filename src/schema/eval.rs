@@ -55,10 +55,20 @@ impl Scope {
 
 /// Module-level bindings point into the module's AST (item index, declarator index) rather
 /// than copying it.
+#[derive(Clone)]
 enum Binding {
     Var(usize, usize),
     Func(usize),
-    Import { from: String, name: Option<String> },
+    /// A TypeScript `enum` (or `const enum`): an object of its members.
+    Enum(usize),
+    /// `export default <expression>`.
+    DefaultExpr(usize),
+    /// `export default function ...`.
+    DefaultFn(usize),
+    Import {
+        from: String,
+        name: Option<String>,
+    },
     Evaluating,
     Done(Val),
 }
@@ -78,7 +88,16 @@ enum Export {
     NamespaceFrom(String),
 }
 
+/// A value made when the generator runs (`Date.now()`, a random id): where, and what.
+#[derive(Clone, Debug)]
+pub struct Volatile {
+    pub origin: Origin,
+    pub what: String,
+}
+
 pub struct Evaluator {
+    /// Every value made at generate time so far, in order.
+    pub volatile: Vec<Volatile>,
     sources: Sources,
     envs: HashMap<PathBuf, ModuleEnv>,
     /// How many expressions are being evaluated inside one another (calls included).
@@ -127,6 +146,7 @@ pub fn to_js_string(v: &Val) -> Option<String> {
 impl Evaluator {
     pub fn new(sources: Sources) -> Evaluator {
         Evaluator {
+            volatile: vec![],
             sources,
             envs: HashMap::default(),
             depth: 0,
@@ -189,12 +209,7 @@ impl Evaluator {
             return Ok(vec![]);
         }
         let env = &self.envs[module];
-        let mut names: Vec<String> = env
-            .exports
-            .keys()
-            .filter(|k| *k != "default")
-            .cloned()
-            .collect();
+        let mut names: Vec<String> = env.exports.keys().cloned().collect();
         names.sort();
         let stars = env.star_exports.clone();
         let m = env.module.clone();
@@ -270,6 +285,9 @@ impl Evaluator {
                 None => Val::Opaque(format!("the namespace of \"{spec}\"").into()),
             });
         }
+        if let Some(b) = name.and_then(|n| super::js_builtins::generator(spec, n)) {
+            return Ok(Val::Builtin(b));
+        }
         if !spec.starts_with('.') && !spec.starts_with('/') && !spec.starts_with('@') {
             let what = name
                 .map(|n| format!("`{n}` from \"{spec}\""))
@@ -307,15 +325,13 @@ impl Evaluator {
             .get_mut(module)
             .and_then(|e| e.bindings.get_mut(name));
         let Some(b) = b else {
-            return match name {
-                "undefined" => Ok(Val::Undefined),
-                "Object" | "Date" | "JSON" | "Math" | "String" | "Number" | "BigInt" => {
-                    Ok(Val::Builtin(global_name(name)))
-                }
-                _ => Err(self.error(&m, span, format!("`{name}` is not defined in this module"))),
-            };
+            // A global: the standard library's, else one only the running app has
+            // (`process`, `globalThis`): fine unless a table needs its value.
+            return Ok(super::js_builtins::global(name)
+                .unwrap_or_else(|| Val::Opaque(format!("the global `{name}`").into())));
         };
         let taken = std::mem::replace(b, Binding::Evaluating);
+        let original = taken.clone();
         let result = match taken {
             Binding::Done(v) => {
                 *self
@@ -346,8 +362,40 @@ impl Evaluator {
                 _ => Ok(Val::Undefined),
             },
             Binding::Import { from, name: n } => self.import(&m, &from, n.as_deref(), span),
+            Binding::Enum(item) => match decl_at(&m, item) {
+                Some(Decl::TsEnum(e)) => self.ts_enum(&m, e),
+                _ => Ok(Val::Undefined),
+            },
+            Binding::DefaultFn(item) => match m.ast.body.get(item) {
+                Some(ModuleItem::ModuleDecl(ModuleDecl::ExportDefaultDecl(d))) => match &d.decl {
+                    DefaultDecl::Fn(f) => {
+                        Ok(self.closure_from_function(&m, &Scope::default(), &f.function))
+                    }
+                    _ => Ok(Val::Undefined),
+                },
+                _ => Ok(Val::Undefined),
+            },
+            Binding::DefaultExpr(item) => match m.ast.body.get(item) {
+                Some(ModuleItem::ModuleDecl(ModuleDecl::ExportDefaultExpr(d))) => {
+                    self.eval(&m, &Scope::default(), &d.expr)
+                }
+                _ => Ok(Val::Undefined),
+            },
         };
-        let v = result?;
+        let v = match result {
+            Ok(v) => v,
+            Err(e) => {
+                // Put the binding back, so the next use reports the same error, not a cycle.
+                if let Some(b) = self
+                    .envs
+                    .get_mut(module)
+                    .and_then(|e| e.bindings.get_mut(name))
+                {
+                    *b = original;
+                }
+                return Err(needed_by(e, &m, name, span));
+            }
+        };
         *self
             .envs
             .get_mut(module)
@@ -356,6 +404,78 @@ impl Evaluator {
             .get_mut(name)
             .unwrap() = Binding::Done(v.clone());
         Ok(v)
+    }
+
+    /// A TypeScript enum as the object it compiles to: each member's value, numbering from the
+    /// last numeric one; numeric members also map back from value to name.
+    fn ts_enum(&mut self, m: &Rc<SourceModule>, e: &TsEnumDecl) -> EResult<Val> {
+        let scope = Scope::default().child();
+        let mut names: IndexMap<String, Val> = IndexMap::new();
+        let mut reverse: Vec<(f64, String)> = vec![];
+        let mut next = Some(0.0);
+        for member in &e.members {
+            let name = match &member.id {
+                TsEnumMemberId::Ident(i) => i.sym.to_string(),
+                TsEnumMemberId::Str(s) => s.value.to_atom_lossy().to_string(),
+                #[allow(unreachable_patterns)]
+                _ => {
+                    return Err(self.error(
+                        m,
+                        member.span,
+                        "this enum member name is not supported",
+                    ));
+                }
+            };
+            let value = match &member.init {
+                Some(init) => self.eval(m, &scope, init)?,
+                None => match next {
+                    Some(n) => Val::Num(n),
+                    None => {
+                        return Err(self.error(
+                            m,
+                            member.span,
+                            "an enum member after a string member needs a value",
+                        ));
+                    }
+                },
+            };
+            next = match &value {
+                Val::Num(n) => {
+                    reverse.push((*n, name.clone()));
+                    Some(n + 1.0)
+                }
+                _ => None,
+            };
+            scope.set(&name, value.clone());
+            names.insert(name, value);
+        }
+        // Property order as JavaScript has it: integer keys first, ascending.
+        let mut out = IndexMap::new();
+        let mut ints: Vec<(f64, String)> = reverse
+            .iter()
+            .filter(|(n, _)| *n >= 0.0 && n.fract() == 0.0)
+            .cloned()
+            .collect();
+        ints.sort_by(|a, b| a.0.total_cmp(&b.0));
+        for (n, name) in &ints {
+            out.insert(
+                crate::migrate::jsjson::js_number_text(*n),
+                Val::Str(name.clone()),
+            );
+        }
+        for (k, v) in names {
+            out.insert(k, v);
+        }
+        for (n, name) in reverse
+            .iter()
+            .filter(|(n, _)| !(*n >= 0.0 && n.fract() == 0.0))
+        {
+            out.insert(
+                crate::migrate::jsjson::js_number_text(*n),
+                Val::Str(name.clone()),
+            );
+        }
+        Ok(Val::Object(Rc::new(out)))
     }
 
     fn closure_from_function(&self, m: &Rc<SourceModule>, scope: &Scope, f: &Function) -> Val {
@@ -511,12 +631,15 @@ impl Evaluator {
             Expr::Call(c) => self.call_expr(m, scope, c),
             Expr::New(n) => {
                 let callee = self.eval(m, scope, &n.callee)?;
+                if let Val::Opaque(what) = &callee {
+                    return Ok(Val::Opaque(format!("new {what}(…)").into()));
+                }
                 let args = match &n.args {
                     Some(a) => self.args(m, scope, a)?,
                     None => vec![],
                 };
                 match callee {
-                    Val::Builtin("Date") => drizzle::new_date(self, m, n.span, &args),
+                    Val::Builtin("Date") => super::js_builtins::new_date(self, m, n.span, &args),
                     other => Err(self.error(
                         m,
                         n.span,
@@ -532,6 +655,22 @@ impl Evaluator {
                     (UnaryOp::Plus, Val::Num(n)) => Ok(Val::Num(n)),
                     (UnaryOp::Bang, v) => Ok(Val::Bool(!v.truthy())),
                     (UnaryOp::Void, _) => Ok(Val::Undefined),
+                    (UnaryOp::Tilde, Val::Num(n)) => Ok(Val::Num(f64::from(!(n as i64 as i32)))),
+                    (UnaryOp::TypeOf, v) => Ok(Val::Str(
+                        match v {
+                            Val::Undefined => "undefined",
+                            Val::Bool(_) => "boolean",
+                            Val::Num(_) => "number",
+                            Val::Str(_) => "string",
+                            Val::BigInt(_) => "bigint",
+                            Val::Func(_)
+                            | Val::Builtin(_)
+                            | Val::CustomType(_)
+                            | Val::Method(..) => "function",
+                            _ => "object",
+                        }
+                        .into(),
+                    )),
                     (op, v) => Err(self.error(
                         m,
                         u.span,
@@ -646,8 +785,13 @@ impl Evaluator {
                 Ok(self.export(&path, key, span)?.unwrap_or(Val::Undefined))
             }
             Val::Table(t) => drizzle::table_member(self, m, t, key, span),
-            Val::Opaque(what) => Err(self.error(m, span, format!("{what} is not evaluated by the schema reader (only drizzle-orm and local modules are)"))),
-            Val::Undefined | Val::Null => Err(self.error(m, span, format!("cannot read `{key}` of {}", obj.type_name()))),
+            Val::Opaque(what) => Ok(Val::Opaque(format!("{what}.{key}").into())),
+            Val::Str(s) if key == "length" => Ok(Val::Num(s.chars().count() as f64)),
+            Val::Undefined | Val::Null => Err(self.error(
+                m,
+                span,
+                format!("cannot read `{key}` of {}", obj.type_name()),
+            )),
             _ => Ok(Val::Method(Box::new(obj), key.to_string())),
         }
     }
@@ -681,8 +825,24 @@ impl Evaluator {
             Callee::Expr(e) => self.eval(m, scope, e)?,
             _ => return Err(self.error(m, c.span, "this call is not supported")),
         };
+        // What the schema reader does not evaluate is not evaluated further: its arguments
+        // may be anything (`drizzle(createClient({ url: process.env.URL }))`).
+        if let Val::Opaque(what) = &callee {
+            return Ok(Val::Opaque(format!("{what}(…)").into()));
+        }
+        let made_before = self.volatile.len();
         let args = self.args(m, scope, &c.args)?;
-        self.call(m, callee, args, c.span)
+        let is_default = matches!(&callee, Val::Method(recv, name) if name == "default" && matches!(**recv, Val::Column(_)));
+        let out = self.call(m, callee, args, c.span)?;
+        if is_default
+            && self.volatile.len() > made_before
+            && let Val::Column(b) = &out
+        {
+            let mut b = (**b).clone();
+            b.volatile_default = Some(self.volatile[made_before].clone());
+            return Ok(Val::Column(Rc::new(b)));
+        }
+        Ok(out)
     }
 
     pub fn call(
@@ -697,7 +857,7 @@ impl Evaluator {
             Val::Builtin(name) => drizzle::call_builtin(self, m, name, args, span),
             Val::CustomType(sql_type) => drizzle::custom_column(m, &sql_type, args, span),
             Val::Method(recv, name) => drizzle::call_method(self, m, *recv, &name, args, span),
-            Val::Opaque(what) => Err(self.error(m, span, format!("{what} is not evaluated by the schema reader (only drizzle-orm and local modules are)"))),
+            Val::Opaque(what) => Ok(Val::Opaque(format!("{what}(…)").into())),
             other => Err(self.error(m, span, format!("{} is not callable", other.type_name()))),
         }
     }
@@ -869,6 +1029,23 @@ impl Evaluator {
             (Div, Val::Num(a), Val::Num(c)) => Val::Num(a / c),
             (Mod, Val::Num(a), Val::Num(c)) => Val::Num(a % c),
             (Exp, Val::Num(a), Val::Num(c)) => Val::Num(a.powf(*c)),
+            (LShift, Val::Num(a), Val::Num(c)) => {
+                Val::Num(f64::from((*a as i64 as i32).wrapping_shl(*c as u32 & 31)))
+            }
+            (RShift, Val::Num(a), Val::Num(c)) => {
+                Val::Num(f64::from((*a as i64 as i32).wrapping_shr(*c as u32 & 31)))
+            }
+            (BitOr, Val::Num(a), Val::Num(c)) => {
+                Val::Num(f64::from((*a as i64 as i32) | (*c as i64 as i32)))
+            }
+            (BitAnd, Val::Num(a), Val::Num(c)) => {
+                Val::Num(f64::from((*a as i64 as i32) & (*c as i64 as i32)))
+            }
+            (BitXor, Val::Num(a), Val::Num(c)) => {
+                Val::Num(f64::from((*a as i64 as i32) ^ (*c as i64 as i32)))
+            }
+            (Lt, Val::Str(a), Val::Str(c)) => Val::Bool(a < c),
+            (Gt, Val::Str(a), Val::Str(c)) => Val::Bool(a > c),
             (EqEqEq | EqEq, _, _) => Val::Bool(loose_eq(&l, &r)),
             (NotEqEq | NotEq, _, _) => Val::Bool(!loose_eq(&l, &r)),
             (Lt, Val::Num(a), Val::Num(c)) => Val::Bool(a < c),
@@ -901,18 +1078,6 @@ fn loose_eq(a: &Val, b: &Val) -> bool {
     }
 }
 
-fn global_name(name: &str) -> &'static str {
-    match name {
-        "Object" => "Object",
-        "Date" => "Date",
-        "JSON" => "JSON",
-        "Math" => "Math",
-        "String" => "String",
-        "Number" => "Number",
-        _ => "BigInt",
-    }
-}
-
 /// The declaration of top-level item `item` (plain or exported).
 fn decl_at(m: &SourceModule, item: usize) -> Option<&Decl> {
     match m.ast.body.get(item)? {
@@ -936,6 +1101,10 @@ fn collect_decl(item: usize, d: &Decl, bindings: &mut HashMap<String, Binding>) 
         Decl::Fn(f) => {
             bindings.insert(f.ident.sym.to_string(), Binding::Func(item));
             names.push(f.ident.sym.to_string());
+        }
+        Decl::TsEnum(e) if !e.declare => {
+            bindings.insert(e.id.sym.to_string(), Binding::Enum(item));
+            names.push(e.id.sym.to_string());
         }
         _ => {}
     }
@@ -1027,10 +1196,439 @@ fn collect_module_decl(item: usize, decl: &ModuleDecl, env: &mut ModuleEnv) {
                 }
             }
         }
+        ModuleDecl::ExportDefaultExpr(_) => {
+            env.bindings
+                .insert("*default*".into(), Binding::DefaultExpr(item));
+            env.exports
+                .insert("default".into(), Export::Local("*default*".into()));
+        }
+        ModuleDecl::ExportDefaultDecl(d) => {
+            if let DefaultDecl::Fn(f) = &d.decl {
+                let local = f
+                    .ident
+                    .as_ref()
+                    .map(|i| i.sym.to_string())
+                    .unwrap_or_else(|| "*default*".into());
+                env.bindings.insert(local.clone(), Binding::DefaultFn(item));
+                env.exports.insert("default".into(), Export::Local(local));
+            }
+        }
         ModuleDecl::ExportAll(a) if !a.type_only => {
             env.star_exports
                 .push(a.src.value.to_atom_lossy().to_string());
         }
         _ => {}
+    }
+}
+
+/// The error of evaluating `name`, with a note saying where `name` is (the chain of what the
+/// schema needed, read from the innermost error outwards).
+fn needed_by(e: anyhow::Error, m: &SourceModule, name: &str, span: Span) -> anyhow::Error {
+    match e.downcast::<super::Diagnostic>() {
+        Ok(d) => {
+            let shown = if name.starts_with('*') {
+                "the default export"
+            } else {
+                name
+            };
+            let at = if span.is_dummy() {
+                m.path.display().to_string()
+            } else {
+                m.diagnostic(span, "", "").location()
+            };
+            d.with_note(format!("needed for `{shown}`, used at {at}"))
+                .into()
+        }
+        Err(e) => e,
+    }
+}
+
+/// drizzle exports that make a table or view (or a function that makes tables).
+const SCHEMA_MAKERS: &[&str] = &["sqliteTable", "sqliteView", "sqliteTableCreator"];
+
+impl Evaluator {
+    /// Whether export `name` of `module` may be a table or view, judged from the code without
+    /// evaluating it: what is made by a drizzle table or view builder (directly, through a
+    /// local helper, or under another name) may be; relations, zod and drizzle-zod schemas,
+    /// clients, enums, functions, plain objects and values are not, and are never evaluated.
+    pub fn export_may_be_schema(&mut self, module: &Path, name: &str) -> EResult<bool> {
+        let mut seen = rustc_hash::FxHashSet::default();
+        self.export_may(module, name, &mut seen)
+    }
+
+    fn export_may(
+        &mut self,
+        module: &Path,
+        name: &str,
+        seen: &mut rustc_hash::FxHashSet<(PathBuf, String)>,
+    ) -> EResult<bool> {
+        if !seen.insert((module.to_path_buf(), format!("export {name}"))) {
+            return Ok(false);
+        }
+        let env = &self.envs[module];
+        let m = env.module.clone();
+        match env.exports.get(name).cloned() {
+            Some(Export::Local(local)) => self.binding_may(module, &local, seen),
+            Some(Export::From { from, name }) => self.import_may(&m, &from, &name, seen),
+            Some(Export::NamespaceFrom(_)) => Ok(false),
+            None => {
+                for spec in env.star_exports.clone() {
+                    if is_drizzle(&spec) || !(spec.starts_with('.') || spec.starts_with('/')) {
+                        continue;
+                    }
+                    let target = self.resolve_module(&m, &spec, m.ast.span)?;
+                    if self.envs[&target].exports.contains_key(name)
+                        || !self.envs[&target].star_exports.is_empty()
+                    {
+                        return self.export_may(&target, name, seen);
+                    }
+                }
+                Ok(false)
+            }
+        }
+    }
+
+    fn import_may(
+        &mut self,
+        from: &Rc<SourceModule>,
+        spec: &str,
+        name: &str,
+        seen: &mut rustc_hash::FxHashSet<(PathBuf, String)>,
+    ) -> EResult<bool> {
+        if is_drizzle(spec)
+            || !(spec.starts_with('.') || spec.starts_with('/') || spec.starts_with('@'))
+        {
+            return Ok(false);
+        }
+        match self.resolve_module(from, spec, from.ast.span) {
+            Ok(target) => self.export_may(&target, name, seen),
+            // A path alias the reader cannot resolve: evaluating it will say so.
+            Err(_) => Ok(true),
+        }
+    }
+
+    fn binding_may(
+        &mut self,
+        module: &Path,
+        name: &str,
+        seen: &mut rustc_hash::FxHashSet<(PathBuf, String)>,
+    ) -> EResult<bool> {
+        if !seen.insert((module.to_path_buf(), name.to_string())) {
+            return Ok(false);
+        }
+        let env = &self.envs[module];
+        let m = env.module.clone();
+        let Some(b) = env.bindings.get(name).cloned() else {
+            return Ok(false);
+        };
+        match b {
+            Binding::Var(item, i) => match decl_at(&m, item) {
+                Some(Decl::Var(v)) => match v.decls.get(i).and_then(|d| d.init.as_deref()) {
+                    Some(init) => self.expr_may(&m, init, seen),
+                    None => Ok(false),
+                },
+                _ => Ok(false),
+            },
+            Binding::DefaultExpr(item) => match m.ast.body.get(item) {
+                Some(ModuleItem::ModuleDecl(ModuleDecl::ExportDefaultExpr(d))) => {
+                    self.expr_may(&m, &d.expr, seen)
+                }
+                _ => Ok(false),
+            },
+            Binding::Import {
+                from,
+                name: Some(n),
+            } => self.import_may(&m, &from, &n, seen),
+            Binding::Import { name: None, .. } => Ok(false),
+            Binding::Func(_) | Binding::DefaultFn(_) | Binding::Enum(_) => Ok(false),
+            Binding::Done(v) => Ok(matches!(v, Val::Table(_) | Val::View(_))),
+            Binding::Evaluating => Ok(true),
+        }
+    }
+
+    /// Whether a callee names a table or view maker: a drizzle builder, or a local helper whose
+    /// returned value may be a table.
+    fn callee_may(
+        &mut self,
+        m: &Rc<SourceModule>,
+        callee: &Expr,
+        seen: &mut rustc_hash::FxHashSet<(PathBuf, String)>,
+    ) -> EResult<bool> {
+        match callee {
+            Expr::Ident(i) => {
+                let name = i.sym.to_string();
+                let Some(b) = self.envs[&m.path].bindings.get(&name).cloned() else {
+                    // A parameter or a global: not something that makes tables.
+                    return Ok(false);
+                };
+                match b {
+                    Binding::Import {
+                        from,
+                        name: Some(n),
+                    } if is_drizzle(&from) => Ok(SCHEMA_MAKERS.contains(&n.as_str())),
+                    // Already evaluated (by a table that used it).
+                    Binding::Done(Val::Builtin(b)) => Ok(SCHEMA_MAKERS.contains(&b)),
+                    // A table creator's result, or another method value.
+                    Binding::Done(Val::Method(..)) => Ok(true),
+                    Binding::Done(Val::Func(f)) => {
+                        let fm = f.module.clone();
+                        match f.body() {
+                            BodyRef::Arrow(ArrowFunctionBody::Expr(e)) => {
+                                self.expr_may(&fm, e, seen)
+                            }
+                            BodyRef::Arrow(ArrowFunctionBody::FunctionBody(b)) => {
+                                self.function_may(&fm, Some(&b.stmts), None, seen)
+                            }
+                            BodyRef::Block(stmts) => {
+                                self.function_may(&fm, Some(stmts), None, seen)
+                            }
+                        }
+                    }
+                    Binding::Func(item) => match decl_at(m, item) {
+                        Some(Decl::Fn(f)) => self.function_may(
+                            m,
+                            f.function.body.as_ref().map(|b| &b.stmts[..]),
+                            None,
+                            seen,
+                        ),
+                        _ => Ok(false),
+                    },
+                    Binding::Var(item, i) => match decl_at(m, item) {
+                        Some(Decl::Var(v)) => {
+                            match v.decls.get(i).and_then(|d| d.init.as_deref()) {
+                                Some(Expr::Arrow(a)) => match &*a.body {
+                                    ArrowFunctionBody::Expr(e) => self.expr_may(m, e, seen),
+                                    ArrowFunctionBody::FunctionBody(b) => {
+                                        self.function_may(m, Some(&b.stmts), None, seen)
+                                    }
+                                },
+                                Some(Expr::Fn(f)) => self.function_may(
+                                    m,
+                                    f.function.body.as_ref().map(|b| &b.stmts[..]),
+                                    None,
+                                    seen,
+                                ),
+                                // `const createTable = sqliteTableCreator(...)`, or an alias.
+                                Some(init) => self.expr_may(m, init, seen),
+                                None => Ok(false),
+                            }
+                        }
+                        _ => Ok(false),
+                    },
+                    Binding::Import {
+                        from,
+                        name: Some(n),
+                    } => {
+                        // A helper from another local module: judged by what it returns.
+                        if !(from.starts_with('.')
+                            || from.starts_with('/')
+                            || from.starts_with('@'))
+                        {
+                            return Ok(false);
+                        }
+                        let Ok(target) = self.resolve_module(m, &from, m.ast.span) else {
+                            return Ok(true);
+                        };
+                        let tm = self.envs[&target].module.clone();
+                        match self.envs[&target].exports.get(&n).cloned() {
+                            Some(Export::Local(local)) => {
+                                let ident = Expr::Ident(Ident::new_no_ctxt(local.into(), i.span));
+                                self.callee_may(&tm, &ident, seen)
+                            }
+                            _ => Ok(true),
+                        }
+                    }
+                    _ => Ok(false),
+                }
+            }
+            // `core.sqliteTable(...)`, `sqliteView("v").as(...)`, `t.something(...)`.
+            Expr::Member(mem) => {
+                if let (Expr::Ident(obj), MemberProp::Ident(prop)) = (&*mem.obj, &mem.prop)
+                    && let Some(Binding::Import { from, name: None }) = self.envs[&m.path]
+                        .bindings
+                        .get(&obj.sym.to_string())
+                        .cloned()
+                    && is_drizzle(&from)
+                {
+                    return Ok(SCHEMA_MAKERS.contains(&&*prop.sym));
+                }
+                self.expr_may(m, &mem.obj, seen)
+            }
+            Expr::Paren(p) => self.callee_may(m, &p.expr, seen),
+            // An immediately called function: judged by what it returns.
+            Expr::Arrow(a) => match &*a.body {
+                ArrowFunctionBody::Expr(e) => self.expr_may(m, e, seen),
+                ArrowFunctionBody::FunctionBody(b) => {
+                    self.function_may(m, Some(&b.stmts), None, seen)
+                }
+            },
+            Expr::Fn(f) => self.function_may(
+                m,
+                f.function.body.as_ref().map(|b| &b.stmts[..]),
+                None,
+                seen,
+            ),
+            Expr::Call(c) => match &c.callee {
+                Callee::Expr(e) => self.callee_may(m, e, seen),
+                _ => Ok(false),
+            },
+            _ => Ok(true),
+        }
+    }
+
+    fn function_may(
+        &mut self,
+        m: &Rc<SourceModule>,
+        body: Option<&[Stmt]>,
+        _: Option<()>,
+        seen: &mut rustc_hash::FxHashSet<(PathBuf, String)>,
+    ) -> EResult<bool> {
+        let Some(stmts) = body else { return Ok(false) };
+        let mut returns = vec![];
+        collect_returns(stmts, &mut returns);
+        for r in returns {
+            if self.expr_may(m, r, seen)? {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    fn expr_may(
+        &mut self,
+        m: &Rc<SourceModule>,
+        e: &Expr,
+        seen: &mut rustc_hash::FxHashSet<(PathBuf, String)>,
+    ) -> EResult<bool> {
+        match e {
+            Expr::Call(c) => match &c.callee {
+                Callee::Expr(callee) => self.callee_may(m, callee, seen),
+                _ => Ok(false),
+            },
+            Expr::Ident(i) => {
+                let path = m.path.clone();
+                self.binding_may(&path, &i.sym, seen)
+            }
+            Expr::Member(mem) => match &*mem.obj {
+                // `tables.users`, `ns.users`: whatever it names may be a table.
+                Expr::Ident(obj) => match self.envs[&m.path]
+                    .bindings
+                    .get(&obj.sym.to_string())
+                    .cloned()
+                {
+                    None => Ok(false),
+                    Some(Binding::Import { from, name: None }) => {
+                        let MemberProp::Ident(prop) = &mem.prop else {
+                            return Ok(true);
+                        };
+                        if is_drizzle(&from)
+                            || !(from.starts_with('.')
+                                || from.starts_with('/')
+                                || from.starts_with('@'))
+                        {
+                            return Ok(false);
+                        }
+                        match self.resolve_module(m, &from, m.ast.span) {
+                            Ok(target) => self.export_may(&target, &prop.sym, seen),
+                            Err(_) => Ok(true),
+                        }
+                    }
+                    Some(Binding::Import { from, .. })
+                        if is_drizzle(&from)
+                            || !(from.starts_with('.')
+                                || from.starts_with('/')
+                                || from.starts_with('@')) =>
+                    {
+                        Ok(false)
+                    }
+                    Some(Binding::Enum(_) | Binding::Func(_)) => Ok(false),
+                    Some(Binding::Done(Val::Namespace(path))) => {
+                        let MemberProp::Ident(prop) = &mem.prop else {
+                            return Ok(true);
+                        };
+                        self.export_may(&path, &prop.sym, seen)
+                    }
+                    Some(Binding::Done(v)) => Ok(matches!(
+                        v,
+                        Val::Object(_) | Val::Table(_) | Val::View(_) | Val::Array(_)
+                    )),
+                    Some(_) => Ok(true),
+                },
+                other => self.expr_may(m, other, seen),
+            },
+            Expr::Paren(p) => self.expr_may(m, &p.expr, seen),
+            Expr::TsAs(x) => self.expr_may(m, &x.expr, seen),
+            Expr::TsSatisfies(x) => self.expr_may(m, &x.expr, seen),
+            Expr::TsNonNull(x) => self.expr_may(m, &x.expr, seen),
+            Expr::TsConstAssertion(x) => self.expr_may(m, &x.expr, seen),
+            Expr::TsTypeAssertion(x) => self.expr_may(m, &x.expr, seen),
+            Expr::Cond(c) => {
+                Ok(self.expr_may(m, &c.cons, seen)? || self.expr_may(m, &c.alt, seen)?)
+            }
+            Expr::Bin(b)
+                if matches!(
+                    b.op,
+                    BinaryOp::LogicalOr | BinaryOp::LogicalAnd | BinaryOp::NullishCoalescing
+                ) =>
+            {
+                Ok(self.expr_may(m, &b.left, seen)? || self.expr_may(m, &b.right, seen)?)
+            }
+            Expr::Seq(s) => match s.exprs.last() {
+                Some(last) => self.expr_may(m, last, seen),
+                None => Ok(false),
+            },
+            Expr::Lit(_)
+            | Expr::Tpl(_)
+            | Expr::Object(_)
+            | Expr::Array(_)
+            | Expr::Arrow(_)
+            | Expr::Fn(_)
+            | Expr::Class(_)
+            | Expr::New(_)
+            | Expr::Unary(_)
+            | Expr::Update(_)
+            | Expr::Bin(_)
+            | Expr::Await(_)
+            | Expr::TaggedTpl(_)
+            | Expr::This(_)
+            | Expr::MetaProp(_) => Ok(false),
+            _ => Ok(true),
+        }
+    }
+}
+
+/// The expressions a function body returns (nested functions left out).
+fn collect_returns<'a>(stmts: &'a [Stmt], out: &mut Vec<&'a Expr>) {
+    for s in stmts {
+        match s {
+            Stmt::Return(r) => {
+                if let Some(arg) = &r.arg {
+                    out.push(arg);
+                }
+            }
+            Stmt::Block(b) => collect_returns(&b.stmts, out),
+            Stmt::If(i) => {
+                collect_returns(std::slice::from_ref(&i.cons), out);
+                if let Some(alt) = &i.alt {
+                    collect_returns(std::slice::from_ref(alt), out);
+                }
+            }
+            Stmt::Try(t) => {
+                collect_returns(&t.block.stmts, out);
+                if let Some(h) = &t.handler {
+                    collect_returns(&h.body.stmts, out);
+                }
+            }
+            Stmt::Switch(sw) => {
+                for c in &sw.cases {
+                    collect_returns(&c.cons, out);
+                }
+            }
+            Stmt::For(f) => collect_returns(std::slice::from_ref(&f.body), out),
+            Stmt::ForOf(f) => collect_returns(std::slice::from_ref(&f.body), out),
+            Stmt::ForIn(f) => collect_returns(std::slice::from_ref(&f.body), out),
+            Stmt::While(w) => collect_returns(std::slice::from_ref(&w.body), out),
+            _ => {}
+        }
     }
 }

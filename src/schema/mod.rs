@@ -4,6 +4,7 @@
 mod diagnostic;
 mod drizzle;
 mod eval;
+mod js_builtins;
 pub mod model;
 mod query;
 pub mod source;
@@ -19,9 +20,26 @@ pub use diagnostic::{Diagnostic, Diagnostics, line_col};
 /// Platform tables: they may be referenced, but are never created or diffed.
 pub const SYSTEM_TABLE_PREFIX: &str = "es_system__";
 
+/// A column default made when the generator runs (`.default(Date.now())`, a random id):
+/// drizzle-kit writes a new value on every run; `db generate` keeps the one the latest
+/// snapshot holds.
+#[derive(Debug, Clone)]
+pub struct VolatileDefault {
+    pub table: String,
+    pub column: String,
+    /// e.g. "Date.now()".
+    pub what: String,
+    /// file:line:col of the value.
+    pub at: String,
+}
+
 pub struct ReadSchema {
     pub schema: model::Schema,
     pub warnings: Vec<String>,
+    pub volatile_defaults: Vec<VolatileDefault>,
+    /// Columns whose default is a `Date`: (table, column, ISO text). drizzle-kit writes these
+    /// as a JSON string (`'"2024-01-01T00:00:00.000Z"'`), whatever the column's mode.
+    pub date_defaults: Vec<(String, String, String)>,
     /// The text of the schema file itself (its hash is recorded beside the migrations).
     pub source: String,
 }
@@ -34,6 +52,11 @@ pub fn read(file: &Path, tsconfig_dir: Option<&Path>) -> Result<ReadSchema> {
     let names = ev.export_names(&key)?;
     let mut exported = vec![];
     for name in names {
+        // Only what may be a table or view is evaluated: relations, zod schemas, clients and
+        // the like are not the migration's business, whatever they contain.
+        if !ev.export_may_be_schema(&key, &name)? {
+            continue;
+        }
         let span = swc_core::common::DUMMY_SP;
         if let Some(v) = ev.export(&key, &name, span)? {
             exported.push(v);
@@ -42,6 +65,8 @@ pub fn read(file: &Path, tsconfig_dir: Option<&Path>) -> Result<ReadSchema> {
     let mut builder = drizzle::Builder {
         ev: &mut ev,
         warnings: vec![],
+        volatile_defaults: vec![],
+        date_defaults: vec![],
     };
     let mut schema = model::Schema::default();
     let mut internal = serde_json::Map::new();
@@ -97,12 +122,16 @@ pub fn read(file: &Path, tsconfig_dir: Option<&Path>) -> Result<ReadSchema> {
     }
     schema.internal = Some(json!({ "indexes": internal }));
     let warnings = builder.warnings;
+    let volatile_defaults = builder.volatile_defaults;
+    let date_defaults = builder.date_defaults;
     // The evaluator holds every parsed module; freeing them one by one costs more than the
     // whole evaluation of a large schema, and the command ends soon after.
     std::mem::forget(ev);
     Ok(ReadSchema {
         schema,
         warnings,
+        volatile_defaults,
+        date_defaults,
         source,
     })
 }

@@ -146,6 +146,8 @@ pub struct ColumnBuilder {
     pub unique: Option<Option<String>>,
     pub references: Vec<Reference>,
     pub generated: Option<(Val, String)>,
+    /// `.default(x)` where `x` is made when the generator runs (`Date.now()`, a random id).
+    pub volatile_default: Option<super::eval::Volatile>,
     pub origin: Origin,
 }
 
@@ -292,7 +294,7 @@ impl Val {
             Val::Constraint(_) => "a constraint builder",
             Val::View(_) => "a view",
             Val::Namespace(_) => "a module namespace",
-            Val::Opaque(_) => "an unevaluated import",
+            Val::Opaque(_) => "a value only the running app has",
         }
     }
 
