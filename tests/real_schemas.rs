@@ -279,3 +279,41 @@ export const sites = sqliteTable("sites", {
     assert!(err.contains("$defaultFn") && err.contains("sql`"), "{err}");
     assert!(!dir.path().join("server/drizzle").exists());
 }
+
+#[test]
+fn every_generate_time_default_keeps_the_snapshot_value() {
+    let dir = schema_project(&[(
+        "db_schema.ts",
+        r#"import { sqliteTable, text, integer } from "drizzle-orm/sqlite-core";
+import { v7 } from "uuid";
+import { ulid } from "ulid";
+import { randomUUID } from "node:crypto";
+export const runs = sqliteTable("runs", {
+  id: text("id").primaryKey().default(v7()),
+  seq: text("seq").default(ulid()),
+  key: text("key").default(randomUUID()),
+  other: text("other").default(crypto.randomUUID()),
+  startedAt: integer("started_at", { mode: "timestamp" }).default(new Date()),
+  jitter: integer("jitter").default(Math.round(Math.random() * 100)),
+});
+"#,
+    )]);
+    let first = generate(dir.path(), "first", false);
+    for column in ["id", "seq", "key", "other", "started_at", "jitter"] {
+        assert!(
+            first.contains(&format!("`runs`.`{column}` defaults to")),
+            "{column}: {first}"
+        );
+    }
+    let sql = std::fs::read_to_string(dir.path().join("server/drizzle/0000_first.sql")).unwrap();
+    // new Date() in a timestamp column: the seconds it holds, not drizzle-kit's quoted JSON.
+    assert!(!sql.contains("'\""), "{sql}");
+    let again = generate(dir.path(), "second", false);
+    assert!(
+        again.contains("No schema changes")
+            && again.contains("kept the value the latest snapshot holds"),
+        "{again}"
+    );
+    assert!(run(dir.path(), &["db", "check"]).status.success());
+    assert!(run(dir.path(), &["db", "migrate"]).status.success());
+}

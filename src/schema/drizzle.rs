@@ -767,7 +767,7 @@ pub struct Builder<'a> {
 }
 
 fn origin_err(o: &Origin, msg: impl Into<String>) -> anyhow::Error {
-    let msg = msg.into();
+    let msg = super::eval::with_hint(msg.into());
     o.module
         .diagnostic(o.span, msg, "cannot be evaluated statically")
         .into()

@@ -154,7 +154,7 @@ impl Evaluator {
     }
 
     pub fn error(&self, m: &SourceModule, span: Span, msg: impl Into<String>) -> anyhow::Error {
-        let msg = msg.into();
+        let msg = with_hint(msg.into());
         m.diagnostic(span, msg.clone(), "cannot be evaluated statically")
             .into()
     }
@@ -993,7 +993,7 @@ impl Evaluator {
                     return Err(self.error(
                         m,
                         other.span(),
-                        "this statement is not supported in a schema helper function",
+                        "this statement is not supported in a schema helper function; a helper may declare constants, branch with if/else and return: build lists with map/filter instead of loops",
                     ));
                 }
             }
@@ -1631,4 +1631,14 @@ fn collect_returns<'a>(stmts: &'a [Stmt], out: &mut Vec<&'a Expr>) {
             _ => {}
         }
     }
+}
+
+/// What to write instead, for a refusal that does not say already.
+pub fn with_hint(msg: String) -> String {
+    if msg.contains(';') || !(msg.contains("not supported") || msg.contains("not callable")) {
+        return msg;
+    }
+    format!(
+        "{msg}; the schema reader evaluates literals, constants, template strings, objects and arrays, arithmetic, string and array methods, enums, calls of local helper functions and drizzle's builders: write the value in one of those forms (or as sql`…` for the database)"
+    )
 }
