@@ -170,7 +170,7 @@ impl Mutator {
 fn fuzz(name: &str, seeds: &[Vec<u8>], default_iters: usize, mut target: impl FnMut(&[u8])) {
     assert!(!seeds.is_empty(), "{name}: no seeds");
     // As in main: a panic js::guard turns into an error is not printed.
-    crate::js::guard::install_quiet_hook();
+    crate::bundler::js::guard::install_quiet_hook();
     let regressions = repo().join("fixtures/fuzz-regressions").join(name);
     let mut inputs: Vec<(String, Vec<u8>)> = std::fs::read_dir(&regressions)
         .map(|d| {
@@ -390,22 +390,22 @@ fn fuzz_bundler() {
             return;
         };
         let out = dir.path().join("out.js");
-        let options = crate::resolve::Options {
+        let options = crate::bundler::resolve::Options {
             conditions: vec!["import".into(), "default".into()],
             main_fields: vec!["module".into(), "main".into()],
             tsconfig: None,
             externals: vec!["node:*".into()],
             packages_external: false,
         };
-        let link = crate::link::LinkOptions {
-            format: crate::link::Format::Esm,
+        let link = crate::bundler::link::LinkOptions {
+            format: crate::bundler::link::Format::Esm,
             defines: vec![],
         };
-        let emit = crate::emit::EmitOptions {
+        let emit = crate::bundler::emit::EmitOptions {
             minify: n.is_multiple_of(3),
             sourcemap: None,
             runs_alone: true,
         };
-        let _ = crate::cli::bundle::bundle(&[entry], &[out], &options, &link, emit);
+        let _ = crate::bundler::bundle(&[entry], &[out], &options, &link, emit);
     });
 }

@@ -1,38 +1,5 @@
-//! edgespark: the EdgeSpark toolchain in one native binary.
-
-// Every line the commands print goes through these: a closed stdout or stderr (`edgespark
-// routes | head`) ends the output quietly instead of panicking as `println!` does.
-macro_rules! outln {
-    () => { $crate::cli::output::write_out(format_args!("\n")) };
-    ($($t:tt)*) => { $crate::cli::output::write_out(format_args!("{}\n", format_args!($($t)*))) };
-}
-macro_rules! out {
-    ($($t:tt)*) => { $crate::cli::output::write_out(format_args!($($t)*)) };
-}
-macro_rules! errln {
-    () => { $crate::cli::output::write_err(format_args!("\n")) };
-    ($($t:tt)*) => { $crate::cli::output::write_err(format_args!("{}\n", format_args!($($t)*))) };
-}
-macro_rules! err {
-    ($($t:tt)*) => { $crate::cli::output::write_err(format_args!($($t)*)) };
-}
-
-mod cli;
-mod deploy;
-mod emit;
-#[cfg(test)]
-mod fuzz;
-mod graph;
-mod js;
-mod link;
-mod migrate;
-mod platform;
-mod project;
-mod registry;
-mod resolve;
-mod routes;
-mod schema;
-mod timing;
+//! edgespark: the EdgeSpark toolchain in one native binary. The work is the library's
+//! (src/lib.rs); this sets up the process (allocator, stacks) and runs the command line.
 
 // The schema reader and the snapshot writer allocate many small objects; mimalloc halves
 // the time glibc's allocator spends on them.
@@ -63,19 +30,19 @@ fn main() {
     // SAFETY: no other thread exists yet to read the environment concurrently.
     unsafe { std::env::set_var("RUST_MIN_STACK", WORKER_STACK.to_string()) };
     // A panic that js::guard turns into an error is not a crash and is not printed as one.
-    js::guard::install_quiet_hook();
+    edgespark::bundler::js::guard::install_quiet_hook();
     let command = std::thread::Builder::new()
         .name("edgespark".into())
         .stack_size(MAIN_STACK)
         // The process ends from this thread: its heap is never handed back as a thread's that
         // exits (measured: 1% of a large build's instructions went to mimalloc reclaiming it).
-        .spawn(|| std::process::exit(cli::run()));
+        .spawn(|| std::process::exit(edgespark::cli::run()));
     let code = match command.map(|t| t.join()) {
         Ok(Ok(never)) => match never {},
         // A panic has printed its message; it is a bug, reported as an internal error.
         Ok(Err(_)) => 70,
         Err(e) => {
-            errln!("error: cannot start: {e}");
+            eprintln!("error: cannot start: {e}");
             1
         }
     };

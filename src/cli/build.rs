@@ -1,20 +1,17 @@
 //! `edgespark build`: the project's server (`server/src/index.ts`) → `server/dist/bundle.js`, one
 //! ES module for Cloudflare Workers, with the platform's modules left as imports.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Instant;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::Args;
-use flate2::{Compress, Compression, FlushCompress, Status};
-use rayon::prelude::*;
 
-use crate::cli::bundle::{bundle, output_files};
-use crate::emit::{EmitOptions, Emitted, SourceMapKind};
-use crate::link::{Format, LinkOptions};
+use crate::bundler::emit::{EmitOptions, SourceMapKind};
+use crate::bundler::output_files;
+use crate::ops::build::{bundle_server, gzip_size};
 use crate::project::Project;
 use crate::project::fsio::write_all_atomic;
-use crate::resolve::Options;
 
 #[derive(Args, Debug)]
 pub struct BuildArgs {
@@ -24,42 +21,6 @@ pub struct BuildArgs {
     /// Write server/dist/bundle.js.map (and name it in the bundle)
     #[arg(long)]
     pub sourcemap: bool,
-}
-
-/// How a Worker's code is resolved: workerd's conditions, the browser's main fields, the
-/// project's tsconfig `paths`, and the modules the platform provides at run time kept external.
-pub fn worker_options(server_dir: &Path) -> Options {
-    let tsconfig = server_dir.join("tsconfig.json");
-    Options {
-        conditions: ["workerd", "worker", "browser", "import", "default"]
-            .map(String::from)
-            .to_vec(),
-        main_fields: ["browser", "module", "main"].map(String::from).to_vec(),
-        tsconfig: tsconfig.is_file().then_some(tsconfig),
-        externals: ["edgespark", "edgespark/*", "cloudflare:*", "node:*"]
-            .map(String::from)
-            .to_vec(),
-        packages_external: false,
-    }
-}
-
-/// The project's server bundled (not yet written): `server/dist/bundle.js` and what goes there
-/// (the bundle, and its source map when asked for).
-pub fn bundle_server(project: &Project, emit: EmitOptions) -> Result<(PathBuf, Vec<Emitted>)> {
-    let server = project.server_dir();
-    let entry = project.server_entry()?;
-    let out = server.join("dist/bundle.js");
-    let emitted = bundle(
-        &[entry],
-        std::slice::from_ref(&out),
-        &worker_options(&server),
-        &LinkOptions {
-            format: Format::Esm,
-            defines: vec![],
-        },
-        emit,
-    )?;
-    Ok((out, emitted))
 }
 
 pub fn run(a: BuildArgs, dir: Option<&Path>) -> Result<()> {
@@ -99,94 +60,4 @@ pub fn run(a: BuildArgs, dir: Option<&Path>) -> Result<()> {
 
 fn kb(n: usize) -> String {
     format!("{:.1} kB", n as f64 / 1000.0)
-}
-
-/// The size the bytes take gzipped (default level), as served over HTTP.
-pub fn gzip_size(bytes: &[u8]) -> Result<usize> {
-    Ok(gzip(bytes)?.len())
-}
-
-/// The bytes gzipped (default level) in pieces on all threads, as pigz does: each piece is
-/// primed with the 32 KiB before it and all but the last end with a sync flush, which makes
-/// one valid gzip stream a few bytes per piece larger than a one-thread one. The pieces are of
-/// a fixed size, so the result does not depend on the machine.
-fn gzip(bytes: &[u8]) -> Result<Vec<u8>> {
-    const PIECE: usize = 64 * 1024;
-    const WINDOW: usize = 32 * 1024;
-    let starts: Vec<usize> = (0..bytes.len().max(1)).step_by(PIECE).collect();
-    let pieces: Vec<Result<Vec<u8>>> = starts
-        .par_iter()
-        .map(|&start| {
-            let end = (start + PIECE).min(bytes.len());
-            deflate(
-                &bytes[start.saturating_sub(WINDOW)..start],
-                &bytes[start..end],
-                end == bytes.len(),
-            )
-        })
-        .collect();
-    // RFC 1952: magic, deflate, no flags, no time, no extra flags, unknown OS.
-    let mut out = vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255];
-    for piece in pieces {
-        out.extend(piece?);
-    }
-    let mut crc = flate2::Crc::new();
-    crc.update(bytes);
-    out.extend(crc.sum().to_le_bytes());
-    out.extend((bytes.len() as u32).to_le_bytes());
-    Ok(out)
-}
-
-/// `piece` as raw deflate, primed with `dictionary`; ended (`last`) or sync-flushed.
-fn deflate(dictionary: &[u8], piece: &[u8], last: bool) -> Result<Vec<u8>> {
-    let mut c = Compress::new(Compression::default(), false);
-    if !dictionary.is_empty() {
-        c.set_dictionary(dictionary).context("gzip")?;
-    }
-    let flush = if last {
-        FlushCompress::Finish
-    } else {
-        FlushCompress::Sync
-    };
-    let mut out = Vec::with_capacity(piece.len() / 2 + 1024);
-    loop {
-        let consumed = c.total_in() as usize;
-        let status = c
-            .compress_vec(&piece[consumed..], &mut out, flush)
-            .context("gzip")?;
-        let room_left = out.len() < out.capacity();
-        match status {
-            Status::StreamEnd => return Ok(out),
-            _ if !last && c.total_in() as usize == piece.len() && room_left => return Ok(out),
-            _ => out.reserve(out.capacity().max(1024)),
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use std::io::Read;
-
-    use super::*;
-
-    #[test]
-    fn gzip_in_pieces_is_one_stream_about_the_size_of_a_one_thread_one() {
-        let text: String = (0..20_000)
-            .map(|i| format!("var v{i}=f({}, \"{}\");", i % 97, i % 13))
-            .collect();
-        let mut back = String::new();
-        flate2::read::GzDecoder::new(&gzip(text.as_bytes()).unwrap()[..])
-            .read_to_string(&mut back)
-            .unwrap();
-        assert!(text.len() > 5 * 64 * 1024 && back == text);
-        let mut one = flate2::write::GzEncoder::new(Vec::new(), Compression::default());
-        std::io::Write::write_all(&mut one, text.as_bytes()).unwrap();
-        let (pieces, one) = (
-            gzip_size(text.as_bytes()).unwrap(),
-            one.finish().unwrap().len(),
-        );
-        // zlib-rs itself lands within ~1.5% of zlib either way on real bundles.
-        assert!(pieces.abs_diff(one) * 33 < one, "{pieces} vs {one}");
-        assert_eq!(gzip(b"").unwrap().len(), gzip_size(b"").unwrap());
-    }
 }

@@ -5,8 +5,9 @@ use std::path::Path;
 use anyhow::Result;
 use clap::Args;
 
-use crate::deploy::{DeployOptions, Report, deploy, typecheck::Mode};
+use crate::ops::deploy::{DeployOptions, Report, deploy};
 use crate::project::Project;
+use crate::typecheck::Mode;
 
 #[derive(Args, Debug)]
 pub struct DeployArgs {

@@ -11,9 +11,9 @@ use anyhow::Result;
 use clap::Args;
 use serde_json::json;
 
-use crate::deploy::typecheck::{compiler, tsconfig};
 use crate::project::Project;
 use crate::registry;
+use crate::typecheck::{compiler, tsconfig};
 
 #[derive(Args, Debug)]
 pub struct DoctorArgs {

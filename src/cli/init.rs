@@ -10,7 +10,7 @@ use serde_json::json;
 
 use super::db::GenerateArgs;
 use crate::cli::output::Failure;
-use crate::deploy::generated;
+use crate::generated;
 use crate::platform::LocalPlatform;
 use crate::project::auth_config::DEFAULT_CONFIG;
 use crate::project::{Project, scaffold, template};

@@ -1,33 +1,9 @@
 //! How commands talk to the user: errors with their causes, notes, warnings; colour only on a
 //! terminal and never under NO_COLOR.
 
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 
-/// What `outln!`/`out!` print: to stdout, dropped once stdout is closed (a reader that quit,
-/// as `head` does, must not turn a finished command into a failure).
-pub fn write_out(args: std::fmt::Arguments) {
-    let _ = std::io::stdout().lock().write_fmt(args);
-}
-
-/// What `errln!`/`err!` print: to stderr, dropped once stderr is closed.
-pub fn write_err(args: std::fmt::Arguments) {
-    let _ = std::io::stderr().lock().write_fmt(args);
-}
-
-/// An error that exits with a specific code (2: an unanswered decision or bad usage).
-#[derive(Debug)]
-pub struct Failure {
-    pub code: i32,
-    pub message: String,
-}
-
-impl std::fmt::Display for Failure {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-
-impl std::error::Error for Failure {}
+pub use crate::diagnostic::Failure;
 
 pub fn color_enabled() -> bool {
     std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal()
@@ -57,11 +33,13 @@ pub fn report(e: anyhow::Error) -> i32 {
         }
         return f.code;
     }
-    if let Some(d) = e.downcast_ref::<crate::schema::Diagnostic>() {
+    if let Some(d) = e.downcast_ref::<crate::diagnostic::Diagnostic>() {
         errln!("{}", d.render(color_enabled()));
         return 1;
     }
-    if let Some(crate::schema::Diagnostics(all)) = e.downcast_ref::<crate::schema::Diagnostics>() {
+    if let Some(crate::diagnostic::Diagnostics(all)) =
+        e.downcast_ref::<crate::diagnostic::Diagnostics>()
+    {
         for d in all {
             errln!("{}", d.render(color_enabled()));
         }

@@ -5,7 +5,7 @@ use std::path::Path;
 use anyhow::Result;
 use clap::{Args, ValueEnum};
 
-use crate::deploy::generated;
+use crate::generated;
 use crate::project::Project;
 
 #[derive(Args, Debug)]

@@ -6,9 +6,9 @@ use std::path::Path;
 use anyhow::Result;
 use clap::Args;
 
-use crate::cli::build::worker_options;
+use crate::ops::routes::analyze;
 use crate::project::Project;
-use crate::routes::{Analysis, Auth, Route};
+use crate::routes::{Auth, Route};
 
 #[derive(Args, Debug)]
 pub struct RoutesArgs {
@@ -37,12 +37,6 @@ pub fn run(a: RoutesArgs, dir: Option<&Path>) -> Result<()> {
 }
 
 /// The routes of the project's `server/src/index.ts`.
-pub fn analyze(project: &Project) -> Result<Analysis> {
-    let server = project.server_dir();
-    let entry = project.server_entry()?;
-    crate::routes::analyze(&server, &entry, &worker_options(&server))
-}
-
 const GROUPS: &[(Auth, &str)] = &[
     (
         Auth::Protected,

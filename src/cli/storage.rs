@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::cli::output::{self, Failure};
-use crate::deploy::generated::buckets;
+use crate::generated::buckets;
 use crate::platform::LocalPlatform;
 use crate::project::Project;
 

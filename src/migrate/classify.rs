@@ -36,7 +36,7 @@ pub struct Unreadable {
 /// reading and silently skip the rest), is an error naming its place.
 pub fn text_of(bytes: &[u8]) -> Result<&str, Unreadable> {
     let at = |offset: usize, why: String| {
-        let (line, column) = crate::schema::line_col(bytes, offset);
+        let (line, column) = crate::diagnostic::line_col(bytes, offset);
         Unreadable { line, column, why }
     };
     let text = std::str::from_utf8(bytes)

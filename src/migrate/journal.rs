@@ -19,6 +19,12 @@ pub struct Entry {
     pub breakpoints: bool,
 }
 
+impl Default for Journal {
+    fn default() -> Self {
+        Journal::new()
+    }
+}
+
 impl Journal {
     pub fn new() -> Journal {
         Journal {
@@ -41,7 +47,7 @@ impl Journal {
 
     pub fn to_file_text(&self) -> String {
         let v = serde_json::to_value(self).expect("a journal always serializes");
-        crate::migrate::jsjson::stringify_pretty(&v)
+        crate::jsjson::stringify_pretty(&v)
     }
 
     pub fn next_idx(&self) -> u64 {

@@ -6,7 +6,6 @@ pub mod classify;
 pub mod diff;
 pub mod folder;
 pub mod journal;
-pub mod jsjson;
 pub mod settle;
 pub mod snapshot;
 pub mod words;

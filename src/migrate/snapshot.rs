@@ -695,7 +695,7 @@ mod tests {
             for order in [KeyOrder::Generated, KeyOrder::Custom] {
                 assert_eq!(
                     snap.to_file_text(order),
-                    crate::migrate::jsjson::stringify_pretty(&snap.to_value(order)),
+                    crate::jsjson::stringify_pretty(&snap.to_value(order)),
                     "{case}"
                 );
             }

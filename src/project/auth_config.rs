@@ -232,7 +232,7 @@ pub fn read(path: &std::path::Path) -> anyhow::Result<Option<String>> {
             Ok(text) => Ok(Some(text)),
             Err(e) => {
                 let (line, column) =
-                    crate::schema::line_col(e.as_bytes(), e.utf8_error().valid_up_to());
+                    crate::diagnostic::line_col(e.as_bytes(), e.utf8_error().valid_up_to());
                 anyhow::bail!("{}:{line}:{column}: not UTF-8 text", path.display())
             }
         },

@@ -8,7 +8,7 @@ use anyhow::Result;
 use swc_core::common::Spanned;
 use swc_core::ecma::ast::*;
 
-use crate::schema::source::Sources;
+use crate::source::Sources;
 
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct RuntimeKeys {

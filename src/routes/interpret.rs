@@ -13,8 +13,8 @@ use swc_core::ecma::ast::*;
 use swc_core::ecma::visit::{Visit, VisitWith};
 
 use super::{Analysis, Auth, Route, Warning, merge_path};
-use crate::graph::{ModuleGraph, ModuleId, Target};
-use crate::js::record::{ImportKind, declared, export_name};
+use crate::bundler::graph::{ModuleGraph, ModuleId, Target};
+use crate::bundler::js::record::{ImportKind, declared, export_name};
 
 /// Packages whose `Hono` export is the app class.
 const HONO_PACKAGES: &[&str] = &["hono", "hono/tiny", "hono/quick"];

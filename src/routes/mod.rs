@@ -11,7 +11,7 @@ use std::path::Path;
 use anyhow::{Result, anyhow};
 use serde::Serialize;
 
-use crate::resolve::{Options, Resolver};
+use crate::bundler::resolve::{Options, Resolver};
 
 /// One registered route, as Hono's `inspectRoutes` would list it (middleware excluded).
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -96,7 +96,7 @@ pub fn analyze(server_dir: &Path, entry: &Path, resolve: &Options) -> Result<Ana
         ..resolve.clone()
     };
     let resolver = Resolver::new(&options);
-    let graph = crate::graph::scan(&[entry.to_path_buf()], &resolver)?;
+    let graph = crate::bundler::graph::scan(&[entry.to_path_buf()], &resolver)?;
     let analysis =
         swc_core::common::GLOBALS.set(&graph.globals, || interpret::run(&graph, server_dir));
     crate::timing::drop_off_the_critical_path((graph, resolver));

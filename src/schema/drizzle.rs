@@ -11,10 +11,10 @@ use swc_core::common::Span;
 
 use super::eval::{Evaluator, to_js_string};
 use super::query::{self, SelectQuery};
-use super::source::SourceModule;
 use super::value::*;
-use crate::migrate::jsjson;
+use crate::jsjson;
 use crate::schema::model;
+use crate::source::SourceModule;
 
 const BUILTINS: &[&str] = &[
     "sqliteTable",

@@ -14,8 +14,8 @@ use swc_core::common::{Span, Spanned};
 use swc_core::ecma::ast::*;
 
 use super::drizzle;
-use super::source::{SourceModule, Sources};
 use super::value::*;
+use crate::source::{SourceModule, Sources};
 
 /// Lexical scopes of function bodies; module-level names live in `ModuleEnv`.
 #[derive(Clone, Debug, Default)]
@@ -119,7 +119,7 @@ fn prop_name(p: &PropName) -> Option<String> {
     match p {
         PropName::Ident(i) => Some(i.sym.to_string()),
         PropName::Str(s) => Some(s.value.to_atom_lossy().to_string()),
-        PropName::Num(n) => Some(crate::migrate::jsjson::js_number_text(n.value)),
+        PropName::Num(n) => Some(crate::jsjson::js_number_text(n.value)),
         _ => None,
     }
 }
@@ -134,7 +134,7 @@ fn module_export_name(n: &ModuleExportName) -> String {
 pub fn to_js_string(v: &Val) -> Option<String> {
     Some(match v {
         Val::Str(s) => s.clone(),
-        Val::Num(n) => crate::migrate::jsjson::js_number_text(*n),
+        Val::Num(n) => crate::jsjson::js_number_text(*n),
         Val::Bool(b) => b.to_string(),
         Val::Null => "null".into(),
         Val::Undefined => "undefined".into(),
@@ -458,10 +458,7 @@ impl Evaluator {
             .collect();
         ints.sort_by(|a, b| a.0.total_cmp(&b.0));
         for (n, name) in &ints {
-            out.insert(
-                crate::migrate::jsjson::js_number_text(*n),
-                Val::Str(name.clone()),
-            );
+            out.insert(crate::jsjson::js_number_text(*n), Val::Str(name.clone()));
         }
         for (k, v) in names {
             out.insert(k, v);
@@ -470,10 +467,7 @@ impl Evaluator {
             .iter()
             .filter(|(n, _)| !(*n >= 0.0 && n.fract() == 0.0))
         {
-            out.insert(
-                crate::migrate::jsjson::js_number_text(*n),
-                Val::Str(name.clone()),
-            );
+            out.insert(crate::jsjson::js_number_text(*n), Val::Str(name.clone()));
         }
         Ok(Val::Object(Rc::new(out)))
     }
@@ -1224,7 +1218,7 @@ fn collect_module_decl(item: usize, decl: &ModuleDecl, env: &mut ModuleEnv) {
 /// The error of evaluating `name`, with a note saying where `name` is (the chain of what the
 /// schema needed, read from the innermost error outwards).
 fn needed_by(e: anyhow::Error, m: &SourceModule, name: &str, span: Span) -> anyhow::Error {
-    match e.downcast::<super::Diagnostic>() {
+    match e.downcast::<crate::diagnostic::Diagnostic>() {
         Ok(d) => {
             let shown = if name.starts_with('*') {
                 "the default export"

@@ -11,8 +11,8 @@ use indexmap::IndexMap;
 use swc_core::common::Span;
 
 use super::eval::{Evaluator, to_js_string};
-use super::source::SourceModule;
 use super::value::Val;
+use crate::source::SourceModule;
 
 /// Functions of packages that make a new value on every call, as builtins: (package, export,
 /// builtin name).
@@ -210,7 +210,7 @@ pub fn call_method(
         Val::Builtin("JSON") if method == "stringify" => args
             .first()
             .and_then(super::drizzle::plain_json)
-            .map(|j| Val::Str(crate::migrate::jsjson::stringify(&j))),
+            .map(|j| Val::Str(crate::jsjson::stringify(&j))),
         Val::Builtin("Array") if method == "from" || method == "of" => match (method, args.first())
         {
             ("from", Some(Val::Array(a))) => Some(Val::Array(a.clone())),

@@ -1,21 +1,17 @@
 //! The schema stage: drizzle sqlite-core declarations in `db_schema.ts` (and what it imports)
 //! → `model::Schema`, read statically from the AST.
 
-mod diagnostic;
 mod drizzle;
 mod eval;
 mod js_builtins;
 pub mod model;
 mod query;
-pub mod source;
 mod value;
 
 use std::path::Path;
 
 use anyhow::Result;
 use serde_json::json;
-
-pub use diagnostic::{Diagnostic, Diagnostics, line_col};
 
 /// Platform tables: they may be referenced, but are never created or diffed.
 pub const SYSTEM_TABLE_PREFIX: &str = "es_system__";
@@ -46,7 +42,7 @@ pub struct ReadSchema {
 
 /// Read the schema declared by the exports of `file`, in the order drizzle-kit sees them.
 pub fn read(file: &Path, tsconfig_dir: Option<&Path>) -> Result<ReadSchema> {
-    let mut ev = eval::Evaluator::new(source::Sources::new(tsconfig_dir));
+    let mut ev = eval::Evaluator::new(crate::source::Sources::new(tsconfig_dir));
     let key = ev.load(file)?;
     let source = ev.module_text(&key);
     let names = ev.export_names(&key)?;

@@ -7,7 +7,7 @@ use indexmap::IndexMap;
 use swc_core::common::Span;
 use swc_core::ecma::ast::{ArrowFunctionBody, Pat};
 
-use super::source::SourceModule;
+use crate::source::SourceModule;
 
 #[derive(Clone, Debug)]
 pub enum Val {

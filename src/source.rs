@@ -11,7 +11,7 @@ use swc_core::common::{BytePos, FileName, SourceMap, Span, Spanned, sync::Lrc};
 use swc_core::ecma::ast::{EsVersion, Module};
 use swc_core::ecma::parser::{Syntax, TsSyntax, parse_file_as_module};
 
-use super::Diagnostic;
+use crate::diagnostic::Diagnostic;
 
 #[derive(Debug)]
 pub struct SourceModule {
@@ -89,7 +89,7 @@ impl Sources {
         }
         let text = std::fs::read_to_string(&path)
             .with_context(|| format!("reading {}", path.display()))?;
-        crate::js::depth::check(&path, &text)?;
+        crate::bundler::js::depth::check(&path, &text)?;
         let fm = self
             .cm
             .new_source_file(Lrc::new(FileName::Real(path.clone())), text.clone());

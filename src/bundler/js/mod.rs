@@ -21,7 +21,7 @@ use swc_core::ecma::parser::{
 };
 use swc_core::ecma::transforms::base::resolver;
 
-use crate::schema::Diagnostic;
+use crate::diagnostic::Diagnostic;
 
 /// A parsed module, ready for linking.
 pub struct ParsedModule {

@@ -13,7 +13,7 @@ use swc_core::ecma::ast::*;
 use crate::project::Project;
 use crate::project::fsio::write_all_atomic;
 use crate::project::runtime_keys::RuntimeKeys;
-use crate::schema::source::Sources;
+use crate::source::Sources;
 
 pub struct GeneratedFile {
     pub path: PathBuf,

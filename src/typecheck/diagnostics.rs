@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use super::tsconfig::{Derived, Place};
-use crate::schema::Diagnostic;
+use crate::diagnostic::Diagnostic;
 
 /// One finding per entry, rendered. `cwd` is where the compiler ran; `shown` renders a path.
 pub fn render(

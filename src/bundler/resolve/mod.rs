@@ -7,7 +7,7 @@ use std::sync::Mutex;
 
 use rustc_hash::FxHashMap;
 
-use crate::js::transform::{CompilerOptions, Transforms};
+use crate::bundler::js::transform::{CompilerOptions, Transforms};
 use oxc_resolver::{
     ResolveOptions, Resolver as Oxc, SideEffects, TsconfigDiscovery, TsconfigOptions,
     TsconfigReferences,

@@ -12,7 +12,7 @@ use crate::migrate::folder::{Folder, schema_hash};
 use crate::platform::{LocalPlatform, Store};
 use crate::project::Project;
 use crate::project::runtime_keys::RuntimeKeys;
-use crate::schema::source::Sources;
+use crate::source::Sources;
 
 #[derive(Debug, Default)]
 pub struct Findings {
@@ -68,9 +68,9 @@ fn barrel(project: &Project, sources: &mut Sources, index: &Path, f: &mut Findin
             },
             ModuleDecl::ExportNamed(e) => names.extend(e.specifiers.iter().map(|s| match s {
                 ExportSpecifier::Named(n) => {
-                    crate::js::record::export_name(n.exported.as_ref().unwrap_or(&n.orig))
+                    crate::bundler::js::record::export_name(n.exported.as_ref().unwrap_or(&n.orig))
                 }
-                ExportSpecifier::Namespace(n) => crate::js::record::export_name(&n.name),
+                ExportSpecifier::Namespace(n) => crate::bundler::js::record::export_name(&n.name),
                 ExportSpecifier::Default(d) => d.exported.sym.to_string(),
             })),
             ModuleDecl::ExportAll(e) => stars.push(e.src.value.to_string_lossy().into_owned()),

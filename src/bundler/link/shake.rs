@@ -11,7 +11,7 @@ use swc_core::common::{BytePos, SyntaxContext};
 use swc_core::ecma::ast::*;
 use swc_core::ecma::visit::{Visit, VisitWith};
 
-use crate::graph::ModuleId;
+use crate::bundler::graph::ModuleId;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PartKind {
@@ -146,11 +146,11 @@ impl Visit for References<'_> {
 /// The top-level names an item declares.
 fn declared(item: &ModuleItem) -> Vec<Id> {
     match item {
-        ModuleItem::Stmt(Stmt::Decl(d)) => crate::js::record::declared(d),
+        ModuleItem::Stmt(Stmt::Decl(d)) => crate::bundler::js::record::declared(d),
         ModuleItem::ModuleDecl(ModuleDecl::Import(i)) => i
             .specifiers
             .iter()
-            .map(|s| crate::js::record::import_local(s).to_id())
+            .map(|s| crate::bundler::js::record::import_local(s).to_id())
             .collect(),
         _ => vec![],
     }

@@ -3,8 +3,9 @@
 //! `--dry-run` stops before the upload.
 
 pub mod checks;
-pub mod generated;
-pub mod typecheck;
+
+use crate::generated;
+use crate::typecheck;
 
 use std::time::Instant;
 
@@ -12,7 +13,7 @@ use anyhow::Result;
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::emit::EmitOptions;
+use crate::bundler::emit::EmitOptions;
 use crate::platform::{LocalPlatform, Store};
 use crate::project::Project;
 use crate::routes::{Auth, Route};
@@ -130,10 +131,10 @@ pub fn deploy(project: &Project, o: &DeployOptions) -> Result<Report> {
         });
         let analysed = s.spawn(|| {
             let t = Instant::now();
-            (crate::cli::routes::analyze(project), ms(t))
+            (crate::ops::routes::analyze(project), ms(t))
         });
         let t = Instant::now();
-        let bundled = crate::cli::build::bundle_server(project, EmitOptions::default()).and_then(
+        let bundled = crate::ops::build::bundle_server(project, EmitOptions::default()).and_then(
             |(out, mut emitted)| {
                 let code = emitted.remove(0).code;
                 crate::project::fsio::write_all_atomic(&[(out.clone(), code.as_bytes())])?;

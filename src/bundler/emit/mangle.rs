@@ -220,7 +220,7 @@ impl Visit for ScopeCollector {
     }
 
     fn visit_import_specifier(&mut self, s: &ImportSpecifier) {
-        let local = crate::js::record::import_local(s);
+        let local = crate::bundler::js::record::import_local(s);
         self.declare(local, false);
         self.visit_ident(local);
     }

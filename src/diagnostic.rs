@@ -216,3 +216,19 @@ mod tests {
         assert!(r.contains("cd ef"), "{r}");
     }
 }
+
+/// An error that ends a command with a specific exit code (2: an unanswered decision or bad
+/// usage; 5: the target exists), with the message to show.
+#[derive(Debug)]
+pub struct Failure {
+    pub code: i32,
+    pub message: String,
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Failure {}

@@ -24,8 +24,8 @@ use swc_core::ecma::parser::{EsSyntax, Syntax, parse_file_as_module};
 use swc_core::ecma::transforms::base::resolver;
 use swc_core::ecma::visit::{VisitMut, VisitMutWith};
 
-use crate::graph::{ModuleGraph, ModuleId, Target};
-use crate::js::record::{ImportKind, declared, export_name, string_arg};
+use crate::bundler::graph::{ModuleGraph, ModuleId, Target};
+use crate::bundler::js::record::{ImportKind, declared, export_name, string_arg};
 
 /// The bundle's module format, as esbuild's `--format`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -951,7 +951,7 @@ impl<'g> Linker<'g> {
                     let ns = self.namespace_name(entry);
                     call(self.helper("__toCommonJS"), vec![expr_ident(&ns)])
                 };
-                out.push(ModuleItem::Stmt(crate::js::module_exports_assign(
+                out.push(ModuleItem::Stmt(crate::bundler::js::module_exports_assign(
                     value,
                     DUMMY_SP,
                     self.unresolved,

@@ -18,7 +18,7 @@ pub const MAX_NESTING: usize = 4_000;
 pub fn check(path: &std::path::Path, text: &str) -> anyhow::Result<()> {
     match too_deep(text, MAX_NESTING) {
         None => Ok(()),
-        Some(at) => Err(crate::schema::Diagnostic::new(
+        Some(at) => Err(crate::diagnostic::Diagnostic::new(
             path,
             text,
             (at, at + 1),

@@ -12,7 +12,7 @@ use swc_core::ecma::transforms::base::{rename::rename, resolver};
 use swc_core::ecma::utils::find_pat_ids;
 use swc_core::ecma::visit::{Visit, VisitMut, VisitMutWith, VisitWith};
 
-use crate::js::record::import_local;
+use crate::bundler::js::record::import_local;
 
 type FxIndexSet<T> = indexmap::IndexSet<T, FxBuildHasher>;
 
@@ -77,7 +77,9 @@ pub(super) fn top_level_bindings(items: &[ModuleItem]) -> FxIndexSet<Id> {
     let mut declared = FxIndexSet::default();
     for item in items {
         match item {
-            ModuleItem::Stmt(Stmt::Decl(d)) => declared.extend(crate::js::record::declared(d)),
+            ModuleItem::Stmt(Stmt::Decl(d)) => {
+                declared.extend(crate::bundler::js::record::declared(d))
+            }
             // A block's `let` and function are the block's (the minifier sees them in their
             // own contexts); its `var`s are the top level's.
             ModuleItem::Stmt(s) => s.visit_with(&mut VarsOnly(&mut declared)),

@@ -48,7 +48,7 @@ impl Layer {
     /// Where `"key":` is written, searching after `"section"` when given.
     pub fn place(&self, section: Option<&str>, key: &str) -> Place {
         let at = self.offset(section, key).unwrap_or(0);
-        let (line, col) = crate::schema::line_col(self.text.as_bytes(), at);
+        let (line, col) = crate::diagnostic::line_col(self.text.as_bytes(), at);
         Place {
             file: self.path.clone(),
             line,

@@ -14,8 +14,8 @@ use swc_core::ecma::visit::{VisitMut, VisitMutWith};
 
 use super::shake::{Part, PartKind};
 use super::{Linker, arrow_block, call, expr_ident, var};
-use crate::graph::{ModuleId, Target};
-use crate::js::record::ImportKind;
+use crate::bundler::graph::{ModuleId, Target};
+use crate::bundler::js::record::ImportKind;
 
 impl Linker<'_> {
     /// Per module: whether it runs on demand. `eager`: whether the entry loads it statically.

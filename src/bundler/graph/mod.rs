@@ -10,10 +10,10 @@ use anyhow::{Result, anyhow};
 use rayon::prelude::*;
 use swc_core::common::{GLOBALS, Globals, Mark, SourceMap, sync::Lrc};
 
-use crate::js::record::ImportKind;
-use crate::js::{self, Marks, ParsedModule};
-use crate::resolve::{Resolved, ResolvedFile, Resolver};
-use crate::schema::{Diagnostic, Diagnostics};
+use crate::bundler::js::record::ImportKind;
+use crate::bundler::js::{self, Marks, ParsedModule};
+use crate::bundler::resolve::{Resolved, ResolvedFile, Resolver};
+use crate::diagnostic::{Diagnostic, Diagnostics};
 
 pub type ModuleId = usize;
 
