@@ -170,7 +170,7 @@ impl Mutator {
 fn fuzz(name: &str, seeds: &[Vec<u8>], default_iters: usize, mut target: impl FnMut(&[u8])) {
     assert!(!seeds.is_empty(), "{name}: no seeds");
     // As in main: a panic js::guard turns into an error is not printed.
-    crate::bundler::js::guard::install_quiet_hook();
+    crate::parsing::guard::install_quiet_hook();
     let regressions = repo().join("fixtures/fuzz-regressions").join(name);
     let mut inputs: Vec<(String, Vec<u8>)> = std::fs::read_dir(&regressions)
         .map(|d| {

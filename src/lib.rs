@@ -41,6 +41,7 @@ pub mod typecheck;
 pub mod console;
 pub mod diagnostic;
 pub mod jsjson;
+pub mod parsing;
 pub mod platform;
 pub mod project;
 pub mod registry;

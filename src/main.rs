@@ -30,7 +30,7 @@ fn main() {
     // SAFETY: no other thread exists yet to read the environment concurrently.
     unsafe { std::env::set_var("RUST_MIN_STACK", WORKER_STACK.to_string()) };
     // A panic that js::guard turns into an error is not a crash and is not printed as one.
-    edgespark::bundler::js::guard::install_quiet_hook();
+    edgespark::parsing::guard::install_quiet_hook();
     let command = std::thread::Builder::new()
         .name("edgespark".into())
         .stack_size(MAIN_STACK)

@@ -89,7 +89,7 @@ impl Sources {
         }
         let text = std::fs::read_to_string(&path)
             .with_context(|| format!("reading {}", path.display()))?;
-        crate::bundler::js::depth::check(&path, &text)?;
+        crate::parsing::depth::check(&path, &text)?;
         let fm = self
             .cm
             .new_source_file(Lrc::new(FileName::Real(path.clone())), text.clone());

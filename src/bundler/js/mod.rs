@@ -4,8 +4,7 @@
 
 mod annex_b;
 mod class_fields;
-pub mod depth;
-pub mod guard;
+
 mod own_params;
 pub mod record;
 pub mod transform;
@@ -51,11 +50,13 @@ pub fn parse(
     top_level_mark: Mark,
     transforms: &transform::Transforms,
 ) -> Result<ParsedModule> {
-    depth::check(path, &text)?;
+    crate::parsing::depth::check(path, &text)?;
     let fm = cm.new_source_file(Lrc::new(FileName::Real(path.to_path_buf())), text);
     // swc's passes panic on some invalid input its parser accepts (fuzzing found `([a, b] as
     // T) += 1` in TypeScript): such a file is an error, not a crash of the whole command.
-    match guard::quietly(|| parse_file(cm, &fm, path, marks, top_level_mark, transforms)) {
+    match crate::parsing::guard::quietly(|| {
+        parse_file(cm, &fm, path, marks, top_level_mark, transforms)
+    }) {
         Ok(parsed) => parsed,
         Err(why) => Err(Diagnostic::new(
             path,
