@@ -22,8 +22,23 @@ pub fn line_col(text: &[u8], offset: usize) -> (usize, usize) {
     )
 }
 
+/// How bad a diagnostic is: an error fails the command, a warning is reported and passes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+/// The one type every stage reports through: severity, a code (`TS2322`,
+/// `deploy/missing-export`, ...), where (file:line:col, when there is a place), the message,
+/// and the code frame when the source is known. Rendered by miette for people; serialized for
+/// `--json` as `{severity, code, file, line, column, message, notes, text}`.
 #[derive(Debug, Clone)]
 pub struct Diagnostic {
+    pub severity: Severity,
+    pub code: Option<String>,
+    /// Empty when the problem has no place in a file.
     pub file: PathBuf,
     /// 1-based.
     pub line: usize,
@@ -49,6 +64,8 @@ impl Diagnostic {
         let start = span.0.min(source.len());
         let (line, col) = line_col(source.as_bytes(), start);
         Diagnostic {
+            severity: Severity::Error,
+            code: None,
             file: file.to_path_buf(),
             line,
             col,
@@ -66,17 +83,104 @@ impl Diagnostic {
         }
     }
 
+    /// A problem with no place in a file.
+    pub fn error(message: impl Into<String>) -> Self {
+        Diagnostic {
+            severity: Severity::Error,
+            code: None,
+            file: PathBuf::new(),
+            line: 0,
+            col: 0,
+            message: message.into(),
+            label: String::new(),
+            notes: vec![],
+            source: String::new(),
+            span: (0, 0),
+        }
+    }
+
+    pub fn warning(message: impl Into<String>) -> Self {
+        Diagnostic {
+            severity: Severity::Warning,
+            ..Diagnostic::error(message)
+        }
+    }
+
+    /// At `file:line:col` (1-based), without a code frame.
+    pub fn at(mut self, file: &Path, line: usize, col: usize) -> Self {
+        self.file = file.to_path_buf();
+        self.line = line;
+        self.col = col;
+        self
+    }
+
+    /// The same diagnostic shown under another file name (the project-relative one).
+    pub fn at_display(mut self, shown: &str) -> Self {
+        self.file = PathBuf::from(shown);
+        self
+    }
+
+    pub fn with_code(mut self, code: &str) -> Self {
+        self.code = Some(code.to_string());
+        self
+    }
+
+    pub fn as_warning(mut self) -> Self {
+        self.severity = Severity::Warning;
+        self
+    }
+
+    /// An error as diagnostics: its own when it is one (or several), else its message and
+    /// causes.
+    pub fn from_error(e: anyhow::Error) -> Vec<Diagnostic> {
+        let e = match e.downcast::<Diagnostic>() {
+            Ok(d) => return vec![d],
+            Err(e) => e,
+        };
+        match e.downcast::<Diagnostics>() {
+            Ok(all) => all.0,
+            Err(e) => vec![Diagnostic::error(format!("{e:#}"))],
+        }
+    }
+
     pub fn with_note(mut self, note: String) -> Self {
         self.notes.push(note);
         self
     }
 
     pub fn location(&self) -> String {
+        if self.file.as_os_str().is_empty() {
+            return String::new();
+        }
         format!("{}:{}:{}", self.file.display(), self.line, self.col)
     }
 
+    fn severity_word(&self) -> &'static str {
+        match self.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        }
+    }
+
+    /// The location and message, as one line.
+    fn headline(&self) -> String {
+        let code = self.code.as_deref().filter(|c| c.starts_with("TS"));
+        let message = match code {
+            Some(c) if !self.message.starts_with(c) => format!("{c}: {}", self.message),
+            _ => self.message.clone(),
+        };
+        match self.location().as_str() {
+            "" => format!("{}: {message}", self.severity_word()),
+            loc => format!("{}: {loc}: {message}", self.severity_word()),
+        }
+    }
+
     pub fn render(&self, color: bool) -> String {
-        let mut out = self.render_frame(color);
+        let mut out = if self.source.is_empty() {
+            format!("{}\n", self.headline())
+        } else {
+            self.render_frame(color)
+        };
         for n in &self.notes {
             out.push_str(&format!("  = note: {n}\n"));
         }
@@ -85,7 +189,7 @@ impl Diagnostic {
 
     fn render_frame(&self, color: bool) -> String {
         if let Some(frame) = self.long_line_frame() {
-            return format!("error: {}: {}\n{frame}", self.location(), self.message);
+            return format!("{}\n{frame}", self.headline());
         }
         let theme = if color {
             GraphicalTheme::unicode()
@@ -94,7 +198,7 @@ impl Diagnostic {
         };
         let handler = GraphicalReportHandler::new_themed(theme).with_context_lines(2);
         let report = Frame { d: self };
-        let mut out = format!("error: {}: {}\n", self.location(), self.message);
+        let mut out = format!("{}\n", self.headline());
         let _ = handler.render_report(&mut out, &report);
         out
     }
@@ -136,9 +240,29 @@ impl Diagnostic {
     }
 }
 
+impl serde::Serialize for Diagnostic {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let located = !self.file.as_os_str().is_empty();
+        let mut st = s.serialize_struct("Diagnostic", 8)?;
+        st.serialize_field("severity", &self.severity)?;
+        st.serialize_field("code", &self.code)?;
+        st.serialize_field("file", &located.then(|| self.file.to_string_lossy()))?;
+        st.serialize_field("line", &located.then_some(self.line))?;
+        st.serialize_field("column", &located.then_some(self.col))?;
+        st.serialize_field("message", &self.message)?;
+        st.serialize_field("notes", &self.notes)?;
+        st.serialize_field("text", self.render(false).trim_end())?;
+        st.end()
+    }
+}
+
 impl std::fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {}", self.location(), self.message)?;
+        match self.location().as_str() {
+            "" => write!(f, "{}", self.message)?,
+            loc => write!(f, "{loc}: {}", self.message)?,
+        }
         for n in &self.notes {
             write!(f, " ({n})")?;
         }

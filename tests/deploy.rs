@@ -60,7 +60,8 @@ fn errors(report: &Value) -> String {
         .as_array()
         .unwrap()
         .iter()
-        .map(|e| e.as_str().unwrap())
+        // Each error is a diagnostic; `text` is what a person reads.
+        .map(|e| e["text"].as_str().unwrap())
         .collect::<Vec<_>>()
         .join("\n")
 }
@@ -460,4 +461,66 @@ fn pull_writes_the_generated_files_and_check_finds_stale_ones() {
     // deploy's schema sync writes it back.
     deploy_json(&project, &["--dry-run"]);
     assert_eq!(run(&project, &["pull", "--check"]).status.code(), Some(0));
+}
+
+#[test]
+fn deploy_json_is_one_document_whatever_fails_with_places_and_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = ready_project(dir.path());
+    let every_problem_is_coded = |r: &Value| {
+        for d in r["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .chain(r["warnings"].as_array().unwrap())
+        {
+            assert!(d["code"].is_string(), "{d:#}");
+            assert!(d["severity"].is_string() && d["text"].is_string(), "{d:#}");
+        }
+    };
+    // A syntax error in a route file: the bundle step fails, and says where.
+    std::fs::write(
+        project.join("server/src/routes/me.ts"),
+        "export default {\n  broken: (\n};\n",
+    )
+    .unwrap();
+    let (code, r) = deploy_json(&project, &["--dry-run", "--typecheck", "off"]);
+    assert_eq!(code, 1);
+    every_problem_is_coded(&r);
+    let located = r["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| {
+            e["file"]
+                .as_str()
+                .is_some_and(|f| f.ends_with("routes/me.ts"))
+        })
+        .unwrap_or_else(|| panic!("{r:#}"));
+    assert_eq!(located["line"], 3, "{located:#}");
+    assert!(located["column"].as_u64().is_some());
+    // Not a project at all: still one JSON document.
+    let out = bin()
+        .args(["deploy", "--dry-run", "--json"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r["ok"], false);
+    assert_eq!(r["errors"][0]["code"], "deploy/stopped");
+    // Check findings and warnings carry codes too.
+    std::fs::write(
+        project.join("server/src/routes/me.ts"),
+        "import { Hono } from \"hono\";\nexport default new Hono();\n",
+    )
+    .unwrap();
+    let index = project.join("server/src/defs/index.ts");
+    let text = std::fs::read_to_string(&index)
+        .unwrap()
+        .replace("export { buckets };\n", "");
+    std::fs::write(&index, text).unwrap();
+    let (code, r) = deploy_json(&project, &["--dry-run", "--typecheck", "off"]);
+    assert_eq!(code, 1);
+    every_problem_is_coded(&r);
 }

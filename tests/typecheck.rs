@@ -69,7 +69,8 @@ fn errors(r: &Value) -> String {
         .as_array()
         .unwrap()
         .iter()
-        .map(|e| e.as_str().unwrap())
+        // Each error is a diagnostic; `text` is what a person reads.
+        .map(|e| e["text"].as_str().unwrap())
         .collect::<Vec<_>>()
         .join("\n")
 }

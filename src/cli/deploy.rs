@@ -5,6 +5,7 @@ use std::path::Path;
 use anyhow::Result;
 use clap::Args;
 
+use crate::diagnostic::Diagnostic;
 use crate::ops::deploy::{DeployOptions, Report, deploy};
 use crate::project::Project;
 use crate::typecheck::Mode;
@@ -25,14 +26,33 @@ pub struct DeployArgs {
 
 /// Exit code 1 when a step failed (the report says which).
 pub fn run(a: DeployArgs, dir: Option<&Path>) -> Result<i32> {
-    let project = Project::find(dir)?;
-    let report = deploy(
-        &project,
-        &DeployOptions {
-            dry_run: a.dry_run,
-            typecheck: a.typecheck,
-        },
-    )?;
+    let report = Project::find(dir).and_then(|project| {
+        deploy(
+            &project,
+            &DeployOptions {
+                dry_run: a.dry_run,
+                typecheck: a.typecheck,
+            },
+        )
+    });
+    // With --json, CI reads one JSON document whatever happened.
+    let report = match (report, a.json) {
+        (Ok(r), _) => r,
+        (Err(e), true) => {
+            let errors = Diagnostic::from_error(e)
+                .into_iter()
+                .map(|d| {
+                    if d.code.is_some() {
+                        d
+                    } else {
+                        d.with_code("deploy/stopped")
+                    }
+                })
+                .collect();
+            Report::stopped(a.dry_run, errors)
+        }
+        (Err(e), false) => return Err(e),
+    };
     if a.json {
         outln!("{}", serde_json::to_string_pretty(&report)?);
     } else {
@@ -56,11 +76,9 @@ fn print_text(r: &Report) {
     if !r.routes.is_empty() {
         out!("{}", crate::cli::routes::grouped(&r.routes));
     }
-    for w in &r.warnings {
-        errln!("warning: {w}");
-    }
-    for e in &r.errors {
-        errln!("error: {e}");
+    let color = crate::cli::output::color_enabled();
+    for w in r.warnings.iter().chain(&r.errors) {
+        err!("{}", w.render(color));
     }
     match (&r.deployment, r.ok) {
         (Some(d), _) => errln!(

@@ -1,43 +1,80 @@
 //! The compiler's findings (`tsc --pretty false`) as our diagnostics: each one at the user's
-//! file, line and column with a code frame, and an error the compiler finds in a derived
-//! config put back on the line of the user's tsconfig that it came from.
+//! file, line and column with a code frame and its `TS` code, and an error the compiler finds
+//! in a derived config put back on the line of the user's tsconfig that it came from.
 
 use std::path::Path;
 
 use super::tsconfig::{Derived, Place};
 use crate::diagnostic::Diagnostic;
 
-/// One finding per entry, rendered. `cwd` is where the compiler ran; `shown` renders a path.
-pub fn render(
+/// One diagnostic per finding; a finding's indented lines become its notes. `cwd` is where the
+/// compiler ran; `shown` renders a path.
+pub fn read(
     output: &str,
     cwd: &Path,
     derived: &Derived,
     shown: impl Fn(&Path) -> String,
-) -> Vec<String> {
-    let mut out: Vec<String> = vec![];
+) -> Vec<Diagnostic> {
+    let mut out: Vec<Diagnostic> = vec![];
     for line in output.lines() {
         if line.starts_with(' ') && !out.is_empty() {
-            let last = out.last_mut().expect("not empty");
-            last.push('\n');
-            last.push_str(line);
+            let last = out.pop().expect("not empty");
+            out.push(last.with_note(line.trim().to_string()));
             continue;
         }
         if line.trim().is_empty() {
             continue;
         }
         out.push(match parse(line) {
-            Some((file, line_no, col, message)) => {
+            Some((file, line_no, col, finding)) => {
                 let path = cwd.join(file);
+                let finding = Finding::of(finding);
                 if derived.text.is_some() && same_file(&path, &derived.config) {
-                    in_config(derived, line_no, message, &shown)
+                    in_config(derived, line_no, &finding, &shown)
                 } else {
-                    in_source(&path, line_no, col, message, &shown)
+                    in_source(&path, line_no, col, &finding, &shown)
                 }
             }
-            None => line.to_string(),
+            None => {
+                let finding = Finding::of(line);
+                finding.apply(Diagnostic::error(finding.message.clone()))
+            }
         });
     }
     out
+}
+
+/// `error TS2322: message` split up.
+struct Finding {
+    warning: bool,
+    code: Option<String>,
+    message: String,
+}
+
+impl Finding {
+    fn of(text: &str) -> Finding {
+        let (severity, rest) = text.split_once(' ').unwrap_or(("error", text));
+        let warning = severity == "warning";
+        match rest.split_once(": ") {
+            Some((code, message)) if code.starts_with("TS") => Finding {
+                warning,
+                code: Some(code.to_string()),
+                message: message.to_string(),
+            },
+            _ => Finding {
+                warning,
+                code: None,
+                message: text.to_string(),
+            },
+        }
+    }
+
+    fn apply(&self, mut d: Diagnostic) -> Diagnostic {
+        if let Some(c) = &self.code {
+            d = d.with_code(c);
+        }
+        if self.warning { d.as_warning() } else { d }
+    }
 }
 
 /// `file(line,col): error TS1234: message`.
@@ -56,15 +93,19 @@ fn in_source(
     path: &Path,
     line: usize,
     col: usize,
-    message: &str,
+    finding: &Finding,
     shown: &impl Fn(&Path) -> String,
-) -> String {
+) -> Diagnostic {
     let Ok(source) = std::fs::read_to_string(path) else {
-        return format!("{}:{line}:{col}: {message}", shown(path));
+        return finding.apply(Diagnostic::error(finding.message.clone()).at(
+            Path::new(&shown(path)),
+            line,
+            col,
+        ));
     };
     let start: usize = source
         .split_inclusive('\n')
-        .take(line - 1)
+        .take(line.saturating_sub(1))
         .map(str::len)
         .sum();
     let text = source[start..].split('\n').next().unwrap_or("");
@@ -73,21 +114,14 @@ fn in_source(
             .char_indices()
             .nth(col.saturating_sub(1))
             .map_or(text.len(), |(i, _)| i);
-    let (severity, message) = message.split_once(' ').unwrap_or(("error", message));
-    let rendered = Diagnostic::new(
+    let label = finding.code.clone().unwrap_or_default();
+    finding.apply(Diagnostic::new(
         Path::new(&shown(path)),
         &source,
         (offset, offset + 1),
-        message,
-        "",
-    )
-    .render(false);
-    let rendered = rendered.trim_end().trim_start_matches("error: ");
-    if severity == "error" {
-        rendered.to_string()
-    } else {
-        format!("({severity}) {rendered}")
-    }
+        finding.message.clone(),
+        label,
+    ))
 }
 
 /// An error on line `line` of the derived config: the option written there, at the place the
@@ -95,9 +129,9 @@ fn in_source(
 fn in_config(
     derived: &Derived,
     line: usize,
-    message: &str,
+    finding: &Finding,
     shown: &impl Fn(&Path) -> String,
-) -> String {
+) -> Diagnostic {
     let text = derived.text.as_deref().unwrap_or("");
     let key = text
         .lines()
@@ -117,16 +151,16 @@ fn in_config(
             .find(|(o, _)| *o == k)
             .map(|(_, p)| p)
     });
-    match place {
-        Some(p) => format!(
-            "{}:{}:{}: {message} (in the config derived for TypeScript 7, {})",
-            shown(&p.file),
-            p.line,
-            p.col,
-            shown(&derived.config)
-        ),
-        None => format!("{}:{line}: {message}", shown(&derived.config)),
-    }
+    let message = format!(
+        "{} (in the config derived for TypeScript 7, {})",
+        finding.message,
+        shown(&derived.config)
+    );
+    let d = match place {
+        Some(p) => Diagnostic::error(message).at(Path::new(&shown(&p.file)), p.line, p.col),
+        None => Diagnostic::error(message).at(Path::new(&shown(&derived.config)), line, 1),
+    };
+    finding.apply(d)
 }
 
 #[cfg(test)]
@@ -140,5 +174,10 @@ mod tests {
             Some(("src/a (1).ts", 3, 7, "error TS2322: Type 'x'."))
         );
         assert_eq!(parse("error TS6059: File is not under rootDir"), None);
+        let f = Finding::of("error TS2322: Type 'x'.");
+        assert_eq!(
+            (f.code.as_deref(), f.message.as_str()),
+            (Some("TS2322"), "Type 'x'.")
+        );
     }
 }

@@ -29,8 +29,8 @@ pub enum Outcome {
     /// Passed before with these exact inputs.
     Cached,
     Skipped(String),
-    /// The compiler's findings, one rendered diagnostic each.
-    Failed(Vec<String>),
+    /// The compiler's findings.
+    Failed(Vec<crate::diagnostic::Diagnostic>),
 }
 
 /// What the check did, with which compiler, through which config.
@@ -104,9 +104,13 @@ pub fn run(at: &Places, mode: Mode, shown: &(dyn Fn(&Path) -> String + Sync)) ->
     if !out.status.success() {
         let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
         text.push_str(&String::from_utf8_lossy(&out.stderr));
-        let mut found = diagnostics::render(&text, at.server, &derived, shown);
+        let mut found = diagnostics::read(&text, at.server, &derived, shown);
         if found.is_empty() {
-            found.push(format!("{} exited with {}", tsc.path.display(), out.status));
+            found.push(crate::diagnostic::Diagnostic::error(format!(
+                "{} exited with {}",
+                tsc.path.display(),
+                out.status
+            )));
         }
         return Ok(Checked {
             outcome: Outcome::Failed(found),

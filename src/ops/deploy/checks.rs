@@ -8,6 +8,7 @@ use std::path::Path;
 use anyhow::Result;
 use swc_core::ecma::ast::*;
 
+use crate::diagnostic::Diagnostic;
 use crate::migrate::folder::{Folder, schema_hash};
 use crate::platform::{LocalPlatform, Store};
 use crate::project::Project;
@@ -17,8 +18,19 @@ use crate::source::Sources;
 #[derive(Debug, Default)]
 pub struct Findings {
     /// Each fails the deploy.
-    pub errors: Vec<String>,
-    pub warnings: Vec<String>,
+    pub errors: Vec<Diagnostic>,
+    pub warnings: Vec<Diagnostic>,
+}
+
+impl Findings {
+    fn error(&mut self, code: &str, message: String) {
+        self.errors.push(Diagnostic::error(message).with_code(code));
+    }
+
+    fn warning(&mut self, code: &str, message: String) {
+        self.warnings
+            .push(Diagnostic::warning(message).with_code(code));
+    }
 }
 
 pub fn run(project: &Project, platform: &LocalPlatform, keys: &RuntimeKeys) -> Result<Findings> {
@@ -42,7 +54,7 @@ const REQUIRED_STAR_EXPORTS: &[&str] =
 fn barrel(project: &Project, sources: &mut Sources, index: &Path, f: &mut Findings) -> Result<()> {
     let shown = project.display(index);
     if !index.is_file() {
-        f.errors.push(format!("{shown} is missing: the platform reads drizzleSchema, buckets, VarKey and SecretKey from it"));
+        f.error("deploy/check", format!("{shown} is missing: the platform reads drizzleSchema, buckets, VarKey and SecretKey from it"));
         return Ok(());
     }
     let module = sources.load(index)?;
@@ -81,18 +93,24 @@ fn barrel(project: &Project, sources: &mut Sources, index: &Path, f: &mut Findin
         .iter()
         .filter(|n| !names.iter().any(|m| m == *n))
     {
-        f.errors.push(format!(
-            "{shown} does not export `{name}` (the platform needs it; see the project template)"
-        ));
+        f.error(
+            "deploy/check",
+            format!(
+                "{shown} does not export `{name}` (the platform needs it; see the project template)"
+            ),
+        );
     }
     for module in REQUIRED_STAR_EXPORTS {
         let found = stars
             .iter()
             .any(|s| Path::new(s).file_stem().is_some_and(|stem| stem == *module));
         if !found {
-            f.errors.push(format!(
-                "{shown} does not re-export `{module}` (add `export * from \"...{module}\"`)"
-            ));
+            f.error(
+                "deploy/check",
+                format!(
+                    "{shown} does not re-export `{module}` (add `export * from \"...{module}\"`)"
+                ),
+            );
         }
     }
     Ok(())
@@ -143,13 +161,16 @@ fn defs_imports(
                 && !type_only
                 && !all_specifiers_types
             {
-                let at = module.diagnostic(span, "", "");
-                f.errors.push(format!(
-                    "{}:{}:{}: defs import runtime values from \"{specifier}\"; only `import type` is allowed there",
-                    project.display(&file),
-                    at.line,
-                    at.col
-                ));
+                f.errors.push(
+                    module
+                        .diagnostic(
+                            span,
+                            format!("defs import runtime values from \"{specifier}\"; only `import type` is allowed there"),
+                            "a runtime import",
+                        )
+                        .with_code("deploy/defs-runtime-import")
+                        .at_display(&project.display(&file)),
+                );
             }
         }
     }
@@ -165,19 +186,25 @@ fn migrations(project: &Project, f: &mut Findings) -> Result<()> {
     let current = schema_hash(&schema)?;
     match folder.stored_schema_hash() {
         Some(stored) if stored == current => {}
-        Some(_) => f.errors.push(format!(
-            "{} changed since the last `edgespark db generate`: generate a migration for it",
-            project.display(&schema)
-        )),
+        Some(_) => f.error(
+            "deploy/check",
+            format!(
+                "{} changed since the last `edgespark db generate`: generate a migration for it",
+                project.display(&schema)
+            ),
+        ),
         // No migration yet: needed only once the schema declares a table or view (several
         // templates start with an empty db_schema.ts, for which `generate` writes nothing).
         None => match crate::schema::read(&schema, Some(&project.server_dir())) {
             Ok(read) if read.schema.tables.is_empty() && read.schema.views.is_empty() => {}
-            Ok(_) => f.errors.push(format!(
-                "{} has no migrations yet: run `edgespark db generate`",
-                project.display(&schema)
-            )),
-            Err(e) => f.errors.push(format!("{e:#}")),
+            Ok(_) => f.error(
+                "deploy/check",
+                format!(
+                    "{} has no migrations yet: run `edgespark db generate`",
+                    project.display(&schema)
+                ),
+            ),
+            Err(e) => f.errors.extend(Diagnostic::from_error(e)),
         },
     }
     if !folder.journal_path().is_file() {
@@ -185,11 +212,14 @@ fn migrations(project: &Project, f: &mut Findings) -> Result<()> {
     }
     let pending = crate::migrate::apply::unapplied_files(&folder, &project.local_database())?;
     if !pending.is_empty() {
-        f.errors.push(format!(
-            "{} migration(s) not applied to the database: {} (run `edgespark db migrate`)",
-            pending.len(),
-            pending.join(", ")
-        ));
+        f.error(
+            "deploy/check",
+            format!(
+                "{} migration(s) not applied to the database: {} (run `edgespark db migrate`)",
+                pending.len(),
+                pending.join(", ")
+            ),
+        );
     }
     Ok(())
 }
@@ -198,13 +228,16 @@ fn runtime_keys(platform: &LocalPlatform, keys: &RuntimeKeys, f: &mut Findings) 
     for (store, declared) in [(Store::Vars, &keys.vars), (Store::Secrets, &keys.secrets)] {
         let set = platform.read(store)?;
         for key in declared.iter().filter(|k| !set.contains_key(*k)) {
-            f.warnings.push(format!("{} {key} is declared in runtime.ts but not set (it reads as null): `edgespark {} set {key}`", store.noun(), store.noun()));
+            f.warning("deploy/check", format!("{} {key} is declared in runtime.ts but not set (it reads as null): `edgespark {} set {key}`", store.noun(), store.noun()));
         }
         for key in set.keys().filter(|k| !declared.contains(k)) {
-            f.warnings.push(format!(
-                "{} {key} is set but not declared in runtime.ts, so the app cannot read it",
-                store.noun()
-            ));
+            f.warning(
+                "deploy/check",
+                format!(
+                    "{} {key} is set but not declared in runtime.ts, so the app cannot read it",
+                    store.noun()
+                ),
+            );
         }
     }
     Ok(())
@@ -215,24 +248,25 @@ fn auth_config(project: &Project, keys: &RuntimeKeys, f: &mut Findings) {
     let text = match crate::project::auth_config::read(&path) {
         Ok(Some(text)) => text,
         Ok(None) => {
-            f.warnings.push(format!(
-                "{} is missing: the platform's default auth config applies",
-                project.display(&path)
-            ));
+            f.warning(
+                "deploy/check",
+                format!(
+                    "{} is missing: the platform's default auth config applies",
+                    project.display(&path)
+                ),
+            );
             return;
         }
         Err(e) => {
-            f.errors.push(format!("{e:#}"));
+            f.errors.extend(Diagnostic::from_error(e));
             return;
         }
     };
     for p in crate::project::auth_config::validate(&text, &keys.vars, &keys.secrets) {
-        f.errors.push(format!(
-            "{}:{}:{}: {}",
-            project.display(&path),
-            p.line,
-            p.column,
-            p.message
-        ));
+        f.errors.push(
+            Diagnostic::error(p.message)
+                .with_code("deploy/auth-config")
+                .at(Path::new(&project.display(&path)), p.line, p.column),
+        );
     }
 }

@@ -14,6 +14,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::bundler::emit::EmitOptions;
+use crate::diagnostic::Diagnostic;
 use crate::platform::{LocalPlatform, Store};
 use crate::project::Project;
 use crate::routes::{Auth, Route};
@@ -37,8 +38,9 @@ pub struct Report {
     pub ok: bool,
     pub dry_run: bool,
     pub steps: Vec<Step>,
-    pub errors: Vec<String>,
-    pub warnings: Vec<String>,
+    /// Each failed the deploy.
+    pub errors: Vec<Diagnostic>,
+    pub warnings: Vec<Diagnostic>,
     pub routes: Vec<Route>,
     pub bundle_bytes: usize,
     /// The compiler that ran the type check (None: it did not run).
@@ -47,6 +49,36 @@ pub struct Report {
     pub notes: Vec<String>,
     pub deployment: Option<Value>,
     pub total_ms: u64,
+}
+
+impl Report {
+    /// The report of a deploy that could not run its steps: what stopped it.
+    pub fn stopped(dry_run: bool, errors: Vec<Diagnostic>) -> Report {
+        Report {
+            ok: false,
+            dry_run,
+            steps: vec![],
+            errors,
+            warnings: vec![],
+            routes: vec![],
+            bundle_bytes: 0,
+            compiler: None,
+            notes: vec![],
+            deployment: None,
+            total_ms: 0,
+        }
+    }
+}
+
+/// Every diagnostic of a failed step carries a code: the step's when it has none of its own.
+fn coded(all: Vec<Diagnostic>, code: &str) -> impl Iterator<Item = Diagnostic> {
+    all.into_iter().map(move |d| {
+        if d.code.is_some() {
+            d
+        } else {
+            d.with_code(code)
+        }
+    })
 }
 
 fn ms(since: Instant) -> u64 {
@@ -111,8 +143,8 @@ pub fn deploy(project: &Project, o: &DeployOptions) -> Result<Report> {
             found.warnings.len()
         ),
     });
-    r.errors.extend(found.errors);
-    r.warnings.extend(found.warnings);
+    r.errors.extend(coded(found.errors, "deploy/check"));
+    r.warnings.extend(coded(found.warnings, "deploy/check"));
 
     // The type check (a separate process) and the route analysis run while the bundle is made.
     let cache = project.root.join(".edgespark/cache");
@@ -151,7 +183,11 @@ pub fn deploy(project: &Project, o: &DeployOptions) -> Result<Report> {
     let (outcome, took) = typechecked;
     let (status, detail) = match outcome {
         Err(e) => {
-            r.errors.push(format!("type check: {e:#}"));
+            r.errors.extend(
+                Diagnostic::from_error(e)
+                    .into_iter()
+                    .map(|d| d.with_code("typecheck/no-compiler")),
+            );
             ("failed", "no compiler".to_string())
         }
         Ok(checked) => {
@@ -194,7 +230,8 @@ pub fn deploy(project: &Project, o: &DeployOptions) -> Result<Report> {
             Some(code)
         }
         Err(e) => {
-            r.errors.push(format!("{e:#}"));
+            r.errors
+                .extend(coded(Diagnostic::from_error(e), "bundle/error"));
             r.steps.push(Step {
                 name: "bundle",
                 ms: took,
@@ -209,7 +246,8 @@ pub fn deploy(project: &Project, o: &DeployOptions) -> Result<Report> {
     let analysis = match analysis {
         Ok(a) => a,
         Err(e) => {
-            r.errors.push(format!("{e:#}"));
+            r.errors
+                .extend(coded(Diagnostic::from_error(e), "routes/error"));
             r.steps.push(Step {
                 name: "routes",
                 ms: took,
@@ -226,14 +264,21 @@ pub fn deploy(project: &Project, o: &DeployOptions) -> Result<Report> {
         .filter(|r| r.auth == Auth::Invalid)
         .collect();
     for route in &invalid {
-        r.errors.push(format!(
-            "route {} {} ({}:{}) is outside /api/* or under the reserved /api/_es/*",
-            route.method, route.path, route.file, route.line
-        ));
+        r.errors.push(
+            Diagnostic::error(format!(
+                "route {} {} ({}:{}) is outside /api/* or under the reserved /api/_es/*",
+                route.method, route.path, route.file, route.line
+            ))
+            .with_code("deploy/route-outside-api")
+            .at(&server_relative(project, &route.file), route.line, 1),
+        );
     }
     for w in &analysis.warnings {
-        r.warnings
-            .push(format!("{}:{}:{}: {}", w.file, w.line, w.column, w.message));
+        r.warnings.push(
+            Diagnostic::warning(w.message.clone())
+                .with_code("routes/unread")
+                .at(&server_relative(project, &w.file), w.line, w.column),
+        );
     }
     let status = if invalid.is_empty() { "ok" } else { "failed" };
     r.steps.push(Step {
@@ -279,4 +324,9 @@ fn bindings(defs: &generated::Defs, platform: &LocalPlatform, routes: &[Route]) 
         "secrets": secrets,
         "routes": { "protected": count(Auth::Protected), "public": count(Auth::Public), "webhook": count(Auth::Webhook) },
     }))
+}
+
+/// A route file (relative to the server folder) as the project shows it.
+fn server_relative(project: &Project, file: &str) -> std::path::PathBuf {
+    std::path::PathBuf::from(project.display(&project.server_dir().join(file)))
 }
