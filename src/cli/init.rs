@@ -8,9 +8,9 @@ use anyhow::{Context, Result};
 use clap::Args;
 use serde_json::json;
 
-use super::db::GenerateArgs;
 use crate::cli::output::Failure;
 use crate::generated;
+use crate::ops::generate::{GenerateOptions, Outcome, generate};
 use crate::platform::LocalPlatform;
 use crate::project::auth_config::DEFAULT_CONFIG;
 use crate::project::{Project, scaffold, template};
@@ -147,15 +147,25 @@ fn assemble(root: &Path, a: &InitArgs, project_id: &str) -> Result<()> {
     let project = Project::find(Some(root))?;
     generated::sync(&generated::all_files(&project))?;
 
-    let first = GenerateArgs {
+    let first = GenerateOptions {
         name: Some("init".into()),
         custom: false,
-        renames: vec![],
-        hints: None,
+        decisions: Default::default(),
         drizzle_compat: false,
-        json: false,
     };
-    super::db_generate::generate(first, &project)?;
+    let report = generate(&project, &first, &mut |_, _| {
+        anyhow::bail!("a new project's first migration has no rename to decide")
+    })?;
+    if let Outcome::Written {
+        migration,
+        statements,
+    } = &report.outcome
+    {
+        outln!(
+            "Wrote {} ({statements} statements)",
+            project.display(migration)
+        );
+    }
     super::db::apply_pending(&project, false, false)?;
 
     let platform = LocalPlatform::open(&project)?;

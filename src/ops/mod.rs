@@ -3,4 +3,5 @@
 
 pub mod build;
 pub mod deploy;
+pub mod generate;
 pub mod routes;
