@@ -157,82 +157,31 @@ pub fn print_diff(out: &diff::DiffOutput, json: bool, breakpoints: bool) -> Resu
 
 fn migrate_command(a: MigrateArgs, dir: Option<&Path>) -> Result<()> {
     let project = crate::project::Project::find(dir)?;
-    let db_path = project.local_database();
-    match crate::project::git::migration_branch_problem(
-        &project.root,
-        project.config.db.migration_branch.as_deref(),
-    ) {
-        Ok(()) => {}
-        Err(Some(problem)) => {
-            return Err(output::Failure {
-                code: 1,
-                message: problem,
-            }
-            .into());
+    let print = !a.json;
+    let report = crate::ops::migrate::migrate(&project, a.confirm_dangerous, &mut |file| {
+        if print {
+            outln!("applied {file}");
         }
-        Err(None) => output::warn(
-            "could not tell the git default branch (no origin/HEAD, and not exactly one of main/master); \
-             set [db] migration_branch in edgespark.toml to enforce the migrate-from-default-branch rule",
-        ),
+    })?;
+    for w in &report.warnings {
+        output::warn(w);
     }
-    let done = apply_pending(&project, a.confirm_dangerous, !a.json)?;
+    let db_path = project.local_database();
     if a.json {
         outln!(
             "{}",
-            serde_json::json!({"applied": done, "database": project.display(&db_path)})
+            serde_json::json!({"applied": report.applied, "database": project.display(&db_path)})
         );
-    } else if done.is_empty() {
+    } else if report.applied.is_empty() {
         outln!("No pending migrations");
     } else {
         outln!(
             "{} migration(s) applied to {}",
-            done.len(),
+            report.applied.len(),
             project.display(&db_path)
         );
     }
     Ok(())
-}
-
-/// Apply the project's pending migrations to its local database (a failed one changes nothing);
-/// statements that destroy data need `confirm_dangerous`. Returns the files applied.
-pub fn apply_pending(
-    project: &crate::project::Project,
-    confirm_dangerous: bool,
-    print: bool,
-) -> Result<Vec<String>> {
-    use crate::migrate::apply;
-    let folder = crate::migrate::folder::Folder::new(project.migrations_dir());
-    let shown = project.display(&folder.dir);
-    // Check the history before touching the database, so a broken chain changes nothing.
-    crate::migrate::check::require_applicable_journal(&folder, &shown)?;
-    // Another command migrating the same database waits for this one.
-    let platform = crate::platform::LocalPlatform::open(project)?;
-    let mut db = apply::open(&project.local_database())?;
-    let pending = apply::pending(&folder, &db)?;
-    let dangerous = apply::review(&pending, &shown)?;
-    if !dangerous.is_empty() && !confirm_dangerous {
-        let msg = format!(
-            "these statements destroy data; re-run with --confirm-dangerous to apply them:\n  {}",
-            dangerous.join("\n  ")
-        );
-        return Err(output::Failure {
-            code: 1,
-            message: msg,
-        }
-        .into());
-    }
-    let mut done = vec![];
-    for p in &pending {
-        apply::apply_file(&mut db, p, &shown)?;
-        if print {
-            outln!("applied {}", p.file);
-        }
-        done.push(p.file.clone());
-    }
-    if !done.is_empty() {
-        platform.log("db.migrate", serde_json::json!({ "applied": done }))?;
-    }
-    Ok(done)
 }
 
 fn check_command(a: CheckArgs, dir: Option<&Path>) -> Result<()> {

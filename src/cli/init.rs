@@ -111,7 +111,7 @@ fn assemble_from_template(
     crate::project::fsio::write_all_atomic(&refs)?;
     let project = Project::find(Some(root))?;
     // A fresh database: nothing a migration drops holds data yet.
-    super::db::apply_pending(&project, true, false)?;
+    crate::ops::migrate::apply_pending(&project, true, &mut |_| {})?;
     let auth = crate::project::auth_config::read(&project.root.join("configs/auth-config.yaml"))?
         .unwrap_or_else(|| DEFAULT_CONFIG.to_string());
     let platform = LocalPlatform::open(&project)?;
@@ -166,7 +166,7 @@ fn assemble(root: &Path, a: &InitArgs, project_id: &str) -> Result<()> {
             project.display(migration)
         );
     }
-    super::db::apply_pending(&project, false, false)?;
+    crate::ops::migrate::apply_pending(&project, false, &mut |_| {})?;
 
     let platform = LocalPlatform::open(&project)?;
     platform.write_file(super::auth::STATE, DEFAULT_CONFIG.as_bytes())?;

@@ -4,4 +4,5 @@
 pub mod build;
 pub mod deploy;
 pub mod generate;
+pub mod migrate;
 pub mod routes;
