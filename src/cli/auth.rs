@@ -9,6 +9,7 @@ use clap::Subcommand;
 use serde_json::{Value, json};
 
 use crate::cli::output::Failure;
+use crate::platform::AUTH_CONFIG_FILE as STATE;
 use crate::platform::LocalPlatform;
 use crate::project::Project;
 use crate::project::auth_config::{DEFAULT_CONFIG, validate};
@@ -26,9 +27,6 @@ pub enum AuthCommand {
     /// Validate configs/auth-config.yaml and store it on the platform (used from the next deploy)
     Apply,
 }
-
-/// The platform's copy of the config.
-pub const STATE: &str = "auth-config.yaml";
 
 pub fn run(cmd: AuthCommand, dir: Option<&Path>) -> Result<()> {
     let project = Project::find(dir)?;

@@ -115,7 +115,7 @@ fn assemble_from_template(
     let auth = crate::project::auth_config::read(&project.root.join("configs/auth-config.yaml"))?
         .unwrap_or_else(|| DEFAULT_CONFIG.to_string());
     let platform = LocalPlatform::open(&project)?;
-    platform.write_file(super::auth::STATE, auth.as_bytes())?;
+    platform.write_file(crate::platform::AUTH_CONFIG_FILE, auth.as_bytes())?;
     platform.log(
         "init",
         json!({ "name": a.name, "project_id": project_id, "template": spec }),
@@ -169,7 +169,7 @@ fn assemble(root: &Path, a: &InitArgs, project_id: &str) -> Result<()> {
     crate::ops::migrate::apply_pending(&project, false, &mut |_| {})?;
 
     let platform = LocalPlatform::open(&project)?;
-    platform.write_file(super::auth::STATE, DEFAULT_CONFIG.as_bytes())?;
+    platform.write_file(crate::platform::AUTH_CONFIG_FILE, DEFAULT_CONFIG.as_bytes())?;
     platform.log("init", json!({ "name": a.name, "project_id": project_id }))?;
     Ok(())
 }

@@ -13,6 +13,7 @@ use serde_json::json;
 
 use crate::cli::output::{self, Failure};
 use crate::generated::buckets;
+use crate::platform::BUCKETS_FILE as STATE;
 use crate::platform::LocalPlatform;
 use crate::project::Project;
 
@@ -46,8 +47,6 @@ struct Bucket {
     description: String,
     created_at: u64,
 }
-
-const STATE: &str = "buckets.json";
 
 pub fn run(cmd: StorageCommand, dir: Option<&Path>) -> Result<()> {
     let project = Project::find(dir)?;

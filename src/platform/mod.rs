@@ -8,6 +8,11 @@ use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::PathBuf;
 
+/// The platform's copy of the auth config (`edgespark auth apply`).
+pub const AUTH_CONFIG_FILE: &str = "auth-config.yaml";
+/// The buckets `storage apply` made, by name.
+pub const BUCKETS_FILE: &str = "buckets.json";
+
 use anyhow::{Context, Result};
 use serde_json::{Value, json};
 
