@@ -120,37 +120,10 @@ fn reading(v: &Value) -> Option<Reading> {
             if let Ok(n) = inner.parse::<f64>() {
                 return Some(Reading::Number(n));
             }
-            parse_iso(inner).map(Reading::Date)
+            crate::jsjson::parse_date(inner).map(Reading::Date)
         }
         _ => None,
     }
-}
-
-/// `YYYY-MM-DDTHH:MM:SS(.sss)Z` as epoch milliseconds.
-fn parse_iso(s: &str) -> Option<f64> {
-    let s = s.strip_suffix('Z')?;
-    let (date, time) = s.split_once('T')?;
-    let d: Vec<i64> = date
-        .split('-')
-        .map(|p| p.parse().ok())
-        .collect::<Option<_>>()?;
-    let [y, mo, day] = d[..] else { return None };
-    let (hms, frac) = time.split_once('.').unwrap_or((time, "0"));
-    let t: Vec<i64> = hms
-        .split(':')
-        .map(|p| p.parse().ok())
-        .collect::<Option<_>>()?;
-    let [h, mi, sec] = t[..] else { return None };
-    let ms: i64 = format!("{:0<3}", &frac[..frac.len().min(3)]).parse().ok()?;
-    // Days from the civil date (Howard Hinnant's algorithm).
-    let y = if mo <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (mo + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    Some((((days * 24 + h) * 60 + mi) * 60 + sec) as f64 * 1000.0 + ms as f64)
 }
 
 #[cfg(test)]

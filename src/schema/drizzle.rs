@@ -93,7 +93,7 @@ fn column(
 pub fn new_date(ev: &Evaluator, m: &Rc<SourceModule>, span: Span, args: &[Val]) -> Result<Val> {
     match args {
         [Val::Num(ms)] => Ok(Val::Date(*ms)),
-        [Val::Str(s)] => parse_date(s)
+        [Val::Str(s)] => crate::jsjson::parse_date(s)
             .map(Val::Date)
             .ok_or_else(|| err(ev, m, span, format!("cannot read the date \"{s}\""))),
         [] => Err(err(
@@ -109,36 +109,6 @@ pub fn new_date(ev: &Evaluator, m: &Rc<SourceModule>, span: Span, args: &[Val]) 
             "this Date constructor form is not supported",
         )),
     }
-}
-
-/// ISO 8601 dates (`2024-01-02`, `2024-01-02T03:04:05.678Z`) as epoch milliseconds (UTC).
-fn parse_date(s: &str) -> Option<f64> {
-    let (date, time) = s.split_once('T').unwrap_or((s, "00:00:00Z"));
-    let d: Vec<i64> = date
-        .split('-')
-        .map(|p| p.parse().ok())
-        .collect::<Option<_>>()?;
-    let [y, mo, day] = d[..] else { return None };
-    let time = time.trim_end_matches('Z');
-    let (hms, frac) = time.split_once('.').unwrap_or((time, "0"));
-    let t: Vec<i64> = hms
-        .split(':')
-        .map(|p| p.parse().ok())
-        .collect::<Option<_>>()?;
-    let (h, mi, sec) = (
-        t.first().copied()?,
-        t.get(1).copied().unwrap_or(0),
-        t.get(2).copied().unwrap_or(0),
-    );
-    let ms: i64 = format!("{:0<3}", &frac[..frac.len().min(3)]).parse().ok()?;
-    // Days from civil (Howard Hinnant's algorithm).
-    let y2 = if mo <= 2 { y - 1 } else { y };
-    let era = y2.div_euclid(400);
-    let yoe = y2 - era * 400;
-    let doy = (153 * (if mo > 2 { mo - 3 } else { mo + 9 }) + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146097 + doe - 719468;
-    Some((((days * 24 + h) * 60 + mi) * 60 + sec) as f64 * 1000.0 + ms as f64)
 }
 
 /// Why `name` cannot be an SQL identifier in a migration, or None: drizzle-kit writes names
@@ -617,7 +587,7 @@ pub fn call_method(
                 get(5, 0.0) as i64,
                 get(6, 0.0) as i64
             );
-            Ok(Val::Num(parse_date(&iso).unwrap_or(0.0)))
+            Ok(Val::Num(crate::jsjson::parse_date(&iso).unwrap_or(0.0)))
         }
         Val::Builtin(
             global @ ("Date" | "JSON" | "Math" | "String" | "Number" | "BigInt" | "Array"
@@ -1478,9 +1448,9 @@ mod tests {
 
     #[test]
     fn dates_round_trip() {
-        let ms = parse_date("2024-02-29T12:34:56.789Z").unwrap();
+        let ms = crate::jsjson::parse_date("2024-02-29T12:34:56.789Z").unwrap();
         assert_eq!(ms, 1709210096789.0);
         assert_eq!(iso_date(ms), "2024-02-29T12:34:56.789Z");
-        assert_eq!(parse_date("1970-01-01").unwrap(), 0.0);
+        assert_eq!(crate::jsjson::parse_date("1970-01-01").unwrap(), 0.0);
     }
 }

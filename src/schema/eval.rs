@@ -1367,12 +1367,7 @@ impl Evaluator {
                     Binding::Done(Val::Func(f)) => {
                         let fm = f.module.clone();
                         match f.body() {
-                            BodyRef::Arrow(ArrowFunctionBody::Expr(e)) => {
-                                self.expr_may(&fm, e, seen)
-                            }
-                            BodyRef::Arrow(ArrowFunctionBody::FunctionBody(b)) => {
-                                self.function_may(&fm, Some(&b.stmts), None, seen)
-                            }
+                            BodyRef::Arrow(body) => self.arrow_may(&fm, body, seen),
                             BodyRef::Block(stmts) => {
                                 self.function_may(&fm, Some(stmts), None, seen)
                             }
@@ -1390,12 +1385,7 @@ impl Evaluator {
                     Binding::Var(item, i) => match decl_at(m, item) {
                         Some(Decl::Var(v)) => {
                             match v.decls.get(i).and_then(|d| d.init.as_deref()) {
-                                Some(Expr::Arrow(a)) => match &*a.body {
-                                    ArrowFunctionBody::Expr(e) => self.expr_may(m, e, seen),
-                                    ArrowFunctionBody::FunctionBody(b) => {
-                                        self.function_may(m, Some(&b.stmts), None, seen)
-                                    }
-                                },
+                                Some(Expr::Arrow(a)) => self.arrow_may(m, &a.body, seen),
                                 Some(Expr::Fn(f)) => self.function_may(
                                     m,
                                     f.function.body.as_ref().map(|b| &b.stmts[..]),
@@ -1450,12 +1440,7 @@ impl Evaluator {
             }
             Expr::Paren(p) => self.callee_may(m, &p.expr, seen),
             // An immediately called function: judged by what it returns.
-            Expr::Arrow(a) => match &*a.body {
-                ArrowFunctionBody::Expr(e) => self.expr_may(m, e, seen),
-                ArrowFunctionBody::FunctionBody(b) => {
-                    self.function_may(m, Some(&b.stmts), None, seen)
-                }
-            },
+            Expr::Arrow(a) => self.arrow_may(m, &a.body, seen),
             Expr::Fn(f) => self.function_may(
                 m,
                 f.function.body.as_ref().map(|b| &b.stmts[..]),
@@ -1467,6 +1452,18 @@ impl Evaluator {
                 _ => Ok(false),
             },
             _ => Ok(true),
+        }
+    }
+
+    fn arrow_may(
+        &mut self,
+        m: &Rc<SourceModule>,
+        body: &ArrowFunctionBody,
+        seen: &mut rustc_hash::FxHashSet<(PathBuf, String)>,
+    ) -> EResult<bool> {
+        match body {
+            ArrowFunctionBody::Expr(e) => self.expr_may(m, e, seen),
+            ArrowFunctionBody::FunctionBody(b) => self.function_may(m, Some(&b.stmts), None, seen),
         }
     }
 
