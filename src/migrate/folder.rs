@@ -68,20 +68,18 @@ impl Folder {
         self.dir.join(format!("{tag}.sql"))
     }
 
-    /// Add migration `tag`: its SQL, its snapshot, the hash of the schema source if given,
-    /// then the journal entry (the commit point), each file written atomically.
-    #[allow(clippy::too_many_arguments)]
-    pub fn add(
-        &self,
-        journal: &mut Journal,
-        tag: &str,
-        prefix: &str,
-        sql: &str,
-        snapshot_text: &str,
-        version: &str,
-        when: u64,
-        schema_source: Option<&[u8]>,
-    ) -> Result<()> {
+    /// Add a migration: its SQL, its snapshot, the hash of the schema source if given, then
+    /// the journal entry (the commit point), each file written atomically.
+    pub fn add(&self, journal: &mut Journal, m: &NewMigration) -> Result<()> {
+        let NewMigration {
+            tag,
+            prefix,
+            sql,
+            snapshot_text,
+            version,
+            when,
+            schema_source,
+        } = *m;
         if let Some(problem) = crate::project::paths::journal_tag_problem(tag) {
             bail!("cannot name a migration {tag:?}: {problem}");
         }
@@ -116,6 +114,22 @@ impl Folder {
             .ok()
             .map(|s| s.trim().to_string())
     }
+}
+
+/// What one migration adds to the folder.
+pub struct NewMigration<'a> {
+    /// `0003_brave_fox`: the SQL file's name and the journal's tag.
+    pub tag: &'a str,
+    /// `0003`: the snapshot's number.
+    pub prefix: &'a str,
+    pub sql: &'a str,
+    pub snapshot_text: &'a str,
+    /// The snapshot format version, recorded in the journal entry.
+    pub version: &'a str,
+    /// When it was generated (ms since the epoch).
+    pub when: u64,
+    /// The schema file's bytes, whose hash is recorded beside the migrations.
+    pub schema_source: Option<&'a [u8]>,
 }
 
 /// Lower-case sha256 hex of the schema file's bytes.

@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use crate::diagnostic::Failure;
 use crate::migrate::diff::{self, Decisions, Mode, Unresolved, UnresolvedKind};
-use crate::migrate::folder::Folder;
+use crate::migrate::folder::{Folder, NewMigration};
 use crate::migrate::snapshot::{KeyOrder, Snapshot};
 use crate::project::Project;
 use crate::schema::model::Schema;
@@ -183,13 +183,15 @@ pub fn generate(project: &Project, a: &GenerateOptions, decide: Decide) -> Resul
         let sql = "-- Custom SQL migration file, put your code below! --";
         folder.add(
             &mut journal,
-            &tag,
-            &prefix,
-            sql,
-            &snap.to_file_text(KeyOrder::Custom),
-            &snap.version,
-            now_ms(),
-            None,
+            &NewMigration {
+                tag: &tag,
+                prefix: &prefix,
+                sql,
+                snapshot_text: &snap.to_file_text(KeyOrder::Custom),
+                version: &snap.version,
+                when: now_ms(),
+                schema_source: None,
+            },
         )?;
         report.outcome = Outcome::Custom {
             migration: folder.sql_path(&tag),
@@ -240,13 +242,15 @@ pub fn generate(project: &Project, a: &GenerateOptions, decide: Decide) -> Resul
     let sql = diff::join_statements(&out.sql, true);
     folder.add(
         &mut journal,
-        &tag,
-        &prefix,
-        &sql,
-        &snapshot_text,
-        &snap.version,
-        now_ms(),
-        Some(read.source.as_bytes()),
+        &NewMigration {
+            tag: &tag,
+            prefix: &prefix,
+            sql: &sql,
+            snapshot_text: &snapshot_text,
+            version: &snap.version,
+            when: now_ms(),
+            schema_source: Some(read.source.as_bytes()),
+        },
     )?;
     report.outcome = Outcome::Written {
         migration: folder.sql_path(&tag),
