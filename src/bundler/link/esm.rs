@@ -1,0 +1,148 @@
+//! An ES module made ready for the bundle: its imports bound, its export syntax removed, its
+//! statements split into parts for shaking.
+
+use super::*;
+
+impl<'g> Linker<'g> {
+    /// One ES module's imports bound and its export syntax removed, ready for `esm_parts`.
+    pub(super) fn esm_prepare(&mut self, id: ModuleId) -> Result<Prepared> {
+        let mut replace: FxHashMap<Id, Box<Expr>> = FxHashMap::default();
+        let mut imports: Vec<(Id, (Target, Option<String>))> = self.imports[id]
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        imports.sort_by(|a, b| a.0.0.cmp(&b.0.0));
+        // One `var import_x = __toESM(require_x())` per CommonJS module this module imports.
+        let mut commonjs: IndexMap<ModuleId, Id> = IndexMap::new();
+        let mut namespaces: FxHashMap<Id, ModuleId> = FxHashMap::default();
+        let mut out = vec![];
+        for (local, (t, name)) in imports {
+            let b = self.resolve_import(&t, name.as_deref(), &mut vec![]);
+            let b = match (b, &t) {
+                (Some(b), _) => b,
+                (None, Target::Module(m)) => {
+                    return Err(self.missing_export(id, *m, name.as_deref().unwrap_or("*")));
+                }
+                (None, Target::External(_)) => unreachable!("externals always resolve"),
+            };
+            let expr = match &b {
+                Binding::CommonJs(m, prop) => {
+                    let var_name = match commonjs.get(m) {
+                        Some(v) => v.clone(),
+                        None => {
+                            let v =
+                                self.name(&format!("import_{}", stem(&self.g.modules[*m].path)));
+                            let init = self.binding_expr(&Binding::CommonJs(*m, None), id);
+                            out.push(var(VarDeclKind::Var, &v, Some(init)));
+                            commonjs.insert(*m, v.clone());
+                            v
+                        }
+                    };
+                    match prop {
+                        Some(p) => member(expr_ident(&var_name), p),
+                        None => expr_ident(&var_name),
+                    }
+                }
+                Binding::Namespace(m) => {
+                    namespaces.insert(local.clone(), *m);
+                    self.binding_expr(&b, id)
+                }
+                _ => self.binding_expr(&b, id),
+            };
+            replace.insert(local, expr);
+        }
+        let interop = out;
+        let m = &self.g.modules[id];
+        let path = m.path.clone();
+        let top = self.top_ctxt(id);
+        // Statements kept or dropped together (a declaration and the call naming it).
+        let mut groups: Vec<Vec<ModuleItem>> = vec![];
+        for item in self.take_body(id) {
+            match item {
+                ModuleItem::Stmt(s) => groups.push(vec![ModuleItem::Stmt(s)]),
+                ModuleItem::ModuleDecl(d) => match d {
+                    ModuleDecl::ExportDecl(e) => {
+                        groups.push(vec![ModuleItem::Stmt(Stmt::Decl(e.decl))])
+                    }
+                    ModuleDecl::ExportDefaultDecl(d) => {
+                        let name: Id = (format!("{}_default", stem(&path)).into(), top);
+                        let (decl, anonymous) = match d.decl {
+                            DefaultDecl::Fn(mut f) => {
+                                let given = f.ident.take();
+                                let anonymous = given.is_none();
+                                (
+                                    Decl::Fn(FnDecl {
+                                        ident: given.unwrap_or_else(|| ident(&name)),
+                                        declare: false,
+                                        function: f.function,
+                                    }),
+                                    anonymous,
+                                )
+                            }
+                            DefaultDecl::Class(mut c) => {
+                                let given = c.ident.take();
+                                let anonymous = given.is_none();
+                                (
+                                    Decl::Class(ClassDecl {
+                                        ident: given.unwrap_or_else(|| ident(&name)),
+                                        declare: false,
+                                        class: c.class,
+                                    }),
+                                    anonymous,
+                                )
+                            }
+                            DefaultDecl::TsInterfaceDecl(_) => continue,
+                        };
+                        let mut group = vec![ModuleItem::Stmt(Stmt::Decl(decl))];
+                        group.extend(anonymous.then(|| self.named_default(&name)));
+                        groups.push(group);
+                    }
+                    ModuleDecl::ExportDefaultExpr(e) => {
+                        let name: Id = (format!("{}_default", stem(&path)).into(), top);
+                        let anonymous = is_anonymous_function(&e.expr);
+                        let mut group = vec![var(VarDeclKind::Var, &name, Some(e.expr))];
+                        group.extend(anonymous.then(|| self.named_default(&name)));
+                        groups.push(group);
+                    }
+                    _ => {}
+                },
+            }
+        }
+        Ok(Prepared {
+            id,
+            replace,
+            namespaces,
+            interop,
+            groups,
+        })
+    }
+
+    /// The code of one ES module, rewritten (on any thread): the linker's interop variables,
+    /// then one part per statement.
+    pub(super) fn esm_parts(&self, p: Prepared) -> Result<Vec<Part>> {
+        let Prepared {
+            id,
+            replace,
+            namespaces,
+            interop,
+            mut groups,
+        } = p;
+        let mut rewrite = Rewrite::new(self, id, replace, namespaces, None);
+        let mut reads = Vec::with_capacity(groups.len());
+        for group in &mut groups {
+            group.visit_mut_with(&mut rewrite);
+            reads.push(std::mem::take(&mut rewrite.read_through));
+        }
+        if let Some(e) = rewrite.error {
+            return Err(e);
+        }
+        let interop = interop
+            .into_iter()
+            .map(|i| Part::new(Some(id), PartKind::Linker, vec![i]));
+        let code = groups.into_iter().zip(reads).map(|(g, uses)| Part {
+            uses,
+            ..Part::new(Some(id), PartKind::Code, g)
+        });
+        Ok(interop.chain(code).collect())
+    }
+}
