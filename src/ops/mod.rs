@@ -6,3 +6,4 @@ pub mod deploy;
 pub mod generate;
 pub mod migrate;
 pub mod routes;
+pub mod storage;
