@@ -1,0 +1,57 @@
+//! The library used in-process, as another Rust program would: the schema reader, the
+//! migration diff, the bundler and the route analysis called directly (no binary started),
+//! on the example app.
+
+mod common;
+
+use common::*;
+
+#[test]
+fn the_schema_reads_and_diffs_into_sql_in_process() {
+    let app = repo().join("fixtures/app");
+    let read = edgespark::schema::read(
+        &app.join("server/src/defs/db_schema.ts"),
+        Some(&app.join("server")),
+    )
+    .unwrap();
+    assert!(read.schema.tables.contains_key("posts"));
+    let empty = edgespark::schema::model::Schema::default();
+    let out = edgespark::migrate::diff::diff(
+        &empty,
+        &read.schema,
+        &Default::default(),
+        edgespark::migrate::diff::Mode::Fixed,
+    )
+    .unwrap_or_else(|open| panic!("unexpected questions: {open:?}"));
+    assert!(out.sql.iter().any(|s| s.contains("CREATE TABLE `posts`")));
+    // The SQL applies to SQLite.
+    let db = rusqlite::Connection::open_in_memory().unwrap();
+    db.execute_batch("CREATE TABLE es_system__auth_user (id text primary key)")
+        .unwrap();
+    for statement in &out.sql {
+        db.execute_batch(statement).unwrap();
+    }
+}
+
+#[test]
+fn the_bundler_and_the_route_analysis_run_in_process() {
+    npm_ci(&repo().join("fixtures/app/server"));
+    let dir = tempfile::tempdir().unwrap();
+    let project_dir = dir.path().join("app");
+    copy_project(&repo().join("fixtures/app"), &project_dir);
+    let project = edgespark::project::Project::find(Some(&project_dir)).unwrap();
+    let (out, emitted) = edgespark::ops::build::bundle_server(
+        &project,
+        edgespark::bundler::emit::EmitOptions::default(),
+    )
+    .unwrap();
+    assert!(out.ends_with("server/dist/bundle.js"));
+    assert!(emitted[0].code.contains("export {"), "an ES module");
+    let routes = edgespark::ops::routes::analyze(&project).unwrap();
+    assert!(
+        routes
+            .routes
+            .iter()
+            .any(|r| r.method == "POST" && r.path == "/api/webhooks/stripe")
+    );
+}
