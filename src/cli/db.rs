@@ -216,7 +216,12 @@ fn check_command(a: CheckArgs, dir: Option<&Path>) -> Result<()> {
     } else {
         Err(output::Failure {
             code: 1,
-            message: format!("{} problem(s) found", findings.len()),
+            // Under --json the findings were the output.
+            message: if a.json {
+                String::new()
+            } else {
+                format!("{} problem(s) found", findings.len())
+            },
         }
         .into())
     }

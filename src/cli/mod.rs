@@ -72,6 +72,8 @@ pub enum Command {
 
 /// Parse the arguments, run the command, print any error, and return the exit code.
 pub fn run() -> i32 {
+    // With --json, a command that fails still prints one JSON document (CI reads stdout).
+    let json_asked = std::env::args_os().any(|a| a == "--json");
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
@@ -105,6 +107,7 @@ pub fn run() -> i32 {
     match result {
         Ok(None) => 0,
         Ok(Some(code)) => code,
+        Err(e) if json_asked => output::report_json(e),
         Err(e) => output::report(e),
     }
 }

@@ -53,3 +53,37 @@ pub fn report(e: anyhow::Error) -> i32 {
     errln!("{} {msg}", paint("31;1", "error:"));
     1
 }
+
+/// A failed command under `--json`: the error as `{"ok": false, "errors": [diagnostic...]}` on
+/// stdout (unless the command already printed its JSON), and as text on stderr.
+pub fn report_json(e: anyhow::Error) -> i32 {
+    if let Some(f) = e.downcast_ref::<Failure>()
+        && f.message.is_empty()
+    {
+        return f.code;
+    }
+    let code = e.downcast_ref::<Failure>().map_or(1, |f| f.code);
+    let text = format!("{e:#}");
+    let diagnostics: Vec<_> = crate::diagnostic::Diagnostic::from_error(e)
+        .into_iter()
+        .map(|d| {
+            if d.code.is_some() {
+                d
+            } else {
+                d.with_code("error")
+            }
+        })
+        .collect();
+    let doc = serde_json::json!({ "ok": false, "errors": diagnostics });
+    outln!(
+        "{}",
+        serde_json::to_string_pretty(&doc).unwrap_or_else(|_| "{\"ok\": false}".into())
+    );
+    for d in &diagnostics {
+        err!("{}", d.render(color_enabled()));
+    }
+    if diagnostics.is_empty() {
+        errln!("error: {text}");
+    }
+    code
+}
