@@ -29,10 +29,15 @@ pub struct Defs {
 
 impl Defs {
     pub fn read(project: &Project) -> Result<Defs> {
+        Defs::read_with(project, &mut Sources::new(None))
+    }
+
+    /// `read`, through a loader the other readers of the defs share (each file parsed once).
+    pub fn read_with(project: &Project, sources: &mut Sources) -> Result<Defs> {
         let defs = project.defs_dir();
         Ok(Defs {
-            keys: crate::project::runtime_keys::read(&defs.join("runtime.ts"))?,
-            buckets: buckets(&defs.join("storage_schema.ts"))?,
+            keys: crate::project::runtime_keys::read_with(&defs.join("runtime.ts"), sources)?,
+            buckets: buckets_with(&defs.join("storage_schema.ts"), sources)?,
         })
     }
 
@@ -105,10 +110,15 @@ pub fn sync(files: &[GeneratedFile]) -> Result<Vec<PathBuf>> {
 /// The buckets declared in `storage_schema.ts` (`export const x = { bucket_name: "...",
 /// description: "..." }`): name and description, in order; none if the file does not exist.
 pub fn buckets(storage_schema: &Path) -> Result<Vec<(String, String)>> {
+    buckets_with(storage_schema, &mut Sources::new(None))
+}
+
+/// `buckets`, through a shared loader.
+pub fn buckets_with(storage_schema: &Path, sources: &mut Sources) -> Result<Vec<(String, String)>> {
     if !storage_schema.is_file() {
         return Ok(vec![]);
     }
-    let module = Sources::new(None).load(storage_schema)?;
+    let module = sources.load(storage_schema)?;
     let mut out = vec![];
     for item in &module.ast.body {
         let ModuleItem::ModuleDecl(ModuleDecl::ExportDecl(ExportDecl {

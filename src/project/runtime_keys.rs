@@ -19,7 +19,11 @@ pub struct RuntimeKeys {
 /// Read `runtime.ts`; a key type that is not string literals (or `never`) is an error at its
 /// location, a missing one declares no keys.
 pub fn read(runtime_ts: &Path) -> Result<RuntimeKeys> {
-    let mut sources = Sources::new(None);
+    read_with(runtime_ts, &mut Sources::new(None))
+}
+
+/// `read`, through a loader other readers share (each file parsed once).
+pub fn read_with(runtime_ts: &Path, sources: &mut Sources) -> Result<RuntimeKeys> {
     let module = sources.load(runtime_ts)?;
     let mut keys = RuntimeKeys::default();
     for item in &module.ast.body {

@@ -33,13 +33,17 @@ impl Findings {
     }
 }
 
-pub fn run(project: &Project, platform: &LocalPlatform, keys: &RuntimeKeys) -> Result<Findings> {
+/// The checks. `sources` is the loader the deploy read the defs with: each file parsed once.
+pub fn run(
+    project: &Project,
+    platform: &LocalPlatform,
+    keys: &RuntimeKeys,
+    sources: &mut Sources,
+) -> Result<Findings> {
     let mut f = Findings::default();
     let defs = project.defs_dir();
-    // index.ts is read by both checks of the defs: parsed once.
-    let mut sources = Sources::new(None);
-    barrel(project, &mut sources, &defs.join("index.ts"), &mut f)?;
-    defs_imports(project, &mut sources, &defs, &mut f)?;
+    barrel(project, sources, &defs.join("index.ts"), &mut f)?;
+    defs_imports(project, sources, &defs, &mut f)?;
     migrations(project, &mut f)?;
     runtime_keys(platform, keys, &mut f)?;
     auth_config(project, keys, &mut f);

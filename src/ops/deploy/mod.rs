@@ -105,7 +105,9 @@ pub fn deploy(project: &Project, o: &DeployOptions) -> Result<Report> {
     };
 
     let t = Instant::now();
-    let defs = generated::Defs::read(project)?;
+    // The defs are parsed once, for the schema sync and the checks.
+    let mut sources = crate::source::Sources::new(None);
+    let defs = generated::Defs::read_with(project, &mut sources)?;
     let written = generated::sync(&generated::all_files(project))?;
     let detail = if written.is_empty() {
         "up to date".to_string()
@@ -127,7 +129,7 @@ pub fn deploy(project: &Project, o: &DeployOptions) -> Result<Report> {
     });
 
     let t = Instant::now();
-    let found = checks::run(project, &platform, &defs.keys)?;
+    let found = checks::run(project, &platform, &defs.keys, &mut sources)?;
     let status = if found.errors.is_empty() {
         "ok"
     } else {
