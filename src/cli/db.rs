@@ -13,7 +13,7 @@ use crate::migrate::snapshot::Snapshot;
 #[derive(Subcommand, Debug)]
 pub enum DbCommand {
     /// Diff src/defs/db_schema.ts against the last snapshot and write a new migration
-    Generate(GenerateArgs),
+    Generate(super::db_generate::GenerateArgs),
     /// Apply pending migrations to the local database (.edgespark/local/d1.sqlite); in a git
     /// repository only on the default branch (or [db] migration_branch)
     Migrate(MigrateArgs),
@@ -36,28 +36,6 @@ pub struct MigrateArgs {
 #[derive(Args, Debug)]
 pub struct CheckArgs {
     /// Print the findings as JSON
-    #[arg(long)]
-    pub json: bool,
-}
-
-#[derive(Args, Debug)]
-pub struct GenerateArgs {
-    /// Migration name (default: a random <adjective>_<noun>)
-    #[arg(long)]
-    pub name: Option<String>,
-    /// Write an empty migration for hand-written SQL
-    #[arg(long)]
-    pub custom: bool,
-    /// A rename decision: `old_table=new_table` or `table.old_column=table.new_column`
-    #[arg(long = "rename", value_name = "FROM=TO")]
-    pub renames: Vec<String>,
-    /// A JSON file of decisions: [{"type":"rename","kind":"column","table":"users","from":"role","to":"kind"}, {"type":"create","kind":"table","name":"t"}]
-    #[arg(long, value_name = "FILE")]
-    pub hints: Option<PathBuf>,
-    /// Write exactly what drizzle-kit 0.31 writes, its known defects included
-    #[arg(long)]
-    pub drizzle_compat: bool,
-    /// Machine-readable result (and the open decisions, when there are any)
     #[arg(long)]
     pub json: bool,
 }
@@ -96,24 +74,6 @@ fn load_snapshot(arg: &str) -> Result<Snapshot> {
         .with_context(|| format!("{} is not a valid drizzle-kit snapshot", path.display()))
 }
 
-pub fn unresolved_failure(open: Vec<diff::Unresolved>) -> anyhow::Error {
-    let mut msg = String::from("the schema diff needs rename decisions:");
-    for u in &open {
-        let what = match &u.table {
-            Some(t) => format!("column `{t}`.`{}`", u.name),
-            None => format!("table `{}`", u.name),
-        };
-        msg.push_str(&format!(
-            "\n  {what} is new, or renamed from one of: {}",
-            u.candidates.join(", ")
-        ));
-    }
-    anyhow::Error::new(output::Failure {
-        code: 2,
-        message: msg,
-    })
-}
-
 fn diff_command(a: DiffArgs) -> Result<()> {
     let from = load_snapshot(&a.from)?;
     let to = load_snapshot(&a.to)?;
@@ -128,7 +88,8 @@ fn diff_command(a: DiffArgs) -> Result<()> {
     } else {
         Mode::Fixed
     };
-    let out = diff::diff(&from.schema, &to.schema, &decisions, mode).map_err(unresolved_failure)?;
+    let out = diff::diff(&from.schema, &to.schema, &decisions, mode)
+        .map_err(super::db_generate::unresolved_failure)?;
     print_diff(&out, a.json, true)
 }
 

@@ -6,8 +6,12 @@ use std::path::Path;
 
 use anyhow::Result;
 
-use super::db::{GenerateArgs, unresolved_failure};
+use std::path::PathBuf;
+
+use clap::Args;
+
 use crate::cli::output::{self, Failure};
+use crate::migrate::diff;
 use crate::migrate::diff::{Decisions, Unresolved};
 use crate::ops::generate::{GenerateOptions, Outcome, decisions, generate};
 use crate::project::Project;
@@ -44,6 +48,46 @@ fn prompt(open: &[Unresolved], d: &mut Decisions) -> Result<()> {
         )),
     }
     Ok(())
+}
+
+#[derive(Args, Debug)]
+pub struct GenerateArgs {
+    /// Migration name (default: a random <adjective>_<noun>)
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Write an empty migration for hand-written SQL
+    #[arg(long)]
+    pub custom: bool,
+    /// A rename decision: `old_table=new_table` or `table.old_column=table.new_column`
+    #[arg(long = "rename", value_name = "FROM=TO")]
+    pub renames: Vec<String>,
+    /// A JSON file of decisions: [{"type":"rename","kind":"column","table":"users","from":"role","to":"kind"}, {"type":"create","kind":"table","name":"t"}]
+    #[arg(long, value_name = "FILE")]
+    pub hints: Option<PathBuf>,
+    /// Write exactly what drizzle-kit 0.31 writes, its known defects included
+    #[arg(long)]
+    pub drizzle_compat: bool,
+    /// Machine-readable result (and the open decisions, when there are any)
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn unresolved_failure(open: Vec<diff::Unresolved>) -> anyhow::Error {
+    let mut msg = String::from("the schema diff needs rename decisions:");
+    for u in &open {
+        let what = match &u.table {
+            Some(t) => format!("column `{t}`.`{}`", u.name),
+            None => format!("table `{}`", u.name),
+        };
+        msg.push_str(&format!(
+            "\n  {what} is new, or renamed from one of: {}",
+            u.candidates.join(", ")
+        ));
+    }
+    anyhow::Error::new(Failure {
+        code: 2,
+        message: msg,
+    })
 }
 
 pub fn run(a: GenerateArgs, dir: Option<&Path>) -> Result<()> {
