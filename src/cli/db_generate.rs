@@ -2,17 +2,13 @@
 //! exit 2 listing them, or as JSON), and the result printed.
 
 use std::io::{BufRead, IsTerminal, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::Result;
-
-use std::path::PathBuf;
-
 use clap::Args;
 
 use crate::cli::output::{self, Failure};
-use crate::migrate::diff;
-use crate::migrate::diff::{Decisions, Unresolved};
+use crate::migrate::diff::{self, Decisions, Unresolved};
 use crate::ops::generate::{GenerateOptions, Outcome, decisions, generate};
 use crate::project::Project;
 
