@@ -396,6 +396,7 @@ fn fuzz_bundler() {
             tsconfig: None,
             externals: vec!["node:*".into()],
             packages_external: false,
+            loaders: vec![],
         };
         let link = crate::bundler::link::LinkOptions {
             format: crate::bundler::link::Format::Esm,

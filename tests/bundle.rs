@@ -134,7 +134,7 @@ fn esbuild_flags(flags: &[String]) -> Vec<String> {
             continue;
         }
         let v = it.next().expect("every flag but --minify takes a value");
-        out.push(if f == "--define" || f == "--external" {
+        out.push(if f == "--define" || f == "--external" || f == "--loader" {
             format!("{f}:{v}")
         } else {
             format!("{f}={v}")

@@ -8,8 +8,9 @@ use clap::{Args, ValueEnum};
 
 use crate::bundler::emit::{EmitOptions, SourceMapKind};
 use crate::bundler::link::{Format, LinkOptions};
-use crate::bundler::resolve::Options;
+use crate::bundler::resolve::{Loader, Options};
 use crate::bundler::{bundle, outdir_files, output_files, refuse_shared_outputs};
+use crate::diagnostic::Failure;
 use crate::project::fsio::write_all_atomic;
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -62,13 +63,42 @@ pub struct BundleArgs {
     /// (no comment), `inline` (in the output), `both`
     #[arg(long, value_enum, num_args = 0..=1, require_equals = true, default_missing_value = "linked", value_name = "KIND")]
     pub sourcemap: Option<SourceMapKind>,
+    /// How files of an extension are read, as esbuild's --loader: `.txt=text`, `.bin=base64`;
+    /// kinds: js, jsx, ts, tsx, json, text, base64 (default: by extension, `.txt` as text)
+    #[arg(long = "loader", value_name = ".EXT=KIND")]
+    pub loaders: Vec<String>,
     /// Replace reads of a global (identifier or dotted chain) with a JSON value or identifier:
     /// `--define process.env.NODE_ENV='"production"'`
     #[arg(long = "define", value_name = "K=V")]
     pub defines: Vec<String>,
 }
 
-fn options(a: &BundleArgs) -> Options {
+/// `--loader .ext=kind` flags as (extension, loader).
+fn loaders(a: &BundleArgs) -> Result<Vec<(String, Loader)>> {
+    a.loaders
+        .iter()
+        .map(|l| {
+            let usage = |why: String| Failure {
+                code: 2,
+                message: format!("--loader {l}: {why}"),
+            };
+            let (ext, kind) = l
+                .split_once('=')
+                .ok_or_else(|| usage("expected .EXT=KIND".into()))?;
+            if !ext.starts_with('.') || ext.len() < 2 {
+                bail!(usage("the extension starts with a dot, as in .txt".into()));
+            }
+            let loader = <Loader as clap::ValueEnum>::from_str(kind, false).map_err(|_| {
+                usage(format!(
+                    "no loader {kind:?}; the loaders are js, jsx, ts, tsx, json, text, base64"
+                ))
+            })?;
+            Ok((ext.to_string(), loader))
+        })
+        .collect()
+}
+
+fn options(a: &BundleArgs) -> Result<Options> {
     let (platform_conditions, main_fields): (&[&str], &[&str]) = match a.platform {
         Platform::Browser => (
             &["browser", "import", "default"],
@@ -82,8 +112,13 @@ fn options(a: &BundleArgs) -> Options {
     let mut externals = a.externals.clone();
     if matches!(a.platform, Platform::Node) {
         externals.push("node:*".into());
+        externals.extend(
+            crate::bundler::resolve::NODE_BUILTINS
+                .iter()
+                .map(|m| m.to_string()),
+        );
     }
-    Options {
+    Ok(Options {
         conditions,
         main_fields: a
             .main_fields
@@ -92,7 +127,8 @@ fn options(a: &BundleArgs) -> Options {
         tsconfig: a.tsconfig.clone(),
         externals,
         packages_external: false,
-    }
+        loaders: loaders(a)?,
+    })
 }
 
 pub fn run(a: BundleArgs) -> Result<()> {
@@ -126,7 +162,7 @@ pub fn run(a: BundleArgs) -> Result<()> {
     let emitted = bundle(
         &a.entries,
         &outputs,
-        &options(&a),
+        &options(&a)?,
         &link,
         EmitOptions {
             minify: a.minify,

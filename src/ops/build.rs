@@ -28,6 +28,7 @@ pub fn worker_options(server_dir: &Path) -> Options {
             .map(String::from)
             .to_vec(),
         packages_external: false,
+        loaders: vec![],
     }
 }
 

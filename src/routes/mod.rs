@@ -93,6 +93,7 @@ pub fn merge_path(base: &str, sub: &str) -> String {
 pub fn analyze(server_dir: &Path, entry: &Path, resolve: &Options) -> Result<Analysis> {
     let options = Options {
         packages_external: true,
+        loaders: vec![],
         ..resolve.clone()
     };
     let resolver = Resolver::new(&options);

@@ -172,16 +172,16 @@ pub fn scan(entries: &[PathBuf], resolver: &Resolver) -> Result<ModuleGraph> {
             .zip(top_marks)
             .map(|(&(_, ref path, disabled), mark)| {
                 GLOBALS.set(&globals, || {
+                    let loader = resolver.loader_for(path);
                     let text = if disabled {
                         "module.exports = {};".to_string()
                     } else {
-                        std::fs::read_to_string(path)
-                            .map_err(|e| anyhow!("reading {}: {e}", path.display()))?
+                        js::source_text(path, loader)?
                     };
                     let transforms = resolver
                         .transforms_for(path)
                         .map_err(|why| anyhow!("{why}"))?;
-                    let m = js::parse(&cm, path, text, marks, mark, &transforms)?;
+                    let m = js::parse(&cm, path, text, loader, marks, mark, &transforms)?;
                     let resolved = m
                         .record
                         .imports

@@ -9,6 +9,8 @@ mod own_params;
 pub mod record;
 pub mod transform;
 
+use crate::bundler::resolve::Loader;
+
 use std::path::{Path, PathBuf};
 
 use anyhow::Result;
@@ -46,6 +48,7 @@ pub fn parse(
     cm: &Lrc<SourceMap>,
     path: &Path,
     text: String,
+    loader: Loader,
     marks: Marks,
     top_level_mark: Mark,
     transforms: &transform::Transforms,
@@ -55,7 +58,7 @@ pub fn parse(
     // swc's passes panic on some invalid input its parser accepts (fuzzing found `([a, b] as
     // T) += 1` in TypeScript): such a file is an error, not a crash of the whole command.
     match crate::parsing::guard::quietly(|| {
-        parse_file(cm, &fm, path, marks, top_level_mark, transforms)
+        parse_file(cm, &fm, path, loader, marks, top_level_mark, transforms)
     }) {
         Ok(parsed) => parsed,
         Err(why) => Err(Diagnostic::new(
@@ -73,24 +76,24 @@ fn parse_file(
     cm: &Lrc<SourceMap>,
     fm: &Lrc<swc_core::common::SourceFile>,
     path: &Path,
+    loader: Loader,
     marks: Marks,
     top_level_mark: Mark,
     transforms: &transform::Transforms,
 ) -> Result<ParsedModule> {
     let fm = fm.clone();
-    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
-    let syntax = match ext {
-        "ts" | "mts" | "cts" => Syntax::Typescript(TsSyntax {
+    let syntax = match loader {
+        Loader::Ts => Syntax::Typescript(TsSyntax {
             decorators: true,
             ..Default::default()
         }),
-        "tsx" => Syntax::Typescript(TsSyntax {
+        Loader::Tsx => Syntax::Typescript(TsSyntax {
             tsx: true,
             decorators: true,
             ..Default::default()
         }),
         _ => Syntax::Es(EsSyntax {
-            jsx: ext == "jsx",
+            jsx: loader == Loader::Jsx,
             allow_return_outside_function: true,
             ..Default::default()
         }),
@@ -112,7 +115,7 @@ fn parse_file(
         )
         .into()
     };
-    let program = if ext == "json" {
+    let program = if loader == Loader::Json {
         let expr = parse_file_as_expr(
             &fm,
             Syntax::Es(EsSyntax::default()),
@@ -156,7 +159,8 @@ fn parse_file(
     if block_function_vars {
         annex_b::assign_vars(program.as_mut_module().expect("made a module above"));
     }
-    if matches!(ext, "tsx" | "jsx") {
+    let jsx = matches!(loader, Loader::Tsx | Loader::Jsx);
+    if jsx {
         check_jsx_pragmas(&comments, path, &fm)?;
     }
     // Decorators are rare, and only TypeScript is parsed with them: look before lowering.
@@ -166,7 +170,7 @@ fn parse_file(
         cm,
         &comments,
         is_ts,
-        matches!(ext, "tsx" | "jsx"),
+        jsx,
         may_decorate,
         (marks.unresolved, top_level_mark),
     );
@@ -177,6 +181,7 @@ fn parse_file(
     };
     let mut record = record::ModuleRecord::of(&ast, marks.unresolved);
     // `.cjs` is CommonJS whatever it contains (`this.x = 1` alone is an export).
+    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
     record.is_commonjs |= matches!(ext, "cjs" | "cts") && !record.is_esm;
     Ok(ParsedModule {
         path: path.to_path_buf(),
@@ -266,6 +271,34 @@ fn pure_annotations(comments: SingleThreadedComments) -> Vec<BytePos> {
         .collect();
     out.sort();
     out
+}
+
+/// The source the parser reads for `path` under `loader`: the file's text, or for the data
+/// loaders, `module.exports = "<value>"` (CommonJS, as the JSON loader is: `import x from` and
+/// `require()` both see the string).
+pub fn source_text(path: &Path, loader: Loader) -> Result<String> {
+    let read_error = |e: std::io::Error| anyhow::anyhow!("reading {}: {e}", path.display());
+    Ok(match loader {
+        Loader::Text => {
+            let text = std::fs::read_to_string(path).map_err(read_error)?;
+            let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+            format!("module.exports = {};", serde_json::Value::from(text))
+        }
+        Loader::Base64 => {
+            use base64::Engine;
+            let bytes = std::fs::read(path).map_err(read_error)?;
+            let encoded = base64::engine::general_purpose::STANDARD.encode(bytes);
+            format!("module.exports = \"{encoded}\";")
+        }
+        _ => {
+            let text = std::fs::read_to_string(path).map_err(read_error)?;
+            // esbuild drops a UTF-8 byte order mark from every file it reads.
+            match text.strip_prefix('\u{feff}') {
+                Some(rest) => rest.to_string(),
+                None => text,
+            }
+        }
+    })
 }
 
 /// `module.exports = <json>` for a JSON file: CommonJS, as Node's require() of JSON is, so

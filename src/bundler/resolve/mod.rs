@@ -13,6 +13,52 @@ use oxc_resolver::{
     TsconfigReferences,
 };
 
+/// Node's built-in modules (`require("module").builtinModules`, Node 22, without the internal
+/// `_` ones): kept external under `--platform node`, as esbuild keeps them, subpaths included.
+pub const NODE_BUILTINS: &[&str] = &[
+    "assert",
+    "async_hooks",
+    "buffer",
+    "child_process",
+    "cluster",
+    "console",
+    "constants",
+    "crypto",
+    "dgram",
+    "diagnostics_channel",
+    "dns",
+    "domain",
+    "events",
+    "fs",
+    "http",
+    "http2",
+    "https",
+    "inspector",
+    "module",
+    "net",
+    "os",
+    "path",
+    "perf_hooks",
+    "process",
+    "punycode",
+    "querystring",
+    "readline",
+    "repl",
+    "stream",
+    "string_decoder",
+    "sys",
+    "timers",
+    "trace_events",
+    "tty",
+    "url",
+    "util",
+    "v8",
+    "vm",
+    "wasi",
+    "worker_threads",
+    "zlib",
+];
+
 /// How to resolve, as esbuild's flags of the same names say.
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -24,6 +70,37 @@ pub struct Options {
     /// Every file from a package (under node_modules) stays an import of its specifier, as
     /// esbuild's `--packages=external`: for analyses of the project's own code.
     pub packages_external: bool,
+    /// `--loader .ext=kind`: how files of an extension are read (`.ext` with its dot).
+    pub loaders: Vec<(String, Loader)>,
+}
+
+/// How a file becomes a module, as esbuild's loaders of the same names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Loader {
+    Js,
+    Jsx,
+    Ts,
+    Tsx,
+    /// `module.exports = <the JSON value>`.
+    Json,
+    /// `module.exports = "<the file's text>"` (a UTF-8 byte order mark dropped).
+    Text,
+    /// `module.exports = "<the file's bytes in base64>"`.
+    Base64,
+}
+
+impl Loader {
+    /// esbuild's default loader for a file name's extension (JavaScript when it has none).
+    pub fn by_extension(path: &Path) -> Loader {
+        match path.extension().and_then(|e| e.to_str()).unwrap_or("") {
+            "ts" | "mts" | "cts" => Loader::Ts,
+            "tsx" => Loader::Tsx,
+            "jsx" => Loader::Jsx,
+            "json" => Loader::Json,
+            "txt" => Loader::Text,
+            _ => Loader::Js,
+        }
+    }
 }
 
 #[derive(Clone)]
@@ -56,6 +133,7 @@ pub struct Resolver {
     oxc_require: Oxc,
     externals: Vec<String>,
     packages_external: bool,
+    loaders: Vec<(String, Loader)>,
     /// With `--tsconfig`: that file, whose transforms apply to every file (read once).
     manual_tsconfig: Option<(PathBuf, std::sync::OnceLock<Result<Transforms, String>>)>,
     /// What (directory, specifier, by require) resolved to: a specifier means the same from
@@ -123,6 +201,7 @@ impl Resolver {
             oxc_require,
             externals: o.externals.clone(),
             packages_external: o.packages_external,
+            loaders: o.loaders.clone(),
             manual_tsconfig: tsconfig.map(|t| (t, Default::default())),
             memo: Default::default(),
         }
@@ -147,6 +226,16 @@ impl Resolver {
             .find_tsconfig(file)
             .map_err(|e| format!("the tsconfig.json for {}: {e}", file.display()))?;
         transforms_of(found.as_deref())
+    }
+
+    /// The loader for `path`: `--loader` for its extension, else the default one.
+    pub fn loader_for(&self, path: &Path) -> Loader {
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        self.loaders
+            .iter()
+            .filter(|(ext, _)| name.ends_with(ext.as_str()))
+            .max_by_key(|(ext, _)| ext.len())
+            .map_or_else(|| Loader::by_extension(path), |(_, l)| *l)
     }
 
     pub fn is_external(&self, specifier: &str) -> bool {
