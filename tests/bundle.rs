@@ -497,3 +497,54 @@ fn several_entries_share_modules_and_each_output_runs() {
         }
     }
 }
+
+#[test]
+fn assigning_to_an_import_or_a_constant_is_an_error_as_in_esbuild() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "a.js", "export let x = 1;\n");
+    for (main, said, at) in [
+        (
+            "import { x } from \"./a.js\";\nexport function f() { x = 2; }\n",
+            "Cannot assign to import \"x\"",
+            "main.js:2:23",
+        ),
+        (
+            "const k = 1;\nexport function g() { [k] = [3]; }\n",
+            "Cannot assign to \"k\" because it is a constant",
+            "main.js:2:23",
+        ),
+        (
+            "import * as ns from \"./a.js\";\nfor (ns of []) {}\n",
+            "Cannot assign to import \"ns\"",
+            "main.js:2:6",
+        ),
+    ] {
+        write(dir.path(), "main.js", main);
+        let out = bin()
+            .args(["bundle", "main.js", "--outfile", "out.js"])
+            .current_dir(dir.path())
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{main}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(said) && err.contains(at), "{main}\n{err}");
+        assert!(!dir.path().join("out.js").exists());
+    }
+    // A binding that shadows them may be assigned.
+    write(
+        dir.path(),
+        "main.js",
+        "import { x } from \"./a.js\";\nconst k = 1;\nexport function f(k) { k = 2; let x = 0; x++; return [k, x]; }\n",
+    );
+    let out = bin()
+        .args(["bundle", "main.js", "--outfile", "out.js"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -3,6 +3,7 @@
 //! to per-module syntax contexts, and the module's record (what it imports and exports).
 
 mod annex_b;
+mod assignments;
 mod class_fields;
 
 mod own_params;
@@ -156,6 +157,17 @@ fn parse_file(
     };
     let is_ts = matches!(syntax, Syntax::Typescript(_));
     let mut program = program.apply(resolver(marks.unresolved, top_level_mark, is_ts));
+    if let Some((span, message)) = program.as_module().and_then(assignments::first_refused) {
+        let (lo, hi) = (
+            (span.lo - fm.start_pos).0 as usize,
+            (span.hi - fm.start_pos).0 as usize,
+        );
+        return Err(
+            Diagnostic::new(path, &fm.src, (lo, hi.max(lo)), message, "assigned here")
+                .with_code("bundle/assign-to-binding")
+                .into(),
+        );
+    }
     if block_function_vars {
         annex_b::assign_vars(program.as_mut_module().expect("made a module above"));
     }
