@@ -289,6 +289,11 @@ fn pure_annotations(comments: SingleThreadedComments) -> Vec<BytePos> {
 /// loaders, `module.exports = "<value>"` (CommonJS, as the JSON loader is: `import x from` and
 /// `require()` both see the string).
 pub fn source_text(path: &Path, loader: Loader) -> Result<String> {
+    if crate::bundler::resolve::is_data_url(path) {
+        let data = crate::bundler::resolve::data_url(&path.to_string_lossy())
+            .map_err(anyhow::Error::msg)?;
+        return Ok(data.map(|(_, text)| text).unwrap_or_default());
+    }
     let read_error = |e: std::io::Error| anyhow::anyhow!("reading {}: {e}", path.display());
     Ok(match loader {
         Loader::Text => {

@@ -209,6 +209,9 @@ impl Resolver {
 
     /// The syntax transforms `file`'s tsconfig asks for (esbuild's defaults without one).
     pub fn transforms_for(&self, file: &Path) -> Result<Transforms, String> {
+        if is_data_url(file) {
+            return transforms_of(None);
+        }
         if let Some((path, once)) = &self.manual_tsconfig {
             return once
                 .get_or_init(|| {
@@ -228,8 +231,15 @@ impl Resolver {
         transforms_of(found.as_deref())
     }
 
-    /// The loader for `path`: `--loader` for its extension, else the default one.
+    /// The loader for `path`: `--loader` for its extension, else the default one (a data:
+    /// URL's by its media type).
     pub fn loader_for(&self, path: &Path) -> Loader {
+        if is_data_url(path) {
+            return match data_url(&path.to_string_lossy()) {
+                Ok(Some((loader, _))) => loader,
+                _ => Loader::Js,
+            };
+        }
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
         self.loaders
             .iter()
@@ -262,6 +272,19 @@ impl Resolver {
     ) -> Result<Resolved, String> {
         if self.is_external(specifier) {
             return Ok(Resolved::External(specifier.to_string()));
+        }
+        // A data: URL of JavaScript or JSON is a module of its own, its text in the URL;
+        // esbuild keeps any other data: URL an import, and so do we.
+        if specifier.starts_with("data:") {
+            if data_url(specifier)?.is_none() {
+                return Ok(Resolved::External(specifier.to_string()));
+            }
+            return Ok(Resolved::File(ResolvedFile {
+                path: PathBuf::from(specifier),
+                side_effects: true,
+                node_mode: false,
+                disabled: false,
+            }));
         }
         let dir = importer.parent().unwrap_or(Path::new("."));
         let key = (dir.to_path_buf(), specifier.to_string(), by_require);
@@ -407,6 +430,61 @@ fn wildcard(p: &[u8], s: &[u8]) -> bool {
         [b'?', rest @ ..] => s.first().is_some_and(|&c| c != b'/') && wildcard(rest, &s[1..]),
         [c, rest @ ..] => s.first() == Some(c) && wildcard(rest, &s[1..]),
     }
+}
+
+/// Whether a module's "path" is a data: URL.
+pub fn is_data_url(path: &Path) -> bool {
+    path.as_os_str().to_string_lossy().starts_with("data:")
+}
+
+/// A data: URL's loader (by its media type: `text/javascript` or `application/json`, the ones
+/// esbuild bundles; None for any other) and its decoded text (base64 or percent-encoded).
+pub fn data_url(url: &str) -> Result<Option<(Loader, String)>, String> {
+    let rest = url.strip_prefix("data:").unwrap_or(url);
+    let (head, payload) = rest
+        .split_once(',')
+        .ok_or_else(|| format!("{url}: a data: URL needs a comma before its data"))?;
+    let mut parts = head.split(';');
+    let media = parts.next().unwrap_or("").trim().to_ascii_lowercase();
+    let base64 = parts.any(|p| p.trim().eq_ignore_ascii_case("base64"));
+    let loader = match media.as_str() {
+        "text/javascript" => Loader::Js,
+        "application/json" => Loader::Json,
+        _ => return Ok(None),
+    };
+    let bytes = if base64 {
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD
+            .decode(payload.trim())
+            .map_err(|e| format!("{url}: not valid base64: {e}"))?
+    } else {
+        percent_decode(payload)
+    };
+    let text =
+        String::from_utf8(bytes).map_err(|_| format!("{url}: the data is not UTF-8 text"))?;
+    Ok(Some((loader, text)))
+}
+
+fn percent_decode(s: &str) -> Vec<u8> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && let (Some(h), Some(l)) = (
+                (bytes[i + 1] as char).to_digit(16),
+                (bytes.get(i + 2).copied().unwrap_or(b'x') as char).to_digit(16),
+            )
+        {
+            out.push((h * 16 + l) as u8);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    out
 }
 
 #[cfg(test)]
