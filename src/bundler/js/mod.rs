@@ -301,12 +301,20 @@ pub fn source_text(path: &Path, loader: Loader) -> Result<String> {
             let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
             format!("module.exports = {};", serde_json::Value::from(text))
         }
-        Loader::Base64 => {
+        Loader::Base64 | Loader::Binary => {
             use base64::Engine;
             let bytes = std::fs::read(path).map_err(read_error)?;
             let encoded = base64::engine::general_purpose::STANDARD.encode(bytes);
-            format!("module.exports = \"{encoded}\";")
+            if loader == Loader::Binary {
+                // atob is a global of browsers, workerd and Node alike.
+                format!(
+                    "module.exports = Uint8Array.from(atob(\"{encoded}\"), (c) => c.charCodeAt(0));"
+                )
+            } else {
+                format!("module.exports = \"{encoded}\";")
+            }
         }
+        Loader::Empty => "module.exports = {};".to_string(),
         _ => {
             let text = std::fs::read_to_string(path).map_err(read_error)?;
             // esbuild drops a UTF-8 byte order mark from every file it reads.

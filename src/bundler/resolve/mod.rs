@@ -87,6 +87,10 @@ pub enum Loader {
     Text,
     /// `module.exports = "<the file's bytes in base64>"`.
     Base64,
+    /// `module.exports = <a Uint8Array of the file's bytes>`.
+    Binary,
+    /// `module.exports = {}`: the file is not read.
+    Empty,
 }
 
 impl Loader {
