@@ -8,12 +8,11 @@ use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 use clap::Subcommand;
-use serde_json::json;
 
 use crate::cli::output::Failure;
+use crate::ops::runtime_config;
 use crate::platform::{LocalPlatform, Store};
 use crate::project::Project;
-use crate::project::runtime_keys::{self, RuntimeKeys};
 
 #[derive(Subcommand, Debug)]
 pub enum VarCommand {
@@ -59,38 +58,6 @@ pub enum LogCommand {
     },
 }
 
-fn declared(project: &Project) -> Result<RuntimeKeys> {
-    let runtime = project.defs_dir().join("runtime.ts");
-    if !runtime.is_file() {
-        bail!(
-            "{} does not exist: vars and secrets are declared there (VarKey, SecretKey)",
-            project.display(&runtime)
-        );
-    }
-    runtime_keys::read(&runtime)
-}
-
-/// Every key must be declared; the error names the undeclared ones and what is declared.
-fn check_declared(keys: &[&str], declared: &[String], type_name: &str) -> Result<()> {
-    let undeclared: Vec<&str> = keys
-        .iter()
-        .copied()
-        .filter(|k| !declared.iter().any(|d| d == k))
-        .collect();
-    if !undeclared.is_empty() {
-        let known = if declared.is_empty() {
-            "none".to_string()
-        } else {
-            declared.join(", ")
-        };
-        bail!(
-            "not declared in server/src/defs/runtime.ts ({type_name}: {known}): {}",
-            undeclared.join(", ")
-        );
-    }
-    Ok(())
-}
-
 pub fn run_var(cmd: VarCommand, dir: Option<&Path>) -> Result<()> {
     let project = Project::find(dir)?;
     match cmd {
@@ -108,12 +75,7 @@ pub fn run_var(cmd: VarCommand, dir: Option<&Path>) -> Result<()> {
                         })
                 })
                 .collect::<Result<_>>()?;
-            check_declared(
-                &parsed.iter().map(|(k, _)| *k).collect::<Vec<_>>(),
-                &declared(&project)?.vars,
-                "VarKey",
-            )?;
-            set(
+            let keys = runtime_config::set_declared(
                 &project,
                 Store::Vars,
                 parsed
@@ -121,6 +83,7 @@ pub fn run_var(cmd: VarCommand, dir: Option<&Path>) -> Result<()> {
                     .map(|(k, v)| (k.to_string(), v.to_string()))
                     .collect(),
             )?;
+            errln!("set {}", keys.join(", "));
         }
         VarCommand::List { json } => {
             let vars = LocalPlatform::open(&project)?.read(Store::Vars)?;
@@ -132,7 +95,7 @@ pub fn run_var(cmd: VarCommand, dir: Option<&Path>) -> Result<()> {
                 }
             }
         }
-        VarCommand::Delete { key } => delete(&project, Store::Vars, &key)?,
+        VarCommand::Delete { key } => runtime_config::delete(&project, Store::Vars, &key)?,
     }
     Ok(())
 }
@@ -141,17 +104,19 @@ pub fn run_secret(cmd: SecretCommand, dir: Option<&Path>) -> Result<()> {
     let project = Project::find(dir)?;
     match cmd {
         SecretCommand::Set { keys } => {
-            check_declared(
+            // Undeclared keys are refused before any value is asked for.
+            runtime_config::check_declared(
                 &keys.iter().map(String::as_str).collect::<Vec<_>>(),
-                &declared(&project)?.secrets,
+                &runtime_config::declared(&project)?.secrets,
                 "SecretKey",
             )?;
             let values = read_secret_values(&keys)?;
-            set(
+            let set = runtime_config::set(
                 &project,
                 Store::Secrets,
                 keys.into_iter().zip(values).collect(),
             )?;
+            errln!("set {}", set.join(", "));
         }
         SecretCommand::List { json } => {
             let names: Vec<String> = LocalPlatform::open(&project)?
@@ -166,34 +131,9 @@ pub fn run_secret(cmd: SecretCommand, dir: Option<&Path>) -> Result<()> {
                 }
             }
         }
-        SecretCommand::Delete { key } => delete(&project, Store::Secrets, &key)?,
+        SecretCommand::Delete { key } => runtime_config::delete(&project, Store::Secrets, &key)?,
     }
     Ok(())
-}
-
-/// Add the pairs to `store`, under the platform's lock, and log their keys (never the values).
-fn set(project: &Project, store: Store, pairs: Vec<(String, String)>) -> Result<()> {
-    let platform = LocalPlatform::open(project)?;
-    let mut values = platform.read(store)?;
-    let keys: Vec<String> = pairs.iter().map(|(k, _)| k.clone()).collect();
-    values.extend(pairs);
-    platform.write(store, &values)?;
-    platform.log(&format!("{}.set", store.noun()), json!({ "keys": keys }))?;
-    errln!("set {}", keys.join(", "));
-    Ok(())
-}
-
-fn delete(project: &Project, store: Store, key: &str) -> Result<()> {
-    let platform = LocalPlatform::open(project)?;
-    let mut values = platform.read(store)?;
-    if values.remove(key).is_none() {
-        bail!("no {} {key} is set", store.noun());
-    }
-    platform.write(store, &values)?;
-    platform.log(
-        &format!("{}.delete", store.noun()),
-        json!({ "keys": [key] }),
-    )
 }
 
 /// One value per key: from a prompt that does not echo, or from stdin's lines.

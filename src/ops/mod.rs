@@ -6,4 +6,5 @@ pub mod deploy;
 pub mod generate;
 pub mod migrate;
 pub mod routes;
+pub mod runtime_config;
 pub mod storage;
