@@ -1,18 +1,15 @@
-//! `edgespark auth pull | get [--json] | apply`: `configs/auth-config.yaml` and the config the
+//! `edgespark auth pull | get [--json] | apply` (the work is ops::auth's): `configs/auth-config.yaml` and the config the
 //! local platform holds. `apply` validates the file first (every problem with its line) and
 //! stores it; the next deploy uses it.
 
 use std::path::Path;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::Subcommand;
 use serde_json::{Value, json};
 
-use crate::cli::output::Failure;
-use crate::platform::AUTH_CONFIG_FILE as STATE;
-use crate::platform::LocalPlatform;
+use crate::ops::auth;
 use crate::project::Project;
-use crate::project::auth_config::{DEFAULT_CONFIG, validate};
 
 #[derive(Subcommand, Debug)]
 pub enum AuthCommand {
@@ -30,19 +27,13 @@ pub enum AuthCommand {
 
 pub fn run(cmd: AuthCommand, dir: Option<&Path>) -> Result<()> {
     let project = Project::find(dir)?;
-    let platform = LocalPlatform::open(&project)?;
-    let stored = platform
-        .read_file(STATE)?
-        .map(|b| String::from_utf8_lossy(&b).into_owned());
-    let local = project.root.join("configs/auth-config.yaml");
     match cmd {
         AuthCommand::Pull => {
-            let text = stored.unwrap_or_else(|| DEFAULT_CONFIG.to_string());
-            crate::project::fsio::write_all_atomic(&[(local.clone(), text.as_bytes())])?;
+            let local = auth::pull(&project)?;
             errln!("wrote {}", project.display(&local));
         }
         AuthCommand::Get { json } => {
-            let text = stored.unwrap_or_else(|| DEFAULT_CONFIG.to_string());
+            let text = auth::get(&project)?;
             if json {
                 let node = crate::project::auth_config::parse(&text).map_err(|e| {
                     anyhow::anyhow!("the platform's auth config is not valid YAML: {e}")
@@ -53,38 +44,7 @@ pub fn run(cmd: AuthCommand, dir: Option<&Path>) -> Result<()> {
             }
         }
         AuthCommand::Apply => {
-            let text = crate::project::auth_config::read(&local)?.with_context(|| {
-                format!(
-                    "{} does not exist; `edgespark auth pull` writes the platform's copy there",
-                    project.display(&local)
-                )
-            })?;
-            let keys = crate::project::runtime_keys::read(&project.defs_dir().join("runtime.ts"))?;
-            let problems = validate(&text, &keys.vars, &keys.secrets);
-            if !problems.is_empty() {
-                let list: Vec<String> = problems
-                    .iter()
-                    .map(|p| {
-                        format!(
-                            "{}:{}:{}: {}",
-                            project.display(&local),
-                            p.line,
-                            p.column,
-                            p.message
-                        )
-                    })
-                    .collect();
-                return Err(Failure {
-                    code: 1,
-                    message: format!(
-                        "the auth config is not valid; nothing applied\n{}",
-                        list.join("\n")
-                    ),
-                }
-                .into());
-            }
-            platform.write_file(STATE, text.as_bytes())?;
-            platform.log("auth.apply", json!({ "bytes": text.len() }))?;
+            let local = auth::apply(&project)?;
             errln!(
                 "applied {} (takes effect on the next deploy)",
                 project.display(&local)

@@ -1,6 +1,7 @@
 //! One module per user-visible operation: plain options in, a report (or an error) out. The
 //! command line renders what these return; they call the engines and the base below them.
 
+pub mod auth;
 pub mod build;
 pub mod deploy;
 pub mod generate;
