@@ -5,6 +5,7 @@ pub mod auth;
 pub mod build;
 pub mod deploy;
 pub mod generate;
+pub mod init;
 pub mod migrate;
 pub mod routes;
 pub mod runtime_config;
