@@ -11,9 +11,8 @@ use anyhow::Result;
 use clap::Args;
 use serde_json::json;
 
+use crate::ops::doctor;
 use crate::project::Project;
-use crate::registry;
-use crate::typecheck::{compiler, tsconfig};
 
 #[derive(Args, Debug)]
 pub struct DoctorArgs {
@@ -27,15 +26,12 @@ pub struct DoctorArgs {
 
 pub fn run(a: DoctorArgs, dir: Option<&Path>) -> Result<i32> {
     let project = Project::find(dir)?;
-    let server = project.server_dir();
     let shown = |p: &Path| project.display(p);
-    let major = tsconfig::written_for(&server, &project.root);
-    let chain = tsconfig::Chain::load(&server.join("tsconfig.json"))?;
-    let fixed = tsconfig::fix::fix(&chain, major);
-    let compiler = match compiler::find(&server, shown) {
-        Some(c) => c.describe(),
-        None => would_fetch(&server),
-    };
+    let doctor::Diagnosis {
+        written_for: major,
+        compiler,
+        fixed,
+    } = doctor::diagnose(&project)?;
     let notes: Vec<String> = fixed
         .notes
         .iter()
@@ -65,7 +61,7 @@ pub fn run(a: DoctorArgs, dir: Option<&Path>) -> Result<i32> {
 
     if a.json {
         if a.write {
-            write(&fixed)?;
+            doctor::write(&fixed)?;
         }
         let report = json!({
             "written_for": major,
@@ -101,7 +97,7 @@ pub fn run(a: DoctorArgs, dir: Option<&Path>) -> Result<i32> {
     let write_it =
         a.write || (std::io::stdin().is_terminal() && std::io::stderr().is_terminal() && ask());
     if write_it {
-        write(&fixed)?;
+        doctor::write(&fixed)?;
         for (name, _) in &diffs {
             outln!("wrote {name}");
         }
@@ -119,36 +115,4 @@ fn ask() -> bool {
     let mut line = String::new();
     let _ = std::io::stdin().lock().read_line(&mut line);
     matches!(line.trim(), "y" | "Y" | "yes")
-}
-
-fn write(fixed: &tsconfig::fix::Fixed) -> Result<()> {
-    let files: Vec<_> = fixed
-        .edits
-        .iter()
-        .map(|e| (e.file.clone(), e.after.as_bytes()))
-        .collect();
-    crate::project::fsio::write_all_atomic(&files)
-}
-
-/// What deploy would do with no compiler in the project or on PATH.
-fn would_fetch(server: &Path) -> String {
-    let Some(package) = compiler::platform_package() else {
-        return "no native TypeScript 7 for this machine: deploy needs --typecheck off".into();
-    };
-    let cached = registry::user_cache()
-        .map(|c| registry::cached(&c, &package, compiler::PINNED))
-        .ok()
-        .filter(|d| d.join("package.json").is_file());
-    match cached {
-        Some(dir) => format!(
-            "TypeScript {} (cached in {})",
-            compiler::PINNED,
-            dir.display()
-        ),
-        None => format!(
-            "none in node_modules or on PATH: deploy fetches {package}@{} from {}",
-            compiler::PINNED,
-            registry::Registry::for_package(server, &package).url
-        ),
-    }
 }

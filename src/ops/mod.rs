@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod build;
 pub mod deploy;
+pub mod doctor;
 pub mod generate;
 pub mod init;
 pub mod migrate;
