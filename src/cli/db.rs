@@ -147,18 +147,8 @@ fn migrate_command(a: MigrateArgs, dir: Option<&Path>) -> Result<()> {
 
 fn check_command(a: CheckArgs, dir: Option<&Path>) -> Result<()> {
     let project = crate::project::Project::find(dir)?;
-    let folder = crate::migrate::folder::Folder::new(project.migrations_dir());
-    let schema_file = project.schema_file();
-    let current = if schema_file.is_file() {
-        Some(crate::schema::read(
-            &schema_file,
-            Some(&project.server_dir()),
-        )?)
-    } else {
-        None
-    };
-    let findings = crate::migrate::check::check(&folder, Some(&schema_file), current.as_ref())?;
-    let shown = project.display(&folder.dir);
+    let findings = crate::ops::check::check(&project)?;
+    let shown = project.display(&project.migrations_dir());
     if a.json {
         outln!(
             "{}",

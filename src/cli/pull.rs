@@ -5,7 +5,7 @@ use std::path::Path;
 use anyhow::Result;
 use clap::{Args, ValueEnum};
 
-use crate::generated;
+use crate::ops::pull;
 use crate::project::Project;
 
 #[derive(Args, Debug)]
@@ -26,26 +26,19 @@ pub enum What {
 
 pub fn run(a: PullArgs, dir: Option<&Path>) -> Result<i32> {
     let project = Project::find(dir)?;
-    let mut files = vec![];
-    if !matches!(a.what, Some(What::Types)) {
-        files.extend(generated::schema_files(&project));
-    }
-    if !matches!(a.what, Some(What::Schema)) {
-        files.extend(generated::type_files(&project));
-    }
+    let schema = !matches!(a.what, Some(What::Types));
+    let types = !matches!(a.what, Some(What::Schema));
     if a.check {
-        let stale = generated::stale(&files);
+        let stale = pull::stale(&project, schema, types);
         for f in &stale {
-            errln!("stale: {} (run `edgespark pull`)", project.display(&f.path));
+            errln!("stale: {} (run `edgespark pull`)", project.display(f));
         }
         if stale.is_empty() {
             errln!("generated files are up to date");
         }
         return Ok(if stale.is_empty() { 0 } else { 1 });
     }
-    // A deploy syncs the same files; one at a time.
-    let _lock = crate::platform::LocalPlatform::open(&project)?;
-    let written = generated::sync(&files)?;
+    let written = pull::pull(&project, schema, types)?;
     for p in &written {
         errln!("wrote {}", project.display(p));
     }

@@ -3,11 +3,13 @@
 
 pub mod auth;
 pub mod build;
+pub mod check;
 pub mod deploy;
 pub mod doctor;
 pub mod generate;
 pub mod init;
 pub mod migrate;
+pub mod pull;
 pub mod routes;
 pub mod runtime_config;
 pub mod storage;
