@@ -1,8 +1,9 @@
 //! drizzle-kit v6 snapshot files (`meta/NNNN_snapshot.json`): reading, and writing with
 //! drizzle-kit's exact key order and `JSON.stringify(x, null, 2)` formatting.
 
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::{Result, anyhow, bail};
 use indexmap::IndexMap;
+use serde::Deserialize;
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{Map, Value, json};
 
@@ -51,8 +52,9 @@ impl Snapshot {
     }
 
     pub fn parse(text: &str) -> Result<Snapshot> {
-        let v: Value = serde_json::from_str(text).context("not valid JSON")?;
-        let snapshot = Snapshot::from_value(&v)?;
+        // Read straight into the file's format: an error names its line and column.
+        let file: SnapshotFile = serde_json::from_str(text).map_err(|e| anyhow!("{e}"))?;
+        let snapshot = Snapshot::from_file(file)?;
         if let Some(name) = snapshot.schema.unwritable_identifier() {
             bail!(
                 "the name {name:?} cannot be written as an SQL identifier (it holds a quote or a control character)"
@@ -61,57 +63,43 @@ impl Snapshot {
         Ok(snapshot)
     }
 
-    pub fn from_value(v: &Value) -> Result<Snapshot> {
-        let obj = v
-            .as_object()
-            .ok_or_else(|| anyhow!("a snapshot must be a JSON object"))?;
-        let version = str_field(obj, "version")?;
-        let dialect = str_field(obj, "dialect")?;
-        if dialect != "sqlite" && dialect != "turso" {
-            bail!("dialect is \"{dialect}\"; only sqlite snapshots are supported");
+    fn from_file(file: SnapshotFile) -> Result<Snapshot> {
+        if file.dialect != "sqlite" && file.dialect != "turso" {
+            bail!(
+                "dialect is \"{}\"; only sqlite snapshots are supported",
+                file.dialect
+            );
         }
-        match version.as_str() {
+        match file.version.as_str() {
             "5" | "6" => {}
             v if v.parse::<u32>().map(|n| n > 6).unwrap_or(false) => {
                 bail!("snapshot version {v} is newer than drizzle-kit 0.31's (6)")
             }
             v => bail!("snapshot version {v} is too old; drizzle-kit 0.31 needs version 5 or 6"),
         }
-        let mut tables = IndexMap::new();
-        for (key, t) in obj_field(obj, "tables")? {
-            tables.insert(
-                key.clone(),
-                parse_table(t).with_context(|| format!("table \"{key}\""))?,
-            );
-        }
-        let mut views = IndexMap::new();
-        if let Some(vs) = obj.get("views") {
-            for (key, vw) in vs
-                .as_object()
-                .ok_or_else(|| anyhow!("\"views\" must be an object"))?
-            {
-                views.insert(
-                    key.clone(),
-                    parse_view(vw).with_context(|| format!("view \"{key}\""))?,
-                );
-            }
-        }
-        let renames = obj
-            .get("_meta")
-            .map(parse_renames)
-            .transpose()?
-            .unwrap_or_default();
         Ok(Snapshot {
-            version,
-            dialect,
-            id: str_field(obj, "id")?,
-            prev_id: str_field(obj, "prevId")?,
+            version: file.version,
+            dialect: file.dialect,
+            id: file.id,
+            prev_id: file.prev_id,
             schema: Schema {
-                tables,
-                views,
-                internal: obj.get("internal").cloned(),
+                tables: file
+                    .tables
+                    .into_iter()
+                    .map(|(k, t)| (k, t.into_model()))
+                    .collect(),
+                views: file
+                    .views
+                    .into_iter()
+                    .map(|(k, v)| (k, v.into_model()))
+                    .collect(),
+                internal: file.internal,
             },
-            renames,
+            renames: file
+                .meta
+                .map(MetaFile::into_model)
+                .transpose()?
+                .unwrap_or_default(),
         })
     }
 
@@ -166,173 +154,253 @@ impl Snapshot {
     }
 }
 
-fn str_field(obj: &Map<String, Value>, key: &str) -> Result<String> {
-    match obj.get(key) {
-        Some(Value::String(s)) => Ok(s.clone()),
-        Some(_) => bail!("\"{key}\" must be a string"),
-        None => bail!("\"{key}\" is missing"),
-    }
+// The snapshot file's format, as serde reads it (the writers below print it in drizzle-kit's
+// two key orders). Keys a snapshot may lack are optional; everything else is required.
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SnapshotFile {
+    version: String,
+    dialect: String,
+    id: String,
+    prev_id: String,
+    tables: IndexMap<String, TableFile>,
+    #[serde(default)]
+    views: IndexMap<String, ViewFile>,
+    #[serde(rename = "_meta")]
+    meta: Option<MetaFile>,
+    internal: Option<Value>,
 }
 
-fn obj_field<'a>(obj: &'a Map<String, Value>, key: &str) -> Result<&'a Map<String, Value>> {
-    match obj.get(key) {
-        Some(Value::Object(o)) => Ok(o),
-        Some(_) => bail!("\"{key}\" must be an object"),
-        None => bail!("\"{key}\" is missing"),
-    }
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct TableFile {
+    name: String,
+    columns: IndexMap<String, ColumnFile>,
+    indexes: IndexMap<String, IndexFile>,
+    foreign_keys: IndexMap<String, ForeignKeyFile>,
+    composite_primary_keys: IndexMap<String, CompositePkFile>,
+    #[serde(default)]
+    unique_constraints: IndexMap<String, UniqueFile>,
+    #[serde(default)]
+    check_constraints: IndexMap<String, CheckFile>,
 }
 
-fn opt_obj<'a>(obj: &'a Map<String, Value>, key: &str) -> Result<Option<&'a Map<String, Value>>> {
-    match obj.get(key) {
-        Some(Value::Object(o)) => Ok(Some(o)),
-        None => Ok(None),
-        Some(_) => bail!("\"{key}\" must be an object"),
-    }
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ColumnFile {
+    name: String,
+    #[serde(rename = "type")]
+    sql_type: String,
+    primary_key: bool,
+    not_null: bool,
+    autoincrement: Option<bool>,
+    /// Kept as written: SQL text, a number or a boolean (`null` too, as a value).
+    #[serde(default, deserialize_with = "present")]
+    default: Option<Value>,
+    generated: Option<GeneratedFile>,
 }
 
-fn bool_field(obj: &Map<String, Value>, key: &str) -> Result<bool> {
-    match obj.get(key) {
-        Some(Value::Bool(b)) => Ok(*b),
-        Some(_) => bail!("\"{key}\" must be a boolean"),
-        None => bail!("\"{key}\" is missing"),
-    }
+#[derive(Deserialize)]
+struct GeneratedFile {
+    #[serde(rename = "as")]
+    expr: String,
+    #[serde(rename = "type")]
+    kind: String,
 }
 
-fn opt_str(obj: &Map<String, Value>, key: &str) -> Result<Option<String>> {
-    match obj.get(key) {
-        Some(Value::String(s)) => Ok(Some(s.clone())),
-        None => Ok(None),
-        Some(_) => bail!("\"{key}\" must be a string"),
-    }
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct IndexFile {
+    name: String,
+    columns: Vec<String>,
+    is_unique: bool,
+    #[serde(rename = "where")]
+    where_clause: Option<String>,
 }
 
-fn str_list(obj: &Map<String, Value>, key: &str) -> Result<Vec<String>> {
-    let arr = obj
-        .get(key)
-        .and_then(Value::as_array)
-        .ok_or_else(|| anyhow!("\"{key}\" must be an array"))?;
-    arr.iter()
-        .map(|v| {
-            v.as_str()
-                .map(str::to_string)
-                .ok_or_else(|| anyhow!("\"{key}\" must hold strings"))
-        })
-        .collect()
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ForeignKeyFile {
+    name: String,
+    table_from: String,
+    columns_from: Vec<String>,
+    table_to: String,
+    columns_to: Vec<String>,
+    on_update: Option<String>,
+    on_delete: Option<String>,
 }
 
-fn as_obj<'a>(v: &'a Value, what: &str) -> Result<&'a Map<String, Value>> {
-    v.as_object()
-        .ok_or_else(|| anyhow!("{what} must be an object"))
+#[derive(Deserialize)]
+struct CompositePkFile {
+    columns: Vec<String>,
+    name: Option<String>,
 }
 
-fn parse_table(v: &Value) -> Result<Table> {
-    let o = as_obj(v, "a table")?;
-    let mut t = Table {
-        name: str_field(o, "name")?,
-        ..Default::default()
-    };
-    for (k, c) in obj_field(o, "columns")? {
-        t.columns.insert(
-            k.clone(),
-            parse_column(c).with_context(|| format!("column \"{k}\""))?,
-        );
-    }
-    for (k, i) in obj_field(o, "indexes")? {
-        let io = as_obj(i, "an index")?;
-        let idx = Index {
-            name: str_field(io, "name")?,
-            columns: str_list(io, "columns")?,
-            is_unique: bool_field(io, "isUnique")?,
-            where_clause: opt_str(io, "where")?,
-        };
-        t.indexes.insert(k.clone(), idx);
-    }
-    for (k, f) in obj_field(o, "foreignKeys")? {
-        let fo = as_obj(f, "a foreign key")?;
-        let fk = ForeignKey {
-            name: str_field(fo, "name")?,
-            table_from: str_field(fo, "tableFrom")?,
-            columns_from: str_list(fo, "columnsFrom")?,
-            table_to: str_field(fo, "tableTo")?,
-            columns_to: str_list(fo, "columnsTo")?,
-            on_update: opt_str(fo, "onUpdate")?,
-            on_delete: opt_str(fo, "onDelete")?,
-        };
-        t.foreign_keys.insert(k.clone(), fk);
-    }
-    for (k, p) in obj_field(o, "compositePrimaryKeys")? {
-        let po = as_obj(p, "a primary key")?;
-        t.composite_primary_keys.insert(
-            k.clone(),
-            CompositePk {
-                columns: str_list(po, "columns")?,
-                name: opt_str(po, "name")?,
-            },
-        );
-    }
-    for (k, u) in opt_obj(o, "uniqueConstraints")?.into_iter().flatten() {
-        let uo = as_obj(u, "a unique constraint")?;
-        t.unique_constraints.insert(
-            k.clone(),
-            UniqueConstraint {
-                name: str_field(uo, "name")?,
-                columns: str_list(uo, "columns")?,
-            },
-        );
-    }
-    for (k, c) in opt_obj(o, "checkConstraints")?.into_iter().flatten() {
-        let co = as_obj(c, "a check constraint")?;
-        t.check_constraints.insert(
-            k.clone(),
-            Check {
-                name: str_field(co, "name")?,
-                value: str_field(co, "value")?,
-            },
-        );
-    }
-    Ok(t)
+#[derive(Deserialize)]
+struct UniqueFile {
+    name: String,
+    columns: Vec<String>,
 }
 
-fn parse_column(v: &Value) -> Result<Column> {
-    let o = as_obj(v, "a column")?;
-    let generated = match o.get("generated") {
-        None => None,
-        Some(g) => {
-            let go = as_obj(g, "\"generated\"")?;
-            Some(Generated {
-                expr: str_field(go, "as")?,
-                kind: str_field(go, "type")?,
-            })
+#[derive(Deserialize)]
+struct CheckFile {
+    name: String,
+    value: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ViewFile {
+    name: String,
+    #[serde(default)]
+    columns: IndexMap<String, ColumnFile>,
+    definition: Option<String>,
+    is_existing: bool,
+}
+
+#[derive(Deserialize)]
+struct MetaFile {
+    #[serde(default)]
+    tables: IndexMap<String, String>,
+    #[serde(default)]
+    columns: IndexMap<String, String>,
+}
+
+/// A key that is present keeps its value, `null` included (a missing key is None).
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
+    Value::deserialize(d).map(Some)
+}
+
+impl TableFile {
+    fn into_model(self) -> Table {
+        Table {
+            name: self.name,
+            columns: self
+                .columns
+                .into_iter()
+                .map(|(k, c)| (k, c.into_model()))
+                .collect(),
+            indexes: self
+                .indexes
+                .into_iter()
+                .map(|(k, i)| {
+                    let index = Index {
+                        name: i.name,
+                        columns: i.columns,
+                        is_unique: i.is_unique,
+                        where_clause: i.where_clause,
+                    };
+                    (k, index)
+                })
+                .collect(),
+            foreign_keys: self
+                .foreign_keys
+                .into_iter()
+                .map(|(k, f)| {
+                    let fk = ForeignKey {
+                        name: f.name,
+                        table_from: f.table_from,
+                        columns_from: f.columns_from,
+                        table_to: f.table_to,
+                        columns_to: f.columns_to,
+                        on_update: f.on_update,
+                        on_delete: f.on_delete,
+                    };
+                    (k, fk)
+                })
+                .collect(),
+            composite_primary_keys: self
+                .composite_primary_keys
+                .into_iter()
+                .map(|(k, p)| {
+                    let pk = CompositePk {
+                        columns: p.columns,
+                        name: p.name,
+                    };
+                    (k, pk)
+                })
+                .collect(),
+            unique_constraints: self
+                .unique_constraints
+                .into_iter()
+                .map(|(k, u)| {
+                    let unique = UniqueConstraint {
+                        name: u.name,
+                        columns: u.columns,
+                    };
+                    (k, unique)
+                })
+                .collect(),
+            check_constraints: self
+                .check_constraints
+                .into_iter()
+                .map(|(k, c)| {
+                    let check = Check {
+                        name: c.name,
+                        value: c.value,
+                    };
+                    (k, check)
+                })
+                .collect(),
         }
-    };
-    let autoincrement = match o.get("autoincrement") {
-        None => None,
-        Some(Value::Bool(b)) => Some(*b),
-        Some(_) => bail!("\"autoincrement\" must be a boolean"),
-    };
-    Ok(Column {
-        name: str_field(o, "name")?,
-        sql_type: str_field(o, "type")?,
-        primary_key: bool_field(o, "primaryKey")?,
-        not_null: bool_field(o, "notNull")?,
-        autoincrement,
-        default: o.get("default").cloned(),
-        generated,
-    })
+    }
 }
 
-fn parse_view(v: &Value) -> Result<View> {
-    let o = as_obj(v, "a view")?;
-    let mut columns = IndexMap::new();
-    for (k, c) in opt_obj(o, "columns")?.into_iter().flatten() {
-        columns.insert(k.clone(), parse_column(c)?);
+impl ColumnFile {
+    fn into_model(self) -> Column {
+        Column {
+            name: self.name,
+            sql_type: self.sql_type,
+            primary_key: self.primary_key,
+            not_null: self.not_null,
+            autoincrement: self.autoincrement,
+            default: self.default,
+            generated: self.generated.map(|g| Generated {
+                expr: g.expr,
+                kind: g.kind,
+            }),
+        }
     }
-    Ok(View {
-        name: str_field(o, "name")?,
-        columns,
-        definition: opt_str(o, "definition")?,
-        is_existing: bool_field(o, "isExisting")?,
-    })
+}
+
+impl ViewFile {
+    fn into_model(self) -> View {
+        View {
+            name: self.name,
+            columns: self
+                .columns
+                .into_iter()
+                .map(|(k, c)| (k, c.into_model()))
+                .collect(),
+            definition: self.definition,
+            is_existing: self.is_existing,
+        }
+    }
+}
+
+impl MetaFile {
+    fn into_model(self) -> Result<Renames> {
+        let mut r = Renames::default();
+        for (from, to) in self.tables {
+            r.tables.push((
+                unquote_parts(&from).pop().unwrap_or_default(),
+                unquote_parts(&to).pop().unwrap_or_default(),
+            ));
+        }
+        for (from, to) in self.columns {
+            let (f, t) = (unquote_parts(&from), unquote_parts(&to));
+            if f.len() < 2 || t.len() < 2 {
+                bail!("_meta.columns entry {from:?} is not \"table\".\"column\"");
+            }
+            r.columns.push((
+                t[t.len() - 2].clone(),
+                f[f.len() - 1].clone(),
+                t[t.len() - 1].clone(),
+            ));
+        }
+        Ok(r)
+    }
 }
 
 /// `"\"a\""` → `a`; `"\"t\".\"c\""` → (`t`, `c`).
@@ -340,35 +408,6 @@ fn unquote_parts(s: &str) -> Vec<String> {
     s.split("\".\"")
         .map(|p| p.trim_matches('"').to_string())
         .collect()
-}
-
-fn parse_renames(v: &Value) -> Result<Renames> {
-    let o = as_obj(v, "\"_meta\"")?;
-    let mut r = Renames::default();
-    for (from, to) in opt_obj(o, "tables")?.into_iter().flatten() {
-        let to = to
-            .as_str()
-            .ok_or_else(|| anyhow!("_meta.tables values must be strings"))?;
-        r.tables.push((
-            unquote_parts(from).pop().unwrap_or_default(),
-            unquote_parts(to).pop().unwrap_or_default(),
-        ));
-    }
-    for (from, to) in opt_obj(o, "columns")?.into_iter().flatten() {
-        let to = to
-            .as_str()
-            .ok_or_else(|| anyhow!("_meta.columns values must be strings"))?;
-        let (f, t) = (unquote_parts(from), unquote_parts(to));
-        if f.len() < 2 || t.len() < 2 {
-            bail!("_meta.columns entry {from:?} is not \"table\".\"column\"");
-        }
-        r.columns.push((
-            t[t.len() - 2].clone(),
-            f[f.len() - 1].clone(),
-            t[t.len() - 1].clone(),
-        ));
-    }
-    Ok(r)
 }
 
 fn renames_value(r: &Renames, order: KeyOrder) -> Value {
