@@ -1237,6 +1237,9 @@ fn needed_by(e: anyhow::Error, m: &SourceModule, name: &str, span: Span) -> anyh
     }
 }
 
+/// What the export classifier has looked at already: (module, name) pairs.
+type Seen = rustc_hash::FxHashSet<(PathBuf, String)>;
+
 /// drizzle exports that make a table or view (or a function that makes tables).
 const SCHEMA_MAKERS: &[&str] = &["sqliteTable", "sqliteView", "sqliteTableCreator"];
 
@@ -1250,12 +1253,7 @@ impl Evaluator {
         self.export_may(module, name, &mut seen)
     }
 
-    fn export_may(
-        &mut self,
-        module: &Path,
-        name: &str,
-        seen: &mut rustc_hash::FxHashSet<(PathBuf, String)>,
-    ) -> EResult<bool> {
+    fn export_may(&mut self, module: &Path, name: &str, seen: &mut Seen) -> EResult<bool> {
         if !seen.insert((module.to_path_buf(), format!("export {name}"))) {
             return Ok(false);
         }
@@ -1287,7 +1285,7 @@ impl Evaluator {
         from: &Rc<SourceModule>,
         spec: &str,
         name: &str,
-        seen: &mut rustc_hash::FxHashSet<(PathBuf, String)>,
+        seen: &mut Seen,
     ) -> EResult<bool> {
         if is_drizzle(spec)
             || !(spec.starts_with('.') || spec.starts_with('/') || spec.starts_with('@'))
@@ -1301,12 +1299,7 @@ impl Evaluator {
         }
     }
 
-    fn binding_may(
-        &mut self,
-        module: &Path,
-        name: &str,
-        seen: &mut rustc_hash::FxHashSet<(PathBuf, String)>,
-    ) -> EResult<bool> {
+    fn binding_may(&mut self, module: &Path, name: &str, seen: &mut Seen) -> EResult<bool> {
         if !seen.insert((module.to_path_buf(), name.to_string())) {
             return Ok(false);
         }
@@ -1346,7 +1339,7 @@ impl Evaluator {
         &mut self,
         m: &Rc<SourceModule>,
         callee: &Expr,
-        seen: &mut rustc_hash::FxHashSet<(PathBuf, String)>,
+        seen: &mut Seen,
     ) -> EResult<bool> {
         match callee {
             Expr::Ident(i) => {
@@ -1459,7 +1452,7 @@ impl Evaluator {
         &mut self,
         m: &Rc<SourceModule>,
         body: &ArrowFunctionBody,
-        seen: &mut rustc_hash::FxHashSet<(PathBuf, String)>,
+        seen: &mut Seen,
     ) -> EResult<bool> {
         match body {
             ArrowFunctionBody::Expr(e) => self.expr_may(m, e, seen),
@@ -1472,7 +1465,7 @@ impl Evaluator {
         m: &Rc<SourceModule>,
         body: Option<&[Stmt]>,
         _: Option<()>,
-        seen: &mut rustc_hash::FxHashSet<(PathBuf, String)>,
+        seen: &mut Seen,
     ) -> EResult<bool> {
         let Some(stmts) = body else { return Ok(false) };
         let mut returns = vec![];
@@ -1485,12 +1478,7 @@ impl Evaluator {
         Ok(false)
     }
 
-    fn expr_may(
-        &mut self,
-        m: &Rc<SourceModule>,
-        e: &Expr,
-        seen: &mut rustc_hash::FxHashSet<(PathBuf, String)>,
-    ) -> EResult<bool> {
+    fn expr_may(&mut self, m: &Rc<SourceModule>, e: &Expr, seen: &mut Seen) -> EResult<bool> {
         match e {
             Expr::Call(c) => match &c.callee {
                 Callee::Expr(callee) => self.callee_may(m, callee, seen),
