@@ -548,3 +548,54 @@ fn assigning_to_an_import_or_a_constant_is_an_error_as_in_esbuild() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn an_entry_point_that_is_not_a_file_resolves_like_an_import() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "node_modules/greeter/package.json",
+        "{\"name\": \"greeter\", \"exports\": {\".\": \"./main.js\", \"./extra\": \"./extra.js\"}}\n",
+    );
+    write(
+        dir.path(),
+        "node_modules/greeter/main.js",
+        "console.log(\"main of greeter\");\n",
+    );
+    write(
+        dir.path(),
+        "node_modules/greeter/extra.js",
+        "console.log(\"extra of greeter\");\n",
+    );
+    write(dir.path(), "src/index.js", "console.log(\"src index\");\n");
+    for (entry, said) in [
+        ("greeter", "main of greeter"),
+        ("greeter/extra", "extra of greeter"),
+        ("./src", "src index"),
+    ] {
+        let out = bin()
+            .args(["bundle", entry, "--outfile", "out.js"])
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{entry}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(
+            node(dir.path(), &dir.path().join("out.js"), &[]),
+            format!("{said}\n")
+        );
+    }
+    let out = bin()
+        .args(["bundle", "missing-package", "--outfile", "out.js"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("could not resolve the entry point missing-package")
+    );
+}

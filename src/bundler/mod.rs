@@ -17,6 +17,30 @@ use emit::{EmitOptions, Emitted};
 use link::LinkOptions;
 use resolve::{Options, Resolver};
 
+/// The entry points as files: each that names an existing file is that file; any other is
+/// resolved as an import from the working directory would be (a package, a path alias), as
+/// esbuild does.
+pub fn entry_points(entries: &[PathBuf], options: &Options) -> Result<Vec<PathBuf>> {
+    let resolver = Resolver::new(options);
+    let cwd = std::env::current_dir()?;
+    entries
+        .iter()
+        .map(|e| {
+            if e.is_file() {
+                return Ok(e.clone());
+            }
+            let spec = e.to_string_lossy();
+            match resolver.resolve(&cwd.join("<entry>"), &spec, false) {
+                Ok(resolve::Resolved::File(f)) => Ok(f.path),
+                Ok(resolve::Resolved::External(_)) => {
+                    bail!("the entry point {spec} is marked external")
+                }
+                Err(why) => bail!("could not resolve the entry point {spec}: {why}"),
+            }
+        })
+        .collect()
+}
+
 /// Bundle every entry for the output file beside it; returns each entry's output, in the order
 /// given.
 pub fn bundle(

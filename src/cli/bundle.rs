@@ -133,6 +133,10 @@ fn options(a: &BundleArgs) -> Result<Options> {
 
 pub fn run(a: BundleArgs) -> Result<()> {
     let started = Instant::now();
+    let options = options(&a)?;
+    // An entry that is not a file is resolved as an import would be (`bundle pkg`).
+    let entries = crate::bundler::entry_points(&a.entries, &options)?;
+    let a = BundleArgs { entries, ..a };
     let outputs: Vec<PathBuf> = match (&a.outfile, &a.outdir) {
         (Some(f), None) => {
             if a.entries.len() != 1 {
@@ -162,7 +166,7 @@ pub fn run(a: BundleArgs) -> Result<()> {
     let emitted = bundle(
         &a.entries,
         &outputs,
-        &options(&a)?,
+        &options,
         &link,
         EmitOptions {
             minify: a.minify,
