@@ -397,6 +397,7 @@ fn fuzz_bundler() {
             externals: vec!["node:*".into()],
             packages_external: false,
             loaders: vec![],
+            node_builtins: false,
         };
         let link = crate::bundler::link::LinkOptions {
             format: crate::bundler::link::Format::Esm,

@@ -128,6 +128,7 @@ fn options(a: &BundleArgs) -> Result<Options> {
         externals,
         packages_external: false,
         loaders: loaders(a)?,
+        node_builtins: matches!(a.platform, Platform::Node),
     })
 }
 

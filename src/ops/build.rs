@@ -29,6 +29,7 @@ pub fn worker_options(server_dir: &Path) -> Options {
             .to_vec(),
         packages_external: false,
         loaders: vec![],
+        node_builtins: false,
     }
 }
 

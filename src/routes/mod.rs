@@ -94,6 +94,7 @@ pub fn analyze(server_dir: &Path, entry: &Path, resolve: &Options) -> Result<Ana
     let options = Options {
         packages_external: true,
         loaders: vec![],
+        node_builtins: false,
         ..resolve.clone()
     };
     let resolver = Resolver::new(&options);

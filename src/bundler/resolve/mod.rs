@@ -72,6 +72,9 @@ pub struct Options {
     pub packages_external: bool,
     /// `--loader .ext=kind`: how files of an extension are read (`.ext` with its dot).
     pub loaders: Vec<(String, Loader)>,
+    /// `--platform node`: Node's built-in modules are external, also when reached through
+    /// package.json "imports".
+    pub node_builtins: bool,
 }
 
 /// How a file becomes a module, as esbuild's loaders of the same names.
@@ -168,6 +171,9 @@ impl Resolver {
             ],
             condition_names: o.conditions.clone(),
             main_fields: o.main_fields.clone(),
+            // Under --platform node, a specifier that comes to a built-in (`#fs` mapped to "fs"
+            // by package.json "imports") is the built-in, kept external.
+            builtin_modules: o.node_builtins,
             // The browser field's file map applies wherever its entry does.
             alias_fields: if o.main_fields.iter().any(|f| f == "browser") {
                 vec![vec!["browser".into()]]
@@ -316,6 +322,9 @@ impl Resolver {
             }
             Ok(r) => Ok(Resolved::File(file_facts(&r))),
             Err(oxc_resolver::ResolveError::Ignored(path)) => Ok(Resolved::File(disabled(&path))),
+            Err(oxc_resolver::ResolveError::Builtin { resolved, .. }) => {
+                Ok(Resolved::External(resolved))
+            }
             Err(e) => Err(format!("{e} (looked from {})", dir.display())),
         };
         self.memo
