@@ -27,6 +27,15 @@ impl<'g> Linker<'g> {
         if let Some(e) = rewrite.error {
             return Err(e);
         }
+        if let Some(meta) = rewrite.import_meta {
+            let empty = Box::new(Expr::Object(ObjectLit {
+                span: DUMMY_SP,
+                props: vec![],
+            }));
+            if let ModuleItem::Stmt(s) = var(VarDeclKind::Var, &meta, Some(empty)) {
+                body.insert(0, s);
+            }
+        }
         let param = |n: &str| Param {
             span: DUMMY_SP,
             decorators: vec![],

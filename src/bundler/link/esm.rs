@@ -136,8 +136,19 @@ impl<'g> Linker<'g> {
         if let Some(e) = rewrite.error {
             return Err(e);
         }
+        let import_meta = rewrite.import_meta.map(|meta| {
+            var(
+                VarDeclKind::Var,
+                &meta,
+                Some(Box::new(Expr::Object(ObjectLit {
+                    span: DUMMY_SP,
+                    props: vec![],
+                }))),
+            )
+        });
         let interop = interop
             .into_iter()
+            .chain(import_meta)
             .map(|i| Part::new(Some(id), PartKind::Linker, vec![i]));
         let code = groups.into_iter().zip(reads).map(|(g, uses)| Part {
             uses,

@@ -20,6 +20,9 @@ pub(super) struct Rewrite<'l, 'g> {
     pub(super) error: Option<anyhow::Error>,
     /// In a CommonJS module: the context its wrapper's `exports` and `module` parameters have.
     pub(super) wrapper_ctxt: Option<SyntaxContext>,
+    /// Outside ESM output, the module's `import.meta` became this variable (`var import_meta =
+    /// {}`, which its owner declares), as esbuild does.
+    pub(super) import_meta: Option<Id>,
 }
 
 impl Rewrite<'_, '_> {
@@ -42,6 +45,7 @@ impl Rewrite<'_, '_> {
             read_through: vec![],
             error: None,
             wrapper_ctxt,
+            import_meta: None,
         }
     }
 
@@ -156,6 +160,19 @@ impl VisitMut for Rewrite<'_, '_> {
     fn visit_mut_expr(&mut self, e: &mut Expr) {
         if let Some(v) = self.linker.defines.replacement(e, self.linker.unresolved) {
             *e = *v;
+            return;
+        }
+        if let Expr::MetaProp(MetaPropExpr {
+            kind: MetaPropKind::ImportMeta,
+            ..
+        }) = e
+            && self.linker.format != Format::Esm
+        {
+            let (linker, module) = (self.linker, self.module);
+            let id = self
+                .import_meta
+                .get_or_insert_with(|| linker.module_name(module, "import_meta".into()));
+            *e = Expr::Ident(ident(id));
             return;
         }
         if matches!(e, Expr::Member(_)) && !self.namespaces.is_empty() {
