@@ -599,3 +599,40 @@ fn an_entry_point_that_is_not_a_file_resolves_like_an_import() {
             .contains("could not resolve the entry point missing-package")
     );
 }
+
+#[test]
+fn top_level_await_in_cjs_output_is_an_error_at_the_await() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "main.mjs",
+        "import \"./dep.mjs\";\nconsole.log(1);\n",
+    );
+    write(
+        dir.path(),
+        "dep.mjs",
+        "// waits\nconst x = await Promise.resolve(1);\nexport { x };\n",
+    );
+    for format in ["cjs", "iife"] {
+        let out = bin()
+            .args([
+                "bundle",
+                "main.mjs",
+                "--outfile",
+                "out.js",
+                "--format",
+                format,
+            ])
+            .current_dir(dir.path())
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("dep.mjs:2:11: Top-level await is not supported with the")
+                && err.contains(&format!("\"{format}\" output format")),
+            "{err}"
+        );
+    }
+}

@@ -30,6 +30,8 @@ pub struct ModuleRecord {
     /// Has `import`/`export` syntax.
     pub is_esm: bool,
     pub has_top_level_await: bool,
+    /// Where the first top-level `await` is (for the error of a format without it).
+    pub top_level_await_at: Option<Span>,
 }
 
 impl ModuleRecord {
@@ -132,6 +134,7 @@ impl Visit for Collector {
     fn visit_await_expr(&mut self, a: &AwaitExpr) {
         if self.fn_depth == 0 {
             self.record.has_top_level_await = true;
+            self.record.top_level_await_at.get_or_insert(a.span);
         }
         a.visit_children_with(self);
     }
@@ -139,6 +142,7 @@ impl Visit for Collector {
     fn visit_for_of_stmt(&mut self, f: &ForOfStmt) {
         if f.is_await && self.fn_depth == 0 {
             self.record.has_top_level_await = true;
+            self.record.top_level_await_at.get_or_insert(f.span);
         }
         f.visit_children_with(self);
     }

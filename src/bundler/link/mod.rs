@@ -268,11 +268,20 @@ pub fn link(
             .iter()
             .find(|&&m| eager[m] && g.modules[m].record.has_top_level_await)
     {
-        return Err(anyhow!(
-            "{}: top-level await is not supported with the \"{}\" output format",
-            g.modules[*m].path.display(),
+        let message = format!(
+            "Top-level await is not supported with the \"{}\" output format",
             format!("{:?}", o.format).to_lowercase()
-        ));
+        );
+        let module = &g.modules[*m];
+        let mut d =
+            crate::diagnostic::Diagnostic::error(message).with_code("bundle/top-level-await");
+        if let Some(span) = module.record.top_level_await_at {
+            let at = g.cm.lookup_char_pos(span.lo);
+            d = d.at(&module.path, at.line, at.col_display + 1);
+        } else {
+            d = d.at(&module.path, 1, 1);
+        }
+        return Err(d.into());
     }
     l.lazy = l.lazy_modules(entry, &eager);
     // A CommonJS module that ES modules import runs where Node would run it: at its place in
