@@ -125,6 +125,15 @@ impl Diagnostic {
         self
     }
 
+    /// `code` unless it has one of its own.
+    pub fn or_code(self, code: &str) -> Self {
+        if self.code.is_some() {
+            self
+        } else {
+            self.with_code(code)
+        }
+    }
+
     pub fn as_warning(mut self) -> Self {
         self.severity = Severity::Warning;
         self

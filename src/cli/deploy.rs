@@ -41,13 +41,7 @@ pub fn run(a: DeployArgs, dir: Option<&Path>) -> Result<i32> {
         (Err(e), true) => {
             let errors = Diagnostic::from_error(e)
                 .into_iter()
-                .map(|d| {
-                    if d.code.is_some() {
-                        d
-                    } else {
-                        d.with_code("deploy/stopped")
-                    }
-                })
+                .map(|d| d.or_code("deploy/stopped"))
                 .collect();
             Report::stopped(a.dry_run, errors)
         }

@@ -66,13 +66,7 @@ pub fn report_json(e: anyhow::Error) -> i32 {
     let text = format!("{e:#}");
     let diagnostics: Vec<_> = crate::diagnostic::Diagnostic::from_error(e)
         .into_iter()
-        .map(|d| {
-            if d.code.is_some() {
-                d
-            } else {
-                d.with_code("error")
-            }
-        })
+        .map(|d| d.or_code("error"))
         .collect();
     let doc = serde_json::json!({ "ok": false, "errors": diagnostics });
     outln!(

@@ -93,8 +93,6 @@ pub fn merge_path(base: &str, sub: &str) -> String {
 pub fn analyze(server_dir: &Path, entry: &Path, resolve: &Options) -> Result<Analysis> {
     let options = Options {
         packages_external: true,
-        loaders: vec![],
-        node_builtins: false,
         ..resolve.clone()
     };
     let resolver = Resolver::new(&options);

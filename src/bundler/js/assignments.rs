@@ -13,6 +13,11 @@ use swc_core::ecma::visit::{Visit, VisitWith};
 pub fn first_refused(module: &Module) -> Option<(Span, String)> {
     let mut bindings = Bindings::default();
     module.visit_with(&mut bindings);
+    // Most modules (CommonJS ones, and every package file without consts or imports) have
+    // nothing that could be assigned wrongly: no second walk.
+    if bindings.imports.is_empty() && bindings.constants.is_empty() {
+        return None;
+    }
     let mut check = Check {
         bindings: &bindings,
         found: None,
@@ -74,7 +79,11 @@ impl Check<'_> {
         }
     }
 
-    fn pattern(&mut self, p: &Pat, span: Span) {
+    fn pattern<T: VisitWith<swc_core::ecma::utils::DestructuringFinder<Ident>>>(
+        &mut self,
+        p: &T,
+        span: Span,
+    ) {
         let ids: Vec<Ident> = find_pat_ids(p);
         for id in &ids {
             self.target(id, span);
@@ -86,11 +95,7 @@ impl Visit for Check<'_> {
     fn visit_assign_expr(&mut self, a: &AssignExpr) {
         match &a.left {
             AssignTarget::Simple(SimpleAssignTarget::Ident(b)) => self.target(&b.id, a.span),
-            AssignTarget::Pat(p) => match p {
-                AssignTargetPat::Array(arr) => self.pattern(&Pat::Array(arr.clone()), a.span),
-                AssignTargetPat::Object(obj) => self.pattern(&Pat::Object(obj.clone()), a.span),
-                AssignTargetPat::Invalid(_) => {}
-            },
+            AssignTarget::Pat(p) => self.pattern(p, a.span),
             _ => {}
         }
         a.visit_children_with(self);

@@ -72,13 +72,7 @@ impl Report {
 
 /// Every diagnostic of a failed step carries a code: the step's when it has none of its own.
 fn coded(all: Vec<Diagnostic>, code: &str) -> impl Iterator<Item = Diagnostic> {
-    all.into_iter().map(move |d| {
-        if d.code.is_some() {
-            d
-        } else {
-            d.with_code(code)
-        }
-    })
+    all.into_iter().map(move |d| d.or_code(code))
 }
 
 fn ms(since: Instant) -> u64 {
@@ -185,11 +179,8 @@ pub fn deploy(project: &Project, o: &DeployOptions) -> Result<Report> {
     let (outcome, took) = typechecked;
     let (status, detail) = match outcome {
         Err(e) => {
-            r.errors.extend(
-                Diagnostic::from_error(e)
-                    .into_iter()
-                    .map(|d| d.with_code("typecheck/no-compiler")),
-            );
+            r.errors
+                .extend(coded(Diagnostic::from_error(e), "typecheck/no-compiler"));
             ("failed", "no compiler".to_string())
         }
         Ok(checked) => {
