@@ -83,6 +83,30 @@ impl Diagnostic {
         }
     }
 
+    /// A diagnostic at 1-based `line` and `col` (in characters) of `source`, as tools that
+    /// report lines and columns give them.
+    pub fn at_line_col(
+        file: &Path,
+        source: &str,
+        line: usize,
+        col: usize,
+        message: impl Into<String>,
+        label: impl Into<String>,
+    ) -> Self {
+        let start: usize = source
+            .split_inclusive('\n')
+            .take(line.saturating_sub(1))
+            .map(str::len)
+            .sum();
+        let text = source[start..].split('\n').next().unwrap_or("");
+        let offset = start
+            + text
+                .char_indices()
+                .nth(col.saturating_sub(1))
+                .map_or(text.len(), |(i, _)| i);
+        Diagnostic::new(file, source, (offset, offset + 1), message, label)
+    }
+
     /// A problem with no place in a file.
     pub fn error(message: impl Into<String>) -> Self {
         Diagnostic {

@@ -341,7 +341,12 @@ fn fuzz_auth_config_reader() {
     let secrets = vec!["GITHUB_CLIENT_SECRET".to_string()];
     fuzz("auth_config", &seeds, 3000, |input| {
         let text = String::from_utf8_lossy(input);
-        let _ = crate::project::auth_config::validate(&text, &vars, &secrets);
+        let _ = crate::project::auth_config::validate(
+            std::path::Path::new("auth-config.yaml"),
+            &text,
+            &vars,
+            &secrets,
+        );
     });
 }
 

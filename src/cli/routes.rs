@@ -31,7 +31,7 @@ pub fn run(a: RoutesArgs, dir: Option<&Path>) -> Result<()> {
         out!("{}", grouped(&analysis.routes));
     }
     for w in &analysis.warnings {
-        errln!("warning: {}:{}:{}: {}", w.file, w.line, w.column, w.message);
+        err!("{}", w.render(crate::cli::output::color_enabled()));
     }
     Ok(())
 }

@@ -45,20 +45,10 @@ pub fn apply(project: &Project) -> Result<PathBuf> {
         )
     })?;
     let keys = crate::project::runtime_keys::read(&project.defs_dir().join("runtime.ts"))?;
-    let problems = validate(&text, &keys.vars, &keys.secrets);
+    let shown = PathBuf::from(project.display(&local));
+    let problems = validate(&shown, &text, &keys.vars, &keys.secrets);
     if !problems.is_empty() {
-        let list: Vec<String> = problems
-            .iter()
-            .map(|p| {
-                format!(
-                    "{}:{}:{}: {}",
-                    project.display(&local),
-                    p.line,
-                    p.column,
-                    p.message
-                )
-            })
-            .collect();
+        let list: Vec<String> = problems.iter().map(ToString::to_string).collect();
         return Err(Failure {
             code: 1,
             message: format!(

@@ -1,8 +1,11 @@
 //! `configs/auth-config.yaml`, validated against the platform's schema: every unknown key,
 //! wrongly typed value and enabled provider without its config is reported with its line.
 
+use std::path::Path;
+
 use marked_yaml::{Node, types::MarkedMappingNode};
-use serde::Serialize;
+
+use crate::diagnostic::Diagnostic;
 
 /// What a new project starts with: email and password sign-in.
 pub const DEFAULT_CONFIG: &str =
@@ -18,12 +21,23 @@ providerEmailPassword:
     requireEmailVerification: false
 ";
 
-/// A problem in the file, at 1-based `line` and `column`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Problem {
-    pub line: usize,
-    pub column: usize,
-    pub message: String,
+/// The problems found in one file, each at its place with a code frame.
+struct Problems<'a> {
+    file: &'a Path,
+    text: &'a str,
+    list: Vec<Diagnostic>,
+}
+
+impl Problems<'_> {
+    fn push(&mut self, span: &marked_yaml::Span, message: String) {
+        let (line, column) = span.start().map_or((1, 1), |m| (m.line(), m.column()));
+        self.push_at(line, column, message);
+    }
+
+    fn push_at(&mut self, line: usize, column: usize, message: String) {
+        let d = Diagnostic::at_line_col(self.file, self.text, line, column, message, "here");
+        self.list.push(d.with_code("auth-config/invalid"));
+    }
 }
 
 enum Shape {
@@ -87,14 +101,22 @@ const TOP: &[(&str, Shape)] = &[
 
 /// Every problem in the file's text (none: it is valid). `vars`/`secrets`: the keys the project
 /// declares; an enabled provider must refer to declared ones.
-pub fn validate(text: &str, vars: &[String], secrets: &[String]) -> Vec<Problem> {
+pub fn validate(file: &Path, text: &str, vars: &[String], secrets: &[String]) -> Vec<Diagnostic> {
+    let mut problems = Problems {
+        file,
+        text,
+        list: vec![],
+    };
     let root = match parse(text) {
         Ok(root) => root,
-        Err(e) => return vec![load_problem(&e)],
+        Err(e) => {
+            load_problem(&e, &mut problems);
+            return problems.list;
+        }
     };
-    let mut problems = vec![];
     let Some(map) = root.as_mapping() else {
-        return vec![at(&root, "the file must be a mapping of settings".into())];
+        problems.push(root.span(), "the file must be a mapping of settings".into());
+        return problems.list;
     };
     for (key, value) in map.iter() {
         let name = key.as_str();
@@ -103,11 +125,11 @@ pub fn validate(text: &str, vars: &[String], secrets: &[String]) -> Vec<Problem>
         } else if let Some((_, config)) = PROVIDERS.iter().find(|(k, _)| *k == name) {
             check_provider(value, name, config, vars, secrets, &mut problems);
         } else {
-            problems.push(at_key(key, format!("unknown key `{name}`")));
+            problems.push(key.span(), format!("unknown key `{name}`"));
         }
     }
-    problems.sort_by_key(|p| (p.line, p.column));
-    problems
+    problems.list.sort_by_key(|p| (p.line, p.col));
+    problems.list
 }
 
 fn check_provider(
@@ -116,13 +138,13 @@ fn check_provider(
     config: &'static [(&'static str, Shape)],
     vars: &[String],
     secrets: &[String],
-    problems: &mut Vec<Problem>,
+    problems: &mut Problems,
 ) {
     let Some(map) = value.as_mapping() else {
-        problems.push(at(
-            value,
+        problems.push(
+            value.span(),
             format!("`{name}` must be a mapping (enabled, config)"),
-        ));
+        );
         return;
     };
     let mut enabled = None;
@@ -133,7 +155,7 @@ fn check_provider(
                 enabled = v.as_scalar().and_then(|s| s.as_bool()).map(|b| (b, key));
             }
             "config" => check(v, &Shape::Map(config), &format!("{name}.config"), problems),
-            other => problems.push(at_key(key, format!("unknown key `{name}.{other}`"))),
+            other => problems.push(key.span(), format!("unknown key `{name}.{other}`")),
         }
     }
     let Some((true, enabled_key)) = enabled else {
@@ -146,33 +168,33 @@ fn check_provider(
             .map(|s| s.as_str())
             .filter(|s| !s.is_empty());
         match value {
-            None => problems.push(at_key(enabled_key, format!("`{name}` is enabled but `{name}.config.{key}` is not set"))),
+            None => problems.push(enabled_key.span(), format!("`{name}` is enabled but `{name}.config.{key}` is not set")),
             Some(v) if *key == "clientIdVarRef" && !vars.iter().any(|k| k == v) => {
-                problems.push(at_key(enabled_key, format!("`{name}.config.clientIdVarRef` names `{v}`, which is not a VarKey in runtime.ts")))
+                problems.push(enabled_key.span(), format!("`{name}.config.clientIdVarRef` names `{v}`, which is not a VarKey in runtime.ts"))
             }
             Some(v) if *key == "clientSecretRef" && !secrets.iter().any(|k| k == v) => {
-                problems.push(at_key(enabled_key, format!("`{name}.config.clientSecretRef` names `{v}`, which is not a SecretKey in runtime.ts")))
+                problems.push(enabled_key.span(), format!("`{name}.config.clientSecretRef` names `{v}`, which is not a SecretKey in runtime.ts"))
             }
             Some(_) => {}
         }
     }
 }
 
-fn check(value: &Node, shape: &Shape, path: &str, problems: &mut Vec<Problem>) {
+fn check(value: &Node, shape: &Shape, path: &str, problems: &mut Problems) {
     let scalar = value.as_scalar();
     match shape {
         Shape::Bool if scalar.and_then(|s| s.as_bool()).is_none() => {
-            problems.push(at(value, format!("`{path}` must be true or false")))
+            problems.push(value.span(), format!("`{path}` must be true or false"))
         }
         Shape::Int if scalar.and_then(|s| s.as_i64()).is_none() => {
-            problems.push(at(value, format!("`{path}` must be a whole number")))
+            problems.push(value.span(), format!("`{path}` must be a whole number"))
         }
         Shape::Str if scalar.is_none() => {
-            problems.push(at(value, format!("`{path}` must be a string")))
+            problems.push(value.span(), format!("`{path}` must be a string"))
         }
         Shape::Map(fields) => match value.as_mapping() {
             None if scalar.is_some_and(|s| s.as_str().is_empty()) => {}
-            None => problems.push(at(value, format!("`{path}` must be a mapping"))),
+            None => problems.push(value.span(), format!("`{path}` must be a mapping")),
             Some(map) => check_fields(map, fields, path, problems),
         },
         _ => {}
@@ -183,33 +205,13 @@ fn check_fields(
     map: &MarkedMappingNode,
     fields: &[(&str, Shape)],
     path: &str,
-    problems: &mut Vec<Problem>,
+    problems: &mut Problems,
 ) {
     for (key, v) in map.iter() {
         match fields.iter().find(|(k, _)| *k == key.as_str()) {
             Some((k, shape)) => check(v, shape, &format!("{path}.{k}"), problems),
-            None => problems.push(at_key(
-                key,
-                format!("unknown key `{path}.{}`", key.as_str()),
-            )),
+            None => problems.push(key.span(), format!("unknown key `{path}.{}`", key.as_str())),
         }
-    }
-}
-
-fn at(node: &Node, message: String) -> Problem {
-    at_span(node.span(), message)
-}
-
-fn at_key(key: &marked_yaml::types::MarkedScalarNode, message: String) -> Problem {
-    at_span(key.span(), message)
-}
-
-fn at_span(span: &marked_yaml::Span, message: String) -> Problem {
-    let (line, column) = span.start().map_or((1, 1), |m| (m.line(), m.column()));
-    Problem {
-        line,
-        column,
-        message,
     }
 }
 
@@ -233,7 +235,8 @@ pub fn read(path: &std::path::Path) -> anyhow::Result<Option<String>> {
             Err(e) => {
                 let (line, column) =
                     crate::diagnostic::line_col(e.as_bytes(), e.utf8_error().valid_up_to());
-                anyhow::bail!("{}:{line}:{column}: not UTF-8 text", path.display())
+                let d = Diagnostic::error("not UTF-8 text").at(path, line, column);
+                Err(d.with_code("auth-config/invalid").into())
             }
         },
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
@@ -241,23 +244,16 @@ pub fn read(path: &std::path::Path) -> anyhow::Result<Option<String>> {
     }
 }
 
-fn load_problem(e: &marked_yaml::LoadError) -> Problem {
+fn load_problem(e: &marked_yaml::LoadError, problems: &mut Problems) {
     if let marked_yaml::LoadError::DuplicateKey(d) = e {
-        let (line, column) = d
-            .key
-            .span()
-            .start()
-            .map_or((1, 1), |m| (m.line(), m.column()));
         let first = d
             .prev_key
             .span()
             .start()
             .map_or(String::new(), |m| format!(" (first at line {})", m.line()));
-        return Problem {
-            line,
-            column,
-            message: format!("key `{}` is given twice{first}", d.key.as_str()),
-        };
+        let message = format!("key `{}` is given twice{first}", d.key.as_str());
+        problems.push(d.key.span(), message);
+        return;
     }
     let (line, column) = match e {
         marked_yaml::LoadError::TopLevelMustBeMapping(m)
@@ -268,11 +264,7 @@ fn load_problem(e: &marked_yaml::LoadError) -> Problem {
         | marked_yaml::LoadError::ScanError(m, _) => (m.line(), m.column()),
         _ => (1, 1),
     };
-    Problem {
-        line,
-        column,
-        message: format!("not valid YAML: {e}"),
-    }
+    problems.push_at(line, column, format!("not valid YAML: {e}"));
 }
 
 #[cfg(test)]
@@ -282,12 +274,13 @@ mod tests {
     #[test]
     fn a_duplicate_key_is_a_problem_at_the_second() {
         let p = validate(
+            Path::new("auth-config.yaml"),
             "disableSignUp: false\nsession:\n  expiresIn: 10\ndisableSignUp: true\n",
             &[],
             &[],
         );
         assert_eq!(p.len(), 1, "{p:?}");
-        assert_eq!((p[0].line, p[0].column), (4, 1));
+        assert_eq!((p[0].line, p[0].col), (4, 1));
         assert!(p[0].message.contains("given twice"), "{}", p[0].message);
     }
 
@@ -306,7 +299,7 @@ mod tests {
     fn each_problem_is_reported_at_its_line() {
         let text = "disableSignUp: maybe\nsession:\n  expiresIn: 10\n  colour: red\nproviderGoogle:\n  enabled: true\n  config: {}\nproviderGithub:\n  enabled: true\n  config:\n    clientIdVarRef: GITHUB_CLIENT_ID\n    clientSecretRef: GITHUB_CLIENT_SECRET\nbogus: 1\n";
         let vars = vec!["GITHUB_CLIENT_ID".to_string()];
-        let problems = validate(text, &vars, &[]);
+        let problems = validate(Path::new("auth-config.yaml"), text, &vars, &[]);
         let lines: Vec<(usize, &str)> = problems
             .iter()
             .map(|p| (p.line, p.message.as_str()))
@@ -321,12 +314,13 @@ mod tests {
         assert!(lines[5].0 == 13 && lines[5].1.contains("bogus"));
         assert!(
             validate(
+                Path::new("auth-config.yaml"),
                 "providerEmailPassword:\n  enabled: true\n  config:\n    minPasswordLength: 8\n",
                 &[],
                 &[]
             )
             .is_empty()
         );
-        assert_eq!(validate("a: [\n", &[], &[]).len(), 1);
+        assert_eq!(validate(Path::new("a.yaml"), "a: [\n", &[], &[]).len(), 1);
     }
 }

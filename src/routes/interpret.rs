@@ -12,9 +12,10 @@ use swc_core::common::Span;
 use swc_core::ecma::ast::*;
 use swc_core::ecma::visit::{Visit, VisitWith};
 
-use super::{Analysis, Auth, Route, Warning, merge_path};
+use super::{Analysis, Auth, Route, merge_path};
 use crate::bundler::graph::{ModuleGraph, ModuleId, Target};
 use crate::bundler::js::record::{ImportKind, declared, export_name};
+use crate::diagnostic::Diagnostic;
 
 /// Packages whose `Hono` export is the app class.
 const HONO_PACKAGES: &[&str] = &["hono", "hono/tiny", "hono/quick"];
@@ -46,7 +47,7 @@ struct Interpreter<'g> {
     lists: Vec<Vec<Route>>,
     env: HashMap<Id, Value>,
     exports: Vec<Option<HashMap<String, Value>>>,
-    warnings: Vec<Warning>,
+    warnings: Vec<Diagnostic>,
 }
 
 /// The routes of the app the entry module default-exports; `None` when that is not an app.
@@ -477,13 +478,19 @@ impl Interpreter<'_> {
     }
 
     fn warn(&mut self, at: Span, message: String) {
-        let (file, line, column) = self.location(at);
-        self.warnings.push(Warning {
-            file,
-            line,
-            column,
+        let (file, _, _) = self.location(at);
+        let source = self.g.cm.lookup_byte_offset(at.lo);
+        let start = source.pos.0 as usize;
+        let end = start + (at.hi.0 - at.lo.0) as usize;
+        let d = Diagnostic::new(
+            Path::new(&file),
+            &source.sf.src,
+            (start, end),
             message,
-        });
+            "here",
+        );
+        self.warnings
+            .push(d.as_warning().with_code("routes/unread"));
     }
 
     /// Code that is not run here (function bodies, conditionals, loops): a registration on a

@@ -12,6 +12,7 @@ use anyhow::{Result, anyhow};
 use serde::Serialize;
 
 use crate::bundler::resolve::{Options, Resolver};
+use crate::diagnostic::Diagnostic;
 
 /// One registered route, as Hono's `inspectRoutes` would list it (middleware excluded).
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -38,18 +39,11 @@ pub enum Auth {
     Invalid,
 }
 
-/// A registration the analysis could not follow, and where it is.
-#[derive(Debug, Clone, Serialize)]
-pub struct Warning {
-    pub file: String,
-    pub line: usize,
-    pub column: usize,
-    pub message: String,
-}
-
 pub struct Analysis {
     pub routes: Vec<Route>,
-    pub warnings: Vec<Warning>,
+    /// Registrations the analysis could not follow (code `routes/unread`), at their place in
+    /// the server folder's files.
+    pub warnings: Vec<Diagnostic>,
 }
 
 impl Auth {

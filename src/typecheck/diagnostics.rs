@@ -103,22 +103,12 @@ fn in_source(
             col,
         ));
     };
-    let start: usize = source
-        .split_inclusive('\n')
-        .take(line.saturating_sub(1))
-        .map(str::len)
-        .sum();
-    let text = source[start..].split('\n').next().unwrap_or("");
-    let offset = start
-        + text
-            .char_indices()
-            .nth(col.saturating_sub(1))
-            .map_or(text.len(), |(i, _)| i);
     let label = finding.code.clone().unwrap_or_default();
-    finding.apply(Diagnostic::new(
+    finding.apply(Diagnostic::at_line_col(
         Path::new(&shown(path)),
         &source,
-        (offset, offset + 1),
+        line,
+        col,
         finding.message.clone(),
         label,
     ))

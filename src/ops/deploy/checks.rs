@@ -266,11 +266,11 @@ fn auth_config(project: &Project, keys: &RuntimeKeys, f: &mut Findings) {
             return;
         }
     };
-    for p in crate::project::auth_config::validate(&text, &keys.vars, &keys.secrets) {
-        f.errors.push(
-            Diagnostic::error(p.message)
-                .with_code("deploy/auth-config")
-                .at(Path::new(&project.display(&path)), p.line, p.column),
-        );
-    }
+    let shown = Path::new(&project.display(&path)).to_path_buf();
+    let problems = crate::project::auth_config::validate(&shown, &text, &keys.vars, &keys.secrets);
+    f.errors.extend(
+        problems
+            .into_iter()
+            .map(|p| p.with_code("deploy/auth-config")),
+    );
 }

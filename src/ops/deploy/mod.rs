@@ -267,11 +267,9 @@ pub fn deploy(project: &Project, o: &DeployOptions) -> Result<Report> {
         );
     }
     for w in &analysis.warnings {
-        r.warnings.push(
-            Diagnostic::warning(w.message.clone())
-                .with_code("routes/unread")
-                .at(&server_relative(project, &w.file), w.line, w.column),
-        );
+        let shown = server_relative(project, &w.file.to_string_lossy());
+        r.warnings
+            .push(w.clone().at_display(&shown.to_string_lossy()));
     }
     let status = if invalid.is_empty() { "ok" } else { "failed" };
     r.steps.push(Step {
