@@ -1,14 +1,13 @@
 //! `edgespark db ...`: generate, migrate, check, diff.
 
 use std::io::IsTerminal;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::{Args, Subcommand};
 
 use crate::cli::output;
-use crate::migrate::diff::{self, Decisions, Mode};
-use crate::migrate::snapshot::Snapshot;
+use crate::migrate::diff;
 
 #[derive(Subcommand, Debug)]
 pub enum DbCommand {
@@ -63,32 +62,8 @@ pub fn run(cmd: DbCommand, dir: Option<&Path>) -> Result<()> {
     }
 }
 
-fn load_snapshot(arg: &str) -> Result<Snapshot> {
-    if arg == "empty" {
-        return Ok(Snapshot::empty());
-    }
-    let path = PathBuf::from(arg);
-    let text =
-        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
-    Snapshot::parse(&text)
-        .with_context(|| format!("{} is not a valid drizzle-kit snapshot", path.display()))
-}
-
 fn diff_command(a: DiffArgs) -> Result<()> {
-    let from = load_snapshot(&a.from)?;
-    let to = load_snapshot(&a.to)?;
-    let decisions = Decisions {
-        table_renames: to.renames.tables.clone(),
-        column_renames: to.renames.columns.clone(),
-        default_create: true,
-        ..Default::default()
-    };
-    let mode = if a.drizzle_compat {
-        Mode::Drizzle
-    } else {
-        Mode::Fixed
-    };
-    let out = diff::diff(&from.schema, &to.schema, &decisions, mode)
+    let out = crate::ops::diff::diff(&a.from, &a.to, a.drizzle_compat)?
         .map_err(super::db_generate::unresolved_failure)?;
     print_diff(&out, a.json, true)
 }

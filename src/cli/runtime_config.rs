@@ -163,9 +163,7 @@ fn read_secret_values(keys: &[String]) -> Result<Vec<String>> {
 pub fn run_log(cmd: LogCommand, dir: Option<&Path>) -> Result<()> {
     let LogCommand::Tail { lines, json } = cmd;
     let project = Project::find(dir)?;
-    let events = LocalPlatform::open(&project)?.events()?;
-    let shown = &events[events.len().saturating_sub(lines)..];
-    for e in shown {
+    for e in &crate::ops::log::tail(&project, lines)? {
         if json {
             outln!("{e}");
         } else {
