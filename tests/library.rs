@@ -55,3 +55,37 @@ fn the_bundler_and_the_route_analysis_run_in_process() {
             .any(|r| r.method == "POST" && r.path == "/api/webhooks/stripe")
     );
 }
+
+/// Deploy reads the routes from the bundle's own module graph (packages included); `routes`
+/// scans with packages external. Both must find the same list, warnings included.
+#[test]
+fn the_bundle_graph_gives_the_same_routes_as_the_routes_command() {
+    npm_ci(&repo().join("fixtures/app/server"));
+    let dir = tempfile::tempdir().unwrap();
+    let project_dir = dir.path().join("app");
+    copy_project(&repo().join("fixtures/app"), &project_dir);
+    let project = edgespark::project::Project::find(Some(&project_dir)).unwrap();
+    let server = project.server_dir();
+    let (_, bundled) = edgespark::ops::build::bundle_server_inspecting(
+        &project,
+        edgespark::bundler::emit::EmitOptions::default(),
+        |graph| {
+            assert!(
+                graph
+                    .files
+                    .iter()
+                    .any(|f| edgespark::bundler::resolve::in_package(&f.path)),
+                "the bundle's graph holds the packages"
+            );
+            edgespark::routes::of_graph(graph, &server).unwrap()
+        },
+    )
+    .unwrap();
+    bundled.emitted.unwrap();
+    let from_bundle = bundled.inspected.unwrap();
+    let alone = edgespark::ops::routes::analyze(&project).unwrap();
+    let list = |a: &edgespark::routes::Analysis| serde_json::to_string(&a.routes).unwrap();
+    assert_eq!(list(&from_bundle), list(&alone));
+    assert_eq!(from_bundle.routes.len(), 18);
+    assert_eq!(from_bundle.warnings.len(), alone.warnings.len());
+}

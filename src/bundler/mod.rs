@@ -50,24 +50,45 @@ pub fn bundle(
     link: &LinkOptions,
     emit: EmitOptions,
 ) -> Result<Vec<Emitted>> {
+    bundle_inspecting(entries, outfiles, options, link, emit, |_| ()).emitted
+}
+
+/// `bundle`, also handing the module graph to `inspect` once it is scanned and before it is
+/// linked: an analysis of the same modules (the route list) needs no scan of its own.
+/// `inspect` runs only when the scan succeeds; its result is `None` otherwise, and is kept
+/// when a later stage fails.
+pub fn bundle_inspecting<T>(
+    entries: &[PathBuf],
+    outfiles: &[PathBuf],
+    options: &Options,
+    link: &LinkOptions,
+    emit: EmitOptions,
+    inspect: impl FnOnce(&graph::ModuleGraph) -> T,
+) -> Inspected<T> {
     let timer = crate::timing::StageTimer::from_env();
-    match bundle_once(entries, outfiles, options, link, emit) {
+    let mut inspected = None;
+    let first = bundle_once(entries, outfiles, options, link, emit, |g| {
+        inspected = Some(inspect(g));
+    });
+    let emitted = match first {
         // Rare (see emit/outside.rs): made again, with every top-level binding left alone.
         Err(e) if e.is::<crate::bundler::emit::LostBinding>() => {
             timer.done("lost a binding: made again");
-            bundle_once(
-                entries,
-                outfiles,
-                options,
-                link,
-                EmitOptions {
-                    runs_alone: false,
-                    ..emit
-                },
-            )
+            let emit = EmitOptions {
+                runs_alone: false,
+                ..emit
+            };
+            bundle_once(entries, outfiles, options, link, emit, |_| ())
         }
         result => result,
-    }
+    };
+    Inspected { emitted, inspected }
+}
+
+/// A bundle, and what the inspection of its module graph gave (`None`: the scan failed).
+pub struct Inspected<T> {
+    pub emitted: Result<Vec<Emitted>>,
+    pub inspected: Option<T>,
 }
 
 fn bundle_once(
@@ -76,11 +97,13 @@ fn bundle_once(
     options: &Options,
     link: &LinkOptions,
     emit: EmitOptions,
+    inspect: impl FnOnce(&graph::ModuleGraph),
 ) -> Result<Vec<Emitted>> {
     let timer = crate::timing::StageTimer::from_env();
     let resolver = Resolver::new(options);
     let mut graph = crate::bundler::graph::scan(entries, &resolver)?;
     timer.done("parse + resolve");
+    swc_core::common::GLOBALS.set(&graph.globals, || inspect(&graph));
     refuse_overwriting_inputs(&graph, outfiles, emit.sourcemap.is_some())?;
     // One bundle: it can have the modules' statements rather than copies.
     let mut bodies = if graph.entries.len() == 1 {

@@ -8,10 +8,11 @@ use anyhow::{Context, Result};
 use flate2::{Compress, Compression, FlushCompress, Status};
 use rayon::prelude::*;
 
-use crate::bundler::bundle;
 use crate::bundler::emit::{EmitOptions, Emitted};
+use crate::bundler::graph::ModuleGraph;
 use crate::bundler::link::{Format, LinkOptions};
 use crate::bundler::resolve::Options;
+use crate::bundler::{Inspected, bundle_inspecting};
 use crate::project::Project;
 
 /// How a Worker's code is resolved: workerd's conditions, the browser's main fields, the
@@ -36,20 +37,28 @@ pub fn worker_options(server_dir: &Path) -> Options {
 /// The project's server bundled (not yet written): `server/dist/bundle.js` and what goes there
 /// (the bundle, and its source map when asked for).
 pub fn bundle_server(project: &Project, emit: EmitOptions) -> Result<(PathBuf, Vec<Emitted>)> {
+    let (out, bundled) = bundle_server_inspecting(project, emit, |_| ())?;
+    Ok((out, bundled.emitted?))
+}
+
+/// `bundle_server`, with `inspect` given the scanned module graph before it is linked (see
+/// `bundler::bundle_inspecting`).
+pub fn bundle_server_inspecting<T>(
+    project: &Project,
+    emit: EmitOptions,
+    inspect: impl FnOnce(&ModuleGraph) -> T,
+) -> Result<(PathBuf, Inspected<T>)> {
     let server = project.server_dir();
     let entry = project.server_entry()?;
     let out = server.join("dist/bundle.js");
-    let emitted = bundle(
-        &[entry],
-        std::slice::from_ref(&out),
-        &worker_options(&server),
-        &LinkOptions {
-            format: Format::Esm,
-            defines: vec![],
-        },
-        emit,
-    )?;
-    Ok((out, emitted))
+    let link = LinkOptions {
+        format: Format::Esm,
+        defines: vec![],
+    };
+    let options = worker_options(&server);
+    let outfiles = std::slice::from_ref(&out);
+    let bundled = bundle_inspecting(&[entry], outfiles, &options, &link, emit, inspect);
+    Ok((out, bundled))
 }
 
 /// The size the bytes take gzipped (default level), as served over HTTP.

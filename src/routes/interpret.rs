@@ -15,6 +15,7 @@ use swc_core::ecma::visit::{Visit, VisitWith};
 use super::{Analysis, Auth, Route, merge_path};
 use crate::bundler::graph::{ModuleGraph, ModuleId, Target};
 use crate::bundler::js::record::{ImportKind, declared, export_name};
+use crate::bundler::resolve::in_package;
 use crate::diagnostic::Diagnostic;
 
 /// Packages whose `Hono` export is the app class.
@@ -63,7 +64,12 @@ pub fn run(g: &ModuleGraph, server_dir: &Path) -> Option<Analysis> {
         exports: vec![None; g.modules.len()],
         warnings: vec![],
     };
+    // Packages are not followed: an import of one is an import of its specifier, whether the
+    // graph was scanned with packages external (`routes`) or whole (deploy's bundle).
     for m in g.evaluation_order(entry) {
+        if in_package(&g.files[m].path) {
+            continue;
+        }
         it.module = m;
         it.run_module(m);
     }
@@ -157,10 +163,10 @@ impl Interpreter<'_> {
 
     /// The target of the static import of `specifier` in module `m`.
     fn target(&self, m: ModuleId, specifier: &str) -> Target {
-        self.g
-            .import_target(m, specifier, ImportKind::Static)
-            .cloned()
-            .unwrap_or(Target::External(specifier.to_string()))
+        match self.g.import_target(m, specifier, ImportKind::Static) {
+            Some(Target::Module(t)) if !in_package(&self.g.files[*t].path) => Target::Module(*t),
+            _ => Target::External(specifier.to_string()),
+        }
     }
 
     /// What `name` (the namespace with `None`) imported from `t` is.

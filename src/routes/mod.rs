@@ -11,6 +11,7 @@ use std::path::Path;
 use anyhow::{Result, anyhow};
 use serde::Serialize;
 
+use crate::bundler::graph::ModuleGraph;
 use crate::bundler::resolve::{Options, Resolver};
 use crate::diagnostic::Diagnostic;
 
@@ -91,10 +92,16 @@ pub fn analyze(server_dir: &Path, entry: &Path, resolve: &Options) -> Result<Ana
     };
     let resolver = Resolver::new(&options);
     let graph = crate::bundler::graph::scan(&[entry.to_path_buf()], &resolver)?;
-    let analysis =
-        swc_core::common::GLOBALS.set(&graph.globals, || interpret::run(&graph, server_dir));
+    let analysis = swc_core::common::GLOBALS.set(&graph.globals, || of_graph(&graph, server_dir));
     crate::timing::drop_off_the_critical_path((graph, resolver));
-    analysis.ok_or_else(|| {
+    analysis
+}
+
+/// The routes of the app the graph's entry default-exports, from a graph already scanned (with
+/// packages external or not: packages are never followed). Call inside the graph's globals.
+pub fn of_graph(graph: &ModuleGraph, server_dir: &Path) -> Result<Analysis> {
+    interpret::run(graph, server_dir).ok_or_else(|| {
+        let entry = &graph.files[graph.entries[0]].path;
         anyhow!(
             "{}: its default export is not a Hono app the analysis can follow",
             entry.display()

@@ -312,12 +312,7 @@ impl Resolver {
             &self.oxc
         };
         let resolved = match oxc.resolve_file(importer, specifier) {
-            Ok(r)
-                if self.packages_external
-                    && r.path()
-                        .components()
-                        .any(|c| c.as_os_str() == "node_modules") =>
-            {
+            Ok(r) if self.packages_external && in_package(r.path()) => {
                 Ok(Resolved::External(specifier.to_string()))
             }
             Ok(r) => Ok(Resolved::File(file_facts(&r))),
@@ -370,6 +365,11 @@ fn transforms_of(tsconfig: Option<&oxc_resolver::TsConfig>) -> Result<Transforms
 
 /// A module the browser map disables: named apart from the real file, which other importers
 /// may still reach.
+/// A file of an installed package (under node_modules), not of the project.
+pub fn in_package(path: &Path) -> bool {
+    path.components().any(|c| c.as_os_str() == "node_modules")
+}
+
 fn disabled(path: &Path) -> ResolvedFile {
     let mut name = path.as_os_str().to_owned();
     name.push(" (disabled by the browser field)");

@@ -14,6 +14,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::bundler::emit::EmitOptions;
+use crate::bundler::graph::ModuleGraph;
 use crate::diagnostic::Diagnostic;
 use crate::platform::{LocalPlatform, Store};
 use crate::project::Project;
@@ -142,7 +143,8 @@ pub fn deploy(project: &Project, o: &DeployOptions) -> Result<Report> {
     r.errors.extend(coded(found.errors, "deploy/check"));
     r.warnings.extend(coded(found.warnings, "deploy/check"));
 
-    // The type check (a separate process) and the route analysis run while the bundle is made.
+    // The type check (a separate process) runs while the bundle is made; the route analysis
+    // reads the bundle's module graph between its scan and its link.
     let cache = project.root.join(".edgespark/cache");
     let tmp = project.root.join(".edgespark/tmp");
     let places = typecheck::Places {
@@ -157,21 +159,26 @@ pub fn deploy(project: &Project, o: &DeployOptions) -> Result<Report> {
             let t = Instant::now();
             (typecheck::run(&places, o.typecheck, &shown), ms(t))
         });
-        let analysed = s.spawn(|| {
-            let t = Instant::now();
-            (crate::ops::routes::analyze(project), ms(t))
-        });
         let t = Instant::now();
-        let bundled = crate::ops::build::bundle_server(project, EmitOptions::default()).and_then(
-            |(out, mut emitted)| {
-                let code = emitted.remove(0).code;
-                crate::project::fsio::write_all_atomic(&[(out.clone(), code.as_bytes())])?;
-                Ok((out, code))
-            },
-        );
+        let mut analysed = None;
+        let read_routes = |graph: &ModuleGraph| {
+            let t = Instant::now();
+            (crate::routes::of_graph(graph, &server), ms(t))
+        };
+        let bundled = crate::ops::build::bundle_server_inspecting(
+            project,
+            EmitOptions::default(),
+            read_routes,
+        )
+        .and_then(|(out, bundled)| {
+            analysed = bundled.inspected;
+            let code = bundled.emitted?.remove(0).code;
+            crate::project::fsio::write_all_atomic(&[(out.clone(), code.as_bytes())])?;
+            Ok((out, code))
+        });
         (
             typechecked.join().expect("the type check does not panic"),
-            analysed.join().expect("the route analysis does not panic"),
+            analysed,
             (bundled, ms(t)),
         )
     });
@@ -235,7 +242,17 @@ pub fn deploy(project: &Project, o: &DeployOptions) -> Result<Report> {
         }
     };
 
-    let (analysis, took) = analysed;
+    // No graph, no routes: the bundle's errors say why.
+    let Some((analysis, took)) = analysed else {
+        r.steps.push(Step {
+            name: "routes",
+            ms: 0,
+            status: "skipped",
+            detail: "the server does not bundle".into(),
+        });
+        r.total_ms = ms(started);
+        return Ok(r);
+    };
     let analysis = match analysis {
         Ok(a) => a,
         Err(e) => {
