@@ -12,12 +12,15 @@ use swc_core::ecma::ast::{EsVersion, Module};
 use swc_core::ecma::parser::{Syntax, TsSyntax, parse_file_as_module};
 
 use crate::diagnostic::Diagnostic;
+use crate::parsing::module_facts::ModuleFacts;
 
 #[derive(Debug)]
 pub struct SourceModule {
     pub path: PathBuf,
     pub text: String,
     pub ast: Module,
+    /// Its imports and exports by name.
+    pub facts: ModuleFacts,
     start: BytePos,
 }
 
@@ -107,6 +110,7 @@ impl Sources {
                 let m = Rc::new(SourceModule {
                     path: path.clone(),
                     text,
+                    facts: ModuleFacts::of(&ast),
                     ast,
                     start,
                 });
@@ -120,6 +124,7 @@ impl Sources {
             path: path.clone(),
             text,
             ast: Module::default(),
+            facts: ModuleFacts::default(),
             start,
         };
         let msg = err.kind().msg().to_string();

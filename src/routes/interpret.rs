@@ -14,9 +14,10 @@ use swc_core::ecma::visit::{Visit, VisitWith};
 
 use super::{Analysis, Auth, Route, merge_path};
 use crate::bundler::graph::{ModuleGraph, ModuleId, Target};
-use crate::bundler::js::record::{ImportKind, declared, export_name};
+use crate::bundler::js::record::ImportKind;
 use crate::bundler::resolve::in_package;
 use crate::diagnostic::Diagnostic;
+use crate::parsing::module_facts::ExportSource;
 
 /// Packages whose `Hono` export is the app class.
 const HONO_PACKAGES: &[&str] = &["hono", "hono/tiny", "hono/quick"];
@@ -90,61 +91,18 @@ pub fn run(g: &ModuleGraph, server_dir: &Path) -> Option<Analysis> {
 impl Interpreter<'_> {
     fn run_module(&mut self, m: ModuleId) {
         let g = self.g;
-        let mut exports: HashMap<String, Value> = HashMap::new();
-        let mut local_exports: Vec<(String, Id)> = vec![];
+        let facts = &g.modules[m].record.facts;
+        // Imports are bound before the module runs, as in ES modules.
+        for (from, b) in facts.value_imports() {
+            let v = self.import_value(&self.target(m, from), b.imported.name());
+            self.env.insert(b.local.clone(), v);
+        }
+        let mut default = Value::Unknown;
         for item in &g.modules[m].ast.body {
             match item {
-                ModuleItem::ModuleDecl(ModuleDecl::Import(i)) if !i.type_only => {
-                    self.bind_imports(m, i)
-                }
-                ModuleItem::ModuleDecl(ModuleDecl::ExportDecl(e)) => {
-                    self.declare(&e.decl);
-                    for id in declared(&e.decl) {
-                        local_exports.push((id.0.to_string(), id));
-                    }
-                }
+                ModuleItem::ModuleDecl(ModuleDecl::ExportDecl(e)) => self.declare(&e.decl),
                 ModuleItem::ModuleDecl(ModuleDecl::ExportDefaultExpr(e)) => {
-                    let v = self.eval(&e.expr);
-                    exports.insert("default".into(), v);
-                }
-                ModuleItem::ModuleDecl(ModuleDecl::ExportNamed(n)) if !n.type_only => {
-                    let target = n
-                        .src
-                        .as_ref()
-                        .map(|s| self.target(m, &s.value.to_string_lossy()));
-                    for s in &n.specifiers {
-                        match s {
-                            ExportSpecifier::Named(s) if !s.is_type_only => {
-                                let exported = export_name(s.exported.as_ref().unwrap_or(&s.orig));
-                                match (&target, &s.orig) {
-                                    (Some(t), orig) => {
-                                        let v = self.import_value(t, Some(&export_name(orig)));
-                                        exports.insert(exported, v);
-                                    }
-                                    (None, ModuleExportName::Ident(i)) => {
-                                        local_exports.push((exported, i.to_id()))
-                                    }
-                                    _ => {}
-                                }
-                            }
-                            ExportSpecifier::Namespace(ns) => {
-                                if let Some(t) = &target {
-                                    let v = self.import_value(t, None);
-                                    exports.insert(export_name(&ns.name), v);
-                                }
-                            }
-                            _ => {}
-                        }
-                    }
-                }
-                ModuleItem::ModuleDecl(ModuleDecl::ExportAll(e)) if !e.type_only => {
-                    if let Target::Module(t) = self.target(m, &e.src.value.to_string_lossy()) {
-                        for (k, v) in self.exports[t].clone().unwrap_or_default() {
-                            if k != "default" {
-                                exports.entry(k).or_insert(v);
-                            }
-                        }
-                    }
+                    default = self.eval(&e.expr);
                 }
                 ModuleItem::Stmt(Stmt::Decl(d)) => self.declare(d),
                 ModuleItem::Stmt(Stmt::Expr(e)) => {
@@ -154,9 +112,26 @@ impl Interpreter<'_> {
                 _ => {}
             }
         }
-        for (name, id) in local_exports {
-            let v = self.env.get(&id).cloned().unwrap_or(Value::Unknown);
-            exports.insert(name, v);
+        // Its exports once it has run: its own names, then what `export *` adds.
+        let mut exports: HashMap<String, Value> = HashMap::new();
+        for e in facts.value_exports() {
+            let v = match &e.source {
+                ExportSource::Local(id) => self.env.get(id).cloned().unwrap_or(Value::Unknown),
+                ExportSource::From { from, imported } => {
+                    self.import_value(&self.target(m, from), imported.name())
+                }
+                ExportSource::Anonymous => default.clone(),
+            };
+            exports.insert(e.exported.clone(), v);
+        }
+        for from in facts.value_stars() {
+            if let Target::Module(t) = self.target(m, from) {
+                for (k, v) in self.exports[t].clone().unwrap_or_default() {
+                    if k != "default" {
+                        exports.entry(k).or_insert(v);
+                    }
+                }
+            }
         }
         self.exports[m] = Some(exports);
     }
@@ -182,28 +157,6 @@ impl Interpreter<'_> {
                 .and_then(|e| e.get(n))
                 .cloned()
                 .unwrap_or(Value::Unknown),
-        }
-    }
-
-    fn bind_imports(&mut self, m: ModuleId, i: &ImportDecl) {
-        let t = self.target(m, &i.src.value.to_string_lossy());
-        for s in &i.specifiers {
-            let (local, v) = match s {
-                ImportSpecifier::Named(n) if !n.is_type_only => {
-                    let imported = n
-                        .imported
-                        .as_ref()
-                        .map(export_name)
-                        .unwrap_or_else(|| n.local.sym.to_string());
-                    (n.local.to_id(), self.import_value(&t, Some(&imported)))
-                }
-                ImportSpecifier::Default(d) => {
-                    (d.local.to_id(), self.import_value(&t, Some("default")))
-                }
-                ImportSpecifier::Namespace(n) => (n.local.to_id(), self.import_value(&t, None)),
-                _ => continue,
-            };
-            self.env.insert(local, v);
         }
     }
 

@@ -15,6 +15,7 @@ use swc_core::ecma::ast::*;
 
 use super::drizzle;
 use super::value::*;
+use crate::parsing::module_facts::{ExportSource, Imported};
 use crate::source::{SourceModule, Sources};
 
 /// Lexical scopes of function bodies; module-level names live in `ModuleEnv`.
@@ -124,13 +125,6 @@ fn prop_name(p: &PropName) -> Option<String> {
     }
 }
 
-fn module_export_name(n: &ModuleExportName) -> String {
-    match n {
-        ModuleExportName::Ident(i) => i.sym.to_string(),
-        ModuleExportName::Str(s) => s.value.to_atom_lossy().to_string(),
-    }
-}
-
 pub fn to_js_string(v: &Val) -> Option<String> {
     Some(match v {
         Val::Str(s) => s.clone(),
@@ -181,14 +175,40 @@ impl Evaluator {
             star_exports: vec![],
         };
         for (i, item) in module.ast.body.iter().enumerate() {
-            match item {
-                ModuleItem::ModuleDecl(decl) => collect_module_decl(i, decl, &mut env),
-                ModuleItem::Stmt(Stmt::Decl(d)) => {
-                    collect_decl(i, d, &mut env.bindings);
-                }
-                _ => {}
-            }
+            collect_item(i, item, &mut env.bindings);
         }
+        let facts = &module.facts;
+        for (from, b) in facts.value_imports() {
+            let binding = Binding::Import {
+                from: from.to_string(),
+                name: b.imported.name().map(str::to_string),
+            };
+            env.bindings.insert(b.local.0.to_string(), binding);
+        }
+        for e in facts.value_exports() {
+            let export = match (&e.source, &module.ast.body[e.item]) {
+                // Only the declarations the evaluator reads (see `collect_item`).
+                (ExportSource::Local(id), ModuleItem::ModuleDecl(ModuleDecl::ExportDecl(_)))
+                | (
+                    ExportSource::Local(id),
+                    ModuleItem::ModuleDecl(ModuleDecl::ExportDefaultDecl(_)),
+                ) if !env.bindings.contains_key(id.0.as_str()) => continue,
+                (ExportSource::Local(id), _) => Export::Local(id.0.to_string()),
+                (ExportSource::Anonymous, _) if env.bindings.contains_key("*default*") => {
+                    Export::Local("*default*".into())
+                }
+                (ExportSource::Anonymous, _) => continue,
+                (ExportSource::From { from, imported }, _) => match imported {
+                    Imported::Name(name) => Export::From {
+                        from: from.clone(),
+                        name: name.clone(),
+                    },
+                    Imported::Namespace => Export::NamespaceFrom(from.clone()),
+                },
+            };
+            env.exports.insert(e.exported.clone(), export);
+        }
+        env.star_exports = facts.value_stars().map(str::to_string).collect();
         self.envs.insert(key.clone(), env);
         Ok(key)
     }
@@ -1105,111 +1125,28 @@ fn collect_decl(item: usize, d: &Decl, bindings: &mut HashMap<String, Binding>) 
     names
 }
 
-fn collect_module_decl(item: usize, decl: &ModuleDecl, env: &mut ModuleEnv) {
-    match decl {
-        ModuleDecl::Import(imp) => {
-            if imp.type_only {
-                return;
-            }
-            let from = imp.src.value.to_atom_lossy().to_string();
-            for s in &imp.specifiers {
-                match s {
-                    ImportSpecifier::Named(n) if !n.is_type_only => {
-                        let imported = n
-                            .imported
-                            .as_ref()
-                            .map(module_export_name)
-                            .unwrap_or_else(|| n.local.sym.to_string());
-                        env.bindings.insert(
-                            n.local.sym.to_string(),
-                            Binding::Import {
-                                from: from.clone(),
-                                name: Some(imported),
-                            },
-                        );
-                    }
-                    ImportSpecifier::Default(d) => {
-                        env.bindings.insert(
-                            d.local.sym.to_string(),
-                            Binding::Import {
-                                from: from.clone(),
-                                name: Some("default".into()),
-                            },
-                        );
-                    }
-                    ImportSpecifier::Namespace(ns) => {
-                        env.bindings.insert(
-                            ns.local.sym.to_string(),
-                            Binding::Import {
-                                from: from.clone(),
-                                name: None,
-                            },
-                        );
-                    }
-                    _ => {}
-                }
-            }
+/// The bindings top-level item `item` declares that the evaluator can read: variables with
+/// an initializer, functions, enums, and an `export default` expression or function.
+fn collect_item(item: usize, it: &ModuleItem, bindings: &mut HashMap<String, Binding>) {
+    match it {
+        ModuleItem::Stmt(Stmt::Decl(d)) => {
+            collect_decl(item, d, bindings);
         }
-        ModuleDecl::ExportDecl(e) => {
-            for n in collect_decl(item, &e.decl, &mut env.bindings) {
-                env.exports.insert(n.clone(), Export::Local(n));
-            }
+        ModuleItem::ModuleDecl(ModuleDecl::ExportDecl(e)) => {
+            collect_decl(item, &e.decl, bindings);
         }
-        ModuleDecl::ExportNamed(n) => {
-            if n.type_only {
-                return;
-            }
-            let from = n.src.as_ref().map(|s| s.value.to_atom_lossy().to_string());
-            for s in &n.specifiers {
-                match s {
-                    ExportSpecifier::Named(named) if !named.is_type_only => {
-                        let orig = module_export_name(&named.orig);
-                        let exported = named
-                            .exported
-                            .as_ref()
-                            .map(module_export_name)
-                            .unwrap_or_else(|| orig.clone());
-                        let e = match &from {
-                            Some(f) => Export::From {
-                                from: f.clone(),
-                                name: orig,
-                            },
-                            None => Export::Local(orig),
-                        };
-                        env.exports.insert(exported, e);
-                    }
-                    ExportSpecifier::Namespace(ns) => {
-                        if let Some(f) = &from {
-                            env.exports.insert(
-                                module_export_name(&ns.name),
-                                Export::NamespaceFrom(f.clone()),
-                            );
-                        }
-                    }
-                    _ => {}
-                }
-            }
+        ModuleItem::ModuleDecl(ModuleDecl::ExportDefaultExpr(_)) => {
+            bindings.insert("*default*".into(), Binding::DefaultExpr(item));
         }
-        ModuleDecl::ExportDefaultExpr(_) => {
-            env.bindings
-                .insert("*default*".into(), Binding::DefaultExpr(item));
-            env.exports
-                .insert("default".into(), Export::Local("*default*".into()));
-        }
-        ModuleDecl::ExportDefaultDecl(d) => {
+        ModuleItem::ModuleDecl(ModuleDecl::ExportDefaultDecl(d)) => {
             if let DefaultDecl::Fn(f) = &d.decl {
                 let local = f
                     .ident
                     .as_ref()
                     .map(|i| i.sym.to_string())
                     .unwrap_or_else(|| "*default*".into());
-                env.bindings.insert(local.clone(), Binding::DefaultFn(item));
-                env.exports.insert("default".into(), Export::Local(local));
+                bindings.insert(local, Binding::DefaultFn(item));
             }
-        }
-        ModuleDecl::ExportAll(a) if !a.type_only => {
-            env.star_exports
-                .push(a.src.value.to_atom_lossy().to_string());
         }
         _ => {}
     }

@@ -78,7 +78,7 @@ pub(super) fn top_level_bindings(items: &[ModuleItem]) -> FxIndexSet<Id> {
     for item in items {
         match item {
             ModuleItem::Stmt(Stmt::Decl(d)) => {
-                declared.extend(crate::bundler::js::record::declared(d))
+                declared.extend(crate::parsing::module_facts::declared(d))
             }
             // A block's `let` and function are the block's (the minifier sees them in their
             // own contexts); its `var`s are the top level's.

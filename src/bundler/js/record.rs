@@ -5,6 +5,8 @@ use swc_core::common::{Mark, Span, SyntaxContext};
 use swc_core::ecma::ast::*;
 use swc_core::ecma::visit::{Visit, VisitWith};
 
+use crate::parsing::module_facts::ModuleFacts;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ImportKind {
     /// `import ... from "x"`, `import "x"`, `export ... from "x"`: loaded before the module runs.
@@ -32,6 +34,8 @@ pub struct ModuleRecord {
     pub has_top_level_await: bool,
     /// Where the first top-level `await` is (for the error of a format without it).
     pub top_level_await_at: Option<Span>,
+    /// Its imports and exports by name.
+    pub facts: ModuleFacts,
 }
 
 impl ModuleRecord {
@@ -41,6 +45,7 @@ impl ModuleRecord {
             unresolved: SyntaxContext::empty().apply_mark(unresolved),
             fn_depth: 0,
         };
+        c.record.facts = ModuleFacts::of(m);
         for item in &m.body {
             match item {
                 ModuleItem::ModuleDecl(d) => {
@@ -167,40 +172,11 @@ impl Visit for Collector {
     }
 }
 
-/// The identifiers a declaration binds (every name a destructuring pattern binds).
-pub fn declared(d: &Decl) -> Vec<Id> {
-    use swc_core::ecma::utils::find_pat_ids;
-    match d {
-        Decl::Fn(f) => vec![f.ident.to_id()],
-        Decl::Class(c) => vec![c.ident.to_id()],
-        Decl::Var(v) => v
-            .decls
-            .iter()
-            .flat_map(|d| find_pat_ids::<_, Id>(&d.name))
-            .collect(),
-        Decl::TsEnum(e) => vec![e.id.to_id()],
-        Decl::Using(u) => u
-            .decls
-            .iter()
-            .flat_map(|d| find_pat_ids::<_, Id>(&d.name))
-            .collect(),
-        Decl::TsModule(_) | Decl::TsInterface(_) | Decl::TsTypeAlias(_) => vec![],
-    }
-}
-
 /// The binding an import specifier declares.
 pub fn import_local(s: &ImportSpecifier) -> &Ident {
     match s {
         ImportSpecifier::Named(n) => &n.local,
         ImportSpecifier::Default(d) => &d.local,
         ImportSpecifier::Namespace(n) => &n.local,
-    }
-}
-
-/// The name an import or export specifier spells: `x` or `"a-b"`.
-pub fn export_name(n: &ModuleExportName) -> String {
-    match n {
-        ModuleExportName::Ident(i) => i.sym.to_string(),
-        ModuleExportName::Str(s) => s.value.to_string_lossy().into_owned(),
     }
 }

@@ -13,115 +13,26 @@ impl<'g> Linker<'g> {
         if self.is_commonjs(id) {
             return (ex, imports);
         }
-        let str_of = |s: &Str| s.value.to_string_lossy().into_owned();
-        let body = match self.bodies.get(id) {
-            Some(Some(body)) => body,
-            _ => &self.g.modules[id].ast.body,
-        };
-        for item in body {
-            let ModuleItem::ModuleDecl(d) = item else {
-                continue;
-            };
-            match d {
-                ModuleDecl::Import(i) => {
-                    let t = self.target(id, &str_of(&i.src), ImportKind::Static);
-                    for s in &i.specifiers {
-                        match s {
-                            ImportSpecifier::Named(n) => {
-                                let imported = n
-                                    .imported
-                                    .as_ref()
-                                    .map(export_name)
-                                    .unwrap_or_else(|| n.local.sym.to_string());
-                                imports.insert(n.local.to_id(), (t.clone(), Some(imported)));
-                            }
-                            ImportSpecifier::Default(d) => {
-                                imports
-                                    .insert(d.local.to_id(), (t.clone(), Some("default".into())));
-                            }
-                            ImportSpecifier::Namespace(n) => {
-                                imports.insert(n.local.to_id(), (t.clone(), None));
-                            }
-                        }
-                    }
-                }
-                ModuleDecl::ExportDecl(e) => {
-                    for i in declared(&e.decl) {
-                        ex.named.insert(i.0.to_string(), Source::Local(i));
-                    }
-                }
-                ModuleDecl::ExportDefaultDecl(d) => {
-                    let local = match &d.decl {
-                        DefaultDecl::Fn(f) => f.ident.as_ref().map(|i| i.to_id()),
-                        DefaultDecl::Class(c) => c.ident.as_ref().map(|i| i.to_id()),
-                        DefaultDecl::TsInterfaceDecl(_) => continue,
-                    };
-                    let local = local.unwrap_or_else(|| {
-                        (
-                            format!("{}_default", stem(&m.path)).into(),
-                            self.top_ctxt(id),
-                        )
-                    });
-                    ex.named.insert("default".into(), Source::Local(local));
-                }
-                ModuleDecl::ExportDefaultExpr(_) => {
-                    ex.named.insert(
-                        "default".into(),
-                        Source::Local((
-                            format!("{}_default", stem(&m.path)).into(),
-                            self.top_ctxt(id),
-                        )),
-                    );
-                }
-                ModuleDecl::ExportNamed(n) if !n.type_only => {
-                    let from = n
-                        .src
-                        .as_ref()
-                        .map(|s| self.target(id, &str_of(s), ImportKind::Static));
-                    for s in &n.specifiers {
-                        match (s, &from) {
-                            (ExportSpecifier::Named(sp), _) if sp.is_type_only => {}
-                            (ExportSpecifier::Named(sp), Some(t)) => {
-                                let orig = export_name(&sp.orig);
-                                let name = sp
-                                    .exported
-                                    .as_ref()
-                                    .map(export_name)
-                                    .unwrap_or_else(|| orig.clone());
-                                ex.named.insert(name, Source::Import(t.clone(), Some(orig)));
-                            }
-                            (ExportSpecifier::Named(sp), None) => {
-                                let ModuleExportName::Ident(orig) = &sp.orig else {
-                                    continue;
-                                };
-                                let name = sp
-                                    .exported
-                                    .as_ref()
-                                    .map(export_name)
-                                    .unwrap_or_else(|| orig.sym.to_string());
-                                ex.named.insert(name, Source::Local(orig.to_id()));
-                            }
-                            (ExportSpecifier::Namespace(ns), Some(t)) => {
-                                ex.named
-                                    .insert(export_name(&ns.name), Source::Import(t.clone(), None));
-                            }
-                            (ExportSpecifier::Default(d), Some(t)) => {
-                                ex.named.insert(
-                                    d.exported.sym.to_string(),
-                                    Source::Import(t.clone(), Some("default".into())),
-                                );
-                            }
-                            _ => {}
-                        }
-                    }
-                }
-                ModuleDecl::ExportAll(a) if !a.type_only => {
-                    ex.stars
-                        .push(self.target(id, &str_of(&a.src), ImportKind::Static))
-                }
-                _ => {}
-            }
+        let facts = &m.record.facts;
+        let target = |from: &str| self.target(id, from, ImportKind::Static);
+        for (from, b) in facts.value_imports() {
+            let name = b.imported.name().map(str::to_string);
+            imports.insert(b.local.clone(), (target(from), name));
         }
+        for e in facts.value_exports() {
+            let source = match &e.source {
+                ExportSource::Local(local) => Source::Local(local.clone()),
+                ExportSource::Anonymous => Source::Local((
+                    format!("{}_default", stem(&m.path)).into(),
+                    self.top_ctxt(id),
+                )),
+                ExportSource::From { from, imported } => {
+                    Source::Import(target(from), imported.name().map(str::to_string))
+                }
+            };
+            ex.named.insert(e.exported.clone(), source);
+        }
+        ex.stars = facts.value_stars().map(target).collect();
         // `export { x }` where x is itself an import: chase the import.
         for src in ex.named.values_mut() {
             if let Source::Local(local) = src

@@ -38,7 +38,8 @@ use swc_core::ecma::transforms::base::resolver;
 use swc_core::ecma::visit::{VisitMut, VisitMutWith};
 
 use crate::bundler::graph::{ModuleGraph, ModuleId, Target};
-use crate::bundler::js::record::{ImportKind, declared, export_name, string_arg};
+use crate::bundler::js::record::{ImportKind, string_arg};
+use crate::parsing::module_facts::ExportSource;
 
 /// The bundle's module format, as esbuild's `--format`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

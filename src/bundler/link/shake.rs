@@ -146,7 +146,7 @@ impl Visit for References<'_> {
 /// The top-level names an item declares.
 fn declared(item: &ModuleItem) -> Vec<Id> {
     match item {
-        ModuleItem::Stmt(Stmt::Decl(d)) => crate::bundler::js::record::declared(d),
+        ModuleItem::Stmt(Stmt::Decl(d)) => crate::parsing::module_facts::declared(d),
         ModuleItem::ModuleDecl(ModuleDecl::Import(i)) => i
             .specifiers
             .iter()

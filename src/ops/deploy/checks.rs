@@ -6,10 +6,11 @@
 use std::path::Path;
 
 use anyhow::Result;
-use swc_core::ecma::ast::*;
+use swc_core::common::Span;
 
 use crate::diagnostic::Diagnostic;
 use crate::migrate::folder::{Folder, schema_hash};
+use crate::parsing::module_facts::ExportSource;
 use crate::platform::{LocalPlatform, Store};
 use crate::project::Project;
 use crate::project::runtime_keys::RuntimeKeys;
@@ -62,41 +63,14 @@ fn barrel(project: &Project, sources: &mut Sources, index: &Path, f: &mut Findin
         return Ok(());
     }
     let module = sources.load(index)?;
-    let mut names = vec![];
-    let mut stars = vec![];
-    for item in &module.ast.body {
-        let ModuleItem::ModuleDecl(decl) = item else {
-            continue;
-        };
-        match decl {
-            ModuleDecl::ExportDecl(e) => match &e.decl {
-                Decl::Var(v) => names.extend(
-                    v.decls
-                        .iter()
-                        .filter_map(|d| d.name.as_ident())
-                        .map(|i| i.id.sym.to_string()),
-                ),
-                Decl::Fn(d) => names.push(d.ident.sym.to_string()),
-                Decl::Class(d) => names.push(d.ident.sym.to_string()),
-                Decl::TsTypeAlias(d) => names.push(d.id.sym.to_string()),
-                Decl::TsInterface(d) => names.push(d.id.sym.to_string()),
-                _ => {}
-            },
-            ModuleDecl::ExportNamed(e) => names.extend(e.specifiers.iter().map(|s| match s {
-                ExportSpecifier::Named(n) => {
-                    crate::bundler::js::record::export_name(n.exported.as_ref().unwrap_or(&n.orig))
-                }
-                ExportSpecifier::Namespace(n) => crate::bundler::js::record::export_name(&n.name),
-                ExportSpecifier::Default(d) => d.exported.sym.to_string(),
-            })),
-            ModuleDecl::ExportAll(e) => stars.push(e.src.value.to_string_lossy().into_owned()),
-            _ => {}
-        }
-    }
-    for name in REQUIRED_EXPORTS
+    let names: Vec<&str> = module
+        .facts
+        .exports
         .iter()
-        .filter(|n| !names.iter().any(|m| m == *n))
-    {
+        .map(|e| e.exported.as_str())
+        .collect();
+    let stars: Vec<&str> = module.facts.stars.iter().map(|s| s.from.as_str()).collect();
+    for name in REQUIRED_EXPORTS.iter().filter(|n| !names.contains(n)) {
         f.error(
             "deploy/check",
             format!(
@@ -139,32 +113,25 @@ fn defs_imports(
     files.sort();
     for file in files {
         let module = sources.load(&file)?;
-        for item in &module.ast.body {
-            let ModuleItem::ModuleDecl(decl) = item else {
+        // Every static import and re-export, with whether only types come through it.
+        let facts = &module.facts;
+        let imports = facts.imports.iter().map(|i| (&i.from, i.type_only, i.span));
+        // One per `export { ... } from` statement: only types when all its names are.
+        let mut re_exports: Vec<(&String, bool, Span)> = vec![];
+        for e in &facts.exports {
+            let ExportSource::From { from, .. } = &e.source else {
                 continue;
             };
-            let (src, type_only, all_specifiers_types, span) = match decl {
-                ModuleDecl::Import(i) => (
-                    &i.src,
-                    i.type_only,
-                    !i.specifiers.is_empty()
-                        && i.specifiers
-                            .iter()
-                            .all(|s| matches!(s, ImportSpecifier::Named(n) if n.is_type_only)),
-                    i.span,
-                ),
-                ModuleDecl::ExportNamed(e) => match &e.src {
-                    Some(src) => (src, e.type_only, false, e.span),
-                    None => continue,
-                },
-                ModuleDecl::ExportAll(e) => (&e.src, e.type_only, false, e.span),
-                _ => continue,
-            };
-            let specifier = src.value.to_string_lossy();
-            if (specifier == "edgespark" || specifier.starts_with("edgespark/"))
-                && !type_only
-                && !all_specifiers_types
-            {
+            match re_exports.last_mut() {
+                Some(last) if last.2 == e.span => last.1 &= e.type_only,
+                _ => re_exports.push((from, e.type_only, e.span)),
+            }
+        }
+        let stars = facts.stars.iter().map(|s| (&s.from, s.type_only, s.span));
+        let mut all: Vec<_> = imports.chain(re_exports).chain(stars).collect();
+        all.sort_by_key(|(_, _, span)| span.lo);
+        for (specifier, type_only, span) in all {
+            if (specifier == "edgespark" || specifier.starts_with("edgespark/")) && !type_only {
                 f.errors.push(
                     module
                         .diagnostic(
