@@ -395,7 +395,7 @@ fn fuzz_bundler() {
             return;
         };
         let out = dir.path().join("out.js");
-        let options = crate::bundler::resolve::Options {
+        let options = crate::resolve::Options {
             conditions: vec!["import".into(), "default".into()],
             main_fields: vec!["module".into(), "main".into()],
             tsconfig: None,

@@ -6,8 +6,8 @@
 //! - **ops** — one module per user-visible operation, options in, reports out: [`ops`].
 //! - **engines** — pure functions of their inputs that never print: [`bundler`], [`schema`],
 //!   [`migrate`], [`routes`], [`typecheck`], [`generated`].
-//! - **base** — [`diagnostic`], [`source`], [`project`], [`platform`], [`registry`], [`jsjson`],
-//!   [`console`], [`timing`].
+//! - **base** — [`diagnostic`], [`source`], [`resolve`], [`parsing`], [`project`], [`platform`],
+//!   [`registry`], [`jsjson`], [`console`], [`timing`].
 
 // Every line the commands print goes through these: a closed stdout or stderr ends the output
 // quietly instead of panicking as `println!` does.
@@ -45,6 +45,7 @@ pub mod parsing;
 pub mod platform;
 pub mod project;
 pub mod registry;
+pub mod resolve;
 pub mod source;
 pub mod timing;
 

@@ -1,18 +1,19 @@
-//! Loading TypeScript modules for the schema reader: parse with SWC, resolve imports with
-//! oxc_resolver, report syntax errors with a code frame.
+//! The one TypeScript source loader (the schema reader's, deploy's checks', the defs
+//! readers'): parse with SWC, resolve imports through `crate::resolve`, report syntax errors
+//! with a code frame.
 
 use rustc_hash::FxHashMap as HashMap;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
 use anyhow::{Context, Result};
-use oxc_resolver::{ResolveOptions, Resolver};
 use swc_core::common::{BytePos, FileName, SourceMap, Span, Spanned, sync::Lrc};
 use swc_core::ecma::ast::{EsVersion, Module};
 use swc_core::ecma::parser::{Syntax, TsSyntax, parse_file_as_module};
 
 use crate::diagnostic::Diagnostic;
 use crate::parsing::module_facts::ModuleFacts;
+use crate::resolve::{Options, Resolved, Resolver};
 
 #[derive(Debug)]
 pub struct SourceModule {
@@ -49,36 +50,24 @@ pub struct Sources {
 }
 
 impl Sources {
+    /// A loader whose imports resolve as ES module imports do (`import`, then `default`),
+    /// through the tsconfig.json of `tsconfig_dir` when given (else each file's nearest one).
     pub fn new(tsconfig_dir: Option<&Path>) -> Sources {
-        let mut options = ResolveOptions {
-            extensions: vec![
-                ".ts".into(),
-                ".tsx".into(),
-                ".mts".into(),
-                ".js".into(),
-                ".mjs".into(),
-            ],
-            extension_alias: vec![(
-                ".js".into(),
-                vec![".ts".into(), ".tsx".into(), ".js".into()],
-            )],
-            condition_names: vec!["import".into(), "default".into()],
-            ..ResolveOptions::default()
+        let tsconfig = tsconfig_dir
+            .map(|dir| dir.join("tsconfig.json"))
+            .filter(|t| t.is_file());
+        let options = Options {
+            conditions: vec!["import".into(), "default".into()],
+            main_fields: vec!["main".into()],
+            tsconfig,
+            externals: vec![],
+            packages_external: false,
+            loaders: vec![],
+            node_builtins: false,
         };
-        if let Some(dir) = tsconfig_dir {
-            let tsconfig = dir.join("tsconfig.json");
-            if tsconfig.is_file() {
-                options.tsconfig = Some(oxc_resolver::TsconfigDiscovery::Manual(
-                    oxc_resolver::TsconfigOptions {
-                        config_file: tsconfig,
-                        references: oxc_resolver::TsconfigReferences::Auto,
-                    },
-                ));
-            }
-        }
         Sources {
             cm: Lrc::new(SourceMap::default()),
-            resolver: Resolver::new(options),
+            resolver: Resolver::new(&options),
             modules: HashMap::default(),
         }
     }
@@ -135,11 +124,10 @@ impl Sources {
 
     /// Resolve `specifier` imported from `importer`.
     pub fn resolve(&self, importer: &Path, specifier: &str) -> Result<PathBuf> {
-        let dir = importer.parent().unwrap_or(Path::new("."));
-        let r = self
-            .resolver
-            .resolve(dir, specifier)
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
-        Ok(r.full_path())
+        match self.resolver.resolve(importer, specifier, false) {
+            Ok(Resolved::File(f)) => Ok(f.path),
+            Ok(Resolved::External(s)) => Err(anyhow::anyhow!("{s} is not a file")),
+            Err(why) => Err(anyhow::anyhow!("{why}")),
+        }
     }
 }

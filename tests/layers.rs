@@ -24,6 +24,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("registry", 0),
     ("jsjson", 0),
     ("parsing", 0),
+    ("resolve", 0),
     ("console", 0),
     ("timing", 0),
     // Test support: the fuzzer drives engines.

@@ -74,7 +74,7 @@ fn the_bundle_graph_gives_the_same_routes_as_the_routes_command() {
                 graph
                     .files
                     .iter()
-                    .any(|f| edgespark::bundler::resolve::in_package(&f.path)),
+                    .any(|f| edgespark::resolve::in_package(&f.path)),
                 "the bundle's graph holds the packages"
             );
             edgespark::routes::of_graph(graph, &server).unwrap()

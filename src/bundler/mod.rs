@@ -1,5 +1,5 @@
 //! The bundler: entry points → one JavaScript file each, as esbuild would write them. Its
-//! stages, one folder each: `js` (parse, strip TypeScript), `resolve` (oxc_resolver),
+//! stages, one folder each: `js` (parse, strip TypeScript), `crate::resolve` (oxc_resolver, shared with the source loader),
 //! `graph` (the module graph), `link` (scope hoisting, tree shaking, CommonJS interop) and
 //! `emit` (renaming, minifying, printing, source maps). This file drives them.
 
@@ -7,15 +7,14 @@ pub mod emit;
 pub mod graph;
 pub mod js;
 pub mod link;
-pub mod resolve;
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{Result, bail};
 
+use crate::resolve::{self, Options, Resolver};
 use emit::{EmitOptions, Emitted};
 use link::LinkOptions;
-use resolve::{Options, Resolver};
 
 /// The entry points as files: each that names an existing file is that file; any other is
 /// resolved as an import from the working directory would be (a package, a path alias), as

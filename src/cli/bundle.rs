@@ -8,10 +8,10 @@ use clap::{Args, ValueEnum};
 
 use crate::bundler::emit::{EmitOptions, SourceMapKind};
 use crate::bundler::link::{Format, LinkOptions};
-use crate::bundler::resolve::{Loader, Options};
 use crate::bundler::{bundle, outdir_files, output_files, refuse_shared_outputs};
 use crate::diagnostic::Failure;
 use crate::project::fsio::write_all_atomic;
+use crate::resolve::{Loader, Options};
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
 pub enum Platform {
@@ -112,11 +112,7 @@ fn options(a: &BundleArgs) -> Result<Options> {
     let mut externals = a.externals.clone();
     if matches!(a.platform, Platform::Node) {
         externals.push("node:*".into());
-        externals.extend(
-            crate::bundler::resolve::NODE_BUILTINS
-                .iter()
-                .map(|m| m.to_string()),
-        );
+        externals.extend(crate::resolve::NODE_BUILTINS.iter().map(|m| m.to_string()));
     }
     Ok(Options {
         conditions,

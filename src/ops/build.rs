@@ -11,9 +11,9 @@ use rayon::prelude::*;
 use crate::bundler::emit::{EmitOptions, Emitted};
 use crate::bundler::graph::ModuleGraph;
 use crate::bundler::link::{Format, LinkOptions};
-use crate::bundler::resolve::Options;
 use crate::bundler::{Inspected, bundle_inspecting};
 use crate::project::Project;
+use crate::resolve::Options;
 
 /// How a Worker's code is resolved: workerd's conditions, the browser's main fields, the
 /// project's tsconfig `paths`, and the modules the platform provides at run time kept external.

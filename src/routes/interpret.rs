@@ -15,9 +15,9 @@ use swc_core::ecma::visit::{Visit, VisitWith};
 use super::{Analysis, Auth, Route, merge_path};
 use crate::bundler::graph::{ModuleGraph, ModuleId, Target};
 use crate::bundler::js::record::ImportKind;
-use crate::bundler::resolve::in_package;
 use crate::diagnostic::Diagnostic;
 use crate::parsing::module_facts::ExportSource;
+use crate::resolve::in_package;
 
 /// Packages whose `Hono` export is the app class.
 const HONO_PACKAGES: &[&str] = &["hono", "hono/tiny", "hono/quick"];

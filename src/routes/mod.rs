@@ -12,8 +12,8 @@ use anyhow::{Result, anyhow};
 use serde::Serialize;
 
 use crate::bundler::graph::ModuleGraph;
-use crate::bundler::resolve::{Options, Resolver};
 use crate::diagnostic::Diagnostic;
+use crate::resolve::{Options, Resolver};
 
 /// One registered route, as Hono's `inspectRoutes` would list it (middleware excluded).
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]

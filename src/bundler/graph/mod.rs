@@ -12,8 +12,8 @@ use swc_core::common::{GLOBALS, Globals, Mark, SourceMap, sync::Lrc};
 
 use crate::bundler::js::record::ImportKind;
 use crate::bundler::js::{self, Marks, ParsedModule};
-use crate::bundler::resolve::{Resolved, ResolvedFile, Resolver};
 use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::resolve::{Resolved, ResolvedFile, Resolver};
 
 pub type ModuleId = usize;
 
@@ -178,8 +178,10 @@ pub fn scan(entries: &[PathBuf], resolver: &Resolver) -> Result<ModuleGraph> {
                     } else {
                         js::source_text(path, loader)?
                     };
-                    let transforms = resolver
-                        .transforms_for(path)
+                    let tsconfig = resolver
+                        .tsconfig_for(path)
+                        .map_err(|why| anyhow!("{why}"))?;
+                    let transforms = js::transform::Transforms::of_tsconfig(tsconfig.as_deref())
                         .map_err(|why| anyhow!("{why}"))?;
                     let m = js::parse(&cm, path, text, loader, marks, mark, &transforms)?;
                     let resolved = m

@@ -10,7 +10,7 @@ mod own_params;
 pub mod record;
 pub mod transform;
 
-use crate::bundler::resolve::Loader;
+use crate::resolve::Loader;
 
 use std::path::{Path, PathBuf};
 
@@ -289,9 +289,8 @@ fn pure_annotations(comments: SingleThreadedComments) -> Vec<BytePos> {
 /// loaders, `module.exports = "<value>"` (CommonJS, as the JSON loader is: `import x from` and
 /// `require()` both see the string).
 pub fn source_text(path: &Path, loader: Loader) -> Result<String> {
-    if crate::bundler::resolve::is_data_url(path) {
-        let data = crate::bundler::resolve::data_url(&path.to_string_lossy())
-            .map_err(anyhow::Error::msg)?;
+    if crate::resolve::is_data_url(path) {
+        let data = crate::resolve::data_url(&path.to_string_lossy()).map_err(anyhow::Error::msg)?;
         return Ok(data.map(|(_, text)| text).unwrap_or_default());
     }
     let read_error = |e: std::io::Error| anyhow::anyhow!("reading {}: {e}", path.display());

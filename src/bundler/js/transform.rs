@@ -79,6 +79,25 @@ pub fn parses_as_expression(text: &str) -> bool {
 }
 
 impl Transforms {
+    /// What a tsconfig asks for (esbuild's defaults without one).
+    pub fn of_tsconfig(tsconfig: Option<&oxc_resolver::TsConfig>) -> Result<Transforms, String> {
+        let Some(t) = tsconfig else {
+            return Ok(Transforms::default());
+        };
+        let c = &t.compiler_options;
+        let o = CompilerOptions {
+            jsx: c.jsx.as_deref(),
+            jsx_factory: c.jsx_factory.as_deref(),
+            jsx_fragment_factory: c.jsx_fragment_factory.as_deref(),
+            jsx_import_source: c.jsx_import_source.as_deref(),
+            experimental_decorators: c.experimental_decorators,
+            emit_decorator_metadata: c.emit_decorator_metadata,
+            use_define_for_class_fields: c.use_define_for_class_fields,
+            target: c.target.as_deref(),
+        };
+        Transforms::from_tsconfig(&o).map_err(|why| format!("{}: {why}", t.path.display()))
+    }
+
     /// What a tsconfig's options mean; an error names the option that is wrong.
     pub fn from_tsconfig(o: &CompilerOptions) -> Result<Transforms, String> {
         let defaults = Transforms::default();

@@ -1,15 +1,15 @@
-//! The resolve stage: a specifier imported from a file → a file to bundle, or an external kept
-//! as an import. oxc_resolver does the work (package.json `exports`, conditions, main fields,
-//! tsconfig `paths`, `.js` → `.ts` probing).
+//! The one resolver: a specifier imported from a file → a file to read, or an external kept
+//! as an import. The bundler and the TypeScript source loader (`source.rs`) both resolve through
+//! it. oxc_resolver does the work (package.json `exports`, conditions, main fields, tsconfig
+//! `paths`, `.js` → `.ts` probing).
 
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use rustc_hash::FxHashMap;
 
-use crate::bundler::js::transform::{CompilerOptions, Transforms};
 use oxc_resolver::{
-    ResolveOptions, Resolver as Oxc, SideEffects, TsconfigDiscovery, TsconfigOptions,
+    ResolveOptions, Resolver as Oxc, SideEffects, TsConfig, TsconfigDiscovery, TsconfigOptions,
     TsconfigReferences,
 };
 
@@ -131,6 +131,9 @@ pub struct ResolvedFile {
     pub disabled: bool,
 }
 
+/// A tsconfig read, or why it could not be.
+type TsconfigRead = Result<Arc<TsConfig>, String>;
+
 /// The importer's directory, the specifier, and whether it is `require()`d.
 type MemoKey = (PathBuf, String, bool);
 
@@ -141,8 +144,8 @@ pub struct Resolver {
     externals: Vec<String>,
     packages_external: bool,
     loaders: Vec<(String, Loader)>,
-    /// With `--tsconfig`: that file, whose transforms apply to every file (read once).
-    manual_tsconfig: Option<(PathBuf, std::sync::OnceLock<Result<Transforms, String>>)>,
+    /// With `--tsconfig`: that file, which applies to every file (read once).
+    manual_tsconfig: Option<(PathBuf, std::sync::OnceLock<TsconfigRead>)>,
     /// What (directory, specifier, by require) resolved to: a specifier means the same from
     /// every file of a directory, and many files import the same ones (`hono` from each route).
     memo: Mutex<FxHashMap<MemoKey, Result<Resolved, String>>>,
@@ -217,28 +220,25 @@ impl Resolver {
         }
     }
 
-    /// The syntax transforms `file`'s tsconfig asks for (esbuild's defaults without one).
-    pub fn transforms_for(&self, file: &Path) -> Result<Transforms, String> {
+    /// The tsconfig that applies to `file`: `--tsconfig`'s, else the nearest one above it
+    /// (none for a data: URL or a file without one).
+    pub fn tsconfig_for(&self, file: &Path) -> Result<Option<Arc<TsConfig>>, String> {
         if is_data_url(file) {
-            return transforms_of(None);
+            return Ok(None);
         }
         if let Some((path, once)) = &self.manual_tsconfig {
             return once
                 .get_or_init(|| {
-                    transforms_of(Some(
-                        &*self
-                            .oxc
-                            .resolve_tsconfig(path)
-                            .map_err(|e| format!("{}: {e}", path.display()))?,
-                    ))
+                    self.oxc
+                        .resolve_tsconfig(path)
+                        .map_err(|e| format!("{}: {e}", path.display()))
                 })
-                .clone();
+                .clone()
+                .map(Some);
         }
-        let found = self
-            .oxc
+        self.oxc
             .find_tsconfig(file)
-            .map_err(|e| format!("the tsconfig.json for {}: {e}", file.display()))?;
-        transforms_of(found.as_deref())
+            .map_err(|e| format!("the tsconfig.json for {}: {e}", file.display()))
     }
 
     /// The loader for `path`: `--loader` for its extension, else the default one (a data:
@@ -345,31 +345,13 @@ impl Resolver {
     }
 }
 
-fn transforms_of(tsconfig: Option<&oxc_resolver::TsConfig>) -> Result<Transforms, String> {
-    let Some(t) = tsconfig else {
-        return Ok(Transforms::default());
-    };
-    let c = &t.compiler_options;
-    let o = CompilerOptions {
-        jsx: c.jsx.as_deref(),
-        jsx_factory: c.jsx_factory.as_deref(),
-        jsx_fragment_factory: c.jsx_fragment_factory.as_deref(),
-        jsx_import_source: c.jsx_import_source.as_deref(),
-        experimental_decorators: c.experimental_decorators,
-        emit_decorator_metadata: c.emit_decorator_metadata,
-        use_define_for_class_fields: c.use_define_for_class_fields,
-        target: c.target.as_deref(),
-    };
-    Transforms::from_tsconfig(&o).map_err(|why| format!("{}: {why}", t.path.display()))
-}
-
-/// A module the browser map disables: named apart from the real file, which other importers
-/// may still reach.
 /// A file of an installed package (under node_modules), not of the project.
 pub fn in_package(path: &Path) -> bool {
     path.components().any(|c| c.as_os_str() == "node_modules")
 }
 
+/// A module the browser map disables: named apart from the real file, which other importers
+/// may still reach.
 fn disabled(path: &Path) -> ResolvedFile {
     let mut name = path.as_os_str().to_owned();
     name.push(" (disabled by the browser field)");
