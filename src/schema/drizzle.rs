@@ -835,6 +835,14 @@ impl Builder<'_> {
         }
     }
 
+    /// The names of the columns `values` refer to (a constraint's column list).
+    fn column_names(&mut self, values: &[Val], origin: &Origin, what: &str) -> Result<Vec<String>> {
+        values
+            .iter()
+            .map(|v| self.column_ref(v, origin, what).map(|c| c.column.clone()))
+            .collect()
+    }
+
     fn column_ref(&mut self, v: &Val, origin: &Origin, what: &str) -> Result<Rc<ColumnRef>> {
         match v {
             Val::ColumnRef(c) => Ok(c.clone()),
@@ -1129,13 +1137,7 @@ impl Builder<'_> {
                     columns,
                     origin,
                 } => {
-                    let cols: Vec<String> = columns
-                        .iter()
-                        .map(|v| {
-                            self.column_ref(v, origin, "a unique column")
-                                .map(|c| c.column.clone())
-                        })
-                        .collect::<Result<_>>()?;
+                    let cols = self.column_names(columns, origin, "a unique column")?;
                     let name = name
                         .clone()
                         .unwrap_or_else(|| format!("{}_{}_unique", t.name, cols.join("_")));
@@ -1146,13 +1148,7 @@ impl Builder<'_> {
                     columns,
                     origin,
                 } => {
-                    let cols: Vec<String> = columns
-                        .iter()
-                        .map(|v| {
-                            self.column_ref(v, origin, "a primary key column")
-                                .map(|c| c.column.clone())
-                        })
-                        .collect::<Result<_>>()?;
+                    let cols = self.column_names(columns, origin, "a primary key column")?;
                     pks.push((name.clone(), cols));
                 }
                 Constraint::Check {

@@ -411,7 +411,7 @@ mod tests {
     use super::*;
     use swc_core::common::{FileName, SourceMap, sync::Lrc};
     use swc_core::ecma::codegen::to_code_default;
-    use swc_core::ecma::parser::{EsSyntax, Syntax, parse_file_as_module};
+    use swc_core::ecma::parser::{EsSyntax, Syntax};
 
     /// Each source parsed and resolved as a module of its own, their statements then joined
     /// as the linker joins modules; run through `one_top_level` and printed.
@@ -421,15 +421,9 @@ mod tests {
             let unresolved = Mark::new();
             let mut body = vec![];
             for src in sources {
-                let fm = cm.new_source_file(Lrc::new(FileName::Anon), src.to_string());
-                let m = parse_file_as_module(
-                    &fm,
-                    Syntax::Es(EsSyntax::default()),
-                    EsVersion::EsNext,
-                    None,
-                    &mut vec![],
-                )
-                .unwrap();
+                let es = Syntax::Es(EsSyntax::default());
+                let m = crate::bundler::js::parse_snippet(&cm, FileName::Anon, src.to_string(), es)
+                    .unwrap();
                 body.extend(
                     Program::Module(m)
                         .apply(resolver(unresolved, Mark::new(), false))

@@ -311,15 +311,9 @@ mod tests {
         GLOBALS.set(&Globals::new(), || {
             let cm: Lrc<SourceMap> = Default::default();
             let (unresolved, top_level) = (Mark::new(), Mark::new());
-            let fm = cm.new_source_file(Lrc::new(FileName::Anon), runs.join("\n"));
-            let m = parse_file_as_module(
-                &fm,
-                Syntax::Es(EsSyntax::default()),
-                EsVersion::EsNext,
-                None,
-                &mut vec![],
-            )
-            .unwrap();
+            let es = Syntax::Es(EsSyntax::default());
+            let m = crate::bundler::js::parse_snippet(&cm, FileName::Anon, runs.join("\n"), es)
+                .unwrap();
             let mut body = Program::Module(m)
                 .apply(resolver(unresolved, top_level, false))
                 .expect_module()

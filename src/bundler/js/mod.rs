@@ -19,7 +19,7 @@ use swc_core::common::comments::SingleThreadedComments;
 use swc_core::common::{BytePos, FileName, Mark, SourceMap, Spanned, sync::Lrc};
 use swc_core::ecma::ast::{EsVersion, Module, ModuleItem, Program};
 use swc_core::ecma::parser::{
-    EsSyntax, Syntax, TsSyntax, parse_file_as_expr, parse_file_as_program,
+    EsSyntax, Syntax, TsSyntax, parse_file_as_expr, parse_file_as_module, parse_file_as_program,
 };
 use swc_core::ecma::transforms::base::resolver;
 
@@ -288,6 +288,18 @@ fn pure_annotations(comments: SingleThreadedComments) -> Vec<BytePos> {
 /// The source the parser reads for `path` under `loader`: the file's text, or for the data
 /// loaders, `module.exports = "<value>"` (CommonJS, as the JSON loader is: `import x from` and
 /// `require()` both see the string).
+/// Code we write ourselves (the runtime helpers, test snippets) as a module: `name` is the file
+/// name it is shown under; an error is the parser's.
+pub fn parse_snippet(
+    cm: &Lrc<SourceMap>,
+    name: FileName,
+    src: String,
+    syntax: Syntax,
+) -> Result<Module, swc_core::ecma::parser::error::Error> {
+    let fm = cm.new_source_file(Lrc::new(name), src);
+    parse_file_as_module(&fm, syntax, EsVersion::EsNext, None, &mut vec![])
+}
+
 pub fn source_text(path: &Path, loader: Loader) -> Result<String> {
     if crate::resolve::is_data_url(path) {
         let data = crate::resolve::data_url(&path.to_string_lossy()).map_err(anyhow::Error::msg)?;

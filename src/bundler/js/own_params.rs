@@ -44,7 +44,7 @@ impl VisitMut for OwnParamContexts {
 #[cfg(test)]
 mod tests {
     use swc_core::common::{FileName, GLOBALS, Globals, SourceMap, sync::Lrc};
-    use swc_core::ecma::parser::{Syntax, TsSyntax, parse_file_as_module};
+    use swc_core::ecma::parser::{Syntax, TsSyntax};
     use swc_core::ecma::transforms::base::resolver;
     use swc_core::ecma::transforms::typescript::typescript;
     use swc_core::ecma::visit::{Visit, VisitWith};
@@ -55,18 +55,9 @@ mod tests {
     fn contexts_of_e(fix: bool) -> Vec<SyntaxContext> {
         GLOBALS.set(&Globals::new(), || {
             let cm: Lrc<SourceMap> = Default::default();
-            let fm = cm.new_source_file(
-                Lrc::new(FileName::Anon),
-                "enum E { A }\nexport { E };".to_string(),
-            );
-            let m = parse_file_as_module(
-                &fm,
-                Syntax::Typescript(TsSyntax::default()),
-                EsVersion::EsNext,
-                None,
-                &mut vec![],
-            )
-            .unwrap();
+            let src = "enum E { A }\nexport { E };".to_string();
+            let ts = Syntax::Typescript(TsSyntax::default());
+            let m = crate::bundler::js::parse_snippet(&cm, FileName::Anon, src, ts).unwrap();
             let (unresolved, top_level) = (Mark::new(), Mark::new());
             let mut program = Program::Module(m)
                 .apply(resolver(unresolved, top_level, true))

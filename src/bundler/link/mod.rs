@@ -31,9 +31,9 @@ use anyhow::{Result, anyhow};
 use indexmap::IndexMap;
 use rayon::prelude::*;
 use rustc_hash::{FxHashMap, FxHashSet};
-use swc_core::common::{BytePos, DUMMY_SP, FileName, GLOBALS, Mark, SyntaxContext, sync::Lrc};
+use swc_core::common::{BytePos, DUMMY_SP, FileName, GLOBALS, Mark, SyntaxContext};
 use swc_core::ecma::ast::*;
-use swc_core::ecma::parser::{EsSyntax, Syntax, parse_file_as_module};
+use swc_core::ecma::parser::{EsSyntax, Syntax};
 use swc_core::ecma::transforms::base::resolver;
 use swc_core::ecma::visit::{VisitMut, VisitMutWith};
 
@@ -443,17 +443,9 @@ fn runtime_items(l: &Linker) -> Result<Vec<ModuleItem>> {
         return Ok(vec![]);
     }
     let src = runtime::source(&helpers);
-    let fm =
-        l.g.cm
-            .new_source_file(Lrc::new(FileName::Custom("edgespark:runtime".into())), src);
-    let m = parse_file_as_module(
-        &fm,
-        Syntax::Es(EsSyntax::default()),
-        EsVersion::EsNext,
-        None,
-        &mut vec![],
-    )
-    .map_err(|e| anyhow!("runtime helpers do not parse: {:?}", e.kind()))?;
+    let name = FileName::Custom("edgespark:runtime".into());
+    let m = crate::bundler::js::parse_snippet(&l.g.cm, name, src, Syntax::Es(EsSyntax::default()))
+        .map_err(|e| anyhow!("runtime helpers do not parse: {:?}", e.kind()))?;
     // The helpers' declarations must carry the context the linker's references use.
     let m = GLOBALS.set(&l.g.globals, || {
         Program::Module(m).apply(resolver(l.g.marks.unresolved, l.helper_mark, false))

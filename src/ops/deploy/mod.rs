@@ -53,7 +53,8 @@ pub struct Report {
 }
 
 impl Report {
-    /// The report of a deploy that could not run its steps: what stopped it.
+    /// The report of a deploy that could not run its steps: what stopped it (also the empty
+    /// report a deploy starts from).
     pub fn stopped(dry_run: bool, errors: Vec<Diagnostic>) -> Report {
         Report {
             ok: false,
@@ -68,6 +69,25 @@ impl Report {
             deployment: None,
             total_ms: 0,
         }
+    }
+
+    /// Step `name` failed with `e`: its diagnostics (with `code` unless they have their own)
+    /// and the step, marked failed.
+    fn failed_step(
+        &mut self,
+        name: &'static str,
+        ms: u64,
+        detail: &str,
+        e: anyhow::Error,
+        code: &str,
+    ) {
+        self.errors.extend(coded(Diagnostic::from_error(e), code));
+        self.steps.push(Step {
+            name,
+            ms,
+            status: "failed",
+            detail: detail.into(),
+        });
     }
 }
 
@@ -85,19 +105,7 @@ pub fn deploy(project: &Project, o: &DeployOptions) -> Result<Report> {
     let server = project.server_dir();
     project.server_entry()?;
     let platform = LocalPlatform::open(project)?;
-    let mut r = Report {
-        ok: false,
-        dry_run: o.dry_run,
-        steps: vec![],
-        errors: vec![],
-        warnings: vec![],
-        routes: vec![],
-        bundle_bytes: 0,
-        compiler: None,
-        notes: vec![],
-        deployment: None,
-        total_ms: 0,
-    };
+    let mut r = Report::stopped(o.dry_run, vec![]);
 
     let t = Instant::now();
     // The defs are parsed once, for the schema sync and the checks.
@@ -230,14 +238,13 @@ pub fn deploy(project: &Project, o: &DeployOptions) -> Result<Report> {
             Some(code)
         }
         Err(e) => {
-            r.errors
-                .extend(coded(Diagnostic::from_error(e), "bundle/error"));
-            r.steps.push(Step {
-                name: "bundle",
-                ms: took,
-                status: "failed",
-                detail: "the server does not bundle".into(),
-            });
+            r.failed_step(
+                "bundle",
+                took,
+                "the server does not bundle",
+                e,
+                "bundle/error",
+            );
             None
         }
     };
@@ -256,14 +263,8 @@ pub fn deploy(project: &Project, o: &DeployOptions) -> Result<Report> {
     let analysis = match analysis {
         Ok(a) => a,
         Err(e) => {
-            r.errors
-                .extend(coded(Diagnostic::from_error(e), "routes/error"));
-            r.steps.push(Step {
-                name: "routes",
-                ms: took,
-                status: "failed",
-                detail: "the routes could not be read".into(),
-            });
+            let why = "the routes could not be read";
+            r.failed_step("routes", took, why, e, "routes/error");
             r.total_ms = ms(started);
             return Ok(r);
         }

@@ -216,18 +216,18 @@ pub fn plan(chain: &Chain, major: u32) -> Vec<Planned> {
         })
     };
     let top = chain.top();
+    let mut remove = |layer: usize, key: &str, message: String| {
+        let change = Change::Remove {
+            layer,
+            key: key.to_string(),
+        };
+        add(change, layer, key, message)
+    };
     for key in GONE {
         if let Some((layer, _)) = chain.option(key) {
-            let change = Change::Remove {
-                layer,
-                key: key.to_string(),
-            };
-            add(
-                change,
-                layer,
-                key,
-                format!("\"{key}\" is removed in TypeScript 7; left out (the check emits nothing)"),
-            );
+            let why =
+                format!("\"{key}\" is removed in TypeScript 7; left out (the check emits nothing)");
+            remove(layer, key, why);
         }
     }
     for key in [
@@ -236,18 +236,10 @@ pub fn plan(chain: &Chain, major: u32) -> Vec<Planned> {
         "alwaysStrict",
     ] {
         if let Some((layer, Value::Bool(false))) = chain.option(key) {
-            let change = Change::Remove {
-                layer,
-                key: key.to_string(),
-            };
-            add(
-                change,
-                layer,
-                key,
-                format!(
-                    "\"{key}\": false is removed in TypeScript 7, where it is always on; left out"
-                ),
+            let why = format!(
+                "\"{key}\": false is removed in TypeScript 7, where it is always on; left out"
             );
+            remove(layer, key, why);
         }
     }
     if let Some((layer, target)) = chain.option_lower("target")
