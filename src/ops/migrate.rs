@@ -5,6 +5,7 @@ use anyhow::Result;
 
 use crate::diagnostic::Failure;
 use crate::project::Project;
+use crate::project::git::{BranchRule, migration_branch_rule};
 
 pub struct Migrated {
     /// The files applied, in order.
@@ -19,19 +20,17 @@ pub fn migrate(
     on_applied: &mut dyn FnMut(&str),
 ) -> Result<Migrated> {
     let mut warnings = vec![];
-    match crate::project::git::migration_branch_problem(
-        &project.root,
-        project.config.db.migration_branch.as_deref(),
-    ) {
-        Ok(()) => {}
-        Err(Some(problem)) => {
+    let configured = project.config.db.migration_branch.as_deref();
+    match migration_branch_rule(&project.root, configured) {
+        BranchRule::Allowed => {}
+        BranchRule::Refused(problem) => {
             return Err(Failure {
                 code: 1,
                 message: problem,
             }
             .into());
         }
-        Err(None) => warnings.push(
+        BranchRule::DefaultUnknown => warnings.push(
             "could not tell the git default branch (no origin/HEAD, and not exactly one of main/master); \
              set [db] migration_branch in edgespark.toml to enforce the migrate-from-default-branch rule"
                 .to_string(),

@@ -79,30 +79,39 @@ impl Repo {
     }
 }
 
-/// Why `db migrate` may not run here, if it may not: migrations are applied from the default
-/// branch only (or `[db] migration_branch`), so a feature branch cannot change the shared
-/// database. Outside a git repository the rule does not apply. Err(None) means the default branch
-/// could not be told, which the caller reports as a warning.
-pub fn migration_branch_problem(
-    project_root: &Path,
-    configured: Option<&str>,
-) -> Result<(), Option<String>> {
+/// What the branch rule says: migrations are applied from the default branch only (or
+/// `[db] migration_branch`), so a feature branch cannot change the shared database.
+#[derive(Debug, PartialEq, Eq)]
+pub enum BranchRule {
+    /// On the branch, or outside a git repository (where the rule does not apply).
+    Allowed,
+    /// Not on the branch: why.
+    Refused(String),
+    /// The default branch could not be told (the caller warns).
+    DefaultUnknown,
+}
+
+/// Whether `db migrate` may run in the checkout at `project_root`.
+pub fn migration_branch_rule(project_root: &Path, configured: Option<&str>) -> BranchRule {
     let Some(repo) = Repo::find(project_root) else {
-        return Ok(());
+        return BranchRule::Allowed;
     };
-    let expected = match configured {
-        Some(b) => b.to_string(),
-        None => repo.default_branch().ok_or(None)?,
+    let expected = match configured
+        .map(str::to_string)
+        .or_else(|| repo.default_branch())
+    {
+        Some(b) => b,
+        None => return BranchRule::DefaultUnknown,
     };
     match repo.head() {
-        Some(Head::Branch(b)) if b == expected => Ok(()),
-        Some(Head::Branch(b)) => Err(Some(format!(
+        Some(Head::Branch(b)) if b == expected => BranchRule::Allowed,
+        Some(Head::Branch(b)) => BranchRule::Refused(format!(
             "db migrate runs only on the branch `{expected}`, and `{b}` is checked out \
              (set [db] migration_branch in edgespark.toml to choose another branch)"
-        ))),
-        _ => Err(Some(format!(
+        )),
+        _ => BranchRule::Refused(format!(
             "db migrate runs only on the branch `{expected}`, and HEAD is detached; check out `{expected}` first"
-        ))),
+        )),
     }
 }
 
@@ -150,19 +159,19 @@ mod tests {
     #[test]
     fn the_rule() {
         let d = repo("ref: refs/heads/feature\n", &[("refs/heads/main", "abc\n")]);
-        let err = migration_branch_problem(d.path(), None)
-            .unwrap_err()
-            .unwrap();
+        let BranchRule::Refused(err) = migration_branch_rule(d.path(), None) else {
+            panic!("allowed on a feature branch");
+        };
         assert!(err.contains("`main`") && err.contains("`feature`"), "{err}");
-        assert_eq!(migration_branch_problem(d.path(), Some("feature")), Ok(()));
+        let rule = migration_branch_rule(d.path(), Some("feature"));
+        assert_eq!(rule, BranchRule::Allowed);
         let d = repo("0123456789abcdef\n", &[("refs/heads/main", "abc\n")]);
-        assert!(
-            migration_branch_problem(d.path(), None)
-                .unwrap_err()
-                .unwrap()
-                .contains("detached")
-        );
+        assert!(matches!(
+            migration_branch_rule(d.path(), None),
+            BranchRule::Refused(e) if e.contains("detached")
+        ));
         let d = repo("ref: refs/heads/feature\n", &[]);
-        assert_eq!(migration_branch_problem(d.path(), None), Err(None));
+        let rule = migration_branch_rule(d.path(), None);
+        assert_eq!(rule, BranchRule::DefaultUnknown);
     }
 }
