@@ -123,7 +123,7 @@ pub fn run(a: GenerateArgs, dir: Option<&Path>) -> Result<()> {
         output::note(n);
     }
     for w in &report.warnings {
-        output::warn(w);
+        err!("{}", w.render(output::color_enabled()));
     }
     match (&report.outcome, json) {
         (

@@ -9,6 +9,7 @@
 //!   the history still agrees with the snapshot;
 //! - with `--drizzle-compat`, `Date` defaults are written in drizzle-kit's own text.
 
+use crate::diagnostic::Diagnostic;
 use serde_json::Value;
 
 use crate::schema::model::{Column, Schema};
@@ -16,7 +17,11 @@ use crate::schema::{ReadSchema, VolatileDefault};
 
 /// `read`'s schema, settled against `previous` (the latest snapshot's schema); the warnings to
 /// print.
-pub fn settle(read: &ReadSchema, previous: &Schema, drizzle_compat: bool) -> (Schema, Vec<String>) {
+pub fn settle(
+    read: &ReadSchema,
+    previous: &Schema,
+    drizzle_compat: bool,
+) -> (Schema, Vec<Diagnostic>) {
     let mut schema = read.schema.clone();
     if drizzle_compat {
         for (table, column, iso) in &read.date_defaults {
@@ -65,7 +70,7 @@ pub fn settle(read: &ReadSchema, previous: &Schema, drizzle_compat: bool) -> (Sc
     (schema, warnings)
 }
 
-fn volatile_warning(v: &VolatileDefault, column: &Column, kept: bool) -> String {
+fn volatile_warning(v: &VolatileDefault, column: &Column, kept: bool) -> Diagnostic {
     let done = if kept {
         "kept the value the latest snapshot holds".to_string()
     } else {
@@ -76,10 +81,15 @@ fn volatile_warning(v: &VolatileDefault, column: &Column, kept: bool) -> String 
             .unwrap_or_default();
         format!("wrote {value}, one fixed value for every row that does not set it")
     };
-    format!(
-        "{}: `{}`.`{}` defaults to {}, a value made when the migration is generated (drizzle-kit makes a new one on every run): {done}. For a value per row use .$defaultFn(() => …); for the time of the insert, sql`(unixepoch())`",
-        v.at, v.table, v.column, v.what
-    )
+    let mut d =
+        v.at.clone()
+            .as_warning()
+            .with_code("generate/volatile-default");
+    d.message = format!(
+        "`{}`.`{}` defaults to {}, a value made when the migration is generated (drizzle-kit makes a new one on every run): {done}. For a value per row use .$defaultFn(() => …); for the time of the insert, sql`(unixepoch())`",
+        v.table, v.column, v.what
+    );
+    d
 }
 
 /// Two snapshot defaults (SQL text, a JSON number or a boolean) that are the same value:

@@ -9,6 +9,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use anyhow::{Context, Result, bail};
 use serde::Deserialize;
 
+use crate::diagnostic::Diagnostic;
 use crate::diagnostic::Failure;
 use crate::migrate::diff::{self, Decisions, Mode, Unresolved, UnresolvedKind};
 use crate::migrate::folder::{Folder, NewMigration};
@@ -48,7 +49,7 @@ pub enum Outcome {
 pub struct Generated {
     pub outcome: Outcome,
     pub notes: Vec<String>,
-    pub warnings: Vec<String>,
+    pub warnings: Vec<Diagnostic>,
 }
 
 #[derive(Deserialize)]
@@ -223,7 +224,10 @@ pub fn generate(project: &Project, a: &GenerateOptions, decide: Decide) -> Resul
     });
     let out = out?;
     report.notes.extend(out.notes.iter().map(|n| n.0.clone()));
-    report.warnings.extend(out.warnings.iter().cloned());
+    let diff_warnings = out.warnings.iter().cloned().map(Diagnostic::warning);
+    report
+        .warnings
+        .extend(diff_warnings.map(|d| d.with_code("migrate/diff")));
     if out.sql.is_empty() {
         if journal.entries.is_empty()
             && snap.schema.tables.is_empty()

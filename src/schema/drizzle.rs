@@ -729,7 +729,7 @@ pub enum SqlContext {
 
 pub struct Builder<'a> {
     pub ev: &'a mut Evaluator,
-    pub warnings: Vec<String>,
+    pub warnings: Vec<crate::diagnostic::Diagnostic>,
     /// Columns whose default is made when the generator runs.
     pub volatile_defaults: Vec<super::VolatileDefault>,
     /// Columns whose default is a `Date`: (table, column, ISO text), for drizzle-kit's text.
@@ -822,10 +822,14 @@ impl Builder<'_> {
                     Val::Str(s) => sql_string_literal(s),
                     other => to_js_string(other).unwrap_or_default(),
                 };
-                self.warnings.push(format!(
-                    "{}: the value {lit} interpolated into sql`` is written inline (drizzle-kit would write a `?` placeholder, which is invalid in DDL)",
-                    location(origin)
-                ));
+                let message = format!(
+                    "the value {lit} interpolated into sql`` is written inline (drizzle-kit would write a `?` placeholder, which is invalid in DDL)"
+                );
+                let d = origin
+                    .module
+                    .diagnostic(origin.span, message, "written inline");
+                self.warnings
+                    .push(d.as_warning().with_code("schema/inline-sql-value"));
                 Ok(lit)
             }
             other => Err(origin_err(
@@ -968,7 +972,11 @@ impl Builder<'_> {
                     table: t.name.clone(),
                     column: db_name.clone(),
                     what: v.what.clone(),
-                    at: v.origin.module.diagnostic(v.origin.span, "", "").location(),
+                    at: v.origin.module.diagnostic(
+                        v.origin.span,
+                        "",
+                        "made when the migration is generated",
+                    ),
                 });
             }
             out.columns.insert(db_name.clone(), c);
@@ -1383,19 +1391,6 @@ impl Builder<'_> {
         )?;
         Ok(out)
     }
-}
-
-fn location(o: &Origin) -> String {
-    let (lo, _) = o.module.offsets(o.span);
-    let before = &o.module.text[..lo.min(o.module.text.len())];
-    let line = before.matches('\n').count() + 1;
-    let col = before
-        .rsplit('\n')
-        .next()
-        .map(|l| l.chars().count())
-        .unwrap_or(0)
-        + 1;
-    format!("{}:{line}:{col}", o.module.path.display())
 }
 
 fn iso_date(ms: f64) -> String {

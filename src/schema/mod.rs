@@ -8,6 +8,7 @@ pub mod model;
 mod query;
 mod value;
 
+use crate::diagnostic::Diagnostic;
 use std::path::Path;
 
 use anyhow::Result;
@@ -25,13 +26,13 @@ pub struct VolatileDefault {
     pub column: String,
     /// e.g. "Date.now()".
     pub what: String,
-    /// file:line:col of the value.
-    pub at: String,
+    /// Where the value is (a diagnostic with its code frame and no message yet).
+    pub at: Diagnostic,
 }
 
 pub struct ReadSchema {
     pub schema: model::Schema,
-    pub warnings: Vec<String>,
+    pub warnings: Vec<Diagnostic>,
     pub volatile_defaults: Vec<VolatileDefault>,
     /// Columns whose default is a `Date`: (table, column, ISO text). drizzle-kit writes these
     /// as a JSON string (`'"2024-01-01T00:00:00.000Z"'`), whatever the column's mode.
