@@ -100,7 +100,7 @@ fn migrate_command(a: MigrateArgs, dir: Option<&Path>) -> Result<()> {
         }
     })?;
     for w in &report.warnings {
-        output::warn(w);
+        err!("{}", w.render(output::color_enabled()));
     }
     let db_path = project.local_database();
     if a.json {

@@ -60,7 +60,7 @@ pub fn run(cmd: StorageCommand, dir: Option<&Path>) -> Result<()> {
         StorageCommand::Apply { confirm_dangerous } => {
             let applied = storage::apply(&project, confirm_dangerous)?;
             for w in &applied.warnings {
-                output::warn(w);
+                err!("{}", w.render(output::color_enabled()));
             }
             errln!(
                 "{} bucket(s): {} created, {} removed",

@@ -3,14 +3,14 @@
 
 use anyhow::Result;
 
-use crate::diagnostic::Failure;
+use crate::diagnostic::{Diagnostic, Failure};
 use crate::project::Project;
 use crate::project::git::{BranchRule, migration_branch_rule};
 
 pub struct Migrated {
     /// The files applied, in order.
     pub applied: Vec<String>,
-    pub warnings: Vec<String>,
+    pub warnings: Vec<Diagnostic>,
 }
 
 /// Apply what is pending, after the branch rule.
@@ -31,9 +31,11 @@ pub fn migrate(
             .into());
         }
         BranchRule::DefaultUnknown => warnings.push(
-            "could not tell the git default branch (no origin/HEAD, and not exactly one of main/master); \
-             set [db] migration_branch in edgespark.toml to enforce the migrate-from-default-branch rule"
-                .to_string(),
+            Diagnostic::warning(
+                "could not tell the git default branch (no origin/HEAD, and not exactly one of main/master); \
+                 set [db] migration_branch in edgespark.toml to enforce the migrate-from-default-branch rule",
+            )
+            .with_code("migrate/default-branch-unknown"),
         ),
     }
     let applied = apply_pending(project, confirm_dangerous, on_applied)?;

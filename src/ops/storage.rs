@@ -9,6 +9,7 @@ use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use crate::diagnostic::Diagnostic;
 use crate::diagnostic::Failure;
 use crate::generated::buckets;
 use crate::platform::{BUCKETS_FILE, LocalPlatform};
@@ -36,7 +37,7 @@ pub struct Applied {
     pub removed: Vec<String>,
     /// How many buckets there are now.
     pub total: usize,
-    pub warnings: Vec<String>,
+    pub warnings: Vec<Diagnostic>,
 }
 
 /// Create the buckets storage_schema.ts declares and remove the ones it no longer does.
@@ -92,9 +93,12 @@ pub fn apply(project: &Project, confirm_dangerous: bool) -> Result<Applied> {
     for name in &removed {
         match platform.bucket_dir(name) {
             Ok(_) => platform.remove_bucket_dir(name)?,
-            Err(why) => warnings.push(format!(
-                "bucket {name:?} forgotten, no folder removed: {why}"
-            )),
+            Err(why) => warnings.push(
+                Diagnostic::warning(format!(
+                    "bucket {name:?} forgotten, no folder removed: {why}"
+                ))
+                .with_code("storage/no-folder"),
+            ),
         }
     }
     platform.log(
