@@ -73,7 +73,9 @@ pub fn print_diff(out: &diff::DiffOutput, json: bool, breakpoints: bool) -> Resu
         let v = serde_json::json!({
             "sql": out.sql,
             "notes": out.notes.iter().map(|n| &n.0).collect::<Vec<_>>(),
-            "warnings": out.warnings,
+            "warnings": out.warnings.iter().map(|w| {
+                crate::diagnostic::Diagnostic::warning(w.clone()).with_code("migrate/diff")
+            }).collect::<Vec<_>>(),
         });
         outln!("{}", serde_json::to_string_pretty(&v)?);
         return Ok(());
