@@ -94,6 +94,8 @@ pub enum Loader {
     Binary,
     /// `module.exports = {}`: the file is not read.
     Empty,
+    /// `module.exports = "data:<type>;base64,..."` (or percent-escaped text when shorter).
+    Dataurl,
 }
 
 impl Loader {

@@ -5,6 +5,7 @@
 mod annex_b;
 mod assignments;
 mod class_fields;
+mod data_url;
 
 mod own_params;
 pub mod record;
@@ -326,6 +327,11 @@ pub fn source_text(path: &Path, loader: Loader) -> Result<String> {
             }
         }
         Loader::Empty => "module.exports = {};".to_string(),
+        Loader::Dataurl => {
+            let bytes = std::fs::read(path).map_err(read_error)?;
+            let url = data_url::of_file(path, &bytes);
+            format!("module.exports = {};", serde_json::Value::from(url))
+        }
         _ => {
             let text = std::fs::read_to_string(path).map_err(read_error)?;
             // esbuild drops a UTF-8 byte order mark from every file it reads.
