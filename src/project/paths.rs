@@ -100,23 +100,29 @@ pub fn absolute(path: &Path) -> Result<PathBuf> {
     Ok(out)
 }
 
-/// `to` relative to the folder `from`, both absolute and normalized, with `/` separators and
-/// a leading `./` or `../` (as tsconfig wants relative paths written).
-pub fn relative(from: &Path, to: &Path) -> String {
+/// `to` relative to the folder `from`, both absolute and normalized, with `/` separators:
+/// `../src/a.ts` (empty when they are the same).
+pub fn relative_path(from: &Path, to: &Path) -> String {
     let from: Vec<Component> = from.components().collect();
     let to: Vec<Component> = to.components().collect();
     let common = from.iter().zip(&to).take_while(|(a, b)| a == b).count();
-    let mut parts: Vec<String> = vec![];
-    parts.extend(std::iter::repeat_n("..".to_string(), from.len() - common));
-    parts.extend(
-        to[common..]
-            .iter()
-            .map(|c| c.as_os_str().to_string_lossy().into_owned()),
-    );
-    match parts.first().map(String::as_str) {
-        None => ".".to_string(),
-        Some("..") => parts.join("/"),
-        Some(_) => format!("./{}", parts.join("/")),
+    let ups = std::iter::repeat_n("..".to_string(), from.len() - common);
+    let downs = to[common..]
+        .iter()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned());
+    ups.chain(downs).collect::<Vec<_>>().join("/")
+}
+
+/// `relative_path` with a leading `./` or `../` (as tsconfig wants relative paths written),
+/// `.` for the folder itself.
+pub fn relative(from: &Path, to: &Path) -> String {
+    let path = relative_path(from, to);
+    if path.is_empty() {
+        ".".to_string()
+    } else if path == ".." || path.starts_with("../") {
+        path
+    } else {
+        format!("./{path}")
     }
 }
 

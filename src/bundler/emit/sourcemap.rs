@@ -2,7 +2,8 @@
 //! the output file, their text inlined (`sourcesContent`), and the `sourceMappingURL` comment
 //! that `--sourcemap` (linked), `=inline`, `=external` and `=both` ask for.
 
-use std::path::{Component, Path};
+use crate::project::paths::relative_path;
+use std::path::Path;
 
 use anyhow::{Context, Result};
 use base64::Engine;
@@ -74,7 +75,7 @@ struct Sources<'a> {
 impl SourceMapGenConfig for Sources<'_> {
     fn file_name_to_source(&self, f: &FileName) -> String {
         match f {
-            FileName::Real(p) => relative(p, self.out_dir),
+            FileName::Real(p) => relative_path(self.out_dir, p),
             other => other.to_string(),
         }
     }
@@ -84,35 +85,23 @@ impl SourceMapGenConfig for Sources<'_> {
     }
 }
 
-/// `path` as seen from `dir`: `../src/a.ts`. Both absolute.
-fn relative(path: &Path, dir: &Path) -> String {
-    let (p, d): (Vec<Component>, Vec<Component>) =
-        (path.components().collect(), dir.components().collect());
-    let common = p.iter().zip(&d).take_while(|(a, b)| a == b).count();
-    let ups = std::iter::repeat_n("..".to_string(), d.len() - common);
-    let downs = p[common..]
-        .iter()
-        .map(|c| c.as_os_str().to_string_lossy().into_owned());
-    ups.chain(downs).collect::<Vec<_>>().join("/")
-}
-
 #[cfg(test)]
 mod tests {
-    use super::relative;
+    use crate::project::paths::relative_path;
     use std::path::Path;
 
     #[test]
     fn sources_are_relative_to_the_output_directory() {
         assert_eq!(
-            relative(Path::new("/p/src/a.ts"), Path::new("/p/dist")),
+            relative_path(Path::new("/p/dist"), Path::new("/p/src/a.ts")),
             "../src/a.ts"
         );
         assert_eq!(
-            relative(Path::new("/p/dist/a.ts"), Path::new("/p/dist")),
+            relative_path(Path::new("/p/dist"), Path::new("/p/dist/a.ts")),
             "a.ts"
         );
         assert_eq!(
-            relative(Path::new("/q/a.ts"), Path::new("/p/dist/x")),
+            relative_path(Path::new("/p/dist/x"), Path::new("/q/a.ts")),
             "../../../q/a.ts"
         );
     }
