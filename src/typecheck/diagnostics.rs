@@ -2,6 +2,7 @@
 //! file, line and column with a code frame and its `TS` code, and an error the compiler finds
 //! in a derived config put back on the line of the user's tsconfig that it came from.
 
+use std::collections::HashMap;
 use std::path::Path;
 
 use super::tsconfig::{Derived, Place};
@@ -16,6 +17,8 @@ pub fn read(
     shown: impl Fn(&Path) -> String,
 ) -> Vec<Diagnostic> {
     let mut out: Vec<Diagnostic> = vec![];
+    // A file with many findings is read once.
+    let mut sources: HashMap<std::path::PathBuf, Option<String>> = HashMap::new();
     for line in output.lines() {
         if line.starts_with(' ') && !out.is_empty() {
             let last = out.pop().expect("not empty");
@@ -32,7 +35,10 @@ pub fn read(
                 if derived.text.is_some() && same_file(&path, &derived.config) {
                     in_config(derived, line_no, &finding, &shown)
                 } else {
-                    in_source(&path, line_no, col, &finding, &shown)
+                    let source = sources
+                        .entry(path.clone())
+                        .or_insert_with(|| std::fs::read_to_string(&path).ok());
+                    in_source(&path, source.as_deref(), line_no, col, &finding, &shown)
                 }
             }
             None => {
@@ -91,12 +97,13 @@ fn same_file(a: &Path, b: &Path) -> bool {
 
 fn in_source(
     path: &Path,
+    source: Option<&str>,
     line: usize,
     col: usize,
     finding: &Finding,
     shown: &impl Fn(&Path) -> String,
 ) -> Diagnostic {
-    let Ok(source) = std::fs::read_to_string(path) else {
+    let Some(source) = source else {
         return finding.apply(Diagnostic::error(finding.message.clone()).at(
             Path::new(&shown(path)),
             line,
@@ -106,7 +113,7 @@ fn in_source(
     let label = finding.code.clone().unwrap_or_default();
     finding.apply(Diagnostic::at_line_col(
         Path::new(&shown(path)),
-        &source,
+        source,
         line,
         col,
         finding.message.clone(),
