@@ -131,17 +131,15 @@ pub fn copy_into(source: &Source, dest: &Path) -> Result<()> {
     match source {
         Source::Dir(dir) => copy_dir(dir, dest),
         Source::Tarball(file) => {
-            let unpacked =
-                tempfile::tempdir().context("making a folder to unpack the template in")?;
-            unpack(file, unpacked.path())?;
+            let reader =
+                std::fs::File::open(file).with_context(|| format!("reading {}", file.display()))?;
+            let unpacked = unpacked(reader, &file.display().to_string())?;
             copy_dir(&project_root(unpacked.path())?, dest)
         }
         Source::Remote { url, subdir } => {
             let bytes = crate::registry::http::get(url, None)
                 .with_context(|| format!("downloading the template {url}"))?;
-            let unpacked =
-                tempfile::tempdir().context("making a folder to unpack the template in")?;
-            crate::registry::tarball::unpack(bytes.as_slice(), unpacked.path(), url, false)?;
+            let unpacked = unpacked(bytes.as_slice(), url)?;
             let root = match subdir {
                 None => project_root(unpacked.path())?,
                 Some(sub) => {
@@ -180,12 +178,8 @@ fn project_root(dir: &Path) -> Result<PathBuf> {
     if dir.join(crate::project::CONFIG_FILE).is_file() {
         return Ok(dir.to_path_buf());
     }
-    let entries: Vec<PathBuf> = std::fs::read_dir(dir)?
-        .flatten()
-        .map(|e| e.path())
-        .collect();
-    match entries.as_slice() {
-        [only] if only.join(crate::project::CONFIG_FILE).is_file() => Ok(only.clone()),
+    match only_folder(dir) {
+        Some(only) if only.join(crate::project::CONFIG_FILE).is_file() => Ok(only),
         _ => bail!(
             "the template has no {} at its top (nor in its one top folder)",
             crate::project::CONFIG_FILE
@@ -193,10 +187,11 @@ fn project_root(dir: &Path) -> Result<PathBuf> {
     }
 }
 
-fn unpack(file: &Path, dest: &Path) -> Result<()> {
-    let reader =
-        std::fs::File::open(file).with_context(|| format!("reading {}", file.display()))?;
-    crate::registry::tarball::unpack(reader, dest, &file.display().to_string(), false)
+/// The tar.gz `what` unpacked into a temporary folder (removed when dropped).
+fn unpacked(reader: impl std::io::Read, what: &str) -> Result<tempfile::TempDir> {
+    let dir = tempfile::tempdir().context("making a folder to unpack the template in")?;
+    crate::registry::tarball::unpack(reader, dir.path(), what, false)?;
+    Ok(dir)
 }
 
 fn left_out(path: &Path, is_dir: bool) -> bool {
