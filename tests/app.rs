@@ -26,11 +26,7 @@ fn prepare() -> Built {
     let project = dir.path().join("app");
     copy_project(&repo().join("fixtures/app"), &project);
     let generated = run(&project, &["db", "generate", "--name", "init"]);
-    assert!(
-        generated.status.success(),
-        "{}",
-        String::from_utf8_lossy(&generated.stderr)
-    );
+    assert_success(&generated);
     let run_dir = dir.path().join("run");
     std::fs::create_dir_all(&run_dir).unwrap();
     std::os::unix::fs::symlink(oracle.join("node_modules"), run_dir.join("node_modules")).unwrap();
@@ -86,11 +82,7 @@ fn drive(b: &Built, bundle: &Path) -> String {
 /// Returns its path and what the command reported.
 fn build(b: &Built, args: &[&str], file: &str) -> (PathBuf, String) {
     let built = run(&b.project, &[&["build"], args].concat());
-    assert!(
-        built.status.success(),
-        "{}",
-        String::from_utf8_lossy(&built.stderr)
-    );
+    assert_success(&built);
     let ours = b.run.join(file);
     std::fs::copy(b.project.join("server/dist/bundle.js"), &ours).unwrap();
     (ours, String::from_utf8_lossy(&built.stderr).into_owned())

@@ -414,7 +414,7 @@ fn source_maps_lead_back_to_the_sources() {
             .current_dir(dir.path())
             .output()
             .unwrap();
-        assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+        assert_success(&r);
         let code = std::fs::read_to_string(dir.path().join("out/b.mjs")).unwrap();
         assert!(
             code.ends_with("//# sourceMappingURL=b.mjs.map\n"),
@@ -479,11 +479,7 @@ fn several_entries_share_modules_and_each_output_runs() {
             .current_dir(dir.path())
             .output()
             .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert_success(&out);
         for (entry, expected) in [("a.js", "hello a 1"), ("b.js", "hello b 2")] {
             let run = std::process::Command::new("node")
                 .arg(dir.path().join("out").join(entry))
@@ -542,11 +538,7 @@ fn assigning_to_an_import_or_a_constant_is_an_error_as_in_esbuild() {
         .current_dir(dir.path())
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
 }
 
 #[test]

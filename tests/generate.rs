@@ -29,11 +29,7 @@ fn fixture_generates_checks_and_migrates() {
     let dir = tempfile::tempdir().unwrap();
     copy_project(&repo().join("fixtures/app"), dir.path());
     let out = run(dir.path(), &["db", "generate", "--name", "init"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     let sql = std::fs::read_to_string(dir.path().join("server/drizzle/0000_init.sql")).unwrap();
     insta::with_settings!({snapshot_path => "../snapshots"}, { insta::assert_snapshot!("fixture_init_sql", sql) });
     let again = run(dir.path(), &["db", "generate"]);
@@ -69,14 +65,10 @@ fn rebuilding_a_parent_keeps_cascading_children_rows() {
         ),
     );
     let generated = run(dir.path(), &["db", "generate", "--name", "two"]);
-    assert!(
-        generated.status.success(),
-        "{}",
-        String::from_utf8_lossy(&generated.stderr)
-    );
+    assert_success(&generated);
     assert!(String::from_utf8_lossy(&generated.stderr).contains("referenced by foreign keys"));
     let m = run(dir.path(), &["db", "migrate", "--confirm-dangerous"]);
-    assert!(m.status.success(), "{}", String::from_utf8_lossy(&m.stderr));
+    assert_success(&m);
     let db = rusqlite::Connection::open(&db_path).unwrap();
     let children: i64 = db
         .query_row("SELECT count(*) FROM child", [], |r| r.get(0))
@@ -131,11 +123,7 @@ fn an_open_rename_exits_2_and_writes_nothing_until_answered() {
             "users.role=users.kind",
         ],
     );
-    assert!(
-        ok.status.success(),
-        "{}",
-        String::from_utf8_lossy(&ok.stderr)
-    );
+    assert_success(&ok);
     let sql = std::fs::read_to_string(dir.path().join("server/drizzle/0001_two.sql")).unwrap();
     assert_eq!(
         sql,

@@ -50,11 +50,7 @@ fn a_new_project_type_checks_deploys_and_serves_its_routes() {
     npm_ci(&repo().join("tests/oracle"));
     let dir = tempfile::tempdir().unwrap();
     let out = init(dir.path(), &["demo", "--agent", "codex"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     let names: Vec<String> = std::fs::read_dir(dir.path())
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())
@@ -258,11 +254,7 @@ fn template_dir(dir: &Path) -> std::path::PathBuf {
         .current_dir(&t)
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     let toml = std::fs::read_to_string(t.join("edgespark.toml")).unwrap();
     let id_line = toml
         .lines()
@@ -331,11 +323,7 @@ fn check_made_from_template(project: &Path, source_toml: &str) {
         .env("PATH", native_tsc_dir())
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
 }
 
 #[test]
@@ -353,11 +341,7 @@ fn init_from_a_template_folder_or_tarball_makes_a_project_that_passes_the_pipeli
             template.to_str().unwrap(),
         ],
     );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     let said = String::from_utf8_lossy(&out.stderr);
     assert!(
         said.contains("edgespark var set ADMIN_EMAILS=...")
@@ -386,11 +370,7 @@ fn init_from_a_template_folder_or_tarball_makes_a_project_that_passes_the_pipeli
             tarball.to_str().unwrap(),
         ],
     );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     check_made_from_template(&dir.path().join("from-tar"), &toml);
 }
 
@@ -434,18 +414,10 @@ fn init_from_github_or_a_tarball_url_downloads_the_template() {
             .unwrap()
     };
     let out = init_from("from-github", "github:acme/templates/blog#v1");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     check_made_from_template(&dir.path().join("from-github"), &toml);
     let out = init_from("from-url", &format!("{}tpl.tar.gz", stand_in.url));
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     check_made_from_template(&dir.path().join("from-url"), &toml);
 
     // A folder the repository lacks, and a URL that is not there: errors, nothing made.

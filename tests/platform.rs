@@ -101,11 +101,7 @@ fn secret_values_are_never_shown_or_logged_and_only_the_owner_can_read_them() {
     let p = project();
     let value = "sk_live_do_not_print_me";
     let out = secret_set(p.path(), &["STRIPE_WEBHOOK_SECRET"], &format!("{value}\n"));
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     let shown = format!(
         "{}{}",
         String::from_utf8_lossy(&out.stdout),

@@ -43,11 +43,7 @@ fn link_packages(project: &Path) {
 /// Hono's list for the project: build it, import the bundle, `inspectRoutes`.
 fn hono_list(project: &Path, dir: &Path) -> String {
     let built = run(project, &["build"]);
-    assert!(
-        built.status.success(),
-        "{}",
-        String::from_utf8_lossy(&built.stderr)
-    );
+    assert_success(&built);
     let run_dir = dir.join("run");
     std::fs::create_dir_all(&run_dir).unwrap();
     let link = run_dir.join("node_modules");
@@ -74,11 +70,7 @@ fn hono_list(project: &Path, dir: &Path) -> String {
 /// Our list, from `routes --json`, in the same form; and the JSON itself.
 fn our_list(project: &Path) -> (String, serde_json::Value) {
     let out = run(project, &["routes", "--json"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let lines = json["routes"]
         .as_array()
@@ -184,11 +176,7 @@ fn registrations_it_cannot_follow_are_warnings_with_their_location() {
     );
     link_packages(&project);
     let out = run(&project, &["routes", "--json"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(json["routes"].as_array().unwrap().len(), 1, "{json}");
     let warnings: Vec<String> = json["warnings"]

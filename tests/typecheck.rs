@@ -28,11 +28,7 @@ fn project(dir: &Path, fixture: &str) -> PathBuf {
         &["db", "migrate"],
     ] {
         let out = run(&project, args);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert_success(&out);
     }
     project
 }
@@ -463,11 +459,7 @@ fn doctor_edits_each_file_of_an_extends_chain_keeping_comments() {
         .current_dir(&project)
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     let base = std::fs::read_to_string(project.join("tsconfig.base.json")).unwrap();
     assert!(
         base.contains("// shared settings")

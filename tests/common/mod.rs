@@ -44,6 +44,16 @@ pub fn native_tsc_dir() -> PathBuf {
     dir
 }
 
+/// The command succeeded; when it did not, the failure shows its stderr.
+#[track_caller]
+pub fn assert_success(out: &Output) {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 pub fn run(dir: &Path, args: &[&str]) -> Output {
     bin()
         .arg("-C")
