@@ -414,7 +414,7 @@ impl Interpreter<'_> {
 
     fn add(&mut self, i: usize, method: &str, path: &str, at: Span) {
         let path = merge_path(&self.instances[i].base, path);
-        let (file, line, _) = self.location(at);
+        let (file, line) = (self.file(), self.g.cm.lookup_char_pos(at.lo).line);
         let list = self.instances[i].list;
         self.lists[list].push(Route {
             method: method.to_string(),
@@ -425,19 +425,17 @@ impl Interpreter<'_> {
         });
     }
 
-    fn location(&self, at: Span) -> (String, usize, usize) {
-        let loc = self.g.cm.lookup_char_pos(at.lo);
+    /// The current module's file, relative to the server folder.
+    fn file(&self) -> String {
         let path = &self.g.modules[self.module].path;
-        let file = path
-            .strip_prefix(self.server_dir)
+        path.strip_prefix(self.server_dir)
             .unwrap_or(path)
             .to_string_lossy()
-            .replace('\\', "/");
-        (file, loc.line, loc.col_display + 1)
+            .replace('\\', "/")
     }
 
     fn warn(&mut self, at: Span, message: String) {
-        let (file, _, _) = self.location(at);
+        let file = self.file();
         let source = self.g.cm.lookup_byte_offset(at.lo);
         let start = source.pos.0 as usize;
         let end = start + (at.hi.0 - at.lo.0) as usize;
