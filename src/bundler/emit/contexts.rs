@@ -27,16 +27,17 @@ pub enum Contexts {
 /// module was resolved on its own, so every binding is already told apart by its context, and
 /// only the bundle's top level is split between the modules' (and the linker's) contexts.
 /// Those become the one `top_level_mark` context, the clashing names among them renamed
-/// (`name$N`). Inner scopes keep their marks; references to globals already carry the
-/// unresolved mark every module was resolved with.
+/// (`name$N`), as are those that have a name in `reserved`. Inner scopes keep their marks;
+/// references to globals already carry the unresolved mark every module was resolved with.
 pub fn one_top_level(
     globals: &Globals,
     items: &mut [ModuleItem],
     top_level_mark: Mark,
+    reserved: &FxHashSet<Atom>,
 ) -> Contexts {
     let declared = top_level_bindings(items);
     let top_contexts: FxHashSet<SyntaxContext> = declared.iter().map(|id| id.1).collect();
-    let mut taken: FxHashSet<Atom> = FxHashSet::default();
+    let mut taken: FxHashSet<Atom> = reserved.clone();
     let mut renames: FxHashMap<Id, Atom> = FxHashMap::default();
     let clashing: Vec<&Id> = declared
         .iter()
@@ -431,7 +432,8 @@ mod tests {
                         .body,
                 );
             }
-            let contexts = one_top_level(&Globals::new(), &mut body, Mark::new());
+            let contexts =
+                one_top_level(&Globals::new(), &mut body, Mark::new(), &Default::default());
             let code = to_code_default(
                 cm,
                 None,

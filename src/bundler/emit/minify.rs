@@ -23,14 +23,17 @@ use super::outside::{KEEP, Outside, keep_items, used_outside, without_keep};
 /// statements of very different sizes.
 const RUNS: usize = 8;
 
-/// The minifier dropped or moved a binding that another run of statements uses (see
-/// outside.rs): the bundle must be made again and minified with `runs_alone` off.
+/// A pass over part of the bundle dropped, moved or renamed a top-level binding that other
+/// statements use (the minifier, see outside.rs; or the renamer, see rename.rs): the bundle
+/// must be made again with `runs_alone` off.
 #[derive(Debug)]
 pub struct LostBinding;
 
 impl std::fmt::Display for LostBinding {
     fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        f.write_str("the minifier lost a top-level binding that other statements use")
+        f.write_str(
+            "a pass over part of the bundle lost a top-level binding that other statements use",
+        )
     }
 }
 
@@ -55,7 +58,12 @@ pub fn minify(
         unreachable!("the bundle is a module")
     };
     let top_level_mark = Mark::new();
-    let unresolved_mark = match one_top_level(globals, &mut module.body, top_level_mark) {
+    let unresolved_mark = match one_top_level(
+        globals,
+        &mut module.body,
+        top_level_mark,
+        &Default::default(),
+    ) {
         Contexts::AsResolved => {
             timer.done("  top level");
             unresolved

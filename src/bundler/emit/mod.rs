@@ -1,5 +1,7 @@
 //! The emit stage: the linked module → JavaScript text. Collisions between the modules' names
-//! are settled here by SWC's hygiene pass (each module's top level has its own syntax context);
+//! (each module's top level has its own syntax context) are settled here: top-level names in
+//! one pass and each statement's inner scopes on their own (`rename`), or by SWC's hygiene
+//! pass over the whole bundle when that cannot be done;
 //! with `minify`, swc_ecma_minifier then compresses and mangles the whole bundle; parentheses
 //! are fixed and the code printed, with a source map when asked for.
 
@@ -8,6 +10,7 @@ mod mangle;
 mod minify;
 mod outside;
 mod private_names;
+mod rename;
 mod sourcemap;
 
 use std::path::Path;
@@ -27,12 +30,24 @@ use swc_core::ecma::visit::{Visit, VisitWith};
 pub use minify::LostBinding;
 pub use sourcemap::SourceMapKind;
 
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy)]
 pub struct EmitOptions {
     pub minify: bool,
     pub sourcemap: Option<SourceMapKind>,
-    /// See `minify::minify`; off only to make a bundle again after `LostBinding`.
+    /// Each run of statements is minified (`minify::minify`), or has its names settled
+    /// (`rename`), on its own; off only to make a bundle again after `LostBinding`.
     pub runs_alone: bool,
+}
+
+impl Default for EmitOptions {
+    /// Unminified, no source map, each run of statements on its own.
+    fn default() -> EmitOptions {
+        EmitOptions {
+            minify: false,
+            sourcemap: None,
+            runs_alone: true,
+        }
+    }
 }
 
 /// A printed bundle: its code and, when it goes to a file of its own, its source map.
@@ -136,6 +151,10 @@ pub fn print(
                 pure_annotations,
                 o.runs_alone,
             )?)
+        } else if o.runs_alone {
+            let module = rename::renamed(globals, module)?;
+            timer.done("  rename");
+            Ok(Program::Module(module))
         } else {
             let program = Program::Module(module).apply(hygiene());
             timer.done("  hygiene");

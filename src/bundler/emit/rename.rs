@@ -1,0 +1,168 @@
+//! The unminified bundle's names in time linear in its size (SWC's hygiene pass over the whole
+//! bundle compares every scope's names with every outer one's, which grows quadratically with
+//! the number of modules). As esbuild does: the top-level names of all modules are settled in
+//! one pass against one set of reserved names (`contexts::one_top_level`), then each top-level
+//! statement's inner scopes are renamed on their own, in parallel, by SWC's hygiene.
+//!
+//! Once the top-level names are unique and none is a name some statement uses freely (a
+//! global, or a name a pass made that nothing declares), a statement's hygiene has no reason to
+//! rename a top-level binding: everything an inner scope could clash with is in the statement.
+//! That is checked, not assumed: a statement whose top-level names came out changed fails the
+//! pass with `LostBinding`, and the bundle is made again with the whole-bundle hygiene.
+
+use rayon::prelude::*;
+use rustc_hash::FxHashSet;
+use swc_core::atoms::Atom;
+use swc_core::common::{DUMMY_SP, GLOBALS, Globals, Mark, SyntaxContext};
+use swc_core::ecma::ast::*;
+use swc_core::ecma::transforms::base::hygiene::hygiene;
+use swc_core::ecma::utils::{collect_decls, find_pat_ids};
+use swc_core::ecma::visit::{Visit, VisitWith};
+
+use super::LostBinding;
+use super::contexts::{Contexts, one_top_level};
+
+/// The bundle with every name settled, ready to print.
+pub fn renamed(globals: &Globals, mut module: Module) -> Result<Module, LostBinding> {
+    let reserved = free_names(globals, &module.body);
+    let top_level_mark = GLOBALS.set(globals, Mark::new);
+    let top_level = SyntaxContext::empty().apply_mark(top_level_mark);
+    // An unmarked name, `eval` or `with`: only the whole-bundle pass knows what they see.
+    if let Contexts::Unmarked = one_top_level(globals, &mut module.body, top_level_mark, &reserved)
+    {
+        return Err(LostBinding);
+    }
+    let body: Option<Vec<ModuleItem>> = module
+        .body
+        .into_par_iter()
+        .map(|item| GLOBALS.set(globals, || statement_renamed(item, top_level)))
+        .collect();
+    Ok(Module {
+        span: module.span,
+        body: body.ok_or(LostBinding)?,
+        shebang: module.shebang,
+    })
+}
+
+/// One top-level statement through hygiene; None when a top-level name came out changed.
+/// The top-level bindings it uses are declared before it for the pass (and taken away after),
+/// so that it sees them as the whole bundle's hygiene would: bindings of the scope around,
+/// which an inner binding of the same name shadows without being renamed (hygiene renames
+/// every inner binding named like a name it cannot find declared).
+fn statement_renamed(item: ModuleItem, top_level: SyntaxContext) -> Option<ModuleItem> {
+    let before = Names::of(&item);
+    let mut outer: Vec<&Atom> = before
+        .0
+        .iter()
+        .filter(|(_, ctxt)| *ctxt == top_level)
+        .map(|(name, _)| name)
+        .collect();
+    outer.sort_unstable();
+    outer.dedup();
+    let declare_outer = ModuleItem::Stmt(Stmt::Decl(Decl::Var(Box::new(VarDecl {
+        span: DUMMY_SP,
+        ctxt: SyntaxContext::empty(),
+        kind: VarDeclKind::Var,
+        declare: false,
+        decls: outer
+            .into_iter()
+            .map(|name| VarDeclarator {
+                span: DUMMY_SP,
+                name: Pat::Ident(Ident::new(name.clone(), DUMMY_SP, top_level).into()),
+                init: None,
+                definite: false,
+            })
+            .collect(),
+    }))));
+    let mut body = Program::Module(Module {
+        span: DUMMY_SP,
+        body: vec![declare_outer, item],
+        shebang: None,
+    })
+    .apply(hygiene())
+    .expect_module()
+    .body;
+    let renamed = body.pop()?;
+    let after = Names::of(&renamed);
+    let kept = before.0.len() == after.0.len()
+        && before
+            .0
+            .iter()
+            .zip(&after.0)
+            .all(|((name, ctxt), (now, _))| *ctxt != top_level || name == now);
+    kept.then_some(renamed)
+}
+
+/// The names statements use without declaring them, and not as another statement's top-level
+/// binding: what no top-level binding may be called.
+fn free_names(globals: &Globals, items: &[ModuleItem]) -> FxHashSet<Atom> {
+    let top: FxHashSet<SyntaxContext> = super::contexts::top_level_bindings(items)
+        .iter()
+        .map(|id| id.1)
+        .collect();
+    items
+        .par_iter()
+        .map(|item| {
+            GLOBALS.set(globals, || {
+                let mut declared: FxHashSet<Id> = collect_decls(item);
+                item.visit_with(&mut AlsoDeclared(&mut declared));
+                Names::of(item)
+                    .0
+                    .into_iter()
+                    .filter(|(name, ctxt)| {
+                        !top.contains(ctxt) && !declared.contains(&(name.clone(), *ctxt))
+                    })
+                    .map(|(name, _)| name)
+                    .collect::<FxHashSet<Atom>>()
+            })
+        })
+        .reduce(FxHashSet::default, |mut a, b| {
+            a.extend(b);
+            a
+        })
+}
+
+/// The bindings `collect_decls` leaves out: a function or class expression's own name, and a
+/// `catch` clause's parameter.
+struct AlsoDeclared<'a>(&'a mut FxHashSet<Id>);
+
+impl Visit for AlsoDeclared<'_> {
+    fn visit_fn_expr(&mut self, f: &FnExpr) {
+        self.0.extend(f.ident.as_ref().map(Ident::to_id));
+        f.visit_children_with(self);
+    }
+    fn visit_class_expr(&mut self, c: &ClassExpr) {
+        self.0.extend(c.ident.as_ref().map(Ident::to_id));
+        c.visit_children_with(self);
+    }
+    fn visit_catch_clause(&mut self, c: &CatchClause) {
+        if let Some(param) = &c.param {
+            self.0.extend(find_pat_ids::<_, Id>(param));
+        }
+        c.visit_children_with(self);
+    }
+}
+
+/// Every identifier that names a binding or refers to one, in order (not labels, nor the
+/// names modules export and import by).
+struct Names(Vec<(Atom, SyntaxContext)>);
+
+impl Names {
+    fn of(item: &ModuleItem) -> Names {
+        let mut n = Names(vec![]);
+        item.visit_with(&mut n);
+        n
+    }
+}
+
+impl Visit for Names {
+    fn visit_ident(&mut self, i: &Ident) {
+        self.0.push((i.sym.clone(), i.ctxt));
+    }
+    fn visit_labeled_stmt(&mut self, l: &LabeledStmt) {
+        l.body.visit_with(self);
+    }
+    fn visit_break_stmt(&mut self, _: &BreakStmt) {}
+    fn visit_continue_stmt(&mut self, _: &ContinueStmt) {}
+    fn visit_module_export_name(&mut self, _: &ModuleExportName) {}
+}
