@@ -3,6 +3,7 @@
 options (Workers conditions, platform modules external, tsconfig paths), in one run, same machine.
 
     python3 bench/build.py [--runs 5]
+    python3 bench/build.py --heavy 200,1000,2000,5000 [--runs 5]
 
 Installs the anchors from npm into bench/node_modules (pinned in bench/package.json), the fixture
 app's dependencies from its lockfile, and builds edgespark in release mode. Apps: fixtures/app,
@@ -10,6 +11,10 @@ and generated apps of 200 and 1000 route files (each a Hono sub-app with a zod-v
 a drizzle query on its own table). Each tool is timed with and without minification; we print
 the median wall time, CPU time (user+sys), peak memory, and the output's raw and gzip sizes, with
 our ratio to each anchor (wall: theirs / ours, so >1 means we are faster; size: ours / theirs).
+
+`--heavy SIZES`: instead, apps shaped like real ones at each size (see heavy_app), edgespark
+against esbuild only (rolldown takes seconds there), and how the time grows: time(n) /
+time(smallest) beside n / smallest.
 
 rolldown 1.3.2 leaves out zod's `config(en())` (zod/v4/classic/external.js), so its bundles answer
 "Invalid input" where Node, esbuild's bundle and ours give zod's English messages. To compare sizes
@@ -65,6 +70,98 @@ export const r{i} = new Hono()
     return c.json(row, 201);
   }});
 ''')
+    write_entry_and_defs(server, n, tables)
+    return root
+
+
+VALIDATORS = '''import { z } from "zod/v4";
+
+export const idParam = z.object({ id: z.coerce.number().int().positive() });
+export const listQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  offset: z.coerce.number().int().min(0).default(0),
+  q: z.string().max(200).optional(),
+});
+export const itemInput = z.object({
+  name: z.string().min(1).max(100),
+  score: z.number().int().min(0).optional(),
+  tags: z.array(z.string().max(30)).max(10).default([]),
+});
+export const itemPatch = itemInput.partial();
+'''
+
+HEAVY_TABLE = '''export const t{i} = sqliteTable("table_{i}", {{
+  id: integer("id").primaryKey({{ autoIncrement: true }}),
+  owner: text("owner").notNull(),
+  name: text("name").notNull(),
+  score: integer("score").notNull().default(0),
+  tags: text("tags", {{ mode: "json" }}).$type<string[]>().notNull().default([]),
+  createdAt: integer("created_at", {{ mode: "timestamp" }}).notNull(),
+}});'''
+
+HEAVY_ROUTE = '''import {{ Hono }} from "hono";
+import {{ zValidator }} from "@hono/zod-validator";
+import {{ and, eq, like, desc }} from "drizzle-orm";
+import {{ db }} from "edgespark";
+import {{ auth }} from "edgespark/http";
+import {{ t{i} }} from "@defs";
+import {{ idParam, listQuery, itemInput, itemPatch }} from "../validators";
+
+const mine{i} = (id: number) => and(eq(t{i}.id, id), eq(t{i}.owner, auth.user!.id));
+
+export const r{i} = new Hono()
+  .get("/", zValidator("query", listQuery), async (c) => {{
+    const {{ limit, offset, q }} = c.req.valid("query");
+    const where = q ? and(eq(t{i}.owner, auth.user!.id), like(t{i}.name, `%${{q}}%`)) : eq(t{i}.owner, auth.user!.id);
+    const rows = await db.select().from(t{i}).where(where).orderBy(desc(t{i}.createdAt)).limit(limit).offset(offset);
+    return c.json({{ items: rows, limit, offset }});
+  }})
+  .post("/", zValidator("json", itemInput), async (c) => {{
+    const body = c.req.valid("json");
+    const [row] = await db.insert(t{i}).values({{ ...body, owner: auth.user!.id, createdAt: new Date() }}).returning();
+    return c.json(row, 201);
+  }})
+  .get("/:id", zValidator("param", idParam), async (c) => {{
+    const [row] = await db.select().from(t{i}).where(mine{i}(c.req.valid("param").id));
+    return row ? c.json(row) : c.json({{ error: "not found" }}, 404);
+  }})
+  .patch("/:id", zValidator("param", idParam), zValidator("json", itemPatch), async (c) => {{
+    const [row] = await db.update(t{i}).set(c.req.valid("json")).where(mine{i}(c.req.valid("param").id)).returning();
+    return row ? c.json(row) : c.json({{ error: "not found" }}, 404);
+  }})
+  .delete("/:id", zValidator("param", idParam), async (c) => {{
+    const [row] = await db.delete(t{i}).where(mine{i}(c.req.valid("param").id)).returning();
+    return row ? c.body(null, 204) : c.json({{ error: "not found" }}, 404);
+  }});
+'''
+
+
+def heavy_app(n):
+    """fixtures/app's project files with n heavier route files (five handlers each on its own
+    table, validators from a shared module, `auth` from edgespark/http) and n tables."""
+    root = os.path.join(WORK, f"heavy{n}")
+    shutil.rmtree(root, ignore_errors=True)
+    server = os.path.join(root, "server")
+    os.makedirs(os.path.join(server, "src", "routes"))
+    os.makedirs(os.path.join(server, "src", "defs"))
+    shutil.copy(os.path.join(APP, "edgespark.toml"), root)
+    for f in ["package.json", "tsconfig.json"]:
+        shutil.copy(os.path.join(APP, "server", f), server)
+    shutil.copytree(os.path.join(APP, "server", "src", "__generated__"), os.path.join(server, "src", "__generated__"))
+    os.symlink(os.path.join(APP, "server", "node_modules"), os.path.join(server, "node_modules"))
+    with open(os.path.join(server, "src", "validators.ts"), "w") as f:
+        f.write(VALIDATORS)
+    tables = ['import { sqliteTable, text, integer } from "drizzle-orm/sqlite-core";']
+    for i in range(n):
+        tables.append(HEAVY_TABLE.format(i=i))
+        with open(os.path.join(server, "src", "routes", f"r{i}.ts"), "w") as f:
+            f.write(HEAVY_ROUTE.format(i=i))
+    write_entry_and_defs(server, n, tables)
+    return root
+
+
+def write_entry_and_defs(server, n, tables):
+    """db_schema.ts with `tables`, the defs barrel, and an index.ts mounting r0..r{n-1}."""
     with open(os.path.join(server, "src", "defs", "db_schema.ts"), "w") as f:
         f.write("\n".join(tables) + "\n")
     with open(os.path.join(server, "src", "defs", "index.ts"), "w") as f:
@@ -75,7 +172,6 @@ export const r{i} = new Hono()
         f.write('const app = new Hono().basePath("/api");\n')
         f.write("".join(f'app.route("/r{i}", r{i});\n' for i in range(n)))
         f.write("export default app;\n")
-    return root
 
 
 def copied_fixture():
@@ -144,6 +240,7 @@ def prepare():
     installed."""
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--heavy", help="comma-separated sizes of the heavier app shape")
     args = ap.parse_args()
     quiet = ["--no-audit", "--no-fund", "--loglevel=error"]
     # `npm install` (not ci): the lockfile names only the platform binaries npm saw here, and
@@ -157,6 +254,8 @@ def prepare():
 
 def main():
     args = prepare()
+    if args.heavy:
+        return heavy(args)
     apps = [("fixture app", copied_fixture()), ("200 routes", generated_app(200)), ("1000 routes", generated_app(1000))]
     print(f"{'app':<17}{'tool':<11}{'wall':>9}{'cpu':>9}{'peak':>9}{'raw':>10}{'gzip':>9}   wall ratio / gzip ratio (edgespark vs)")
     for label, root in apps:
@@ -184,6 +283,34 @@ def main():
                     ratio = f"   {wall / ours[0]:.2f}x faster / {ours[4] / gz:.2f}x size"
                 print(f"{tag:<17}{name:<11}{wall * 1000:>7.0f}ms{cpu * 1000:>7.0f}ms{peak:>7.0f}MB{raw / 1000:>8.1f}kB{gz / 1000:>7.1f}kB{ratio}")
                 tag = ""
+
+
+def heavy(args):
+    """Each heavy app size, edgespark and esbuild in round robin, then the growth of each."""
+    sizes = [int(n) for n in args.heavy.split(",")]
+    walls = {}
+    print(f"{'app':<17}{'tool':<11}{'wall':>9}{'cpu':>9}{'peak':>9}{'raw':>10}   wall ratio (esbuild / edgespark)")
+    for n in sizes:
+        root = heavy_app(n)
+        for minify in (False, True):
+            chosen = [t for t in tools(root, minify) if t[0] in ("edgespark", "esbuild")]
+            runs = {name: [] for name, *_ in chosen}
+            for _ in range(args.runs):
+                for name, cmd, env, _ in chosen:
+                    runs[name].append(measure(cmd, env))
+            tag = f"{n} heavy{' min' if minify else ''}"
+            for name, _, _, out in chosen:
+                r = runs[name]
+                wall, cpu = statistics.median(x[0] for x in r), statistics.median(x[1] for x in r)
+                walls[(n, minify, name)] = wall
+                ratio = f"   {wall / walls[(n, minify, 'edgespark')]:.2f}x" if name != "edgespark" else ""
+                print(f"{tag:<17}{name:<11}{wall * 1000:>7.0f}ms{cpu * 1000:>7.0f}ms{max(x[2] for x in r):>7.0f}MB{os.path.getsize(out) / 1000:>8.1f}kB{ratio}")
+                tag = ""
+    base = sizes[0]
+    for minify in (False, True):
+        for name in ("edgespark", "esbuild"):
+            growth = ", ".join(f"{n}: {walls[(n, minify, name)] / walls[(base, minify, name)]:.2f} (input {n / base:.1f})" for n in sizes[1:])
+            print(f"growth {name}{' min' if minify else ''} over {base}: {growth}")
 
 
 if __name__ == "__main__":
