@@ -140,12 +140,39 @@ fn bundle_once(
                     outfile,
                 );
                 timer.done("emit");
-                text
+                let mut emitted = text?;
+                emitted.assets = assets_of(&graph, &resolver, e)?;
+                Ok(emitted)
             })
             .collect()
     });
     crate::timing::drop_off_the_critical_path((graph, resolver));
     emitted
+}
+
+/// The files the `file` loader made modules of (those `entry` reaches) and the `copy` loader
+/// kept as imports, each with the name of its copy beside the bundle, in name order.
+fn assets_of(
+    graph: &graph::ModuleGraph,
+    resolver: &Resolver,
+    entry: graph::ModuleId,
+) -> Result<Vec<(String, Vec<u8>)>> {
+    let mut assets = resolver.copied();
+    for m in graph.reachable(entry) {
+        let path = &graph.files[m].path;
+        if resolver.loader_for(path) == resolve::Loader::File {
+            let name = resolve::asset_name(path).map_err(anyhow::Error::msg)?;
+            assets.insert(name, path.clone());
+        }
+    }
+    assets
+        .into_iter()
+        .map(|(name, path)| {
+            let bytes = std::fs::read(&path)
+                .map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))?;
+            Ok((name, bytes))
+        })
+        .collect()
 }
 
 /// Each entry's file in `outdir`, as esbuild names them: its path below the entries' lowest
@@ -231,15 +258,23 @@ pub fn refuse_shared_outputs(outputs: &[PathBuf]) -> Result<()> {
     Ok(())
 }
 
-/// The files to write: each bundle, and its source map as `<bundle>.map` when it has one.
+/// The files to write: each bundle, its source map as `<bundle>.map` when it has one, and the
+/// files its loaders copied beside it (each once).
 pub fn output_files<'a>(outputs: &[PathBuf], emitted: &'a [Emitted]) -> Vec<(PathBuf, &'a [u8])> {
-    let mut files = vec![];
+    let mut files: Vec<(PathBuf, &[u8])> = vec![];
     for (path, e) in outputs.iter().zip(emitted) {
         files.push((path.clone(), e.code.as_bytes()));
         if let Some(map) = &e.map {
             let mut name = path.clone().into_os_string();
             name.push(".map");
             files.push((PathBuf::from(name), map.as_bytes()));
+        }
+        let dir = path.parent().unwrap_or(Path::new(""));
+        for (name, bytes) in &e.assets {
+            let asset = dir.join(name);
+            if !files.iter().any(|(p, _)| *p == asset) {
+                files.push((asset, bytes.as_slice()));
+            }
         }
     }
     files

@@ -64,7 +64,7 @@ pub struct BundleArgs {
     #[arg(long, value_enum, num_args = 0..=1, require_equals = true, default_missing_value = "linked", value_name = "KIND")]
     pub sourcemap: Option<SourceMapKind>,
     /// How files of an extension are read, as esbuild's --loader: `.txt=text`, `.bin=base64`;
-    /// kinds: js, jsx, ts, tsx, json, text, base64, binary, empty, dataurl (default: by extension, `.txt` as text)
+    /// kinds: js, jsx, ts, tsx, json, text, base64, binary, empty, dataurl, file, copy (default: by extension, `.txt` as text)
     #[arg(long = "loader", value_name = ".EXT=KIND")]
     pub loaders: Vec<String>,
     /// Replace reads of a global (identifier or dotted chain) with a JSON value or identifier:
@@ -90,7 +90,7 @@ fn loaders(a: &BundleArgs) -> Result<Vec<(String, Loader)>> {
             }
             let loader = <Loader as clap::ValueEnum>::from_str(kind, false).map_err(|_| {
                 usage(format!(
-                    "no loader {kind:?}; the loaders are js, jsx, ts, tsx, json, text, base64, binary, empty, dataurl"
+                    "no loader {kind:?}; the loaders are js, jsx, ts, tsx, json, text, base64, binary, empty, dataurl, file, copy"
                 ))
             })?;
             Ok((ext.to_string(), loader))

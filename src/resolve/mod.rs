@@ -96,6 +96,11 @@ pub enum Loader {
     Empty,
     /// `module.exports = "data:<type>;base64,..."` (or percent-escaped text when shorter).
     Dataurl,
+    /// `module.exports = "./<name>-<hash>.<ext>"`: the file is copied beside the bundle.
+    File,
+    /// The import stays an import, of the file copied beside the bundle as
+    /// `<name>-<hash>.<ext>`.
+    Copy,
 }
 
 impl Loader {
@@ -151,6 +156,8 @@ pub struct Resolver {
     /// What (directory, specifier, by require) resolved to: a specifier means the same from
     /// every file of a directory, and many files import the same ones (`hono` from each route).
     memo: Mutex<FxHashMap<MemoKey, Result<Resolved, String>>>,
+    /// The files the `copy` loader kept as imports: the copy's name → the file.
+    copied: Mutex<std::collections::BTreeMap<String, PathBuf>>,
 }
 
 impl Resolver {
@@ -219,6 +226,7 @@ impl Resolver {
             loaders: o.loaders.clone(),
             manual_tsconfig: tsconfig.map(|t| (t, Default::default())),
             memo: Default::default(),
+            copied: Default::default(),
         }
     }
 
@@ -241,6 +249,14 @@ impl Resolver {
         self.oxc
             .find_tsconfig(file)
             .map_err(|e| format!("the tsconfig.json for {}: {e}", file.display()))
+    }
+
+    /// The files the `copy` loader kept as imports, by the name of their copy.
+    pub fn copied(&self) -> std::collections::BTreeMap<String, PathBuf> {
+        self.copied
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// The loader for `path`: `--loader` for its extension, else the default one (a data:
@@ -317,6 +333,14 @@ impl Resolver {
             Ok(r) if self.packages_external && in_package(r.path()) => {
                 Ok(Resolved::External(specifier.to_string()))
             }
+            Ok(r) if self.loader_for(r.path()) == Loader::Copy => match asset_name(r.path()) {
+                Ok(name) => {
+                    let copied = &mut self.copied.lock().unwrap_or_else(|e| e.into_inner());
+                    copied.insert(name.clone(), r.path().to_path_buf());
+                    Ok(Resolved::External(format!("./{name}")))
+                }
+                Err(why) => Err(why),
+            },
             Ok(r) => Ok(Resolved::File(file_facts(&r))),
             Err(oxc_resolver::ResolveError::Ignored(path)) => Ok(Resolved::File(disabled(&path))),
             Err(oxc_resolver::ResolveError::Builtin { resolved, .. }) => {
@@ -345,6 +369,25 @@ impl Resolver {
             Err(e) => Err(format!("{}: {e}", path.display())),
         }
     }
+}
+
+/// The name a file gets beside the bundle (the `file` and `copy` loaders), as esbuild's
+/// default `[name]-[hash]`: its stem, 8 base32 characters of a hash of its bytes, its extension.
+pub fn asset_name(path: &Path) -> Result<String, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("reading {}: {e}", path.display()))?;
+    const ALPHABET: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    let hash = blake3::hash(&bytes);
+    let bits = hash.as_bytes()[..5]
+        .iter()
+        .fold(0u64, |acc, &b| (acc << 8) | u64::from(b));
+    let code: String = (0..8)
+        .map(|i| ALPHABET[((bits >> (35 - 5 * i)) & 31) as usize] as char)
+        .collect();
+    let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("asset");
+    Ok(match path.extension().and_then(|e| e.to_str()) {
+        Some(ext) => format!("{stem}-{code}.{ext}"),
+        None => format!("{stem}-{code}"),
+    })
 }
 
 /// A file of an installed package (under node_modules), not of the project.

@@ -50,10 +50,12 @@ impl Default for EmitOptions {
     }
 }
 
-/// A printed bundle: its code and, when it goes to a file of its own, its source map.
+/// A printed bundle: its code, its source map when it goes to a file of its own, and the files
+/// the `file` and `copy` loaders put beside it (name, bytes).
 pub struct Emitted {
     pub code: String,
     pub map: Option<String>,
+    pub assets: Vec<(String, Vec<u8>)>,
 }
 
 /// Print `program`; minified, with no `;` before a `}`.
@@ -179,7 +181,11 @@ pub fn print(
     timer.done("  print");
     let code = String::from_utf8(buf).context("the printed bundle is not UTF-8")?;
     match o.sourcemap {
-        None => Ok(Emitted { code, map: None }),
+        None => Ok(Emitted {
+            code,
+            map: None,
+            assets: vec![],
+        }),
         Some(kind) => sourcemap::attach(cm, &mappings, code, kind, outfile),
     }
 }

@@ -63,7 +63,11 @@ pub fn attach(
         SourceMapKind::External => {}
     }
     let map = (kind != SourceMapKind::Inline).then_some(json);
-    Ok(Emitted { code, map })
+    Ok(Emitted {
+        code,
+        map,
+        assets: vec![],
+    })
 }
 
 /// Names each source by its path relative to the output's directory, with `/` separators, and

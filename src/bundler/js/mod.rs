@@ -327,6 +327,13 @@ pub fn source_text(path: &Path, loader: Loader) -> Result<String> {
             }
         }
         Loader::Empty => "module.exports = {};".to_string(),
+        Loader::File => {
+            let name = crate::resolve::asset_name(path).map_err(anyhow::Error::msg)?;
+            format!(
+                "module.exports = {};",
+                serde_json::Value::from(format!("./{name}"))
+            )
+        }
         Loader::Dataurl => {
             let bytes = std::fs::read(path).map_err(read_error)?;
             let url = data_url::of_file(path, &bytes);
