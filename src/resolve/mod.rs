@@ -173,13 +173,15 @@ impl Resolver {
             ]
             .map(String::from)
             .to_vec(),
+            // As esbuild: `./x.js` is x.js when there is one, else the TypeScript file it is
+            // compiled from.
             extension_alias: vec![
                 (
                     ".js".into(),
-                    vec![".ts".into(), ".tsx".into(), ".js".into()],
+                    vec![".js".into(), ".ts".into(), ".tsx".into()],
                 ),
-                (".mjs".into(), vec![".mts".into(), ".mjs".into()]),
-                (".cjs".into(), vec![".cts".into(), ".cjs".into()]),
+                (".mjs".into(), vec![".mjs".into(), ".mts".into()]),
+                (".cjs".into(), vec![".cjs".into(), ".cts".into()]),
             ],
             condition_names: o.conditions.clone(),
             main_fields: o.main_fields.clone(),
