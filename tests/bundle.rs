@@ -364,6 +364,56 @@ fn importing_a_name_the_module_does_not_export_is_an_error() {
     );
 }
 
+/// As esbuild: a JSON module exports its object's keys and nothing else by name, and a name
+/// that only an `export *` cycle could provide is not exported.
+#[test]
+fn json_keys_and_star_cycles_do_not_export_missing_names() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "data.json", "{\"present\": 1}");
+    write(
+        dir.path(),
+        "a.mjs",
+        "export * from \"./b.mjs\";\nexport const a = 1;\n",
+    );
+    write(dir.path(), "b.mjs", "export * from \"./a.mjs\";\n");
+    for (main, missing) in [
+        (
+            "import { absent } from \"./data.json\";\nconsole.log(absent);\n",
+            "absent",
+        ),
+        (
+            "import { nope } from \"./a.mjs\";\nconsole.log(nope);\n",
+            "nope",
+        ),
+    ] {
+        write(dir.path(), "main.mjs", main);
+        let out = bin()
+            .args(["bundle", "main.mjs", "--outfile", "out.mjs"])
+            .current_dir(dir.path())
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{stderr}");
+        assert!(
+            stderr.contains("no matching export") && stderr.contains(missing),
+            "{stderr}"
+        );
+    }
+    // The keys it has, and the default, are exported.
+    write(
+        dir.path(),
+        "main.mjs",
+        "import data, { present } from \"./data.json\";\nconsole.log(present, data.present);\n",
+    );
+    let out = bin()
+        .args(["bundle", "main.mjs", "--outfile", "out.mjs"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_success(&out);
+}
+
 #[test]
 fn a_syntax_error_is_reported_with_its_location_and_a_code_frame() {
     let dir = tempfile::tempdir().unwrap();

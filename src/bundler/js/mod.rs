@@ -117,6 +117,7 @@ fn parse_file(
         )
         .into()
     };
+    let mut json_keys = None;
     let program = if loader == Loader::Json {
         let expr = parse_file_as_expr(
             &fm,
@@ -126,6 +127,7 @@ fn parse_file(
             &mut recovered,
         )
         .map_err(error)?;
+        json_keys = Some(json_object_keys(&expr));
         Program::Module(json_module(*expr))
     } else {
         parse_file_as_program(
@@ -193,6 +195,7 @@ fn parse_file(
         unreachable!("made a module above")
     };
     let mut record = record::ModuleRecord::of(&ast, marks.unresolved);
+    record.json_keys = json_keys;
     // `.cjs` is CommonJS whatever it contains (`this.x = 1` alone is an export).
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
     record.is_commonjs |= matches!(ext, "cjs" | "cts") && !record.is_esm;
@@ -352,6 +355,29 @@ pub fn source_text(path: &Path, loader: Loader) -> Result<String> {
 
 /// `module.exports = <json>` for a JSON file: CommonJS, as Node's require() of JSON is, so
 /// both `import data from` and `require()` see the value.
+/// The keys of a JSON object (none for any other JSON value): the names a JSON module exports
+/// besides `default`.
+fn json_object_keys(value: &swc_core::ecma::ast::Expr) -> Vec<String> {
+    use swc_core::ecma::ast::{Expr, Prop, PropName, PropOrSpread};
+    let Expr::Object(o) = value else {
+        return vec![];
+    };
+    o.props
+        .iter()
+        .filter_map(|p| match p {
+            PropOrSpread::Prop(p) => match &**p {
+                Prop::KeyValue(kv) => match &kv.key {
+                    PropName::Str(s) => Some(s.value.to_string_lossy().into_owned()),
+                    PropName::Ident(i) => Some(i.sym.to_string()),
+                    _ => None,
+                },
+                _ => None,
+            },
+            PropOrSpread::Spread(_) => None,
+        })
+        .collect()
+}
+
 fn json_module(value: swc_core::ecma::ast::Expr) -> Module {
     let span = value.span();
     // Unmarked: the resolver then finds `module` free, which makes the file CommonJS.

@@ -36,6 +36,8 @@ pub struct ModuleRecord {
     pub top_level_await_at: Option<Span>,
     /// Its imports and exports by name.
     pub facts: ModuleFacts,
+    /// A JSON module's top-level keys: the names it exports besides `default` (None: not JSON).
+    pub json_keys: Option<Vec<String>>,
 }
 
 impl ModuleRecord {

@@ -19,6 +19,17 @@ impl<'g> Linker<'g> {
         for (local, (t, name)) in imports {
             let b = self.resolve_import(&t, name.as_deref(), &mut vec![]);
             let b = match (b, &t) {
+                // A JSON module exports its object's keys, and nothing else by name.
+                (Some(Binding::CommonJs(m, Some(key))), _)
+                    if key != "default"
+                        && self.g.modules[m]
+                            .record
+                            .json_keys
+                            .as_ref()
+                            .is_some_and(|keys| !keys.contains(&key)) =>
+                {
+                    return Err(self.missing_export(id, m, &key));
+                }
                 (Some(b), _) => b,
                 (None, Target::Module(m)) => {
                     return Err(self.missing_export(id, *m, name.as_deref().unwrap_or("*")));
