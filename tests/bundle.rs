@@ -414,6 +414,49 @@ fn json_keys_and_star_cycles_do_not_export_missing_names() {
     assert_success(&out);
 }
 
+/// An ES module is strict code: `with` and a parameter list binding a name twice are errors at
+/// their place, in esbuild's words; a script may have both.
+#[test]
+fn what_a_module_may_not_contain_is_an_error_at_its_place() {
+    let dir = tempfile::tempdir().unwrap();
+    for (file, text, message, at) in [
+        (
+            "with.mjs",
+            "const o = { a: 1 };\nwith (o) { console.log(a); }\n",
+            "With statements cannot be used in an ECMAScript module",
+            "with.mjs:2:1",
+        ),
+        (
+            "params.js",
+            "export function f(a, b, a) { return b; }\n",
+            "\"a\" cannot be bound multiple times in the same parameter list",
+            "params.js:1:25",
+        ),
+    ] {
+        write(dir.path(), file, text);
+        let out = bin()
+            .args(["bundle", file, "--outfile", "out.js"])
+            .current_dir(dir.path())
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{stderr}");
+        assert!(stderr.contains(message) && stderr.contains(at), "{stderr}");
+    }
+    write(
+        dir.path(),
+        "script.js",
+        "function f(a, a) { return a; }\nwith ({ x: 1 }) { console.log(x, f(1, 2)); }\n",
+    );
+    let out = bin()
+        .args(["bundle", "script.js", "--outfile", "out.js"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_success(&out);
+}
+
 #[test]
 fn a_syntax_error_is_reported_with_its_location_and_a_code_frame() {
     let dir = tempfile::tempdir().unwrap();

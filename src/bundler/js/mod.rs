@@ -6,6 +6,7 @@ mod annex_b;
 mod assignments;
 mod class_fields;
 mod data_url;
+mod esm_rules;
 
 mod own_params;
 pub mod record;
@@ -102,20 +103,15 @@ fn parse_file(
     };
     let comments = SingleThreadedComments::default();
     let mut recovered = vec![];
+    // A diagnostic at `span` of this file, with its code frame.
+    let located = |span: swc_core::common::Span, message: String, label: String| {
+        let lo = (span.lo - fm.start_pos).0 as usize;
+        let hi = (span.hi - fm.start_pos).0 as usize;
+        Diagnostic::new(path, &fm.src, (lo, hi.max(lo)), message, label)
+    };
     let error = |e: swc_core::ecma::parser::error::Error| -> anyhow::Error {
-        let (lo, hi) = (
-            (e.span().lo - fm.start_pos).0 as usize,
-            (e.span().hi - fm.start_pos).0 as usize,
-        );
         let msg = e.kind().msg().to_string();
-        Diagnostic::new(
-            path,
-            &fm.src,
-            (lo, hi.max(lo)),
-            format!("syntax error: {msg}"),
-            msg,
-        )
-        .into()
+        located(e.span(), format!("syntax error: {msg}"), msg).into()
     };
     let mut json_keys = None;
     let program = if loader == Loader::Json {
@@ -146,6 +142,9 @@ fn parse_file(
     // like decorators', only rename module bodies).
     // Sloppy scripts' block functions are also `var`s (annex_b.rs): declared before the
     // resolver, assigned after it.
+    // An ES module (by its syntax, or `.mjs`/`.mts` whatever it holds) is strict code.
+    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+    let esm = matches!(program, Program::Module(_)) || matches!(ext, "mjs" | "mts");
     let mut block_function_vars = false;
     let program = match program {
         Program::Script(mut s) => {
@@ -158,18 +157,15 @@ fn parse_file(
         }
         module => module,
     };
+    if esm && let Some((span, message)) = program.as_module().and_then(esm_rules::first_violation) {
+        let d = located(span, message, "here".into());
+        return Err(d.with_code("bundle/not-in-a-module").into());
+    }
     let is_ts = matches!(syntax, Syntax::Typescript(_));
     let mut program = program.apply(resolver(marks.unresolved, top_level_mark, is_ts));
     if let Some((span, message)) = program.as_module().and_then(assignments::first_refused) {
-        let (lo, hi) = (
-            (span.lo - fm.start_pos).0 as usize,
-            (span.hi - fm.start_pos).0 as usize,
-        );
-        return Err(
-            Diagnostic::new(path, &fm.src, (lo, hi.max(lo)), message, "assigned here")
-                .with_code("bundle/assign-to-binding")
-                .into(),
-        );
+        let d = located(span, message, "assigned here".into());
+        return Err(d.with_code("bundle/assign-to-binding").into());
     }
     if block_function_vars {
         annex_b::assign_vars(program.as_mut_module().expect("made a module above"));
@@ -197,7 +193,6 @@ fn parse_file(
     let mut record = record::ModuleRecord::of(&ast, marks.unresolved);
     record.json_keys = json_keys;
     // `.cjs` is CommonJS whatever it contains (`this.x = 1` alone is an export).
-    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
     record.is_commonjs |= matches!(ext, "cjs" | "cts") && !record.is_esm;
     Ok(ParsedModule {
         path: path.to_path_buf(),
