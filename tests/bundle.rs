@@ -721,3 +721,54 @@ fn top_level_await_in_cjs_output_is_an_error_at_the_await() {
         );
     }
 }
+
+/// `bundle --watch` builds, then builds again when a file it read changes: after a syntax error
+/// it reports the error and keeps watching, and a file the app starts importing is read.
+#[test]
+fn watch_rebuilds_on_change_and_survives_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "lib.ts", "export const v: number = 1;\n");
+    write(
+        dir.path(),
+        "main.ts",
+        "import { v } from \"./lib\";\nconsole.log(\"v\", v);\n",
+    );
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_edgespark"))
+        .args(["bundle", "main.ts", "--outfile", "out/b.js", "--watch"])
+        .current_dir(dir.path())
+        .env("NO_COLOR", "1")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let out = dir.path().join("out/b.js");
+    let until = |what: &str, ok: &dyn Fn(&str) -> bool| {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        loop {
+            let text = std::fs::read_to_string(&out).unwrap_or_default();
+            if ok(&text) {
+                return;
+            }
+            assert!(std::time::Instant::now() < deadline, "{what}: {text}");
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    };
+    until("the first build", &|t| t.contains("= 1"));
+    // Watching starts once the first build is written.
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    write(dir.path(), "lib.ts", "export const v: number = ;\n");
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    write(
+        dir.path(),
+        "lib.ts",
+        "import { w } from \"./more\";\nexport const v: number = 2;\nconsole.log(w);\n",
+    );
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    write(dir.path(), "more.ts", "export const w = \"new file\";\n");
+    until("the build after the new file", &|t| {
+        t.contains("= 2") && t.contains("new file")
+    });
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(node(dir.path(), &out, &[]).contains("v 2"));
+}

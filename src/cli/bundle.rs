@@ -8,7 +8,7 @@ use clap::{Args, ValueEnum};
 
 use crate::bundler::emit::{EmitOptions, SourceMapKind};
 use crate::bundler::link::{Format, LinkOptions};
-use crate::bundler::{bundle, outdir_files, output_files, refuse_shared_outputs};
+use crate::bundler::{bundle_inspecting, outdir_files, output_files, refuse_shared_outputs};
 use crate::diagnostic::Failure;
 use crate::project::fsio::write_all_atomic;
 use crate::resolve::{Loader, Options};
@@ -71,6 +71,9 @@ pub struct BundleArgs {
     /// `--define process.env.NODE_ENV='"production"'`
     #[arg(long = "define", value_name = "K=V")]
     pub defines: Vec<String>,
+    /// Build again whenever a file the bundle reads changes (until interrupted)
+    #[arg(long)]
+    pub watch: bool,
 }
 
 /// `--loader .ext=kind` flags as (extension, loader).
@@ -160,26 +163,60 @@ pub fn run(a: BundleArgs) -> Result<()> {
         format,
         defines: a.defines.clone(),
     };
-    let emitted = bundle(
-        &a.entries,
-        &outputs,
-        &options,
-        &link,
-        EmitOptions {
-            minify: a.minify,
-            sourcemap: a.sourcemap,
-            runs_alone: true,
-        },
-    )?;
-    let files = output_files(&outputs, &emitted);
-    write_all_atomic(&files)?;
-    for (path, bytes) in &files {
-        errln!(
-            "  {}  {:.1} kB",
-            path.display(),
-            bytes.len() as f64 / 1000.0
-        );
+    let emit = EmitOptions {
+        minify: a.minify,
+        sourcemap: a.sourcemap,
+        runs_alone: true,
+    };
+    if !a.watch {
+        bundle_and_write(&a, &outputs, &options, &link, emit).0?;
+        errln!("Done in {} ms", started.elapsed().as_millis());
+        return Ok(());
     }
-    errln!("Done in {} ms", started.elapsed().as_millis());
-    Ok(())
+    let rebuild = || {
+        let started = Instant::now();
+        let (built, inputs, written) = bundle_and_write(&a, &outputs, &options, &link, emit);
+        match built {
+            Ok(()) => errln!(
+                "Built in {} ms; watching for changes",
+                started.elapsed().as_millis()
+            ),
+            Err(e) => {
+                crate::cli::output::report(e);
+                errln!("Build failed; watching for changes");
+            }
+        }
+        crate::ops::watch::Built { inputs, written }
+    };
+    crate::ops::watch::watch(rebuild, &a.entries)
+}
+
+/// One build, its files written: the outcome, the files its module graph read (None when it
+/// failed before reading them), and the files written.
+fn bundle_and_write(
+    a: &BundleArgs,
+    outputs: &[PathBuf],
+    options: &Options,
+    link: &LinkOptions,
+    emit: EmitOptions,
+) -> (Result<()>, Option<Vec<PathBuf>>, Vec<PathBuf>) {
+    let read = |g: &crate::bundler::graph::ModuleGraph| -> Vec<PathBuf> {
+        g.files.iter().map(|f| f.path.clone()).collect()
+    };
+    let bundled = bundle_inspecting(&a.entries, outputs, options, link, emit, read);
+    let mut written = vec![];
+    let outcome = bundled.emitted.and_then(|emitted| {
+        let files = output_files(outputs, &emitted);
+        write_all_atomic(&files)?;
+        for (path, bytes) in &files {
+            errln!(
+                "  {}  {:.1} kB",
+                path.display(),
+                bytes.len() as f64 / 1000.0
+            );
+            written.push(path.clone());
+        }
+        Ok(())
+    });
+    (outcome, bundled.inspected, written)
 }

@@ -15,3 +15,4 @@ pub mod pull;
 pub mod routes;
 pub mod runtime_config;
 pub mod storage;
+pub mod watch;

@@ -1,0 +1,106 @@
+//! `--watch`: a build run again whenever a file in the folders of its inputs changes (the
+//! `notify` crate: inotify, FSEvents, ...). The folders are those of the last build's module
+//! graph (installed packages left out), so a file the app starts importing is watched from the
+//! build that first reads it; a build that fails keeps the folders it had.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use notify::{EventKind, RecursiveMode, Watcher};
+
+/// Changes closer together than this are one rebuild (an editor's save is several events).
+const SETTLE: Duration = Duration::from_millis(30);
+
+/// What one build read and wrote.
+pub struct Built {
+    /// The files its module graph read; None when it failed before knowing them.
+    pub inputs: Option<Vec<PathBuf>>,
+    /// The files it wrote (bundles, source maps, copied files): their changes are not changes
+    /// to the inputs, nor are the temporary files of an atomic write.
+    pub written: Vec<PathBuf>,
+}
+
+/// Run `build` now and after every change, forever; before the first build knows its inputs,
+/// the folders of `start` (the entry points) are watched.
+pub fn watch(mut build: impl FnMut() -> Built, start: &[PathBuf]) -> Result<()> {
+    let (tx, rx) = mpsc::channel();
+    let mut watcher = notify::recommended_watcher(move |event| {
+        let _ = tx.send(event);
+    })
+    .context("starting to watch files")?;
+    let mut watched: BTreeSet<PathBuf> = BTreeSet::new();
+    let mut folders = folders_of(start);
+    let mut inputs: BTreeSet<PathBuf> = start.iter().filter_map(|p| absolute(p)).collect();
+    loop {
+        let built = build();
+        if let Some(read) = &built.inputs {
+            folders = folders_of(read);
+            inputs = read.iter().filter_map(|p| absolute(p)).collect();
+        }
+        let written: BTreeSet<PathBuf> = built.written.iter().filter_map(|p| absolute(p)).collect();
+        for gone in watched.difference(&folders) {
+            let _ = watcher.unwatch(gone);
+        }
+        for dir in folders.difference(&watched) {
+            watcher
+                .watch(dir, RecursiveMode::NonRecursive)
+                .with_context(|| format!("watching {}", dir.display()))?;
+        }
+        watched = folders.clone();
+        // Wait for a change to something other than what the build wrote, then for the burst
+        // of events around it to end.
+        loop {
+            let event = rx.recv().context("the file watcher stopped")?;
+            if let Ok(event) = event
+                && changes_input(&event, &inputs, &written)
+            {
+                break;
+            }
+        }
+        while rx.recv_timeout(SETTLE).is_ok() {}
+    }
+}
+
+/// An input's content changed, or a file appeared, went or was renamed (an import that did not
+/// resolve may now): not a file the build wrote, nor an atomic write's temporary file.
+fn changes_input(
+    event: &notify::Event,
+    inputs: &BTreeSet<PathBuf>,
+    written: &BTreeSet<PathBuf>,
+) -> bool {
+    use notify::event::ModifyKind;
+    let any_file = match event.kind {
+        EventKind::Create(_) | EventKind::Remove(_) | EventKind::Modify(ModifyKind::Name(_)) => {
+            true
+        }
+        EventKind::Modify(_) => false,
+        _ => return false,
+    };
+    event.paths.iter().any(|p| {
+        let temporary = p
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.starts_with(crate::project::fsio::TEMP_PREFIX));
+        let Some(p) = absolute(p) else {
+            return false;
+        };
+        !temporary && !written.contains(&p) && (any_file || inputs.contains(&p))
+    })
+}
+
+/// The folders holding `files`, but those of installed packages.
+fn folders_of(files: &[PathBuf]) -> BTreeSet<PathBuf> {
+    files
+        .iter()
+        .filter(|f| !crate::resolve::in_package(f))
+        .filter_map(|f| absolute(f)?.parent().map(Path::to_path_buf))
+        .filter(|d| d.is_dir())
+        .collect()
+}
+
+fn absolute(p: &Path) -> Option<PathBuf> {
+    crate::project::paths::absolute(p).ok()
+}
