@@ -89,3 +89,55 @@ fn the_bundle_graph_gives_the_same_routes_as_the_routes_command() {
     assert_eq!(from_bundle.routes.len(), 18);
     assert_eq!(from_bundle.warnings.len(), alone.warnings.len());
 }
+
+/// A `--watch` session parses only what changed, and its bundle is the bytes a build from
+/// scratch gives, plain and minified.
+#[test]
+fn a_watch_rebuild_parses_only_what_changed_and_gives_the_same_bytes() {
+    use edgespark::bundler::emit::EmitOptions;
+    use edgespark::bundler::graph::Session;
+    use edgespark::ops::build::{bundle_server, bundle_server_in};
+    npm_ci(&repo().join("fixtures/app/server"));
+    let dir = tempfile::tempdir().unwrap();
+    let project_dir = dir.path().join("app");
+    copy_project(&repo().join("fixtures/app"), &project_dir);
+    let project = edgespark::project::Project::find(Some(&project_dir)).unwrap();
+    for minify in [false, true] {
+        let emit = EmitOptions {
+            minify,
+            ..EmitOptions::default()
+        };
+        let mut session = Session::default();
+        let build = |session: &mut Session| {
+            let (_, bundled) = bundle_server_in(&project, session, true, emit, |_| ()).unwrap();
+            bundled.emitted.unwrap().remove(0).code
+        };
+        let first = build(&mut session);
+        let modules = session.last_parsed();
+        assert!(modules > 50, "{modules} modules");
+        // Compared without printing two whole bundles when they differ.
+        let cold = |project| bundle_server(project, emit).unwrap().1.remove(0).code;
+        assert!(
+            first == cold(&project),
+            "the first build differs from a cold one"
+        );
+        // One route changed: one module parsed again.
+        let route = project_dir.join("server/src/routes/posts.ts");
+        let text = std::fs::read_to_string(&route).unwrap();
+        std::fs::write(
+            &route,
+            format!("{text}\nconsole.log(\"changed, {minify}\");\n"),
+        )
+        .unwrap();
+        let again = build(&mut session);
+        assert_eq!(session.last_parsed(), 1);
+        assert!(again.contains(&format!("changed, {minify}")));
+        assert!(
+            again == cold(&project),
+            "the rebuild differs from a cold build"
+        );
+        // Nothing changed: nothing parsed.
+        assert!(build(&mut session) == again);
+        assert_eq!(session.last_parsed(), 0);
+    }
+}

@@ -64,11 +64,44 @@ pub fn bundle_inspecting<T>(
     emit: EmitOptions,
     inspect: impl FnOnce(&graph::ModuleGraph) -> T,
 ) -> Inspected<T> {
+    let mut session = graph::Session::default();
+    bundle_in(
+        &mut session,
+        false,
+        entries,
+        outfiles,
+        options,
+        link,
+        emit,
+        inspect,
+    )
+}
+
+/// `bundle_inspecting` in a `--watch` session: modules unchanged since the session parsed them
+/// are not parsed again, and what this build parses is kept for the next.
+#[allow(clippy::too_many_arguments)]
+pub fn bundle_in<T>(
+    session: &mut graph::Session,
+    keep: bool,
+    entries: &[PathBuf],
+    outfiles: &[PathBuf],
+    options: &Options,
+    link: &LinkOptions,
+    emit: EmitOptions,
+    inspect: impl FnOnce(&graph::ModuleGraph) -> T,
+) -> Inspected<T> {
     let timer = crate::timing::StageTimer::from_env();
     let mut inspected = None;
-    let first = bundle_once(entries, outfiles, options, link, emit, |g| {
-        inspected = Some(inspect(g));
-    });
+    let first = bundle_once(
+        |r: &Resolver| graph::scan_in(entries, r, session, keep),
+        outfiles,
+        options,
+        link,
+        emit,
+        |g| {
+            inspected = Some(inspect(g));
+        },
+    );
     let emitted = match first {
         // Rare (see emit/outside.rs): made again, with every top-level binding left alone.
         Err(e) if e.is::<crate::bundler::emit::LostBinding>() => {
@@ -77,7 +110,8 @@ pub fn bundle_inspecting<T>(
                 runs_alone: false,
                 ..emit
             };
-            bundle_once(entries, outfiles, options, link, emit, |_| ())
+            let scan = |r: &Resolver| graph::scan_in(entries, r, session, keep);
+            bundle_once(scan, outfiles, options, link, emit, |_| ())
         }
         result => result,
     };
@@ -91,7 +125,7 @@ pub struct Inspected<T> {
 }
 
 fn bundle_once(
-    entries: &[PathBuf],
+    scan: impl FnOnce(&Resolver) -> Result<graph::ModuleGraph>,
     outfiles: &[PathBuf],
     options: &Options,
     link: &LinkOptions,
@@ -100,7 +134,7 @@ fn bundle_once(
 ) -> Result<Vec<Emitted>> {
     let timer = crate::timing::StageTimer::from_env();
     let resolver = Resolver::new(options);
-    let mut graph = crate::bundler::graph::scan(entries, &resolver)?;
+    let mut graph = scan(&resolver)?;
     timer.done("parse + resolve");
     swc_core::common::GLOBALS.set(&graph.globals, || inspect(&graph));
     refuse_overwriting_inputs(&graph, outfiles, emit.sourcemap.is_some())?;

@@ -8,8 +8,9 @@ use anyhow::Result;
 use clap::Args;
 
 use crate::bundler::emit::{EmitOptions, SourceMapKind};
+use crate::bundler::graph::Session;
 use crate::bundler::output_files;
-use crate::ops::build::{bundle_server_inspecting, gzip_size};
+use crate::ops::build::{bundle_server_in, gzip_size};
 use crate::project::Project;
 use crate::project::fsio::write_all_atomic;
 
@@ -33,11 +34,12 @@ pub fn run(a: BuildArgs, dir: Option<&Path>) -> Result<()> {
         sourcemap: a.sourcemap.then_some(SourceMapKind::Linked),
         runs_alone: true,
     };
+    let mut session = Session::default();
     if !a.watch {
-        return build_once(&project, emit).0;
+        return build_once(&project, emit, &mut session, false).0;
     }
     let rebuild = || {
-        let (built, inputs, written) = build_once(&project, emit);
+        let (built, inputs, written) = build_once(&project, emit, &mut session, true);
         match built {
             Ok(()) => errln!("watching for changes"),
             Err(e) => {
@@ -55,6 +57,8 @@ pub fn run(a: BuildArgs, dir: Option<&Path>) -> Result<()> {
 fn build_once(
     project: &Project,
     emit: EmitOptions,
+    session: &mut Session,
+    keep: bool,
 ) -> (Result<()>, Option<Vec<PathBuf>>, Vec<PathBuf>) {
     let started = Instant::now();
     let read = |g: &crate::bundler::graph::ModuleGraph| -> Vec<PathBuf> {
@@ -65,7 +69,7 @@ fn build_once(
     let outcome = (|| {
         // dist/ is written under the project's lock, as deploy writes it.
         let _lock = crate::platform::LocalPlatform::open(project)?;
-        let (out, bundled) = bundle_server_inspecting(project, emit, read)?;
+        let (out, bundled) = bundle_server_in(project, session, keep, emit, read)?;
         inputs = bundled.inspected;
         let emitted = bundled.emitted?;
         let outputs = [out.clone()];

@@ -7,8 +7,9 @@ use anyhow::{Result, bail};
 use clap::{Args, ValueEnum};
 
 use crate::bundler::emit::{EmitOptions, SourceMapKind};
+use crate::bundler::graph::Session;
 use crate::bundler::link::{Format, LinkOptions};
-use crate::bundler::{bundle_inspecting, outdir_files, output_files, refuse_shared_outputs};
+use crate::bundler::{bundle_in, outdir_files, output_files, refuse_shared_outputs};
 use crate::diagnostic::Failure;
 use crate::project::fsio::write_all_atomic;
 use crate::resolve::{Loader, Options};
@@ -168,14 +169,16 @@ pub fn run(a: BundleArgs) -> Result<()> {
         sourcemap: a.sourcemap,
         runs_alone: true,
     };
+    let mut session = Session::default();
     if !a.watch {
-        bundle_and_write(&a, &outputs, &options, &link, emit).0?;
+        bundle_and_write(&a, &outputs, &options, &link, emit, &mut session, false).0?;
         errln!("Done in {} ms", started.elapsed().as_millis());
         return Ok(());
     }
     let rebuild = || {
         let started = Instant::now();
-        let (built, inputs, written) = bundle_and_write(&a, &outputs, &options, &link, emit);
+        let (built, inputs, written) =
+            bundle_and_write(&a, &outputs, &options, &link, emit, &mut session, true);
         match built {
             Ok(()) => errln!(
                 "Built in {} ms; watching for changes",
@@ -199,11 +202,14 @@ fn bundle_and_write(
     options: &Options,
     link: &LinkOptions,
     emit: EmitOptions,
+    session: &mut Session,
+    keep: bool,
 ) -> (Result<()>, Option<Vec<PathBuf>>, Vec<PathBuf>) {
     let read = |g: &crate::bundler::graph::ModuleGraph| -> Vec<PathBuf> {
         g.files.iter().map(|f| f.path.clone()).collect()
     };
-    let bundled = bundle_inspecting(&a.entries, outputs, options, link, emit, read);
+    let entries = &a.entries;
+    let bundled = bundle_in(session, keep, entries, outputs, options, link, emit, read);
     let mut written = vec![];
     let outcome = bundled.emitted.and_then(|emitted| {
         let files = output_files(outputs, &emitted);

@@ -9,9 +9,9 @@ use flate2::{Compress, Compression, FlushCompress, Status};
 use rayon::prelude::*;
 
 use crate::bundler::emit::{EmitOptions, Emitted};
-use crate::bundler::graph::ModuleGraph;
+use crate::bundler::graph::{ModuleGraph, Session};
 use crate::bundler::link::{Format, LinkOptions};
-use crate::bundler::{Inspected, bundle_inspecting};
+use crate::bundler::{Inspected, bundle_in};
 use crate::project::Project;
 use crate::resolve::Options;
 
@@ -48,6 +48,17 @@ pub fn bundle_server_inspecting<T>(
     emit: EmitOptions,
     inspect: impl FnOnce(&ModuleGraph) -> T,
 ) -> Result<(PathBuf, Inspected<T>)> {
+    bundle_server_in(project, &mut Session::default(), false, emit, inspect)
+}
+
+/// `bundle_server_inspecting` in a `--watch` session (see `bundler::bundle_in`).
+pub fn bundle_server_in<T>(
+    project: &Project,
+    session: &mut Session,
+    keep: bool,
+    emit: EmitOptions,
+    inspect: impl FnOnce(&ModuleGraph) -> T,
+) -> Result<(PathBuf, Inspected<T>)> {
     let server = project.server_dir();
     let entry = project.server_entry()?;
     let out = server.join("dist/bundle.js");
@@ -57,7 +68,16 @@ pub fn bundle_server_inspecting<T>(
     };
     let options = worker_options(&server);
     let outfiles = std::slice::from_ref(&out);
-    let bundled = bundle_inspecting(&[entry], outfiles, &options, &link, emit, inspect);
+    let bundled = bundle_in(
+        session,
+        keep,
+        &[entry],
+        outfiles,
+        &options,
+        &link,
+        emit,
+        inspect,
+    );
     Ok((out, bundled))
 }
 

@@ -25,11 +25,66 @@ pub enum Target {
 }
 
 /// A module parsed, with what each of its import records resolved to.
-type Scanned = Result<(ParsedModule, Vec<Result<Resolved, String>>)>;
+type Scanned = Result<(ParsedModule, blake3::Hash, Vec<Result<Resolved, String>>)>;
+
+/// A module's text and what it is parsed with; `key` stands for all three.
+struct Source {
+    text: String,
+    loader: crate::resolve::Loader,
+    transforms: js::transform::Transforms,
+    key: blake3::Hash,
+}
+
+impl Source {
+    /// A source known only by its key (to look it up).
+    fn keyed(key: blake3::Hash) -> Source {
+        Source {
+            text: String::new(),
+            loader: crate::resolve::Loader::Js,
+            transforms: Default::default(),
+            key,
+        }
+    }
+}
+
+fn source_of(path: &Path, disabled: bool, resolver: &Resolver) -> Result<Source> {
+    let loader = resolver.loader_for(path);
+    let text = if disabled {
+        "module.exports = {};".to_string()
+    } else {
+        js::source_text(path, loader)?
+    };
+    let tsconfig = resolver
+        .tsconfig_for(path)
+        .map_err(|why| anyhow!("{why}"))?;
+    let transforms = js::transform::Transforms::of_tsconfig(tsconfig.as_deref())
+        .map_err(|why| anyhow!("{why}"))?;
+    let mut h = blake3::Hasher::new();
+    h.update(text.as_bytes());
+    h.update(format!("{loader:?} {transforms:?}").as_bytes());
+    Ok(Source {
+        key: h.finalize(),
+        text,
+        loader,
+        transforms,
+    })
+}
+
+/// The session's module for `path`, if it was parsed from the same source.
+fn cached<'a>(
+    parsed: &'a HashMap<PathBuf, (blake3::Hash, ParsedModule)>,
+    path: &Path,
+    source: &Source,
+) -> Option<&'a ParsedModule> {
+    parsed
+        .get(path)
+        .filter(|(key, _)| *key == source.key)
+        .map(|(_, m)| m)
+}
 
 pub struct ModuleGraph {
     pub cm: Lrc<SourceMap>,
-    pub globals: Globals,
+    pub globals: std::sync::Arc<Globals>,
     pub marks: Marks,
     pub modules: Vec<ParsedModule>,
     /// Per module, its file and its package's facts (side effects, Node's module mode).
@@ -132,13 +187,59 @@ impl ModuleGraph {
     }
 }
 
+/// The modules earlier builds of a `--watch` session parsed, reused by the next build when
+/// their text, loader and transforms are the same: only what changed is parsed again. The
+/// session keeps the one source map and set of marks the cached syntax trees refer to.
+pub struct Session {
+    cm: Lrc<SourceMap>,
+    globals: std::sync::Arc<Globals>,
+    marks: Marks,
+    parsed: HashMap<PathBuf, (blake3::Hash, ParsedModule)>,
+    /// How many modules the last scan parsed (the others were the session's).
+    last_parsed: usize,
+}
+
+impl Session {
+    /// How many modules the last build parsed; the rest it had from earlier builds.
+    pub fn last_parsed(&self) -> usize {
+        self.last_parsed
+    }
+}
+
+impl Default for Session {
+    fn default() -> Session {
+        let globals = Globals::new();
+        let marks = GLOBALS.set(&globals, || Marks {
+            unresolved: Mark::new(),
+        });
+        Session {
+            cm: Default::default(),
+            globals: std::sync::Arc::new(globals),
+            marks,
+            parsed: HashMap::new(),
+            last_parsed: 0,
+        }
+    }
+}
+
 /// Parse everything reachable from `entries`.
 pub fn scan(entries: &[PathBuf], resolver: &Resolver) -> Result<ModuleGraph> {
-    let cm: Lrc<SourceMap> = Default::default();
-    let globals = Globals::new();
-    let marks = GLOBALS.set(&globals, || Marks {
-        unresolved: Mark::new(),
-    });
+    scan_in(entries, resolver, &mut Session::default(), false)
+}
+
+/// `scan` in `session`: a module whose text, loader and transforms are those of the one the
+/// session holds is a copy of it, not parsed again; with `keep`, what was parsed is kept for
+/// the next build.
+pub fn scan_in(
+    entries: &[PathBuf],
+    resolver: &Resolver,
+    session: &mut Session,
+    keep: bool,
+) -> Result<ModuleGraph> {
+    let cm = session.cm.clone();
+    let globals = session.globals.clone();
+    let marks = session.marks;
+    session.last_parsed = 0;
     let mut ids: HashMap<PathBuf, ModuleId> = HashMap::new();
     let mut paths: Vec<ResolvedFile> = vec![];
     let mut entry_ids = vec![];
@@ -163,27 +264,43 @@ pub fn scan(entries: &[PathBuf], resolver: &Resolver) -> Result<ModuleGraph> {
             .map(|i| (i, paths[i].path.clone(), paths[i].disabled))
             .collect();
         next = paths.len();
+        // Each module's text, and what it is parsed with: reused when the session has it.
+        let read: Vec<Result<Source>> = wave
+            .par_iter()
+            .map(|(_, path, disabled)| source_of(path, *disabled, resolver))
+            .collect();
         // Marks are made in module order before the parallel part, so they do not depend on
-        // thread timing.
-        let top_marks: Vec<Mark> =
-            GLOBALS.set(&globals, || wave.iter().map(|_| Mark::new()).collect());
+        // thread timing; a module the session has keeps its own.
+        let top_marks: Vec<Option<Mark>> = GLOBALS.set(&globals, || {
+            wave.iter()
+                .zip(&read)
+                .map(|((_, path, _), source)| match source {
+                    Ok(source) if cached(&session.parsed, path, source).is_some() => None,
+                    _ => Some(Mark::new()),
+                })
+                .collect()
+        });
+        session.last_parsed += top_marks.iter().filter(|m| m.is_some()).count();
+        let reused = &session.parsed;
         let parsed: Vec<Scanned> = wave
             .par_iter()
+            .zip(read)
             .zip(top_marks)
-            .map(|(&(_, ref path, disabled), mark)| {
+            .map(|(((_, path, _), source), mark)| {
                 GLOBALS.set(&globals, || {
-                    let loader = resolver.loader_for(path);
-                    let text = if disabled {
-                        "module.exports = {};".to_string()
-                    } else {
-                        js::source_text(path, loader)?
+                    let source = source?;
+                    let m = match (mark, cached(reused, path, &source)) {
+                        (None, Some(m)) => m.clone(),
+                        (mark, _) => js::parse(
+                            &cm,
+                            path,
+                            source.text,
+                            source.loader,
+                            marks,
+                            mark.expect("a mark for each module parsed"),
+                            &source.transforms,
+                        )?,
                     };
-                    let tsconfig = resolver
-                        .tsconfig_for(path)
-                        .map_err(|why| anyhow!("{why}"))?;
-                    let transforms = js::transform::Transforms::of_tsconfig(tsconfig.as_deref())
-                        .map_err(|why| anyhow!("{why}"))?;
-                    let m = js::parse(&cm, path, text, loader, marks, mark, &transforms)?;
                     let resolved = m
                         .record
                         .imports
@@ -192,12 +309,12 @@ pub fn scan(entries: &[PathBuf], resolver: &Resolver) -> Result<ModuleGraph> {
                             resolver.resolve(path, &r.specifier, r.kind == ImportKind::Require)
                         })
                         .collect();
-                    Ok((m, resolved))
+                    Ok((m, source.key, resolved))
                 })
             })
             .collect();
-        for ((id, _, _), result) in wave.into_iter().zip(parsed) {
-            let (m, resolved) = match result {
+        for ((id, path, _), result) in wave.into_iter().zip(parsed) {
+            let (m, key, resolved) = match result {
                 Ok(parsed) => parsed,
                 Err(e) => {
                     found.push(e.downcast::<Diagnostic>()?);
@@ -221,6 +338,9 @@ pub fn scan(entries: &[PathBuf], resolver: &Resolver) -> Result<ModuleGraph> {
                         Target::External(r.specifier.clone())
                     }
                 });
+            }
+            if keep && cached(&session.parsed, &path, &Source::keyed(key)).is_none() {
+                session.parsed.insert(path, (key, m.clone()));
             }
             if modules.len() <= id {
                 modules.resize_with(id + 1, || None);

@@ -28,6 +28,7 @@ use swc_core::ecma::transforms::base::resolver;
 use crate::diagnostic::Diagnostic;
 
 /// A parsed module, ready for linking.
+#[derive(Clone)]
 pub struct ParsedModule {
     pub path: PathBuf,
     pub ast: Module,

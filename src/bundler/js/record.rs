@@ -24,7 +24,7 @@ pub struct ImportRecord {
     pub span: Span,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct ModuleRecord {
     pub imports: Vec<ImportRecord>,
     /// Uses a free `module` or `exports`, or returns at top level: CommonJS.
