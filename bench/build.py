@@ -31,9 +31,10 @@ EDGESPARK = os.path.join(REPO, "target", "release", "edgespark")
 BIN = os.path.join(HERE, "node_modules", ".bin")
 
 
-def generated_app(n):
-    """fixtures/app's project files with n route files and n tables instead of its own code."""
-    root = os.path.join(WORK, f"routes{n}")
+def skeleton(name):
+    """WORK/name: fixtures/app's project files (config, package.json, tsconfig, generated SDK
+    types, its installed packages) without its code; returns (root, server folder)."""
+    root = os.path.join(WORK, name)
     shutil.rmtree(root, ignore_errors=True)
     server = os.path.join(root, "server")
     os.makedirs(os.path.join(server, "src", "routes"))
@@ -43,6 +44,12 @@ def generated_app(n):
         shutil.copy(os.path.join(APP, "server", f), server)
     shutil.copytree(os.path.join(APP, "server", "src", "__generated__"), os.path.join(server, "src", "__generated__"))
     os.symlink(os.path.join(APP, "server", "node_modules"), os.path.join(server, "node_modules"))
+    return root, server
+
+
+def generated_app(n):
+    """fixtures/app's project files with n route files and n tables instead of its own code."""
+    root, server = skeleton(f"routes{n}")
     tables = ['import { sqliteTable, text, integer } from "drizzle-orm/sqlite-core";']
     for i in range(n):
         tables.append(f'''export const t{i} = sqliteTable("table_{i}", {{
@@ -139,16 +146,7 @@ export const r{i} = new Hono()
 def heavy_app(n):
     """fixtures/app's project files with n heavier route files (five handlers each on its own
     table, validators from a shared module, `auth` from edgespark/http) and n tables."""
-    root = os.path.join(WORK, f"heavy{n}")
-    shutil.rmtree(root, ignore_errors=True)
-    server = os.path.join(root, "server")
-    os.makedirs(os.path.join(server, "src", "routes"))
-    os.makedirs(os.path.join(server, "src", "defs"))
-    shutil.copy(os.path.join(APP, "edgespark.toml"), root)
-    for f in ["package.json", "tsconfig.json"]:
-        shutil.copy(os.path.join(APP, "server", f), server)
-    shutil.copytree(os.path.join(APP, "server", "src", "__generated__"), os.path.join(server, "src", "__generated__"))
-    os.symlink(os.path.join(APP, "server", "node_modules"), os.path.join(server, "node_modules"))
+    root, server = skeleton(f"heavy{n}")
     with open(os.path.join(server, "src", "validators.ts"), "w") as f:
         f.write(VALIDATORS)
     tables = ['import { sqliteTable, text, integer } from "drizzle-orm/sqlite-core";']

@@ -319,12 +319,7 @@ fn an_unresolved_import_names_the_importer_and_the_specifier() {
         "import \"no-such-package\";\n",
     )
     .unwrap();
-    let out = bin()
-        .args(["bundle", "main.mjs", "--outfile", "out.mjs"])
-        .current_dir(dir.path())
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap();
+    let out = bundle_at(dir.path(), &["bundle", "main.mjs", "--outfile", "out.mjs"]);
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -350,18 +345,23 @@ fn importing_a_name_the_module_does_not_export_is_an_error() {
     )
     .unwrap();
     std::fs::write(dir.path().join("lib.mjs"), "export const yes = 1;\n").unwrap();
-    let out = bin()
-        .args(["bundle", "main.mjs", "--outfile", "out.mjs"])
-        .current_dir(dir.path())
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap();
+    let out = bundle_at(dir.path(), &["bundle", "main.mjs", "--outfile", "out.mjs"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("no matching export"),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// `edgespark bundle ARGS` run in `dir`, without colours.
+fn bundle_at(dir: &Path, args: &[&str]) -> std::process::Output {
+    bin()
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap()
 }
 
 /// As esbuild: a JSON module exports its object's keys and nothing else by name, and a name
@@ -387,12 +387,7 @@ fn json_keys_and_star_cycles_do_not_export_missing_names() {
         ),
     ] {
         write(dir.path(), "main.mjs", main);
-        let out = bin()
-            .args(["bundle", "main.mjs", "--outfile", "out.mjs"])
-            .current_dir(dir.path())
-            .env("NO_COLOR", "1")
-            .output()
-            .unwrap();
+        let out = bundle_at(dir.path(), &["bundle", "main.mjs", "--outfile", "out.mjs"]);
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(1), "{stderr}");
         assert!(
@@ -406,11 +401,7 @@ fn json_keys_and_star_cycles_do_not_export_missing_names() {
         "main.mjs",
         "import data, { present } from \"./data.json\";\nconsole.log(present, data.present);\n",
     );
-    let out = bin()
-        .args(["bundle", "main.mjs", "--outfile", "out.mjs"])
-        .current_dir(dir.path())
-        .output()
-        .unwrap();
+    let out = bundle_at(dir.path(), &["bundle", "main.mjs", "--outfile", "out.mjs"]);
     assert_success(&out);
 }
 
@@ -434,12 +425,7 @@ fn what_a_module_may_not_contain_is_an_error_at_its_place() {
         ),
     ] {
         write(dir.path(), file, text);
-        let out = bin()
-            .args(["bundle", file, "--outfile", "out.js"])
-            .current_dir(dir.path())
-            .env("NO_COLOR", "1")
-            .output()
-            .unwrap();
+        let out = bundle_at(dir.path(), &["bundle", file, "--outfile", "out.js"]);
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(1), "{stderr}");
         assert!(stderr.contains(message) && stderr.contains(at), "{stderr}");
@@ -449,11 +435,7 @@ fn what_a_module_may_not_contain_is_an_error_at_its_place() {
         "script.js",
         "function f(a, a) { return a; }\nwith ({ x: 1 }) { console.log(x, f(1, 2)); }\n",
     );
-    let out = bin()
-        .args(["bundle", "script.js", "--outfile", "out.js"])
-        .current_dir(dir.path())
-        .output()
-        .unwrap();
+    let out = bundle_at(dir.path(), &["bundle", "script.js", "--outfile", "out.js"]);
     assert_success(&out);
 }
 
@@ -470,12 +452,7 @@ fn a_syntax_error_is_reported_with_its_location_and_a_code_frame() {
         "export const a = 1;\nexport const b = (;\n",
     )
     .unwrap();
-    let out = bin()
-        .args(["bundle", "main.ts", "--outfile", "out.mjs"])
-        .current_dir(dir.path())
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap();
+    let out = bundle_at(dir.path(), &["bundle", "main.ts", "--outfile", "out.mjs"]);
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -609,12 +586,7 @@ fn assigning_to_an_import_or_a_constant_is_an_error_as_in_esbuild() {
         ),
     ] {
         write(dir.path(), "main.js", main);
-        let out = bin()
-            .args(["bundle", "main.js", "--outfile", "out.js"])
-            .current_dir(dir.path())
-            .env("NO_COLOR", "1")
-            .output()
-            .unwrap();
+        let out = bundle_at(dir.path(), &["bundle", "main.js", "--outfile", "out.js"]);
         assert_eq!(out.status.code(), Some(1), "{main}");
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains(said) && err.contains(at), "{main}\n{err}");
@@ -626,11 +598,7 @@ fn assigning_to_an_import_or_a_constant_is_an_error_as_in_esbuild() {
         "main.js",
         "import { x } from \"./a.js\";\nconst k = 1;\nexport function f(k) { k = 2; let x = 0; x++; return [k, x]; }\n",
     );
-    let out = bin()
-        .args(["bundle", "main.js", "--outfile", "out.js"])
-        .current_dir(dir.path())
-        .output()
-        .unwrap();
+    let out = bundle_at(dir.path(), &["bundle", "main.js", "--outfile", "out.js"]);
     assert_success(&out);
 }
 
@@ -658,11 +626,7 @@ fn an_entry_point_that_is_not_a_file_resolves_like_an_import() {
         ("greeter/extra", "extra of greeter"),
         ("./src", "src index"),
     ] {
-        let out = bin()
-            .args(["bundle", entry, "--outfile", "out.js"])
-            .current_dir(dir.path())
-            .output()
-            .unwrap();
+        let out = bundle_at(dir.path(), &["bundle", entry, "--outfile", "out.js"]);
         assert!(
             out.status.success(),
             "{entry}: {}",
@@ -673,11 +637,10 @@ fn an_entry_point_that_is_not_a_file_resolves_like_an_import() {
             format!("{said}\n")
         );
     }
-    let out = bin()
-        .args(["bundle", "missing-package", "--outfile", "out.js"])
-        .current_dir(dir.path())
-        .output()
-        .unwrap();
+    let out = bundle_at(
+        dir.path(),
+        &["bundle", "missing-package", "--outfile", "out.js"],
+    );
     assert_eq!(out.status.code(), Some(1));
     assert!(
         String::from_utf8_lossy(&out.stderr)

@@ -107,9 +107,9 @@ fn a_watch_rebuild_parses_only_what_changed_and_gives_the_same_bytes() {
             minify,
             ..EmitOptions::default()
         };
-        let mut session = Session::default();
+        let mut session = Session::watching();
         let build = |session: &mut Session| {
-            let (_, bundled) = bundle_server_in(&project, session, true, emit, |_| ()).unwrap();
+            let (_, bundled) = bundle_server_in(&project, session, emit, |_| ()).unwrap();
             bundled.emitted.unwrap().remove(0).code
         };
         let first = build(&mut session);

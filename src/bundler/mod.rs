@@ -49,40 +49,17 @@ pub fn bundle(
     link: &LinkOptions,
     emit: EmitOptions,
 ) -> Result<Vec<Emitted>> {
-    bundle_inspecting(entries, outfiles, options, link, emit, |_| ()).emitted
-}
-
-/// `bundle`, also handing the module graph to `inspect` once it is scanned and before it is
-/// linked: an analysis of the same modules (the route list) needs no scan of its own.
-/// `inspect` runs only when the scan succeeds; its result is `None` otherwise, and is kept
-/// when a later stage fails.
-pub fn bundle_inspecting<T>(
-    entries: &[PathBuf],
-    outfiles: &[PathBuf],
-    options: &Options,
-    link: &LinkOptions,
-    emit: EmitOptions,
-    inspect: impl FnOnce(&graph::ModuleGraph) -> T,
-) -> Inspected<T> {
     let mut session = graph::Session::default();
-    bundle_in(
-        &mut session,
-        false,
-        entries,
-        outfiles,
-        options,
-        link,
-        emit,
-        inspect,
-    )
+    bundle_in(&mut session, entries, outfiles, options, link, emit, |_| ()).emitted
 }
 
-/// `bundle_inspecting` in a `--watch` session: modules unchanged since the session parsed them
-/// are not parsed again, and what this build parses is kept for the next.
-#[allow(clippy::too_many_arguments)]
+/// `bundle` in a session (`graph::Session::watching` for `--watch`: modules unchanged since
+/// the session parsed them are not parsed again), also handing the module graph to `inspect`
+/// once it is scanned and before it is linked: an analysis of the same modules (the route
+/// list) needs no scan of its own. `inspect` runs only when the scan succeeds; its result is
+/// `None` otherwise, and is kept when a later stage fails.
 pub fn bundle_in<T>(
     session: &mut graph::Session,
-    keep: bool,
     entries: &[PathBuf],
     outfiles: &[PathBuf],
     options: &Options,
@@ -93,7 +70,7 @@ pub fn bundle_in<T>(
     let timer = crate::timing::StageTimer::from_env();
     let mut inspected = None;
     let first = bundle_once(
-        |r: &Resolver| graph::scan_in(entries, r, session, keep),
+        |r: &Resolver| graph::scan_in(entries, r, session),
         outfiles,
         options,
         link,
@@ -110,7 +87,7 @@ pub fn bundle_in<T>(
                 runs_alone: false,
                 ..emit
             };
-            let scan = |r: &Resolver| graph::scan_in(entries, r, session, keep);
+            let scan = |r: &Resolver| graph::scan_in(entries, r, session);
             bundle_once(scan, outfiles, options, link, emit, |_| ())
         }
         result => result,

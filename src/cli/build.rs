@@ -34,12 +34,12 @@ pub fn run(a: BuildArgs, dir: Option<&Path>) -> Result<()> {
         sourcemap: a.sourcemap.then_some(SourceMapKind::Linked),
         runs_alone: true,
     };
-    let mut session = Session::default();
     if !a.watch {
-        return build_once(&project, emit, &mut session, false).0;
+        return build_once(&project, emit, &mut Session::default()).0;
     }
+    let mut session = Session::watching();
     let rebuild = || {
-        let (built, inputs, written) = build_once(&project, emit, &mut session, true);
+        let (built, inputs, written) = build_once(&project, emit, &mut session);
         match built {
             Ok(()) => errln!("watching for changes"),
             Err(e) => {
@@ -58,7 +58,6 @@ fn build_once(
     project: &Project,
     emit: EmitOptions,
     session: &mut Session,
-    keep: bool,
 ) -> (Result<()>, Option<Vec<PathBuf>>, Vec<PathBuf>) {
     let started = Instant::now();
     let read = |g: &crate::bundler::graph::ModuleGraph| -> Vec<PathBuf> {
@@ -69,7 +68,7 @@ fn build_once(
     let outcome = (|| {
         // dist/ is written under the project's lock, as deploy writes it.
         let _lock = crate::platform::LocalPlatform::open(project)?;
-        let (out, bundled) = bundle_server_in(project, session, keep, emit, read)?;
+        let (out, bundled) = bundle_server_in(project, session, emit, read)?;
         inputs = bundled.inspected;
         let emitted = bundled.emitted?;
         let outputs = [out.clone()];

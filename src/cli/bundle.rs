@@ -169,16 +169,17 @@ pub fn run(a: BundleArgs) -> Result<()> {
         sourcemap: a.sourcemap,
         runs_alone: true,
     };
-    let mut session = Session::default();
     if !a.watch {
-        bundle_and_write(&a, &outputs, &options, &link, emit, &mut session, false).0?;
+        let mut session = Session::default();
+        bundle_and_write(&a, &outputs, &options, &link, emit, &mut session).0?;
         errln!("Done in {} ms", started.elapsed().as_millis());
         return Ok(());
     }
+    let mut session = Session::watching();
     let rebuild = || {
         let started = Instant::now();
         let (built, inputs, written) =
-            bundle_and_write(&a, &outputs, &options, &link, emit, &mut session, true);
+            bundle_and_write(&a, &outputs, &options, &link, emit, &mut session);
         match built {
             Ok(()) => errln!(
                 "Built in {} ms; watching for changes",
@@ -203,13 +204,12 @@ fn bundle_and_write(
     link: &LinkOptions,
     emit: EmitOptions,
     session: &mut Session,
-    keep: bool,
 ) -> (Result<()>, Option<Vec<PathBuf>>, Vec<PathBuf>) {
     let read = |g: &crate::bundler::graph::ModuleGraph| -> Vec<PathBuf> {
         g.files.iter().map(|f| f.path.clone()).collect()
     };
     let entries = &a.entries;
-    let bundled = bundle_in(session, keep, entries, outputs, options, link, emit, read);
+    let bundled = bundle_in(session, entries, outputs, options, link, emit, read);
     let mut written = vec![];
     let outcome = bundled.emitted.and_then(|emitted| {
         let files = output_files(outputs, &emitted);

@@ -42,20 +42,19 @@ pub fn bundle_server(project: &Project, emit: EmitOptions) -> Result<(PathBuf, V
 }
 
 /// `bundle_server`, with `inspect` given the scanned module graph before it is linked (see
-/// `bundler::bundle_inspecting`).
+/// `bundler::bundle_in`).
 pub fn bundle_server_inspecting<T>(
     project: &Project,
     emit: EmitOptions,
     inspect: impl FnOnce(&ModuleGraph) -> T,
 ) -> Result<(PathBuf, Inspected<T>)> {
-    bundle_server_in(project, &mut Session::default(), false, emit, inspect)
+    bundle_server_in(project, &mut Session::default(), emit, inspect)
 }
 
 /// `bundle_server_inspecting` in a `--watch` session (see `bundler::bundle_in`).
 pub fn bundle_server_in<T>(
     project: &Project,
     session: &mut Session,
-    keep: bool,
     emit: EmitOptions,
     inspect: impl FnOnce(&ModuleGraph) -> T,
 ) -> Result<(PathBuf, Inspected<T>)> {
@@ -68,16 +67,7 @@ pub fn bundle_server_in<T>(
     };
     let options = worker_options(&server);
     let outfiles = std::slice::from_ref(&out);
-    let bundled = bundle_in(
-        session,
-        keep,
-        &[entry],
-        outfiles,
-        &options,
-        &link,
-        emit,
-        inspect,
-    );
+    let bundled = bundle_in(session, &[entry], outfiles, &options, &link, emit, inspect);
     Ok((out, bundled))
 }
 

@@ -197,9 +197,19 @@ pub struct Session {
     parsed: HashMap<PathBuf, (blake3::Hash, ParsedModule)>,
     /// How many modules the last scan parsed (the others were the session's).
     last_parsed: usize,
+    /// Whether what a scan parses is kept for the next (a watch session) or not (one build).
+    keep: bool,
 }
 
 impl Session {
+    /// A session whose builds keep what they parse for the next one.
+    pub fn watching() -> Session {
+        Session {
+            keep: true,
+            ..Session::default()
+        }
+    }
+
     /// How many modules the last build parsed; the rest it had from earlier builds.
     pub fn last_parsed(&self) -> usize {
         self.last_parsed
@@ -218,23 +228,23 @@ impl Default for Session {
             marks,
             parsed: HashMap::new(),
             last_parsed: 0,
+            keep: false,
         }
     }
 }
 
 /// Parse everything reachable from `entries`.
 pub fn scan(entries: &[PathBuf], resolver: &Resolver) -> Result<ModuleGraph> {
-    scan_in(entries, resolver, &mut Session::default(), false)
+    scan_in(entries, resolver, &mut Session::default())
 }
 
 /// `scan` in `session`: a module whose text, loader and transforms are those of the one the
-/// session holds is a copy of it, not parsed again; with `keep`, what was parsed is kept for
-/// the next build.
+/// session holds is a copy of it, not parsed again; a watching session keeps what was parsed
+/// for the next build.
 pub fn scan_in(
     entries: &[PathBuf],
     resolver: &Resolver,
     session: &mut Session,
-    keep: bool,
 ) -> Result<ModuleGraph> {
     let cm = session.cm.clone();
     let globals = session.globals.clone();
@@ -339,7 +349,7 @@ pub fn scan_in(
                     }
                 });
             }
-            if keep && cached(&session.parsed, &path, &Source::keyed(key)).is_none() {
+            if session.keep && cached(&session.parsed, &path, &Source::keyed(key)).is_none() {
                 session.parsed.insert(path, (key, m.clone()));
             }
             if modules.len() <= id {
