@@ -215,10 +215,11 @@ def tools(root, minify):
     rolldown_env = dict(os.environ, BENCH_INPUT=entry, BENCH_TSCONFIG=tsconfig, BENCH_OUTPUT=out("rolldown"),
                         BENCH_MINIFY="1" if minify else "0")
     rolldown = [os.path.join(BIN, "rolldown"), "-c", os.path.join(HERE, "rolldown.config.mjs")]
-    return [("edgespark", [EDGESPARK, "-C", root, "build"] + m, None, os.path.join(server, "dist", "bundle.js")),
+    # Cold builds: the build cache would make every run after the first a cached one.
+    return [("edgespark", [EDGESPARK, "-C", root, "build", "--no-cache"] + m, None, os.path.join(server, "dist", "bundle.js")),
             ("esbuild", esbuild, None, out("esbuild")),
             ("rolldown", rolldown, rolldown_env, out("rolldown")),
-            ("=rolldown", [EDGESPARK, "-C", root + "-as-rolldown", "build"] + m, None, os.path.join(root + "-as-rolldown", "server", "dist", "bundle.js"))]
+            ("=rolldown", [EDGESPARK, "-C", root + "-as-rolldown", "build", "--no-cache"] + m, None, os.path.join(root + "-as-rolldown", "server", "dist", "bundle.js"))]
 
 
 def measure(cmd, env):
@@ -304,11 +305,34 @@ def heavy(args):
                 ratio = f"   {wall / walls[(n, minify, 'edgespark')]:.2f}x" if name != "edgespark" else ""
                 print(f"{tag:<17}{name:<11}{wall * 1000:>7.0f}ms{cpu * 1000:>7.0f}ms{max(x[2] for x in r):>7.0f}MB{os.path.getsize(out) / 1000:>8.1f}kB{ratio}")
                 tag = ""
+        warm(root, args.runs, walls[(n, False, "esbuild")])
     base = sizes[0]
     for minify in (False, True):
         for name in ("edgespark", "esbuild"):
             growth = ", ".join(f"{n}: {walls[(n, minify, name)] / walls[(base, minify, name)]:.2f} (input {n / base:.1f})" for n in sizes[1:])
             print(f"growth {name}{' min' if minify else ''} over {base}: {growth}")
+
+
+def warm(root, runs, esbuild_cold):
+    """edgespark build again with the build cache: nothing changed, and one route file changed
+    (a new line each run), against esbuild's cold time."""
+    cmd = [EDGESPARK, "-C", root, "build"]
+    measure(cmd, None)
+    unchanged = [measure(cmd, None)[0] for _ in range(runs)]
+    route = os.path.join(root, "server", "src", "routes", "r0.ts")
+    original = open(route).read()
+    changed = []
+    try:
+        for i in range(runs):
+            with open(route, "w") as f:
+                f.write(original + f"\nexport const edited{i} = {i};\n")
+            changed.append(measure(cmd, None)[0])
+    finally:
+        with open(route, "w") as f:
+            f.write(original)
+    for label, r in (("nothing changed", unchanged), ("one route changed", changed)):
+        wall = statistics.median(r)
+        print(f"{'':<17}{'rebuild':<11}{wall * 1000:>7.0f}ms   {label}: {wall / esbuild_cold:.2f}x esbuild's cold time")
 
 
 if __name__ == "__main__":

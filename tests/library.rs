@@ -141,3 +141,90 @@ fn a_watch_rebuild_parses_only_what_changed_and_gives_the_same_bytes() {
         assert_eq!(session.last_parsed(), 0);
     }
 }
+
+#[test]
+fn the_build_cache_gives_the_bytes_a_build_would_and_trusts_nothing_that_changed() {
+    use edgespark::bundler::emit::EmitOptions;
+    use edgespark::bundler::graph::Session;
+    npm_ci(&repo().join("fixtures/app/server"));
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("app");
+    copy_project(&repo().join("fixtures/app"), &root);
+    let project = edgespark::project::Project::find(Some(&root)).unwrap();
+    let bundle = root.join("server/dist/bundle.js");
+    // Built, with the cache or without: whether it came from the cache, and the bytes written.
+    let build = |use_cache: bool| {
+        let built = edgespark::ops::build::build(
+            &project,
+            EmitOptions::default(),
+            &mut Session::default(),
+            use_cache,
+        );
+        let cached = built.outcome.unwrap().cached;
+        (cached, std::fs::read(&bundle).unwrap())
+    };
+    let (cached, fresh) = build(true);
+    assert!(!cached);
+    let (cached, again) = build(true);
+    assert!(cached, "nothing changed, yet built again");
+    assert!(again == fresh);
+    let (cached, uncached) = build(false);
+    assert!(
+        !cached && uncached == fresh,
+        "a cached and an uncached build differ"
+    );
+
+    // A lost output is written again from the cache.
+    std::fs::remove_file(&bundle).unwrap();
+    assert!(build(true) == (true, fresh.clone()));
+
+    // A source changed: built again (and kept in place of the first); changed back: the same
+    // bytes as the first.
+    let route = root.join("server/src/routes/posts.ts");
+    let text = std::fs::read_to_string(&route).unwrap();
+    write(
+        &root,
+        "server/src/routes/posts.ts",
+        &format!("{text}\nconsole.log(\"edited\");\n"),
+    );
+    let (cached, edited) = build(true);
+    assert!(!cached && edited != fresh);
+    write(&root, "server/src/routes/posts.ts", &text);
+    assert!(build(true) == (false, fresh.clone()));
+    assert!(build(true) == (true, fresh.clone()));
+
+    // A file where an import would look first (`./routes/posts` is posts.tsx before posts.ts).
+    write(
+        &root,
+        "server/src/routes/posts.tsx",
+        &format!("{text}\nconsole.log(\"shadowing\");\n"),
+    );
+    let (cached, shadowed) = build(true);
+    assert!(!cached && String::from_utf8_lossy(&shadowed).contains("shadowing"));
+    std::fs::remove_file(root.join("server/src/routes/posts.tsx")).unwrap();
+    assert!(build(true) == (false, fresh.clone()));
+
+    // A package.json the resolver read (the server's own: node_modules is shared).
+    let pkg = root.join("server/package.json");
+    let manifest = std::fs::read_to_string(&pkg).unwrap();
+    std::fs::write(&pkg, format!("{manifest}\n")).unwrap();
+    assert!(
+        !build(true).0,
+        "a package.json changed, yet the cache was trusted"
+    );
+
+    // A corrupt memo and a corrupt copy are ignored, never trusted.
+    let cache = root.join(".edgespark/cache/build");
+    for entry in std::fs::read_dir(&cache).unwrap().flatten() {
+        if entry.path().is_file() {
+            std::fs::write(entry.path(), "{not json").unwrap();
+        }
+    }
+    assert!(build(true) == (false, fresh.clone()));
+    for entry in std::fs::read_dir(cache.join("blobs")).unwrap().flatten() {
+        std::fs::write(entry.path(), "garbage").unwrap();
+    }
+    std::fs::remove_file(&bundle).unwrap();
+    assert!(build(true) == (false, fresh.clone()));
+    assert!(build(true) == (true, fresh));
+}

@@ -68,14 +68,17 @@ pub fn bundle_in<T>(
     inspect: impl FnOnce(&graph::ModuleGraph) -> T,
 ) -> Inspected<T> {
     let timer = crate::timing::StageTimer::from_env();
+    let resolver = Resolver::new(options);
     let mut inspected = None;
+    let mut files = None;
     let first = bundle_once(
         |r: &Resolver| graph::scan_in(entries, r, session),
+        &resolver,
         outfiles,
-        options,
         link,
         emit,
         |g| {
+            files = Some(read_files(g));
             inspected = Some(inspect(g));
         },
     );
@@ -88,30 +91,62 @@ pub fn bundle_in<T>(
                 ..emit
             };
             let scan = |r: &Resolver| graph::scan_in(entries, r, session);
-            bundle_once(scan, outfiles, options, link, emit, |_| ())
+            bundle_once(scan, &resolver, outfiles, link, emit, |_| ())
         }
         result => result,
     };
-    Inspected { emitted, inspected }
+    let inputs = files.map(|mut files: Vec<PathBuf>| {
+        files.extend(resolver.copied().into_values());
+        Inputs {
+            files,
+            probes: resolver.probes(),
+        }
+    });
+    crate::timing::drop_off_the_critical_path(resolver);
+    Inspected {
+        emitted,
+        inspected,
+        inputs,
+    }
+}
+
+/// The files of the graph's modules (not data: URLs).
+fn read_files(g: &graph::ModuleGraph) -> Vec<PathBuf> {
+    g.files
+        .iter()
+        .filter(|f| !resolve::is_data_url(&f.path))
+        .map(|f| f.path.clone())
+        .collect()
 }
 
 /// A bundle, and what the inspection of its module graph gave (`None`: the scan failed).
 pub struct Inspected<T> {
     pub emitted: Result<Vec<Emitted>>,
     pub inspected: Option<T>,
+    /// What the bundle was made of (`None`: the scan failed).
+    pub inputs: Option<Inputs>,
+}
+
+/// What a bundle was made of: the same files, and the same answers to the resolver's looks at
+/// the file system, make the same bundle (the build cache's test).
+pub struct Inputs {
+    /// The files it read: its modules and the files the `copy` loader copied.
+    pub files: Vec<PathBuf>,
+    /// What the resolver looked for and read (package.json files, tsconfigs, files an import
+    /// could have meant), with what it found.
+    pub probes: Vec<resolve::probes::Probe>,
 }
 
 fn bundle_once(
     scan: impl FnOnce(&Resolver) -> Result<graph::ModuleGraph>,
+    resolver: &Resolver,
     outfiles: &[PathBuf],
-    options: &Options,
     link: &LinkOptions,
     emit: EmitOptions,
     inspect: impl FnOnce(&graph::ModuleGraph),
 ) -> Result<Vec<Emitted>> {
     let timer = crate::timing::StageTimer::from_env();
-    let resolver = Resolver::new(options);
-    let mut graph = scan(&resolver)?;
+    let mut graph = scan(resolver)?;
     timer.done("parse + resolve");
     swc_core::common::GLOBALS.set(&graph.globals, || inspect(&graph));
     refuse_overwriting_inputs(&graph, outfiles, emit.sourcemap.is_some())?;
@@ -152,12 +187,12 @@ fn bundle_once(
                 );
                 timer.done("emit");
                 let mut emitted = text?;
-                emitted.assets = assets_of(&graph, &resolver, e)?;
+                emitted.assets = assets_of(&graph, resolver, e)?;
                 Ok(emitted)
             })
             .collect()
     });
-    crate::timing::drop_off_the_critical_path((graph, resolver));
+    crate::timing::drop_off_the_critical_path(graph);
     emitted
 }
 

@@ -9,10 +9,7 @@ use clap::Args;
 
 use crate::bundler::emit::{EmitOptions, SourceMapKind};
 use crate::bundler::graph::Session;
-use crate::bundler::output_files;
-use crate::ops::build::{bundle_server_in, gzip_size};
 use crate::project::Project;
-use crate::project::fsio::write_all_atomic;
 
 #[derive(Args, Debug)]
 pub struct BuildArgs {
@@ -25,6 +22,9 @@ pub struct BuildArgs {
     /// Build again whenever a file the bundle reads changes (until interrupted)
     #[arg(long)]
     pub watch: bool,
+    /// Neither take the bundle from the build cache (.edgespark/cache/build) nor keep it there
+    #[arg(long)]
+    pub no_cache: bool,
 }
 
 pub fn run(a: BuildArgs, dir: Option<&Path>) -> Result<()> {
@@ -35,11 +35,14 @@ pub fn run(a: BuildArgs, dir: Option<&Path>) -> Result<()> {
         runs_alone: true,
     };
     if !a.watch {
-        return build_once(&project, emit, &mut Session::default()).0;
+        return build_once(&project, emit, &mut Session::default(), !a.no_cache).0;
     }
     let mut session = Session::watching();
+    // Later builds have the session's parsed modules; a change made them, so the cache would miss.
+    let mut use_cache = !a.no_cache;
     let rebuild = || {
-        let (built, inputs, written) = build_once(&project, emit, &mut session);
+        let (built, inputs, written) =
+            build_once(&project, emit, &mut session, std::mem::take(&mut use_cache));
         match built {
             Ok(()) => errln!("watching for changes"),
             Err(e) => {
@@ -52,51 +55,31 @@ pub fn run(a: BuildArgs, dir: Option<&Path>) -> Result<()> {
     crate::ops::watch::watch(rebuild, &[project.server_entry()?])
 }
 
-/// One build written: the outcome, the files its module graph read (None when it failed
-/// before reading them), and the files written.
+/// One build written and reported: the outcome, the files its module graph read (None when
+/// it failed before reading them), and the files written.
 fn build_once(
     project: &Project,
     emit: EmitOptions,
     session: &mut Session,
+    use_cache: bool,
 ) -> (Result<()>, Option<Vec<PathBuf>>, Vec<PathBuf>) {
     let started = Instant::now();
-    let read = |g: &crate::bundler::graph::ModuleGraph| -> Vec<PathBuf> {
-        g.files.iter().map(|f| f.path.clone()).collect()
-    };
-    let mut inputs = None;
-    let mut written = vec![];
-    let outcome = (|| {
-        // dist/ is written under the project's lock, as deploy writes it.
-        let _lock = crate::platform::LocalPlatform::open(project)?;
-        let (out, bundled) = bundle_server_in(project, session, emit, read)?;
-        inputs = bundled.inspected;
-        let emitted = bundled.emitted?;
-        let outputs = [out.clone()];
-        let text = &emitted[0].code;
-        let timer = crate::timing::StageTimer::from_env();
-        let files = output_files(&outputs, &emitted);
-        // The gzip size is only reported; measure it while the file is written and flushed.
-        let (done, gzipped) = std::thread::scope(|s| {
-            let gzipped = s.spawn(|| gzip_size(text.as_bytes()));
-            (
-                write_all_atomic(&files),
-                gzipped.join().expect("gzip does not panic"),
-            )
-        });
-        done?;
-        written = files.iter().map(|(p, _)| p.clone()).collect();
-        let gzipped = gzipped?;
-        timer.done("write + gzip");
+    let built = crate::ops::build::build(project, emit, session, use_cache);
+    let outcome = built.outcome.map(|w| {
         errln!(
             "  {}  {}  (gzip {})",
-            project.display(&out),
-            kb(text.len()),
-            kb(gzipped)
+            project.display(&w.bundle),
+            kb(w.bytes),
+            kb(w.gzipped)
         );
-        errln!("Built in {} ms", started.elapsed().as_millis());
-        Ok(())
-    })();
-    (outcome, inputs, written)
+        let cached = if w.cached {
+            " (nothing changed: from the build cache)"
+        } else {
+            ""
+        };
+        errln!("Built in {} ms{cached}", started.elapsed().as_millis());
+    });
+    (outcome, built.inputs, built.written)
 }
 
 fn kb(n: usize) -> String {

@@ -11,8 +11,10 @@ use rayon::prelude::*;
 use crate::bundler::emit::{EmitOptions, Emitted};
 use crate::bundler::graph::{ModuleGraph, Session};
 use crate::bundler::link::{Format, LinkOptions};
-use crate::bundler::{Inspected, bundle_in};
+use crate::bundler::{Inspected, bundle_in, output_files};
 use crate::project::Project;
+use crate::project::build_cache::BuildCache;
+use crate::project::fsio::write_all_atomic;
 use crate::resolve::Options;
 
 /// How a Worker's code is resolved: workerd's conditions, the browser's main fields, the
@@ -69,6 +71,105 @@ pub fn bundle_server_in<T>(
     let outfiles = std::slice::from_ref(&out);
     let bundled = bundle_in(session, &[entry], outfiles, &options, &link, emit, inspect);
     Ok((out, bundled))
+}
+
+/// One `build` of the project's server, written to `server/dist/`.
+pub struct Build {
+    pub outcome: Result<Written>,
+    /// The files the build read (None when it failed before knowing them).
+    pub inputs: Option<Vec<PathBuf>>,
+    /// The files it wrote (or found already holding what it would have written).
+    pub written: Vec<PathBuf>,
+}
+
+/// What a build wrote.
+#[derive(serde::Serialize, serde::Deserialize)]
+pub struct Written {
+    pub bundle: PathBuf,
+    /// The bundle's size, and its size gzipped.
+    pub bytes: usize,
+    pub gzipped: usize,
+    /// Taken from the build cache: nothing it was made of changed since it was made.
+    #[serde(skip)]
+    pub cached: bool,
+}
+
+/// Build the server and write it, taking it from the build cache (`.edgespark/cache/build/`)
+/// when `use_cache` and nothing it is made of changed, and keeping it there.
+pub fn build(
+    project: &Project,
+    emit: EmitOptions,
+    session: &mut Session,
+    use_cache: bool,
+) -> Build {
+    let mut build = Build {
+        outcome: Err(anyhow::anyhow!("not built")),
+        inputs: None,
+        written: vec![],
+    };
+    build.outcome = build_into(project, emit, session, use_cache, &mut build);
+    build
+}
+
+fn build_into(
+    project: &Project,
+    emit: EmitOptions,
+    session: &mut Session,
+    use_cache: bool,
+    build: &mut Build,
+) -> Result<Written> {
+    let started = std::time::SystemTime::now();
+    // dist/ is written under the project's lock, as deploy writes it.
+    let _lock = crate::platform::LocalPlatform::open(project)?;
+    let cache = use_cache.then(|| {
+        let options = format!("server {:?} {emit:?}", project.server_dir());
+        BuildCache::new(&project.root.join(".edgespark/cache"), &options)
+    });
+    if let Some(hit) = cache.as_ref().and_then(BuildCache::lookup)
+        && let Ok(mut written) = serde_json::from_value::<Written>(hit.report)
+    {
+        let changed: Vec<(PathBuf, &[u8])> = hit
+            .outputs
+            .iter()
+            .filter_map(|(p, bytes)| Some((p.clone(), bytes.as_deref()?)))
+            .collect();
+        write_all_atomic(&changed)?;
+        build.inputs = Some(hit.sources);
+        build.written = hit.outputs.into_iter().map(|(p, _)| p).collect();
+        written.cached = true;
+        return Ok(written);
+    }
+    let (out, bundled) = bundle_server_in(project, session, emit, |_| ())?;
+    let inputs = bundled.inputs;
+    build.inputs = inputs.as_ref().map(|i| i.files.clone());
+    let emitted = bundled.emitted?;
+    let outputs = [out.clone()];
+    let text = &emitted[0].code;
+    let timer = crate::timing::StageTimer::from_env();
+    let files = output_files(&outputs, &emitted);
+    // The gzip size is only reported; measure it while the file is written and flushed.
+    let (done, gzipped) = std::thread::scope(|s| {
+        let gzipped = s.spawn(|| gzip_size(text.as_bytes()));
+        (
+            write_all_atomic(&files),
+            gzipped.join().expect("gzip does not panic"),
+        )
+    });
+    done?;
+    build.written = files.iter().map(|(p, _)| p.clone()).collect();
+    let written = Written {
+        bundle: out,
+        bytes: text.len(),
+        gzipped: gzipped?,
+        cached: false,
+    };
+    timer.done("write + gzip");
+    if let (Some(cache), Some(inputs)) = (cache, inputs) {
+        let report = serde_json::to_value(&written)?;
+        cache.store(started, &inputs.files, inputs.probes, &files, report)?;
+        timer.done("cache");
+    }
+    Ok(written)
 }
 
 /// The size the bytes take gzipped (default level), as served over HTTP.

@@ -1,6 +1,7 @@
 //! The project: where `edgespark.toml` is, and the paths the commands work on.
 
 pub mod auth_config;
+pub mod build_cache;
 pub mod fsio;
 pub mod git;
 pub mod paths;

@@ -8,8 +8,10 @@ use std::sync::{Arc, Mutex};
 
 use rustc_hash::FxHashMap;
 
+pub mod probes;
+
 use oxc_resolver::{
-    ResolveOptions, Resolver as Oxc, SideEffects, TsConfig, TsconfigDiscovery, TsconfigOptions,
+    ResolveOptions, ResolverGeneric, SideEffects, TsConfig, TsconfigDiscovery, TsconfigOptions,
     TsconfigReferences,
 };
 
@@ -138,6 +140,9 @@ pub struct ResolvedFile {
     pub disabled: bool,
 }
 
+/// oxc_resolver over a file system that records every look (for the build cache).
+type Oxc = ResolverGeneric<probes::RecordingFs>;
+
 /// A tsconfig read, or why it could not be.
 type TsconfigRead = Result<Arc<TsConfig>, String>;
 
@@ -158,6 +163,8 @@ pub struct Resolver {
     memo: Mutex<FxHashMap<MemoKey, Result<Resolved, String>>>,
     /// The files the `copy` loader kept as imports: the copy's name → the file.
     copied: Mutex<std::collections::BTreeMap<String, PathBuf>>,
+    /// Every look at the file system so far.
+    looks: probes::Log,
 }
 
 impl Resolver {
@@ -215,7 +222,9 @@ impl Resolver {
                 }
             })
             .collect();
-        let oxc = Oxc::new(options.clone());
+        let looks = probes::Log::default();
+        let fs = probes::RecordingFs { log: looks.clone() };
+        let oxc = Oxc::new_with_file_system(fs, options.clone());
         let oxc_require = oxc.clone_with_options(ResolveOptions {
             condition_names: require_conditions,
             ..options
@@ -229,7 +238,14 @@ impl Resolver {
             manual_tsconfig: tsconfig.map(|t| (t, Default::default())),
             memo: Default::default(),
             copied: Default::default(),
+            looks,
         }
+    }
+
+    /// Every look at the file system it made, with what it found: asked again, the same
+    /// answers mean it would resolve the same imports to the same files (see `probes`).
+    pub fn probes(&self) -> Vec<probes::Probe> {
+        probes::probes_of(&self.looks)
     }
 
     /// The tsconfig that applies to `file`: `--tsconfig`'s, else the nearest one above it

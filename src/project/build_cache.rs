@@ -1,0 +1,197 @@
+//! The build cache (`.edgespark/cache/build/`): what a build wrote, kept beside what it was made
+//! of: the hash of every file it read, and every look its resolver took at the file system with
+//! what it found. When all of that is as it was, and the tool and the options are the same, the
+//! build would write the same bytes: they are taken from the cache instead of being made again.
+//! Nothing in the cache is trusted: a memo that does not parse, a file whose bytes do not hash
+//! to its name, is ignored and the build made afresh.
+
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use anyhow::{Context, Result};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::resolve::probes::Probe;
+
+/// How many memos (builds with different options or by different binaries) are kept.
+const KEPT_MEMOS: usize = 8;
+
+/// What one build was made of and wrote.
+#[derive(Serialize, Deserialize)]
+struct Memo {
+    /// The files it read, each with blake3 of its bytes.
+    sources: Vec<(PathBuf, String)>,
+    probes: Vec<Probe>,
+    /// Each file it wrote and blake3 of its bytes (the name of its copy in `blobs/`).
+    outputs: Vec<(PathBuf, String)>,
+    /// What the build reported about its output (a size, say), given back on a hit.
+    report: serde_json::Value,
+}
+
+/// A build taken from the cache.
+pub struct Hit {
+    /// The files the build read.
+    pub sources: Vec<PathBuf>,
+    /// Each file the build wrote, with its bytes when the file on disk differs from them
+    /// (`None`: it holds them already).
+    pub outputs: Vec<(PathBuf, Option<Vec<u8>>)>,
+    pub report: serde_json::Value,
+}
+
+/// The cache of one kind of build: its memo is named by a hash of the tool and the options.
+pub struct BuildCache {
+    dir: PathBuf,
+    memo: PathBuf,
+}
+
+impl BuildCache {
+    /// The cache under `cache_dir` for builds made with `options` (every option that changes
+    /// the output, in words) by this binary.
+    pub fn new(cache_dir: &Path, options: &str) -> BuildCache {
+        let dir = cache_dir.join("build");
+        let mut key = blake3::Hasher::new();
+        key.update(tool_identity().as_bytes());
+        key.update(options.as_bytes());
+        let memo = dir.join(format!("{}.json", &key.finalize().to_hex()[..32]));
+        BuildCache { dir, memo }
+    }
+
+    /// The last build with these options, if everything it was made of is as it was and its
+    /// outputs are intact in the cache.
+    pub fn lookup(&self) -> Option<Hit> {
+        let memo: Memo = serde_json::from_slice(&std::fs::read(&self.memo).ok()?).ok()?;
+        let sources_hold = memo
+            .sources
+            .par_iter()
+            .all(|(path, hash)| hash_of_file(path).as_deref() == Some(hash.as_str()));
+        if !sources_hold || !memo.probes.par_iter().all(Probe::holds) {
+            return None;
+        }
+        let outputs = memo
+            .outputs
+            .par_iter()
+            .map(|(path, hash)| {
+                if hash_of_file(path).as_deref() == Some(hash.as_str()) {
+                    return Some((path.clone(), None));
+                }
+                let bytes = std::fs::read(self.blob(hash)).ok()?;
+                (blake3::hash(&bytes).to_hex().as_str() == hash)
+                    .then(|| (path.clone(), Some(bytes)))
+            })
+            .collect::<Option<Vec<_>>>()?;
+        Some(Hit {
+            sources: memo.sources.into_iter().map(|(p, _)| p).collect(),
+            outputs,
+            report: memo.report,
+        })
+    }
+
+    /// Keep a build begun at `started` that read `sources`, looked at the file system as
+    /// `probes` say, and wrote `outputs`. Not kept when a source changed after the build began
+    /// (its bytes now may not be those the build read).
+    pub fn store(
+        &self,
+        started: SystemTime,
+        sources: &[PathBuf],
+        probes: Vec<Probe>,
+        outputs: &[(PathBuf, &[u8])],
+        report: serde_json::Value,
+    ) -> Result<()> {
+        let sources: Option<Vec<(PathBuf, String)>> = sources
+            .par_iter()
+            .map(|path| {
+                let modified = std::fs::metadata(path).and_then(|m| m.modified()).ok()?;
+                if modified >= started {
+                    return None;
+                }
+                Some((path.clone(), hash_of_file(path)?))
+            })
+            .collect();
+        let Some(sources) = sources else {
+            return Ok(());
+        };
+        let mut files: Vec<(PathBuf, &[u8])> = vec![];
+        let mut written = vec![];
+        for (path, bytes) in outputs {
+            let hash = blake3::hash(bytes).to_hex().to_string();
+            let blob = self.blob(&hash);
+            if !blob.is_file() {
+                files.push((blob, bytes));
+            }
+            written.push((crate::project::paths::absolute(path)?, hash));
+        }
+        let memo = Memo {
+            sources,
+            probes,
+            outputs: written,
+            report,
+        };
+        let json = serde_json::to_vec(&memo)?;
+        // The copies first: a memo is never there without them.
+        files.push((self.memo.clone(), &json));
+        crate::project::fsio::write_all_atomic(&files).context("writing the build cache")?;
+        self.prune();
+        Ok(())
+    }
+
+    fn blob(&self, hash: &str) -> PathBuf {
+        self.dir.join("blobs").join(hash)
+    }
+
+    /// Only the newest memos are kept, and only the copies they name.
+    fn prune(&self) {
+        let Ok(entries) = std::fs::read_dir(&self.dir) else {
+            return;
+        };
+        let mut memos: Vec<(SystemTime, PathBuf)> = entries
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|e| e == "json"))
+            .map(|p| {
+                let t = std::fs::metadata(&p).and_then(|m| m.modified());
+                (t.unwrap_or(SystemTime::UNIX_EPOCH), p)
+            })
+            .collect();
+        memos.sort_by(|a, b| b.cmp(a));
+        let mut named = std::collections::HashSet::new();
+        for (i, (_, memo)) in memos.iter().enumerate() {
+            let kept = i < KEPT_MEMOS
+                && std::fs::read(memo)
+                    .ok()
+                    .and_then(|b| serde_json::from_slice::<Memo>(&b).ok())
+                    .map(|m| named.extend(m.outputs.into_iter().map(|(_, h)| h)))
+                    .is_some();
+            if !kept {
+                let _ = std::fs::remove_file(memo);
+            }
+        }
+        let Ok(blobs) = std::fs::read_dir(self.dir.join("blobs")) else {
+            return;
+        };
+        for blob in blobs.flatten() {
+            if !named.contains(blob.file_name().to_string_lossy().as_ref()) {
+                let _ = std::fs::remove_file(blob.path());
+            }
+        }
+    }
+}
+
+fn hash_of_file(path: &Path) -> Option<String> {
+    Some(
+        blake3::hash(&std::fs::read(path).ok()?)
+            .to_hex()
+            .to_string(),
+    )
+}
+
+/// This binary: its version, and its size and time (a rebuilt binary may bundle differently).
+fn tool_identity() -> String {
+    let exe = std::env::current_exe().and_then(std::fs::metadata);
+    let stamp = exe
+        .as_ref()
+        .ok()
+        .map(|m| (m.len(), m.modified().ok()))
+        .unwrap_or_default();
+    format!("edgespark {} {stamp:?}", env!("CARGO_PKG_VERSION"))
+}
