@@ -5,7 +5,7 @@
 //! - **cli** — clap definitions, rendering of reports, exit codes: [`cli::run`].
 //! - **ops** — one module per user-visible operation, options in, reports out: [`ops`].
 //! - **engines** — pure functions of their inputs that never print: [`bundler`], [`schema`],
-//!   [`migrate`], [`routes`], [`typecheck`], [`generated`].
+//!   [`migrate`], [`routes`], [`runtime`], [`typecheck`], [`generated`].
 //! - **base** — [`diagnostic`], [`source`], [`resolve`], [`parsing`], [`project`], [`platform`],
 //!   [`registry`], [`jsjson`], [`console`], [`timing`].
 
@@ -35,6 +35,7 @@ pub mod bundler;
 pub mod generated;
 pub mod migrate;
 pub mod routes;
+pub mod runtime;
 pub mod schema;
 pub mod typecheck;
 // base

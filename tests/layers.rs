@@ -15,6 +15,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("schema", 1),
     ("migrate", 1),
     ("routes", 1),
+    ("runtime", 1),
     ("typecheck", 1),
     ("generated", 1),
     ("diagnostic", 0),

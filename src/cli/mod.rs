@@ -12,6 +12,7 @@ pub mod output;
 mod pull;
 pub mod routes;
 mod runtime_config;
+pub mod serve;
 mod storage;
 
 use std::path::PathBuf;
@@ -62,6 +63,8 @@ pub enum Command {
     Pull(pull::PullArgs),
     /// How the type check runs here; the tsconfig changes TypeScript 7 needs, as a diff (--write makes them)
     Doctor(doctor::DoctorArgs),
+    /// Serve the local platform's live deployment on workerd (http://127.0.0.1:7775)
+    Serve(serve::ServeArgs),
     /// Buckets from storage_schema.ts, on the local platform
     #[command(subcommand)]
     Storage(storage::StorageCommand),
@@ -99,6 +102,7 @@ pub fn run() -> i32 {
         Command::Secret(c) => runtime_config::run_secret(c, cli.dir.as_deref()).map(|()| None),
         Command::Log(c) => runtime_config::run_log(c, cli.dir.as_deref()).map(|()| None),
         Command::Deploy(a) => deploy::run(a, cli.dir.as_deref()).map(Some),
+        Command::Serve(a) => serve::run(a, cli.dir.as_deref()).map(|()| None),
         Command::Pull(a) => pull::run(a, cli.dir.as_deref()).map(Some),
         Command::Doctor(a) => doctor::run(a, cli.dir.as_deref()).map(Some),
         Command::Storage(c) => storage::run(c, cli.dir.as_deref()).map(|()| None),

@@ -1,6 +1,7 @@
 //! One module per user-visible operation: plain options in, a report (or an error) out. The
 //! command line renders what these return; they call the engines and the base below them.
 
+pub mod app_run;
 pub mod auth;
 pub mod build;
 pub mod check;
@@ -14,5 +15,6 @@ pub mod migrate;
 pub mod pull;
 pub mod routes;
 pub mod runtime_config;
+pub mod serve;
 pub mod storage;
 pub mod watch;

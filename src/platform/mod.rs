@@ -157,21 +157,7 @@ impl LocalPlatform {
 
     /// Append an event (`kind`, and details that never hold a secret's value) to the log.
     pub fn log(&self, kind: &str, details: Value) -> Result<()> {
-        let time = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_millis())
-            .unwrap_or(0);
-        let mut line = serde_json::to_string(
-            &json!({ "time": time as u64, "event": kind, "details": details }),
-        )?;
-        line.push('\n');
-        let mut f = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(self.dir.join("events.jsonl"))
-            .context("opening the event log")?;
-        f.write_all(line.as_bytes())
-            .context("writing the event log")
+        append_event(&self.dir, kind, details)
     }
 
     /// Every event logged, oldest first.
@@ -291,4 +277,25 @@ impl LocalPlatform {
         }
         Ok(())
     }
+}
+
+/// Append an event to the event log of the platform in `dir`, without its lock: a running
+/// app (dev, serve) logs each request while other commands use the platform. One line per
+/// append (O_APPEND) never interleaves with another.
+pub fn append_event(dir: &std::path::Path, kind: &str, details: Value) -> Result<()> {
+    let time = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis())
+        .unwrap_or(0);
+    let mut line =
+        serde_json::to_string(&json!({ "time": time as u64, "event": kind, "details": details }))?;
+    line.push('\n');
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let mut f = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.join("events.jsonl"))
+        .context("opening the event log")?;
+    f.write_all(line.as_bytes())
+        .context("writing the event log")
 }

@@ -30,6 +30,17 @@ pub struct Config {
     pub server: ServerConfig,
     #[serde(default)]
     pub db: DbConfig,
+    /// `[web]`: the front end, built by its own tools; dev and serve serve its `output_path`.
+    #[serde(default)]
+    pub web: Option<WebConfig>,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+pub struct WebConfig {
+    #[serde(default)]
+    pub path: Option<String>,
+    #[serde(default)]
+    pub output_path: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -152,6 +163,18 @@ impl Project {
             );
         }
         Ok(entry)
+    }
+
+    /// The web build's folder (`[web] output_path`), when the project has one and it exists.
+    pub fn web_output(&self) -> Option<PathBuf> {
+        let out = self.config.web.as_ref()?.output_path.as_ref()?;
+        let dir = self.root.join(out);
+        dir.is_dir().then_some(dir)
+    }
+
+    /// `.edgespark/dev/`: `edgespark dev`'s own database, buckets and state.
+    pub fn dev_dir(&self) -> PathBuf {
+        self.root.join(".edgespark/dev")
     }
 
     pub fn local_dir(&self) -> PathBuf {

@@ -1,0 +1,55 @@
+//! `edgespark serve` and `edgespark dev`: flags in, the running app's reports out (each
+//! request a line, the worker's console output, reloads with their time).
+
+use std::path::Path;
+
+use anyhow::Result;
+use clap::Args;
+
+use crate::ops::serve::{Report, ServeOptions};
+use crate::project::Project;
+use crate::runtime::server::Event;
+
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    /// Port to listen on
+    #[arg(long, default_value_t = 7775)]
+    pub port: u16,
+    /// Address to listen on
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: String,
+}
+
+pub fn run(a: ServeArgs, dir: Option<&Path>) -> Result<()> {
+    let project = Project::find(dir)?;
+    crate::ops::serve::serve(
+        &project,
+        ServeOptions {
+            host: a.host,
+            port: a.port,
+        },
+        render,
+    )
+}
+
+/// One report, as a line on stderr.
+pub fn render(r: Report) {
+    match r {
+        Report::Ready { origin, workerd } => {
+            errln!("Serving on {origin}  ({workerd})");
+        }
+        Report::Loaded { what, ms } => errln!("Loaded {what} in {ms} ms"),
+        Report::Failed(e) => {
+            crate::cli::output::report(e);
+            errln!("The last good build keeps serving");
+        }
+        Report::Note(n) => errln!("{n}"),
+        Report::Event(Event::Request {
+            method,
+            path,
+            status,
+            ms,
+        }) => errln!("{method} {path} {status} {ms:.1} ms"),
+        Report::Event(Event::Worker(line)) => errln!("  | {line}"),
+    }
+}

@@ -1,0 +1,279 @@
+//! What `dev` and `serve` share: the platform (database, buckets, signing key) behind the
+//! front server and the platform service, and the worker they forward to, replaced by a new
+//! one when the code changes (the old one finishes the requests it has; requests that arrive
+//! while a new one starts wait for it). Every request and every line the worker writes goes
+//! to the local platform's event log and to the caller.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use anyhow::{Context, Result};
+use serde_json::{Value, json};
+use tokio::sync::watch;
+
+use crate::bundler::emit::EmitOptions;
+use crate::bundler::graph::Session;
+use crate::project::Project;
+use crate::runtime::server::{Event, Platform, WorkerState};
+use crate::runtime::worker::{Worker, WorkerSpec};
+use crate::runtime::workerd::Workerd;
+
+pub struct Options {
+    pub host: String,
+    pub port: u16,
+    /// `ctx.environment`: "dev" or "production".
+    pub environment: &'static str,
+    pub database: PathBuf,
+    pub buckets_root: PathBuf,
+    /// Whether a bucket is made on first use (dev) or must have been applied (serve).
+    pub create_buckets: bool,
+    /// Where each worker's files and the platform socket go.
+    pub runs_dir: PathBuf,
+    pub web_root: Option<PathBuf>,
+}
+
+/// A running app: its servers, and the worker serving now.
+pub struct App {
+    pub platform: Arc<Platform>,
+    pub origin: String,
+    state: watch::Sender<WorkerState>,
+    current: Mutex<Option<Arc<Worker>>>,
+    workerd: Workerd,
+    runs_dir: PathBuf,
+    platform_socket: PathBuf,
+    generation: std::sync::atomic::AtomicU64,
+    events: tokio::sync::mpsc::UnboundedSender<Event>,
+}
+
+impl App {
+    /// Open the database, bind the port, and serve (no worker yet: requests to `/api/*` wait
+    /// for the first `load`). Each event goes to the project's event log and to `on_event`.
+    pub async fn start(
+        project: &Project,
+        o: Options,
+        on_event: impl Fn(&Event) + Send + 'static,
+    ) -> Result<App> {
+        let workerd = crate::runtime::workerd::find_or_fetch(&project.server_dir())?;
+        let db = crate::migrate::apply::open(&o.database)?;
+        db.busy_timeout(std::time::Duration::from_secs(5))?;
+        crate::runtime::auth::ensure_tables(&db)
+            .with_context(|| format!("creating the auth tables in {}", o.database.display()))?;
+        let listener = tokio::net::TcpListener::bind((o.host.as_str(), o.port))
+            .await
+            .with_context(|| format!("listening on {}:{}", o.host, o.port))?;
+        let address = listener.local_addr()?;
+        let origin = format!("http://{address}");
+        std::fs::create_dir_all(&o.runs_dir)
+            .with_context(|| format!("creating {}", o.runs_dir.display()))?;
+        let platform_socket = o.runs_dir.join("platform.sock");
+        let _ = std::fs::remove_file(&platform_socket);
+        let service = tokio::net::UnixListener::bind(&platform_socket)
+            .with_context(|| format!("listening on {}", platform_socket.display()))?;
+        let (state, worker) = watch::channel(WorkerState::Starting);
+        let (events, mut received) = tokio::sync::mpsc::unbounded_channel();
+        let mut key = [0u8; 32];
+        rand::fill(&mut key);
+        let platform = Arc::new(Platform {
+            db: Mutex::new(db),
+            buckets_root: o.buckets_root,
+            create_buckets: o.create_buckets,
+            key,
+            origin: origin.clone(),
+            web_root: o.web_root,
+            worker,
+            events: events.clone(),
+        });
+        let log_dir = project.local_dir();
+        tokio::spawn(async move {
+            while let Some(e) = received.recv().await {
+                let (kind, details) = match &e {
+                    Event::Request {
+                        method,
+                        path,
+                        status,
+                        ms,
+                    } => (
+                        "request",
+                        json!({ "method": method, "path": path, "status": status, "ms": (ms * 10.0).round() / 10.0 }),
+                    ),
+                    Event::Worker(line) => ("console", json!({ "line": line })),
+                };
+                let _ = crate::platform::append_event(&log_dir, kind, details);
+                on_event(&e);
+            }
+        });
+        let front = crate::runtime::server::front(platform.clone());
+        tokio::spawn(async move { axum::serve(listener, front).await });
+        let service_routes = crate::runtime::server::platform_service(platform.clone());
+        tokio::spawn(async move { axum::serve(service, service_routes).await });
+        Ok(App {
+            platform,
+            origin,
+            state,
+            current: Mutex::new(None),
+            workerd,
+            runs_dir: o.runs_dir,
+            platform_socket,
+            generation: Default::default(),
+            events,
+        })
+    }
+
+    /// Requests wait from now until the next `load` ends.
+    pub fn hold(&self) {
+        self.state.send_replace(WorkerState::Starting);
+    }
+
+    /// Start a worker on `spec` and send requests to it; the one before finishes what it has.
+    /// On failure the one before keeps serving (or, with none, requests get the reason).
+    pub async fn load(&self, spec: &WorkerSpec) -> Result<()> {
+        let generation = 1 + self
+            .generation
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let events = self.events.clone();
+        let started = crate::runtime::worker::start(
+            &self.workerd,
+            &self.runs_dir,
+            generation,
+            &self.platform_socket,
+            spec,
+            move |line| {
+                let _ = events.send(Event::Worker(line));
+            },
+        )
+        .await;
+        let mut current = self.current.lock().unwrap_or_else(|e| e.into_inner());
+        match started {
+            Ok(worker) => {
+                let worker = Arc::new(worker);
+                *current = Some(worker.clone());
+                self.state.send_replace(WorkerState::Serving(worker));
+                Ok(())
+            }
+            Err(e) => {
+                self.state.send_replace(match current.as_ref() {
+                    Some(w) => WorkerState::Serving(w.clone()),
+                    None => WorkerState::Failed(format!("the app could not start: {e:#}")),
+                });
+                Err(e)
+            }
+        }
+    }
+
+    /// Give the requests back to the worker serving before a `hold` (a build failed).
+    pub fn release(&self) {
+        let current = self.current.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(w) = current.as_ref() {
+            self.state.send_replace(WorkerState::Serving(w.clone()));
+        }
+    }
+
+    pub fn workerd(&self) -> &Workerd {
+        &self.workerd
+    }
+}
+
+/// The platform module bundled for the project: `platform.js` with the project's drizzle-orm
+/// D1 driver and its defs' `drizzleSchema`; with the files it read.
+pub fn platform_module(
+    project: &Project,
+    session: &mut Session,
+    work_dir: &Path,
+) -> Result<(String, Vec<PathBuf>)> {
+    let server = project.server_dir();
+    let src = work_dir.join("platform-src");
+    let platform_js = src.join("platform.js");
+    let entry = src.join("entry.js");
+    let options = crate::ops::build::worker_options(&server);
+    let resolver = crate::resolve::Resolver::new(&options);
+    let from = server.join("src/index.ts");
+    let drizzle = match resolver.resolve(&from, "drizzle-orm/d1", false) {
+        Ok(crate::resolve::Resolved::File(f)) => Some(f.path),
+        _ => None,
+    };
+    let defs = project.defs_dir().join("index.ts");
+    let text = |p: &Path| p.to_string_lossy().into_owned();
+    let entry_text = crate::runtime::platform_entry(
+        &text(&platform_js),
+        drizzle.as_deref().map(text).as_deref(),
+        defs.is_file().then(|| text(&defs)).as_deref(),
+    );
+    let mut files: Vec<(PathBuf, &[u8])> = vec![];
+    if std::fs::read(&platform_js).ok().as_deref() != Some(crate::runtime::PLATFORM_JS.as_bytes()) {
+        files.push((platform_js.clone(), crate::runtime::PLATFORM_JS.as_bytes()));
+    }
+    if std::fs::read(&entry).ok().as_deref() != Some(entry_text.as_bytes()) {
+        files.push((entry.clone(), entry_text.as_bytes()));
+    }
+    crate::project::fsio::write_all_atomic(&files)?;
+    let link = crate::bundler::link::LinkOptions {
+        format: crate::bundler::link::Format::Esm,
+        defines: vec![],
+    };
+    let out = work_dir.join("platform.bundle.js");
+    let bundled = crate::bundler::bundle_in(
+        session,
+        std::slice::from_ref(&entry),
+        std::slice::from_ref(&out),
+        &options,
+        &link,
+        EmitOptions::default(),
+        |_| (),
+    );
+    let inputs = bundled.inputs.map(|i| i.files).unwrap_or_default();
+    let code = bundled.emitted?.remove(0).code;
+    Ok((code, inputs))
+}
+
+/// The worker's modules: the entry, the app's bundle, the platform and its two names.
+pub fn modules(app: String, platform: String) -> Vec<(String, Vec<u8>)> {
+    vec![
+        (
+            "main.js".into(),
+            crate::runtime::MAIN_JS.as_bytes().to_vec(),
+        ),
+        ("app.js".into(), app.into_bytes()),
+        ("platform.js".into(), platform.into_bytes()),
+        (
+            "edgespark".into(),
+            crate::runtime::EDGESPARK_MODULE.as_bytes().to_vec(),
+        ),
+        (
+            "edgespark/http".into(),
+            crate::runtime::EDGESPARK_HTTP_MODULE.as_bytes().to_vec(),
+        ),
+    ]
+}
+
+/// A `.env` file's `KEY=VALUE` lines (comments, blank lines and `export ` skipped; quotes
+/// around a value removed).
+pub fn parse_env(text: &str) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    for line in text.lines() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let line = line.strip_prefix("export ").unwrap_or(line);
+        let Some((k, v)) = line.split_once('=') else {
+            continue;
+        };
+        let v = v.trim();
+        let v = ['"', '\'']
+            .iter()
+            .find_map(|q| v.strip_prefix(*q).and_then(|r| r.strip_suffix(*q)))
+            .unwrap_or(v);
+        out.insert(k.trim().to_string(), v.to_string());
+    }
+    out
+}
+
+/// Vars and secrets as JSON objects for the worker's bindings.
+pub fn as_json(map: &BTreeMap<String, String>) -> Value {
+    Value::Object(
+        map.iter()
+            .map(|(k, v)| (k.clone(), Value::from(v.as_str())))
+            .collect(),
+    )
+}

@@ -1,0 +1,145 @@
+//! `serve`: the local platform's live deployment (`live.json`) run on workerd against the
+//! project database, vars, secrets and buckets, with `ctx.environment` = "production". A
+//! `deploy` while it runs is picked up: the new deployment's worker starts, then takes the
+//! requests; the old one finishes those it has.
+
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+
+use crate::bundler::graph::Session;
+use crate::ops::app_run::{self, App, Options};
+use crate::platform::{LocalPlatform, Store};
+use crate::project::Project;
+use crate::runtime::server::Event;
+use crate::runtime::worker::WorkerSpec;
+
+pub struct ServeOptions {
+    pub host: String,
+    pub port: u16,
+}
+
+/// What `serve` and `dev` tell the user while they run.
+pub enum Report {
+    /// Serving at this origin (the workerd that runs the app, where it was found).
+    Ready {
+        origin: String,
+        workerd: String,
+    },
+    /// A new build or deployment took over (what, and how long it took to start).
+    Loaded {
+        what: String,
+        ms: u128,
+    },
+    /// It could not: the one before keeps serving.
+    Failed(anyhow::Error),
+    /// Something to say (a schema change blocked, a seed run).
+    Note(String),
+    Event(Event),
+}
+
+/// The live deployment: its id, its bundle, and the bindings it runs with now.
+struct Live {
+    id: String,
+    spec: WorkerSpec,
+}
+
+fn read_live(project: &Project, platform_code: &str) -> Result<Live> {
+    let platform = LocalPlatform::open(project)?;
+    let live = platform
+        .read_file("live.json")?
+        .context("nothing is deployed on the local platform yet: run edgespark deploy first")?;
+    let live: serde_json::Value =
+        serde_json::from_slice(&live).context("the local platform's live.json is not valid")?;
+    let (Some(id), Some(bundle)) = (live["id"].as_str(), live["bundle"].as_str()) else {
+        anyhow::bail!("the local platform's live.json names no deployment");
+    };
+    let code = platform
+        .read_file(&format!("deployments/{bundle}"))?
+        .with_context(|| format!("the live deployment's bundle deployments/{bundle} is missing"))?;
+    let spec = WorkerSpec {
+        modules: app_run::modules(
+            String::from_utf8(code).context("the deployed bundle is not UTF-8")?,
+            platform_code.to_string(),
+        ),
+        vars: app_run::as_json(&platform.read(Store::Vars)?),
+        secrets: app_run::as_json(&platform.read(Store::Secrets)?),
+        environment: "production".into(),
+    };
+    Ok(Live {
+        id: id.to_string(),
+        spec,
+    })
+}
+
+/// Serve until interrupted.
+pub fn serve(
+    project: &Project,
+    o: ServeOptions,
+    report: impl Fn(Report) + Send + Sync + 'static,
+) -> Result<()> {
+    let runtime = tokio::runtime::Runtime::new()?;
+    let report = std::sync::Arc::new(report);
+    runtime.block_on(async {
+        let runs_dir = project.root.join(".edgespark/serve");
+        let (platform_code, _) =
+            app_run::platform_module(project, &mut Session::default(), &runs_dir)?;
+        let live = read_live(project, &platform_code)?;
+        let buckets_root = LocalPlatform::open(project)?.buckets_root();
+        let events = report.clone();
+        let app = App::start(
+            project,
+            Options {
+                host: o.host,
+                port: o.port,
+                environment: "production",
+                database: project.local_database(),
+                buckets_root,
+                create_buckets: false,
+                runs_dir: runs_dir.clone(),
+                web_root: project.web_output(),
+            },
+            move |e| events(Report::Event(e.clone())),
+        )
+        .await?;
+        let t = Instant::now();
+        app.load(&live.spec).await?;
+        report(Report::Ready {
+            origin: app.origin.clone(),
+            workerd: format!("workerd {} ({})", app.workerd().date, app.workerd().from),
+        });
+        report(Report::Loaded {
+            what: format!("deployment {}", live.id),
+            ms: t.elapsed().as_millis(),
+        });
+        let pointer = project.local_dir().join("live.json");
+        let mut seen = std::fs::read(&pointer).ok();
+        loop {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            // live.json is replaced atomically, moved last by deploy: a change is a new
+            // deployment in place.
+            let now = std::fs::read(&pointer).ok();
+            if now == seen {
+                continue;
+            }
+            seen = now;
+            let next = match read_live(project, &platform_code) {
+                Ok(next) => next,
+                Err(e) => {
+                    report(Report::Failed(e));
+                    continue;
+                }
+            };
+            let t = Instant::now();
+            match app.load(&next.spec).await {
+                Ok(()) => {
+                    report(Report::Loaded {
+                        what: format!("deployment {}", next.id),
+                        ms: t.elapsed().as_millis(),
+                    });
+                }
+                Err(e) => report(Report::Failed(e)),
+            }
+        }
+    })
+}

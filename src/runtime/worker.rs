@@ -1,0 +1,142 @@
+//! One workerd process running one build of the app: its modules and config written to a
+//! folder of its own, workerd started on it, ready once its socket answers. Dropping it stops
+//! the process (in-flight requests hold it alive: the front server keeps an `Arc` per request).
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use tokio::io::AsyncBufReadExt;
+
+use super::config::{WorkerConfig, config_text};
+use super::workerd::Workerd;
+
+/// A running worker, reached at `socket`.
+pub struct Worker {
+    pub socket: PathBuf,
+    /// Which build it runs (for messages).
+    pub generation: u64,
+    child: tokio::process::Child,
+    dir: PathBuf,
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        let _ = self.child.start_kill();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// What a worker runs: its modules (name, text) and bindings.
+pub struct WorkerSpec {
+    pub modules: Vec<(String, Vec<u8>)>,
+    pub vars: serde_json::Value,
+    pub secrets: serde_json::Value,
+    pub environment: String,
+}
+
+/// Start workerd on `spec` in a new folder under `runs`, calling the platform at
+/// `platform_socket`; each line it writes to stderr goes to `line`.
+pub async fn start(
+    workerd: &Workerd,
+    runs: &Path,
+    generation: u64,
+    platform_socket: &Path,
+    spec: &WorkerSpec,
+    line: impl Fn(String) + Send + 'static,
+) -> Result<Worker> {
+    let dir = runs.join(format!("run-{generation}"));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let mut modules = vec![];
+    for (i, (name, text)) in spec.modules.iter().enumerate() {
+        let file = format!("m{i}.js");
+        std::fs::write(dir.join(&file), text)?;
+        modules.push((name.clone(), file));
+    }
+    let socket = dir.join("worker.sock");
+    let config = config_text(&WorkerConfig {
+        modules,
+        listen: format!("unix:{}", socket.display()),
+        platform: format!("unix:{}", platform_socket.display()),
+        vars: spec.vars.to_string(),
+        secrets: spec.secrets.to_string(),
+        environment: spec.environment.clone(),
+        compatibility_date: workerd.compatibility_date(),
+        compatibility_flags: workerd.compatibility_flags(),
+    });
+    // The config holds the secrets: only its owner may read it.
+    crate::project::fsio::write_private_atomic(&dir.join("config.capnp"), config.as_bytes())?;
+    let mut child = tokio::process::Command::new(&workerd.path)
+        .args(["serve", "config.capnp"])
+        .current_dir(&dir)
+        .env("PWD", &dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .with_context(|| format!("starting {}", workerd.path.display()))?;
+    let (tx, mut early) = tokio::sync::mpsc::unbounded_channel::<String>();
+    for stream in [
+        child
+            .stderr
+            .take()
+            .map(|s| Box::new(s) as Box<dyn tokio::io::AsyncRead + Send + Unpin>),
+        child
+            .stdout
+            .take()
+            .map(|s| Box::new(s) as Box<dyn tokio::io::AsyncRead + Send + Unpin>),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        let tx = tx.clone();
+        tokio::spawn(async move {
+            let mut lines = tokio::io::BufReader::new(stream).lines();
+            while let Ok(Some(l)) = lines.next_line().await {
+                let _ = tx.send(l);
+            }
+        });
+    }
+    drop(tx);
+    // Ready once the socket answers; an exit before that is a failure with what it said.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut said = vec![];
+    loop {
+        while let Ok(l) = early.try_recv() {
+            said.push(l);
+        }
+        if let Some(status) = child.try_wait()? {
+            bail!(
+                "workerd stopped ({status}) before serving:\n{}",
+                said.join("\n")
+            );
+        }
+        if tokio::net::UnixStream::connect(&socket).await.is_ok() {
+            break;
+        }
+        if Instant::now() > deadline {
+            bail!(
+                "workerd did not start serving within 20 s:\n{}",
+                said.join("\n")
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    for l in said {
+        line(l);
+    }
+    tokio::spawn(async move {
+        while let Some(l) = early.recv().await {
+            line(l);
+        }
+    });
+    Ok(Worker {
+        socket,
+        generation,
+        child,
+        dir,
+    })
+}
