@@ -63,6 +63,8 @@ pub enum Command {
     Pull(pull::PullArgs),
     /// How the type check runs here; the tsconfig changes TypeScript 7 needs, as a diff (--write makes them)
     Doctor(doctor::DoctorArgs),
+    /// Run the app locally on workerd with its own database, storage and auth; reload on save
+    Dev(serve::DevArgs),
     /// Serve the local platform's live deployment on workerd (http://127.0.0.1:7775)
     Serve(serve::ServeArgs),
     /// Buckets from storage_schema.ts, on the local platform
@@ -103,6 +105,7 @@ pub fn run() -> i32 {
         Command::Log(c) => runtime_config::run_log(c, cli.dir.as_deref()).map(|()| None),
         Command::Deploy(a) => deploy::run(a, cli.dir.as_deref()).map(Some),
         Command::Serve(a) => serve::run(a, cli.dir.as_deref()).map(|()| None),
+        Command::Dev(a) => serve::run_dev(a, cli.dir.as_deref()).map(|()| None),
         Command::Pull(a) => pull::run(a, cli.dir.as_deref()).map(Some),
         Command::Doctor(a) => doctor::run(a, cli.dir.as_deref()).map(Some),
         Command::Storage(c) => storage::run(c, cli.dir.as_deref()).map(|()| None),

@@ -53,3 +53,51 @@ pub fn render(r: Report) {
         Report::Event(Event::Worker(line)) => errln!("  | {line}"),
     }
 }
+
+#[derive(Args, Debug)]
+pub struct DevArgs {
+    /// Port to listen on
+    #[arg(long, default_value_t = 7775)]
+    pub port: u16,
+    /// Address to listen on
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: String,
+    /// Wipe the dev database and buckets (.edgespark/dev) first; the seed runs again
+    #[arg(long)]
+    pub reset: bool,
+    /// Apply schema changes that drop tables or columns without asking
+    #[arg(long)]
+    pub accept_data_loss: bool,
+}
+
+pub fn run_dev(a: DevArgs, dir: Option<&Path>) -> Result<()> {
+    let project = Project::find(dir)?;
+    let accept_all = a.accept_data_loss;
+    let accept = move |what: &[String]| {
+        if accept_all {
+            return true;
+        }
+        use std::io::IsTerminal;
+        if !std::io::stdin().is_terminal() {
+            return false;
+        }
+        errln!("This schema change destroys data:");
+        for w in what {
+            errln!("  - {w}");
+        }
+        err!("Apply it to the dev database? [y/N] ");
+        let mut answer = String::new();
+        let _ = std::io::stdin().read_line(&mut answer);
+        matches!(answer.trim(), "y" | "Y" | "yes")
+    };
+    crate::ops::dev::dev(
+        &project,
+        crate::ops::dev::DevOptions {
+            host: a.host,
+            port: a.port,
+            reset: a.reset,
+        },
+        accept,
+        render,
+    )
+}

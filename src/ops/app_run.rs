@@ -169,6 +169,28 @@ impl App {
         }
     }
 
+    /// Run the seed module in the serving worker (dev): its error is the seed's error.
+    pub async fn seed(&self, token: &str) -> Result<()> {
+        let worker = {
+            let current = self.current.lock().unwrap_or_else(|e| e.into_inner());
+            current.clone().context("no worker is serving")?
+        };
+        let request = axum::http::Request::builder()
+            .method("POST")
+            .uri("/__edgespark/seed")
+            .header("host", self.origin.trim_start_matches("http://"))
+            .header("x-edgespark-seed", token)
+            .header("x-edgespark-origin", &self.origin)
+            .body(axum::body::Body::empty())?;
+        let response = crate::runtime::server::forward(&worker.socket, request).await?;
+        let status = response.status();
+        let body = axum::body::to_bytes(response.into_body(), 1 << 20).await?;
+        if !status.is_success() {
+            anyhow::bail!("{}", String::from_utf8_lossy(&body));
+        }
+        Ok(())
+    }
+
     pub fn workerd(&self) -> &Workerd {
         &self.workerd
     }

@@ -6,6 +6,8 @@ pub mod auth;
 pub mod build;
 pub mod check;
 pub mod deploy;
+pub mod dev;
+pub mod dev_schema;
 pub mod diff;
 pub mod doctor;
 pub mod generate;

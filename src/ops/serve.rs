@@ -65,6 +65,7 @@ fn read_live(project: &Project, platform_code: &str) -> Result<Live> {
         vars: app_run::as_json(&platform.read(Store::Vars)?),
         secrets: app_run::as_json(&platform.read(Store::Secrets)?),
         environment: "production".into(),
+        seed_token: None,
     };
     Ok(Live {
         id: id.to_string(),

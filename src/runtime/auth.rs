@@ -393,7 +393,7 @@ mod tests {
             sign_up(&mut db, "Ann", "Ann@Example.com", "password1", None).unwrap();
         assert_eq!(user.email, "ann@example.com");
         assert_eq!(
-            session::<()>(&db, &session.token).map(|(u, _)| u.id),
+            super::session(&db, &session.token).map(|(u, _)| u.id),
             Some(user.id.clone())
         );
         assert_eq!(
@@ -410,7 +410,7 @@ mod tests {
         );
         let (_, second) = sign_in(&mut db, "ANN@example.com", "password1").unwrap();
         sign_out(&db, &second.token);
-        assert!(session::<()>(&db, &second.token).is_none());
+        assert!(super::session(&db, &second.token).is_none());
         assert_eq!(
             sign_up(&mut db, "C", "c@example.com", "short", None)
                 .unwrap_err()
@@ -429,10 +429,6 @@ mod tests {
             })
             .unwrap();
         assert!(hash.starts_with("$argon2id$"));
-    }
-
-    fn session<T>(db: &Connection, token: &str) -> Option<(User, Session)> {
-        super::session(db, token)
     }
 
     #[test]

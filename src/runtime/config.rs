@@ -19,6 +19,8 @@ pub struct WorkerConfig {
     pub secrets: String,
     /// `ctx.environment`: "dev" or "production".
     pub environment: String,
+    /// The token a request must carry to run the seed module (dev).
+    pub seed_token: Option<String>,
     pub compatibility_date: String,
     pub compatibility_flags: Vec<&'static str>,
 }
@@ -37,6 +39,11 @@ pub fn config_text(c: &WorkerConfig) -> String {
             quoted(file)
         );
     }
+    let seed = c
+        .seed_token
+        .as_ref()
+        .map(|t| format!("\n    (name = \"SEED_TOKEN\", text = {}),", quoted(t)))
+        .unwrap_or_default();
     let flags: Vec<String> = c.compatibility_flags.iter().map(|f| quoted(f)).collect();
     format!(
         r#"using Workerd = import "/workerd/workerd.capnp";
@@ -59,7 +66,7 @@ const app :Workerd.Worker = (
     (name = "PLATFORM", service = "platform"),
     (name = "VARS", json = {vars}),
     (name = "SECRETS", json = {secrets}),
-    (name = "ENVIRONMENT", text = {environment}),
+    (name = "ENVIRONMENT", text = {environment}),{seed}
   ],
 );
 "#,

@@ -26,7 +26,7 @@ pub struct Request {
 }
 
 /// One statement's result: rows as arrays in column order, and what it changed.
-#[derive(Serialize)]
+#[derive(Debug, Serialize)]
 pub struct Outcome {
     pub columns: Vec<String>,
     pub rows: Vec<Vec<Value>>,
@@ -95,7 +95,7 @@ fn is_complete(sql: &str) -> bool {
 fn one(db: &Connection, s: &Statement) -> Result<Outcome, String> {
     let started = Instant::now();
     let mut st = db.prepare(&s.sql).map_err(d1_error)?;
-    let columns: Vec<String> = st.column_names().into_iter().map(String::from).collect();
+    let columns: Vec<String> = st.column_names().map(String::from).collect();
     let params = s.params.iter().map(to_sql).collect::<Result<Vec<_>, _>>()?;
     let readonly = st.readonly();
     let mut rows = vec![];

@@ -26,6 +26,30 @@ export default {
 };
 "#;
 
+/// The entry in dev with a seed script: a request carrying the seed token runs its default
+/// export with the seed context (the database, the origin, a fetch to the app, users).
+pub const MAIN_WITH_SEED_JS: &str = r#"import app from "./app.js";
+import { handle, seedContext, db } from "./platform.js";
+import * as seeding from "./seed.js";
+export default {
+  async fetch(request, env, ctx) {
+    if (env.SEED_TOKEN && request.headers.get("x-edgespark-seed") === env.SEED_TOKEN) {
+      try {
+        const context = seedContext(env, request.headers.get("x-edgespark-origin"));
+        context.db = db;
+        const seed = seeding.default ?? seeding.seed;
+        if (typeof seed !== "function") throw new Error("server/dev/seed.ts has no default export seed(ctx)");
+        await seed(context);
+        return new Response("seeded");
+      } catch (e) {
+        return new Response(String(e?.stack ?? e), { status: 500 });
+      }
+    }
+    return handle(request, env, ctx, (r) => app.fetch(r, env, ctx));
+  },
+};
+"#;
+
 /// The two names the app imports the platform by, as modules re-exporting it.
 pub const EDGESPARK_MODULE: &str =
     "export { db, storage, vars, secret, ctx } from \"./platform.js\";\n";

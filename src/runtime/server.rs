@@ -161,6 +161,7 @@ async fn to_worker(p: &Arc<Platform>, mut request: Request) -> Response {
     let public = path.starts_with("/api/public/") || path == "/api/public";
     let webhook = path.starts_with("/api/webhooks/") || path == "/api/webhooks";
     request.headers_mut().remove(USER_HEADER);
+    request.headers_mut().remove("x-edgespark-seed");
     let user = if webhook {
         None
     } else {

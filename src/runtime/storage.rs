@@ -250,7 +250,7 @@ fn decode_cursor(cursor: &str) -> Result<String> {
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(cursor)
         .map_err(|_| anyhow::anyhow!("not a cursor this bucket gave: {cursor}"))?;
-    Ok(String::from_utf8(bytes).map_err(|_| anyhow::anyhow!("not a cursor this bucket gave"))?)
+    String::from_utf8(bytes).map_err(|_| anyhow::anyhow!("not a cursor this bucket gave"))
 }
 
 /// What a presigned URL allows: one method on one object until a time, with the headers

@@ -34,6 +34,8 @@ pub struct WorkerSpec {
     pub vars: serde_json::Value,
     pub secrets: serde_json::Value,
     pub environment: String,
+    /// With a seed module: the token its trigger request carries.
+    pub seed_token: Option<String>,
 }
 
 /// Start workerd on `spec` in a new folder under `runs`, calling the platform at
@@ -63,6 +65,7 @@ pub async fn start(
         vars: spec.vars.to_string(),
         secrets: spec.secrets.to_string(),
         environment: spec.environment.clone(),
+        seed_token: spec.seed_token.clone(),
         compatibility_date: workerd.compatibility_date(),
         compatibility_flags: workerd.compatibility_flags(),
     });
