@@ -71,7 +71,9 @@ pub async fn start(
     });
     // The config holds the secrets: only its owner may read it.
     crate::project::fsio::write_private_atomic(&dir.join("config.capnp"), config.as_bytes())?;
-    let mut child = tokio::process::Command::new(&workerd.path)
+    let mut command = tokio::process::Command::new(&workerd.path);
+    stop_with_parent(&mut command);
+    let mut child = command
         .args(["serve", "config.capnp"])
         .current_dir(&dir)
         .env("PWD", &dir)
@@ -142,4 +144,26 @@ pub async fn start(
         child,
         dir,
     })
+}
+
+/// workerd ends when edgespark does, however it ends (`kill -9` included): Linux's parent
+/// death signal. Elsewhere only a clean exit stops it (kill_on_drop).
+fn stop_with_parent(command: &mut tokio::process::Command) {
+    #[cfg(target_os = "linux")]
+    {
+        unsafe extern "C" {
+            fn prctl(option: i32, arg2: u64, arg3: u64, arg4: u64, arg5: u64) -> i32;
+        }
+        const PR_SET_PDEATHSIG: i32 = 1;
+        const SIGKILL: u64 = 9;
+        // SAFETY: prctl is async-signal-safe and touches only the child being made.
+        unsafe {
+            command.pre_exec(|| {
+                prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+                Ok(())
+            });
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = command;
 }

@@ -1,0 +1,455 @@
+//! `serve` and `dev` driven over HTTP, as a user's browser and scripts would: the example app
+//! on workerd (from the oracle's npm packages, on PATH), with the auth convention, CRUD through
+//! drizzle visible in the SQLite file, storage and presigned URLs, reloads on save, the schema
+//! applied in place, the seed, and a restart after `kill -9`.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use common::*;
+
+/// The folder holding workerd, installed from the oracle's lockfile.
+fn workerd_dir() -> PathBuf {
+    let oracle = repo().join("tests/oracle");
+    npm_ci(&oracle);
+    oracle.join("node_modules/@cloudflare/workerd-linux-64/bin")
+}
+
+/// A running `edgespark serve` or `dev`: its origin, and everything it printed so far.
+struct Running {
+    child: Child,
+    origin: String,
+    log: Arc<Mutex<String>>,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Running {
+    fn start(dir: &Path, args: &[&str]) -> Running {
+        let path = format!(
+            "{}:{}",
+            workerd_dir().display(),
+            std::env::var("PATH").unwrap_or_default()
+        );
+        let mut child = Command::new(env!("CARGO_BIN_EXE_edgespark"))
+            .arg("-C")
+            .arg(dir)
+            .args(args)
+            .args(["--port", "0"])
+            .env("NO_COLOR", "1")
+            .env("PATH", path)
+            // Nothing is fetched: a registry that is not there.
+            .env("NPM_CONFIG_REGISTRY", "http://127.0.0.1:9/")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let log = Arc::new(Mutex::new(String::new()));
+        let stderr = child.stderr.take().unwrap();
+        let sink = log.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                let mut log = sink.lock().unwrap();
+                log.push_str(&line);
+                log.push('\n');
+            }
+        });
+        let mut running = Running {
+            child,
+            origin: String::new(),
+            log,
+        };
+        running.wait_for("Loaded ");
+        let log = running.log();
+        let origin = log
+            .split("Serving on ")
+            .nth(1)
+            .and_then(|r| r.split_whitespace().next())
+            .unwrap_or_else(|| panic!("no origin in:\n{log}"));
+        running.origin = origin.to_string();
+        running
+    }
+
+    fn log(&self) -> String {
+        self.log.lock().unwrap().clone()
+    }
+
+    /// Wait until the output holds `text` (as often as `times` says, counting from the start).
+    fn wait_for_count(&mut self, text: &str, times: usize) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let log = self.log();
+            if log.matches(text).count() >= times {
+                return;
+            }
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!("it stopped ({status}) before printing {text:?}:\n{log}");
+            }
+            assert!(Instant::now() < deadline, "no {text:?} in:\n{log}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn wait_for(&mut self, text: &str) {
+        self.wait_for_count(text, 1);
+    }
+}
+
+/// An HTTP client with a cookie jar of one cookie (the session's).
+struct Client {
+    origin: String,
+    agent: ureq::Agent,
+    cookie: Option<String>,
+}
+
+impl Client {
+    fn new(origin: &str) -> Client {
+        Client {
+            origin: origin.to_string(),
+            agent: ureq::Agent::config_builder()
+                .http_status_as_error(false)
+                .build()
+                .new_agent(),
+            cookie: None,
+        }
+    }
+
+    fn call(&mut self, method: &str, path: &str, body: Option<&str>) -> (u16, String) {
+        let url = if path.starts_with("http") {
+            path.to_string()
+        } else {
+            format!("{}{path}", self.origin)
+        };
+        self.send(method, &url, body.unwrap_or("").as_bytes().to_vec(), &[])
+    }
+
+    fn send(
+        &mut self,
+        method: &str,
+        url: &str,
+        body: Vec<u8>,
+        headers: &[(&str, &str)],
+    ) -> (u16, String) {
+        let mut request = ureq::http::Request::builder().method(method).uri(url);
+        if !headers
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+        {
+            request = request.header("content-type", "application/json");
+        }
+        if let Some(c) = &self.cookie {
+            request = request.header("cookie", c.as_str());
+        }
+        for (k, v) in headers {
+            request = request.header(*k, *v);
+        }
+        let mut response = self.agent.run(request.body(body).unwrap()).unwrap();
+        if let Some(set) = response.headers().get("set-cookie") {
+            let pair = set.to_str().unwrap().split(';').next().unwrap().to_string();
+            self.cookie = (!pair.ends_with('=')).then_some(pair);
+        }
+        let status = response.status().as_u16();
+        (
+            status,
+            response.body_mut().read_to_string().unwrap_or_default(),
+        )
+    }
+}
+
+/// The example app in a temporary folder, its migrations generated and applied, its buckets
+/// made, a secret set and deployed to the local platform; with a route that hands out a
+/// presigned upload URL added to the copy.
+fn deployed_app() -> (tempfile::TempDir, PathBuf) {
+    npm_ci(&repo().join("fixtures/app/server"));
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("app");
+    copy_project(&repo().join("fixtures/app"), &root);
+    let files = std::fs::read_to_string(root.join("server/src/routes/files.ts")).unwrap();
+    write(
+        &root,
+        "server/src/routes/files.ts",
+        &format!(
+            "{files}\nfiles.get(\"/upload-url/:name{{.+}}\", async (c) => {{\n  const u = await storage.from(buckets.attachments).createPresignedPutUrl(mine(c.req.param(\"name\")), 600, {{ contentType: \"text/plain\" }});\n  return c.json(u);\n}});\n"
+        ),
+    );
+    for args in [
+        &["db", "generate"][..],
+        &["db", "migrate"],
+        &["storage", "apply"],
+    ] {
+        assert_success(&run(&root, args));
+    }
+    let out = bin()
+        .arg("-C")
+        .arg(&root)
+        .args(["secret", "set", "STRIPE_WEBHOOK_SECRET"])
+        .write_stdin("whsec_test\n")
+        .output()
+        .unwrap();
+    assert_success(&out);
+    assert_success(&run(&root, &["deploy", "--typecheck", "off"]));
+    (tmp, root)
+}
+
+fn json(text: &str) -> serde_json::Value {
+    serde_json::from_str(text).unwrap_or_else(|e| panic!("{e}: {text}"))
+}
+
+#[test]
+fn serve_enforces_the_auth_convention_and_runs_the_platform_against_the_project_database() {
+    let (_tmp, root) = deployed_app();
+    let mut app = Running::start(&root, &["serve"]);
+    let mut c = Client::new(&app.origin);
+
+    // The auth convention, before any handler runs.
+    assert_eq!(c.call("GET", "/api/posts", None).0, 401);
+    assert_eq!(
+        c.call("GET", "/api/public/health", None),
+        (200, "ok".into())
+    );
+    assert_eq!(c.call("GET", "/api/_es/anything", None).0, 404);
+    // A webhook is called without a session and reads a secret.
+    let (status, body) = c.send(
+        "POST",
+        &format!("{}/api/webhooks/stripe", app.origin),
+        br#"{"type":"invoice.paid"}"#.to_vec(),
+        &[("stripe-signature", "whsec_test")],
+    );
+    assert_eq!(
+        (status, json(&body)["received"].clone()),
+        (200, "invoice.paid".into())
+    );
+
+    // Sign up (signed in), sign out (401 again), sign in.
+    let up = r#"{"name":"Ann","email":"Ann@Example.com","password":"correct horse"}"#;
+    let (status, body) = c.call("POST", "/api/_es/auth/sign-up/email", Some(up));
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(json(&body)["user"]["email"], "ann@example.com");
+    assert_eq!(
+        c.call("POST", "/api/_es/auth/sign-up/email", Some(up)).0,
+        422
+    );
+    let (status, me) = c.call("GET", "/api/me", None);
+    assert_eq!(
+        (status, json(&me)["user"]["email"].clone()),
+        (200, "ann@example.com".into())
+    );
+    let (_, session) = c.call("GET", "/api/_es/auth/get-session", None);
+    assert_eq!(json(&session)["user"]["name"], "Ann");
+    assert_eq!(c.call("POST", "/api/_es/auth/sign-out", Some("{}")).0, 200);
+    assert!(c.cookie.is_none());
+    assert_eq!(c.call("GET", "/api/me", None).0, 401);
+    assert_eq!(c.call("GET", "/api/_es/auth/get-session", None).1, "null");
+    let wrong = r#"{"email":"ann@example.com","password":"wrong password"}"#;
+    assert_eq!(
+        c.call("POST", "/api/_es/auth/sign-in/email", Some(wrong)).0,
+        401
+    );
+    let right = r#"{"email":"ann@example.com","password":"correct horse"}"#;
+    assert_eq!(
+        c.call("POST", "/api/_es/auth/sign-in/email", Some(right)).0,
+        200
+    );
+    assert_eq!(c.call("GET", "/api/me", None).0, 200);
+
+    // CRUD through drizzle (a batch included), in the project's SQLite file.
+    let profile = r#"{"handle":"ann","displayName":"Ann"}"#;
+    assert_eq!(c.call("PUT", "/api/me/profile", Some(profile)).0, 200);
+    let (status, created) = c.call("POST", "/api/posts", Some(r#"{"title":"Hello World"}"#));
+    assert_eq!(status, 201, "{created}");
+    assert_eq!(json(&created)["slug"], "hello-world");
+    c.call("POST", "/api/posts", Some(r#"{"title":"Second"}"#));
+    let (_, deleted) = c.call("DELETE", "/api/posts/2", None);
+    assert_eq!(json(&deleted), serde_json::json!({"deleted": 2, "left": 1}));
+    let db = rusqlite::Connection::open(root.join(".edgespark/local/d1.sqlite")).unwrap();
+    let titles: Vec<String> = db
+        .prepare("SELECT title FROM posts ORDER BY id")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(titles, ["Hello World"]);
+
+    // Storage: put, list, get, a presigned GET, a presigned PUT then GET by URL, delete.
+    let (status, put) = c.call(
+        "PUT",
+        "/api/files/notes/a.txt",
+        Some(r#"{"text":"hello file"}"#),
+    );
+    assert_eq!(
+        (status, json(&put)["size"].clone()),
+        (201, 10.into()),
+        "{put}"
+    );
+    let (_, listed) = c.call("GET", "/api/files", None);
+    assert_eq!(
+        json(&listed)["files"].as_array().unwrap().len(),
+        1,
+        "{listed}"
+    );
+    assert_eq!(
+        c.call("GET", "/api/files/read/notes/a.txt", None).1,
+        "hello file"
+    );
+    let (_, link) = c.call("GET", "/api/files/link/notes/a.txt", None);
+    let url = json(&link)["downloadUrl"].as_str().unwrap().to_string();
+    let mut stranger = Client::new(&app.origin);
+    assert_eq!(stranger.call("GET", &url, None), (200, "hello file".into()));
+    let forged = url.replace("notes/a.txt", "notes/b.txt");
+    assert_eq!(stranger.call("GET", &forged, None).0, 403);
+    let (_, upload) = c.call("GET", "/api/files/upload-url/up.txt", None);
+    let upload = json(&upload);
+    let put_url = upload["uploadUrl"].as_str().unwrap();
+    assert_eq!(upload["requiredHeaders"]["content-type"], "text/plain");
+    let (status, _) = stranger.send("PUT", put_url, b"uploaded".to_vec(), &[]);
+    assert_eq!(status, 403, "an upload without the required header");
+    let (status, _) = stranger.send(
+        "PUT",
+        put_url,
+        b"uploaded".to_vec(),
+        &[("content-type", "text/plain")],
+    );
+    assert_eq!(status, 200);
+    assert_eq!(c.call("GET", "/api/files/read/up.txt", None).1, "uploaded");
+    let (status, _) = c.call("POST", "/api/files/delete", Some(r#"{"names":["up.txt"]}"#));
+    assert!(status < 300);
+    assert_eq!(c.call("GET", "/api/files/read/up.txt", None).0, 404);
+
+    // Each request is in the event log.
+    app.wait_for("GET /api/files/read/up.txt 404");
+    let events = std::fs::read_to_string(root.join(".edgespark/local/events.jsonl")).unwrap();
+    assert!(
+        events.contains(r#""path":"/api/posts","status":201"#),
+        "{events}"
+    );
+
+    // kill -9 and start again: every committed row is there.
+    app.child.kill().unwrap(); // SIGKILL: no chance to clean up
+    let _ = app.child.wait();
+    drop(app);
+    let again = Running::start(&root, &["serve"]);
+    let mut c2 = Client::new(&again.origin);
+    assert_eq!(
+        c2.call("POST", "/api/_es/auth/sign-in/email", Some(right))
+            .0,
+        200
+    );
+    let (_, posts) = c2.call("GET", "/api/posts", None);
+    assert_eq!(json(&posts)["posts"][0]["title"], "Hello World");
+}
+
+#[test]
+fn serve_switches_to_a_new_deployment_while_running() {
+    let (_tmp, root) = deployed_app();
+    let app = Running::start(&root, &["serve"]);
+    let mut c = Client::new(&app.origin);
+    assert_eq!(c.call("GET", "/api/public/health", None).1, "ok");
+    let public = root.join("server/src/routes/public.ts");
+    let text = std::fs::read_to_string(&public).unwrap();
+    std::fs::write(
+        &public,
+        text.replace("plain(\"ok\")", "plain(\"ok, deployed again\")"),
+    )
+    .unwrap();
+    assert_success(&run(&root, &["deploy", "--typecheck", "off"]));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (status, body) = c.call("GET", "/api/public/health", None);
+        assert_eq!(status, 200, "a request failed during the switch: {body}");
+        if body == "ok, deployed again" {
+            break;
+        }
+        assert!(Instant::now() < deadline, "still {body}:\n{}", app.log());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn dev_reloads_on_save_keeps_rows_across_schema_changes_and_seeds_once() {
+    npm_ci(&repo().join("fixtures/app/server"));
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("app");
+    copy_project(&repo().join("fixtures/app"), &root);
+    write(
+        &root,
+        "server/dev/seed.ts",
+        "import { profiles } from \"@defs\";\nexport default async function seed(ctx: any) {\n  const user = await ctx.auth.createUser({ email: \"seed@example.com\", password: \"password123\", name: \"Seed\" });\n  await ctx.db.insert(profiles).values({ userId: user.id, handle: \"seeded\" });\n}\n",
+    );
+    let mut dev = Running::start(&root, &["dev"]);
+    dev.wait_for("Seeded the dev database");
+    let mut c = Client::new(&dev.origin);
+    let seed_user = r#"{"email":"seed@example.com","password":"password123"}"#;
+    assert_eq!(
+        c.call("POST", "/api/_es/auth/sign-in/email", Some(seed_user))
+            .0,
+        200
+    );
+    let (_, created) = c.call("POST", "/api/posts", Some(r#"{"title":"Kept"}"#));
+    assert_eq!(json(&created)["title"], "Kept", "{created}");
+
+    // A route edited: the next requests get the new code.
+    let public = root.join("server/src/routes/public.ts");
+    let text = std::fs::read_to_string(&public).unwrap();
+    std::fs::write(
+        &public,
+        text.replace("plain(\"ok\")", "plain(\"ok, edited\")"),
+    )
+    .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while c.call("GET", "/api/public/health", None).1 != "ok, edited" {
+        assert!(Instant::now() < deadline, "{}", dev.log());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+
+    // A column added: applied in place, the row kept.
+    let schema_file = root.join("server/src/defs/db_schema.ts");
+    let schema = std::fs::read_to_string(&schema_file).unwrap();
+    let added = schema.replace(
+        "  title: text(\"title\").notNull(),",
+        "  title: text(\"title\").notNull(),\n  subtitle: text(\"subtitle\"),",
+    );
+    assert_ne!(added, schema);
+    std::fs::write(&schema_file, &added).unwrap();
+    dev.wait_for("Schema applied to the dev database (1 statement(s)");
+    let db = rusqlite::Connection::open(root.join(".edgespark/dev/d1.sqlite")).unwrap();
+    let row: (String, Option<String>) = db
+        .query_row("SELECT title, subtitle FROM posts", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .unwrap();
+    assert_eq!(row, ("Kept".to_string(), None));
+
+    // Dropping it back is refused (no terminal, no --accept-data-loss): nothing changes.
+    std::fs::write(&schema_file, &schema).unwrap();
+    dev.wait_for("Schema change not applied: it would destroy data (DROP COLUMN `subtitle`");
+    let columns: i64 = db
+        .query_row(
+            "SELECT count(*) FROM pragma_table_info('posts') WHERE name = 'subtitle'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(columns, 1);
+
+    // Restarted: the rows are there and the unchanged seed does not run again.
+    drop(dev);
+    let dev = Running::start(&root, &["dev"]);
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(!dev.log().contains("Seeded"), "{}", dev.log());
+    let profiles: i64 = db
+        .query_row("SELECT count(*) FROM profiles", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(profiles, 1);
+}
