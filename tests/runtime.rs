@@ -355,7 +355,39 @@ fn serve_switches_to_a_new_deployment_while_running() {
     let (_tmp, root) = deployed_app();
     let app = Running::start(&root, &["serve"]);
     let mut c = Client::new(&app.origin);
+    // `log tail --follow --json` receives the requests made while it runs.
+    let mut follower = Command::new(env!("CARGO_BIN_EXE_edgespark"))
+        .arg("-C")
+        .arg(&root)
+        .args(["log", "tail", "--follow", "--json", "-n", "0"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let followed = Arc::new(Mutex::new(Vec::<serde_json::Value>::new()));
+    let sink = followed.clone();
+    let stdout = follower.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            sink.lock().unwrap().push(json(&line));
+        }
+    });
+    std::thread::sleep(Duration::from_millis(300));
     assert_eq!(c.call("GET", "/api/public/health", None).1, "ok");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let seen = followed.lock().unwrap().clone();
+        if seen.iter().any(|e| {
+            e["event"] == "request"
+                && e["details"]["path"] == "/api/public/health"
+                && e["details"]["status"] == 200
+        }) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "log tail --follow saw: {seen:?}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = follower.kill();
+    let _ = follower.wait();
     let public = root.join("server/src/routes/public.ts");
     let text = std::fs::read_to_string(&public).unwrap();
     std::fs::write(

@@ -55,6 +55,9 @@ pub enum LogCommand {
         lines: usize,
         #[arg(long)]
         json: bool,
+        /// Keep printing events as they are appended (a running dev or serve logs each request)
+        #[arg(short = 'f', long)]
+        follow: bool,
     },
 }
 
@@ -161,30 +164,58 @@ fn read_secret_values(keys: &[String]) -> Result<Vec<String>> {
 }
 
 pub fn run_log(cmd: LogCommand, dir: Option<&Path>) -> Result<()> {
-    let LogCommand::Tail { lines, json } = cmd;
+    let LogCommand::Tail {
+        lines,
+        json,
+        follow,
+    } = cmd;
     let project = Project::find(dir)?;
-    for e in &crate::ops::log::tail(&project, lines)? {
+    let print = |e: &serde_json::Value| {
         if json {
             outln!("{e}");
         } else {
-            let list = |field: &str| {
-                e["details"][field].as_array().map(|k| {
-                    k.iter()
-                        .filter_map(|k| k.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                })
-            };
-            let keys = list("keys")
-                .or_else(|| list("applied"))
-                .or_else(|| e["details"]["id"].as_str().map(str::to_string))
-                .unwrap_or_else(|| e["details"].to_string());
-            outln!(
-                "{}  {:<14} {keys}",
-                e["time"],
-                e["event"].as_str().unwrap_or("?")
-            );
+            outln!("{}", event_line(e));
         }
+        // A closed stdout (`| head`) ends following.
+        !crate::console::stdout_closed()
+    };
+    if follow {
+        return crate::ops::log::follow(&project, lines, print);
+    }
+    for e in &crate::ops::log::tail(&project, lines)? {
+        print(e);
     }
     Ok(())
+}
+
+/// An event as one line: its time, its kind, and what it names.
+fn event_line(e: &serde_json::Value) -> String {
+    let d = &e["details"];
+    let list = |field: &str| {
+        d[field].as_array().map(|k| {
+            k.iter()
+                .filter_map(|k| k.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
+    };
+    let what = match e["event"].as_str() {
+        Some("request") => format!(
+            "{} {} {} {} ms",
+            d["method"].as_str().unwrap_or("?"),
+            d["path"].as_str().unwrap_or("?"),
+            d["status"],
+            d["ms"]
+        ),
+        Some("console") => d["line"].as_str().unwrap_or("").to_string(),
+        _ => list("keys")
+            .or_else(|| list("applied"))
+            .or_else(|| d["id"].as_str().map(str::to_string))
+            .unwrap_or_else(|| d.to_string()),
+    };
+    format!(
+        "{}  {:<14} {what}",
+        e["time"],
+        e["event"].as_str().unwrap_or("?")
+    )
 }
