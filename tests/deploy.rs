@@ -28,7 +28,7 @@ fn ready_project(dir: &Path) -> PathBuf {
         );
     }
     let out = bin()
-        .args(["secret", "set", "STRIPE_WEBHOOK_SECRET"])
+        .args(["secret", "set", "--stdin", "STRIPE_WEBHOOK_SECRET"])
         .current_dir(&project)
         .write_stdin("whsec_do_not_leak\n")
         .output()

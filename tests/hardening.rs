@@ -483,7 +483,7 @@ fn every_command_ends_quietly_on_a_closed_stdout() {
         &["build"],
         &["var", "delete", "SITE_NAME"],
         &["var", "set", "SITE_NAME=y"],
-        &["secret", "set", "API_KEY"],
+        &["secret", "set", "--stdin", "API_KEY"],
         &["secret", "delete", "API_KEY"],
         &["auth", "pull"],
         &["pull"],

@@ -45,7 +45,7 @@ fn ok(dir: &Path, args: &[&str]) -> String {
 
 fn secret_set(dir: &Path, keys: &[&str], stdin: &str) -> std::process::Output {
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_edgespark"))
-        .args(["secret", "set"])
+        .args(["secret", "set", "--stdin"])
         .args(keys)
         .current_dir(dir)
         .stdin(Stdio::piped())

@@ -193,7 +193,7 @@ fn deployed_app() -> (tempfile::TempDir, PathBuf) {
     let out = bin()
         .arg("-C")
         .arg(&root)
-        .args(["secret", "set", "STRIPE_WEBHOOK_SECRET"])
+        .args(["secret", "set", "--stdin", "STRIPE_WEBHOOK_SECRET"])
         .write_stdin("whsec_test\n")
         .output()
         .unwrap();

@@ -1,9 +1,9 @@
 //! `edgespark var`, `edgespark secret` and `edgespark log tail`, on the local platform. Keys must
-//! be declared in `server/src/defs/runtime.ts` (`VarKey`, `SecretKey`). Secret values come from
-//! a hidden prompt (or stdin when it is not a terminal, one line per key) and are never
-//! printed, logged, or written anywhere but the 0600 secrets file.
+//! be declared in `server/src/defs/runtime.ts` (`VarKey`, `SecretKey`). Secret values are typed
+//! into a one-time page in the browser (`ops::secret_page`), or read from stdin with `--stdin`
+//! (CI), and are never printed, logged, or written anywhere but the 0600 secrets file.
 
-use std::io::{BufRead, IsTerminal};
+use std::io::BufRead;
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
@@ -32,10 +32,14 @@ pub enum VarCommand {
 
 #[derive(Subcommand, Debug)]
 pub enum SecretCommand {
-    /// Set secrets: each value is read from a hidden prompt, or from stdin (one line per key)
+    /// Set secrets: the values are entered in a one-time page in the browser (the URL is
+    /// printed), never on the terminal; with --stdin (for CI), one line per key from stdin
     Set {
         #[arg(required = true, value_name = "KEY")]
         keys: Vec<String>,
+        /// Read the values from stdin, one line per key (for CI)
+        #[arg(long)]
+        stdin: bool,
     },
     /// List the secrets' names (never their values)
     List {
@@ -106,20 +110,36 @@ pub fn run_var(cmd: VarCommand, dir: Option<&Path>) -> Result<()> {
 pub fn run_secret(cmd: SecretCommand, dir: Option<&Path>) -> Result<()> {
     let project = Project::find(dir)?;
     match cmd {
-        SecretCommand::Set { keys } => {
+        SecretCommand::Set { keys, stdin } => {
             // Undeclared keys are refused before any value is asked for.
             runtime_config::check_declared(
                 &keys.iter().map(String::as_str).collect::<Vec<_>>(),
                 &runtime_config::declared(&project)?.secrets,
                 "SecretKey",
             )?;
-            let values = read_secret_values(&keys)?;
-            let set = runtime_config::set(
-                &project,
-                Store::Secrets,
-                keys.into_iter().zip(values).collect(),
-            )?;
-            errln!("set {}", set.join(", "));
+            if stdin {
+                let values = read_stdin_values(&keys)?;
+                let set = runtime_config::set(
+                    &project,
+                    Store::Secrets,
+                    keys.into_iter().zip(values).collect(),
+                )?;
+                errln!("set {}", set.join(", "));
+                return Ok(());
+            }
+            let show = |url: &str| {
+                errln!(
+                    "Enter the value{} of {} in your browser (this link works once, for 10 minutes):\n  {url}",
+                    if keys.len() == 1 { "" } else { "s" },
+                    keys.join(", ")
+                );
+                open_browser(url);
+            };
+            let owner = project.clone();
+            crate::ops::secret_page::collect(keys.clone(), show, move |pairs| {
+                runtime_config::set(&owner, Store::Secrets, pairs).map(|_| ())
+            })?;
+            errln!("set {}", keys.join(", "));
         }
         SecretCommand::List { json } => {
             let names: Vec<String> = LocalPlatform::open(&project)?
@@ -139,21 +159,17 @@ pub fn run_secret(cmd: SecretCommand, dir: Option<&Path>) -> Result<()> {
     Ok(())
 }
 
-/// One value per key: from a prompt that does not echo, or from stdin's lines.
-fn read_secret_values(keys: &[String]) -> Result<Vec<String>> {
+/// One value per key, from stdin's lines (`--stdin`).
+fn read_stdin_values(keys: &[String]) -> Result<Vec<String>> {
     let stdin = std::io::stdin();
-    let mut lines = (!stdin.is_terminal()).then(|| stdin.lock().lines());
+    let mut lines = stdin.lock().lines();
     let mut values = Vec::with_capacity(keys.len());
     for key in keys {
-        let value = match &mut lines {
-            Some(lines) => lines
-                .next()
-                .transpose()
-                .context("reading stdin")?
-                .ok_or_else(|| anyhow::anyhow!("stdin ended before the value of {key}"))?,
-            None => rpassword::prompt_password(format!("{key} (input hidden): "))
-                .context("reading the value")?,
-        };
+        let value = lines
+            .next()
+            .transpose()
+            .context("reading stdin")?
+            .ok_or_else(|| anyhow::anyhow!("stdin ended before the value of {key}"))?;
         let value = value.trim_end_matches(['\r', '\n']).to_string();
         if value.is_empty() {
             bail!("the value of {key} is empty");
@@ -161,6 +177,29 @@ fn read_secret_values(keys: &[String]) -> Result<Vec<String>> {
         values.push(value);
     }
     Ok(values)
+}
+
+/// Open `url` in the user's browser when there is one ($BROWSER, else the desktop's opener
+/// when a display is there); without one the printed URL is the way.
+fn open_browser(url: &str) {
+    let opener = match std::env::var("BROWSER") {
+        Ok(b) if !b.is_empty() => Some(b),
+        _ if cfg!(target_os = "macos") => Some("open".to_string()),
+        _ if std::env::var_os("DISPLAY").is_some()
+            || std::env::var_os("WAYLAND_DISPLAY").is_some() =>
+        {
+            Some("xdg-open".to_string())
+        }
+        _ => None,
+    };
+    if let Some(opener) = opener {
+        let _ = std::process::Command::new(opener)
+            .arg(url)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn();
+    }
 }
 
 pub fn run_log(cmd: LogCommand, dir: Option<&Path>) -> Result<()> {

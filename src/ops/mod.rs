@@ -17,6 +17,7 @@ pub mod migrate;
 pub mod pull;
 pub mod routes;
 pub mod runtime_config;
+pub mod secret_page;
 pub mod serve;
 pub mod storage;
 pub mod watch;
