@@ -18,13 +18,16 @@ use axum::response::{Html, IntoResponse, Response};
 /// How long the link works.
 pub const LIFETIME: Duration = Duration::from_secs(600);
 
+/// What takes the values once they are all there.
+type Store = Box<dyn Fn(Vec<(String, String)>) -> Result<()> + Send + Sync>;
+
 struct Page {
     keys: Vec<String>,
     path: String,
     port: u16,
     /// Set once the values are stored: the link is dead.
     done: Mutex<bool>,
-    store: Box<dyn Fn(Vec<(String, String)>) -> Result<()> + Send + Sync>,
+    store: Store,
     finished: tokio::sync::Notify,
 }
 
