@@ -434,16 +434,18 @@ fn dev_reloads_on_save_keeps_rows_across_schema_changes_and_seeds_once() {
     // A route edited: the next requests get the new code.
     let public = root.join("server/src/routes/public.ts");
     let text = std::fs::read_to_string(&public).unwrap();
-    std::fs::write(
-        &public,
-        text.replace("plain(\"ok\")", "plain(\"ok, edited\")"),
-    )
-    .unwrap();
+    let edited = text.replace("plain(\"ok\")", "plain(\"ok, edited\")");
+    let traced = "publicRoutes.get(\"/trace\", () => {\n  console.error(new Error(\"traced\"));\n  return new Response(\"t\");\n});\n";
+    std::fs::write(&public, format!("{edited}\n{traced}")).unwrap();
     let deadline = Instant::now() + Duration::from_secs(30);
     while c.call("GET", "/api/public/health", None).1 != "ok, edited" {
         assert!(Instant::now() < deadline, "{}", dev.log());
         std::thread::sleep(Duration::from_millis(20));
     }
+    // The stack the worker prints names the TypeScript source, not the bundle.
+    let line = edited.lines().count() + 3;
+    assert_eq!(c.call("GET", "/api/public/trace", None).1, "t");
+    dev.wait_for(&format!("at server/src/routes/public.ts:{line}:"));
 
     // A column added: applied in place, the row kept.
     let schema_file = root.join("server/src/defs/db_schema.ts");

@@ -132,6 +132,7 @@ impl App {
             .generation
             .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         let events = self.events.clone();
+        let stack = spec.stack.clone();
         let started = crate::runtime::worker::start(
             &self.workerd,
             &self.runs_dir,
@@ -139,6 +140,10 @@ impl App {
             &self.platform_socket,
             spec,
             move |line| {
+                let line = match &stack {
+                    Some(s) => s.map_line(&line),
+                    None => line,
+                };
                 let _ = events.send(Event::Worker(line));
             },
         )

@@ -169,14 +169,20 @@ impl Builder {
         inputs.push(seed_file.clone());
         inputs.push(project.defs_dir().join("db_schema.ts"));
         let [app_session, platform_session, seed_session] = &mut self.sessions;
-        let (_, bundled) = crate::ops::build::bundle_server_in(
-            project,
-            app_session,
-            EmitOptions::default(),
-            |_| (),
-        )?;
+        // With a source map, for the stack traces the worker prints.
+        let emit = EmitOptions {
+            sourcemap: Some(crate::bundler::emit::SourceMapKind::External),
+            ..EmitOptions::default()
+        };
+        let (out, bundled) =
+            crate::ops::build::bundle_server_in(project, app_session, emit, |_| ())?;
         inputs.extend(bundled.inputs.map(|i| i.files).unwrap_or_default());
-        let app_code = bundled.emitted?.remove(0).code;
+        let emitted = bundled.emitted?.remove(0);
+        let app_code = emitted.code;
+        let stack = emitted.map.as_deref().and_then(|map| {
+            let dir = out.parent().unwrap_or(&server);
+            crate::runtime::stack::StackMapper::new(map, dir, &project.root).map(Arc::new)
+        });
         let run_dir = self.dir.join("run");
         let (platform_code, read) = app_run::platform_module(project, platform_session, &run_dir)?;
         inputs.extend(read);
@@ -218,6 +224,7 @@ impl Builder {
             secrets,
             environment: "dev".into(),
             seed_token: seed.as_ref().map(|_| self.seed_token.clone()),
+            stack,
         };
         handle.block_on(self.app.load(&spec))?;
         self.builds += 1;

@@ -66,6 +66,7 @@ fn read_live(project: &Project, platform_code: &str) -> Result<Live> {
         secrets: app_run::as_json(&platform.read(Store::Secrets)?),
         environment: "production".into(),
         seed_token: None,
+        stack: None,
     };
     Ok(Live {
         id: id.to_string(),

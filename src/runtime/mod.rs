@@ -8,6 +8,7 @@ pub mod auth;
 pub mod config;
 pub mod d1;
 pub mod server;
+pub mod stack;
 pub mod storage;
 pub mod worker;
 pub mod workerd;
@@ -20,8 +21,13 @@ pub const PLATFORM_JS: &str = include_str!("js/platform.js");
 pub const MAIN_JS: &str = r#"import app from "./app.js";
 import { handle } from "./platform.js";
 export default {
-  fetch(request, env, ctx) {
-    return handle(request, env, ctx, (r) => app.fetch(r, env, ctx));
+  async fetch(request, env, ctx) {
+    try {
+      return await handle(request, env, ctx, (r) => app.fetch(r, env, ctx));
+    } catch (e) {
+      console.error(e);
+      return new Response("Internal Server Error", { status: 500 });
+    }
   },
 };
 "#;
@@ -45,7 +51,12 @@ export default {
         return new Response(String(e?.stack ?? e), { status: 500 });
       }
     }
-    return handle(request, env, ctx, (r) => app.fetch(r, env, ctx));
+    try {
+      return await handle(request, env, ctx, (r) => app.fetch(r, env, ctx));
+    } catch (e) {
+      console.error(e);
+      return new Response("Internal Server Error", { status: 500 });
+    }
   },
 };
 "#;

@@ -36,6 +36,8 @@ pub struct WorkerSpec {
     pub environment: String,
     /// With a seed module: the token its trigger request carries.
     pub seed_token: Option<String>,
+    /// Maps the places in the app's bundle its stack traces name back to the sources.
+    pub stack: Option<std::sync::Arc<super::stack::StackMapper>>,
 }
 
 /// Start workerd on `spec` in a new folder under `runs`, calling the platform at
