@@ -487,3 +487,78 @@ fn dev_reloads_on_save_keeps_rows_across_schema_changes_and_seeds_once() {
         .unwrap();
     assert_eq!(profiles, 1);
 }
+
+#[test]
+fn dev_runs_a_template_shaped_project_with_its_web_build_and_env_file() {
+    // The starter: an empty db_schema.ts, no migrations, storage, vars, a web front end.
+    let app_server = repo().join("fixtures/app/server");
+    npm_ci(&app_server);
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("starter");
+    copy_project(&repo().join("fixtures/starter"), &root);
+    std::os::unix::fs::symlink(
+        app_server.join("node_modules"),
+        root.join("server/node_modules"),
+    )
+    .unwrap();
+    write(
+        &root,
+        "web/dist/index.html",
+        "<!doctype html><title>starter</title>",
+    );
+    write(&root, "web/dist/assets/app.js", "console.log('web');");
+    let mut dev = Running::start(&root, &["dev"]);
+    let mut c = Client::new(&dev.origin);
+
+    // The web build: files, and index.html for any other path (a single-page app's routes).
+    assert_eq!(
+        c.call("GET", "/", None).1,
+        "<!doctype html><title>starter</title>"
+    );
+    assert_eq!(
+        c.call("GET", "/settings/profile", None).1,
+        "<!doctype html><title>starter</title>"
+    );
+    let (status, js) = c.call("GET", "/assets/app.js", None);
+    assert_eq!((status, js.as_str()), (200, "console.log('web');"));
+
+    let (_, hello) = c.call("GET", "/api/public/hello", None);
+    assert_eq!(json(&hello)["hello"], "guest");
+    let up = r#"{"name":"Bo","email":"bo@example.com","password":"password123"}"#;
+    assert_eq!(
+        c.call("POST", "/api/_es/auth/sign-up/email", Some(up)).0,
+        200
+    );
+    let (_, hello) = c.call("GET", "/api/public/hello", None);
+    assert_eq!(json(&hello)["hello"], "Bo");
+    let (_, me) = c.call("GET", "/api/me", None);
+    assert_eq!(json(&me)["admin"], false);
+
+    // server/.env.local gives dev its vars; a change to it reloads.
+    write(
+        &root,
+        "server/.env.local",
+        "ADMIN_EMAILS=\"bo@example.com\"\n",
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while json(&c.call("GET", "/api/me", None).1)["admin"] != true {
+        assert!(Instant::now() < deadline, "{}", dev.log());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+
+    // Storage in a bucket dev makes on first use.
+    let (status, _) = c.send(
+        "PUT",
+        &format!("{}/api/files/note.txt", dev.origin),
+        b"bytes".to_vec(),
+        &[("content-type", "text/plain")],
+    );
+    assert_eq!(status, 201);
+    let (_, listed) = c.call("GET", "/api/files", None);
+    assert_eq!(
+        json(&listed)["files"].as_array().unwrap().len(),
+        1,
+        "{listed}"
+    );
+    dev.wait_for("PUT /api/files/note.txt 201");
+}

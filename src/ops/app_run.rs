@@ -84,9 +84,10 @@ impl App {
             worker,
             events: events.clone(),
         });
-        let log_dir = project.local_dir();
-        tokio::spawn(async move {
-            while let Some(e) = received.recv().await {
+        // Off the servers' threads: the log file and the caller's printing.
+        let mut log = crate::platform::EventLog::open(&project.local_dir())?;
+        std::thread::spawn(move || {
+            while let Some(e) = received.blocking_recv() {
                 let (kind, details) = match &e {
                     Event::Request {
                         method,
@@ -99,7 +100,7 @@ impl App {
                     ),
                     Event::Worker(line) => ("console", json!({ "line": line })),
                 };
-                let _ = crate::platform::append_event(&log_dir, kind, details);
+                let _ = log.append(kind, details);
                 on_event(&e);
             }
         });
@@ -187,7 +188,7 @@ impl App {
             .header("x-edgespark-seed", token)
             .header("x-edgespark-origin", &self.origin)
             .body(axum::body::Body::empty())?;
-        let response = crate::runtime::server::forward(&worker.socket, request).await?;
+        let response = crate::runtime::server::forward(&worker, request).await?;
         let status = response.status();
         let body = axum::body::to_bytes(response.into_body(), 1 << 20).await?;
         if !status.is_success() {

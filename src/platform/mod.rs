@@ -279,23 +279,40 @@ impl LocalPlatform {
     }
 }
 
-/// Append an event to the event log of the platform in `dir`, without its lock: a running
-/// app (dev, serve) logs each request while other commands use the platform. One line per
-/// append (O_APPEND) never interleaves with another.
+/// Append an event to the event log of the platform in `dir`, without its lock (see
+/// `EventLog`).
 pub fn append_event(dir: &std::path::Path, kind: &str, details: Value) -> Result<()> {
-    let time = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis())
-        .unwrap_or(0);
-    let mut line =
-        serde_json::to_string(&json!({ "time": time as u64, "event": kind, "details": details }))?;
-    line.push('\n');
-    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    let mut f = OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(dir.join("events.jsonl"))
-        .context("opening the event log")?;
-    f.write_all(line.as_bytes())
-        .context("writing the event log")
+    EventLog::open(dir)?.append(kind, details)
+}
+
+/// The event log held open by a running app (dev, serve), which logs each request while other
+/// commands use the platform: one line per append (O_APPEND), never interleaved with another.
+pub struct EventLog {
+    file: File,
+}
+
+impl EventLog {
+    pub fn open(dir: &std::path::Path) -> Result<EventLog> {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        let file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(dir.join("events.jsonl"))
+            .context("opening the event log")?;
+        Ok(EventLog { file })
+    }
+
+    pub fn append(&mut self, kind: &str, details: Value) -> Result<()> {
+        let time = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis())
+            .unwrap_or(0);
+        let mut line = serde_json::to_string(
+            &json!({ "time": time as u64, "event": kind, "details": details }),
+        )?;
+        line.push('\n');
+        self.file
+            .write_all(line.as_bytes())
+            .context("writing the event log")
+    }
 }

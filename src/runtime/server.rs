@@ -179,7 +179,7 @@ async fn to_worker(p: &Arc<Platform>, mut request: Request) -> Response {
         Ok(w) => w,
         Err(why) => return error(StatusCode::SERVICE_UNAVAILABLE, &why),
     };
-    match forward(&worker.socket, request).await {
+    match forward(&worker, request).await {
         Ok(r) => r,
         Err(e) => error(
             StatusCode::BAD_GATEWAY,
@@ -203,19 +203,20 @@ async fn serving(p: &Platform) -> Result<Arc<Worker>, String> {
     }
 }
 
-/// The request sent to the worker over its unix socket (HTTP/1.1), the answer streamed back.
-pub async fn forward(socket: &Path, request: Request) -> anyhow::Result<Response> {
-    let stream = tokio::net::UnixStream::connect(socket).await?;
-    let (mut sender, connection) =
-        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await?;
-    tokio::spawn(connection);
+/// The request sent to the worker (HTTP/1.1 over its unix socket, on a pooled connection),
+/// the answer streamed back. The Host header stays the client's: workerd makes the request's
+/// URL from it.
+pub async fn forward(worker: &Worker, request: Request) -> anyhow::Result<Response> {
     let (mut parts, body) = request.into_parts();
-    // workerd makes the request's URL from the Host header and the path.
-    if let Some(pq) = parts.uri.path_and_query() {
-        parts.uri = pq.as_str().parse()?;
-    }
-    let response = sender
-        .send_request(hyper::Request::from_parts(parts, body))
+    let pq = parts
+        .uri
+        .path_and_query()
+        .map(|pq| pq.as_str())
+        .unwrap_or("/");
+    parts.uri = format!("http://worker{pq}").parse()?;
+    let response = worker
+        .client
+        .request(axum::http::Request::from_parts(parts, body))
         .await?;
     Ok(response.map(Body::new))
 }

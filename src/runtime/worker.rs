@@ -12,9 +12,10 @@ use tokio::io::AsyncBufReadExt;
 use super::config::{WorkerConfig, config_text};
 use super::workerd::Workerd;
 
-/// A running worker, reached at `socket`.
+/// A running worker, reached at `socket` through `client` (connections kept open and reused).
 pub struct Worker {
     pub socket: PathBuf,
+    pub client: Client,
     /// Which build it runs (for messages).
     pub generation: u64,
     child: tokio::process::Child,
@@ -141,6 +142,7 @@ pub async fn start(
         }
     });
     Ok(Worker {
+        client: client_for(&socket),
         socket,
         generation,
         child,
@@ -168,4 +170,46 @@ fn stop_with_parent(command: &mut tokio::process::Command) {
     }
     #[cfg(not(target_os = "linux"))]
     let _ = command;
+}
+
+/// An HTTP/1.1 client whose every connection goes to one unix socket.
+pub type Client = hyper_util::client::legacy::Client<UnixConnector, axum::body::Body>;
+
+fn client_for(socket: &Path) -> Client {
+    hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .pool_idle_timeout(Duration::from_secs(30))
+        .build(UnixConnector(std::sync::Arc::new(socket.to_path_buf())))
+}
+
+/// Connects to the worker's socket whatever the URL says.
+#[derive(Clone)]
+pub struct UnixConnector(std::sync::Arc<PathBuf>);
+
+type Connecting = std::pin::Pin<
+    Box<
+        dyn std::future::Future<
+                Output = std::io::Result<hyper_util::rt::TokioIo<tokio::net::UnixStream>>,
+            > + Send,
+    >,
+>;
+
+impl tower_service::Service<axum::http::Uri> for UnixConnector {
+    type Response = hyper_util::rt::TokioIo<tokio::net::UnixStream>;
+    type Error = std::io::Error;
+    type Future = Connecting;
+
+    fn poll_ready(
+        &mut self,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Self::Error>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, _: axum::http::Uri) -> Self::Future {
+        let socket = self.0.clone();
+        Box::pin(async move {
+            let stream = tokio::net::UnixStream::connect(&*socket).await?;
+            Ok(hyper_util::rt::TokioIo::new(stream))
+        })
+    }
 }
