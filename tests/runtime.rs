@@ -41,15 +41,25 @@ impl Running {
             workerd_dir().display(),
             std::env::var("PATH").unwrap_or_default()
         );
+        // Nothing is fetched: a registry that is not there.
+        Running::start_with(
+            dir,
+            args,
+            &[
+                ("PATH", &path),
+                ("NPM_CONFIG_REGISTRY", "http://127.0.0.1:9/"),
+            ],
+        )
+    }
+
+    fn start_with(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Running {
         let mut child = Command::new(env!("CARGO_BIN_EXE_edgespark"))
             .arg("-C")
             .arg(dir)
             .args(args)
             .args(["--port", "0"])
             .env("NO_COLOR", "1")
-            .env("PATH", path)
-            // Nothing is fetched: a registry that is not there.
-            .env("NPM_CONFIG_REGISTRY", "http://127.0.0.1:9/")
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -561,4 +571,91 @@ fn dev_runs_a_template_shaped_project_with_its_web_build_and_env_file() {
         "{listed}"
     );
     dev.wait_for("PUT /api/files/note.txt 201");
+}
+
+#[test]
+fn without_workerd_at_hand_dev_fetches_it_from_the_registry_checked_and_cached() {
+    // The package as the registry serves it: package.json and bin/workerd (here a script that
+    // runs the real binary, to keep the tarball small).
+    let real = workerd_dir().join("workerd");
+    let package = tempfile::tempdir().unwrap();
+    write(
+        package.path(),
+        "package.json",
+        r#"{"name":"@cloudflare/workerd-linux-64","version":"1.20261117.1"}"#,
+    );
+    write(
+        package.path(),
+        "bin/workerd",
+        &format!("#!/bin/sh\nexec {} \"$@\"\n", real.display()),
+    );
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(
+        package.path().join("bin/workerd"),
+        std::fs::Permissions::from_mode(0o755),
+    )
+    .unwrap();
+    let tarball = tar_gz(package.path(), "package");
+    let integrity = {
+        use base64::Engine;
+        use sha2::Digest;
+        format!(
+            "sha512-{}",
+            base64::engine::general_purpose::STANDARD.encode(sha2::Sha512::digest(&tarball))
+        )
+    };
+    let registry = StandIn::bind();
+    let doc = serde_json::json!({
+        "name": "@cloudflare/workerd-linux-64",
+        "versions": { "1.20261117.1": { "version": "1.20261117.1", "dist": {
+            "tarball": format!("{}tarballs/workerd.tgz", registry.url),
+            "integrity": integrity,
+        } } }
+    });
+    let registry = registry.serve(
+        [
+            (
+                "/@cloudflare%2fworkerd-linux-64".to_string(),
+                (200, vec![], doc.to_string().into_bytes()),
+            ),
+            ("/tarballs/workerd.tgz".to_string(), (200, vec![], tarball)),
+        ]
+        .into_iter()
+        .collect(),
+    );
+
+    let app_server = repo().join("fixtures/app/server");
+    npm_ci(&app_server);
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("starter");
+    copy_project(&repo().join("fixtures/starter"), &root);
+    std::os::unix::fs::symlink(
+        app_server.join("node_modules"),
+        root.join("server/node_modules"),
+    )
+    .unwrap();
+    let cache = tmp.path().join("cache");
+    let env = [
+        ("PATH", "/usr/bin:/bin"),
+        ("XDG_CACHE_HOME", cache.to_str().unwrap()),
+        ("NPM_CONFIG_REGISTRY", registry.url.as_str()),
+    ];
+    let dev = Running::start_with(&root, &["dev"], &env);
+    assert!(
+        dev.log()
+            .contains("edgespark/npm/@cloudflare/workerd-linux-64/1.20261117.1"),
+        "{}",
+        dev.log()
+    );
+    let mut c = Client::new(&dev.origin);
+    assert_eq!(
+        json(&c.call("GET", "/api/public/hello", None).1)["hello"],
+        "guest"
+    );
+    drop(dev);
+    // Cached: the registry is not asked again.
+    let asked = registry.requests.lock().unwrap().len();
+    let again = Running::start_with(&root, &["dev"], &env);
+    assert!(again.log().contains("Loaded "));
+    assert_eq!(registry.requests.lock().unwrap().len(), asked);
 }

@@ -44,13 +44,22 @@ pub fn render(r: Report) {
             errln!("The last good build keeps serving");
         }
         Report::Note(n) => errln!("{n}"),
-        Report::Event(Event::Request {
-            method,
-            path,
-            status,
-            ms,
-        }) => errln!("{method} {path} {status} {ms:.1} ms"),
-        Report::Event(Event::Worker(line)) => errln!("  | {line}"),
+        Report::Events(events) => {
+            // One write for the batch: a busy app prints thousands of lines a second.
+            let mut text = String::new();
+            for e in events {
+                match e {
+                    Event::Request {
+                        method,
+                        path,
+                        status,
+                        ms,
+                    } => text.push_str(&format!("{method} {path} {status} {ms:.1} ms\n")),
+                    Event::Worker(line) => text.push_str(&format!("  | {line}\n")),
+                }
+            }
+            err!("{text}");
+        }
     }
 }
 

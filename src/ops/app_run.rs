@@ -48,11 +48,11 @@ pub struct App {
 
 impl App {
     /// Open the database, bind the port, and serve (no worker yet: requests to `/api/*` wait
-    /// for the first `load`). Each event goes to the project's event log and to `on_event`.
+    /// for the first `load`). Each event goes to the project's event log and to `on_events`.
     pub async fn start(
         project: &Project,
         o: Options,
-        on_event: impl Fn(&Event) + Send + 'static,
+        on_events: impl Fn(&[Event]) + Send + 'static,
     ) -> Result<App> {
         let workerd = crate::runtime::workerd::find_or_fetch(&project.server_dir())?;
         let db = crate::migrate::apply::open(&o.database)?;
@@ -84,24 +84,20 @@ impl App {
             worker,
             events: events.clone(),
         });
-        // Off the servers' threads: the log file and the caller's printing.
+        // Off the servers' threads, and in batches (one write for all the events waiting):
+        // the log file and the caller's printing.
         let mut log = crate::platform::EventLog::open(&project.local_dir())?;
         std::thread::spawn(move || {
-            while let Some(e) = received.blocking_recv() {
-                let (kind, details) = match &e {
-                    Event::Request {
-                        method,
-                        path,
-                        status,
-                        ms,
-                    } => (
-                        "request",
-                        json!({ "method": method, "path": path, "status": status, "ms": (ms * 10.0).round() / 10.0 }),
-                    ),
-                    Event::Worker(line) => ("console", json!({ "line": line })),
-                };
-                let _ = log.append(kind, details);
-                on_event(&e);
+            while let Some(first) = received.blocking_recv() {
+                let mut batch = vec![first];
+                while batch.len() < 1024
+                    && let Ok(e) = received.try_recv()
+                {
+                    batch.push(e);
+                }
+                let lines: Vec<(&str, Value)> = batch.iter().map(event_line).collect();
+                let _ = log.append_all(&lines);
+                on_events(&batch);
             }
         });
         let front = crate::runtime::server::front(platform.clone());
@@ -199,6 +195,22 @@ impl App {
 
     pub fn workerd(&self) -> &Workerd {
         &self.workerd
+    }
+}
+
+/// An event as the event log records it.
+fn event_line(e: &Event) -> (&'static str, Value) {
+    match e {
+        Event::Request {
+            method,
+            path,
+            status,
+            ms,
+        } => (
+            "request",
+            json!({ "method": method, "path": path, "status": status, "ms": (ms * 10.0).round() / 10.0 }),
+        ),
+        Event::Worker(line) => ("console", json!({ "line": line })),
     }
 }
 

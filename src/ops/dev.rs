@@ -54,7 +54,7 @@ pub fn dev(
             runs_dir: dir.join("run"),
             web_root: project.web_output(),
         },
-        move |e| events(crate::ops::serve::Report::Event(e.clone())),
+        move |batch| events(Report::Events(batch.to_vec())),
     ))?;
     let app = Arc::new(app);
     report(Report::Ready {

@@ -22,20 +22,15 @@ pub struct ServeOptions {
 /// What `serve` and `dev` tell the user while they run.
 pub enum Report {
     /// Serving at this origin (the workerd that runs the app, where it was found).
-    Ready {
-        origin: String,
-        workerd: String,
-    },
+    Ready { origin: String, workerd: String },
     /// A new build or deployment took over (what, and how long it took to start).
-    Loaded {
-        what: String,
-        ms: u128,
-    },
+    Loaded { what: String, ms: u128 },
     /// It could not: the one before keeps serving.
     Failed(anyhow::Error),
     /// Something to say (a schema change blocked, a seed run).
     Note(String),
-    Event(Event),
+    /// Requests answered and lines the worker wrote, in order.
+    Events(Vec<Event>),
 }
 
 /// The live deployment: its id, its bundle, and the bindings it runs with now.
@@ -101,7 +96,7 @@ pub fn serve(
                 runs_dir: runs_dir.clone(),
                 web_root: project.web_output(),
             },
-            move |e| events(Report::Event(e.clone())),
+            move |batch| events(Report::Events(batch.to_vec())),
         )
         .await?;
         let t = Instant::now();

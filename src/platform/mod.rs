@@ -303,16 +303,24 @@ impl EventLog {
     }
 
     pub fn append(&mut self, kind: &str, details: Value) -> Result<()> {
+        self.append_all(&[(kind, details)])
+    }
+
+    /// Several events in one write (whole lines, in order).
+    pub fn append_all(&mut self, events: &[(&str, Value)]) -> Result<()> {
         let time = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_millis())
             .unwrap_or(0);
-        let mut line = serde_json::to_string(
-            &json!({ "time": time as u64, "event": kind, "details": details }),
-        )?;
-        line.push('\n');
+        let mut text = String::new();
+        for (kind, details) in events {
+            text.push_str(&serde_json::to_string(
+                &json!({ "time": time as u64, "event": kind, "details": details }),
+            )?);
+            text.push('\n');
+        }
         self.file
-            .write_all(line.as_bytes())
+            .write_all(text.as_bytes())
             .context("writing the event log")
     }
 }
