@@ -212,6 +212,20 @@ fn deployed_app() -> (tempfile::TempDir, PathBuf) {
     (tmp, root)
 }
 
+/// The starter template's shape in `dir`, with the example app's packages.
+fn starter(dir: &Path) -> PathBuf {
+    let app_server = repo().join("fixtures/app/server");
+    npm_ci(&app_server);
+    let root = dir.join("starter");
+    copy_project(&repo().join("fixtures/starter"), &root);
+    std::os::unix::fs::symlink(
+        app_server.join("node_modules"),
+        root.join("server/node_modules"),
+    )
+    .unwrap();
+    root
+}
+
 fn json(text: &str) -> serde_json::Value {
     serde_json::from_str(text).unwrap_or_else(|e| panic!("{e}: {text}"))
 }
@@ -457,6 +471,13 @@ fn dev_reloads_on_save_keeps_rows_across_schema_changes_and_seeds_once() {
     assert_eq!(c.call("GET", "/api/public/trace", None).1, "t");
     dev.wait_for(&format!("at server/src/routes/public.ts:{line}:"));
 
+    // A save that does not build: reported, and the last good build keeps answering.
+    let good = std::fs::read_to_string(&public).unwrap();
+    std::fs::write(&public, format!("{good}\nconst broken = ;\n")).unwrap();
+    dev.wait_for("The last good build keeps serving");
+    assert_eq!(c.call("GET", "/api/public/health", None).1, "ok, edited");
+    std::fs::write(&public, &good).unwrap();
+
     // A column added: applied in place, the row kept.
     let schema_file = root.join("server/src/defs/db_schema.ts");
     let schema = std::fs::read_to_string(&schema_file).unwrap();
@@ -501,16 +522,8 @@ fn dev_reloads_on_save_keeps_rows_across_schema_changes_and_seeds_once() {
 #[test]
 fn dev_runs_a_template_shaped_project_with_its_web_build_and_env_file() {
     // The starter: an empty db_schema.ts, no migrations, storage, vars, a web front end.
-    let app_server = repo().join("fixtures/app/server");
-    npm_ci(&app_server);
     let tmp = tempfile::tempdir().unwrap();
-    let root = tmp.path().join("starter");
-    copy_project(&repo().join("fixtures/starter"), &root);
-    std::os::unix::fs::symlink(
-        app_server.join("node_modules"),
-        root.join("server/node_modules"),
-    )
-    .unwrap();
+    let root = starter(tmp.path());
     write(
         &root,
         "web/dist/index.html",
@@ -624,16 +637,8 @@ fn without_workerd_at_hand_dev_fetches_it_from_the_registry_checked_and_cached()
         .collect(),
     );
 
-    let app_server = repo().join("fixtures/app/server");
-    npm_ci(&app_server);
     let tmp = tempfile::tempdir().unwrap();
-    let root = tmp.path().join("starter");
-    copy_project(&repo().join("fixtures/starter"), &root);
-    std::os::unix::fs::symlink(
-        app_server.join("node_modules"),
-        root.join("server/node_modules"),
-    )
-    .unwrap();
+    let root = starter(tmp.path());
     let cache = tmp.path().join("cache");
     let env = [
         ("PATH", "/usr/bin:/bin"),

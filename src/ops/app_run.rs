@@ -266,13 +266,12 @@ pub fn platform_module(
     Ok((code, inputs))
 }
 
-/// The worker's modules: the entry, the app's bundle, the platform and its two names.
-pub fn modules(app: String, platform: String) -> Vec<(String, Vec<u8>)> {
-    vec![
-        (
-            "main.js".into(),
-            crate::runtime::MAIN_JS.as_bytes().to_vec(),
-        ),
+/// The worker's modules: the entry, the app's bundle, the platform and its two names, and the
+/// seed module when there is one (dev).
+pub fn modules(app: String, platform: String, seed: Option<String>) -> Vec<(String, Vec<u8>)> {
+    let main = crate::runtime::main_js(seed.is_some()).into_bytes();
+    let mut modules = vec![
+        ("main.js".into(), main),
         ("app.js".into(), app.into_bytes()),
         ("platform.js".into(), platform.into_bytes()),
         (
@@ -283,7 +282,11 @@ pub fn modules(app: String, platform: String) -> Vec<(String, Vec<u8>)> {
             "edgespark/http".into(),
             crate::runtime::EDGESPARK_HTTP_MODULE.as_bytes().to_vec(),
         ),
-    ]
+    ];
+    if let Some(seed) = seed {
+        modules.push(("seed.js".into(), seed.into_bytes()));
+    }
+    modules
 }
 
 /// A `.env` file's `KEY=VALUE` lines (comments, blank lines and `export ` skipped; quotes

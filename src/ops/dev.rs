@@ -213,22 +213,18 @@ impl Builder {
             ))),
         }
         let (vars, secrets) = vars_and_secrets(project, &env_file)?;
-        let mut modules = app_run::modules(app_code, platform_code);
-        if let Some(code) = &seed {
-            modules[0].1 = crate::runtime::MAIN_WITH_SEED_JS.as_bytes().to_vec();
-            modules.push(("seed.js".into(), code.clone().into_bytes()));
-        }
+        let seeded = seed.is_some();
         let spec = WorkerSpec {
-            modules,
+            modules: app_run::modules(app_code, platform_code, seed),
             vars,
             secrets,
             environment: "dev".into(),
-            seed_token: seed.as_ref().map(|_| self.seed_token.clone()),
+            seed_token: seeded.then(|| self.seed_token.clone()),
             stack,
         };
         handle.block_on(self.app.load(&spec))?;
         self.builds += 1;
-        if seed.is_some() {
+        if seeded {
             self.seed_if_changed(handle, &seed_file, report);
         }
         Ok(format!("build {}", self.builds))

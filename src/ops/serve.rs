@@ -56,6 +56,7 @@ fn read_live(project: &Project, platform_code: &str) -> Result<Live> {
         modules: app_run::modules(
             String::from_utf8(code).context("the deployed bundle is not UTF-8")?,
             platform_code.to_string(),
+            None,
         ),
         vars: app_run::as_json(&platform.read(Store::Vars)?),
         secrets: app_run::as_json(&platform.read(Store::Secrets)?),

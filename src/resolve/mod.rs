@@ -523,7 +523,8 @@ pub fn data_url(url: &str) -> Result<Option<(Loader, String)>, String> {
     Ok(Some((loader, text)))
 }
 
-fn percent_decode(s: &str) -> Vec<u8> {
+/// `%XX` escapes decoded (a `%` not followed by two hex digits stays as it is).
+pub fn percent_decode(s: &str) -> Vec<u8> {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;

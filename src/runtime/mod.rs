@@ -17,29 +17,15 @@ pub mod workerd;
 /// schema (see `platform_entry`).
 pub const PLATFORM_JS: &str = include_str!("js/platform.js");
 
-/// The worker's entry: the app's default export, called with the request's platform state.
-pub const MAIN_JS: &str = r#"import app from "./app.js";
-import { handle } from "./platform.js";
-export default {
-  async fetch(request, env, ctx) {
-    try {
-      return await handle(request, env, ctx, (r) => app.fetch(r, env, ctx));
-    } catch (e) {
-      console.error(e);
-      return new Response("Internal Server Error", { status: 500 });
-    }
-  },
-};
-"#;
-
-/// The entry in dev with a seed script: a request carrying the seed token runs its default
-/// export with the seed context (the database, the origin, a fetch to the app, users).
-pub const MAIN_WITH_SEED_JS: &str = r#"import app from "./app.js";
-import { handle, seedContext, db } from "./platform.js";
-import * as seeding from "./seed.js";
-export default {
-  async fetch(request, env, ctx) {
-    if (env.SEED_TOKEN && request.headers.get("x-edgespark-seed") === env.SEED_TOKEN) {
+/// The worker's entry: the app's default export, called with the request's platform state;
+/// an exception the app lets through is logged (its stack mapped) and answered with a 500.
+/// With a seed module (dev), a request carrying the seed token runs its default export with the
+/// seed context (the database, the origin, a fetch to the app, users) instead.
+pub fn main_js(with_seed: bool) -> String {
+    let (imports, seed) = if with_seed {
+        (
+            "import { handle, seedContext, db } from \"./platform.js\";\nimport * as seeding from \"./seed.js\";",
+            r#"    if (env.SEED_TOKEN && request.headers.get("x-edgespark-seed") === env.SEED_TOKEN) {
       try {
         const context = seedContext(env, request.headers.get("x-edgespark-origin"));
         context.db = db;
@@ -51,15 +37,27 @@ export default {
         return new Response(String(e?.stack ?? e), { status: 500 });
       }
     }
-    try {
+"#,
+        )
+    } else {
+        ("import { handle } from \"./platform.js\";", "")
+    };
+    format!(
+        r#"import app from "./app.js";
+{imports}
+export default {{
+  async fetch(request, env, ctx) {{
+{seed}    try {{
       return await handle(request, env, ctx, (r) => app.fetch(r, env, ctx));
-    } catch (e) {
+    }} catch (e) {{
       console.error(e);
-      return new Response("Internal Server Error", { status: 500 });
-    }
-  },
-};
-"#;
+      return new Response("Internal Server Error", {{ status: 500 }});
+    }}
+  }},
+}};
+"#
+    )
+}
 
 /// The two names the app imports the platform by, as modules re-exporting it.
 pub const EDGESPARK_MODULE: &str =
