@@ -162,7 +162,7 @@ def main():
             med[name] = [statistics.median(x[i] for x in r) for i in range(3)]
             print(f"  {name:<30}{med[name][0]:>10.0f}{med[name][1]:>8.2f}ms{med[name][2]:>8.2f}ms"
                   f"{sum(x[3] for x in r):>10}{sum(x[4] for x in r):>8}")
-        overhead = med["bare workerd"][0] / med["serve"][0] - 1
+        overhead = 1 - med["serve"][0] / med["bare workerd"][0]
         print(f"  platform overhead: {overhead * 100:.0f}% fewer requests/s than bare workerd (target <= 10%)")
 
         read = wrk(f"{origin}/api/posts", args.seconds, cookie)

@@ -190,7 +190,7 @@ fn deployed_app() -> (tempfile::TempDir, PathBuf) {
         &root,
         "server/src/routes/files.ts",
         &format!(
-            "{files}\nfiles.get(\"/upload-url/:name{{.+}}\", async (c) => {{\n  const u = await storage.from(buckets.attachments).createPresignedPutUrl(mine(c.req.param(\"name\")), 600, {{ contentType: \"text/plain\" }});\n  return c.json(u);\n}});\n"
+            "{files}\nfiles.get(\"/upload-url/:name{{.+}}\", async (c) => {{\n  const u = await storage.from(buckets.attachments).createPresignedPutUrl(mine(c.req.param(\"name\")), 600, {{ contentType: \"text/plain\" }});\n  return c.json(u);\n}});\nfiles.get(\"/trace\", (c) => {{\n  console.error(new Error(\"served trace\"));\n  return c.text(\"t\");\n}});\n"
         ),
     );
     for args in [
@@ -350,6 +350,10 @@ fn serve_enforces_the_auth_convention_and_runs_the_platform_against_the_project_
     let (status, _) = c.call("POST", "/api/files/delete", Some(r#"{"names":["up.txt"]}"#));
     assert!(status < 300);
     assert_eq!(c.call("GET", "/api/files/read/up.txt", None).0, 404);
+
+    // A stack the deployed worker prints names the TypeScript source (the deployment's map).
+    assert_eq!(c.call("GET", "/api/files/trace", None).1, "t");
+    app.wait_for("at server/src/routes/files.ts:");
 
     // Each request is in the event log.
     app.wait_for("GET /api/files/read/up.txt 404");

@@ -52,6 +52,15 @@ fn read_live(project: &Project, platform_code: &str) -> Result<Live> {
     let code = platform
         .read_file(&format!("deployments/{bundle}"))?
         .with_context(|| format!("the live deployment's bundle deployments/{bundle} is missing"))?;
+    // The map is relative to the bundle's place when it was built (server/dist/).
+    let stack = platform
+        .read_file(&format!("deployments/{bundle}.map"))?
+        .and_then(|map| {
+            let map = String::from_utf8(map).ok()?;
+            let dist = project.server_dir().join("dist");
+            crate::runtime::stack::StackMapper::new(&map, &dist, &project.root)
+                .map(std::sync::Arc::new)
+        });
     let spec = WorkerSpec {
         modules: app_run::modules(
             String::from_utf8(code).context("the deployed bundle is not UTF-8")?,
@@ -62,7 +71,7 @@ fn read_live(project: &Project, platform_code: &str) -> Result<Live> {
         secrets: app_run::as_json(&platform.read(Store::Secrets)?),
         environment: "production".into(),
         seed_token: None,
-        stack: None,
+        stack,
     };
     Ok(Live {
         id: id.to_string(),

@@ -35,6 +35,7 @@ pub fn watch(mut build: impl FnMut() -> Built, start: &[PathBuf]) -> Result<()> 
     let mut folders = folders_of(start);
     let mut inputs: BTreeSet<PathBuf> = start.iter().filter_map(|p| absolute(p)).collect();
     loop {
+        let started = std::time::SystemTime::now();
         let built = build();
         if let Some(read) = &built.inputs {
             folders = folders_of(read);
@@ -50,6 +51,10 @@ pub fn watch(mut build: impl FnMut() -> Built, start: &[PathBuf]) -> Result<()> 
                 .with_context(|| format!("watching {}", dir.display()))?;
         }
         watched = folders.clone();
+        // A change made while the build ran, before the folders were watched, is not missed.
+        if changed_since(&inputs, &written, started) {
+            continue;
+        }
         // Wait for a change to something other than what the build wrote, then for the burst
         // of events around it to end.
         loop {
@@ -88,6 +93,19 @@ fn changes_input(
             return false;
         };
         !temporary && !written.contains(&p) && (any_file || inputs.contains(&p))
+    })
+}
+
+/// Whether an input was modified at or after `time` (the build's files are not inputs).
+fn changed_since(
+    inputs: &BTreeSet<PathBuf>,
+    written: &BTreeSet<PathBuf>,
+    time: std::time::SystemTime,
+) -> bool {
+    inputs.iter().filter(|p| !written.contains(*p)).any(|p| {
+        std::fs::metadata(p)
+            .and_then(|m| m.modified())
+            .is_ok_and(|m| m >= time)
     })
 }
 

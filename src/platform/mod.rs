@@ -178,9 +178,10 @@ impl LocalPlatform {
     }
 
     /// Make a bundle live: stored by content (`deployments/<blake3>.js`, once however often it
-    /// is deployed), a manifest of its bindings (`deployments/<id>.json`, the history), then
-    /// the live pointer (`live.json`), which moves only once the rest is in place.
-    pub fn deploy(&self, bundle: &[u8], bindings: Value) -> Result<Value> {
+    /// is deployed, with its source map as `<blake3>.js.map`), a manifest of its bindings
+    /// (`deployments/<id>.json`, the history), then the live pointer (`live.json`), which moves
+    /// only once the rest is in place.
+    pub fn deploy(&self, bundle: &[u8], map: Option<&[u8]>, bindings: Value) -> Result<Value> {
         let hash = blake3::hash(bundle).to_hex().to_string();
         let dir = self.dir.join("deployments");
         let number = self.manifests()?.len() + 1;
@@ -194,6 +195,9 @@ impl LocalPlatform {
         let live = serde_json::to_vec_pretty(&json!({ "id": id, "bundle": format!("{hash}.js") }))?;
         let bundle_path = dir.join(format!("{hash}.js"));
         let mut files: Vec<(PathBuf, &[u8])> = vec![];
+        if let Some(map) = map {
+            files.push((dir.join(format!("{hash}.js.map")), map));
+        }
         if !bundle_path.is_file() {
             files.push((bundle_path, bundle));
         }

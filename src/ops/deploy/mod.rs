@@ -173,17 +173,18 @@ pub fn deploy(project: &Project, o: &DeployOptions) -> Result<Report> {
             let t = Instant::now();
             (crate::routes::of_graph(graph, &server), ms(t))
         };
-        let bundled = crate::ops::build::bundle_server_inspecting(
-            project,
-            EmitOptions::default(),
-            read_routes,
-        )
-        .and_then(|(out, bundled)| {
-            analysed = bundled.inspected;
-            let code = bundled.emitted?.remove(0).code;
-            crate::project::fsio::write_all_atomic(&[(out.clone(), code.as_bytes())])?;
-            Ok((out, code))
-        });
+        // With its source map, kept beside the deployment: `serve` maps stack traces with it.
+        let emit = EmitOptions {
+            sourcemap: Some(crate::bundler::emit::SourceMapKind::External),
+            ..EmitOptions::default()
+        };
+        let bundled = crate::ops::build::bundle_server_inspecting(project, emit, read_routes)
+            .and_then(|(out, bundled)| {
+                analysed = bundled.inspected;
+                let emitted = bundled.emitted?.remove(0);
+                crate::project::fsio::write_all_atomic(&[(out.clone(), emitted.code.as_bytes())])?;
+                Ok((out, emitted.code, emitted.map))
+            });
         (
             typechecked.join().expect("the type check does not panic"),
             analysed,
@@ -227,7 +228,7 @@ pub fn deploy(project: &Project, o: &DeployOptions) -> Result<Report> {
     // A step that cannot run is a failed step of the report, not the end of the report.
     let (bundle, took) = bundled;
     let bundle = match bundle {
-        Ok((out, code)) => {
+        Ok((out, code, map)) => {
             r.bundle_bytes = code.len();
             r.steps.push(Step {
                 name: "bundle",
@@ -235,7 +236,7 @@ pub fn deploy(project: &Project, o: &DeployOptions) -> Result<Report> {
                 status: "ok",
                 detail: format!("{} ({} bytes)", project.display(&out), code.len()),
             });
-            Some(code)
+            Some((code, map))
         }
         Err(e) => {
             r.failed_step(
@@ -303,10 +304,13 @@ pub fn deploy(project: &Project, o: &DeployOptions) -> Result<Report> {
     r.routes = analysis.routes;
 
     r.ok = r.errors.is_empty();
-    if let Some(bundle) = bundle.filter(|_| r.ok && !o.dry_run) {
+    if let Some((bundle, map)) = bundle.filter(|_| r.ok && !o.dry_run) {
         let t = Instant::now();
-        let manifest =
-            platform.deploy(bundle.as_bytes(), bindings(&defs, &platform, &r.routes)?)?;
+        let manifest = platform.deploy(
+            bundle.as_bytes(),
+            map.as_deref().map(str::as_bytes),
+            bindings(&defs, &platform, &r.routes)?,
+        )?;
         r.steps.push(Step {
             name: "upload",
             ms: ms(t),
