@@ -534,6 +534,14 @@ fn dev_runs_a_template_shaped_project_with_its_web_build_and_env_file() {
         "<!doctype html><title>starter</title>",
     );
     write(&root, "web/dist/assets/app.js", "console.log('web');");
+    // A route that leaves work to run after its response (ctx.runInBackground).
+    let index = std::fs::read_to_string(root.join("server/src/index.ts")).unwrap();
+    let later = "import { ctx } from \"edgespark\";\napp.get(\"/api/public/later\", (c) => {\n  ctx.runInBackground(new Promise((r) => setTimeout(r, 50)).then(() => storage.from(buckets.uploads).put(\"later.txt\", new TextEncoder().encode(\"done\"))));\n  return c.text(ctx.environment);\n});\nexport default app;";
+    write(
+        &root,
+        "server/src/index.ts",
+        &index.replace("export default app;", later),
+    );
     let mut dev = Running::start(&root, &["dev"]);
     let mut c = Client::new(&dev.origin);
 
@@ -551,13 +559,14 @@ fn dev_runs_a_template_shaped_project_with_its_web_build_and_env_file() {
 
     let (_, hello) = c.call("GET", "/api/public/hello", None);
     assert_eq!(json(&hello)["hello"], "guest");
-    let up = r#"{"name":"Bo","email":"bo@example.com","password":"password123"}"#;
+    // A name that is not ASCII reaches the worker whole.
+    let up = r#"{"name":"Zoë Bö","email":"bo@example.com","password":"password123"}"#;
     assert_eq!(
         c.call("POST", "/api/_es/auth/sign-up/email", Some(up)).0,
         200
     );
     let (_, hello) = c.call("GET", "/api/public/hello", None);
-    assert_eq!(json(&hello)["hello"], "Bo");
+    assert_eq!(json(&hello)["hello"], "Zoë Bö");
     let (_, me) = c.call("GET", "/api/me", None);
     assert_eq!(json(&me)["admin"], false);
 
@@ -569,6 +578,15 @@ fn dev_runs_a_template_shaped_project_with_its_web_build_and_env_file() {
     );
     let deadline = Instant::now() + Duration::from_secs(30);
     while json(&c.call("GET", "/api/me", None).1)["admin"] != true {
+        assert!(Instant::now() < deadline, "{}", dev.log());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+
+    // The background work runs after the response; ctx.environment is "dev".
+    assert_eq!(c.call("GET", "/api/public/later", None).1, "dev");
+    let later = root.join(".edgespark/dev/buckets/uploads/later.txt");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while std::fs::read(&later).ok().as_deref() != Some(b"done".as_slice()) {
         assert!(Instant::now() < deadline, "{}", dev.log());
         std::thread::sleep(Duration::from_millis(20));
     }

@@ -35,6 +35,8 @@ pub fn watch(mut build: impl FnMut() -> Built, start: &[PathBuf]) -> Result<()> 
     let mut folders = folders_of(start);
     let mut inputs: BTreeSet<PathBuf> = start.iter().filter_map(|p| absolute(p)).collect();
     loop {
+        // Changes already reported are in what this build reads: not a reason for another.
+        while rx.try_recv().is_ok() {}
         let started = std::time::SystemTime::now();
         let built = build();
         if let Some(read) = &built.inputs {

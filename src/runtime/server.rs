@@ -170,10 +170,14 @@ async fn to_worker(p: &Arc<Platform>, mut request: Request) -> Response {
     if user.is_none() && !public && !webhook {
         return error(StatusCode::UNAUTHORIZED, "Unauthorized: sign in first");
     }
-    if let Some(u) = &user
-        && let Ok(v) = HeaderValue::from_str(&serde_json::to_string(u).unwrap_or_default())
-    {
-        request.headers_mut().insert(USER_HEADER, v);
+    // Base64 of the JSON: a header value is ASCII, a user's name need not be.
+    if let Some(u) = &user {
+        use base64::Engine;
+        let json = serde_json::to_vec(u).unwrap_or_default();
+        let encoded = base64::engine::general_purpose::STANDARD.encode(json);
+        if let Ok(v) = HeaderValue::from_str(&encoded) {
+            request.headers_mut().insert(USER_HEADER, v);
+        }
     }
     let worker = match serving(p).await {
         Ok(w) => w,

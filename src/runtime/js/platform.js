@@ -248,9 +248,10 @@ export const ctx = {
   },
 };
 
+// The front server's header: base64 of the user as JSON (UTF-8).
 function userOf(header) {
   if (!header) return null;
-  const u = JSON.parse(header);
+  const u = JSON.parse(Buffer.from(header, "base64").toString("utf8"));
   return Object.freeze({
     id: u.id,
     email: u.email ?? null,
