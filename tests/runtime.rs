@@ -281,6 +281,17 @@ fn serve_enforces_the_auth_convention_and_runs_the_platform_against_the_project_
         401
     );
     let right = r#"{"email":"ann@example.com","password":"correct horse"}"#;
+    // Another site's page cannot sign a visitor in.
+    let (status, _) = Client::new(&app.origin).send(
+        "POST",
+        &format!("{}/api/_es/auth/sign-in/email", app.origin),
+        right.as_bytes().to_vec(),
+        &[
+            ("origin", "http://evil.example"),
+            ("content-type", "text/plain"),
+        ],
+    );
+    assert_eq!(status, 403);
     assert_eq!(
         c.call("POST", "/api/_es/auth/sign-in/email", Some(right)).0,
         200

@@ -230,6 +230,15 @@ pub async fn forward(worker: &Worker, request: Request) -> anyhow::Result<Respon
 async fn auth_endpoint(p: &Arc<Platform>, rest: &str, request: Request) -> Response {
     let method = request.method().clone();
     let headers = request.headers().clone();
+    // As Better Auth: a POST from another site's page (a form signing the visitor in or out)
+    // is refused.
+    if method == Method::POST && !same_site(&headers) {
+        return (
+            StatusCode::FORBIDDEN,
+            axum::Json(json!({ "code": "INVALID_ORIGIN", "message": "Invalid origin" })),
+        )
+            .into_response();
+    }
     let body = axum::body::to_bytes(request.into_body(), 1 << 20)
         .await
         .unwrap_or_default();
@@ -293,6 +302,19 @@ async fn auth_endpoint(p: &Arc<Platform>, rest: &str, request: Request) -> Respo
     })
     .await
     .unwrap_or_else(|_| error(StatusCode::INTERNAL_SERVER_ERROR, "auth failed"))
+}
+
+/// A request without an Origin (not sent by a browser's page), or from the origin it is
+/// addressed to.
+fn same_site(headers: &HeaderMap) -> bool {
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
+        return true;
+    };
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    origin == format!("http://{host}") || origin == format!("https://{host}")
 }
 
 fn with_session(body: Value, token: &str) -> Response {
