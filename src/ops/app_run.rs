@@ -320,3 +320,13 @@ pub fn as_json(map: &BTreeMap<String, String>) -> Value {
             .collect(),
     )
 }
+
+/// The runtime the servers run on: one thread for the async work (the front server is a thin
+/// layer; workerd's isolate and the client need the machine's other cores), plus the blocking
+/// pool for SQLite and password hashing.
+pub fn runtime() -> Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()?)
+}

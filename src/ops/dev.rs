@@ -39,7 +39,7 @@ pub fn dev(
     if o.reset {
         reset(&dir)?;
     }
-    let runtime = tokio::runtime::Runtime::new()?;
+    let runtime = crate::ops::app_run::runtime()?;
     let report = Arc::new(report);
     let events = report.clone();
     let app = runtime.block_on(App::start(

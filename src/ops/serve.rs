@@ -85,7 +85,7 @@ pub fn serve(
     o: ServeOptions,
     report: impl Fn(Report) + Send + Sync + 'static,
 ) -> Result<()> {
-    let runtime = tokio::runtime::Runtime::new()?;
+    let runtime = crate::ops::app_run::runtime()?;
     let report = std::sync::Arc::new(report);
     runtime.block_on(async {
         let runs_dir = project.root.join(".edgespark/serve");
