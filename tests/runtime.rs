@@ -532,6 +532,31 @@ fn dev_reloads_on_save_keeps_rows_across_schema_changes_and_seeds_once() {
         .query_row("SELECT count(*) FROM profiles", [], |r| r.get(0))
         .unwrap();
     assert_eq!(profiles, 1);
+    let posts: i64 = db
+        .query_row("SELECT count(*) FROM posts", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(posts, 1);
+    drop(dev);
+    drop(db);
+
+    // --reset: the dev data wiped, the seed run again; a seed that fails is reported and dev
+    // goes on serving.
+    let mut dev = Running::start(&root, &["dev", "--reset"]);
+    dev.wait_for("Seeded the dev database");
+    let db = rusqlite::Connection::open(root.join(".edgespark/dev/d1.sqlite")).unwrap();
+    let posts: i64 = db
+        .query_row("SELECT count(*) FROM posts", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(posts, 0);
+    write(
+        &root,
+        "server/dev/seed.ts",
+        "export default async function seed() {\n  throw new Error(\"seed exploded\");\n}\n",
+    );
+    dev.wait_for("The seed failed (dev goes on)");
+    assert!(dev.log().contains("seed exploded"), "{}", dev.log());
+    let mut c = Client::new(&dev.origin);
+    assert_eq!(c.call("GET", "/api/public/health", None).0, 200);
 }
 
 #[test]
