@@ -378,7 +378,13 @@ fn serve_enforces_the_auth_convention_and_runs_the_platform_against_the_project_
     app.child.kill().unwrap(); // SIGKILL: no chance to clean up
     let _ = app.child.wait();
     drop(app);
+    // A folder a killed run left (a later generation's, say) is cleared by the next start:
+    // its config holds the secrets.
+    let stale = root.join(".edgespark/serve/run-7");
+    std::fs::rename(root.join(".edgespark/serve/run-1"), &stale).unwrap();
+    assert!(stale.join("config.capnp").is_file());
     let again = Running::start(&root, &["serve"]);
+    assert!(!stale.exists());
     let mut c2 = Client::new(&again.origin);
     assert_eq!(
         c2.call("POST", "/api/_es/auth/sign-in/email", Some(right))

@@ -66,6 +66,7 @@ impl App {
         let origin = format!("http://{address}");
         std::fs::create_dir_all(&o.runs_dir)
             .with_context(|| format!("creating {}", o.runs_dir.display()))?;
+        remove_old_runs(&o.runs_dir);
         let platform_socket = o.runs_dir.join("platform.sock");
         let _ = std::fs::remove_file(&platform_socket);
         let service = tokio::net::UnixListener::bind(&platform_socket)
@@ -195,6 +196,21 @@ impl App {
 
     pub fn workerd(&self) -> &Workerd {
         &self.workerd
+    }
+}
+
+/// The folders of workers an earlier run left (killed, it could not remove them): their
+/// configs hold the secrets.
+fn remove_old_runs(runs_dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(runs_dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        if e.file_name().to_string_lossy().starts_with("run-")
+            && e.file_type().is_ok_and(|t| t.is_dir())
+        {
+            let _ = std::fs::remove_dir_all(e.path());
+        }
     }
 }
 
