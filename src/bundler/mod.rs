@@ -99,7 +99,7 @@ pub fn bundle_in<T>(
         files.extend(resolver.copied().into_values());
         Inputs {
             files,
-            probes: resolver.probes(),
+            looks: resolver.looks(),
         }
     });
     crate::timing::drop_off_the_critical_path(resolver);
@@ -132,9 +132,15 @@ pub struct Inspected<T> {
 pub struct Inputs {
     /// The files it read: its modules and the files the `copy` loader copied.
     pub files: Vec<PathBuf>,
+    looks: resolve::probes::Log,
+}
+
+impl Inputs {
     /// What the resolver looked for and read (package.json files, tsconfigs, files an import
-    /// could have meant), with what it found.
-    pub probes: Vec<resolve::probes::Probe>,
+    /// could have meant), with what it found; sorted only when asked for (the build cache).
+    pub fn probes(&self) -> Vec<resolve::probes::Probe> {
+        resolve::probes::probes_of(&self.looks)
+    }
 }
 
 fn bundle_once(

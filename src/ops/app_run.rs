@@ -263,17 +263,12 @@ pub fn platform_module(
         files.push((entry.clone(), entry_text.as_bytes()));
     }
     crate::project::fsio::write_all_atomic(&files)?;
-    let link = crate::bundler::link::LinkOptions {
-        format: crate::bundler::link::Format::Esm,
-        defines: vec![],
-    };
     let out = work_dir.join("platform.bundle.js");
-    let bundled = crate::bundler::bundle_in(
+    let bundled = crate::ops::build::bundle_for_worker(
+        project,
         session,
-        std::slice::from_ref(&entry),
-        std::slice::from_ref(&out),
-        &options,
-        &link,
+        &entry,
+        &out,
         EmitOptions::default(),
         |_| (),
     );

@@ -60,17 +60,30 @@ pub fn bundle_server_in<T>(
     emit: EmitOptions,
     inspect: impl FnOnce(&ModuleGraph) -> T,
 ) -> Result<(PathBuf, Inspected<T>)> {
-    let server = project.server_dir();
     let entry = project.server_entry()?;
-    let out = server.join("dist/bundle.js");
+    let out = project.server_dir().join("dist/bundle.js");
+    let bundled = bundle_for_worker(project, session, &entry, &out, emit, inspect);
+    Ok((out, bundled))
+}
+
+/// `entry` bundled as the server is (one ES module, Workers resolve options) for the output
+/// path `out` (not written): the server, and the modules dev and serve run beside it (the
+/// platform module, the seed).
+pub fn bundle_for_worker<T>(
+    project: &Project,
+    session: &mut Session,
+    entry: &Path,
+    out: &Path,
+    emit: EmitOptions,
+    inspect: impl FnOnce(&ModuleGraph) -> T,
+) -> Inspected<T> {
     let link = LinkOptions {
         format: Format::Esm,
         defines: vec![],
     };
-    let options = worker_options(&server);
-    let outfiles = std::slice::from_ref(&out);
-    let bundled = bundle_in(session, &[entry], outfiles, &options, &link, emit, inspect);
-    Ok((out, bundled))
+    let options = worker_options(&project.server_dir());
+    let (entries, outfiles) = ([entry.to_path_buf()], [out.to_path_buf()]);
+    bundle_in(session, &entries, &outfiles, &options, &link, emit, inspect)
 }
 
 /// One `build` of the project's server, written to `server/dist/`.
@@ -102,21 +115,24 @@ pub fn build(
     session: &mut Session,
     use_cache: bool,
 ) -> Build {
-    let mut build = Build {
-        outcome: Err(anyhow::anyhow!("not built")),
-        inputs: None,
-        written: vec![],
-    };
-    build.outcome = build_into(project, emit, session, use_cache, &mut build);
-    build
+    let (mut inputs, mut written) = (None, vec![]);
+    let outcome = build_into(project, emit, session, use_cache, &mut inputs, &mut written);
+    Build {
+        outcome,
+        inputs,
+        written,
+    }
 }
 
+/// The build; what it read and wrote go to `inputs` and `written` as soon as they are known
+/// (a failed build may know them).
 fn build_into(
     project: &Project,
     emit: EmitOptions,
     session: &mut Session,
     use_cache: bool,
-    build: &mut Build,
+    inputs_read: &mut Option<Vec<PathBuf>>,
+    files_written: &mut Vec<PathBuf>,
 ) -> Result<Written> {
     let started = std::time::SystemTime::now();
     // dist/ is written under the project's lock, as deploy writes it.
@@ -134,14 +150,14 @@ fn build_into(
             .filter_map(|(p, bytes)| Some((p.clone(), bytes.as_deref()?)))
             .collect();
         write_all_atomic(&changed)?;
-        build.inputs = Some(hit.sources);
-        build.written = hit.outputs.into_iter().map(|(p, _)| p).collect();
+        *inputs_read = Some(hit.sources);
+        *files_written = hit.outputs.into_iter().map(|(p, _)| p).collect();
         written.cached = true;
         return Ok(written);
     }
     let (out, bundled) = bundle_server_in(project, session, emit, |_| ())?;
     let inputs = bundled.inputs;
-    build.inputs = inputs.as_ref().map(|i| i.files.clone());
+    *inputs_read = inputs.as_ref().map(|i| i.files.clone());
     let emitted = bundled.emitted?;
     let outputs = [out.clone()];
     let text = &emitted[0].code;
@@ -156,7 +172,7 @@ fn build_into(
         )
     });
     done?;
-    build.written = files.iter().map(|(p, _)| p.clone()).collect();
+    *files_written = files.iter().map(|(p, _)| p.clone()).collect();
     let written = Written {
         bundle: out,
         bytes: text.len(),
@@ -166,7 +182,7 @@ fn build_into(
     timer.done("write + gzip");
     if let (Some(cache), Some(inputs)) = (cache, inputs) {
         let report = serde_json::to_value(&written)?;
-        cache.store(started, &inputs.files, inputs.probes, &files, report)?;
+        cache.store(started, &inputs.files, inputs.probes(), &files, report)?;
         timer.done("cache");
     }
     Ok(written)

@@ -266,17 +266,11 @@ fn bundle_seed(
     seed: &Path,
     run_dir: &Path,
 ) -> Result<(String, Vec<PathBuf>)> {
-    let options = crate::ops::build::worker_options(&project.server_dir());
-    let link = crate::bundler::link::LinkOptions {
-        format: crate::bundler::link::Format::Esm,
-        defines: vec![],
-    };
-    let bundled = crate::bundler::bundle_in(
+    let bundled = crate::ops::build::bundle_for_worker(
+        project,
         session,
-        &[seed.to_path_buf()],
-        &[run_dir.join("seed.bundle.js")],
-        &options,
-        &link,
+        seed,
+        &run_dir.join("seed.bundle.js"),
         EmitOptions::default(),
         |_| (),
     );

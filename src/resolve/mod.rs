@@ -242,10 +242,10 @@ impl Resolver {
         }
     }
 
-    /// Every look at the file system it made, with what it found: asked again, the same
+    /// Every look at the file system it makes, with what it found: asked again, the same
     /// answers mean it would resolve the same imports to the same files (see `probes`).
-    pub fn probes(&self) -> Vec<probes::Probe> {
-        probes::probes_of(&self.looks)
+    pub fn looks(&self) -> probes::Log {
+        self.looks.clone()
     }
 
     /// The tsconfig that applies to `file`: `--tsconfig`'s, else the nearest one above it
