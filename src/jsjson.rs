@@ -1,5 +1,6 @@
 //! JSON text exactly as JavaScript's `JSON.stringify` writes it, which is what drizzle-kit's
-//! files contain.
+//! files contain; and JavaScript's clock (`Date.now()`, `toISOString`), which they and the
+//! platform's records use.
 
 use serde::Serialize;
 use serde_json::Value;
@@ -64,6 +65,14 @@ pub fn parse_date(s: &str) -> Option<f64> {
     Some((((days * 24 + h) * 60 + mi) * 60 + sec) as f64 * 1000.0 + ms as f64)
 }
 
+/// `Date.now()`: milliseconds since 1970 (0 on a clock set before it).
+pub fn date_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
 /// A time in milliseconds since 1970 as JavaScript's `Date.prototype.toISOString` writes it
 /// (UTC, milliseconds, `Z`).
 pub fn iso_date(ms: i64) -> String {
@@ -115,5 +124,11 @@ mod tests {
     #[test]
     fn control_characters_escape_like_javascript() {
         assert_eq!(stringify(&json!("a'\"\u{1}\n")), "\"a'\\\"\\u0001\\n\"");
+    }
+
+    #[test]
+    fn iso_dates_as_javascript_writes_them() {
+        assert_eq!(iso_date(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(iso_date(1_767_225_600_123), "2026-01-01T00:00:00.123Z");
     }
 }

@@ -7,7 +7,7 @@
 //! - **engines** — pure functions of their inputs that never print: [`bundler`], [`schema`],
 //!   [`migrate`], [`routes`], [`runtime`], [`typecheck`], [`generated`].
 //! - **base** — [`diagnostic`], [`source`], [`resolve`], [`parsing`], [`project`], [`platform`],
-//!   [`registry`], [`jsjson`], [`console`], [`timing`].
+//!   [`registry`], [`jsjson`], [`random`], [`console`], [`timing`].
 
 // Every line the commands print goes through these: a closed stdout or stderr ends the output
 // quietly instead of panicking as `println!` does.
@@ -45,6 +45,7 @@ pub mod jsjson;
 pub mod parsing;
 pub mod platform;
 pub mod project;
+pub mod random;
 pub mod registry;
 pub mod resolve;
 pub mod source;

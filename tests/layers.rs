@@ -24,6 +24,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("platform", 0),
     ("registry", 0),
     ("jsjson", 0),
+    ("random", 0),
     ("parsing", 0),
     ("resolve", 0),
     ("console", 0),

@@ -4,7 +4,6 @@
 //! alone go to the caller.
 
 use std::path::{Path, PathBuf};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result, bail};
 use serde::Deserialize;
@@ -128,10 +127,7 @@ pub fn decisions(renames: &[String], hints: Option<&Path>) -> Result<Decisions> 
 }
 
 fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
+    crate::jsjson::date_now() as u64
 }
 
 /// The next migration of `project`, written to its migrations folder (nothing when the schema

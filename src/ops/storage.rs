@@ -60,10 +60,7 @@ pub fn apply(project: &Project, confirm_dangerous: bool) -> Result<Applied> {
         }
         .into());
     }
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0);
+    let now = crate::jsjson::date_now() as u64;
     platform.check_buckets_root()?;
     let mut created = vec![];
     for (name, description) in &declared {

@@ -186,10 +186,7 @@ impl LocalPlatform {
         let dir = self.dir.join("deployments");
         let number = self.manifests()?.len() + 1;
         let id = format!("{number:04}-{}", &hash[..12]);
-        let time = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_millis() as u64)
-            .unwrap_or(0);
+        let time = crate::jsjson::date_now();
         let manifest = json!({ "id": id, "bundle": format!("{hash}.js"), "created_at": time, "bindings": bindings });
         let manifest_bytes = serde_json::to_vec_pretty(&manifest)?;
         let live = serde_json::to_vec_pretty(&json!({ "id": id, "bundle": format!("{hash}.js") }))?;
@@ -312,14 +309,11 @@ impl EventLog {
 
     /// Several events in one write (whole lines, in order).
     pub fn append_all(&mut self, events: &[(&str, Value)]) -> Result<()> {
-        let time = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_millis())
-            .unwrap_or(0);
+        let time = crate::jsjson::date_now();
         let mut text = String::new();
         for (kind, details) in events {
             text.push_str(&serde_json::to_string(
-                &json!({ "time": time as u64, "event": kind, "details": details }),
+                &json!({ "time": time, "event": kind, "details": details }),
             )?);
             text.push('\n');
         }

@@ -4,6 +4,8 @@
 //! token its cookie carries.
 
 use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::jsjson::{date_now, iso_date as iso};
 use serde::Serialize;
 
 /// How long a session lasts (Better Auth's default: 7 days).
@@ -157,7 +159,7 @@ pub fn create_user(
     let email = normal_email(email)?;
     check_password(password)?;
     let hash = hash_password(password)?;
-    let now = now_ms();
+    let now = date_now();
     let id = random_id();
     let tx = db.transaction().map_err(|_| FAILED)?;
     let exists: Option<String> = tx
@@ -210,7 +212,7 @@ pub fn sign_in(
     }
     db.execute(
         "UPDATE es_system__auth_user SET last_login_at = ?1 WHERE id = ?2",
-        params![now_ms(), id],
+        params![date_now(), id],
     )
     .map_err(|_| FAILED)?;
     let session = new_session(db, &id)?;
@@ -223,7 +225,7 @@ pub fn session(db: &Connection, token: &str) -> Option<(User, Session)> {
     let (session, user_id): (Session, String) = db
         .query_row(
             "SELECT id, token, user_id, expires_at, created_at, updated_at FROM es_system__auth_session WHERE token = ?1 AND expires_at > ?2",
-            params![token, now_ms()],
+            params![token, date_now()],
             |r| {
                 Ok((
                     Session {
@@ -252,7 +254,7 @@ pub fn sign_out(db: &Connection, token: &str) {
 }
 
 fn new_session(db: &Connection, user_id: &str) -> Result<Session, Refusal> {
-    let now = now_ms();
+    let now = date_now();
     let expires = now + SESSION_SECONDS * 1000;
     let (id, token) = (random_id(), random_id());
     db.execute(
@@ -337,24 +339,10 @@ fn verify_password(password: &str, hash: &str) -> bool {
 
 /// 32 letters and digits, as Better Auth's ids and tokens.
 pub fn random_id() -> String {
-    use rand::RngExt;
-    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-    let mut rng = rand::rng();
-    (0..32)
-        .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
-        .collect()
-}
-
-pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
-}
-
-/// Milliseconds since 1970 as ISO 8601 (UTC), as JSON dates read.
-pub fn iso(ms: i64) -> String {
-    crate::jsjson::iso_date(ms)
+    crate::random::string(
+        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789",
+        32,
+    )
 }
 
 #[cfg(test)]
@@ -411,11 +399,5 @@ mod tests {
             })
             .unwrap();
         assert!(hash.starts_with("$argon2id$"));
-    }
-
-    #[test]
-    fn iso_dates() {
-        assert_eq!(iso(0), "1970-01-01T00:00:00.000Z");
-        assert_eq!(iso(1_767_225_600_123), "2026-01-01T00:00:00.123Z");
     }
 }

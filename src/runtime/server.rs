@@ -376,7 +376,7 @@ async fn presigned(p: &Arc<Platform>, rest: String, request: Request) -> Respons
     if !valid {
         return error(StatusCode::FORBIDDEN, "the URL's signature does not match");
     }
-    if grant.expires * 1000 < auth::now_ms() {
+    if grant.expires * 1000 < crate::jsjson::date_now() {
         return error(StatusCode::FORBIDDEN, "the URL has expired");
     }
     for (name, value) in &required {
@@ -593,7 +593,7 @@ async fn storage_op(
                     method,
                     bucket: target.bucket.clone(),
                     path: target.path.clone(),
-                    expires: auth::now_ms() / 1000 + seconds,
+                    expires: crate::jsjson::date_now() / 1000 + seconds,
                 };
                 axum::Json(json!({
                     "url": grant.url(&p.origin, &p.key),

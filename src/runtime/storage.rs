@@ -115,7 +115,7 @@ impl Bucket {
     pub fn put(&self, path: &str, bytes: &[u8], mut meta: Metadata) -> Result<()> {
         let (file, meta_file) = (self.file(path)?, self.meta_file(path)?);
         meta.size = bytes.len() as u64;
-        meta.uploaded_at = crate::runtime::auth::now_ms();
+        meta.uploaded_at = crate::jsjson::date_now();
         let meta_bytes = serde_json::to_vec(&meta)?;
         crate::project::fsio::write_all_atomic(&[(file, bytes), (meta_file, &meta_bytes)])
     }

@@ -71,10 +71,7 @@ fn num(args: &[Val], i: usize) -> Option<f64> {
 }
 
 fn now_ms() -> f64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as f64)
-        .unwrap_or(0.0)
+    crate::jsjson::date_now() as f64
 }
 
 /// A value made when the generator runs, recorded on the evaluator.
@@ -84,13 +81,6 @@ fn volatile(ev: &mut Evaluator, m: &Rc<SourceModule>, span: Span, what: &str, v:
         what: what.to_string(),
     });
     v
-}
-
-fn random_string(alphabet: &[u8], len: usize) -> String {
-    let mut rng = rand::rng();
-    (0..len)
-        .map(|_| alphabet[rand::RngExt::random_range(&mut rng, 0..alphabet.len())] as char)
-        .collect()
 }
 
 /// `new Date(...)`; without arguments, the time of the run.
@@ -136,24 +126,25 @@ pub fn call_global(
             volatile(ev, m, span, "a random UUID", Val::Str(id))
         }
         "gen:cuid2" => {
-            let id = random_string(b"abcdefghijklmnopqrstuvwxyz", 1)
-                + &random_string(b"abcdefghijklmnopqrstuvwxyz0123456789", 23);
+            let id = crate::random::string(b"abcdefghijklmnopqrstuvwxyz", 1)
+                + &crate::random::string(b"abcdefghijklmnopqrstuvwxyz0123456789", 23);
             volatile(ev, m, span, "createId()", Val::Str(id))
         }
         "gen:cuid" => {
-            let id = "c".to_string() + &random_string(b"abcdefghijklmnopqrstuvwxyz0123456789", 24);
+            let id = "c".to_string()
+                + &crate::random::string(b"abcdefghijklmnopqrstuvwxyz0123456789", 24);
             volatile(ev, m, span, "cuid()", Val::Str(id))
         }
         "gen:nanoid" => {
             let len = num(args, 0).map_or(21, |n| n as usize).min(256);
-            let id = random_string(
+            let id = crate::random::string(
                 b"useandom-26T198340PX75pxJACKVERYMINDBUSHWOLF_GQZbfghjklqvwyzrict",
                 len,
             );
             volatile(ev, m, span, "nanoid()", Val::Str(id))
         }
         "gen:ulid" => {
-            let id = random_string(b"0123456789ABCDEFGHJKMNPQRSTVWXYZ", 26);
+            let id = crate::random::string(b"0123456789ABCDEFGHJKMNPQRSTVWXYZ", 26);
             volatile(ev, m, span, "ulid()", Val::Str(id))
         }
         _ => return None,
