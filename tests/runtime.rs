@@ -95,12 +95,12 @@ impl Running {
         self.log.lock().unwrap().clone()
     }
 
-    /// Wait until the output holds `text` (as often as `times` says, counting from the start).
-    fn wait_for_count(&mut self, text: &str, times: usize) {
+    /// Wait until the output holds `text`.
+    fn wait_for(&mut self, text: &str) {
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
             let log = self.log();
-            if log.matches(text).count() >= times {
+            if log.contains(text) {
                 return;
             }
             if let Ok(Some(status)) = self.child.try_wait() {
@@ -109,10 +109,6 @@ impl Running {
             assert!(Instant::now() < deadline, "no {text:?} in:\n{log}");
             std::thread::sleep(Duration::from_millis(20));
         }
-    }
-
-    fn wait_for(&mut self, text: &str) {
-        self.wait_for_count(text, 1);
     }
 }
 

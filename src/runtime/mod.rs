@@ -27,8 +27,7 @@ pub fn main_js(with_seed: bool) -> String {
             "import { handle, seedContext, db } from \"./platform.js\";\nimport * as seeding from \"./seed.js\";",
             r#"    if (env.SEED_TOKEN && request.headers.get("x-edgespark-seed") === env.SEED_TOKEN) {
       try {
-        const context = seedContext(env, request.headers.get("x-edgespark-origin"));
-        context.db = db;
+        const context = seedContext(env, request.headers.get("x-edgespark-origin"), db);
         const seed = seeding.default ?? seeding.seed;
         if (typeof seed !== "function") throw new Error("server/dev/seed.ts has no default export seed(ctx)");
         await seed(context);

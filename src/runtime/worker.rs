@@ -12,12 +12,10 @@ use tokio::io::AsyncBufReadExt;
 use super::config::{WorkerConfig, config_text};
 use super::workerd::Workerd;
 
-/// A running worker, reached at `socket` through `client` (connections kept open and reused).
+/// A running worker, reached through `client` (connections to its socket kept open and
+/// reused).
 pub struct Worker {
-    pub socket: PathBuf,
     pub client: Client,
-    /// Which build it runs (for messages).
-    pub generation: u64,
     child: tokio::process::Child,
     dir: PathBuf,
 }
@@ -143,8 +141,6 @@ pub async fn start(
     });
     Ok(Worker {
         client: client_for(&socket),
-        socket,
-        generation,
         child,
         dir,
     })

@@ -274,10 +274,6 @@ export const auth = {
 
 // ---- the Worker's fetch, as main.js calls it ------------------------------------------------
 
-export function attach(env) {
-  bindings = env;
-}
-
 // A request with its user (the front server's header, which it removes from what clients
 // send) in the per-request store while the app handles it.
 export function handle(request, env, executionCtx, app) {
@@ -291,10 +287,10 @@ export function handle(request, env, executionCtx, app) {
 
 // The seed script's context (server/dev/seed.ts): the database, the origin, a fetch to the
 // running app, and a way to make users.
-export function seedContext(env, origin) {
+export function seedContext(env, origin, db) {
   bindings = env;
   return {
-    db: null, // set by the caller: the drizzle instance
+    db,
     origin,
     fetch: (path, init) => fetch(new URL(path, origin), init),
     auth: {
