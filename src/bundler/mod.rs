@@ -95,10 +95,12 @@ pub fn bundle_in<T>(
         }
         result => result,
     };
-    let inputs = files.map(|mut files: Vec<PathBuf>| {
-        files.extend(resolver.copied().into_values());
+    let inputs = files.map(|mut read: Vec<(PathBuf, Option<blake3::Hash>)>| {
+        read.extend(resolver.copied().into_values().map(|p| (p, None)));
+        let (files, contents) = read.into_iter().unzip();
         Inputs {
             files,
+            contents,
             looks: resolver.looks(),
         }
     });
@@ -110,12 +112,13 @@ pub fn bundle_in<T>(
     }
 }
 
-/// The files of the graph's modules (not data: URLs).
-fn read_files(g: &graph::ModuleGraph) -> Vec<PathBuf> {
+/// The files of the graph's modules (not data: URLs), each with the hash of what was read.
+fn read_files(g: &graph::ModuleGraph) -> Vec<(PathBuf, Option<blake3::Hash>)> {
     g.files
         .iter()
-        .filter(|f| !resolve::is_data_url(&f.path))
-        .map(|f| f.path.clone())
+        .zip(&g.contents)
+        .filter(|(f, _)| !resolve::is_data_url(&f.path))
+        .map(|(f, hash)| (f.path.clone(), *hash))
         .collect()
 }
 
@@ -132,6 +135,9 @@ pub struct Inspected<T> {
 pub struct Inputs {
     /// The files it read: its modules and the files the `copy` loader copied.
     pub files: Vec<PathBuf>,
+    /// Per file, blake3 of the bytes the build read (None: not read as a module's content,
+    /// as the `file` and `copy` loaders' files).
+    pub contents: Vec<Option<blake3::Hash>>,
     looks: resolve::probes::Log,
 }
 

@@ -182,7 +182,15 @@ fn build_into(
     timer.done("write + gzip");
     if let (Some(cache), Some(inputs)) = (cache, inputs) {
         let report = serde_json::to_value(&written)?;
-        cache.store(started, &inputs.files, inputs.probes(), &files, report)?;
+        let probes = inputs.probes();
+        cache.store(
+            started,
+            &inputs.files,
+            &inputs.contents,
+            probes,
+            &files,
+            report,
+        )?;
         timer.done("cache");
     }
     Ok(written)

@@ -87,20 +87,26 @@ impl BuildCache {
         })
     }
 
-    /// Keep a build begun at `started` that read `sources`, looked at the file system as
-    /// `probes` say, and wrote `outputs`. Not kept when a source changed after the build began
-    /// (its bytes now may not be those the build read).
+    /// Keep a build begun at `started` that read `sources` (with `contents`, the hash of the
+    /// bytes it read of each, where known), looked at the file system as `probes` say, and wrote `outputs`.
+    /// A source without a known hash is hashed now, and the build is not kept when that
+    /// source changed after the build began (its bytes now may not be those it read).
     pub fn store(
         &self,
         started: SystemTime,
         sources: &[PathBuf],
+        contents: &[Option<blake3::Hash>],
         probes: Vec<Probe>,
         outputs: &[(PathBuf, &[u8])],
         report: serde_json::Value,
     ) -> Result<()> {
         let sources: Option<Vec<(PathBuf, String)>> = sources
             .par_iter()
-            .map(|path| {
+            .zip(contents)
+            .map(|(path, read)| {
+                if let Some(hash) = read {
+                    return Some((path.clone(), hash.to_hex().to_string()));
+                }
                 let modified = std::fs::metadata(path).and_then(|m| m.modified()).ok()?;
                 if modified >= started {
                     return None;

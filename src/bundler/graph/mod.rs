@@ -24,8 +24,14 @@ pub enum Target {
     External(String),
 }
 
-/// A module parsed, with what each of its import records resolved to.
-type Scanned = Result<(ParsedModule, blake3::Hash, Vec<Result<Resolved, String>>)>;
+/// A module parsed, its key and content hash (see `Source`), and what each of its import
+/// records resolved to.
+type Scanned = Result<(
+    ParsedModule,
+    blake3::Hash,
+    Option<blake3::Hash>,
+    Vec<Result<Resolved, String>>,
+)>;
 
 /// A module's text and what it is parsed with; `key` stands for all three.
 struct Source {
@@ -33,6 +39,8 @@ struct Source {
     loader: crate::resolve::Loader,
     transforms: js::transform::Transforms,
     key: blake3::Hash,
+    /// blake3 of the file's bytes as read (None: no file was read as its content).
+    content: Option<blake3::Hash>,
 }
 
 impl Source {
@@ -43,14 +51,15 @@ impl Source {
             loader: crate::resolve::Loader::Js,
             transforms: Default::default(),
             key,
+            content: None,
         }
     }
 }
 
 fn source_of(path: &Path, disabled: bool, resolver: &Resolver) -> Result<Source> {
     let loader = resolver.loader_for(path);
-    let text = if disabled {
-        "module.exports = {};".to_string()
+    let (text, content) = if disabled {
+        ("module.exports = {};".to_string(), None)
     } else {
         js::source_text(path, loader)?
     };
@@ -67,6 +76,7 @@ fn source_of(path: &Path, disabled: bool, resolver: &Resolver) -> Result<Source>
         text,
         loader,
         transforms,
+        content,
     })
 }
 
@@ -89,6 +99,9 @@ pub struct ModuleGraph {
     pub modules: Vec<ParsedModule>,
     /// Per module, its file and its package's facts (side effects, Node's module mode).
     pub files: Vec<ResolvedFile>,
+    /// Per module, blake3 of its file's bytes as the scan read them (None: no file was read as
+    /// its content).
+    pub contents: Vec<Option<blake3::Hash>>,
     /// Per module, the target of each of its import records (same order).
     pub targets: Vec<Vec<Target>>,
     pub entries: Vec<ModuleId>,
@@ -266,6 +279,7 @@ pub fn scan_in(
     }
     let mut modules: Vec<Option<ParsedModule>> = vec![];
     let mut targets: Vec<Vec<Target>> = vec![];
+    let mut contents: Vec<Option<blake3::Hash>> = vec![];
     // Every unresolved import and syntax error, reported together at the end.
     let mut found: Vec<Diagnostic> = vec![];
     let mut next = 0;
@@ -319,12 +333,12 @@ pub fn scan_in(
                             resolver.resolve(path, &r.specifier, r.kind == ImportKind::Require)
                         })
                         .collect();
-                    Ok((m, source.key, resolved))
+                    Ok((m, source.key, source.content, resolved))
                 })
             })
             .collect();
         for ((id, path, _), result) in wave.into_iter().zip(parsed) {
-            let (m, key, resolved) = match result {
+            let (m, key, content, resolved) = match result {
                 Ok(parsed) => parsed,
                 Err(e) => {
                     found.push(e.downcast::<Diagnostic>()?);
@@ -355,9 +369,11 @@ pub fn scan_in(
             if modules.len() <= id {
                 modules.resize_with(id + 1, || None);
                 targets.resize_with(id + 1, Vec::new);
+                contents.resize(id + 1, None);
             }
             modules[id] = Some(m);
             targets[id] = ts;
+            contents[id] = content;
         }
     }
     match found.len() {
@@ -375,6 +391,7 @@ pub fn scan_in(
         marks,
         modules,
         files: paths,
+        contents,
         targets,
         entries: entry_ids,
     })

@@ -300,51 +300,74 @@ pub fn parse_snippet(
     parse_file_as_module(&fm, syntax, EsVersion::EsNext, None, &mut vec![])
 }
 
-pub fn source_text(path: &Path, loader: Loader) -> Result<String> {
+/// A module's text as `loader` makes it from the file, and blake3 of the bytes read (None
+/// when nothing was read as the module's content: a data: URL, the `empty` and `file`
+/// loaders).
+pub fn source_text(path: &Path, loader: Loader) -> Result<(String, Option<blake3::Hash>)> {
     if crate::resolve::is_data_url(path) {
         let data = crate::resolve::data_url(&path.to_string_lossy()).map_err(anyhow::Error::msg)?;
-        return Ok(data.map(|(_, text)| text).unwrap_or_default());
+        return Ok((data.map(|(_, text)| text).unwrap_or_default(), None));
     }
-    let read_error = |e: std::io::Error| anyhow::anyhow!("reading {}: {e}", path.display());
+    let read = || {
+        let bytes =
+            std::fs::read(path).map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))?;
+        let hash = blake3::hash(&bytes);
+        anyhow::Ok((bytes, hash))
+    };
+    let utf8 = |bytes: Vec<u8>| {
+        String::from_utf8(bytes).map_err(|_| {
+            anyhow::anyhow!(
+                "reading {}: stream did not contain valid UTF-8",
+                path.display()
+            )
+        })
+    };
     Ok(match loader {
         Loader::Text => {
-            let text = std::fs::read_to_string(path).map_err(read_error)?;
+            let (bytes, hash) = read()?;
+            let text = utf8(bytes)?;
             let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
-            format!("module.exports = {};", serde_json::Value::from(text))
+            let module = format!("module.exports = {};", serde_json::Value::from(text));
+            (module, Some(hash))
         }
         Loader::Base64 | Loader::Binary => {
             use base64::Engine;
-            let bytes = std::fs::read(path).map_err(read_error)?;
+            let (bytes, hash) = read()?;
             let encoded = base64::engine::general_purpose::STANDARD.encode(bytes);
-            if loader == Loader::Binary {
+            let module = if loader == Loader::Binary {
                 // atob is a global of browsers, workerd and Node alike.
                 format!(
                     "module.exports = Uint8Array.from(atob(\"{encoded}\"), (c) => c.charCodeAt(0));"
                 )
             } else {
                 format!("module.exports = \"{encoded}\";")
-            }
+            };
+            (module, Some(hash))
         }
-        Loader::Empty => "module.exports = {};".to_string(),
+        Loader::Empty => ("module.exports = {};".to_string(), None),
         Loader::File => {
             let name = crate::resolve::asset_name(path).map_err(anyhow::Error::msg)?;
-            format!(
+            let module = format!(
                 "module.exports = {};",
                 serde_json::Value::from(format!("./{name}"))
-            )
+            );
+            (module, None)
         }
         Loader::Dataurl => {
-            let bytes = std::fs::read(path).map_err(read_error)?;
+            let (bytes, hash) = read()?;
             let url = data_url::of_file(path, &bytes);
-            format!("module.exports = {};", serde_json::Value::from(url))
+            let module = format!("module.exports = {};", serde_json::Value::from(url));
+            (module, Some(hash))
         }
         _ => {
-            let text = std::fs::read_to_string(path).map_err(read_error)?;
+            let (bytes, hash) = read()?;
+            let text = utf8(bytes)?;
             // esbuild drops a UTF-8 byte order mark from every file it reads.
-            match text.strip_prefix('\u{feff}') {
+            let text = match text.strip_prefix('\u{feff}') {
                 Some(rest) => rest.to_string(),
                 None => text,
-            }
+            };
+            (text, Some(hash))
         }
     })
 }
