@@ -185,7 +185,8 @@ impl Builder {
         });
         let run_dir = self.dir.join("run");
         let (platform_code, read) = app_run::platform_module(project, platform_session, &run_dir)?;
-        inputs.extend(read);
+        // Not the platform's own sources dev writes there: a change to them is not a save.
+        inputs.extend(read.into_iter().filter(|p| !p.starts_with(&run_dir)));
         let seed = if seed_file.is_file() {
             let (code, read) = bundle_seed(project, seed_session, &seed_file, &run_dir)?;
             inputs.extend(read);
