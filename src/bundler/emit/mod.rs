@@ -18,7 +18,7 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use rayon::prelude::*;
 use rustc_hash::FxHashSet;
-use swc_core::common::{BytePos, DUMMY_SP, GLOBALS, Globals, Mark, SourceMap, sync::Lrc};
+use swc_core::common::{BytePos, DUMMY_SP, GLOBALS, Globals, LineCol, Mark, SourceMap, sync::Lrc};
 use swc_core::ecma::ast::{EsVersion, Module, ModuleItem, Program, Stmt};
 use swc_core::ecma::codegen::{
     Config, Emitter,
@@ -86,21 +86,27 @@ fn emit_with<W: WriteJs>(
     .context("printing the bundle")
 }
 
+/// Where the printer put each source position: (source, line and UTF-16 column in the output).
+type Mappings = Vec<(BytePos, LineCol)>;
+
 /// Parenthesize and print runs of top-level statements on all threads, joined in order. Each
 /// run ends with its statement's `;` (the module's last one included, as a whole print does),
-/// so the joined text is what printing the whole module gives.
+/// so the joined text is what printing the whole module gives. With `mappings`, each run's
+/// mappings are moved to where its text lands in the whole.
 fn print_in_parallel(
     cm: &Lrc<SourceMap>,
     globals: &Globals,
     cfg: Config,
     program: Program,
     minify: bool,
+    mappings: Option<&mut Mappings>,
 ) -> Result<Vec<u8>> {
     let Program::Module(module) = program else {
         unreachable!("the bundle is a module")
     };
+    let with_map = mappings.is_some();
     let runs = split_runs(module.body, rayon::current_num_threads() * 4);
-    let printed: Vec<Result<Vec<u8>>> = runs
+    let printed: Vec<Result<(Vec<u8>, Mappings)>> = runs
         .into_par_iter()
         .map(|body| {
             let program = GLOBALS.set(globals, || {
@@ -112,19 +118,49 @@ fn print_in_parallel(
                 .apply(fixer(None))
             });
             let mut buf = vec![];
-            emit_with(
-                cm,
-                cfg,
-                JsWriter::new(cm.clone(), "\n", &mut buf, None),
-                &program,
-                minify,
-            )?;
-            Ok(buf)
+            let mut map = vec![];
+            let wr = JsWriter::new(cm.clone(), "\n", &mut buf, with_map.then_some(&mut map));
+            emit_with(cm, cfg, wr, &program, minify)?;
+            Ok((buf, map))
         })
         .collect();
-    let mut out = Vec::with_capacity(printed.iter().map(|p| p.as_ref().map_or(0, Vec::len)).sum());
+    let mut out = Vec::with_capacity(
+        printed
+            .iter()
+            .map(|p| p.as_ref().map_or(0, |p| p.0.len()))
+            .sum(),
+    );
+    let mut all = mappings;
+    // The joined text's line count, and its last line's length in UTF-16 units.
+    let (mut lines, mut last_line) = (0u32, 0u32);
     for p in printed {
-        out.extend_from_slice(&p?);
+        let (buf, map) = p?;
+        if let Some(all) = all.as_deref_mut() {
+            all.extend(map.into_iter().map(|(pos, at)| {
+                let col = if at.line == 0 {
+                    at.col + last_line
+                } else {
+                    at.col
+                };
+                (
+                    pos,
+                    LineCol {
+                        line: at.line + lines,
+                        col,
+                    },
+                )
+            }));
+            // The printer writes UTF-8 only.
+            let text = std::str::from_utf8(&buf).context("the printed bundle is not UTF-8")?;
+            match text.rfind('\n') {
+                Some(end) => {
+                    lines += text.matches('\n').count() as u32;
+                    last_line = text[end + 1..].encode_utf16().count() as u32;
+                }
+                None => last_line += text.encode_utf16().count() as u32,
+            }
+        }
+        out.extend_from_slice(&buf);
     }
     Ok(out)
 }
@@ -168,16 +204,14 @@ pub fn print(
         .with_target(EsVersion::EsNext)
         .with_minify(o.minify);
     let mut mappings = vec![];
-    let buf = if o.sourcemap.is_some() {
-        let program = GLOBALS.set(globals, || program.apply(fixer(None)));
-        let mut buf = vec![];
-        let wr = JsWriter::new(cm.clone(), "\n", &mut buf, Some(&mut mappings));
-        emit_with(cm, cfg, wr, &program, o.minify)?;
-        crate::timing::drop_off_the_critical_path(program);
-        buf
-    } else {
-        print_in_parallel(cm, globals, cfg, program, o.minify)?
-    };
+    let buf = print_in_parallel(
+        cm,
+        globals,
+        cfg,
+        program,
+        o.minify,
+        o.sourcemap.is_some().then_some(&mut mappings),
+    )?;
     timer.done("  print");
     let code = String::from_utf8(buf).context("the printed bundle is not UTF-8")?;
     match o.sourcemap {
