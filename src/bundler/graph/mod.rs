@@ -247,6 +247,9 @@ impl Default for Session {
 }
 
 /// Parse everything reachable from `entries`.
+/// More imports than this in one module are resolved on all threads.
+const MANY_IMPORTS: usize = 32;
+
 pub fn scan(entries: &[PathBuf], resolver: &Resolver) -> Result<ModuleGraph> {
     scan_in(entries, resolver, &mut Session::default())
 }
@@ -325,14 +328,17 @@ pub fn scan_in(
                             &source.transforms,
                         )?,
                     };
-                    let resolved = m
-                        .record
-                        .imports
-                        .iter()
-                        .map(|r| {
-                            resolver.resolve(path, &r.specifier, r.kind == ImportKind::Require)
-                        })
-                        .collect();
+                    let resolve = |r: &js::record::ImportRecord| {
+                        resolver.resolve(path, &r.specifier, r.kind == ImportKind::Require)
+                    };
+                    // A module importing hundreds (an app's index of routes) would be resolved
+                    // on one thread while the others wait for its wave to end.
+                    let imports = &m.record.imports;
+                    let resolved = if imports.len() > MANY_IMPORTS {
+                        imports.par_iter().map(resolve).collect()
+                    } else {
+                        imports.iter().map(resolve).collect()
+                    };
                     Ok((m, source.key, source.content, resolved))
                 })
             })
