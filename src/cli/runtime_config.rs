@@ -136,7 +136,8 @@ pub fn run_secret(cmd: SecretCommand, dir: Option<&Path>) -> Result<()> {
                 open_browser(url);
             };
             let owner = project.clone();
-            crate::ops::secret_page::collect(keys.clone(), show, move |pairs| {
+            let lifetime = crate::ops::secret_page::LIFETIME;
+            crate::ops::secret_page::collect(keys.clone(), lifetime, show, move |pairs| {
                 runtime_config::set(&owner, Store::Secrets, pairs).map(|_| ())
             })?;
             errln!("set {}", keys.join(", "));

@@ -32,9 +32,10 @@ struct Page {
 }
 
 /// Serve the page for `keys`, hand its URL to `show`, and return once `store` has taken the
-/// values (or fail when the link expires first).
+/// values (or fail when the link expires first, after `lifetime`: `LIFETIME` but in tests).
 pub fn collect(
     keys: Vec<String>,
+    lifetime: Duration,
     show: impl FnOnce(&str),
     store: impl Fn(Vec<(String, String)>) -> Result<()> + Send + Sync + 'static,
 ) -> Result<()> {
@@ -61,12 +62,19 @@ pub fn collect(
         let app = Router::new().fallback(answer).with_state(page.clone());
         let server = tokio::spawn(async move { axum::serve(listener, app).await });
         show(&url);
-        let finished = tokio::time::timeout(LIFETIME, page.finished.notified()).await;
+        let finished = tokio::time::timeout(lifetime, page.finished.notified()).await;
         // Let the confirmation reach the browser before the server goes.
         tokio::time::sleep(Duration::from_millis(200)).await;
         server.abort();
         if finished.is_err() {
-            bail!("the link expired after 10 minutes without the values being entered; run the command again");
+            let after = match lifetime.as_secs() {
+                0 => format!("{} ms", lifetime.as_millis()),
+                s if s % 60 == 0 => format!("{} minutes", s / 60),
+                s => format!("{s} seconds"),
+            };
+            bail!(
+                "the link expired after {after} without the values being entered; run the command again"
+            );
         }
         Ok(())
     })
@@ -217,4 +225,43 @@ fn escape(s: &str) -> String {
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('"', "&quot;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_link_dies_when_its_lifetime_ends() {
+        let (url_tx, url_rx) = std::sync::mpsc::channel::<String>();
+        let stored = Arc::new(Mutex::new(false));
+        let flag = stored.clone();
+        let waiting = std::thread::spawn(move || {
+            collect(
+                vec!["API_KEY".into()],
+                Duration::from_millis(400),
+                |url| {
+                    url_tx
+                        .send(url.to_string())
+                        .expect("the test waits for the URL")
+                },
+                move |_| {
+                    *flag.lock().expect("not poisoned") = true;
+                    Ok(())
+                },
+            )
+        });
+        let url = url_rx.recv().expect("the page's URL");
+        // While it lives, the page answers.
+        let page = ureq::get(&url)
+            .call()
+            .expect("the page answers before it expires");
+        assert_eq!(page.status(), 200);
+        let outcome = waiting.join().expect("collect does not panic");
+        let err = outcome.expect_err("nothing was entered: the link expires");
+        assert!(err.to_string().contains("expired after 400 ms"), "{err}");
+        assert!(!*stored.lock().expect("not poisoned"), "nothing is stored");
+        // And once it is dead, nothing listens there.
+        assert!(ureq::get(&url).call().is_err(), "{url} still answers");
+    }
 }

@@ -119,7 +119,9 @@ fn print_in_parallel(
             });
             let mut buf = vec![];
             let mut map = vec![];
-            let wr = JsWriter::new(cm.clone(), "\n", &mut buf, with_map.then_some(&mut map));
+            let mut wr = JsWriter::new(cm.clone(), "\n", &mut buf, with_map.then_some(&mut map));
+            // Two spaces, as esbuild indents (swc's default is four).
+            wr.set_indent_str("  ");
             emit_with(cm, cfg, wr, &program, minify)?;
             Ok((buf, map))
         })
