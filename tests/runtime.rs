@@ -447,6 +447,50 @@ fn serve_switches_to_a_new_deployment_while_running() {
         assert!(Instant::now() < deadline, "still {body}:\n{}", app.log());
         std::thread::sleep(Duration::from_millis(20));
     }
+
+    // A secret set while it runs is served without a deploy, and no request fails meanwhile.
+    let out = bin()
+        .arg("-C")
+        .arg(&root)
+        .args(["secret", "set", "--stdin", "STRIPE_WEBHOOK_SECRET"])
+        .write_stdin("whsec_rotated\n")
+        .output()
+        .unwrap();
+    assert_success(&out);
+    let webhook = format!("{}/api/webhooks/stripe", app.origin);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let event = br#"{"type":"invoice.paid"}"#.to_vec();
+        let (status, body) = c.send(
+            "POST",
+            &webhook,
+            event,
+            &[("stripe-signature", "whsec_rotated")],
+        );
+        if status == 200 {
+            break;
+        }
+        assert_eq!(status, 400, "only the old secret may refuse it: {body}");
+        assert!(
+            Instant::now() < deadline,
+            "the new secret never arrived:\n{}",
+            app.log()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let event = br#"{"type":"invoice.paid"}"#.to_vec();
+    let (status, _) = c.send(
+        "POST",
+        &webhook,
+        event,
+        &[("stripe-signature", "whsec_test")],
+    );
+    assert_eq!(status, 400, "the old secret still works");
+    assert!(
+        app.log().contains("with the vars and secrets set now"),
+        "{}",
+        app.log()
+    );
 }
 
 #[test]

@@ -1,7 +1,9 @@
 //! `serve`: the local platform's live deployment (`live.json`) run on workerd against the
 //! project database, vars, secrets and buckets, with `ctx.environment` = "production". A
 //! `deploy` while it runs is picked up: the new deployment's worker starts, then takes the
-//! requests; the old one finishes those it has.
+//! requests; the old one finishes those it has. So is a var or secret set or deleted while it
+//! runs (as the platform makes a new version of the worker when a secret changes): the same
+//! deployment starts again with the new values.
 
 use std::time::{Duration, Instant};
 
@@ -61,14 +63,15 @@ fn read_live(project: &Project, platform_code: &str) -> Result<Live> {
             crate::runtime::stack::StackMapper::new(&map, &dist, &project.root)
                 .map(std::sync::Arc::new)
         });
+    let (vars, secrets) = bindings_of(&platform)?;
     let spec = WorkerSpec {
         modules: app_run::modules(
             String::from_utf8(code).context("the deployed bundle is not UTF-8")?,
             platform_code.to_string(),
             None,
         ),
-        vars: app_run::as_json(&platform.read(Store::Vars)?),
-        secrets: app_run::as_json(&platform.read(Store::Secrets)?),
+        vars,
+        secrets,
         environment: "production".into(),
         seed_token: None,
         stack,
@@ -77,6 +80,14 @@ fn read_live(project: &Project, platform_code: &str) -> Result<Live> {
         id: id.to_string(),
         spec,
     })
+}
+
+/// The local platform's vars and secrets, as the worker is given them.
+fn bindings_of(platform: &LocalPlatform) -> Result<(serde_json::Value, serde_json::Value)> {
+    Ok((
+        app_run::as_json(&platform.read(Store::Vars)?),
+        app_run::as_json(&platform.read(Store::Secrets)?),
+    ))
 }
 
 /// Serve until interrupted.
@@ -91,6 +102,9 @@ pub fn serve(
         let runs_dir = project.root.join(".edgespark/serve");
         let (platform_code, _) =
             app_run::platform_module(project, &mut Session::default(), &runs_dir)?;
+        // Read before the deployment, so a change in between is seen at the first poll.
+        let stores = [Store::Vars, Store::Secrets].map(|s| project.local_dir().join(s.file()));
+        let mut bindings = stores.clone().map(|f| std::fs::read(f).ok());
         let live = read_live(project, &platform_code)?;
         let buckets_root = LocalPlatform::open(project)?.buckets_root();
         let events = report.clone();
@@ -124,12 +138,16 @@ pub fn serve(
         loop {
             tokio::time::sleep(Duration::from_millis(200)).await;
             // live.json is replaced atomically, moved last by deploy: a change is a new
-            // deployment in place.
+            // deployment in place. The vars and secrets files are replaced atomically too.
             let now = std::fs::read(&pointer).ok();
-            if now == seen {
+            let deployed = now != seen;
+            // Read without the platform's lock, which a deploy or `secret set` may hold.
+            let values = stores.clone().map(|f| std::fs::read(f).ok());
+            if !deployed && values == bindings {
                 continue;
             }
             seen = now;
+            bindings = values;
             let next = match read_live(project, &platform_code) {
                 Ok(next) => next,
                 Err(e) => {
@@ -140,8 +158,13 @@ pub fn serve(
             let t = Instant::now();
             match app.load(&next.spec).await {
                 Ok(()) => {
+                    let what = if deployed {
+                        format!("deployment {}", next.id)
+                    } else {
+                        format!("deployment {} with the vars and secrets set now", next.id)
+                    };
                     report(Report::Loaded {
-                        what: format!("deployment {}", next.id),
+                        what,
                         ms: t.elapsed().as_millis(),
                     });
                 }

@@ -27,7 +27,8 @@ pub enum Store {
 }
 
 impl Store {
-    fn file(self) -> &'static str {
+    /// Its file in the local platform's folder (replaced atomically: safe to read unlocked).
+    pub fn file(self) -> &'static str {
         match self {
             Store::Vars => "vars.json",
             Store::Secrets => "secrets.json",
