@@ -222,7 +222,12 @@ pub fn print(
             map: None,
             assets: vec![],
         }),
-        Some(kind) => sourcemap::attach(cm, &mappings, code, kind, outfile),
+        Some(kind) => {
+            let timer = crate::timing::StageTimer::from_env();
+            let emitted = sourcemap::attach(cm, &mappings, code, kind, outfile);
+            timer.done("  source map");
+            emitted
+        }
     }
 }
 

@@ -37,6 +37,15 @@ pub fn attach(
         .parent()
         .map(Path::to_path_buf)
         .unwrap_or_default();
+    // Each source's line table, made on all threads: swc makes them one by one as it meets
+    // each file in the mappings.
+    {
+        use rayon::prelude::*;
+        let files: Vec<_> = cm.files().iter().cloned().collect();
+        files.par_iter().for_each(|f| {
+            f.analyze();
+        });
+    }
     let mut map = cm.build_source_map(mappings, None, Sources { out_dir: &out_dir });
     map.set_file(
         outfile
