@@ -105,7 +105,7 @@ fn print_in_parallel(
         unreachable!("the bundle is a module")
     };
     let with_map = mappings.is_some();
-    let runs = split_runs(module.body, rayon::current_num_threads() * 4);
+    let runs = split_runs(module.body, |_| rayon::current_num_threads() * 4);
     let printed: Vec<Result<(Vec<u8>, Mappings)>> = runs
         .into_par_iter()
         .map(|body| {
@@ -231,10 +231,15 @@ pub fn print(
     }
 }
 
-/// Consecutive runs of top-level items of about equal size (by statement count), at most `n`.
-pub(crate) fn split_runs(items: Vec<ModuleItem>, n: usize) -> Vec<Vec<ModuleItem>> {
+/// Consecutive runs of top-level items of about equal size (by statement count, nested ones
+/// included): at most as many as `runs_for` asks for, given the whole count.
+pub(crate) fn split_runs(
+    items: Vec<ModuleItem>,
+    runs_for: impl FnOnce(usize) -> usize,
+) -> Vec<Vec<ModuleItem>> {
     let sizes: Vec<usize> = items.par_iter().map(statements_in).collect();
-    let target = sizes.iter().sum::<usize>().div_ceil(n.max(1)).max(1);
+    let total = sizes.iter().sum::<usize>();
+    let target = total.div_ceil(runs_for(total).max(1)).max(1);
     let mut runs = vec![];
     let mut run = vec![];
     let mut size = 0;
@@ -279,7 +284,7 @@ mod tests {
                 }))
             })
             .collect();
-        let runs = split_runs(items.clone(), 3);
+        let runs = split_runs(items.clone(), |_| 3);
         assert!(runs.len() <= 3 && runs.iter().all(|r| !r.is_empty()));
         assert_eq!(runs.concat(), items);
     }
