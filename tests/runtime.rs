@@ -196,16 +196,21 @@ fn deployed_app() -> (tempfile::TempDir, PathBuf) {
     ] {
         assert_success(&run(&root, args));
     }
+    set_webhook_secret(&root, "whsec_test");
+    assert_success(&run(&root, &["deploy", "--typecheck", "off"]));
+    (tmp, root)
+}
+
+/// `secret set --stdin STRIPE_WEBHOOK_SECRET` on the local platform of the project at `root`.
+fn set_webhook_secret(root: &Path, value: &str) {
     let out = bin()
         .arg("-C")
-        .arg(&root)
+        .arg(root)
         .args(["secret", "set", "--stdin", "STRIPE_WEBHOOK_SECRET"])
-        .write_stdin("whsec_test\n")
+        .write_stdin(format!("{value}\n"))
         .output()
         .unwrap();
     assert_success(&out);
-    assert_success(&run(&root, &["deploy", "--typecheck", "off"]));
-    (tmp, root)
 }
 
 /// The starter template's shape in `dir`, with the example app's packages.
@@ -449,24 +454,15 @@ fn serve_switches_to_a_new_deployment_while_running() {
     }
 
     // A secret set while it runs is served without a deploy, and no request fails meanwhile.
-    let out = bin()
-        .arg("-C")
-        .arg(&root)
-        .args(["secret", "set", "--stdin", "STRIPE_WEBHOOK_SECRET"])
-        .write_stdin("whsec_rotated\n")
-        .output()
-        .unwrap();
-    assert_success(&out);
+    set_webhook_secret(&root, "whsec_rotated");
     let webhook = format!("{}/api/webhooks/stripe", app.origin);
+    let mut signed = |signature: &str| {
+        let event = br#"{"type":"invoice.paid"}"#.to_vec();
+        c.send("POST", &webhook, event, &[("stripe-signature", signature)])
+    };
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        let event = br#"{"type":"invoice.paid"}"#.to_vec();
-        let (status, body) = c.send(
-            "POST",
-            &webhook,
-            event,
-            &[("stripe-signature", "whsec_rotated")],
-        );
+        let (status, body) = signed("whsec_rotated");
         if status == 200 {
             break;
         }
@@ -478,14 +474,7 @@ fn serve_switches_to_a_new_deployment_while_running() {
         );
         std::thread::sleep(Duration::from_millis(20));
     }
-    let event = br#"{"type":"invoice.paid"}"#.to_vec();
-    let (status, _) = c.send(
-        "POST",
-        &webhook,
-        event,
-        &[("stripe-signature", "whsec_test")],
-    );
-    assert_eq!(status, 400, "the old secret still works");
+    assert_eq!(signed("whsec_test").0, 400, "the old secret still works");
     assert!(
         app.log().contains("with the vars and secrets set now"),
         "{}",
