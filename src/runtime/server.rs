@@ -344,6 +344,14 @@ fn error(status: StatusCode, message: &str) -> Response {
 
 // ---- presigned URLs ---------------------------------------------------------------------------
 
+/// Refuse `request` after reading what it sends, up to 1 MiB: a client still writing its
+/// upload when the answer comes and the connection closes gets a broken pipe instead of the
+/// answer.
+async fn refused_upload(request: Request, status: StatusCode, message: &str) -> Response {
+    let _ = axum::body::to_bytes(request.into_body(), 1 << 20).await;
+    error(status, message)
+}
+
 async fn presigned(p: &Arc<Platform>, rest: String, request: Request) -> Response {
     let query: Vec<(String, String)> = request
         .uri()
@@ -357,7 +365,7 @@ async fn presigned(p: &Arc<Platform>, rest: String, request: Request) -> Respons
         .unwrap_or_default();
     let get = |k: &str| query.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
     let Some((bucket, path)) = rest.split_once('/') else {
-        return error(StatusCode::NOT_FOUND, "no such object");
+        return refused_upload(request, StatusCode::NOT_FOUND, "no such object").await;
     };
     let (bucket, path) = (unpercent(bucket), unpercent(path));
     let required: std::collections::BTreeMap<String, String> = get("headers")
@@ -374,23 +382,26 @@ async fn presigned(p: &Arc<Platform>, rest: String, request: Request) -> Respons
     let valid = grant.signature(&p.key).as_bytes() == signature.as_bytes()
         && grant.method == request.method().as_str();
     if !valid {
-        return error(StatusCode::FORBIDDEN, "the URL's signature does not match");
+        let why = "the URL's signature does not match";
+        return refused_upload(request, StatusCode::FORBIDDEN, why).await;
     }
     if grant.expires * 1000 < crate::jsjson::date_now() {
-        return error(StatusCode::FORBIDDEN, "the URL has expired");
+        return refused_upload(request, StatusCode::FORBIDDEN, "the URL has expired").await;
     }
-    for (name, value) in &required {
-        let sent = request.headers().get(name).and_then(|v| v.to_str().ok());
-        if sent != Some(value.as_str()) {
-            return error(
-                StatusCode::FORBIDDEN,
-                &format!("the upload must carry the header {name}: {value}"),
-            );
-        }
+    let missing = required.iter().find(|(name, value)| {
+        request
+            .headers()
+            .get(name.as_str())
+            .and_then(|v| v.to_str().ok())
+            != Some(value.as_str())
+    });
+    if let Some((name, value)) = missing {
+        let why = format!("the upload must carry the header {name}: {value}");
+        return refused_upload(request, StatusCode::FORBIDDEN, &why).await;
     }
     let b = match p.bucket(&bucket) {
         Ok(b) => b,
-        Err(why) => return error(StatusCode::NOT_FOUND, &why),
+        Err(why) => return refused_upload(request, StatusCode::NOT_FOUND, &why).await,
     };
     if grant.method == "PUT" {
         let bytes = match axum::body::to_bytes(request.into_body(), 256 << 20).await {
