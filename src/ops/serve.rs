@@ -104,7 +104,8 @@ pub fn serve(
             app_run::platform_module(project, &mut Session::default(), &runs_dir)?;
         // Read before the deployment, so a change in between is seen at the first poll.
         let stores = [Store::Vars, Store::Secrets].map(|s| project.local_dir().join(s.file()));
-        let mut bindings = stores.clone().map(|f| std::fs::read(f).ok());
+        let read_stores = || stores.each_ref().map(|f| std::fs::read(f).ok());
+        let mut bindings = read_stores();
         let live = read_live(project, &platform_code)?;
         let buckets_root = LocalPlatform::open(project)?.buckets_root();
         let events = report.clone();
@@ -142,7 +143,7 @@ pub fn serve(
             let now = std::fs::read(&pointer).ok();
             let deployed = now != seen;
             // Read without the platform's lock, which a deploy or `secret set` may hold.
-            let values = stores.clone().map(|f| std::fs::read(f).ok());
+            let values = read_stores();
             if !deployed && values == bindings {
                 continue;
             }

@@ -89,6 +89,15 @@ fn emit_with<W: WriteJs>(
 /// Where the printer put each source position: (source, line and UTF-16 column in the output).
 type Mappings = Vec<(BytePos, LineCol)>;
 
+/// One run printed: its text and mappings, and (for moving the next run's mappings) how many
+/// line breaks it holds and the UTF-16 length of its text after the last one.
+struct PrintedRun {
+    text: String,
+    mappings: Mappings,
+    line_breaks: u32,
+    tail: u32,
+}
+
 /// Parenthesize and print runs of top-level statements on all threads, joined in order. Each
 /// run ends with its statement's `;` (the module's last one included, as a whole print does),
 /// so the joined text is what printing the whole module gives. With `mappings`, each run's
@@ -100,13 +109,13 @@ fn print_in_parallel(
     program: Program,
     minify: bool,
     mappings: Option<&mut Mappings>,
-) -> Result<Vec<u8>> {
+) -> Result<String> {
     let Program::Module(module) = program else {
         unreachable!("the bundle is a module")
     };
     let with_map = mappings.is_some();
     let runs = split_runs(module.body, |_| rayon::current_num_threads() * 4);
-    let printed: Vec<Result<(Vec<u8>, Mappings)>> = runs
+    let printed: Vec<Result<PrintedRun>> = runs
         .into_par_iter()
         .map(|body| {
             let program = GLOBALS.set(globals, || {
@@ -123,46 +132,47 @@ fn print_in_parallel(
             // Two spaces, as esbuild indents (swc's default is four).
             wr.set_indent_str("  ");
             emit_with(cm, cfg, wr, &program, minify)?;
-            Ok((buf, map))
+            let text = String::from_utf8(buf).context("the printed bundle is not UTF-8")?;
+            let (line_breaks, tail) = match (with_map, text.rfind('\n')) {
+                (false, _) => (0, 0),
+                (true, None) => (0, text.encode_utf16().count() as u32),
+                (true, Some(end)) => (
+                    text.matches('\n').count() as u32,
+                    text[end + 1..].encode_utf16().count() as u32,
+                ),
+            };
+            Ok(PrintedRun {
+                text,
+                mappings: map,
+                line_breaks,
+                tail,
+            })
         })
         .collect();
-    let mut out = Vec::with_capacity(
-        printed
-            .iter()
-            .map(|p| p.as_ref().map_or(0, |p| p.0.len()))
-            .sum(),
-    );
+    let printed = printed.into_iter().collect::<Result<Vec<_>>>()?;
+    let mut out = String::with_capacity(printed.iter().map(|p| p.text.len()).sum());
     let mut all = mappings;
     // The joined text's line count, and its last line's length in UTF-16 units.
     let (mut lines, mut last_line) = (0u32, 0u32);
-    for p in printed {
-        let (buf, map) = p?;
+    for run in printed {
         if let Some(all) = all.as_deref_mut() {
-            all.extend(map.into_iter().map(|(pos, at)| {
+            all.extend(run.mappings.into_iter().map(|(pos, at)| {
                 let col = if at.line == 0 {
                     at.col + last_line
                 } else {
                     at.col
                 };
-                (
-                    pos,
-                    LineCol {
-                        line: at.line + lines,
-                        col,
-                    },
-                )
+                let line = at.line + lines;
+                (pos, LineCol { line, col })
             }));
-            // The printer writes UTF-8 only.
-            let text = std::str::from_utf8(&buf).context("the printed bundle is not UTF-8")?;
-            match text.rfind('\n') {
-                Some(end) => {
-                    lines += text.matches('\n').count() as u32;
-                    last_line = text[end + 1..].encode_utf16().count() as u32;
-                }
-                None => last_line += text.encode_utf16().count() as u32,
-            }
+            last_line = if run.line_breaks == 0 {
+                last_line + run.tail
+            } else {
+                run.tail
+            };
+            lines += run.line_breaks;
         }
-        out.extend_from_slice(&buf);
+        out.push_str(&run.text);
     }
     Ok(out)
 }
@@ -206,7 +216,7 @@ pub fn print(
         .with_target(EsVersion::EsNext)
         .with_minify(o.minify);
     let mut mappings = vec![];
-    let buf = print_in_parallel(
+    let code = print_in_parallel(
         cm,
         globals,
         cfg,
@@ -215,7 +225,6 @@ pub fn print(
         o.sourcemap.is_some().then_some(&mut mappings),
     )?;
     timer.done("  print");
-    let code = String::from_utf8(buf).context("the printed bundle is not UTF-8")?;
     match o.sourcemap {
         None => Ok(Emitted {
             code,

@@ -7,6 +7,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 use base64::Engine;
+use rayon::prelude::*;
 use swc_core::common::source_map::SourceMapGenConfig;
 use swc_core::common::{BytePos, FileName, SourceMap, sync::Lrc};
 
@@ -39,13 +40,9 @@ pub fn attach(
         .unwrap_or_default();
     // Each source's line table, made on all threads: swc makes them one by one as it meets
     // each file in the mappings.
-    {
-        use rayon::prelude::*;
-        let files: Vec<_> = cm.files().iter().cloned().collect();
-        files.par_iter().for_each(|f| {
-            f.analyze();
-        });
-    }
+    cm.files().par_iter().for_each(|f| {
+        f.analyze();
+    });
     let mut map = cm.build_source_map(mappings, None, Sources { out_dir: &out_dir });
     map.set_file(
         outfile

@@ -246,10 +246,10 @@ impl Default for Session {
     }
 }
 
-/// Parse everything reachable from `entries`.
 /// More imports than this in one module are resolved on all threads.
 const MANY_IMPORTS: usize = 32;
 
+/// Parse everything reachable from `entries`.
 pub fn scan(entries: &[PathBuf], resolver: &Resolver) -> Result<ModuleGraph> {
     scan_in(entries, resolver, &mut Session::default())
 }
