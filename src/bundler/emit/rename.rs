@@ -51,6 +51,11 @@ pub fn renamed(globals: &Globals, mut module: Module) -> Result<Module, LostBind
 /// every inner binding named like a name it cannot find declared).
 fn statement_renamed(item: ModuleItem, top_level: SyntaxContext) -> Option<ModuleItem> {
     let before = Names::of(&item);
+    // Hygiene renames only where one name is two bindings; a statement without such a pair
+    // (most of an app's) comes out of it unchanged, so it is not run.
+    if !before.has_two_bindings_of_one_name() {
+        return Some(item);
+    }
     let mut outer: Vec<&Atom> = before
         .0
         .iter()
@@ -152,6 +157,14 @@ impl Names {
         let mut n = Names(vec![]);
         item.visit_with(&mut n);
         n
+    }
+
+    /// Whether some name is used with two contexts (two bindings, or a binding and a global).
+    fn has_two_bindings_of_one_name(&self) -> bool {
+        let mut first_seen: rustc_hash::FxHashMap<&Atom, SyntaxContext> = Default::default();
+        self.0
+            .iter()
+            .any(|(name, ctxt)| *first_seen.entry(name).or_insert(*ctxt) != *ctxt)
     }
 }
 
