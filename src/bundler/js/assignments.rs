@@ -10,29 +10,44 @@ use swc_core::ecma::utils::find_pat_ids;
 use swc_core::ecma::visit::{Visit, VisitWith};
 
 /// The first assignment to an import or a constant: its span and esbuild's message.
+/// One walk: the bindings and every assignment's targets are gathered together, and the
+/// targets (few, in source order) are checked against the bindings after.
 pub fn first_refused(module: &Module) -> Option<(Span, String)> {
-    let mut bindings = Bindings::default();
-    module.visit_with(&mut bindings);
-    // Most modules (CommonJS ones, and every package file without consts or imports) have
-    // nothing that could be assigned wrongly: no second walk.
-    if bindings.imports.is_empty() && bindings.constants.is_empty() {
-        return None;
-    }
-    let mut check = Check {
-        bindings: &bindings,
-        found: None,
-    };
-    module.visit_with(&mut check);
-    check.found
+    let mut walk = Walk::default();
+    module.visit_with(&mut walk);
+    walk.targets.into_iter().find_map(|(id, span)| {
+        let key = id.to_id();
+        if walk.imports.contains(&key) {
+            Some((span, format!("Cannot assign to import \"{}\"", id.sym)))
+        } else if walk.constants.contains(&key) {
+            let message = format!("Cannot assign to \"{}\" because it is a constant", id.sym);
+            Some((span, message))
+        } else {
+            None
+        }
+    })
 }
 
 #[derive(Default)]
-struct Bindings {
+struct Walk {
     imports: FxHashSet<Id>,
     constants: FxHashSet<Id>,
+    /// Each identifier assigned to, with the span of its assignment, in source order.
+    targets: Vec<(Ident, Span)>,
 }
 
-impl Visit for Bindings {
+impl Walk {
+    fn pattern<T: VisitWith<swc_core::ecma::utils::DestructuringFinder<Ident>>>(
+        &mut self,
+        p: &T,
+        span: Span,
+    ) {
+        let ids: Vec<Ident> = find_pat_ids(p);
+        self.targets.extend(ids.into_iter().map(|id| (id, span)));
+    }
+}
+
+impl Visit for Walk {
     fn visit_import_decl(&mut self, d: &ImportDecl) {
         if d.type_only {
             return;
@@ -56,45 +71,12 @@ impl Visit for Bindings {
         }
         d.visit_children_with(self);
     }
-}
 
-struct Check<'a> {
-    bindings: &'a Bindings,
-    found: Option<(Span, String)>,
-}
-
-impl Check<'_> {
-    fn target(&mut self, id: &Ident, span: Span) {
-        if self.found.is_some() {
-            return;
-        }
-        let key = id.to_id();
-        if self.bindings.imports.contains(&key) {
-            self.found = Some((span, format!("Cannot assign to import \"{}\"", id.sym)));
-        } else if self.bindings.constants.contains(&key) {
-            self.found = Some((
-                span,
-                format!("Cannot assign to \"{}\" because it is a constant", id.sym),
-            ));
-        }
-    }
-
-    fn pattern<T: VisitWith<swc_core::ecma::utils::DestructuringFinder<Ident>>>(
-        &mut self,
-        p: &T,
-        span: Span,
-    ) {
-        let ids: Vec<Ident> = find_pat_ids(p);
-        for id in &ids {
-            self.target(id, span);
-        }
-    }
-}
-
-impl Visit for Check<'_> {
     fn visit_assign_expr(&mut self, a: &AssignExpr) {
         match &a.left {
-            AssignTarget::Simple(SimpleAssignTarget::Ident(b)) => self.target(&b.id, a.span),
+            AssignTarget::Simple(SimpleAssignTarget::Ident(b)) => {
+                self.targets.push((b.id.clone(), a.span))
+            }
             AssignTarget::Pat(p) => self.pattern(p, a.span),
             _ => {}
         }
@@ -103,7 +85,7 @@ impl Visit for Check<'_> {
 
     fn visit_update_expr(&mut self, u: &UpdateExpr) {
         if let Expr::Ident(id) = &*u.arg {
-            self.target(id, u.span);
+            self.targets.push((id.clone(), u.span));
         }
         u.visit_children_with(self);
     }
