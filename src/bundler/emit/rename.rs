@@ -2,7 +2,8 @@
 //! bundle compares every scope's names with every outer one's, which grows quadratically with
 //! the number of modules). As esbuild does: the top-level names of all modules are settled in
 //! one pass against one set of reserved names (`contexts::one_top_level`), then each top-level
-//! statement's inner scopes are renamed on their own, in parallel, by SWC's hygiene.
+//! statement's inner scopes are renamed on their own, in parallel, by SWC's hygiene, where
+//! there is anything to rename (`Names::may_clash`: most statements keep the source's names).
 //!
 //! Once the top-level names are unique and none is a name some statement uses freely (a
 //! global, or a name a pass made that nothing declares), a statement's hygiene has no reason to
@@ -13,7 +14,7 @@
 use rayon::prelude::*;
 use rustc_hash::FxHashSet;
 use swc_core::atoms::Atom;
-use swc_core::common::{DUMMY_SP, GLOBALS, Globals, Mark, SyntaxContext};
+use swc_core::common::{DUMMY_SP, GLOBALS, Globals, Mark, Span, SyntaxContext};
 use swc_core::ecma::ast::*;
 use swc_core::ecma::transforms::base::hygiene::hygiene;
 use swc_core::ecma::utils::{collect_decls, find_pat_ids};
@@ -24,7 +25,9 @@ use super::contexts::{Contexts, one_top_level};
 
 /// The bundle with every name settled, ready to print.
 pub fn renamed(globals: &Globals, mut module: Module) -> Result<Module, LostBinding> {
+    let timer = crate::timing::StageTimer::from_env();
     let reserved = free_names(globals, &module.body);
+    timer.done("      free names");
     let top_level_mark = GLOBALS.set(globals, Mark::new);
     let top_level = SyntaxContext::empty().apply_mark(top_level_mark);
     // An unmarked name, `eval` or `with`: only the whole-bundle pass knows what they see.
@@ -32,11 +35,13 @@ pub fn renamed(globals: &Globals, mut module: Module) -> Result<Module, LostBind
     {
         return Err(LostBinding);
     }
+    timer.done("      top level");
     let body: Option<Vec<ModuleItem>> = module
         .body
         .into_par_iter()
-        .map(|item| GLOBALS.set(globals, || statement_renamed(item, top_level)))
+        .map(|item| GLOBALS.set(globals, || statement_renamed(item, top_level, &reserved)))
         .collect();
+    timer.done("      statements");
     Ok(Module {
         span: module.span,
         body: body.ok_or(LostBinding)?,
@@ -49,18 +54,20 @@ pub fn renamed(globals: &Globals, mut module: Module) -> Result<Module, LostBind
 /// so that it sees them as the whole bundle's hygiene would: bindings of the scope around,
 /// which an inner binding of the same name shadows without being renamed (hygiene renames
 /// every inner binding named like a name it cannot find declared).
-fn statement_renamed(item: ModuleItem, top_level: SyntaxContext) -> Option<ModuleItem> {
+fn statement_renamed(
+    item: ModuleItem,
+    top_level: SyntaxContext,
+    reserved: &FxHashSet<Atom>,
+) -> Option<ModuleItem> {
     let before = Names::of(&item);
-    // Hygiene renames only where one name is two bindings; a statement without such a pair
-    // (most of an app's) comes out of it unchanged, so it is not run.
-    if !before.has_two_bindings_of_one_name() {
+    if !before.may_clash(top_level, reserved) {
         return Some(item);
     }
     let mut outer: Vec<&Atom> = before
         .0
         .iter()
-        .filter(|(_, ctxt)| *ctxt == top_level)
-        .map(|(name, _)| name)
+        .filter(|(_, ctxt, _)| *ctxt == top_level)
+        .map(|(name, _, _)| name)
         .collect();
     outer.sort_unstable();
     outer.dedup();
@@ -94,7 +101,7 @@ fn statement_renamed(item: ModuleItem, top_level: SyntaxContext) -> Option<Modul
             .0
             .iter()
             .zip(&after.0)
-            .all(|((name, ctxt), (now, _))| *ctxt != top_level || name == now);
+            .all(|((name, ctxt, _), (now, _, _))| *ctxt != top_level || name == now);
     kept.then_some(renamed)
 }
 
@@ -114,10 +121,10 @@ fn free_names(globals: &Globals, items: &[ModuleItem]) -> FxHashSet<Atom> {
                 Names::of(item)
                     .0
                     .into_iter()
-                    .filter(|(name, ctxt)| {
+                    .filter(|(name, ctxt, _)| {
                         !top.contains(ctxt) && !declared.contains(&(name.clone(), *ctxt))
                     })
-                    .map(|(name, _)| name)
+                    .map(|(name, _, _)| name)
                     .collect::<FxHashSet<Atom>>()
             })
         })
@@ -150,7 +157,7 @@ impl Visit for AlsoDeclared<'_> {
 
 /// Every identifier that names a binding or refers to one, in order (not labels, nor the
 /// names modules export and import by).
-struct Names(Vec<(Atom, SyntaxContext)>);
+struct Names(Vec<(Atom, SyntaxContext, Span)>);
 
 impl Names {
     fn of(item: &ModuleItem) -> Names {
@@ -159,18 +166,60 @@ impl Names {
         n
     }
 
-    /// Whether some name is used with two contexts (two bindings, or a binding and a global).
-    fn has_two_bindings_of_one_name(&self) -> bool {
-        let mut first_seen: rustc_hash::FxHashMap<&Atom, SyntaxContext> = Default::default();
-        self.0
+    /// Whether hygiene could rename something here: where a name is two bindings that might
+    /// see each other. It cannot where each name is one binding. Nor where the statement's
+    /// identifiers are the source's own, in the source's order (no pass made or moved one),
+    /// and a name's bindings are all the statement's own (not a top-level one, not a global)
+    /// and each used only within a stretch of the source that holds none of the others' uses
+    /// (sibling scopes: two loops' `i`): names and scopes are then as the source had them,
+    /// and the source was valid. Anything else goes through hygiene.
+    fn may_clash(&self, top_level: SyntaxContext, reserved: &FxHashSet<Atom>) -> bool {
+        // Each name's bindings, with the stretch of source their uses span.
+        let mut bindings: rustc_hash::FxHashMap<&Atom, Vec<(SyntaxContext, Span)>> =
+            Default::default();
+        let mut two_bindings = false;
+        for (name, ctxt, span) in &self.0 {
+            let seen = bindings.entry(name).or_default();
+            match seen.iter_mut().find(|(c, _)| c == ctxt) {
+                Some((_, stretch)) => *stretch = stretch.to(*span),
+                None => {
+                    two_bindings |= !seen.is_empty();
+                    seen.push((*ctxt, *span));
+                }
+            }
+        }
+        if !two_bindings {
+            return false;
+        }
+        // Top-level names and globals are left out: the linker writes them where imports
+        // were (no place in the source); one of them named like a binding here is a clash.
+        let own: Vec<Span> = self
+            .0
             .iter()
-            .any(|(name, ctxt)| *first_seen.entry(name).or_insert(*ctxt) != *ctxt)
+            .filter(|(name, ctxt, _)| *ctxt != top_level && !reserved.contains(name))
+            .map(|(_, _, span)| *span)
+            .collect();
+        let in_source_order =
+            own.iter().all(|span| !span.is_dummy()) && own.windows(2).all(|w| w[0].lo < w[1].lo);
+        if !in_source_order {
+            return true;
+        }
+        bindings.into_iter().any(|(name, mut seen)| {
+            if seen.len() < 2 {
+                return false;
+            }
+            if reserved.contains(name) || seen.iter().any(|(ctxt, _)| *ctxt == top_level) {
+                return true;
+            }
+            seen.sort_unstable_by_key(|(_, span)| span.lo);
+            seen.windows(2).any(|w| w[1].1.lo < w[0].1.hi)
+        })
     }
 }
 
 impl Visit for Names {
     fn visit_ident(&mut self, i: &Ident) {
-        self.0.push((i.sym.clone(), i.ctxt));
+        self.0.push((i.sym.clone(), i.ctxt, i.span));
     }
     fn visit_labeled_stmt(&mut self, l: &LabeledStmt) {
         l.body.visit_with(self);
