@@ -116,9 +116,10 @@ fn free_names(globals: &Globals, items: &[ModuleItem]) -> FxHashSet<Atom> {
         .par_iter()
         .map(|item| {
             GLOBALS.set(globals, || {
+                let names = Names::of(item);
                 let mut declared: FxHashSet<Id> = collect_decls(item);
-                item.visit_with(&mut AlsoDeclared(&mut declared));
-                Names::of(item)
+                declared.extend(names.1);
+                names
                     .0
                     .into_iter()
                     .filter(|(name, ctxt, _)| {
@@ -134,34 +135,14 @@ fn free_names(globals: &Globals, items: &[ModuleItem]) -> FxHashSet<Atom> {
         })
 }
 
-/// The bindings `collect_decls` leaves out: a function or class expression's own name, and a
-/// `catch` clause's parameter.
-struct AlsoDeclared<'a>(&'a mut FxHashSet<Id>);
-
-impl Visit for AlsoDeclared<'_> {
-    fn visit_fn_expr(&mut self, f: &FnExpr) {
-        self.0.extend(f.ident.as_ref().map(Ident::to_id));
-        f.visit_children_with(self);
-    }
-    fn visit_class_expr(&mut self, c: &ClassExpr) {
-        self.0.extend(c.ident.as_ref().map(Ident::to_id));
-        c.visit_children_with(self);
-    }
-    fn visit_catch_clause(&mut self, c: &CatchClause) {
-        if let Some(param) = &c.param {
-            self.0.extend(find_pat_ids::<_, Id>(param));
-        }
-        c.visit_children_with(self);
-    }
-}
-
 /// Every identifier that names a binding or refers to one, in order (not labels, nor the
-/// names modules export and import by).
-struct Names(Vec<(Atom, SyntaxContext, Span)>);
+/// names modules export and import by); and the bindings `collect_decls` leaves out (a
+/// function or class expression's own name, a `catch` clause's parameter).
+struct Names(Vec<(Atom, SyntaxContext, Span)>, Vec<Id>);
 
 impl Names {
     fn of(item: &ModuleItem) -> Names {
-        let mut n = Names(vec![]);
+        let mut n = Names(vec![], vec![]);
         item.visit_with(&mut n);
         n
     }
@@ -227,4 +208,18 @@ impl Visit for Names {
     fn visit_break_stmt(&mut self, _: &BreakStmt) {}
     fn visit_continue_stmt(&mut self, _: &ContinueStmt) {}
     fn visit_module_export_name(&mut self, _: &ModuleExportName) {}
+    fn visit_fn_expr(&mut self, f: &FnExpr) {
+        self.1.extend(f.ident.as_ref().map(Ident::to_id));
+        f.visit_children_with(self);
+    }
+    fn visit_class_expr(&mut self, c: &ClassExpr) {
+        self.1.extend(c.ident.as_ref().map(Ident::to_id));
+        c.visit_children_with(self);
+    }
+    fn visit_catch_clause(&mut self, c: &CatchClause) {
+        if let Some(param) = &c.param {
+            self.1.extend(find_pat_ids::<_, Id>(param));
+        }
+        c.visit_children_with(self);
+    }
 }
