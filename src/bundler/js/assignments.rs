@@ -16,11 +16,10 @@ pub fn first_refused(module: &Module) -> Option<(Span, String)> {
     let mut walk = Walk::default();
     module.visit_with(&mut walk);
     walk.targets.into_iter().find_map(|(id, span)| {
-        let key = id.to_id();
-        if walk.imports.contains(&key) {
-            Some((span, format!("Cannot assign to import \"{}\"", id.sym)))
-        } else if walk.constants.contains(&key) {
-            let message = format!("Cannot assign to \"{}\" because it is a constant", id.sym);
+        if walk.imports.contains(&id) {
+            Some((span, format!("Cannot assign to import \"{}\"", id.0)))
+        } else if walk.constants.contains(&id) {
+            let message = format!("Cannot assign to \"{}\" because it is a constant", id.0);
             Some((span, message))
         } else {
             None
@@ -33,16 +32,16 @@ struct Walk {
     imports: FxHashSet<Id>,
     constants: FxHashSet<Id>,
     /// Each identifier assigned to, with the span of its assignment, in source order.
-    targets: Vec<(Ident, Span)>,
+    targets: Vec<(Id, Span)>,
 }
 
 impl Walk {
-    fn pattern<T: VisitWith<swc_core::ecma::utils::DestructuringFinder<Ident>>>(
+    fn pattern<T: VisitWith<swc_core::ecma::utils::DestructuringFinder<Id>>>(
         &mut self,
         p: &T,
         span: Span,
     ) {
-        let ids: Vec<Ident> = find_pat_ids(p);
+        let ids: Vec<Id> = find_pat_ids(p);
         self.targets.extend(ids.into_iter().map(|id| (id, span)));
     }
 }
@@ -75,7 +74,7 @@ impl Visit for Walk {
     fn visit_assign_expr(&mut self, a: &AssignExpr) {
         match &a.left {
             AssignTarget::Simple(SimpleAssignTarget::Ident(b)) => {
-                self.targets.push((b.id.clone(), a.span))
+                self.targets.push((b.id.to_id(), a.span))
             }
             AssignTarget::Pat(p) => self.pattern(p, a.span),
             _ => {}
@@ -85,7 +84,7 @@ impl Visit for Walk {
 
     fn visit_update_expr(&mut self, u: &UpdateExpr) {
         if let Expr::Ident(id) = &*u.arg {
-            self.targets.push((id.clone(), u.span));
+            self.targets.push((id.to_id(), u.span));
         }
         u.visit_children_with(self);
     }
