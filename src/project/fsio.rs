@@ -13,31 +13,59 @@ pub const TEMP_PREFIX: &str = ".edgespark-tmp-";
 
 /// Writes several files, each atomically, renamed into place in the order given (so the last
 /// one, e.g. a journal, appears only once the others are in place). The flushes to disk run
-/// concurrently: they are most of the cost of a small write.
+/// concurrently: they are most of the cost of a small write. A target that is not a file (a
+/// pipe, a terminal, `/dev/stdout`, `/dev/null`) is written in place, in its turn: a rename
+/// would put a file where it was.
 pub fn write_all_atomic(files: &[(PathBuf, &[u8])]) -> Result<()> {
     let mut temps = Vec::with_capacity(files.len());
     for (path, bytes) in files {
+        let Some(path) = landing(path) else {
+            temps.push(None);
+            continue;
+        };
         let dir = path
             .parent()
             .filter(|p| !p.as_os_str().is_empty())
             .unwrap_or(Path::new("."));
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         let mut tmp =
-            temp_file_for(path, dir).with_context(|| format!("writing in {}", dir.display()))?;
+            temp_file_for(&path, dir).with_context(|| format!("writing in {}", dir.display()))?;
         tmp.write_all(bytes)
             .with_context(|| format!("writing {}", path.display()))?;
-        temps.push(tmp);
+        temps.push(Some((tmp, path)));
     }
     std::thread::scope(|s| {
-        for tmp in &temps {
+        for (tmp, _) in temps.iter().flatten() {
             s.spawn(|| tmp.as_file().sync_data().ok());
         }
     });
-    for (tmp, (path, _)) in temps.into_iter().zip(files) {
-        tmp.persist(path)
-            .with_context(|| format!("replacing {}", path.display()))?;
+    for (temp, (path, bytes)) in temps.into_iter().zip(files) {
+        match temp {
+            Some((tmp, landing)) => {
+                tmp.persist(&landing)
+                    .with_context(|| format!("replacing {}", path.display()))?;
+            }
+            None => std::fs::OpenOptions::new()
+                .write(true)
+                .open(path)
+                .and_then(|mut f| f.write_all(bytes))
+                .with_context(|| format!("writing {}", path.display()))?,
+        }
     }
     Ok(())
+}
+
+/// The file a write to `path` replaces: the file a symlink leads to (renaming over the link
+/// would replace the link), `path` itself when nothing is there yet; None when what is there
+/// is not a file and is written in place.
+fn landing(path: &Path) -> Option<PathBuf> {
+    match std::fs::metadata(path) {
+        Ok(m) if !m.is_file() && !m.is_dir() => None,
+        Ok(m) if m.is_file() && path.is_symlink() => {
+            Some(std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()))
+        }
+        _ => Some(path.to_path_buf()),
+    }
 }
 
 /// Writes one file atomically with mode 0600 (only its owner may read it), whatever it had.
@@ -76,4 +104,41 @@ fn temp_file_for(path: &Path, dir: &Path) -> std::io::Result<NamedTempFile> {
         builder.permissions(std::fs::Permissions::from_mode(mode));
     }
     builder.tempfile_in(dir)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::write_all_atomic;
+    use std::os::unix::fs::FileTypeExt;
+
+    #[test]
+    fn a_symlink_keeps_pointing_at_the_file_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("real.js");
+        let link = dir.path().join("link.js");
+        std::fs::write(&file, "old").unwrap();
+        std::os::unix::fs::symlink(&file, &link).unwrap();
+        write_all_atomic(&[(link.clone(), b"new".as_slice())]).unwrap();
+        assert!(link.is_symlink());
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), "new");
+    }
+
+    #[test]
+    fn a_pipe_is_written_into_not_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("out");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        assert!(made.unwrap().success());
+        let reader = {
+            let fifo = fifo.clone();
+            std::thread::spawn(move || std::fs::read(fifo).unwrap())
+        };
+        let written = write_all_atomic(&[(fifo.clone(), b"bundle".as_slice())]);
+        let still_a_pipe = std::fs::symlink_metadata(&fifo)
+            .map(|m| m.file_type().is_fifo())
+            .unwrap_or(false);
+        assert!(still_a_pipe, "the pipe was replaced by a file");
+        written.unwrap();
+        assert_eq!(reader.join().unwrap(), b"bundle");
+    }
 }
