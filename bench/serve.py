@@ -112,6 +112,17 @@ def deployed_app():
     return root
 
 
+def cpu_seconds(pid):
+    """User + system CPU time a process has used."""
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def children(pid):
+    out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout
+    return [int(x) for x in out.split()]
+
+
 def bare_workerd(root):
     """The worker `serve` runs, started by itself on a TCP port: the same modules and config."""
     runs = os.path.join(root, ".edgespark", "serve")
@@ -147,13 +158,19 @@ def main():
         cookie = cookie.split(";")[0]
         request("PUT", f"{origin}/api/me/profile", json.dumps({"handle": "load"}), cookie)
         bare, bare_port = bare_workerd(root)
+        serve_workerd = children(serve.pid)
         try:
             rows = {}
+            cpu = {}
             # Alternating runs: load from elsewhere on the machine falls on both alike.
             for _ in range(max(1, args.runs // 2)):
-                for name, url in (("serve", f"{origin}/api/public/health"),
-                                  ("bare workerd", f"http://127.0.0.1:{bare_port}/api/public/health")):
-                    rows.setdefault(name, []).append(wrk(url, args.seconds))
+                for name, url, pids in (("serve", f"{origin}/api/public/health", [serve.pid] + serve_workerd),
+                                        ("bare workerd", f"http://127.0.0.1:{bare_port}/api/public/health", [bare.pid])):
+                    before = [cpu_seconds(p) for p in pids]
+                    r = wrk(url, args.seconds)
+                    used = [cpu_seconds(p) - b for p, b in zip(pids, before)]
+                    rows.setdefault(name, []).append(r)
+                    cpu.setdefault(name, []).append([u / r[3] * 1e6 for u in used])
         finally:
             bare.terminate()
         print(f"{'GET /api/public/health':<32}{'req/s':>10}{'p50':>10}{'p99':>10}{'requests':>10}{'errors':>8}")
@@ -164,6 +181,12 @@ def main():
                   f"{sum(x[3] for x in r):>10}{sum(x[4] for x in r):>8}")
         overhead = 1 - med["serve"][0] / med["bare workerd"][0]
         print(f"  platform overhead: {overhead * 100:.0f}% fewer requests/s than bare workerd (target <= 10%)")
+        # CPU per request moves less with the machine's load than requests/s do.
+        front = statistics.median(c[0] for c in cpu["serve"])
+        behind = statistics.median(sum(c[1:]) for c in cpu["serve"])
+        alone = statistics.median(c[0] for c in cpu["bare workerd"])
+        print(f"  CPU per request: serve {front + behind:.0f} us (edgespark {front:.0f}, its workerd {behind:.0f}),"
+              f" bare workerd {alone:.0f} us; {((front + behind) / alone - 1) * 100:.0f}% more")
 
         read = wrk(f"{origin}/api/posts", args.seconds, cookie)
         print(f"  {'GET /api/posts (auth + D1)':<30}{read[0]:>10.0f}{read[1]:>8.2f}ms{read[2]:>8.2f}ms{read[3]:>10}{read[4]:>8}")

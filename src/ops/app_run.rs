@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use anyhow::{Context, Result};
-use serde_json::{Value, json};
+use serde_json::Value;
 use tokio::sync::watch;
 
 use crate::bundler::emit::EmitOptions;
@@ -86,19 +86,21 @@ impl App {
             events: events.clone(),
         });
         // Off the servers' threads, and in batches (one write for all the events waiting):
-        // the log file and the caller's printing.
+        // the log file and the caller's printing. After a batch the thread rests a moment, so
+        // that under load it is woken a hundred times a second, not once per event.
         let mut log = crate::platform::EventLog::open(&project.local_dir())?;
         std::thread::spawn(move || {
             while let Some(first) = received.blocking_recv() {
                 let mut batch = vec![first];
-                while batch.len() < 1024
+                while batch.len() < 4096
                     && let Ok(e) = received.try_recv()
                 {
                     batch.push(e);
                 }
-                let lines: Vec<(&str, Value)> = batch.iter().map(event_line).collect();
+                let lines: Vec<(&str, EventDetails)> = batch.iter().map(event_line).collect();
                 let _ = log.append_all(&lines);
                 on_events(&batch);
+                std::thread::sleep(std::time::Duration::from_millis(10));
             }
         });
         let front = crate::runtime::server::front(platform.clone());
@@ -214,8 +216,23 @@ fn remove_old_runs(runs_dir: &Path) {
     }
 }
 
+/// An event's details as the event log records them.
+#[derive(serde::Serialize)]
+#[serde(untagged)]
+enum EventDetails<'a> {
+    Request {
+        method: &'a str,
+        path: &'a str,
+        status: u16,
+        ms: f64,
+    },
+    Console {
+        line: &'a str,
+    },
+}
+
 /// An event as the event log records it.
-fn event_line(e: &Event) -> (&'static str, Value) {
+fn event_line(e: &Event) -> (&'static str, EventDetails<'_>) {
     match e {
         Event::Request {
             method,
@@ -224,9 +241,14 @@ fn event_line(e: &Event) -> (&'static str, Value) {
             ms,
         } => (
             "request",
-            json!({ "method": method, "path": path, "status": status, "ms": (ms * 10.0).round() / 10.0 }),
+            EventDetails::Request {
+                method,
+                path,
+                status: *status,
+                ms: (ms * 10.0).round() / 10.0,
+            },
         ),
-        Event::Worker(line) => ("console", json!({ "line": line })),
+        Event::Worker(line) => ("console", EventDetails::Console { line }),
     }
 }
 

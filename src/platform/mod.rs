@@ -309,17 +309,26 @@ impl EventLog {
     }
 
     /// Several events in one write (whole lines, in order).
-    pub fn append_all(&mut self, events: &[(&str, Value)]) -> Result<()> {
-        let time = crate::jsjson::date_now();
-        let mut text = String::new();
-        for (kind, details) in events {
-            text.push_str(&serde_json::to_string(
-                &json!({ "time": time, "event": kind, "details": details }),
-            )?);
-            text.push('\n');
+    pub fn append_all<D: serde::Serialize>(&mut self, events: &[(&str, D)]) -> Result<()> {
+        #[derive(serde::Serialize)]
+        struct Line<'a, D> {
+            time: i64,
+            event: &'a str,
+            details: &'a D,
         }
-        self.file
-            .write_all(text.as_bytes())
-            .context("writing the event log")
+        let time = crate::jsjson::date_now();
+        let mut text = Vec::with_capacity(events.len() * 128);
+        for (event, details) in events {
+            serde_json::to_writer(
+                &mut text,
+                &Line {
+                    time,
+                    event,
+                    details,
+                },
+            )?;
+            text.push(b'\n');
+        }
+        self.file.write_all(&text).context("writing the event log")
     }
 }

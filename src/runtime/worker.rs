@@ -4,10 +4,10 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
-use tokio::io::AsyncBufReadExt;
 
 use super::config::{WorkerConfig, config_text};
 use super::workerd::Workerd;
@@ -47,7 +47,7 @@ pub async fn start(
     generation: u64,
     platform_socket: &Path,
     spec: &WorkerSpec,
-    line: impl Fn(String) + Send + 'static,
+    line: impl Fn(String) + Send + Sync + 'static,
 ) -> Result<Worker> {
     let dir = runs.join(format!("run-{generation}"));
     let _ = std::fs::remove_dir_all(&dir);
@@ -84,40 +84,31 @@ pub async fn start(
         .kill_on_drop(true)
         .spawn()
         .with_context(|| format!("starting {}", workerd.path.display()))?;
-    let (tx, mut early) = tokio::sync::mpsc::unbounded_channel::<String>();
-    for stream in [
-        child
-            .stderr
-            .take()
-            .map(|s| Box::new(s) as Box<dyn tokio::io::AsyncRead + Send + Unpin>),
-        child
-            .stdout
-            .take()
-            .map(|s| Box::new(s) as Box<dyn tokio::io::AsyncRead + Send + Unpin>),
-    ]
-    .into_iter()
-    .flatten()
-    {
-        let tx = tx.clone();
-        tokio::spawn(async move {
-            let mut lines = tokio::io::BufReader::new(stream).lines();
-            while let Ok(Some(l)) = lines.next_line().await {
-                let _ = tx.send(l);
-            }
-        });
+    let output = Arc::new(Output {
+        held: Mutex::new(Some(vec![])),
+        line: Box::new(line),
+    });
+    let streams = [
+        child.stderr.take().map(|s| s.into_owned_fd()),
+        child.stdout.take().map(|s| s.into_owned_fd()),
+    ];
+    for fd in streams.into_iter().flatten() {
+        let output = output.clone();
+        let fd = fd.context("reading workerd's output")?;
+        std::thread::spawn(move || read_lines(std::fs::File::from(fd), &output));
     }
-    drop(tx);
     // Ready once the socket answers; an exit before that is a failure with what it said.
     let deadline = Instant::now() + Duration::from_secs(20);
-    let mut said = vec![];
     loop {
-        while let Ok(l) = early.try_recv() {
-            said.push(l);
-        }
         if let Some(status) = child.try_wait()? {
+            // Its last words may still be in the pipes: their readers end at their ends.
+            let waited = Instant::now();
+            while Arc::strong_count(&output) > 1 && waited.elapsed() < Duration::from_millis(500) {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
             bail!(
                 "workerd stopped ({status}) before serving:\n{}",
-                said.join("\n")
+                output.said()
             );
         }
         if tokio::net::UnixStream::connect(&socket).await.is_ok() {
@@ -126,24 +117,82 @@ pub async fn start(
         if Instant::now() > deadline {
             bail!(
                 "workerd did not start serving within 20 s:\n{}",
-                said.join("\n")
+                output.said()
             );
         }
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
-    for l in said {
-        line(l);
-    }
-    tokio::spawn(async move {
-        while let Some(l) = early.recv().await {
-            line(l);
-        }
-    });
+    output.release();
     Ok(Worker {
         client: client_for(&socket),
         child,
         dir,
     })
+}
+
+/// Where workerd's lines go: held until it serves (they say why it did not start), then each
+/// to `line` as it comes.
+struct Output {
+    held: Mutex<Option<Vec<String>>>,
+    line: Box<dyn Fn(String) + Send + Sync>,
+}
+
+impl Output {
+    fn push(&self, l: String) {
+        let mut held = self.held.lock().unwrap_or_else(|e| e.into_inner());
+        match held.as_mut() {
+            Some(lines) => lines.push(l),
+            None => {
+                drop(held);
+                (self.line)(l)
+            }
+        }
+    }
+
+    fn said(&self) -> String {
+        let held = self.held.lock().unwrap_or_else(|e| e.into_inner());
+        held.as_deref().unwrap_or_default().join("\n")
+    }
+
+    /// The lines held so far go to `line`, in order, and so does every later one.
+    fn release(&self) {
+        let mut held = self.held.lock().unwrap_or_else(|e| e.into_inner());
+        for l in held.take().unwrap_or_default() {
+            (self.line)(l);
+        }
+    }
+}
+
+/// Each line of a workerd stream to `output`, read on a thread of its own. After a short read
+/// the thread rests a moment: under load (a console line or two per request) it is woken a
+/// couple of hundred times a second rather than once per line.
+fn read_lines(mut stream: std::fs::File, output: &Output) {
+    use std::io::Read;
+    let mut buffer = vec![0u8; 64 << 10];
+    let mut partial: Vec<u8> = vec![];
+    loop {
+        let n = match stream.read(&mut buffer) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(_) => break,
+        };
+        partial.extend_from_slice(&buffer[..n]);
+        let mut start = 0;
+        while let Some(end) = partial[start..].iter().position(|&b| b == b'\n') {
+            let line = &partial[start..start + end];
+            let line = line.strip_suffix(b"\r").unwrap_or(line);
+            output.push(String::from_utf8_lossy(line).into_owned());
+            start += end + 1;
+        }
+        partial.drain(..start);
+        if n < buffer.len() / 4 {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+    if !partial.is_empty() {
+        output.push(String::from_utf8_lossy(&partial).into_owned());
+    }
 }
 
 /// workerd ends when edgespark does, however it ends (`kill -9` included): Linux's parent
