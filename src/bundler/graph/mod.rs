@@ -104,6 +104,9 @@ pub struct ModuleGraph {
     pub contents: Vec<Option<blake3::Hash>>,
     /// Per module, the target of each of its import records (same order).
     pub targets: Vec<Vec<Target>>,
+    /// Per module, its import records' indexes sorted by specifier and kind: `import_target`
+    /// is asked about every import, and an entry may have thousands.
+    import_index: Vec<Vec<u32>>,
     pub entries: Vec<ModuleId>,
 }
 
@@ -158,13 +161,16 @@ impl ModuleGraph {
         specifier: &str,
         kind: ImportKind,
     ) -> Option<&Target> {
-        self.modules[module]
-            .record
-            .imports
-            .iter()
-            .zip(&self.targets[module])
-            .find(|(r, _)| r.specifier == specifier && r.kind == kind)
-            .map(|(_, t)| t)
+        let imports = &self.modules[module].record.imports;
+        let index = &self.import_index[module];
+        let key = (specifier, kind as u8);
+        let first = index.partition_point(|&i| {
+            let r = &imports[i as usize];
+            (r.specifier.as_str(), r.kind as u8) < key
+        });
+        let &i = index.get(first)?;
+        let r = &imports[i as usize];
+        (r.specifier == specifier && r.kind == kind).then(|| &self.targets[module][i as usize])
     }
 
     /// Static dependencies first, in source order, then the module itself (Node's evaluation
@@ -391,6 +397,7 @@ pub fn scan_in(
         .into_iter()
         .map(|m| m.expect("every discovered module is parsed"))
         .collect();
+    let import_index = modules.iter().map(import_index).collect();
     Ok(ModuleGraph {
         cm,
         globals,
@@ -399,8 +406,21 @@ pub fn scan_in(
         files: paths,
         contents,
         targets,
+        import_index,
         entries: entry_ids,
     })
+}
+
+/// A module's import records' indexes, sorted by specifier and kind (stable: of two records
+/// alike, the first stays first).
+fn import_index(m: &ParsedModule) -> Vec<u32> {
+    let imports = &m.record.imports;
+    let mut index: Vec<u32> = (0..imports.len() as u32).collect();
+    index.sort_by(|&a, &b| {
+        let (a, b) = (&imports[a as usize], &imports[b as usize]);
+        (a.specifier.as_str(), a.kind as u8).cmp(&(b.specifier.as_str(), b.kind as u8))
+    });
+    index
 }
 
 fn unresolved(
