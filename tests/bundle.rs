@@ -735,3 +735,50 @@ fn watch_rebuilds_on_change_and_survives_errors() {
     child.wait().unwrap();
     assert!(node(dir.path(), &out, &[]).contains("v 2"));
 }
+
+/// A watch whose first build fails on a syntax error in an imported file watches that file:
+/// the fix, written in place, is built.
+#[test]
+fn watch_sees_the_fix_to_a_file_that_failed_the_first_build() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "lib.ts", "export const v: number = ;\n");
+    write(
+        dir.path(),
+        "main.ts",
+        "import { v } from \"./lib\";\nconsole.log(\"v\", v);\n",
+    );
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_edgespark"))
+        .args(["bundle", "main.ts", "--outfile", "out/b.js", "--watch"])
+        .current_dir(dir.path())
+        .env("NO_COLOR", "1")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The first build's error is reported before the fix is written.
+    let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut said = String::new();
+    while !said.contains("Expression expected") {
+        let mut line = String::new();
+        let n = std::io::BufRead::read_line(&mut stderr, &mut line).unwrap();
+        assert!(n > 0, "it stopped: {said}");
+        said.push_str(&line);
+    }
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    std::fs::write(dir.path().join("lib.ts"), "export const v: number = 3;\n").unwrap();
+    let out = dir.path().join("out/b.js");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !std::fs::read_to_string(&out)
+        .unwrap_or_default()
+        .contains("= 3")
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no build after the fix"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(node(dir.path(), &out, &[]).contains("v 3"));
+}

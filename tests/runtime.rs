@@ -526,6 +526,18 @@ fn dev_reloads_on_save_keeps_rows_across_schema_changes_and_seeds_once() {
     std::fs::write(&public, format!("{good}\nconst broken = ;\n")).unwrap();
     dev.wait_for("The last good build keeps serving");
     assert_eq!(c.call("GET", "/api/public/health", None).1, "ok, edited");
+
+    // A save that builds but throws while loading: workerd never serves it; the error names
+    // the source, and the last good build keeps answering.
+    std::fs::write(
+        &public,
+        format!("{good}\nthrow new Error(\"thrown while loading\");\n"),
+    )
+    .unwrap();
+    dev.wait_for("Uncaught Error: thrown while loading");
+    let line = good.lines().count() + 2;
+    dev.wait_for(&format!("at server/src/routes/public.ts:{line}:"));
+    assert_eq!(c.call("GET", "/api/public/health", None).1, "ok, edited");
     std::fs::write(&public, &good).unwrap();
 
     // A column added: applied in place, the row kept.

@@ -109,6 +109,7 @@ pub fn bundle_in<T>(
         emitted,
         inspected,
         inputs,
+        reached: session.reached().to_vec(),
     }
 }
 
@@ -128,6 +129,19 @@ pub struct Inspected<T> {
     pub inspected: Option<T>,
     /// What the bundle was made of (`None`: the scan failed).
     pub inputs: Option<Inputs>,
+    /// The files of the modules the scan reached, even when it failed (what to watch).
+    pub reached: Vec<PathBuf>,
+}
+
+impl<T> Inspected<T> {
+    /// The files to watch for the next change: what the bundle was made of, or, when the scan
+    /// failed, the modules it reached (the file with the error among them).
+    pub fn watched(&self) -> Vec<PathBuf> {
+        match &self.inputs {
+            Some(i) => i.files.clone(),
+            None => self.reached.clone(),
+        }
+    }
 }
 
 /// What a bundle was made of: the same files, and the same answers to the resolver's looks at

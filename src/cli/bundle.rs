@@ -195,8 +195,8 @@ pub fn run(a: BundleArgs) -> Result<()> {
     crate::ops::watch::watch(rebuild, &a.entries)
 }
 
-/// One build, its files written: the outcome, the files its module graph read (None when it
-/// failed before reading them), and the files written.
+/// One build, its files written: the outcome, the files to watch (those its module graph read,
+/// or reached when it failed; None when it failed before reading any), and the files written.
 fn bundle_and_write(
     a: &BundleArgs,
     outputs: &[PathBuf],
@@ -205,11 +205,9 @@ fn bundle_and_write(
     emit: EmitOptions,
     session: &mut Session,
 ) -> (Result<()>, Option<Vec<PathBuf>>, Vec<PathBuf>) {
-    let read = |g: &crate::bundler::graph::ModuleGraph| -> Vec<PathBuf> {
-        g.files.iter().map(|f| f.path.clone()).collect()
-    };
     let entries = &a.entries;
-    let bundled = bundle_in(session, entries, outputs, options, link, emit, read);
+    let bundled = bundle_in(session, entries, outputs, options, link, emit, |_| ());
+    let read = Some(bundled.watched()).filter(|r| !r.is_empty());
     let mut written = vec![];
     let outcome = bundled.emitted.and_then(|emitted| {
         let files = output_files(outputs, &emitted);
@@ -224,5 +222,5 @@ fn bundle_and_write(
         }
         Ok(())
     });
-    (outcome, bundled.inspected, written)
+    (outcome, read, written)
 }

@@ -39,9 +39,15 @@ pub fn render(r: Report) {
             errln!("Serving on {origin}  ({workerd})");
         }
         Report::Loaded { what, ms } => errln!("Loaded {what} in {ms} ms"),
-        Report::Failed(e) => {
-            crate::cli::output::report(e);
-            errln!("The last good build keeps serving");
+        Report::Failed { error, kept } => {
+            crate::cli::output::report(error);
+            if kept {
+                errln!("The last good build keeps serving");
+            } else {
+                errln!(
+                    "Nothing is serving: requests to /api/* get this error until a build starts"
+                );
+            }
         }
         Report::Note(n) => errln!("{n}"),
         Report::Events(events) => {

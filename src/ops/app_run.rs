@@ -132,7 +132,6 @@ impl App {
             .generation
             .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         let events = self.events.clone();
-        let stack = spec.stack.clone();
         let started = crate::runtime::worker::start(
             &self.workerd,
             &self.runs_dir,
@@ -140,10 +139,6 @@ impl App {
             &self.platform_socket,
             spec,
             move |line| {
-                let line = match &stack {
-                    Some(s) => s.map_line(&line),
-                    None => line,
-                };
                 let _ = events.send(Event::Worker(line));
             },
         )
@@ -164,6 +159,12 @@ impl App {
                 Err(e)
             }
         }
+    }
+
+    /// Whether a worker is serving (one has started).
+    pub fn is_serving(&self) -> bool {
+        let current = self.current.lock().unwrap_or_else(|e| e.into_inner());
+        current.is_some()
     }
 
     /// Give the requests back to the worker serving before a `hold` (a build failed).
@@ -294,7 +295,7 @@ pub fn platform_module(
         EmitOptions::default(),
         |_| (),
     );
-    let inputs = bundled.inputs.map(|i| i.files).unwrap_or_default();
+    let inputs = bundled.watched();
     let code = bundled.emitted?.remove(0).code;
     Ok((code, inputs))
 }

@@ -156,8 +156,8 @@ fn build_into(
         return Ok(written);
     }
     let (out, bundled) = bundle_server_in(project, session, emit, |_| ())?;
+    *inputs_read = Some(bundled.watched()).filter(|w| !w.is_empty());
     let inputs = bundled.inputs;
-    *inputs_read = inputs.as_ref().map(|i| i.files.clone());
     let emitted = bundled.emitted?;
     let outputs = [out.clone()];
     let text = &emitted[0].code;

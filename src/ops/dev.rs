@@ -88,7 +88,10 @@ pub fn dev(
                 }),
                 Err(e) => {
                     builder.app.release();
-                    report_builds(Report::Failed(e));
+                    report_builds(Report::Failed {
+                        error: e,
+                        kept: builder.app.is_serving(),
+                    });
                 }
             }
             crate::ops::watch::Built {
@@ -176,7 +179,7 @@ impl Builder {
         };
         let (out, bundled) =
             crate::ops::build::bundle_server_in(project, app_session, emit, |_| ())?;
-        inputs.extend(bundled.inputs.map(|i| i.files).unwrap_or_default());
+        inputs.extend(bundled.watched());
         let emitted = bundled.emitted?.remove(0);
         let app_code = emitted.code;
         let stack = emitted.map.as_deref().and_then(|map| {
@@ -188,9 +191,13 @@ impl Builder {
         // Not the platform's own sources dev writes there: a change to them is not a save.
         inputs.extend(read.into_iter().filter(|p| !p.starts_with(&run_dir)));
         let seed = if seed_file.is_file() {
-            let (code, read) = bundle_seed(project, seed_session, &seed_file, &run_dir)?;
-            inputs.extend(read);
-            Some(code)
+            Some(bundle_seed(
+                project,
+                seed_session,
+                &seed_file,
+                &run_dir,
+                inputs,
+            )?)
         } else {
             None
         };
@@ -261,12 +268,14 @@ impl Builder {
     }
 }
 
+/// The seed module's code; the files it read go to `inputs`, whether or not it builds.
 fn bundle_seed(
     project: &Project,
     session: &mut Session,
     seed: &Path,
     run_dir: &Path,
-) -> Result<(String, Vec<PathBuf>)> {
+    inputs: &mut Vec<PathBuf>,
+) -> Result<String> {
     let bundled = crate::ops::build::bundle_for_worker(
         project,
         session,
@@ -275,8 +284,8 @@ fn bundle_seed(
         EmitOptions::default(),
         |_| (),
     );
-    let read = bundled.inputs.map(|i| i.files).unwrap_or_default();
-    Ok((bundled.emitted?.remove(0).code, read))
+    inputs.extend(bundled.watched());
+    Ok(bundled.emitted?.remove(0).code)
 }
 
 /// `server/.env.local` (each key a var and a secret, as the EdgeSpark CLI reads it) when it

@@ -27,8 +27,8 @@ pub enum Report {
     Ready { origin: String, workerd: String },
     /// A new build or deployment took over (what, and how long it took to start).
     Loaded { what: String, ms: u128 },
-    /// It could not: the one before keeps serving.
-    Failed(anyhow::Error),
+    /// It could not (why), and whether one before keeps serving (else requests get the reason).
+    Failed { error: anyhow::Error, kept: bool },
     /// Something to say (a schema change blocked, a seed run).
     Note(String),
     /// Requests answered and lines the worker wrote, in order.
@@ -152,7 +152,10 @@ pub fn serve(
             let next = match read_live(project, &platform_code) {
                 Ok(next) => next,
                 Err(e) => {
-                    report(Report::Failed(e));
+                    report(Report::Failed {
+                        error: e,
+                        kept: true,
+                    });
                     continue;
                 }
             };
@@ -169,7 +172,10 @@ pub fn serve(
                         ms: t.elapsed().as_millis(),
                     });
                 }
-                Err(e) => report(Report::Failed(e)),
+                Err(e) => report(Report::Failed {
+                    error: e,
+                    kept: true,
+                }),
             }
         }
     })

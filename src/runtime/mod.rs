@@ -20,7 +20,8 @@ pub const PLATFORM_JS: &str = include_str!("js/platform.js");
 /// The worker's entry: the app's default export, called with the request's platform state;
 /// an exception the app lets through is logged (its stack mapped) and answered with a 500.
 /// With a seed module (dev), a request carrying the seed token runs its default export with the
-/// seed context (the database, the origin, a fetch to the app, users) instead.
+/// seed context (the database, the origin, a fetch to the app, users) instead. The readiness
+/// request (`worker::READY_HEADER`) is answered before either.
 pub fn main_js(with_seed: bool) -> String {
     let (imports, seed) = if with_seed {
         (
@@ -46,6 +47,7 @@ pub fn main_js(with_seed: bool) -> String {
 {imports}
 export default {{
   async fetch(request, env, ctx) {{
+    if (request.headers.has("{ready}")) return new Response(null, {{ status: 204 }});
 {seed}    try {{
       return await handle(request, env, ctx, (r) => app.fetch(r, env, ctx));
     }} catch (e) {{
@@ -54,7 +56,8 @@ export default {{
     }}
   }},
 }};
-"#
+"#,
+        ready = worker::READY_HEADER
     )
 }
 

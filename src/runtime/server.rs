@@ -162,6 +162,7 @@ async fn to_worker(p: &Arc<Platform>, mut request: Request) -> Response {
     let webhook = path.starts_with("/api/webhooks/") || path == "/api/webhooks";
     request.headers_mut().remove(USER_HEADER);
     request.headers_mut().remove("x-edgespark-seed");
+    request.headers_mut().remove(super::worker::READY_HEADER);
     let user = if webhook {
         None
     } else {

@@ -40,7 +40,7 @@ pub struct WorkerSpec {
 }
 
 /// Start workerd on `spec` in a new folder under `runs`, calling the platform at
-/// `platform_socket`; each line it writes to stderr goes to `line`.
+/// `platform_socket`; each line it writes (stack traces mapped to the sources) goes to `line`.
 pub async fn start(
     workerd: &Workerd,
     runs: &Path,
@@ -87,6 +87,7 @@ pub async fn start(
     let output = Arc::new(Output {
         held: Mutex::new(Some(vec![])),
         line: Box::new(line),
+        stack: spec.stack.clone(),
     });
     let streams = [
         child.stderr.take().map(|s| s.into_owned_fd()),
@@ -97,7 +98,10 @@ pub async fn start(
         let fd = fd.context("reading workerd's output")?;
         std::thread::spawn(move || read_lines(std::fs::File::from(fd), &output));
     }
-    // Ready once the socket answers; an exit before that is a failure with what it said.
+    // Ready once the worker answers a request: workerd listens before it loads the modules,
+    // and exits when the app throws while loading. An exit before then is a failure with what
+    // it said.
+    let client = client_for(&socket);
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         if let Some(status) = child.try_wait()? {
@@ -111,7 +115,7 @@ pub async fn start(
                 output.said()
             );
         }
-        if tokio::net::UnixStream::connect(&socket).await.is_ok() {
+        if answers(&client).await {
             break;
         }
         if Instant::now() > deadline {
@@ -123,11 +127,7 @@ pub async fn start(
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     output.release();
-    Ok(Worker {
-        client: client_for(&socket),
-        child,
-        dir,
-    })
+    Ok(Worker { client, child, dir })
 }
 
 /// Where workerd's lines go: held until it serves (they say why it did not start), then each
@@ -135,10 +135,16 @@ pub async fn start(
 struct Output {
     held: Mutex<Option<Vec<String>>>,
     line: Box<dyn Fn(String) + Send + Sync>,
+    /// Maps the bundle's places in stack traces back to the sources.
+    stack: Option<Arc<super::stack::StackMapper>>,
 }
 
 impl Output {
     fn push(&self, l: String) {
+        let l = match &self.stack {
+            Some(s) => s.map_line(&l),
+            None => l,
+        };
         let mut held = self.held.lock().unwrap_or_else(|e| e.into_inner());
         match held.as_mut() {
             Some(lines) => lines.push(l),
@@ -192,6 +198,25 @@ fn read_lines(mut stream: std::fs::File, output: &Output) {
     }
     if !partial.is_empty() {
         output.push(String::from_utf8_lossy(&partial).into_owned());
+    }
+}
+
+/// The header of the request that asks a worker whether it is ready (main_js answers it
+/// before the app sees it; the front server removes it from what clients send).
+pub const READY_HEADER: &str = "x-edgespark-ready";
+
+/// Whether the worker answers the readiness request.
+async fn answers(client: &Client) -> bool {
+    let Ok(request) = axum::http::Request::builder()
+        .uri("http://worker/")
+        .header(READY_HEADER, "1")
+        .body(axum::body::Body::empty())
+    else {
+        return false;
+    };
+    match client.request(request).await {
+        Ok(response) => response.status() == axum::http::StatusCode::NO_CONTENT,
+        Err(_) => false,
     }
 }
 

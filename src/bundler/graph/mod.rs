@@ -218,9 +218,17 @@ pub struct Session {
     last_parsed: usize,
     /// Whether what a scan parses is kept for the next (a watch session) or not (one build).
     keep: bool,
+    /// The files of the modules the last scan reached, whether or not it succeeded.
+    reached: Vec<PathBuf>,
 }
 
 impl Session {
+    /// The files of the modules the last scan reached, a failed one's included: after a
+    /// syntax error these are what a watch must watch for the fix.
+    pub fn reached(&self) -> &[PathBuf] {
+        &self.reached
+    }
+
     /// A session whose builds keep what they parse for the next one.
     pub fn watching() -> Session {
         Session {
@@ -248,6 +256,7 @@ impl Default for Session {
             parsed: HashMap::new(),
             last_parsed: 0,
             keep: false,
+            reached: vec![],
         }
     }
 }
@@ -388,6 +397,11 @@ pub fn scan_in(
             contents[id] = content;
         }
     }
+    session.reached = paths
+        .iter()
+        .filter(|f| !crate::resolve::is_data_url(&f.path))
+        .map(|f| f.path.clone())
+        .collect();
     match found.len() {
         0 => {}
         1 => return Err(found.remove(0).into()),
