@@ -782,3 +782,24 @@ fn watch_sees_the_fix_to_a_file_that_failed_the_first_build() {
     child.wait().unwrap();
     assert!(node(dir.path(), &out, &[]).contains("v 3"));
 }
+
+/// `--outfile /dev/stdout` into a pipe writes the bundle there, as esbuild does (the link names
+/// a pipe, not a path: nothing to resolve, nothing to rename over).
+#[test]
+fn outfile_dev_stdout_writes_into_a_pipe() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "main.ts",
+        "const n: number = 40;\nconsole.log(n + 2);\n",
+    );
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_edgespark"))
+        .args(["bundle", "main.ts", "--outfile", "/dev/stdout"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    let code = String::from_utf8(out.stdout).unwrap();
+    assert!(code.contains("console.log(n + 2)"), "{code}");
+}

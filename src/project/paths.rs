@@ -140,9 +140,17 @@ pub fn resolved(path: &Path) -> Result<PathBuf> {
             _ => break,
         }
     }
-    let mut out = existing
-        .canonicalize()
-        .with_context(|| format!("resolving {}", existing.display()))?;
+    let mut out = match existing.canonicalize() {
+        Ok(out) => out,
+        // A pipe or socket reached through `/dev/stdout` (its link names no path): itself.
+        Err(_)
+            if rest.is_empty()
+                && std::fs::metadata(existing).is_ok_and(|m| !m.is_file() && !m.is_dir()) =>
+        {
+            return Ok(path);
+        }
+        Err(e) => return Err(e).with_context(|| format!("resolving {}", existing.display())),
+    };
     out.extend(rest.iter().rev());
     Ok(out)
 }
