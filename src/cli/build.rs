@@ -50,6 +50,8 @@ pub fn run(a: BuildArgs, dir: Option<&Path>) -> Result<()> {
                 errln!("Build failed; watching for changes");
             }
         }
+        // Reported: the copies the next build takes are made while the watch waits.
+        session.prepare_next();
         crate::ops::watch::Built { inputs, written }
     };
     crate::ops::watch::watch(rebuild, &[project.server_entry()?])

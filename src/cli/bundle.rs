@@ -190,6 +190,8 @@ pub fn run(a: BundleArgs) -> Result<()> {
                 errln!("Build failed; watching for changes");
             }
         }
+        // Reported: the copies the next build takes are made while the watch waits.
+        session.prepare_next();
         crate::ops::watch::Built { inputs, written }
     };
     crate::ops::watch::watch(rebuild, &a.entries)

@@ -94,6 +94,10 @@ pub fn dev(
                     });
                 }
             }
+            // Reported: the copies the next build takes are made while the watch waits.
+            for session in &mut builder.sessions {
+                session.prepare_next();
+            }
             crate::ops::watch::Built {
                 inputs: Some(inputs),
                 written: vec![],

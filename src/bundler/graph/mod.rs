@@ -220,9 +220,31 @@ pub struct Session {
     keep: bool,
     /// The files of the modules the last scan reached, whether or not it succeeded.
     reached: Vec<PathBuf>,
+    /// A copy of kept modules, made by `prepare_next` while a watch waits: a build moves the
+    /// copy into its graph (the linker consumes it) instead of copying on its critical path.
+    spares: HashMap<PathBuf, ParsedModule>,
 }
 
 impl Session {
+    /// Copy, on all threads, each kept module the next build would otherwise copy itself: for
+    /// a watch to call while it waits for a change.
+    pub fn prepare_next(&mut self) {
+        if !self.keep {
+            return;
+        }
+        let missing: Vec<(&PathBuf, &ParsedModule)> = self
+            .parsed
+            .iter()
+            .filter(|(path, _)| !self.spares.contains_key(*path))
+            .map(|(path, (_, m))| (path, m))
+            .collect();
+        let made: Vec<(PathBuf, ParsedModule)> = missing
+            .into_par_iter()
+            .map(|(path, m)| (path.clone(), m.clone()))
+            .collect();
+        self.spares.extend(made);
+    }
+
     /// The files of the modules the last scan reached, a failed one's included: after a
     /// syntax error these are what a watch must watch for the fix.
     pub fn reached(&self) -> &[PathBuf] {
@@ -257,6 +279,7 @@ impl Default for Session {
             last_parsed: 0,
             keep: false,
             reached: vec![],
+            spares: HashMap::new(),
         }
     }
 }
@@ -323,16 +346,26 @@ pub fn scan_in(
                 .collect()
         });
         session.last_parsed += top_marks.iter().filter(|m| m.is_some()).count();
+        // The copies `prepare_next` made of the modules reused (one made from the same source).
+        let spares: Vec<Option<ParsedModule>> = wave
+            .iter()
+            .zip(&top_marks)
+            .map(|((_, path, _), mark)| match mark {
+                None => session.spares.remove(path),
+                Some(_) => None,
+            })
+            .collect();
         let reused = &session.parsed;
         let parsed: Vec<Scanned> = wave
             .par_iter()
             .zip(read)
             .zip(top_marks)
-            .map(|(((_, path, _), source), mark)| {
+            .zip(spares)
+            .map(|((((_, path, _), source), mark), spare)| {
                 GLOBALS.set(&globals, || {
                     let source = source?;
                     let m = match (mark, cached(reused, path, &source)) {
-                        (None, Some(m)) => m.clone(),
+                        (None, Some(m)) => spare.unwrap_or_else(|| m.clone()),
                         (mark, _) => js::parse(
                             &cm,
                             path,
@@ -385,6 +418,7 @@ pub fn scan_in(
                 });
             }
             if session.keep && cached(&session.parsed, &path, &Source::keyed(key)).is_none() {
+                session.spares.remove(&path);
                 session.parsed.insert(path, (key, m.clone()));
             }
             if modules.len() <= id {
