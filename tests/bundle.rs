@@ -685,38 +685,49 @@ fn top_level_await_in_cjs_output_is_an_error_at_the_await() {
     }
 }
 
+/// `bundle main.ts --outfile out/b.js --watch` in `dir` (main.ts importing lib.ts), its
+/// stderr piped.
+fn watching(dir: &Path, lib: &str) -> std::process::Child {
+    write(dir, "lib.ts", lib);
+    write(
+        dir,
+        "main.ts",
+        "import { v } from \"./lib\";\nconsole.log(\"v\", v);\n",
+    );
+    std::process::Command::new(env!("CARGO_BIN_EXE_edgespark"))
+        .args(["bundle", "main.ts", "--outfile", "out/b.js", "--watch"])
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// Wait until the bundle at `out` satisfies `ok` (`what` names the build waited for).
+fn until_bundle(out: &Path, what: &str, ok: &dyn Fn(&str) -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let text = std::fs::read_to_string(out).unwrap_or_default();
+        if ok(&text) {
+            return;
+        }
+        assert!(std::time::Instant::now() < deadline, "{what}: {text}");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
 /// `bundle --watch` builds, then builds again when a file it read changes: after a syntax error
 /// it reports the error and keeps watching, and a file the app starts importing is read.
 #[test]
 fn watch_rebuilds_on_change_and_survives_errors() {
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "lib.ts", "export const v: number = 1;\n");
-    write(
-        dir.path(),
-        "main.ts",
-        "import { v } from \"./lib\";\nconsole.log(\"v\", v);\n",
-    );
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_edgespark"))
-        .args(["bundle", "main.ts", "--outfile", "out/b.js", "--watch"])
-        .current_dir(dir.path())
-        .env("NO_COLOR", "1")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = watching(dir.path(), "export const v: number = 1;\n");
+    // Read on a thread of its own: a full pipe would stop the watch.
+    let stderr = child.stderr.take().unwrap();
+    std::thread::spawn(move || std::io::read_to_string(stderr));
     let out = dir.path().join("out/b.js");
-    let until = |what: &str, ok: &dyn Fn(&str) -> bool| {
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-        loop {
-            let text = std::fs::read_to_string(&out).unwrap_or_default();
-            if ok(&text) {
-                return;
-            }
-            assert!(std::time::Instant::now() < deadline, "{what}: {text}");
-            std::thread::sleep(std::time::Duration::from_millis(50));
-        }
-    };
-    until("the first build", &|t| t.contains("= 1"));
+    until_bundle(&out, "the first build", &|t| t.contains("= 1"));
     // Watching starts once the first build is written.
     std::thread::sleep(std::time::Duration::from_millis(300));
     write(dir.path(), "lib.ts", "export const v: number = ;\n");
@@ -728,7 +739,7 @@ fn watch_rebuilds_on_change_and_survives_errors() {
     );
     std::thread::sleep(std::time::Duration::from_millis(300));
     write(dir.path(), "more.ts", "export const w = \"new file\";\n");
-    until("the build after the new file", &|t| {
+    until_bundle(&out, "the build after the new file", &|t| {
         t.contains("= 2") && t.contains("new file")
     });
     child.kill().unwrap();
@@ -741,20 +752,7 @@ fn watch_rebuilds_on_change_and_survives_errors() {
 #[test]
 fn watch_sees_the_fix_to_a_file_that_failed_the_first_build() {
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "lib.ts", "export const v: number = ;\n");
-    write(
-        dir.path(),
-        "main.ts",
-        "import { v } from \"./lib\";\nconsole.log(\"v\", v);\n",
-    );
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_edgespark"))
-        .args(["bundle", "main.ts", "--outfile", "out/b.js", "--watch"])
-        .current_dir(dir.path())
-        .env("NO_COLOR", "1")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = watching(dir.path(), "export const v: number = ;\n");
     // The first build's error is reported before the fix is written.
     let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
     let mut said = String::new();
@@ -764,20 +762,11 @@ fn watch_sees_the_fix_to_a_file_that_failed_the_first_build() {
         assert!(n > 0, "it stopped: {said}");
         said.push_str(&line);
     }
+    std::thread::spawn(move || std::io::read_to_string(stderr));
     std::thread::sleep(std::time::Duration::from_millis(300));
     std::fs::write(dir.path().join("lib.ts"), "export const v: number = 3;\n").unwrap();
     let out = dir.path().join("out/b.js");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    while !std::fs::read_to_string(&out)
-        .unwrap_or_default()
-        .contains("= 3")
-    {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "no build after the fix"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
+    until_bundle(&out, "the build after the fix", &|t| t.contains("= 3"));
     child.kill().unwrap();
     child.wait().unwrap();
     assert!(node(dir.path(), &out, &[]).contains("v 3"));
