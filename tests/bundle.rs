@@ -685,15 +685,12 @@ fn top_level_await_in_cjs_output_is_an_error_at_the_await() {
     }
 }
 
-/// `bundle main.ts --outfile out/b.js --watch` in `dir` (main.ts importing lib.ts), its
-/// stderr piped.
-fn watching(dir: &Path, lib: &str) -> std::process::Child {
-    write(dir, "lib.ts", lib);
-    write(
-        dir,
-        "main.ts",
-        "import { v } from \"./lib\";\nconsole.log(\"v\", v);\n",
-    );
+/// `bundle main.ts --outfile out/b.js --watch` in `dir` with these files (name, text) written
+/// first, its stderr piped.
+fn watching(dir: &Path, files: &[(&str, &str)]) -> std::process::Child {
+    for (name, text) in files {
+        write(dir, name, text);
+    }
     std::process::Command::new(env!("CARGO_BIN_EXE_edgespark"))
         .args(["bundle", "main.ts", "--outfile", "out/b.js", "--watch"])
         .current_dir(dir)
@@ -722,7 +719,16 @@ fn until_bundle(out: &Path, what: &str, ok: &dyn Fn(&str) -> bool) {
 #[test]
 fn watch_rebuilds_on_change_and_survives_errors() {
     let dir = tempfile::tempdir().unwrap();
-    let mut child = watching(dir.path(), "export const v: number = 1;\n");
+    let mut child = watching(
+        dir.path(),
+        &[
+            ("lib.ts", "export const v: number = 1;\n"),
+            (
+                "main.ts",
+                "import { v } from \"./lib\";\nconsole.log(\"v\", v);\n",
+            ),
+        ],
+    );
     // Read on a thread of its own: a full pipe would stop the watch.
     let stderr = child.stderr.take().unwrap();
     std::thread::spawn(move || std::io::read_to_string(stderr));
@@ -752,7 +758,16 @@ fn watch_rebuilds_on_change_and_survives_errors() {
 #[test]
 fn watch_sees_the_fix_to_a_file_that_failed_the_first_build() {
     let dir = tempfile::tempdir().unwrap();
-    let mut child = watching(dir.path(), "export const v: number = ;\n");
+    let mut child = watching(
+        dir.path(),
+        &[
+            ("lib.ts", "export const v: number = ;\n"),
+            (
+                "main.ts",
+                "import { v } from \"./lib\";\nconsole.log(\"v\", v);\n",
+            ),
+        ],
+    );
     // The first build's error is reported before the fix is written.
     let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
     let mut said = String::new();
@@ -770,6 +785,37 @@ fn watch_sees_the_fix_to_a_file_that_failed_the_first_build() {
     child.kill().unwrap();
     child.wait().unwrap();
     assert!(node(dir.path(), &out, &[]).contains("v 3"));
+}
+
+/// A watch rebuilds when a file the resolver read changes in place: tsconfig.json's `paths`
+/// pointed elsewhere.
+#[test]
+fn watch_rebuilds_when_the_tsconfig_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let tsconfig = |to: &str| {
+        format!("{{\"compilerOptions\":{{\"baseUrl\":\".\",\"paths\":{{\"@x\":[\"./{to}\"]}}}}}}\n")
+    };
+    let mut child = watching(
+        dir.path(),
+        &[
+            ("a.ts", "export const v = \"from a\";\n"),
+            ("b.ts", "export const v = \"from b\";\n"),
+            ("main.ts", "import { v } from \"@x\";\nconsole.log(v);\n"),
+            ("tsconfig.json", &tsconfig("a.ts")),
+        ],
+    );
+    let stderr = child.stderr.take().unwrap();
+    std::thread::spawn(move || std::io::read_to_string(stderr));
+    let out = dir.path().join("out/b.js");
+    until_bundle(&out, "the first build", &|t| t.contains("from a"));
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    // Written in place (no new file appears): only watching the tsconfig itself sees it.
+    std::fs::write(dir.path().join("tsconfig.json"), tsconfig("b.ts")).unwrap();
+    until_bundle(&out, "the build after the tsconfig changed", &|t| {
+        t.contains("from b")
+    });
+    child.kill().unwrap();
+    child.wait().unwrap();
 }
 
 /// `--outfile /dev/stdout` into a pipe writes the bundle there, as esbuild does (the link names

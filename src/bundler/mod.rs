@@ -134,11 +134,16 @@ pub struct Inspected<T> {
 }
 
 impl<T> Inspected<T> {
-    /// The files to watch for the next change: what the bundle was made of, or, when the scan
-    /// failed, the modules it reached (the file with the error among them).
+    /// The files to watch for the next change: what the bundle was made of (its modules, the
+    /// files the resolver read: package.json files, tsconfigs), or, when the scan failed, the
+    /// modules it reached (the file with the error among them).
     pub fn watched(&self) -> Vec<PathBuf> {
         match &self.inputs {
-            Some(i) => i.files.clone(),
+            Some(i) => {
+                let mut files = i.files.clone();
+                files.extend(resolve::probes::files_read(&i.looks));
+                files
+            }
             None => self.reached.clone(),
         }
     }

@@ -31,7 +31,8 @@ struct Memo {
 
 /// A build taken from the cache.
 pub struct Hit {
-    /// The files the build read.
+    /// The files the build read: its sources, and the files the resolver read (package.json
+    /// files, tsconfigs).
     pub sources: Vec<PathBuf>,
     /// Each file the build wrote, with its bytes when the file on disk differs from them
     /// (`None`: it holds them already).
@@ -80,8 +81,18 @@ impl BuildCache {
                     .then(|| (path.clone(), Some(bytes)))
             })
             .collect::<Option<Vec<_>>>()?;
+        let read_by_resolver = memo
+            .probes
+            .into_iter()
+            .filter(Probe::read_a_file)
+            .map(|p| p.path);
         Some(Hit {
-            sources: memo.sources.into_iter().map(|(p, _)| p).collect(),
+            sources: memo
+                .sources
+                .into_iter()
+                .map(|(p, _)| p)
+                .chain(read_by_resolver)
+                .collect(),
             outputs,
             report: memo.report,
         })

@@ -37,6 +37,11 @@ pub struct Probe {
 }
 
 impl Probe {
+    /// Whether this look read a file's bytes (a package.json, a tsconfig): a file to watch.
+    pub fn read_a_file(&self) -> bool {
+        read_a_file(self.question, &self.answer)
+    }
+
     /// Whether asking again gets the same answer.
     pub fn holds(&self) -> bool {
         answer(self.question, &self.path) == self.answer
@@ -105,6 +110,22 @@ impl RecordingFs {
             .unwrap_or_else(|e| e.into_inner())
             .insert((question, path.to_path_buf()), answer);
     }
+}
+
+fn read_a_file(question: Question, answer: &str) -> bool {
+    question == Question::Bytes && !answer.starts_with("error")
+}
+
+/// The files whose bytes were read (the resolver's package.json files and tsconfigs).
+pub fn files_read(log: &Log) -> Vec<PathBuf> {
+    let log = log.lock().unwrap_or_else(|e| e.into_inner());
+    let mut files: Vec<PathBuf> = log
+        .iter()
+        .filter(|((question, _), answer)| read_a_file(*question, answer))
+        .map(|((_, path), _)| path.clone())
+        .collect();
+    files.sort();
+    files
 }
 
 /// The looks in `log`, in path order (a stable record).
