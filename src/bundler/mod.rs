@@ -109,7 +109,7 @@ pub fn bundle_in<T>(
         emitted,
         inspected,
         inputs,
-        reached: session.reached().to_vec(),
+        reached: session.take_reached(),
     }
 }
 
@@ -129,7 +129,7 @@ pub struct Inspected<T> {
     pub inspected: Option<T>,
     /// What the bundle was made of (`None`: the scan failed).
     pub inputs: Option<Inputs>,
-    /// The files of the modules the scan reached, even when it failed (what to watch).
+    /// When the scan failed, the files of the modules it reached (what to watch).
     pub reached: Vec<PathBuf>,
 }
 

@@ -169,35 +169,27 @@ impl Output {
     }
 }
 
-/// Each line of a workerd stream to `output`, read on a thread of its own. After a short read
-/// the thread rests a moment: under load (a console line or two per request) it is woken a
-/// couple of hundred times a second rather than once per line.
-fn read_lines(mut stream: std::fs::File, output: &Output) {
-    use std::io::Read;
-    let mut buffer = vec![0u8; 64 << 10];
-    let mut partial: Vec<u8> = vec![];
+/// Each line of a workerd stream to `output`, read on a thread of its own. Once it has used
+/// up what it read, the thread rests a moment: under load (a console line or two per request)
+/// it is woken a couple of hundred times a second rather than once per line.
+fn read_lines(stream: std::fs::File, output: &Output) {
+    use std::io::BufRead;
+    let mut reader = std::io::BufReader::with_capacity(64 << 10, stream);
+    let mut line = vec![];
     loop {
-        let n = match stream.read(&mut buffer) {
+        line.clear();
+        match reader.read_until(b'\n', &mut line) {
             Ok(0) => break,
-            Ok(n) => n,
+            Ok(_) => {}
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
             Err(_) => break,
-        };
-        partial.extend_from_slice(&buffer[..n]);
-        let mut start = 0;
-        while let Some(end) = partial[start..].iter().position(|&b| b == b'\n') {
-            let line = &partial[start..start + end];
-            let line = line.strip_suffix(b"\r").unwrap_or(line);
-            output.push(String::from_utf8_lossy(line).into_owned());
-            start += end + 1;
         }
-        partial.drain(..start);
-        if n < buffer.len() / 4 {
+        let text = line.strip_suffix(b"\n").unwrap_or(&line);
+        let text = text.strip_suffix(b"\r").unwrap_or(text);
+        output.push(String::from_utf8_lossy(text).into_owned());
+        if reader.buffer().is_empty() {
             std::thread::sleep(Duration::from_millis(5));
         }
-    }
-    if !partial.is_empty() {
-        output.push(String::from_utf8_lossy(&partial).into_owned());
     }
 }
 

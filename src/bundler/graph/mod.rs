@@ -218,7 +218,7 @@ pub struct Session {
     last_parsed: usize,
     /// Whether what a scan parses is kept for the next (a watch session) or not (one build).
     keep: bool,
-    /// The files of the modules the last scan reached, whether or not it succeeded.
+    /// The files of the modules the last scan reached when it failed (empty when it did not).
     reached: Vec<PathBuf>,
     /// A copy of kept modules, made by `prepare_next` while a watch waits: a build moves the
     /// copy into its graph (the linker consumes it) instead of copying on its critical path.
@@ -245,10 +245,10 @@ impl Session {
         self.spares.extend(made);
     }
 
-    /// The files of the modules the last scan reached, a failed one's included: after a
-    /// syntax error these are what a watch must watch for the fix.
-    pub fn reached(&self) -> &[PathBuf] {
-        &self.reached
+    /// The files of the modules the last scan reached if it failed, the one with the error
+    /// among them (what a watch must watch for the fix); empty after a scan that succeeded.
+    pub fn take_reached(&mut self) -> Vec<PathBuf> {
+        std::mem::take(&mut self.reached)
     }
 
     /// A session whose builds keep what they parse for the next one.
@@ -304,6 +304,7 @@ pub fn scan_in(
     let globals = session.globals.clone();
     let marks = session.marks;
     session.last_parsed = 0;
+    session.reached.clear();
     let mut ids: HashMap<PathBuf, ModuleId> = HashMap::new();
     let mut paths: Vec<ResolvedFile> = vec![];
     let mut entry_ids = vec![];
@@ -431,11 +432,13 @@ pub fn scan_in(
             contents[id] = content;
         }
     }
-    session.reached = paths
-        .iter()
-        .filter(|f| !crate::resolve::is_data_url(&f.path))
-        .map(|f| f.path.clone())
-        .collect();
+    if !found.is_empty() {
+        session.reached = paths
+            .iter()
+            .filter(|f| !crate::resolve::is_data_url(&f.path))
+            .map(|f| f.path.clone())
+            .collect();
+    }
     match found.len() {
         0 => {}
         1 => return Err(found.remove(0).into()),
