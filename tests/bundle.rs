@@ -685,9 +685,19 @@ fn top_level_await_in_cjs_output_is_an_error_at_the_await() {
     }
 }
 
+/// A watch process, stopped when dropped (also when a test fails before it stops it).
+struct Watch(std::process::Child);
+
+impl Drop for Watch {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// `bundle main.ts --outfile out/b.js --watch` in `dir` with these files (name, text) written
 /// first, its stderr piped.
-fn watching(dir: &Path, files: &[(&str, &str)]) -> std::process::Child {
+fn watching(dir: &Path, files: &[(&str, &str)]) -> Watch {
     for (name, text) in files {
         write(dir, name, text);
     }
@@ -698,6 +708,7 @@ fn watching(dir: &Path, files: &[(&str, &str)]) -> std::process::Child {
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
         .spawn()
+        .map(Watch)
         .unwrap()
 }
 
@@ -730,7 +741,7 @@ fn watch_rebuilds_on_change_and_survives_errors() {
         ],
     );
     // Read on a thread of its own: a full pipe would stop the watch.
-    let stderr = child.stderr.take().unwrap();
+    let stderr = child.0.stderr.take().unwrap();
     std::thread::spawn(move || std::io::read_to_string(stderr));
     let out = dir.path().join("out/b.js");
     until_bundle(&out, "the first build", &|t| t.contains("= 1"));
@@ -748,8 +759,7 @@ fn watch_rebuilds_on_change_and_survives_errors() {
     until_bundle(&out, "the build after the new file", &|t| {
         t.contains("= 2") && t.contains("new file")
     });
-    child.kill().unwrap();
-    child.wait().unwrap();
+    drop(child);
     assert!(node(dir.path(), &out, &[]).contains("v 2"));
 }
 
@@ -769,7 +779,7 @@ fn watch_sees_the_fix_to_a_file_that_failed_the_first_build() {
         ],
     );
     // The first build's error is reported before the fix is written.
-    let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut stderr = std::io::BufReader::new(child.0.stderr.take().unwrap());
     let mut said = String::new();
     while !said.contains("Expression expected") {
         let mut line = String::new();
@@ -782,8 +792,7 @@ fn watch_sees_the_fix_to_a_file_that_failed_the_first_build() {
     std::fs::write(dir.path().join("lib.ts"), "export const v: number = 3;\n").unwrap();
     let out = dir.path().join("out/b.js");
     until_bundle(&out, "the build after the fix", &|t| t.contains("= 3"));
-    child.kill().unwrap();
-    child.wait().unwrap();
+    drop(child);
     assert!(node(dir.path(), &out, &[]).contains("v 3"));
 }
 
@@ -804,7 +813,7 @@ fn watch_rebuilds_when_the_tsconfig_changes() {
             ("tsconfig.json", &tsconfig("a.ts")),
         ],
     );
-    let stderr = child.stderr.take().unwrap();
+    let stderr = child.0.stderr.take().unwrap();
     std::thread::spawn(move || std::io::read_to_string(stderr));
     let out = dir.path().join("out/b.js");
     until_bundle(&out, "the first build", &|t| t.contains("from a"));
@@ -814,8 +823,7 @@ fn watch_rebuilds_when_the_tsconfig_changes() {
     until_bundle(&out, "the build after the tsconfig changed", &|t| {
         t.contains("from b")
     });
-    child.kill().unwrap();
-    child.wait().unwrap();
+    drop(child);
 }
 
 /// `--outfile /dev/stdout` into a pipe writes the bundle there, as esbuild does (the link names
