@@ -84,6 +84,7 @@ impl App {
             web_root: o.web_root,
             worker,
             events: events.clone(),
+            admission: tokio::sync::Semaphore::new(crate::runtime::server::WORKER_PLACES),
         });
         // Off the servers' threads, and in batches (one write for all the events waiting):
         // the log file and the caller's printing. After a batch the thread rests a moment, so
