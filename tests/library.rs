@@ -90,12 +90,12 @@ fn the_bundle_graph_gives_the_same_routes_as_the_routes_command() {
     assert_eq!(from_bundle.warnings.len(), alone.warnings.len());
 }
 
-/// A `--watch` session parses only what changed, and its bundle is the bytes a build from
-/// scratch gives, plain and minified, whether it takes the copies `prepare_next` made or
-/// copies the modules itself.
+/// A `--watch` session parses only what changed and prints again only the statements that
+/// changed, and its bundle is the bytes a build from scratch gives, plain, with a source map
+/// and minified, whether it takes the copies `prepare_next` made or copies the modules itself.
 #[test]
 fn a_watch_rebuild_parses_only_what_changed_and_gives_the_same_bytes() {
-    use edgespark::bundler::emit::EmitOptions;
+    use edgespark::bundler::emit::{EmitOptions, SourceMapKind};
     use edgespark::bundler::graph::Session;
     use edgespark::ops::build::{bundle_server, bundle_server_in};
     npm_ci(&repo().join("fixtures/app/server"));
@@ -103,11 +103,25 @@ fn a_watch_rebuild_parses_only_what_changed_and_gives_the_same_bytes() {
     let project_dir = dir.path().join("app");
     copy_project(&repo().join("fixtures/app"), &project_dir);
     let project = edgespark::project::Project::find(Some(&project_dir)).unwrap();
-    for minify in [false, true] {
+    let route = project_dir.join("server/src/routes/posts.ts");
+    let other = project_dir.join("server/src/routes/public.ts");
+    let (route_text, other_text) = (
+        std::fs::read_to_string(&route).unwrap(),
+        std::fs::read_to_string(&other).unwrap(),
+    );
+    for (minify, sourcemap) in [
+        (false, None),
+        (false, Some(SourceMapKind::Inline)),
+        (true, None),
+    ] {
         let emit = EmitOptions {
             minify,
+            sourcemap,
             ..EmitOptions::default()
         };
+        let name = format!("{minify} {sourcemap:?}");
+        std::fs::write(&route, &route_text).unwrap();
+        std::fs::write(&other, &other_text).unwrap();
         let mut session = Session::watching();
         let build = |session: &mut Session| {
             let (_, bundled) = bundle_server_in(&project, session, emit, |_| ()).unwrap();
@@ -120,30 +134,50 @@ fn a_watch_rebuild_parses_only_what_changed_and_gives_the_same_bytes() {
         let cold = |project| bundle_server(project, emit).unwrap().1.remove(0).code;
         assert!(
             first == cold(&project),
-            "the first build differs from a cold one"
+            "{name}: the first build differs from a cold one"
         );
         // The copies the rebuild takes, made as a watch makes them while it waits (the build
         // after the rebuild copies for itself).
         session.prepare_next();
-        // One route changed: one module parsed again.
-        let route = project_dir.join("server/src/routes/posts.ts");
-        let text = std::fs::read_to_string(&route).unwrap();
+        // One route changed: one module parsed again, and (unminified) only its statements
+        // and the linker's printed again.
         std::fs::write(
             &route,
-            format!("{text}\nconsole.log(\"changed, {minify}\");\n"),
+            format!("{route_text}\nconsole.log(\"changed, {name}\");\n"),
         )
         .unwrap();
         let again = build(&mut session);
         assert_eq!(session.last_parsed(), 1);
-        assert!(again.contains(&format!("changed, {minify}")));
+        assert!(again.contains(&format!("changed, {name}")));
         assert!(
             again == cold(&project),
-            "the rebuild differs from a cold build"
+            "{name}: the rebuild differs from a cold build"
+        );
+        let (printed, statements) = session.last_printed();
+        if !minify {
+            assert!(
+                statements > 500 && printed * 10 < statements,
+                "{name}: {printed} of {statements} statements printed again"
+            );
+        }
+        // A top-level name that another module has too: one of the two is renamed, and the
+        // statements that use it are printed with the new name.
+        std::fs::write(
+            &other,
+            format!("{other_text}\nconst ownProfile = \"{name}\";\nconsole.log(ownProfile);\n"),
+        )
+        .unwrap();
+        let renamed = build(&mut session);
+        assert!(
+            renamed == cold(&project),
+            "{name}: the rebuild with a name taken differs from a cold build"
         );
         // Nothing changed: nothing parsed.
-        assert!(build(&mut session) == again);
+        assert!(build(&mut session) == renamed);
         assert_eq!(session.last_parsed(), 0);
     }
+    std::fs::write(&route, &route_text).unwrap();
+    std::fs::write(&other, &other_text).unwrap();
 }
 
 #[test]

@@ -71,12 +71,14 @@ pub fn bundle_in<T>(
     let resolver = Resolver::new(options);
     let mut inspected = None;
     let mut files = None;
+    let mut printed = session.take_printed();
     let first = bundle_once(
         |r: &Resolver| graph::scan_in(entries, r, session),
         &resolver,
         outfiles,
         link,
         emit,
+        printed.as_mut(),
         |g| {
             files = Some(read_files(g));
             inspected = Some(inspect(g));
@@ -91,10 +93,21 @@ pub fn bundle_in<T>(
                 ..emit
             };
             let scan = |r: &Resolver| graph::scan_in(entries, r, session);
-            bundle_once(scan, &resolver, outfiles, link, emit, |_| ())
+            bundle_once(
+                scan,
+                &resolver,
+                outfiles,
+                link,
+                emit,
+                printed.as_mut(),
+                |_| (),
+            )
         }
         result => result,
     };
+    if let Some(printed) = printed {
+        session.put_printed(printed);
+    }
     let inputs = files.map(|mut read: Vec<(PathBuf, Option<blake3::Hash>)>| {
         read.extend(resolver.copied().into_values().map(|p| (p, None)));
         let (files, contents) = read.into_iter().unzip();
@@ -174,6 +187,7 @@ fn bundle_once(
     outfiles: &[PathBuf],
     link: &LinkOptions,
     emit: EmitOptions,
+    mut printed: Option<&mut std::collections::HashMap<PathBuf, crate::bundler::emit::PrintMemo>>,
     inspect: impl FnOnce(&graph::ModuleGraph),
 ) -> Result<Vec<Emitted>> {
     let timer = crate::timing::StageTimer::from_env();
@@ -214,7 +228,12 @@ fn bundle_once(
                     module,
                     &pure,
                     emit,
-                    outfile,
+                    crate::bundler::emit::Output {
+                        file: outfile,
+                        memo: printed
+                            .as_deref_mut()
+                            .map(|p| p.entry(outfile.clone()).or_default()),
+                    },
                 );
                 timer.done("emit");
                 let mut emitted = text?;

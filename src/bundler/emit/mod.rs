@@ -11,6 +11,7 @@ mod minify;
 mod outside;
 mod private_names;
 mod rename;
+mod reprint;
 mod sourcemap;
 
 use std::path::Path;
@@ -28,6 +29,7 @@ use swc_core::ecma::transforms::base::{fixer::fixer, hygiene::hygiene};
 use swc_core::ecma::visit::{Visit, VisitWith};
 
 pub use minify::LostBinding;
+pub use reprint::PrintMemo;
 pub use sourcemap::SourceMapKind;
 
 #[derive(Debug, Clone, Copy)]
@@ -118,47 +120,73 @@ fn print_in_parallel(
     let printed: Vec<Result<PrintedRun>> = runs
         .into_par_iter()
         .map(|body| {
-            let program = GLOBALS.set(globals, || {
-                Program::Module(Module {
-                    span: DUMMY_SP,
-                    body,
-                    shebang: None,
-                })
-                .apply(fixer(None))
-            });
-            let mut buf = vec![];
-            let mut map = vec![];
-            let mut wr = JsWriter::new(cm.clone(), "\n", &mut buf, with_map.then_some(&mut map));
-            // Two spaces, as esbuild indents (swc's default is four).
-            wr.set_indent_str("  ");
-            emit_with(cm, cfg, wr, &program, minify)?;
+            let (run, body) = print_run(cm, globals, cfg, body, minify, with_map)?;
             // Freeing a run's syntax tree costs about as much as a third of printing it.
-            crate::timing::drop_off_the_critical_path(program);
-            let text = String::from_utf8(buf).context("the printed bundle is not UTF-8")?;
-            let (line_breaks, tail) = match (with_map, text.rfind('\n')) {
-                (false, _) => (0, 0),
-                (true, None) => (0, text.encode_utf16().count() as u32),
-                (true, Some(end)) => (
-                    text.matches('\n').count() as u32,
-                    text[end + 1..].encode_utf16().count() as u32,
-                ),
-            };
-            Ok(PrintedRun {
-                text,
-                mappings: map,
-                line_breaks,
-                tail,
-            })
+            crate::timing::drop_off_the_critical_path(body);
+            Ok(run)
         })
         .collect();
     let printed = printed.into_iter().collect::<Result<Vec<_>>>()?;
-    let mut out = String::with_capacity(printed.iter().map(|p| p.text.len()).sum());
-    let mut all = mappings;
+    Ok(join_runs(printed.iter(), mappings))
+}
+
+/// A run of top-level statements parenthesized and printed; the statements are handed back
+/// as the printer saw them.
+fn print_run(
+    cm: &Lrc<SourceMap>,
+    globals: &Globals,
+    cfg: Config,
+    body: Vec<ModuleItem>,
+    minify: bool,
+    with_map: bool,
+) -> Result<(PrintedRun, Vec<ModuleItem>)> {
+    let program = GLOBALS.set(globals, || {
+        Program::Module(Module {
+            span: DUMMY_SP,
+            body,
+            shebang: None,
+        })
+        .apply(fixer(None))
+    });
+    let mut buf = vec![];
+    let mut map = vec![];
+    let mut wr = JsWriter::new(cm.clone(), "\n", &mut buf, with_map.then_some(&mut map));
+    // Two spaces, as esbuild indents (swc's default is four).
+    wr.set_indent_str("  ");
+    emit_with(cm, cfg, wr, &program, minify)?;
+    let text = String::from_utf8(buf).context("the printed bundle is not UTF-8")?;
+    let (line_breaks, tail) = match (with_map, text.rfind('\n')) {
+        (false, _) => (0, 0),
+        (true, None) => (0, text.encode_utf16().count() as u32),
+        (true, Some(end)) => (
+            text.matches('\n').count() as u32,
+            text[end + 1..].encode_utf16().count() as u32,
+        ),
+    };
+    let Program::Module(module) = program else {
+        unreachable!("printed as a module")
+    };
+    let run = PrintedRun {
+        text,
+        mappings: map,
+        line_breaks,
+        tail,
+    };
+    Ok((run, module.body))
+}
+
+/// The runs' texts joined in order; with `mappings`, each run's mappings moved to where its
+/// text lands in the whole.
+fn join_runs<'a>(
+    runs: impl Iterator<Item = &'a PrintedRun> + Clone,
+    mut mappings: Option<&mut Mappings>,
+) -> String {
+    let mut out = String::with_capacity(runs.clone().map(|r| r.text.len()).sum());
     // The joined text's line count, and its last line's length in UTF-16 units.
     let (mut lines, mut last_line) = (0u32, 0u32);
-    for run in printed {
-        if let Some(all) = all.as_deref_mut() {
-            all.extend(run.mappings.into_iter().map(|(pos, at)| {
+    for run in runs {
+        if let Some(all) = mappings.as_deref_mut() {
+            all.extend(run.mappings.iter().map(|&(pos, at)| {
                 let col = if at.line == 0 {
                     at.col + last_line
                 } else {
@@ -176,10 +204,16 @@ fn print_in_parallel(
         }
         out.push_str(&run.text);
     }
-    Ok(out)
+    out
 }
 
-/// Print the bundle that will be written to `outfile` (the source map names the sources
+/// Where a bundle goes: its file, and in a watch session what the last build printed there.
+pub struct Output<'a> {
+    pub file: &'a Path,
+    pub memo: Option<&'a mut PrintMemo>,
+}
+
+/// Print the bundle that will be written to `to.file` (the source map names the sources
 /// relative to it). `pure_annotations`: where `/* @__PURE__ */` comments were, so the
 /// minifier may drop unused annotated calls too.
 pub fn print(
@@ -189,7 +223,7 @@ pub fn print(
     module: Module,
     pure_annotations: &FxHashSet<BytePos>,
     o: EmitOptions,
-    outfile: &Path,
+    to: Output<'_>,
 ) -> Result<Emitted> {
     let timer = crate::timing::StageTimer::from_env();
     let program = GLOBALS.set(globals, || -> Result<Program> {
@@ -218,14 +252,14 @@ pub fn print(
         .with_target(EsVersion::EsNext)
         .with_minify(o.minify);
     let mut mappings = vec![];
-    let code = print_in_parallel(
-        cm,
-        globals,
-        cfg,
-        program,
-        o.minify,
-        o.sourcemap.is_some().then_some(&mut mappings),
-    )?;
+    let wanted = o.sourcemap.is_some().then_some(&mut mappings);
+    let code = match (to.memo, program) {
+        // Minified, the runs are compressed together: nothing is kept from one build to the next.
+        (Some(memo), Program::Module(module)) if !o.minify => {
+            memo.print(cm, globals, cfg, module, wanted)?
+        }
+        (_, program) => print_in_parallel(cm, globals, cfg, program, o.minify, wanted)?,
+    };
     timer.done("  print");
     match o.sourcemap {
         None => Ok(Emitted {
@@ -235,7 +269,7 @@ pub fn print(
         }),
         Some(kind) => {
             let timer = crate::timing::StageTimer::from_env();
-            let emitted = sourcemap::attach(cm, &mappings, code, kind, outfile);
+            let emitted = sourcemap::attach(cm, &mappings, code, kind, to.file);
             timer.done("  source map");
             emitted
         }

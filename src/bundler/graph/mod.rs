@@ -223,9 +223,26 @@ pub struct Session {
     /// A copy of kept modules, made by `prepare_next` while a watch waits: a build moves the
     /// copy into its graph (the linker consumes it) instead of copying on its critical path.
     spares: HashMap<PathBuf, ParsedModule>,
+    /// Per output file, the statements its last build printed (a watch session's).
+    printed: HashMap<PathBuf, crate::bundler::emit::PrintMemo>,
 }
 
 impl Session {
+    /// What the last build printed per output file, for the next build to take its texts
+    /// from; None in a session that keeps nothing. Put back with `put_printed`.
+    pub(crate) fn take_printed(
+        &mut self,
+    ) -> Option<HashMap<PathBuf, crate::bundler::emit::PrintMemo>> {
+        self.keep.then(|| std::mem::take(&mut self.printed))
+    }
+
+    pub(crate) fn put_printed(
+        &mut self,
+        printed: HashMap<PathBuf, crate::bundler::emit::PrintMemo>,
+    ) {
+        self.printed = printed;
+    }
+
     /// Copy, on all threads, each kept module the next build would otherwise copy itself: for
     /// a watch to call while it waits for a change.
     pub fn prepare_next(&mut self) {
@@ -259,6 +276,15 @@ impl Session {
         }
     }
 
+    /// Of the top-level statements the last build printed (in all its output files), how many
+    /// it printed, and how many in all (the rest it had printed before).
+    pub fn last_printed(&self) -> (usize, usize) {
+        self.printed
+            .values()
+            .map(|m| m.last_printed())
+            .fold((0, 0), |(a, b), (c, d)| (a + c, b + d))
+    }
+
     /// How many modules the last build parsed; the rest it had from earlier builds.
     pub fn last_parsed(&self) -> usize {
         self.last_parsed
@@ -280,6 +306,7 @@ impl Default for Session {
             keep: false,
             reached: vec![],
             spares: HashMap::new(),
+            printed: HashMap::new(),
         }
     }
 }
