@@ -169,9 +169,9 @@ impl Scanner<'_> {
                         self.i += 1;
                     }
                     let word = &self.b[start..self.i];
-                    regex_allowed = KEYWORDS_BEFORE_EXPRESSION.contains(&word);
+                    regex_allowed = before_expression(word);
                     // Keyword operators nest as `!` does (`typeof typeof x`, `new new X`).
-                    if NESTING_KEYWORDS.contains(&word) {
+                    if nests(word) {
                         self.ops += 1;
                         if self.depth() > self.limit {
                             return Some(start);
@@ -279,35 +279,34 @@ impl Scanner<'_> {
     }
 }
 
-/// Words that nest the expression after them one level deeper.
-const NESTING_KEYWORDS: &[&[u8]] = &[
-    b"typeof",
-    b"void",
-    b"delete",
-    b"await",
-    b"new",
-    b"yield",
-    b"in",
-    b"instanceof",
-];
+/// Whether the word nests the expression after it one level deeper.
+fn nests(word: &[u8]) -> bool {
+    matches!(
+        word,
+        b"typeof" | b"void" | b"delete" | b"await" | b"new" | b"yield" | b"in" | b"instanceof"
+    )
+}
 
-/// Words after which a `/` starts a regular expression.
-const KEYWORDS_BEFORE_EXPRESSION: &[&[u8]] = &[
-    b"return",
-    b"typeof",
-    b"case",
-    b"do",
-    b"else",
-    b"in",
-    b"of",
-    b"new",
-    b"delete",
-    b"void",
-    b"throw",
-    b"instanceof",
-    b"yield",
-    b"await",
-];
+/// Whether a `/` after the word starts a regular expression.
+fn before_expression(word: &[u8]) -> bool {
+    matches!(
+        word,
+        b"return"
+            | b"typeof"
+            | b"case"
+            | b"do"
+            | b"else"
+            | b"in"
+            | b"of"
+            | b"new"
+            | b"delete"
+            | b"void"
+            | b"throw"
+            | b"instanceof"
+            | b"yield"
+            | b"await"
+    )
+}
 
 #[cfg(test)]
 mod tests {
