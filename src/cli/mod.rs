@@ -87,6 +87,15 @@ pub fn run() -> i32 {
             return code;
         }
     };
+    let builds_once = match &cli.command {
+        Command::Build(a) => !a.watch,
+        Command::Bundle(a) => !a.watch,
+        Command::Routes(_) | Command::Deploy(_) => true,
+        _ => false,
+    };
+    if builds_once {
+        crate::timing::process_ends_with_command();
+    }
     let result = match cli.command {
         Command::Init(a) => init::run(a, cli.dir.as_deref()).map(|()| None),
         Command::Db(cmd) => db::run(cmd, cli.dir.as_deref()).map(|()| None),
