@@ -34,7 +34,7 @@ pub fn one_top_level(
     items: &mut [ModuleItem],
     top_level_mark: Mark,
     reserved: &FxHashSet<Atom>,
-) -> Contexts {
+) -> TopLevelNames {
     let declared = top_level_bindings(items);
     let top_contexts: FxHashSet<SyntaxContext> = declared.iter().map(|id| id.1).collect();
     let mut taken: FxHashSet<Atom> = reserved.clone();
@@ -65,10 +65,41 @@ pub fn one_top_level(
             unmarked.store(true, std::sync::atomic::Ordering::Relaxed);
         }
     });
-    if unmarked.into_inner() {
+    let contexts = if unmarked.into_inner() {
         Contexts::Unmarked
     } else {
         Contexts::AsResolved
+    };
+    TopLevelNames {
+        contexts,
+        top_contexts,
+        renames,
+        top_level,
+    }
+}
+
+/// What `one_top_level` did: whether the contexts are as resolved, and what each top-level
+/// binding's name and context became.
+pub struct TopLevelNames {
+    pub contexts: Contexts,
+    top_contexts: FxHashSet<SyntaxContext>,
+    renames: FxHashMap<Id, Atom>,
+    top_level: SyntaxContext,
+}
+
+impl TopLevelNames {
+    /// The name and context an identifier in a top-level context now has (None: another
+    /// context, left as it was).
+    pub fn now(&self, name: &Atom, ctxt: SyntaxContext) -> Option<(Atom, SyntaxContext)> {
+        if !self.top_contexts.contains(&ctxt) {
+            return None;
+        }
+        let renamed = if self.renames.is_empty() {
+            None
+        } else {
+            self.renames.get(&(name.clone(), ctxt))
+        };
+        Some((renamed.unwrap_or(name).clone(), self.top_level))
     }
 }
 
@@ -433,7 +464,8 @@ mod tests {
                 );
             }
             let contexts =
-                one_top_level(&Globals::new(), &mut body, Mark::new(), &Default::default());
+                one_top_level(&Globals::new(), &mut body, Mark::new(), &Default::default())
+                    .contexts;
             let code = to_code_default(
                 cm,
                 None,

@@ -69,7 +69,9 @@ pub fn minify(
         &mut module.body,
         top_level_mark,
         &Default::default(),
-    ) {
+    )
+    .contexts
+    {
         Contexts::AsResolved => {
             timer.done("  top level");
             unresolved

@@ -26,20 +26,27 @@ use super::contexts::{Contexts, one_top_level};
 /// The bundle with every name settled, ready to print.
 pub fn renamed(globals: &Globals, mut module: Module) -> Result<Module, LostBinding> {
     let timer = crate::timing::StageTimer::from_env();
-    let reserved = free_names(globals, &module.body);
+    let (reserved, names) = free_names(globals, &module.body);
     timer.done("      free names");
     let top_level_mark = GLOBALS.set(globals, Mark::new);
     let top_level = SyntaxContext::empty().apply_mark(top_level_mark);
+    let top = one_top_level(globals, &mut module.body, top_level_mark, &reserved);
     // An unmarked name, `eval` or `with`: only the whole-bundle pass knows what they see.
-    if let Contexts::Unmarked = one_top_level(globals, &mut module.body, top_level_mark, &reserved)
-    {
+    if let Contexts::Unmarked = top.contexts {
         return Err(LostBinding);
     }
     timer.done("      top level");
     let body: Option<Vec<ModuleItem>> = module
         .body
         .into_par_iter()
-        .map(|item| GLOBALS.set(globals, || statement_renamed(item, top_level, &reserved)))
+        .zip(names)
+        .map(|(item, names)| {
+            // The statement's names as `one_top_level` left them, without walking it again.
+            let before = names.after(&top);
+            GLOBALS.set(globals, || {
+                statement_renamed(item, before, top_level, &reserved)
+            })
+        })
         .collect();
     timer.done("      statements");
     Ok(Module {
@@ -56,10 +63,14 @@ pub fn renamed(globals: &Globals, mut module: Module) -> Result<Module, LostBind
 /// every inner binding named like a name it cannot find declared).
 fn statement_renamed(
     item: ModuleItem,
+    before: Names,
     top_level: SyntaxContext,
     reserved: &FxHashSet<Atom>,
 ) -> Option<ModuleItem> {
-    let before = Names::of(&item);
+    debug_assert!(
+        Names::of(&item).0 == before.0,
+        "the names derived from the free-names walk are the statement's"
+    );
     if !before.may_clash(top_level, reserved) {
         return Some(item);
     }
@@ -106,33 +117,37 @@ fn statement_renamed(
 }
 
 /// The names statements use without declaring them, and not as another statement's top-level
-/// binding: what no top-level binding may be called.
-fn free_names(globals: &Globals, items: &[ModuleItem]) -> FxHashSet<Atom> {
+/// binding: what no top-level binding may be called. Also each statement's names, for the
+/// statement pass.
+fn free_names(globals: &Globals, items: &[ModuleItem]) -> (FxHashSet<Atom>, Vec<Names>) {
     let top: FxHashSet<SyntaxContext> = super::contexts::top_level_bindings(items)
         .iter()
         .map(|id| id.1)
         .collect();
-    items
+    let (free, names): (Vec<FxHashSet<Atom>>, Vec<Names>) = items
         .par_iter()
         .map(|item| {
             GLOBALS.set(globals, || {
-                let names = Names::of(item);
+                let mut names = Names::of(item);
                 let mut declared: FxHashSet<Id> = collect_decls(item);
-                declared.extend(names.1);
-                names
+                declared.extend(std::mem::take(&mut names.1));
+                let free = names
                     .0
-                    .into_iter()
+                    .iter()
                     .filter(|(name, ctxt, _)| {
                         !top.contains(ctxt) && !declared.contains(&(name.clone(), *ctxt))
                     })
-                    .map(|(name, _, _)| name)
-                    .collect::<FxHashSet<Atom>>()
+                    .map(|(name, _, _)| name.clone())
+                    .collect::<FxHashSet<Atom>>();
+                (free, names)
             })
         })
-        .reduce(FxHashSet::default, |mut a, b| {
-            a.extend(b);
-            a
-        })
+        .unzip();
+    let mut all = FxHashSet::default();
+    for f in free {
+        all.extend(f);
+    }
+    (all, names)
 }
 
 /// Every identifier that names a binding or refers to one, in order (not labels, nor the
@@ -145,6 +160,19 @@ impl Names {
         let mut n = Names(vec![], vec![]);
         item.visit_with(&mut n);
         n
+    }
+
+    /// These names as `one_top_level` made them: it changes no identifier but those in
+    /// top-level contexts, and keeps their order (a shorthand property it splits keeps its
+    /// identifier as the value).
+    fn after(mut self, top: &super::contexts::TopLevelNames) -> Names {
+        for (name, ctxt, _) in &mut self.0 {
+            if let Some((now, now_ctxt)) = top.now(name, *ctxt) {
+                *name = now;
+                *ctxt = now_ctxt;
+            }
+        }
+        self
     }
 
     /// Whether hygiene could rename something here: where a name is two bindings that might
