@@ -25,16 +25,17 @@ pub fn mangle_by_frequency(
     unresolved_mark: Mark,
     globals: &Globals,
 ) -> Option<()> {
-    let mut scopes = ScopeCollector {
-        unresolved_mark,
-        ..Default::default()
+    let timer = crate::timing::StageTimer::from_env();
+    let scopes = match &*program {
+        Program::Module(m) => ScopeCollector::of_items(&m.body, unresolved_mark, globals),
+        Program::Script(s) => ScopeCollector::of_items(&s.body, unresolved_mark, globals),
     };
-    scopes.scopes.push(Scope::default());
-    program.visit_with(&mut scopes);
     if scopes.observable_names {
         return None;
     }
+    timer.done("      scopes");
     let map = names_for(&scopes)?;
+    timer.done("      slots");
     // Renaming by the map is the same per top-level item: on all threads.
     match program {
         Program::Module(m) => m
@@ -76,6 +77,98 @@ struct ScopeCollector {
 }
 
 impl ScopeCollector {
+    fn new(unresolved_mark: Mark) -> ScopeCollector {
+        ScopeCollector {
+            unresolved_mark,
+            scopes: vec![Scope::default()],
+            ..Default::default()
+        }
+    }
+
+    /// The scopes of a program's top-level items: each item's collected on its own, on all
+    /// threads, then joined in order, numbering identifiers and scopes as one walk over the
+    /// whole program would (the names given depend on that order).
+    fn of_items<T: VisitWith<ScopeCollector> + Sync>(
+        items: &[T],
+        unresolved_mark: Mark,
+        globals: &Globals,
+    ) -> ScopeCollector {
+        let each: Vec<ScopeCollector> = items
+            .par_iter()
+            .map(|item| {
+                GLOBALS.set(globals, || {
+                    let mut c = ScopeCollector::new(unresolved_mark);
+                    item.visit_with(&mut c);
+                    c
+                })
+            })
+            .collect();
+        let mut all = ScopeCollector::new(unresolved_mark);
+        for c in each {
+            all.join(c);
+        }
+        all
+    }
+
+    /// Add what `next` collected of the next top-level item: its scope 0 is the program's.
+    fn join(&mut self, next: ScopeCollector) {
+        self.observable_names |= next.observable_names;
+        // Its scope k (> 0) becomes scope `offset + k` here.
+        let offset = self.scopes.len() - 1;
+        let scope_here = |k: usize| if k == 0 { 0 } else { offset + k };
+        let sym_here: Vec<Sym> = next
+            .names
+            .into_iter()
+            .zip(next.uses)
+            .map(|(id, uses)| {
+                let s = match self.ids.entry(id) {
+                    std::collections::hash_map::Entry::Occupied(e) => *e.get(),
+                    std::collections::hash_map::Entry::Vacant(e) => {
+                        let s = self.names.len() as Sym;
+                        self.names.push(e.key().clone());
+                        e.insert(s);
+                        self.uses.push(0);
+                        self.scope_of.push(None);
+                        s
+                    }
+                };
+                self.uses[s as usize] += uses;
+                s
+            })
+            .collect();
+        // A binding an earlier item declared keeps that declaration's scope.
+        let first: Vec<bool> = next
+            .scope_of
+            .iter()
+            .zip(&sym_here)
+            .map(|(scope, &s)| match scope {
+                Some(k) if self.scope_of[s as usize].is_none() => {
+                    self.scope_of[s as usize] = Some(scope_here(*k));
+                    true
+                }
+                _ => false,
+            })
+            .collect();
+        for (k, scope) in next.scopes.into_iter().enumerate() {
+            let bindings = scope
+                .bindings
+                .iter()
+                .filter(|&&b| first[b as usize])
+                .map(|&b| sym_here[b as usize]);
+            let refs = scope.refs.iter().map(|&r| sym_here[r as usize]);
+            if k == 0 {
+                self.scopes[0].bindings.extend(bindings);
+                self.scopes[0].refs.extend(refs);
+            } else {
+                self.scopes.push(Scope {
+                    parent: scope_here(scope.parent),
+                    bindings: bindings.collect(),
+                    refs: refs.collect(),
+                });
+            }
+        }
+    }
+
     /// A function's scope (`var` and function declarations go there) or a block's.
     fn in_new_scope(&mut self, function: bool, visit: impl FnOnce(&mut Self)) {
         let (parent, parent_function) = (self.current, self.function);
