@@ -53,7 +53,7 @@ pub fn mangle_by_frequency(
 /// An identifier's number, in the order first met.
 type Sym = u32;
 
-#[derive(Default)]
+#[derive(Default, Debug, PartialEq)]
 struct Scope {
     parent: usize,
     bindings: Vec<Sym>,
@@ -549,6 +549,40 @@ fn is_reserved(name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn scopes_collected_per_item_and_joined_are_those_of_one_walk() {
+        use swc_core::common::{FileName, SourceMap, sync::Lrc};
+        use swc_core::ecma::parser::{EsSyntax, Syntax};
+        use swc_core::ecma::transforms::base::resolver;
+        // Top-level names used before and declared in several items, shadowing, blocks,
+        // catch clauses, classes, and a function hoisted out of a block.
+        let src = r#"
+            use(a); var a = 1;
+            function f(x) { var y = x + a; { let a = y; g(a); } return () => x + y; }
+            var a = 2; class C { m(z) { try { z(); } catch (e) { return e + a; } } }
+            for (let i = 0; i < 3; i++) { var h = i; function g(q) { return q + h; } }
+            const o = { a, f, k: function named() { return named; } };
+        "#;
+        let globals = Globals::new();
+        GLOBALS.set(&globals, || {
+            let cm: Lrc<SourceMap> = Default::default();
+            let es = Syntax::Es(EsSyntax::default());
+            let m = crate::bundler::js::parse_snippet(&cm, FileName::Anon, src.into(), es).unwrap();
+            let unresolved = Mark::new();
+            let program = Program::Module(m).apply(resolver(unresolved, Mark::new(), false));
+            let mut one_walk = ScopeCollector::new(unresolved);
+            program.visit_with(&mut one_walk);
+            let joined =
+                ScopeCollector::of_items(&program.as_module().unwrap().body, unresolved, &globals);
+            assert!(one_walk.scopes.len() > 8 && one_walk.names.len() > 10);
+            assert_eq!(joined.scopes, one_walk.scopes);
+            assert_eq!(joined.names, one_walk.names);
+            assert_eq!(joined.uses, one_walk.uses);
+            assert_eq!(joined.scope_of, one_walk.scope_of);
+            assert_eq!(joined.ids, one_walk.ids);
+        });
+    }
 
     #[test]
     fn names_are_distinct_and_short_first() {
