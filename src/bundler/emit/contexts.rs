@@ -43,12 +43,18 @@ pub fn one_top_level(
         .iter()
         .filter(|id| !taken.insert(id.0.clone()))
         .collect();
+    // Per name, the suffix to try first: every smaller one is taken (`taken` only grows), so
+    // the k-th binding of a name is not tried against the k - 1 names before it.
+    let mut next_suffix: FxHashMap<&Atom, u32> = FxHashMap::default();
     for id in clashing {
-        let fresh = (1u32..)
-            .map(|n| Atom::from(format!("{}${n}", id.0)))
-            .find(|c| !taken.contains(c))
-            .expect("a free name");
-        taken.insert(fresh.clone());
+        let n = next_suffix.entry(&id.0).or_insert(1);
+        let fresh = loop {
+            let candidate = Atom::from(format!("{}${n}", id.0));
+            *n += 1;
+            if taken.insert(candidate.clone()) {
+                break candidate;
+            }
+        };
         renames.insert(id.clone(), fresh);
     }
     let top_level = SyntaxContext::empty().apply_mark(top_level_mark);
