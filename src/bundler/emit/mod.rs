@@ -13,6 +13,7 @@ mod private_names;
 mod rename;
 mod reprint;
 mod sourcemap;
+mod sourcemap_json;
 
 use std::path::Path;
 

@@ -8,7 +8,6 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use base64::Engine;
 use rayon::prelude::*;
-use swc_core::common::source_map::SourceMapGenConfig;
 use swc_core::common::{BytePos, FileName, SourceMap, sync::Lrc};
 
 use super::Emitted;
@@ -43,15 +42,10 @@ pub fn attach(
     cm.files().par_iter().for_each(|f| {
         f.analyze();
     });
-    let mut map = cm.build_source_map(mappings, None, Sources { out_dir: &out_dir });
-    map.set_file(
-        outfile
-            .file_name()
-            .map(|f| f.to_string_lossy().into_owned()),
-    );
-    let mut json = vec![];
-    map.to_writer(&mut json).context("writing the source map")?;
-    let json = String::from_utf8(json).context("the source map is not UTF-8")?;
+    let file = outfile.file_name().map(|f| f.to_string_lossy());
+    let json = super::sourcemap_json::source_map_json(cm, mappings, file.as_deref(), |f| {
+        source_name(&out_dir, f)
+    });
     if !code.ends_with('\n') {
         code.push('\n');
     }
@@ -76,22 +70,12 @@ pub fn attach(
     })
 }
 
-/// Names each source by its path relative to the output's directory, with `/` separators, and
-/// inlines every source's text.
-struct Sources<'a> {
-    out_dir: &'a Path,
-}
-
-impl SourceMapGenConfig for Sources<'_> {
-    fn file_name_to_source(&self, f: &FileName) -> String {
-        match f {
-            FileName::Real(p) => relative_path(self.out_dir, p),
-            other => other.to_string(),
-        }
-    }
-
-    fn inline_sources_content(&self, _: &FileName) -> bool {
-        true
+/// A source's name in the map: its path relative to the output's directory, with `/`
+/// separators.
+fn source_name(out_dir: &Path, f: &FileName) -> String {
+    match f {
+        FileName::Real(p) => relative_path(out_dir, p),
+        other => other.to_string(),
     }
 }
 
