@@ -101,6 +101,8 @@ pub struct Linker<'g> {
     module_ctxts: Vec<SyntaxContext>,
     needs: Mutex<Needs>,
     taken: HashSet<String>,
+    /// Per base name, the suffix `name` tries first.
+    next_suffix: HashMap<String, u32>,
     external_names: IndexMap<(String, Option<String>), Id>,
     /// Per module: an ES module run on demand (see lazy.rs).
     lazy: Vec<bool>,
@@ -194,6 +196,7 @@ impl<'g> Linker<'g> {
             module_ctxts,
             needs: Mutex::new(Needs::default()),
             taken: HashSet::new(),
+            next_suffix: HashMap::new(),
             external_names: IndexMap::new(),
             lazy: vec![],
             format: o.format,

@@ -6,13 +6,20 @@ use super::*;
 impl<'g> Linker<'g> {
     /// A fresh bundle-unique name made by the linker.
     pub(super) fn name(&mut self, base: &str) -> Id {
-        let mut n = base.to_string();
-        let mut i = 2;
-        while !self.taken.insert(n.clone()) {
-            n = format!("{base}{i}");
-            i += 1;
+        // From the suffix after the last one given for `base`: every one before it is taken
+        // (`taken` only grows), and a thousand `index.ts` files would otherwise try a
+        // thousand names each.
+        let next = self.next_suffix.entry(base.to_string()).or_insert(1);
+        loop {
+            let n = match *next {
+                1 => base.to_string(),
+                i => format!("{base}{i}"),
+            };
+            *next += 1;
+            if self.taken.insert(n.clone()) {
+                return (n.into(), self.ctxt);
+            }
         }
-        (n.into(), self.ctxt)
     }
 
     /// `__name(binding, "default")`, for an anonymous default export given a binding name.
