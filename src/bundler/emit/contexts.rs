@@ -43,18 +43,9 @@ pub fn one_top_level(
         .iter()
         .filter(|id| !taken.insert(id.0.clone()))
         .collect();
-    // Per name, the suffix to try first: every smaller one is taken (`taken` only grows), so
-    // the k-th binding of a name is not tried against the k - 1 names before it.
-    let mut next_suffix: FxHashMap<&Atom, u32> = FxHashMap::default();
+    let mut next_suffix = FxHashMap::default();
     for id in clashing {
-        let n = next_suffix.entry(&id.0).or_insert(1);
-        let fresh = loop {
-            let candidate = Atom::from(format!("{}${n}", id.0));
-            *n += 1;
-            if taken.insert(candidate.clone()) {
-                break candidate;
-            }
-        };
+        let fresh = suffixed(&id.0, &mut next_suffix, &mut taken);
         renames.insert(id.clone(), fresh);
     }
     let top_level = SyntaxContext::empty().apply_mark(top_level_mark);
@@ -423,17 +414,24 @@ fn clashing_names(
         if !names.kept.contains(&id.0) && claimed.insert(id.0.clone()) {
             continue;
         }
-        let n = next_suffix.entry(id.0.clone()).or_insert(1u32);
-        let fresh = loop {
-            let candidate = Atom::from(format!("{}${n}", id.0));
-            *n += 1;
-            if taken.insert(candidate.clone()) {
-                break candidate;
-            }
-        };
+        let fresh = suffixed(&id.0, &mut next_suffix, &mut taken);
         renames.insert(id, fresh);
     }
     renames
+}
+
+/// `name$N` with the smallest N that is not `taken`, now taken. `next` keeps, per name, the
+/// N to try first: every smaller one is taken already (`taken` only grows), so the k-th
+/// binding of a name is not tried against the k - 1 names before it.
+fn suffixed(name: &Atom, next: &mut FxHashMap<Atom, u32>, taken: &mut FxHashSet<Atom>) -> Atom {
+    let n = next.entry(name.clone()).or_insert(1);
+    loop {
+        let candidate = Atom::from(format!("{name}${n}"));
+        *n += 1;
+        if taken.insert(candidate.clone()) {
+            return candidate;
+        }
+    }
 }
 
 struct ClearContexts;
