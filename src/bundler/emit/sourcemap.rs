@@ -37,8 +37,8 @@ pub fn attach(
         .parent()
         .map(Path::to_path_buf)
         .unwrap_or_default();
-    // Each source's line table, made on all threads: swc makes them one by one as it meets
-    // each file in the mappings.
+    // Each source's line table, made on all threads before the pieces of the map ask for
+    // them (a piece meeting a file whose table another piece is making would wait for it).
     cm.files().par_iter().for_each(|f| {
         f.analyze();
     });

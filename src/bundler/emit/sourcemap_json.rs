@@ -3,7 +3,7 @@
 //! them), which do it on one thread: 150 ms of a large minified bundle's build. The mappings
 //! are cut into pieces; each piece finds its positions' files, lines and UTF-16 columns on its
 //! own; the sources are then numbered in order of first use, one piece after the other, and
-//! the `mappings` string is encoded in pieces of whole lines.
+//! each piece's part of the `mappings` string is encoded from the token before it.
 
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
