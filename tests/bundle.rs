@@ -846,3 +846,36 @@ fn outfile_dev_stdout_writes_into_a_pipe() {
     let code = String::from_utf8(out.stdout).unwrap();
     assert!(code.contains("console.log(n + 2)"), "{code}");
 }
+
+/// A source map file cannot go beside `/dev/stdout` (it would be written as `/dev/stdout.map`):
+/// such a build is refused and writes nothing, while `--sourcemap=inline` goes into the pipe.
+#[test]
+fn source_map_file_beside_dev_stdout_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "main.ts", "console.log(1 + 1);\n");
+    let run = |map: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_edgespark"))
+            .args(["bundle", "main.ts", "--outfile", "/dev/stdout", map])
+            .current_dir(dir.path())
+            .output()
+            .unwrap()
+    };
+    for map in ["--sourcemap", "--sourcemap=external", "--sourcemap=both"] {
+        let out = run(map);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{map}: {err}");
+        assert!(err.contains("/dev/stdout is not a file"), "{map}: {err}");
+        assert!(out.stdout.is_empty(), "{map}: nothing is written");
+    }
+    let out = run("--sourcemap=inline");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let code = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        code.contains("sourceMappingURL=data:application/json;base64,"),
+        "{code}"
+    );
+}

@@ -155,6 +155,7 @@ pub fn run(a: BundleArgs) -> Result<()> {
         }),
     };
     refuse_shared_outputs(&outputs)?;
+    refuse_map_beside_a_stream(&outputs, a.sourcemap)?;
     let format = match a.format {
         FormatArg::Esm => Format::Esm,
         FormatArg::Cjs => Format::Cjs,
@@ -195,6 +196,29 @@ pub fn run(a: BundleArgs) -> Result<()> {
         crate::ops::watch::Built { inputs, written }
     };
     crate::ops::watch::watch(rebuild, &a.entries)
+}
+
+/// A `.map` file is written beside the bundle: an output that is a stream or a device
+/// (`/dev/stdout`) has no "beside" (its map would land in /dev), so only `inline` goes with it.
+fn refuse_map_beside_a_stream(outputs: &[PathBuf], kind: Option<SourceMapKind>) -> Result<()> {
+    if !matches!(
+        kind,
+        Some(SourceMapKind::Linked | SourceMapKind::External | SourceMapKind::Both)
+    ) {
+        return Ok(());
+    }
+    for out in outputs {
+        if std::fs::metadata(out).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
+            bail!(crate::cli::output::Failure {
+                code: 2,
+                message: format!(
+                    "{} is not a file, so its source map has nowhere to go beside it; use --sourcemap=inline, or name an output file",
+                    out.display()
+                )
+            });
+        }
+    }
+    Ok(())
 }
 
 /// One build, its files written: the outcome, the files to watch (those its module graph read,
