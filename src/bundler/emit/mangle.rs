@@ -283,12 +283,16 @@ impl Visit for ScopeCollector {
         c.visit_children_with(self);
     }
 
+    // The body's statements share the parameter's scope, as a function's share its
+    // parameters': `catch (e) { let e }` is an early error, so a body binding must never take
+    // the parameter's name (in a nested scope it could, the parameter being unused there).
     fn visit_catch_clause(&mut self, c: &CatchClause) {
         self.in_new_scope(false, |s| {
             if let Some(p) = &c.param {
                 s.declare_pattern(p, false);
             }
-            c.visit_children_with(s);
+            c.param.visit_with(s);
+            c.body.stmts.visit_with(s);
         });
     }
 
