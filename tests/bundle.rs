@@ -336,6 +336,35 @@ fn an_unresolved_import_names_the_importer_and_the_specifier() {
     assert!(!dir.path().join("out.mjs").exists());
 }
 
+/// Only the `try` block of the function the load is in guards it (esbuild's rule): in a
+/// `catch` handler, or in a function merely defined inside a `try`, it is still an error.
+#[test]
+fn an_unresolved_require_outside_its_own_try_block_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("main.cjs"),
+        "try { require(\"guarded-one\"); } catch {}\n\
+         try { throw 1; } catch { require(\"in-the-catch\"); }\n\
+         try { module.exports = () => require(\"called-later\"); } catch {}\n",
+    )
+    .unwrap();
+    let out = bundle_at(dir.path(), &["bundle", "main.cjs", "--outfile", "out.js"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("main.cjs:2:") && err.contains("\"in-the-catch\""),
+        "{err}"
+    );
+    assert!(
+        err.contains("main.cjs:3:") && err.contains("\"called-later\""),
+        "{err}"
+    );
+    assert!(
+        !err.contains("resolve \"guarded-one\"") && err.contains("2 errors"),
+        "{err}"
+    );
+}
+
 #[test]
 fn importing_a_name_the_module_does_not_export_is_an_error() {
     let dir = tempfile::tempdir().unwrap();

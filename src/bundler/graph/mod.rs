@@ -444,6 +444,8 @@ pub fn scan_in(
                             paths.len() - 1
                         }))
                     }
+                    // Left to fail at run time, where the code catches it (as esbuild does).
+                    Err(_) if r.handles_failure => Target::External(r.specifier.clone()),
                     Err(why) => {
                         found.push(unresolved(&cm, &m.path, r, &why).downcast::<Diagnostic>()?);
                         Target::External(r.specifier.clone())

@@ -22,6 +22,10 @@ pub struct ImportRecord {
     pub specifier: String,
     pub kind: ImportKind,
     pub span: Span,
+    /// A `require()` or `import()` in a `try` block of its own function: the code handles it
+    /// failing, so one that cannot be resolved is left to run (and fail) at run time, as
+    /// esbuild does, not an error of the build.
+    pub handles_failure: bool,
 }
 
 #[derive(Debug, Default, Clone)]
@@ -46,6 +50,7 @@ impl ModuleRecord {
             record: ModuleRecord::default(),
             unresolved: SyntaxContext::empty().apply_mark(unresolved),
             fn_depth: 0,
+            try_depth: 0,
         };
         c.record.facts = ModuleFacts::of(m);
         for item in &m.body {
@@ -68,6 +73,7 @@ impl ModuleRecord {
                             specifier: src.value.to_string_lossy().into_owned(),
                             kind: ImportKind::Static,
                             span,
+                            handles_failure: false,
                         });
                     }
                 }
@@ -84,6 +90,20 @@ struct Collector {
     record: ModuleRecord,
     unresolved: SyntaxContext,
     fn_depth: u32,
+    /// How many `try` blocks of the current function the walk is in.
+    try_depth: u32,
+}
+
+impl Collector {
+    /// Inside a function's own body: the `try` blocks around it do not catch what it throws
+    /// when it is called later (esbuild counts `try` blocks per function).
+    fn in_function(&mut self, visit: impl FnOnce(&mut Self)) {
+        let try_depth = std::mem::take(&mut self.try_depth);
+        self.fn_depth += 1;
+        visit(self);
+        self.fn_depth -= 1;
+        self.try_depth = try_depth;
+    }
 }
 
 /// The specifier of `require("x")` / `import("x")`: a lone string (or plain template) argument.
@@ -117,6 +137,7 @@ impl Visit for Collector {
                         specifier: s,
                         kind: ImportKind::Dynamic,
                         span: call.span,
+                        handles_failure: self.try_depth > 0,
                     });
                 }
             }
@@ -130,6 +151,7 @@ impl Visit for Collector {
                         specifier: s,
                         kind: ImportKind::Require,
                         span: call.span,
+                        handles_failure: self.try_depth > 0,
                     });
                 }
             }
@@ -155,15 +177,36 @@ impl Visit for Collector {
     }
 
     fn visit_function(&mut self, f: &Function) {
-        self.fn_depth += 1;
-        f.visit_children_with(self);
-        self.fn_depth -= 1;
+        self.in_function(|c| f.visit_children_with(c));
     }
 
     fn visit_arrow_expr(&mut self, f: &ArrowExpr) {
-        self.fn_depth += 1;
-        f.visit_children_with(self);
-        self.fn_depth -= 1;
+        self.in_function(|c| f.visit_children_with(c));
+    }
+
+    fn visit_constructor(&mut self, f: &Constructor) {
+        self.in_function(|c| f.visit_children_with(c));
+    }
+
+    fn visit_getter_prop(&mut self, f: &GetterProp) {
+        self.in_function(|c| f.visit_children_with(c));
+    }
+
+    fn visit_setter_prop(&mut self, f: &SetterProp) {
+        self.in_function(|c| f.visit_children_with(c));
+    }
+
+    fn visit_static_block(&mut self, f: &StaticBlock) {
+        self.in_function(|c| f.visit_children_with(c));
+    }
+
+    // Only the `try` block: what its `catch` and `finally` load is not guarded by it.
+    fn visit_try_stmt(&mut self, t: &TryStmt) {
+        self.try_depth += 1;
+        t.block.visit_with(self);
+        self.try_depth -= 1;
+        t.handler.visit_with(self);
+        t.finalizer.visit_with(self);
     }
 
     // Property names are not references to `module`/`exports`.
