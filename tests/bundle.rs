@@ -243,6 +243,73 @@ fn minified_bundles_behave_like_the_unbundled_program() {
     run_corpus(&["--minify"]);
 }
 
+/// Real packages (fixtures/bundle/packages, pinned in its lockfile), each entry bundled by us
+/// and by esbuild for Node, plain and minified: our bundle must print what esbuild's prints.
+/// Each entry there once broke (see its comment).
+#[test]
+fn real_packages_behave_as_esbuild_bundles_them() {
+    let dir = repo().join("fixtures/bundle/packages");
+    npm_ci(&repo().join("tests/oracle"));
+    npm_ci(&dir);
+    let out = tempfile::tempdir().unwrap();
+    let mut failures = vec![];
+    for entry in ["luxon_dates.mjs", "typescript_transpile.cjs"] {
+        let format = if entry.ends_with(".cjs") {
+            "cjs"
+        } else {
+            "esm"
+        };
+        for minify in [false, true] {
+            let name = format!("{entry}{}.{format}.js", if minify { ".min" } else { "" });
+            let flags: &[&str] = if minify { &["--minify"] } else { &[] };
+            let theirs = out.path().join(format!("esbuild.{name}"));
+            let esbuild = Command::new(repo().join("tests/oracle/node_modules/.bin/esbuild"))
+                .args([entry, "--bundle", "--platform=node", "--log-level=error"])
+                .arg(format!("--format={format}"))
+                .arg(format!("--outfile={}", theirs.display()))
+                .args(flags)
+                .current_dir(&dir)
+                .output()
+                .unwrap();
+            assert!(esbuild.status.success(), "esbuild {name}");
+            let ours = out.path().join(format!("ours.{name}"));
+            let bundled = bin()
+                .args([
+                    "bundle",
+                    entry,
+                    "--platform=node",
+                    "--format",
+                    format,
+                    "--outfile",
+                ])
+                .arg(&ours)
+                .args(flags)
+                .current_dir(&dir)
+                .output()
+                .unwrap();
+            if !bundled.status.success() {
+                failures.push(format!(
+                    "{name}: bundling failed:\n{}",
+                    String::from_utf8_lossy(&bundled.stderr)
+                ));
+                continue;
+            }
+            // package.json says `"type": "module"`: the CommonJS bundles run as `.cjs`.
+            let run = |bundle: &Path| {
+                let script = bundle.with_extension(if format == "cjs" { "cjs" } else { "mjs" });
+                std::fs::rename(bundle, &script).unwrap();
+                node(out.path(), &script, &[])
+            };
+            let (want, got) = (run(&theirs), run(&ours));
+            assert!(!want.contains("exit "), "esbuild's {name} fails:\n{want}");
+            if want != got {
+                failures.push(format!("{name}:\n--- esbuild\n{want}\n--- ours\n{got}"));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
 fn run_corpus(extra: &[&str]) {
     npm_ci(&repo().join("tests/oracle"));
     let scratch = tempfile::tempdir().unwrap();
