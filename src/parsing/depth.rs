@@ -146,21 +146,6 @@ impl Scanner<'_> {
                     regex_allowed = true;
                 }
                 b',' | b';' | b'\n' => {
-                    if c == b'\n'
-                        && std::env::var_os("DEPTH_PROBE").is_some()
-                        && self.i + 9 < self.b.len()
-                        && {
-                            let l = self.b[..self.i].iter().filter(|&&c| c == b'\n').count() + 2;
-                            (2825..2858).contains(&l)
-                        }
-                    {
-                        let line = self.b[..self.i].iter().filter(|&&c| c == b'\n').count() + 2;
-                        eprintln!(
-                            "probe line {line} depth {} stack {}",
-                            self.depth(),
-                            self.stack.len()
-                        );
-                    }
                     self.ops = 0;
                     regex_allowed = true;
                 }
