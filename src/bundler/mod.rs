@@ -85,7 +85,7 @@ pub fn bundle_in<T>(
         },
     );
     let emitted = match first {
-        // Rare (see emit/outside.rs): made again, with every top-level binding left alone.
+        // Rare (see emit/rename.rs): made again, with the whole-bundle hygiene.
         Err(e) if e.is::<crate::bundler::emit::LostBinding>() => {
             timer.done("lost a binding: made again");
             let emit = EmitOptions {
@@ -226,7 +226,6 @@ fn bundle_once(
                     &graph.globals,
                     graph.marks.unresolved,
                     module,
-                    &pure,
                     emit,
                     crate::bundler::emit::Output {
                         file: outfile,

@@ -2,13 +2,13 @@
 //! (each module's top level has its own syntax context) are settled here: top-level names in
 //! one pass and each statement's inner scopes on their own (`rename`), or by SWC's hygiene
 //! pass over the whole bundle when that cannot be done;
-//! with `minify`, swc_ecma_minifier then compresses and mangles the whole bundle; parentheses
+//! with `minify`, our syntax rules shorten it and our renamer mangles it; parentheses
 //! are fixed and the code printed, with a source map when asked for.
 
+mod compress;
 mod contexts;
 mod mangle;
 mod minify;
-mod outside;
 mod private_names;
 mod rename;
 mod reprint;
@@ -19,7 +19,6 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 use rayon::prelude::*;
-use rustc_hash::FxHashSet;
 use swc_core::common::{BytePos, DUMMY_SP, GLOBALS, Globals, LineCol, Mark, SourceMap, sync::Lrc};
 use swc_core::ecma::ast::{EsVersion, Module, ModuleItem, Program, Stmt};
 use swc_core::ecma::codegen::{
@@ -29,7 +28,7 @@ use swc_core::ecma::codegen::{
 use swc_core::ecma::transforms::base::{fixer::fixer, hygiene::hygiene};
 use swc_core::ecma::visit::{Visit, VisitWith};
 
-pub use minify::LostBinding;
+pub use rename::LostBinding;
 pub use reprint::PrintMemo;
 pub use sourcemap::SourceMapKind;
 
@@ -37,8 +36,8 @@ pub use sourcemap::SourceMapKind;
 pub struct EmitOptions {
     pub minify: bool,
     pub sourcemap: Option<SourceMapKind>,
-    /// Each run of statements is minified (`minify::minify`), or has its names settled
-    /// (`rename`), on its own; off only to make a bundle again after `LostBinding`.
+    /// Each top-level statement has its names settled (`rename`) on its own; off only to
+    /// make a bundle again after `LostBinding`.
     pub runs_alone: bool,
 }
 
@@ -215,14 +214,12 @@ pub struct Output<'a> {
 }
 
 /// Print the bundle that will be written to `to.file` (the source map names the sources
-/// relative to it). `pure_annotations`: where `/* @__PURE__ */` comments were, so the
-/// minifier may drop unused annotated calls too.
+/// relative to it).
 pub fn print(
     cm: &Lrc<SourceMap>,
     globals: &Globals,
     unresolved: Mark,
     module: Module,
-    pure_annotations: &FxHashSet<BytePos>,
     o: EmitOptions,
     to: Output<'_>,
 ) -> Result<Emitted> {
@@ -235,9 +232,7 @@ pub fn print(
                 globals,
                 Program::Module(module),
                 unresolved,
-                pure_annotations,
-                o.runs_alone,
-            )?)
+            ))
         } else if o.runs_alone {
             let module = rename::renamed(globals, module)?;
             timer.done("  rename");

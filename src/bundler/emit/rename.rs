@@ -20,8 +20,22 @@ use swc_core::ecma::transforms::base::hygiene::hygiene;
 use swc_core::ecma::utils::{collect_decls, find_pat_ids};
 use swc_core::ecma::visit::{Visit, VisitWith};
 
-use super::LostBinding;
 use super::contexts::{Contexts, one_top_level};
+
+/// A statement's own renaming changed a top-level binding that other statements use: the
+/// bundle must be made again with `runs_alone` off (the whole-bundle hygiene).
+#[derive(Debug)]
+pub struct LostBinding;
+
+impl std::fmt::Display for LostBinding {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str(
+            "renaming a statement on its own lost a top-level binding that other statements use",
+        )
+    }
+}
+
+impl std::error::Error for LostBinding {}
 
 /// The bundle with every name settled, ready to print.
 pub fn renamed(globals: &Globals, mut module: Module) -> Result<Module, LostBinding> {
