@@ -16,6 +16,11 @@ use swc_core::ecma::visit::{Visit, VisitMut, VisitMutWith, VisitWith};
 /// function of thousands of them would nest deeper than later passes recurse safely.
 const MAX_FOLDED_RETURNS: usize = 64;
 
+/// At most this many top-level statements are joined into one: the stages after this one
+/// (renaming, printing) take a top-level statement at a time on each thread, and the whole
+/// bundle as one `var` would leave all but one thread idle.
+const TOP_LEVEL_JOINED: usize = 32;
+
 /// The bundle's statements rewritten shorter. `unresolved`: the context of names no scope
 /// declares (the global `undefined`).
 pub fn compress(body: &mut Vec<ModuleItem>, unresolved: SyntaxContext) {
@@ -49,13 +54,13 @@ pub fn compress(body: &mut Vec<ModuleItem>, unresolved: SyntaxContext) {
         match item {
             ModuleItem::Stmt(s) => run.push(s),
             decl => {
-                join_stmts(&mut run);
+                join_stmts(&mut run, TOP_LEVEL_JOINED);
                 out.extend(run.drain(..).map(ModuleItem::Stmt));
                 out.push(decl);
             }
         }
     }
-    join_stmts(&mut run);
+    join_stmts(&mut run, TOP_LEVEL_JOINED);
     out.extend(run.into_iter().map(ModuleItem::Stmt));
     *body = out;
 }
@@ -174,7 +179,7 @@ impl VisitMut for Rules<'_> {
 
     fn visit_mut_stmts(&mut self, stmts: &mut Vec<Stmt>) {
         stmts.visit_mut_children_with(self);
-        join_stmts(stmts);
+        join_stmts(stmts, usize::MAX);
     }
 
     fn visit_mut_stmt(&mut self, s: &mut Stmt) {
@@ -280,8 +285,9 @@ fn simplify_if(s: &mut Stmt) {
 
 /// A list of statements joined: empty statements dropped, blocks without declarations of
 /// their own spliced in, `if (a) return b; return c` folded, adjacent declarations of one
-/// kind made one, and each expression statement joined to the next statement's expression.
-fn join_stmts(list: &mut Vec<Stmt>) {
+/// kind made one, and each expression statement joined to the next statement's expression;
+/// at most `most` statements into one.
+fn join_stmts(list: &mut Vec<Stmt>, most: usize) {
     let mut flat: Vec<Stmt> = Vec::with_capacity(list.len());
     for s in list.drain(..) {
         match s {
@@ -341,11 +347,18 @@ fn join_stmts(list: &mut Vec<Stmt>) {
             arg: Some(Box::new(e)),
         });
     }
+    let mut joined = 0;
     for s in flat {
-        let Some(last) = list.last_mut() else {
-            list.push(s);
-            continue;
+        let before = list.len();
+        let last = match list.last_mut() {
+            Some(last) if joined < most => last,
+            _ => {
+                list.push(s);
+                joined = 1;
+                continue;
+            }
         };
+        joined += 1;
         match (last, s) {
             (Stmt::Decl(Decl::Var(a)), Stmt::Decl(Decl::Var(mut b)))
                 if a.kind == b.kind && !a.declare && !b.declare =>
@@ -384,6 +397,9 @@ fn join_stmts(list: &mut Vec<Stmt>) {
                 s => list.push(s),
             },
             (_, s) => list.push(s),
+        }
+        if list.len() > before {
+            joined = 1;
         }
     }
 }
