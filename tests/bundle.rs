@@ -365,20 +365,23 @@ fn run_corpus(extra: &[&str]) {
 fn bundling_is_deterministic_across_runs_and_thread_counts() {
     let dir = repo().join("fixtures/bundle/cases/cjs_interop");
     let out = tempfile::tempdir().unwrap();
-    let mut texts = vec![];
-    for threads in ["1", "2", "2"] {
-        let f = out.path().join(format!("b{}.mjs", texts.len()));
-        let r = bin()
-            .args(["bundle", "main.mjs", "--outfile"])
-            .arg(&f)
-            .env("RAYON_NUM_THREADS", threads)
-            .current_dir(&dir)
-            .output()
-            .unwrap();
-        assert!(r.status.success());
-        texts.push(std::fs::read(&f).unwrap());
+    for flags in [&[][..], &["--minify"][..]] {
+        let mut texts = vec![];
+        for threads in ["1", "2", "2", "3"] {
+            let f = out.path().join(format!("b{}.mjs", texts.len()));
+            let r = bin()
+                .args(["bundle", "main.mjs", "--outfile"])
+                .arg(&f)
+                .args(flags)
+                .env("RAYON_NUM_THREADS", threads)
+                .current_dir(&dir)
+                .output()
+                .unwrap();
+            assert!(r.status.success());
+            texts.push(std::fs::read(&f).unwrap());
+        }
+        assert!(texts.windows(2).all(|w| w[0] == w[1]), "{flags:?}");
     }
-    assert!(texts.windows(2).all(|w| w[0] == w[1]));
 }
 
 #[test]
