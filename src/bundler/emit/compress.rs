@@ -80,6 +80,23 @@ impl Visit for Targets<'_> {
     fn visit_binding_ident(&mut self, i: &BindingIdent) {
         self.0.insert(i.id.to_id());
     }
+    // `(x) = 1`, `for ((x) of y)`: a name in parentheses is assigned too.
+    fn visit_simple_assign_target(&mut self, t: &SimpleAssignTarget) {
+        if let SimpleAssignTarget::Paren(p) = t
+            && let Expr::Ident(i) = unparen(&p.expr)
+        {
+            self.0.insert(i.to_id());
+        }
+        t.visit_children_with(self);
+    }
+    fn visit_pat(&mut self, p: &Pat) {
+        if let Pat::Expr(e) = p
+            && let Expr::Ident(i) = unparen(e)
+        {
+            self.0.insert(i.to_id());
+        }
+        p.visit_children_with(self);
+    }
     // A default value or a computed key inside a pattern is read, not assigned.
     fn visit_expr(&mut self, _: &Expr) {}
 }
@@ -90,7 +107,7 @@ impl Visit for Assigned {
         a.visit_children_with(self);
     }
     fn visit_update_expr(&mut self, u: &UpdateExpr) {
-        if let Expr::Ident(i) = &*u.arg {
+        if let Expr::Ident(i) = unparen(&u.arg) {
             self.ids.insert(i.to_id());
         }
         u.visit_children_with(self);
@@ -146,16 +163,30 @@ impl VisitMut for Rules<'_> {
         }
     }
 
-    // `undefined++` and `delete undefined` are left as they are: `void 0` means otherwise there.
+    // `undefined` assigned, counted (`undefined++`) or deleted, in parentheses or not, stays:
+    // `void 0` cannot be assigned, and `delete` means otherwise there.
     fn visit_mut_update_expr(&mut self, u: &mut UpdateExpr) {
-        if !matches!(*u.arg, Expr::Ident(_)) {
+        if !matches!(unparen(&u.arg), Expr::Ident(_)) {
             u.visit_mut_children_with(self);
         }
     }
 
     fn visit_mut_unary_expr(&mut self, u: &mut UnaryExpr) {
-        if !(u.op == UnaryOp::Delete && matches!(*u.arg, Expr::Ident(_))) {
+        if !(u.op == UnaryOp::Delete && matches!(unparen(&u.arg), Expr::Ident(_))) {
             u.visit_mut_children_with(self);
+        }
+    }
+
+    fn visit_mut_simple_assign_target(&mut self, t: &mut SimpleAssignTarget) {
+        if !matches!(t, SimpleAssignTarget::Paren(p) if matches!(unparen(&p.expr), Expr::Ident(_)))
+        {
+            t.visit_mut_children_with(self);
+        }
+    }
+
+    fn visit_mut_pat(&mut self, p: &mut Pat) {
+        if !matches!(p, Pat::Expr(e) if matches!(unparen(e), Expr::Ident(_))) {
+            p.visit_mut_children_with(self);
         }
     }
 
@@ -584,6 +615,14 @@ fn expr_stmt(span: Span, e: Expr) -> Stmt {
 
 fn empty(span: Span) -> Stmt {
     Stmt::Empty(EmptyStmt { span })
+}
+
+/// `e` without the parentheses around it.
+fn unparen(mut e: &Expr) -> &Expr {
+    while let Expr::Paren(p) = e {
+        e = &p.expr;
+    }
+    e
 }
 
 fn take_expr(e: &mut Box<Expr>) -> Expr {
