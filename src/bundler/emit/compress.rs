@@ -10,6 +10,7 @@ use rayon::prelude::*;
 use rustc_hash::FxHashSet;
 use swc_core::common::{Span, Spanned, SyntaxContext};
 use swc_core::ecma::ast::*;
+use swc_core::ecma::utils::find_pat_ids;
 use swc_core::ecma::visit::{Visit, VisitMut, VisitMutWith, VisitWith};
 
 /// Folding `if (a) return b; return c` into one `return` nests a conditional per `if`: a
@@ -200,8 +201,7 @@ impl VisitMut for Rules<'_> {
     fn visit_mut_var_decl(&mut self, v: &mut VarDecl) {
         v.visit_mut_children_with(self);
         if v.kind == VarDeclKind::Const && !self.consts_stay {
-            let mut bound = FxHashSet::default();
-            v.decls.visit_with(&mut Targets(&mut bound));
+            let bound: Vec<Id> = find_pat_ids(&v.decls);
             if bound.iter().all(|id| !self.assigned.contains(id)) {
                 v.kind = VarDeclKind::Let;
             }
@@ -449,10 +449,10 @@ fn is_scoped(s: &Stmt) -> bool {
 /// alone.
 fn unbrace(body: &mut Box<Stmt>) {
     if let Stmt::Block(b) = &mut **body {
-        match b.stmts.len() {
-            0 => **body = empty(b.span),
-            1 if !is_scoped(&b.stmts[0]) => **body = b.stmts.pop().expect("one statement"),
-            _ => {}
+        if b.stmts.is_empty() {
+            **body = empty(b.span);
+        } else if stands_alone(b) {
+            **body = b.stmts.pop().expect("one statement");
         }
     }
 }
@@ -460,9 +460,14 @@ fn unbrace(body: &mut Box<Stmt>) {
 /// What `unbrace` would leave, for a look.
 fn unbraced(body: &Stmt) -> &Stmt {
     match body {
-        Stmt::Block(b) if b.stmts.len() == 1 && !is_scoped(&b.stmts[0]) => &b.stmts[0],
+        Stmt::Block(b) if stands_alone(b) => &b.stmts[0],
         _ => body,
     }
+}
+
+/// A block of one statement that needs no block around it.
+fn stands_alone(b: &BlockStmt) -> bool {
+    b.stmts.len() == 1 && !is_scoped(&b.stmts[0])
 }
 
 /// Whether an `else` after `s` would be taken by an `if` inside it.
