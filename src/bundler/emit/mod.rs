@@ -14,6 +14,7 @@ mod rename;
 mod reprint;
 mod sourcemap;
 mod sourcemap_json;
+mod writer;
 
 use std::path::Path;
 
@@ -23,7 +24,7 @@ use swc_core::common::{BytePos, DUMMY_SP, GLOBALS, Globals, LineCol, Mark, Sourc
 use swc_core::ecma::ast::{EsVersion, Module, ModuleItem, Program, Stmt};
 use swc_core::ecma::codegen::{
     Config, Emitter,
-    text_writer::{JsWriter, WriteJs, omit_trailing_semi},
+    text_writer::{WriteJs, omit_trailing_semi},
 };
 use swc_core::ecma::transforms::base::{fixer::fixer, hygiene::hygiene};
 use swc_core::ecma::visit::{Visit, VisitWith};
@@ -148,13 +149,10 @@ fn print_run(
         })
         .apply(fixer(None))
     });
-    let mut buf = vec![];
+    let mut text = String::new();
     let mut map = vec![];
-    let mut wr = JsWriter::new(cm.clone(), "\n", &mut buf, with_map.then_some(&mut map));
-    // Two spaces, as esbuild indents (swc's default is four).
-    wr.set_indent_str("  ");
+    let wr = writer::Writer::new(&mut text, with_map.then_some(&mut map));
     emit_with(cm, cfg, wr, &program, minify)?;
-    let text = String::from_utf8(buf).context("the printed bundle is not UTF-8")?;
     let (line_breaks, tail) = match (with_map, text.rfind('\n')) {
         (false, _) => (0, 0),
         (true, None) => (0, text.encode_utf16().count() as u32),
