@@ -1,7 +1,7 @@
-//! The graph stage: from the entries, parse every reachable file (a wave of files at a time, in
-//! parallel), resolve its imports, and record the module graph. Modules are
-//! numbered in discovery order, which depends only on the sources: the output is the same with
-//! any number of threads.
+//! The graph stage: from the entries, parse every reachable file (on all threads, each as soon
+//! as an import reaches it), resolve its imports, and record the module graph. Modules are
+//! numbered afterwards in breadth-first discovery order, which depends only on the sources:
+//! the output is the same with any number of threads.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -335,7 +335,6 @@ pub fn scan_in(
     let cm = session.cm.clone();
     let globals = session.globals.clone();
     let marks = session.marks;
-    session.last_parsed = 0;
     session.reached.clear();
     let mut ids: HashMap<PathBuf, ModuleId> = HashMap::new();
     let mut paths: Vec<ResolvedFile> = vec![];
@@ -351,121 +350,58 @@ pub fn scan_in(
         });
         entry_ids.push(id);
     }
-    let mut modules: Vec<Option<ParsedModule>> = vec![];
+    let mut scanned = discover(&paths, resolver, session, &cm, &globals, marks);
+    session.last_parsed = scanned.values().filter(|f| f.parsed).count();
+    let mut modules: Vec<ParsedModule> = vec![];
     let mut targets: Vec<Vec<Target>> = vec![];
     let mut contents: Vec<Option<blake3::Hash>> = vec![];
     // Every unresolved import and syntax error, reported together at the end.
     let mut found: Vec<Diagnostic> = vec![];
-    let mut next = 0;
-    while next < paths.len() {
-        let wave: Vec<(ModuleId, PathBuf, bool)> = (next..paths.len())
-            .map(|i| (i, paths[i].path.clone(), paths[i].disabled))
-            .collect();
-        next = paths.len();
-        // Each module's text, and what it is parsed with: reused when the session has it.
-        let read: Vec<Result<Source>> = wave
-            .par_iter()
-            .map(|(_, path, disabled)| source_of(path, *disabled, resolver))
-            .collect();
-        // Marks are made in module order before the parallel part, so they do not depend on
-        // thread timing; a module the session has keeps its own.
-        let top_marks: Vec<Option<Mark>> = GLOBALS.set(&globals, || {
-            wave.iter()
-                .zip(&read)
-                .map(|((_, path, _), source)| match source {
-                    Ok(source) if cached(&session.parsed, path, source).is_some() => None,
-                    _ => Some(Mark::new()),
-                })
-                .collect()
-        });
-        session.last_parsed += top_marks.iter().filter(|m| m.is_some()).count();
-        // The copies `prepare_next` made of the modules reused (one made from the same source).
-        let spares: Vec<Option<ParsedModule>> = wave
-            .iter()
-            .zip(&top_marks)
-            .map(|((_, path, _), mark)| match mark {
-                None => session.spares.remove(path),
-                Some(_) => None,
-            })
-            .collect();
-        let reused = &session.parsed;
-        let parsed: Vec<Scanned> = wave
-            .par_iter()
-            .zip(read)
-            .zip(top_marks)
-            .zip(spares)
-            .map(|((((_, path, _), source), mark), spare)| {
-                GLOBALS.set(&globals, || {
-                    let source = source?;
-                    let m = match (mark, cached(reused, path, &source)) {
-                        (None, Some(m)) => spare.unwrap_or_else(|| m.clone()),
-                        (mark, _) => js::parse(
-                            &cm,
-                            path,
-                            source.text,
-                            source.loader,
-                            marks,
-                            mark.expect("a mark for each module parsed"),
-                            &source.transforms,
-                        )?,
-                    };
-                    let resolve = |r: &js::record::ImportRecord| {
-                        resolver.resolve(path, &r.specifier, r.kind == ImportKind::Require)
-                    };
-                    // A module importing hundreds (an app's index of routes) would be resolved
-                    // on one thread while the others wait for its wave to end.
-                    let imports = &m.record.imports;
-                    let resolved = if imports.len() > MANY_IMPORTS {
-                        imports.par_iter().map(resolve).collect()
-                    } else {
-                        imports.iter().map(resolve).collect()
-                    };
-                    Ok((m, source.key, source.content, resolved))
-                })
-            })
-            .collect();
-        for ((id, path, _), result) in wave.into_iter().zip(parsed) {
-            let (m, key, content, resolved) = match result {
-                Ok(parsed) => parsed,
-                Err(e) => {
-                    found.push(e.downcast::<Diagnostic>()?);
-                    continue;
+    // Numbered breadth first, each module's imports in order: the order depends only on the
+    // sources, not on which thread finished first.
+    let mut id = 0;
+    while id < paths.len() {
+        let path = paths[id].path.clone();
+        let one = scanned
+            .remove(&(path.clone(), paths[id].disabled))
+            .expect("every module reached was scanned");
+        id += 1;
+        let (m, key, content, resolved) = match one.result {
+            Ok(parsed) => parsed,
+            Err(e) => {
+                found.push(e.downcast::<Diagnostic>()?);
+                continue;
+            }
+        };
+        let mut ts = vec![];
+        for (r, res) in m.record.imports.iter().zip(resolved) {
+            ts.push(match res {
+                Ok(Resolved::External(s)) => Target::External(s),
+                Ok(Resolved::File(f)) => {
+                    let known = ids.get(&f.path).copied();
+                    Target::Module(known.unwrap_or_else(|| {
+                        ids.insert(f.path.clone(), paths.len());
+                        paths.push(f);
+                        paths.len() - 1
+                    }))
                 }
-            };
-            let mut ts = vec![];
-            for (r, res) in m.record.imports.iter().zip(resolved) {
-                ts.push(match res {
-                    Ok(Resolved::External(s)) => Target::External(s),
-                    Ok(Resolved::File(f)) => {
-                        let known = ids.get(&f.path).copied();
-                        Target::Module(known.unwrap_or_else(|| {
-                            ids.insert(f.path.clone(), paths.len());
-                            paths.push(f);
-                            paths.len() - 1
-                        }))
-                    }
-                    // Left to fail at run time, where the code catches it (as esbuild does).
-                    Err(_) if r.handles_failure => Target::External(r.specifier.clone()),
-                    Err(why) => {
-                        found.push(unresolved(&cm, &m.path, r, &why).downcast::<Diagnostic>()?);
-                        Target::External(r.specifier.clone())
-                    }
-                });
-            }
-            if session.keep && cached(&session.parsed, &path, &Source::keyed(key)).is_none() {
-                session.spares.remove(&path);
-                session.parsed.insert(path, (key, m.clone()));
-            }
-            if modules.len() <= id {
-                modules.resize_with(id + 1, || None);
-                targets.resize_with(id + 1, Vec::new);
-                contents.resize(id + 1, None);
-            }
-            modules[id] = Some(m);
-            targets[id] = ts;
-            contents[id] = content;
+                // Left to fail at run time, where the code catches it (as esbuild does).
+                Err(_) if r.handles_failure => Target::External(r.specifier.clone()),
+                Err(why) => {
+                    found.push(unresolved(&cm, &m.path, r, &why).downcast::<Diagnostic>()?);
+                    Target::External(r.specifier.clone())
+                }
+            });
         }
+        if session.keep && cached(&session.parsed, &path, &Source::keyed(key)).is_none() {
+            session.spares.remove(&path);
+            session.parsed.insert(path, (key, m.clone()));
+        }
+        modules.push(m);
+        targets.push(ts);
+        contents.push(content);
     }
+    crate::timing::drop_off_the_critical_path(scanned);
     if !found.is_empty() {
         session.reached = paths
             .iter()
@@ -478,10 +414,6 @@ pub fn scan_in(
         1 => return Err(found.remove(0).into()),
         _ => return Err(Diagnostics(found).into()),
     }
-    let modules: Vec<ParsedModule> = modules
-        .into_iter()
-        .map(|m| m.expect("every discovered module is parsed"))
-        .collect();
     let import_index = modules.iter().map(import_index).collect();
     Ok(ModuleGraph {
         cm,
@@ -494,6 +426,143 @@ pub fn scan_in(
         import_index,
         entries: entry_ids,
     })
+}
+
+/// One module as `discover` found it: what scanning it gave, and whether it was parsed (not
+/// the session's).
+struct Discovered {
+    result: Scanned,
+    parsed: bool,
+}
+
+/// A file as it is reached: a path and whether it is read or stands for an empty module.
+type FileKey = (PathBuf, bool);
+
+/// Scan every file reachable from `entries`, on all threads, each file's imports scanned as
+/// soon as it is parsed (a large module found late is not left to parse alone at the end).
+fn discover(
+    entries: &[ResolvedFile],
+    resolver: &Resolver,
+    session: &mut Session,
+    cm: &Lrc<SourceMap>,
+    globals: &Globals,
+    marks: Marks,
+) -> HashMap<FileKey, Discovered> {
+    let spares = std::sync::Mutex::new(std::mem::take(&mut session.spares));
+    let scan = Discovery {
+        resolver,
+        reused: &session.parsed,
+        spares: &spares,
+        cm,
+        globals,
+        marks,
+        claimed: Default::default(),
+        found: Default::default(),
+    };
+    rayon::scope(|s| {
+        for file in entries {
+            if scan.claim(file) {
+                let file = file.clone();
+                let scan = &scan;
+                s.spawn(move |s| scan.visit(s, file));
+            }
+        }
+    });
+    let found = scan.found.into_inner().unwrap_or_else(|e| e.into_inner());
+    session.spares = spares.into_inner().unwrap_or_else(|e| e.into_inner());
+    found
+}
+
+/// What scanning shares across threads.
+struct Discovery<'a> {
+    resolver: &'a Resolver,
+    /// The session's modules, by path and source key.
+    reused: &'a HashMap<PathBuf, (blake3::Hash, ParsedModule)>,
+    /// Copies of the session's modules made ahead (see `Session::prepare_next`).
+    spares: &'a std::sync::Mutex<HashMap<PathBuf, ParsedModule>>,
+    cm: &'a Lrc<SourceMap>,
+    globals: &'a Globals,
+    marks: Marks,
+    /// Files some thread has taken to scan.
+    claimed: std::sync::Mutex<rustc_hash::FxHashSet<FileKey>>,
+    found: std::sync::Mutex<HashMap<FileKey, Discovered>>,
+}
+
+impl Discovery<'_> {
+    /// Whether `file` is newly reached (the caller then scans it).
+    fn claim(&self, file: &ResolvedFile) -> bool {
+        let key = (file.path.clone(), file.disabled);
+        self.claimed
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(key)
+    }
+
+    /// Scan `file`, then, on other tasks, each file it imports that nothing reached before.
+    fn visit<'s>(&'s self, s: &rayon::Scope<'s>, file: ResolvedFile) {
+        let (result, parsed) = GLOBALS.set(self.globals, || self.scan(&file));
+        if let Ok((_, _, _, resolved)) = &result {
+            for r in resolved {
+                if let Ok(Resolved::File(f)) = r
+                    && self.claim(f)
+                {
+                    let f = f.clone();
+                    s.spawn(move |s| self.visit(s, f));
+                }
+            }
+        }
+        self.found
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert((file.path, file.disabled), Discovered { result, parsed });
+    }
+
+    /// `file` parsed (or taken from the session) and its imports resolved; and whether it
+    /// was parsed.
+    fn scan(&self, file: &ResolvedFile) -> (Scanned, bool) {
+        let path = &file.path;
+        let source = match source_of(path, file.disabled, self.resolver) {
+            Ok(source) => source,
+            Err(e) => return (Err(e), true),
+        };
+        let parsed = match cached(self.reused, path, &source) {
+            Some(m) => {
+                let spare = self
+                    .spares
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .remove(path);
+                Ok((spare.unwrap_or_else(|| m.clone()), false))
+            }
+            None => js::parse(
+                self.cm,
+                path,
+                source.text,
+                source.loader,
+                self.marks,
+                Mark::new(),
+                &source.transforms,
+            )
+            .map(|m| (m, true)),
+        };
+        let (m, fresh) = match parsed {
+            Ok(parsed) => parsed,
+            Err(e) => return (Err(e), true),
+        };
+        let resolve = |r: &js::record::ImportRecord| {
+            self.resolver
+                .resolve(path, &r.specifier, r.kind == ImportKind::Require)
+        };
+        // A module importing hundreds (an app's index of routes) would be resolved on one
+        // thread while the others wait.
+        let imports = &m.record.imports;
+        let resolved = if imports.len() > MANY_IMPORTS {
+            imports.par_iter().map(resolve).collect()
+        } else {
+            imports.iter().map(resolve).collect()
+        };
+        (Ok((m, source.key, source.content, resolved)), fresh)
+    }
 }
 
 /// A module's import records' indexes, sorted by specifier and kind (stable: of two records
