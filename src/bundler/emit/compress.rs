@@ -160,7 +160,48 @@ impl VisitMut for Rules<'_> {
             {
                 *e = void_0(i.span)
             }
+            // Two strings compare the same loosely: `typeof a === "b"` → `typeof a == "b"`.
+            // Of the names `typeof` gives, only "undefined" sorts after "u": `typeof a ===
+            // "undefined"` → `typeof a > "u"`.
+            Expr::Bin(b)
+                if matches!(b.op, BinaryOp::EqEqEq | BinaryOp::NotEqEq)
+                    && is_string(&b.left)
+                    && is_string(&b.right) =>
+            {
+                let equal = matches!(b.op, BinaryOp::EqEqEq);
+                if is_typeof(&b.left)
+                    && let Expr::Lit(Lit::Str(s)) = &mut *b.right
+                    && s.value.as_str() == Some("undefined")
+                {
+                    *s = Str {
+                        span: s.span,
+                        value: "u".into(),
+                        raw: None,
+                    };
+                    b.op = if equal { BinaryOp::Gt } else { BinaryOp::Lt };
+                } else {
+                    b.op = if equal {
+                        BinaryOp::EqEq
+                    } else {
+                        BinaryOp::NotEq
+                    };
+                }
+            }
             _ => {}
+        }
+    }
+
+    // `a["b"]` → `a.b`.
+    fn visit_mut_member_prop(&mut self, p: &mut MemberProp) {
+        p.visit_mut_children_with(self);
+        if let MemberProp::Computed(c) = p
+            && let Expr::Lit(Lit::Str(s)) = &*c.expr
+            && let Some(name) = s.value.as_str().filter(|n| is_identifier_name(n))
+        {
+            *p = MemberProp::Ident(IdentName {
+                span: c.span,
+                sym: name.into(),
+            });
         }
     }
 
@@ -513,6 +554,30 @@ fn is_true(e: &Expr) -> bool {
         }) => matches!(&**arg, Expr::Lit(Lit::Num(n)) if n.value == 0.0),
         _ => false,
     }
+}
+
+/// Known to be a string: a string literal or a `typeof`.
+fn is_string(e: &Expr) -> bool {
+    matches!(unparen(e), Expr::Lit(Lit::Str(_))) || is_typeof(e)
+}
+
+fn is_typeof(e: &Expr) -> bool {
+    matches!(
+        unparen(e),
+        Expr::Unary(UnaryExpr {
+            op: UnaryOp::TypeOf,
+            ..
+        })
+    )
+}
+
+/// A name that may follow a `.` (reserved words included; ASCII only, to stay simple).
+fn is_identifier_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == '$')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$')
 }
 
 fn is_void_0(e: &Expr) -> bool {
