@@ -169,8 +169,15 @@ impl VisitMut for Rules<'_> {
                     && is_string(&b.right) =>
             {
                 let equal = matches!(b.op, BinaryOp::EqEqEq);
-                if is_typeof(&b.left)
-                    && let Expr::Lit(Lit::Str(s)) = &mut *b.right
+                let typeof_first = is_typeof(&b.left);
+                let typeof_second = is_typeof(&b.right);
+                let other = if typeof_first {
+                    &mut b.right
+                } else {
+                    &mut b.left
+                };
+                if (typeof_first || typeof_second)
+                    && let Expr::Lit(Lit::Str(s)) = &mut **other
                     && s.value.as_str() == Some("undefined")
                 {
                     *s = Str {
@@ -178,7 +185,11 @@ impl VisitMut for Rules<'_> {
                         value: "u".into(),
                         raw: None,
                     };
-                    b.op = if equal { BinaryOp::Gt } else { BinaryOp::Lt };
+                    // With "undefined" first: `"u" < typeof a`.
+                    b.op = match (equal, typeof_first) {
+                        (true, true) | (false, false) => BinaryOp::Gt,
+                        (true, false) | (false, true) => BinaryOp::Lt,
+                    };
                 } else {
                     b.op = if equal {
                         BinaryOp::EqEq
