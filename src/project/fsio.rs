@@ -45,11 +45,15 @@ pub fn write_all_atomic(files: &[(PathBuf, &[u8])]) -> Result<()> {
                 tmp.persist(&landing)
                     .with_context(|| format!("replacing {}", path.display()))?;
             }
-            None => std::fs::OpenOptions::new()
+            None => match std::fs::OpenOptions::new()
                 .write(true)
                 .open(path)
                 .and_then(|mut f| f.write_all(bytes))
-                .with_context(|| format!("writing {}", path.display()))?,
+            {
+                // The reader has gone (`| head`): what it did not read, nobody asked for.
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+                written => written.with_context(|| format!("writing {}", path.display()))?,
+            },
         }
     }
     Ok(())
@@ -140,5 +144,22 @@ mod tests {
         assert!(still_a_pipe, "the pipe was replaced by a file");
         written.unwrap();
         assert_eq!(reader.join().unwrap(), b"bundle");
+    }
+
+    #[test]
+    fn a_pipe_closed_by_its_reader_is_not_an_error() {
+        let (mut reader, writer) = std::io::pipe().unwrap();
+        // Like `| head -c 100`: reads a little, then goes.
+        let head = std::thread::spawn(move || {
+            let mut first = [0u8; 100];
+            std::io::Read::read_exact(&mut reader, &mut first).unwrap();
+        });
+        let fd = std::os::fd::AsRawFd::as_raw_fd(&writer);
+        let path = std::path::PathBuf::from(format!("/proc/self/fd/{fd}"));
+        // More than a pipe holds, so the write cannot finish before it sees the reader gone.
+        let bytes = vec![b'x'; 1 << 20];
+        write_all_atomic(&[(path, bytes.as_slice())]).unwrap();
+        head.join().unwrap();
+        drop(writer);
     }
 }
