@@ -17,16 +17,17 @@ use swc_core::ecma::ast::*;
 use swc_core::ecma::transforms::base::rename::rename;
 use swc_core::ecma::visit::{Visit, VisitMutWith, VisitWith};
 
-/// Rename every binding of a program that the resolver has marked. `None` when the program
-/// has a direct `eval` or a `with`, where names are observable, or a reference this scope
-/// model cannot place: the caller mangles as before.
+/// The new name of every binding of a program that the resolver has marked, to be applied
+/// with [`apply_renames`]. `None` when the program has a direct `eval` or a `with`, where
+/// names are observable, or a reference this scope model cannot place: the caller mangles as
+/// before.
 pub fn mangle_by_frequency(
-    program: &mut Program,
+    program: &Program,
     unresolved_mark: Mark,
     globals: &Globals,
-) -> Option<()> {
+) -> Option<Renames> {
     let timer = crate::timing::StageTimer::from_env();
-    let scopes = match &*program {
+    let scopes = match program {
         Program::Module(m) => ScopeCollector::of_items(&m.body, unresolved_mark, globals),
         Program::Script(s) => ScopeCollector::of_items(&s.body, unresolved_mark, globals),
     };
@@ -36,18 +37,17 @@ pub fn mangle_by_frequency(
     timer.done("      scopes");
     let map = names_for(&scopes)?;
     timer.done("      slots");
-    // Renaming by the map is the same per top-level item: on all threads.
-    match program {
-        Program::Module(m) => m
-            .body
-            .par_iter_mut()
-            .for_each(|item| GLOBALS.set(globals, || item.visit_mut_with(&mut rename(&map)))),
-        Program::Script(s) => s
-            .body
-            .par_iter_mut()
-            .for_each(|stmt| GLOBALS.set(globals, || stmt.visit_mut_with(&mut rename(&map)))),
-    }
-    Some(())
+    Some(map)
+}
+
+/// Each binding's new name, by its identifier.
+pub type Renames = FxHashMap<Id, Atom>;
+
+/// Rename one top-level item by the map. The printer does this item by item just before it
+/// parenthesizes and prints the item, while the item is still in the core's cache: a walk of
+/// its own over the whole bundle cost as much again in cache misses.
+pub fn apply_renames(item: &mut ModuleItem, renames: &Renames) {
+    item.visit_mut_with(&mut rename(renames));
 }
 
 /// An identifier's number, in the order first met.

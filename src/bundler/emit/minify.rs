@@ -6,16 +6,18 @@ use swc_core::ecma::ast::*;
 use swc_core::ecma::minifier::option::{ExtraOptions, MangleOptions, MinifyOptions};
 
 use super::contexts::{Contexts, one_top_level, resolved_afresh};
+use super::mangle::Renames;
 
 /// Compress and mangle the linked bundle (each module's names still in their own contexts,
 /// `unresolved`: the globals'). The renamer expects the contexts the resolver gives one
-/// module; `one_top_level` makes them out of the modules' own in one parallel pass.
+/// module; `one_top_level` makes them out of the modules' own in one parallel pass. With
+/// the new names returned, renaming is left to the printer (`mangle::apply_renames`).
 pub fn minify(
     cm: &Lrc<SourceMap>,
     globals: &Globals,
     program: Program,
     unresolved: Mark,
-) -> Program {
+) -> (Program, Option<Renames>) {
     let timer = crate::timing::StageTimer::from_env();
     let Program::Module(mut module) = program else {
         unreachable!("the bundle is a module")
@@ -56,7 +58,8 @@ pub fn minify(
         shebang: None,
     });
     super::private_names::mangle_private_names(&mut program);
-    if super::mangle::mangle_by_frequency(&mut program, unresolved_mark, globals).is_none() {
+    let renames = super::mangle::mangle_by_frequency(&program, unresolved_mark, globals);
+    if renames.is_none() {
         // Mangling reads no annotations.
         let mangle = MinifyOptions {
             compress: None,
@@ -70,5 +73,5 @@ pub fn minify(
             swc_core::ecma::minifier::optimize(program, cm.clone(), None, None, &mangle, &extra);
     }
     timer.done("  mangle");
-    program
+    (program, renames)
 }

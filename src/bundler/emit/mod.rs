@@ -20,6 +20,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 use rayon::prelude::*;
+use swc_core::common::util::take::Take;
 use swc_core::common::{BytePos, DUMMY_SP, GLOBALS, Globals, LineCol, Mark, SourceMap, sync::Lrc};
 use swc_core::ecma::ast::{EsVersion, Module, ModuleItem, Program, Stmt};
 use swc_core::ecma::codegen::{
@@ -27,7 +28,9 @@ use swc_core::ecma::codegen::{
     text_writer::{WriteJs, omit_trailing_semi},
 };
 use swc_core::ecma::transforms::base::{fixer::fixer, hygiene::hygiene};
-use swc_core::ecma::visit::{Visit, VisitWith};
+use swc_core::ecma::visit::{Visit, VisitMutWith, VisitWith};
+
+use mangle::Renames;
 
 pub use rename::LostBinding;
 pub use reprint::PrintMemo;
@@ -111,6 +114,7 @@ fn print_in_parallel(
     cfg: Config,
     program: Program,
     minify: bool,
+    renames: Option<&Renames>,
     mappings: Option<&mut Mappings>,
 ) -> Result<String> {
     let Program::Module(module) = program else {
@@ -121,7 +125,7 @@ fn print_in_parallel(
     let printed: Vec<Result<PrintedRun>> = runs
         .into_par_iter()
         .map(|body| {
-            let (run, body) = print_run(cm, globals, cfg, body, minify, with_map)?;
+            let (run, body) = print_run(cm, globals, cfg, body, minify, renames, with_map)?;
             // Freeing a run's syntax tree costs about as much as a third of printing it.
             crate::timing::drop_off_the_critical_path(body);
             Ok(run)
@@ -131,23 +135,37 @@ fn print_in_parallel(
     Ok(join_runs(printed.iter(), mappings))
 }
 
-/// A run of top-level statements parenthesized and printed; the statements are handed back
-/// as the printer saw them.
+/// A run of top-level statements renamed (`renames`, the minifier's), parenthesized and
+/// printed; the statements are handed back as the printer saw them.
 fn print_run(
     cm: &Lrc<SourceMap>,
     globals: &Globals,
     cfg: Config,
-    body: Vec<ModuleItem>,
+    mut body: Vec<ModuleItem>,
     minify: bool,
+    renames: Option<&Renames>,
     with_map: bool,
 ) -> Result<(PrintedRun, Vec<ModuleItem>)> {
-    let program = GLOBALS.set(globals, || {
-        Program::Module(Module {
-            span: DUMMY_SP,
-            body,
-            shebang: None,
-        })
-        .apply(fixer(None))
+    GLOBALS.set(globals, || {
+        // Item by item, so that each is walked twice while in the core's cache; each as a
+        // module of its own, as the fixer treats a module's code as strict.
+        for item in &mut body {
+            if let Some(renames) = renames {
+                mangle::apply_renames(item, renames);
+            }
+            let mut alone = Module {
+                span: DUMMY_SP,
+                body: vec![item.take()],
+                shebang: None,
+            };
+            alone.visit_mut_with(&mut fixer(None));
+            *item = alone.body.pop().expect("the item put in");
+        }
+    });
+    let program = Program::Module(Module {
+        span: DUMMY_SP,
+        body,
+        shebang: None,
     });
     let mut text = String::new();
     let mut map = vec![];
@@ -222,7 +240,7 @@ pub fn print(
     to: Output<'_>,
 ) -> Result<Emitted> {
     let timer = crate::timing::StageTimer::from_env();
-    let program = GLOBALS.set(globals, || -> Result<Program> {
+    let (program, renames) = GLOBALS.set(globals, || -> Result<_> {
         // The minifier settles collisions itself, and reports its own stages.
         if o.minify {
             Ok(minify::minify(
@@ -234,11 +252,11 @@ pub fn print(
         } else if o.runs_alone {
             let module = rename::renamed(globals, module)?;
             timer.done("  rename");
-            Ok(Program::Module(module))
+            Ok((Program::Module(module), None))
         } else {
             let program = Program::Module(module).apply(hygiene());
             timer.done("  hygiene");
-            Ok(program)
+            Ok((program, None))
         }
     })?;
     let timer = crate::timing::StageTimer::from_env();
@@ -252,7 +270,10 @@ pub fn print(
         (Some(memo), Program::Module(module)) if !o.minify => {
             memo.print(cm, globals, cfg, module, wanted)?
         }
-        (_, program) => print_in_parallel(cm, globals, cfg, program, o.minify, wanted)?,
+        (_, program) => {
+            let renames = renames.as_ref();
+            print_in_parallel(cm, globals, cfg, program, o.minify, renames, wanted)?
+        }
     };
     timer.done("  print");
     match o.sourcemap {

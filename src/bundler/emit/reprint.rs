@@ -90,7 +90,8 @@ impl PrintMemo {
             .map(|(item, taken)| match taken {
                 Some(run) => Ok((run, item)),
                 None => {
-                    let (run, mut body) = print_run(cm, globals, cfg, vec![item], false, with_map)?;
+                    let (run, mut body) =
+                        print_run(cm, globals, cfg, vec![item], false, None, with_map)?;
                     Ok((run, body.pop().expect("the statement printed")))
                 }
             })
