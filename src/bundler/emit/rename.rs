@@ -17,7 +17,6 @@ use swc_core::atoms::Atom;
 use swc_core::common::{DUMMY_SP, GLOBALS, Globals, Mark, Span, SyntaxContext};
 use swc_core::ecma::ast::*;
 use swc_core::ecma::transforms::base::hygiene::hygiene;
-use swc_core::ecma::utils::{collect_decls, find_pat_ids};
 use swc_core::ecma::visit::{Visit, VisitWith};
 
 use super::contexts::{Contexts, one_top_level};
@@ -143,8 +142,7 @@ fn free_names(globals: &Globals, items: &[ModuleItem]) -> (FxHashSet<Atom>, Vec<
         .map(|item| {
             GLOBALS.set(globals, || {
                 let mut names = Names::of(item);
-                let mut declared: FxHashSet<Id> = collect_decls(item);
-                declared.extend(std::mem::take(&mut names.1));
+                let declared: FxHashSet<Id> = std::mem::take(&mut names.1).into_iter().collect();
                 let free = names
                     .0
                     .iter()
@@ -165,15 +163,23 @@ fn free_names(globals: &Globals, items: &[ModuleItem]) -> (FxHashSet<Atom>, Vec<
 }
 
 /// Every identifier that names a binding or refers to one, in order (not labels, nor the
-/// names modules export and import by); and the bindings `collect_decls` leaves out (a
-/// function or class expression's own name, a `catch` clause's parameter).
-struct Names(Vec<(Atom, SyntaxContext, Span)>, Vec<Id>);
+/// names modules export and import by); and the bindings among them, found in the same walk.
+/// The third field: whether the walk is in a declaration's pattern (outside its default
+/// values and computed keys).
+struct Names(Vec<(Atom, SyntaxContext, Span)>, Vec<Id>, bool);
 
 impl Names {
     fn of(item: &ModuleItem) -> Names {
-        let mut n = Names(vec![], vec![]);
+        let mut n = Names(vec![], vec![], false);
         item.visit_with(&mut n);
         n
+    }
+
+    /// Visit `pattern` as a declaration's (or not, `declaring`).
+    fn pattern<T: VisitWith<Names> + ?Sized>(&mut self, pattern: &T, declaring: bool) {
+        let outer = std::mem::replace(&mut self.2, declaring);
+        pattern.visit_with(self);
+        self.2 = outer;
     }
 
     /// These names as `one_top_level` made them: it changes no identifier but those in
@@ -250,18 +256,53 @@ impl Visit for Names {
     fn visit_break_stmt(&mut self, _: &BreakStmt) {}
     fn visit_continue_stmt(&mut self, _: &ContinueStmt) {}
     fn visit_module_export_name(&mut self, _: &ModuleExportName) {}
+    fn visit_binding_ident(&mut self, b: &BindingIdent) {
+        if self.2 {
+            self.1.push(b.id.to_id());
+        }
+        b.visit_children_with(self);
+    }
+    // Default values and computed keys: what a pattern holds that declares nothing.
+    fn visit_expr(&mut self, e: &Expr) {
+        let outer = std::mem::replace(&mut self.2, false);
+        e.visit_children_with(self);
+        self.2 = outer;
+    }
+    fn visit_var_declarator(&mut self, d: &VarDeclarator) {
+        self.pattern(&d.name, true);
+        d.init.visit_with(self);
+    }
+    fn visit_param(&mut self, p: &Param) {
+        self.pattern(&p.decorators, false);
+        self.pattern(&p.pat, true);
+    }
+    fn visit_arrow_expr(&mut self, a: &ArrowExpr) {
+        self.pattern(&a.params, true);
+        a.body.visit_with(self);
+    }
+    fn visit_catch_clause(&mut self, c: &CatchClause) {
+        self.pattern(&c.param, true);
+        c.body.visit_with(self);
+    }
+    fn visit_import_specifier(&mut self, s: &ImportSpecifier) {
+        let local = crate::bundler::js::record::import_local(s);
+        self.1.push(local.to_id());
+        self.visit_ident(local);
+    }
+    fn visit_fn_decl(&mut self, f: &FnDecl) {
+        self.1.push(f.ident.to_id());
+        f.visit_children_with(self);
+    }
+    fn visit_class_decl(&mut self, c: &ClassDecl) {
+        self.1.push(c.ident.to_id());
+        c.visit_children_with(self);
+    }
     fn visit_fn_expr(&mut self, f: &FnExpr) {
         self.1.extend(f.ident.as_ref().map(Ident::to_id));
         f.visit_children_with(self);
     }
     fn visit_class_expr(&mut self, c: &ClassExpr) {
         self.1.extend(c.ident.as_ref().map(Ident::to_id));
-        c.visit_children_with(self);
-    }
-    fn visit_catch_clause(&mut self, c: &CatchClause) {
-        if let Some(param) = &c.param {
-            self.1.extend(find_pat_ids::<_, Id>(param));
-        }
         c.visit_children_with(self);
     }
 }
