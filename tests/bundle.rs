@@ -930,6 +930,43 @@ fn watch_rebuilds_when_the_tsconfig_changes() {
     drop(child);
 }
 
+/// A watch keeps its resolutions while only sources change, and resolves afresh when a
+/// package.json changes in place: its "imports" map pointed elsewhere.
+#[test]
+fn watch_resolves_afresh_when_a_package_json_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let package = |to: &str| format!("{{\"type\":\"module\",\"imports\":{{\"#x\":\"./{to}\"}}}}\n");
+    let mut child = watching(
+        dir.path(),
+        &[
+            ("a.ts", "export const v = \"from a\";\n"),
+            ("b.ts", "export const v = \"from b\";\n"),
+            ("main.ts", "import { v } from \"#x\";\nconsole.log(v, 1);\n"),
+            ("package.json", &package("a.ts")),
+        ],
+    );
+    let stderr = child.0.stderr.take().unwrap();
+    std::thread::spawn(move || std::io::read_to_string(stderr));
+    let out = dir.path().join("out/b.js");
+    until_bundle(&out, "the first build", &|t| t.contains("from a"));
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    // A source changed: the build after it keeps what the imports meant.
+    write(
+        dir.path(),
+        "main.ts",
+        "import { v } from \"#x\";\nconsole.log(v, 2);\n",
+    );
+    until_bundle(&out, "the build after main.ts changed", &|t| {
+        t.contains("from a") && t.contains("v, 2")
+    });
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    std::fs::write(dir.path().join("package.json"), package("b.ts")).unwrap();
+    until_bundle(&out, "the build after package.json changed", &|t| {
+        t.contains("from b")
+    });
+    drop(child);
+}
+
 /// `--outfile /dev/stdout` into a pipe writes the bundle there, as esbuild does (the link names
 /// a pipe, not a path: nothing to resolve, nothing to rename over).
 #[test]

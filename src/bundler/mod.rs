@@ -68,7 +68,7 @@ pub fn bundle_in<T>(
     inspect: impl FnOnce(&graph::ModuleGraph) -> T,
 ) -> Inspected<T> {
     let timer = crate::timing::StageTimer::from_env();
-    let resolver = Resolver::new(options);
+    let resolver = session.take_resolver(options);
     let mut inspected = None;
     let mut files = None;
     let mut printed = session.take_printed();
@@ -117,7 +117,7 @@ pub fn bundle_in<T>(
             looks: resolver.looks(),
         }
     });
-    crate::timing::drop_off_the_critical_path(resolver);
+    session.put_resolver(options, resolver);
     Inspected {
         emitted,
         inspected,

@@ -40,7 +40,10 @@ pub fn run(a: BuildArgs, dir: Option<&Path>) -> Result<()> {
     let mut session = Session::watching();
     // Later builds have the session's parsed modules; a change made them, so the cache would miss.
     let mut use_cache = !a.no_cache;
-    let rebuild = || {
+    let rebuild = |change| {
+        if change == crate::ops::watch::Change::Layout {
+            session.forget_resolutions();
+        }
         let (built, inputs, written) =
             build_once(&project, emit, &mut session, std::mem::take(&mut use_cache));
         match built {

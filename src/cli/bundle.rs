@@ -177,8 +177,11 @@ pub fn run(a: BundleArgs) -> Result<()> {
         return Ok(());
     }
     let mut session = Session::watching();
-    let rebuild = || {
+    let rebuild = |change| {
         let started = Instant::now();
+        if change == crate::ops::watch::Change::Layout {
+            session.forget_resolutions();
+        }
         let (built, inputs, written) =
             bundle_and_write(&a, &outputs, &options, &link, emit, &mut session);
         match built {

@@ -77,8 +77,13 @@ pub fn dev(
     let report_builds = report.clone();
     let entry = project.server_entry()?;
     let watching = std::thread::spawn(move || {
-        let rebuild = || {
+        let rebuild = |change| {
             let started = Instant::now();
+            if change == crate::ops::watch::Change::Layout {
+                for session in &mut builder.sessions {
+                    session.forget_resolutions();
+                }
+            }
             builder.app.hold();
             let (outcome, inputs) = builder.build_and_load(&handle, &accept, &*report_builds);
             match outcome {

@@ -23,9 +23,20 @@ pub struct Built {
     pub written: Vec<PathBuf>,
 }
 
+/// What changed before a build, for what the build may keep of the last one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    /// Only the contents of files, none of them JSON (a package.json, a tsconfig): every
+    /// import still means the file it meant.
+    Contents,
+    /// Files appeared, went or were renamed, or a package.json or tsconfig changed (or this is
+    /// the first build): imports are resolved afresh.
+    Layout,
+}
+
 /// Run `build` now and after every change, forever; before the first build knows its inputs,
 /// the folders of `start` (the entry points) are watched.
-pub fn watch(mut build: impl FnMut() -> Built, start: &[PathBuf]) -> Result<()> {
+pub fn watch(mut build: impl FnMut(Change) -> Built, start: &[PathBuf]) -> Result<()> {
     let (tx, rx) = mpsc::channel();
     let mut watcher = notify::recommended_watcher(move |event| {
         let _ = tx.send(event);
@@ -34,16 +45,21 @@ pub fn watch(mut build: impl FnMut() -> Built, start: &[PathBuf]) -> Result<()> 
     let mut watched: BTreeSet<PathBuf> = BTreeSet::new();
     let mut folders = folders_of(start);
     let mut inputs: BTreeSet<PathBuf> = start.iter().filter_map(|p| absolute(p)).collect();
+    let mut written: BTreeSet<PathBuf> = BTreeSet::new();
+    let mut change = Change::Layout;
     loop {
-        // Changes already reported are in what this build reads: not a reason for another.
-        while rx.try_recv().is_ok() {}
+        // Changes already reported are in what this build reads: not a reason for another,
+        // but what they were still says what the build may keep.
+        while let Ok(event) = rx.try_recv() {
+            change = change.and(&event, &written);
+        }
         let started = std::time::SystemTime::now();
-        let built = build();
+        let built = build(std::mem::replace(&mut change, Change::Contents));
         if let Some(read) = &built.inputs {
             folders = folders_of(read);
             inputs = read.iter().filter_map(|p| absolute(p)).collect();
         }
-        let written: BTreeSet<PathBuf> = built.written.iter().filter_map(|p| absolute(p)).collect();
+        written = built.written.iter().filter_map(|p| absolute(p)).collect();
         for gone in watched.difference(&folders) {
             let _ = watcher.unwatch(gone);
         }
@@ -61,13 +77,40 @@ pub fn watch(mut build: impl FnMut() -> Built, start: &[PathBuf]) -> Result<()> 
         // of events around it to end.
         loop {
             let event = rx.recv().context("the file watcher stopped")?;
+            change = change.and(&event, &written);
             if let Ok(event) = event
                 && changes_input(&event, &inputs, &written)
             {
                 break;
             }
         }
-        while rx.recv_timeout(SETTLE).is_ok() {}
+        while let Ok(event) = rx.recv_timeout(SETTLE) {
+            change = change.and(&event, &written);
+        }
+    }
+}
+
+impl Change {
+    /// This change and `event` together (a file the build wrote, or an atomic write's
+    /// temporary file, changes nothing; an error from the watcher might have been anything).
+    fn and(self, event: &notify::Result<notify::Event>, written: &BTreeSet<PathBuf>) -> Change {
+        use notify::event::ModifyKind;
+        let Ok(event) = event else {
+            return Change::Layout;
+        };
+        let moves = matches!(
+            event.kind,
+            EventKind::Create(_) | EventKind::Remove(_) | EventKind::Modify(ModifyKind::Name(_))
+        );
+        let layout = event.paths.iter().any(|p| {
+            let name = p.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+            // package.json files, tsconfigs and whatever they extend (JSON modules too: rare).
+            let resolution_input = name.ends_with(".json");
+            let ours = name.starts_with(crate::project::fsio::TEMP_PREFIX)
+                || absolute(p).is_some_and(|p| written.contains(&p));
+            !ours && (moves || resolution_input)
+        });
+        if layout { Change::Layout } else { self }
     }
 }
 

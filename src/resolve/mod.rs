@@ -62,7 +62,7 @@ pub const NODE_BUILTINS: &[&str] = &[
 ];
 
 /// How to resolve, as esbuild's flags of the same names say.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Options {
     pub conditions: Vec<String>,
     pub main_fields: Vec<String>,

@@ -13,7 +13,7 @@ use swc_core::common::{GLOBALS, Globals, Mark, SourceMap, sync::Lrc};
 use crate::bundler::js::record::ImportKind;
 use crate::bundler::js::{self, Marks, ParsedModule};
 use crate::diagnostic::{Diagnostic, Diagnostics};
-use crate::resolve::{Resolved, ResolvedFile, Resolver};
+use crate::resolve::{Options, Resolved, ResolvedFile, Resolver};
 
 pub type ModuleId = usize;
 
@@ -230,6 +230,9 @@ pub struct Session {
     spares: HashMap<PathBuf, ParsedModule>,
     /// Per output file, the statements its last build printed (a watch session's).
     printed: HashMap<PathBuf, crate::bundler::emit::PrintMemo>,
+    /// The last build's resolver and the options it was made with, its answers kept for the
+    /// next build (a watch session's) until `forget_resolutions`.
+    resolver: Option<(Options, Resolver)>,
 }
 
 impl Session {
@@ -273,6 +276,33 @@ impl Session {
         std::mem::take(&mut self.reached)
     }
 
+    /// The resolver for a build with `options`: the last build's, with what it found, if this
+    /// session keeps it and the options are the same; else a new one.
+    pub(crate) fn take_resolver(&mut self, options: &Options) -> Resolver {
+        match self.resolver.take() {
+            Some((kept, resolver)) if kept == *options => resolver,
+            _ => Resolver::new(options),
+        }
+    }
+
+    /// Keep a build's resolver for the next, in a session that keeps what it parses. One that
+    /// copied files (the `copy` loader) is not kept: its list of copies is the build's own.
+    pub(crate) fn put_resolver(&mut self, options: &Options, resolver: Resolver) {
+        if self.keep && resolver.copied().is_empty() {
+            self.resolver = Some((options.clone(), resolver));
+        } else {
+            crate::timing::drop_off_the_critical_path(resolver);
+        }
+    }
+
+    /// Resolve afresh from the next build on: files appeared, went or were renamed, or a
+    /// package.json or tsconfig changed, and an import may now mean another file.
+    pub fn forget_resolutions(&mut self) {
+        if let Some((_, resolver)) = self.resolver.take() {
+            crate::timing::drop_off_the_critical_path(resolver);
+        }
+    }
+
     /// A session whose builds keep what they parse for the next one.
     pub fn watching() -> Session {
         Session {
@@ -312,6 +342,7 @@ impl Default for Session {
             reached: vec![],
             spares: HashMap::new(),
             printed: HashMap::new(),
+            resolver: None,
         }
     }
 }
