@@ -67,6 +67,8 @@ pub fn watch(mut build: impl FnMut(Change) -> Built, start: &[PathBuf]) -> Resul
             watcher
                 .watch(dir, RecursiveMode::NonRecursive)
                 .with_context(|| format!("watching {}", dir.display()))?;
+            // A file that appeared there during the build, before the watch, made no event.
+            change = Change::Layout;
         }
         watched = folders.clone();
         // A change made while the build ran, before the folders were watched, is not missed.
