@@ -96,24 +96,38 @@ impl Change {
     /// This change and `event` together (a file the build wrote, or an atomic write's
     /// temporary file, changes nothing; an error from the watcher might have been anything).
     fn and(self, event: &notify::Result<notify::Event>, written: &BTreeSet<PathBuf>) -> Change {
-        use notify::event::ModifyKind;
         let Ok(event) = event else {
             return Change::Layout;
         };
-        let moves = matches!(
-            event.kind,
-            EventKind::Create(_) | EventKind::Remove(_) | EventKind::Modify(ModifyKind::Name(_))
-        );
+        let moves = moves_files(&event.kind);
         let layout = event.paths.iter().any(|p| {
-            let name = p.file_name().and_then(|n| n.to_str()).unwrap_or_default();
             // package.json files, tsconfigs and whatever they extend (JSON modules too: rare).
-            let resolution_input = name.ends_with(".json");
-            let ours = name.starts_with(crate::project::fsio::TEMP_PREFIX)
-                || absolute(p).is_some_and(|p| written.contains(&p));
-            !ours && (moves || resolution_input)
+            let resolution_input = p
+                .file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.ends_with(".json"));
+            !the_builds_own(p, written) && (moves || resolution_input)
         });
         if layout { Change::Layout } else { self }
     }
+}
+
+/// Whether an event of this kind made, removed or renamed a file.
+fn moves_files(kind: &EventKind) -> bool {
+    use notify::event::ModifyKind;
+    matches!(
+        kind,
+        EventKind::Create(_) | EventKind::Remove(_) | EventKind::Modify(ModifyKind::Name(_))
+    )
+}
+
+/// A file the build wrote, or an atomic write's temporary file.
+fn the_builds_own(p: &Path, written: &BTreeSet<PathBuf>) -> bool {
+    let temporary = p
+        .file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n.starts_with(crate::project::fsio::TEMP_PREFIX));
+    temporary || absolute(p).is_some_and(|p| written.contains(&p))
 }
 
 /// An input's content changed, or a file appeared, went or was renamed (an import that did not
@@ -123,23 +137,13 @@ fn changes_input(
     inputs: &BTreeSet<PathBuf>,
     written: &BTreeSet<PathBuf>,
 ) -> bool {
-    use notify::event::ModifyKind;
-    let any_file = match event.kind {
-        EventKind::Create(_) | EventKind::Remove(_) | EventKind::Modify(ModifyKind::Name(_)) => {
-            true
-        }
-        EventKind::Modify(_) => false,
-        _ => return false,
-    };
+    let any_file = moves_files(&event.kind);
+    if !any_file && !matches!(event.kind, EventKind::Modify(_)) {
+        return false;
+    }
     event.paths.iter().any(|p| {
-        let temporary = p
-            .file_name()
-            .and_then(|n| n.to_str())
-            .is_some_and(|n| n.starts_with(crate::project::fsio::TEMP_PREFIX));
-        let Some(p) = absolute(p) else {
-            return false;
-        };
-        !temporary && !written.contains(&p) && (any_file || inputs.contains(&p))
+        absolute(p)
+            .is_some_and(|abs| !the_builds_own(p, written) && (any_file || inputs.contains(&abs)))
     })
 }
 
