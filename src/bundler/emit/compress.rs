@@ -13,6 +13,8 @@ use swc_core::ecma::ast::*;
 use swc_core::ecma::utils::find_pat_ids;
 use swc_core::ecma::visit::{Visit, VisitMut, VisitMutWith, VisitWith};
 
+use super::private_names::PrivateNames;
+
 /// Folding `if (a) return b; return c` into one `return` nests a conditional per `if`: a
 /// function of thousands of them would nest deeper than later passes recurse safely.
 const MAX_FOLDED_RETURNS: usize = 64;
@@ -24,21 +26,21 @@ const TOP_LEVEL_JOINED: usize = 32;
 
 /// The bundle's statements rewritten shorter. `unresolved`: the context of names no scope
 /// declares (the global `undefined`).
-pub fn compress(body: &mut Vec<ModuleItem>, unresolved: SyntaxContext) {
-    let (assigned, eval) = body
-        .par_iter()
-        .map(|item| {
-            let mut a = Assigned::default();
-            item.visit_with(&mut a);
-            (a.ids, a.eval)
-        })
-        .reduce(
-            || (FxHashSet::default(), false),
-            |(mut a, e), (b, f)| {
-                a.extend(b);
-                (a, e || f)
-            },
-        );
+/// `assigned`: what the bundle assigns, when a walk before this one noted it (`Assigned`'s
+/// methods); otherwise this walks the bundle for it first.
+pub fn compress(body: &mut Vec<ModuleItem>, unresolved: SyntaxContext, assigned: Option<Assigned>) {
+    let Assigned {
+        ids: assigned,
+        eval,
+    } = assigned.unwrap_or_else(|| {
+        body.par_iter()
+            .map(|item| {
+                let mut a = Assigned::default();
+                item.visit_with(&mut a);
+                a
+            })
+            .reduce(Assigned::default, Assigned::merge)
+    });
     body.par_iter_mut().for_each(|item| {
         item.visit_mut_with(&mut Rules {
             unresolved,
@@ -46,6 +48,7 @@ pub fn compress(body: &mut Vec<ModuleItem>, unresolved: SyntaxContext) {
             // A direct `eval` may assign any binding it sees.
             consts_stay: eval,
             in_with: 0,
+            private: PrivateNames::default(),
         })
     });
     // Runs of top-level statements (between imports and exports) joined as any list is.
@@ -67,11 +70,35 @@ pub fn compress(body: &mut Vec<ModuleItem>, unresolved: SyntaxContext) {
 }
 
 /// The bindings something assigns after their declaration, and whether a direct `eval` is
-/// called.
+/// called. Its walk (`Visit`) notes each assignment; a walk that goes everywhere for other
+/// reasons (`contexts::one_top_level`) may note them instead.
 #[derive(Default)]
-struct Assigned {
+pub struct Assigned {
     ids: FxHashSet<Id>,
     eval: bool,
+}
+
+impl Assigned {
+    /// What `a` assigns (not what assignments nested in it do).
+    pub fn assign(&mut self, a: &AssignExpr) {
+        a.left.visit_with(&mut Targets(&mut self.ids));
+    }
+    pub fn update(&mut self, u: &UpdateExpr) {
+        if let Expr::Ident(i) = unparen(&u.arg) {
+            self.ids.insert(i.to_id());
+        }
+    }
+    /// `for (x of y)`, `for ({ x } in y)`.
+    pub fn for_head(&mut self, h: &ForHead) {
+        if let ForHead::Pat(p) = h {
+            p.visit_with(&mut Targets(&mut self.ids));
+        }
+    }
+    pub fn merge(mut self, other: Assigned) -> Assigned {
+        self.ids.extend(other.ids);
+        self.eval |= other.eval;
+        self
+    }
 }
 
 /// Every binding a pattern or an assignment target names.
@@ -104,19 +131,15 @@ impl Visit for Targets<'_> {
 
 impl Visit for Assigned {
     fn visit_assign_expr(&mut self, a: &AssignExpr) {
-        a.left.visit_with(&mut Targets(&mut self.ids));
+        self.assign(a);
         a.visit_children_with(self);
     }
     fn visit_update_expr(&mut self, u: &UpdateExpr) {
-        if let Expr::Ident(i) = unparen(&u.arg) {
-            self.ids.insert(i.to_id());
-        }
+        self.update(u);
         u.visit_children_with(self);
     }
     fn visit_for_head(&mut self, h: &ForHead) {
-        if let ForHead::Pat(p) = h {
-            p.visit_with(&mut Targets(&mut self.ids));
-        }
+        self.for_head(h);
         h.visit_children_with(self);
     }
     fn visit_call_expr(&mut self, c: &CallExpr) {
@@ -136,6 +159,8 @@ struct Rules<'a> {
     consts_stay: bool,
     /// Inside a `with` body, `undefined` may be the object's property.
     in_with: u32,
+    /// Private class members are renamed in this walk too (private_names.rs).
+    private: PrivateNames,
 }
 
 impl VisitMut for Rules<'_> {
@@ -241,6 +266,16 @@ impl VisitMut for Rules<'_> {
         if !matches!(p, Pat::Expr(e) if matches!(unparen(e), Expr::Ident(_))) {
             p.visit_mut_children_with(self);
         }
+    }
+
+    fn visit_mut_class(&mut self, c: &mut Class) {
+        self.private.enter(c);
+        c.visit_mut_children_with(self);
+        self.private.leave();
+    }
+
+    fn visit_mut_private_name(&mut self, n: &mut PrivateName) {
+        self.private.rename(n);
     }
 
     fn visit_mut_with_stmt(&mut self, w: &mut WithStmt) {

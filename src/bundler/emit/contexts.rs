@@ -12,6 +12,7 @@ use swc_core::ecma::transforms::base::{rename::rename, resolver};
 use swc_core::ecma::utils::find_pat_ids;
 use swc_core::ecma::visit::{Visit, VisitMut, VisitMutWith, VisitWith};
 
+use super::compress::Assigned;
 use crate::bundler::js::record::import_local;
 
 type FxIndexSet<T> = indexmap::IndexSet<T, FxBuildHasher>;
@@ -29,11 +30,14 @@ pub enum Contexts {
 /// Those become the one `top_level_mark` context, the clashing names among them renamed
 /// (`name$N`), as are those that have a name in `reserved`. Inner scopes keep their marks;
 /// references to globals already carry the unresolved mark every module was resolved with.
+/// With `note_assigned`, what the bundle assigns is noted on the way (for the minifier's
+/// rules), so that needs no walk of its own.
 pub fn one_top_level(
     globals: &Globals,
     items: &mut [ModuleItem],
     top_level_mark: Mark,
     reserved: &FxHashSet<Atom>,
+    note_assigned: bool,
 ) -> TopLevelNames {
     let declared = top_level_bindings(items);
     let top_contexts: FxHashSet<SyntaxContext> = declared.iter().map(|id| id.1).collect();
@@ -49,20 +53,30 @@ pub fn one_top_level(
         renames.insert(id.clone(), fresh);
     }
     let top_level = SyntaxContext::empty().apply_mark(top_level_mark);
-    let unmarked = std::sync::atomic::AtomicBool::new(false);
-    items.par_iter_mut().for_each(|item| {
-        let mut pass = OneTopLevel {
-            top_contexts: &top_contexts,
-            renames: &renames,
-            top_level,
-            unmarked: false,
-        };
-        GLOBALS.set(globals, || item.visit_mut_with(&mut pass));
-        if pass.unmarked {
-            unmarked.store(true, std::sync::atomic::Ordering::Relaxed);
-        }
-    });
-    let contexts = if unmarked.into_inner() {
+    let (unmarked, assigned) = items
+        .par_iter_mut()
+        .map(|item| {
+            let mut pass = OneTopLevel {
+                top_contexts: &top_contexts,
+                renames: &renames,
+                top_level,
+                unmarked: false,
+                assigned: note_assigned.then(Assigned::default),
+            };
+            GLOBALS.set(globals, || item.visit_mut_with(&mut pass));
+            (pass.unmarked, pass.assigned)
+        })
+        .reduce(
+            || (false, None),
+            |(u, a), (v, b)| {
+                let assigned = match (a, b) {
+                    (Some(a), Some(b)) => Some(a.merge(b)),
+                    (a, b) => a.or(b),
+                };
+                (u || v, assigned)
+            },
+        );
+    let contexts = if unmarked {
         Contexts::Unmarked
     } else {
         Contexts::AsResolved
@@ -72,6 +86,7 @@ pub fn one_top_level(
         top_contexts,
         renames,
         top_level,
+        assigned,
     }
 }
 
@@ -82,6 +97,8 @@ pub struct TopLevelNames {
     top_contexts: FxHashSet<SyntaxContext>,
     renames: FxHashMap<Id, Atom>,
     top_level: SyntaxContext,
+    /// With `note_assigned`: what the bundle assigns, in the names and contexts it now has.
+    pub assigned: Option<Assigned>,
 }
 
 impl TopLevelNames {
@@ -146,6 +163,8 @@ struct OneTopLevel<'a> {
     top_level: SyntaxContext,
     /// A name no resolver marked, or one code can observe.
     unmarked: bool,
+    /// Each assignment noted once its target has its new name and context.
+    assigned: Option<Assigned>,
 }
 
 impl OneTopLevel<'_> {
@@ -158,34 +177,12 @@ impl VisitMut for OneTopLevel<'_> {
     // Where a binding's name is also a property's, an export's or an import's, a renamed
     // binding keeps that name: `{ x }` becomes `{ x: x$1 }`, and so on.
     fn visit_mut_prop(&mut self, p: &mut Prop) {
-        if let Prop::Shorthand(i) = p
-            && self.is_renamed(i)
-        {
-            let key = PropName::Ident(IdentName::new(i.sym.clone(), i.span));
-            *p = Prop::KeyValue(KeyValueProp {
-                key,
-                value: Box::new(Expr::Ident(i.clone())),
-            });
-        }
+        keep_shorthand_key(p, |i| self.is_renamed(i));
         p.visit_mut_children_with(self);
     }
 
     fn visit_mut_object_pat_prop(&mut self, p: &mut ObjectPatProp) {
-        if let ObjectPatProp::Assign(a) = p
-            && self.is_renamed(&a.key.id)
-        {
-            let key = PropName::Ident(IdentName::new(a.key.id.sym.clone(), a.key.id.span));
-            let binding = Pat::Ident(a.key.clone());
-            let value = match a.value.take() {
-                Some(default) => Box::new(Pat::Assign(AssignPat {
-                    span: a.span,
-                    left: Box::new(binding),
-                    right: default,
-                })),
-                None => Box::new(binding),
-            };
-            *p = ObjectPatProp::KeyValue(KeyValuePatProp { key, value });
-        }
+        keep_pattern_key(p, |i| self.is_renamed(i));
         p.visit_mut_children_with(self);
     }
 
@@ -220,6 +217,25 @@ impl VisitMut for OneTopLevel<'_> {
         c.visit_mut_children_with(self);
     }
 
+    fn visit_mut_assign_expr(&mut self, a: &mut AssignExpr) {
+        a.visit_mut_children_with(self);
+        if let Some(assigned) = &mut self.assigned {
+            assigned.assign(a);
+        }
+    }
+    fn visit_mut_update_expr(&mut self, u: &mut UpdateExpr) {
+        u.visit_mut_children_with(self);
+        if let Some(assigned) = &mut self.assigned {
+            assigned.update(u);
+        }
+    }
+    fn visit_mut_for_head(&mut self, h: &mut ForHead) {
+        h.visit_mut_children_with(self);
+        if let Some(assigned) = &mut self.assigned {
+            assigned.for_head(h);
+        }
+    }
+
     fn visit_mut_with_stmt(&mut self, w: &mut WithStmt) {
         self.unmarked = true;
         w.visit_mut_children_with(self);
@@ -242,6 +258,38 @@ impl VisitMut for OneTopLevel<'_> {
             }
             self.visit_mut_ident(i);
         }
+    }
+}
+
+/// `{ x }` → `{ x: x }` when `x` is to be `renamed`: the property keeps its name.
+pub(super) fn keep_shorthand_key(p: &mut Prop, renamed: impl Fn(&Ident) -> bool) {
+    if let Prop::Shorthand(i) = p
+        && renamed(i)
+    {
+        let key = PropName::Ident(IdentName::new(i.sym.clone(), i.span));
+        *p = Prop::KeyValue(KeyValueProp {
+            key,
+            value: Box::new(Expr::Ident(i.clone())),
+        });
+    }
+}
+
+/// `{ x = 1 } = o` → `{ x: x = 1 } = o` when `x` is to be `renamed`: the key keeps its name.
+pub(super) fn keep_pattern_key(p: &mut ObjectPatProp, renamed: impl Fn(&Ident) -> bool) {
+    if let ObjectPatProp::Assign(a) = p
+        && renamed(&a.key.id)
+    {
+        let key = PropName::Ident(IdentName::new(a.key.id.sym.clone(), a.key.id.span));
+        let binding = Pat::Ident(a.key.clone());
+        let value = match a.value.take() {
+            Some(default) => Box::new(Pat::Assign(AssignPat {
+                span: a.span,
+                left: Box::new(binding),
+                right: default,
+            })),
+            None => Box::new(binding),
+        };
+        *p = ObjectPatProp::KeyValue(KeyValuePatProp { key, value });
     }
 }
 
@@ -467,9 +515,14 @@ mod tests {
                         .body,
                 );
             }
-            let contexts =
-                one_top_level(&Globals::new(), &mut body, Mark::new(), &Default::default())
-                    .contexts;
+            let contexts = one_top_level(
+                &Globals::new(),
+                &mut body,
+                Mark::new(),
+                &Default::default(),
+                false,
+            )
+            .contexts;
             let code = to_code_default(
                 cm,
                 None,

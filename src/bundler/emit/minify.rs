@@ -1,5 +1,5 @@
-//! `--minify`: our syntax rules (compress.rs), then our own renaming (mangle.rs,
-//! private_names.rs).
+//! `--minify`: our syntax rules (compress.rs, which renames private names in the same walk:
+//! private_names.rs), then our own renaming (mangle.rs).
 
 use swc_core::common::{DUMMY_SP, Globals, Mark, SourceMap, SyntaxContext, sync::Lrc};
 use swc_core::ecma::ast::*;
@@ -23,23 +23,24 @@ pub fn minify(
         unreachable!("the bundle is a module")
     };
     let top_level_mark = Mark::new();
-    let unresolved_mark = match one_top_level(
+    let top = one_top_level(
         globals,
         &mut module.body,
         top_level_mark,
         &Default::default(),
-    )
-    .contexts
-    {
+        true,
+    );
+    let (unresolved_mark, assigned) = match top.contexts {
         Contexts::AsResolved => {
             timer.done("  top level");
-            unresolved
+            (unresolved, top.assigned)
         }
+        // Names change once more: what is assigned is noted afresh.
         Contexts::Unmarked => {
             let unresolved_mark = Mark::new();
             module = resolved_afresh(globals, module, unresolved, unresolved_mark, top_level_mark);
             timer.done("  resolved afresh");
-            unresolved_mark
+            (unresolved_mark, None)
         }
     };
     let extra = ExtraOptions {
@@ -50,6 +51,7 @@ pub fn minify(
     super::compress::compress(
         &mut module.body,
         SyntaxContext::empty().apply_mark(unresolved_mark),
+        assigned,
     );
     timer.done("  compress");
     let mut program = Program::Module(Module {
@@ -57,7 +59,6 @@ pub fn minify(
         body: module.body,
         shebang: None,
     });
-    super::private_names::mangle_private_names(&mut program);
     let renames = super::mangle::mangle_by_frequency(&program, unresolved_mark, globals);
     if renames.is_none() {
         // Mangling reads no annotations.

@@ -3,36 +3,25 @@
 //! A nested class's names come after those of the classes around it, so it never hides an
 //! outer member it uses.
 
-use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 use swc_core::atoms::Atom;
-use swc_core::ecma::ast::{Class, ClassMember, Key, PrivateName, Program};
-use swc_core::ecma::visit::{Visit, VisitMut, VisitMutWith, VisitWith};
+use swc_core::ecma::ast::{Class, ClassMember, Key, PrivateName};
+use swc_core::ecma::visit::{Visit, VisitWith};
 
 use super::mangle::short_name;
 
-/// Classes in different top-level statements share nothing: each statement on any thread.
-pub fn mangle_private_names(program: &mut Program) {
-    match program {
-        Program::Module(m) => m
-            .body
-            .par_iter_mut()
-            .for_each(|item| item.visit_mut_with(&mut PrivateNames::default())),
-        Program::Script(s) => s
-            .body
-            .par_iter_mut()
-            .for_each(|stmt| stmt.visit_mut_with(&mut PrivateNames::default())),
-    }
-}
-
-/// The renamings of the classes around the current point, innermost last.
+/// The renamings of the classes around the current point, innermost last. Kept by a walk that
+/// visits every class anyway (the minifier's syntax rules, compress.rs): renaming needs no
+/// walk of the bundle of its own. Classes in different top-level statements share nothing.
 #[derive(Default)]
-struct PrivateNames {
+pub struct PrivateNames {
     classes: Vec<FxHashMap<Atom, Atom>>,
 }
 
-impl VisitMut for PrivateNames {
-    fn visit_mut_class(&mut self, class: &mut Class) {
+impl PrivateNames {
+    /// Before `class`'s members are visited: its private names, the most used first, take
+    /// the short names after those of the classes around it.
+    pub fn enter(&mut self, class: &Class) {
         let first = self.classes.iter().map(|m| m.len()).sum::<usize>();
         let mut declared = declared(class);
         let uses = uses(class);
@@ -43,11 +32,14 @@ impl VisitMut for PrivateNames {
             .map(|(i, name)| (name, short_name(first + i)))
             .collect();
         self.classes.push(renaming);
-        class.visit_mut_children_with(self);
+    }
+
+    /// After `enter`'s class.
+    pub fn leave(&mut self) {
         self.classes.pop();
     }
 
-    fn visit_mut_private_name(&mut self, n: &mut PrivateName) {
+    pub fn rename(&self, n: &mut PrivateName) {
         if let Some(new) = self.classes.iter().rev().find_map(|m| m.get(&n.name)) {
             n.name = new.clone();
         }

@@ -43,7 +43,7 @@ pub fn renamed(globals: &Globals, mut module: Module) -> Result<Module, LostBind
     timer.done("      free names");
     let top_level_mark = GLOBALS.set(globals, Mark::new);
     let top_level = SyntaxContext::empty().apply_mark(top_level_mark);
-    let top = one_top_level(globals, &mut module.body, top_level_mark, &reserved);
+    let top = one_top_level(globals, &mut module.body, top_level_mark, &reserved, false);
     // An unmarked name, `eval` or `with`: only the whole-bundle pass knows what they see.
     if let Contexts::Unmarked = top.contexts {
         return Err(LostBinding);
