@@ -7,28 +7,12 @@ use rustc_hash::FxHashSet;
 use swc_core::common::{Span, Spanned};
 use swc_core::ecma::ast::*;
 use swc_core::ecma::utils::find_pat_ids;
-use swc_core::ecma::visit::{Visit, VisitWith};
+use swc_core::ecma::visit::VisitWith;
 
-/// The first assignment to an import or a constant: its span and esbuild's message.
-/// One walk: the bindings and every assignment's targets are gathered together, and the
-/// targets (few, in source order) are checked against the bindings after.
-pub fn first_refused(module: &Module) -> Option<(Span, String)> {
-    let mut walk = Walk::default();
-    module.visit_with(&mut walk);
-    walk.targets.into_iter().find_map(|(id, span)| {
-        if walk.imports.contains(&id) {
-            Some((span, format!("Cannot assign to import \"{}\"", id.0)))
-        } else if walk.constants.contains(&id) {
-            let message = format!("Cannot assign to \"{}\" because it is a constant", id.0);
-            Some((span, message))
-        } else {
-            None
-        }
-    })
-}
-
+/// The bindings and every assignment's targets, gathered as the module's walk (checks.rs)
+/// meets them; the targets (few, in source order) are checked against the bindings after.
 #[derive(Default)]
-struct Walk {
+pub(super) struct Walk {
     imports: FxHashSet<Id>,
     constants: FxHashSet<Id>,
     /// Each identifier assigned to, with the span of its assignment, in source order.
@@ -36,6 +20,20 @@ struct Walk {
 }
 
 impl Walk {
+    /// The first assignment to an import or a constant: its span and esbuild's message.
+    pub(super) fn first_refused(self) -> Option<(Span, String)> {
+        self.targets.into_iter().find_map(|(id, span)| {
+            if self.imports.contains(&id) {
+                Some((span, format!("Cannot assign to import \"{}\"", id.0)))
+            } else if self.constants.contains(&id) {
+                let message = format!("Cannot assign to \"{}\" because it is a constant", id.0);
+                Some((span, message))
+            } else {
+                None
+            }
+        })
+    }
+
     fn pattern<T: VisitWith<swc_core::ecma::utils::DestructuringFinder<Id>>>(
         &mut self,
         p: &T,
@@ -44,10 +42,8 @@ impl Walk {
         let ids: Vec<Id> = find_pat_ids(p);
         self.targets.extend(ids.into_iter().map(|id| (id, span)));
     }
-}
 
-impl Visit for Walk {
-    fn visit_import_decl(&mut self, d: &ImportDecl) {
+    pub(super) fn import_decl(&mut self, d: &ImportDecl) {
         if d.type_only {
             return;
         }
@@ -61,17 +57,16 @@ impl Visit for Walk {
         }
     }
 
-    fn visit_var_decl(&mut self, d: &VarDecl) {
+    pub(super) fn var_decl(&mut self, d: &VarDecl) {
         if d.kind == VarDeclKind::Const {
             for decl in &d.decls {
                 let ids: Vec<Id> = find_pat_ids(&decl.name);
                 self.constants.extend(ids);
             }
         }
-        d.visit_children_with(self);
     }
 
-    fn visit_assign_expr(&mut self, a: &AssignExpr) {
+    pub(super) fn assign_expr(&mut self, a: &AssignExpr) {
         match &a.left {
             AssignTarget::Simple(SimpleAssignTarget::Ident(b)) => {
                 self.targets.push((b.id.to_id(), a.span))
@@ -79,27 +74,18 @@ impl Visit for Walk {
             AssignTarget::Pat(p) => self.pattern(p, a.span),
             _ => {}
         }
-        a.visit_children_with(self);
     }
 
-    fn visit_update_expr(&mut self, u: &UpdateExpr) {
+    pub(super) fn update_expr(&mut self, u: &UpdateExpr) {
         if let Expr::Ident(id) = &*u.arg {
             self.targets.push((id.to_id(), u.span));
         }
-        u.visit_children_with(self);
     }
 
-    fn visit_for_in_stmt(&mut self, f: &ForInStmt) {
-        if let ForHead::Pat(p) = &f.left {
-            self.pattern(p, f.left.span());
+    /// A `for … in` or `for … of` head.
+    pub(super) fn for_head(&mut self, h: &ForHead) {
+        if let ForHead::Pat(p) = h {
+            self.pattern(p, h.span());
         }
-        f.visit_children_with(self);
-    }
-
-    fn visit_for_of_stmt(&mut self, f: &ForOfStmt) {
-        if let ForHead::Pat(p) = &f.left {
-            self.pattern(p, f.left.span());
-        }
-        f.visit_children_with(self);
     }
 }

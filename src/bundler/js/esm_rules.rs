@@ -7,21 +7,16 @@ use swc_core::atoms::Atom;
 use swc_core::common::Span;
 use swc_core::ecma::ast::*;
 use swc_core::ecma::utils::find_pat_ids;
-use swc_core::ecma::visit::{Visit, VisitWith};
 
-/// The first such thing in `module`: its span and esbuild's message.
-pub fn first_violation(module: &Module) -> Option<(Span, String)> {
-    let mut rules = Rules { found: None };
-    module.visit_with(&mut rules);
-    rules.found
-}
-
-struct Rules {
-    found: Option<(Span, String)>,
+/// The first such thing met, as the module's walk (checks.rs) meets them: its span and
+/// esbuild's message.
+#[derive(Default)]
+pub(super) struct Rules {
+    pub(super) found: Option<(Span, String)>,
 }
 
 impl Rules {
-    fn params<'a>(&mut self, pats: impl Iterator<Item = &'a Pat>) {
+    pub(super) fn params<'a>(&mut self, pats: impl Iterator<Item = &'a Pat>) {
         if self.found.is_some() {
             return;
         }
@@ -39,26 +34,22 @@ impl Rules {
             }
         }
     }
-}
 
-impl Visit for Rules {
-    fn visit_with_stmt(&mut self, w: &WithStmt) {
+    pub(super) fn with_stmt(&mut self, w: &WithStmt) {
         if self.found.is_none() {
             let message = "With statements cannot be used in an ECMAScript module".to_string();
             self.found = Some((w.span, message));
         }
     }
 
-    fn visit_function(&mut self, f: &Function) {
+    pub(super) fn function(&mut self, f: &Function) {
         self.params(f.params.iter().map(|p| &p.pat));
-        f.visit_children_with(self);
     }
 
-    fn visit_constructor(&mut self, c: &Constructor) {
+    pub(super) fn constructor(&mut self, c: &Constructor) {
         self.params(c.params.iter().filter_map(|p| match p {
             ParamOrTsParamProp::Param(p) => Some(&p.pat),
             ParamOrTsParamProp::TsParamProp(_) => None,
         }));
-        c.visit_children_with(self);
     }
 }

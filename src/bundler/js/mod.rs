@@ -4,6 +4,7 @@
 
 mod annex_b;
 mod assignments;
+mod checks;
 mod class_fields;
 mod data_url;
 mod esm_rules;
@@ -158,13 +159,14 @@ fn parse_file(
         }
         module => module,
     };
-    if esm && let Some((span, message)) = program.as_module().and_then(esm_rules::first_violation) {
+    let is_ts = matches!(syntax, Syntax::Typescript(_));
+    let mut program = program.apply(resolver(marks.unresolved, top_level_mark, is_ts));
+    let found = checks::check(program.as_module().expect("made a module above"), esm);
+    if let Some((span, message)) = found.not_in_a_module {
         let d = located(span, message, "here".into());
         return Err(d.with_code("bundle/not-in-a-module").into());
     }
-    let is_ts = matches!(syntax, Syntax::Typescript(_));
-    let mut program = program.apply(resolver(marks.unresolved, top_level_mark, is_ts));
-    if let Some((span, message)) = program.as_module().and_then(assignments::first_refused) {
+    if let Some((span, message)) = found.refused_assignment {
         let d = located(span, message, "assigned here".into());
         return Err(d.with_code("bundle/assign-to-binding").into());
     }
@@ -175,8 +177,8 @@ fn parse_file(
     if jsx {
         check_jsx_pragmas(&comments, path, &fm)?;
     }
-    // Decorators are rare, and only TypeScript is parsed with them: look before lowering.
-    let may_decorate = is_ts && fm.src.contains('@') && has_decorators(&program);
+    // Only TypeScript is parsed with decorators.
+    let may_decorate = is_ts && found.decorators;
     let program = transforms.apply(
         program,
         cm,
@@ -255,18 +257,6 @@ fn pragma_like(value: &str) -> bool {
         && value
             .chars()
             .all(|c| c.is_alphanumeric() || matches!(c, '_' | '$' | '.'))
-}
-
-fn has_decorators(program: &Program) -> bool {
-    struct Found(bool);
-    impl swc_core::ecma::visit::Visit for Found {
-        fn visit_decorator(&mut self, _: &swc_core::ecma::ast::Decorator) {
-            self.0 = true;
-        }
-    }
-    let mut found = Found(false);
-    swc_core::ecma::visit::VisitWith::visit_with(program, &mut found);
-    found.0
 }
 
 /// The positions `/* @__PURE__ */` comments annotate (the next token's start), sorted.
