@@ -5,6 +5,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
+use rayon::prelude::*;
 use tempfile::NamedTempFile;
 
 /// How the temporary files of an atomic write are named, so one left by a killed command is
@@ -18,7 +19,7 @@ pub const TEMP_PREFIX: &str = ".edgespark-tmp-";
 /// would put a file where it was.
 pub fn write_all_atomic(files: &[(PathBuf, &[u8])]) -> Result<()> {
     let mut temps = Vec::with_capacity(files.len());
-    for (path, bytes) in files {
+    for (path, _) in files {
         let Some(path) = landing(path) else {
             temps.push(None);
             continue;
@@ -28,12 +29,22 @@ pub fn write_all_atomic(files: &[(PathBuf, &[u8])]) -> Result<()> {
             .filter(|p| !p.as_os_str().is_empty())
             .unwrap_or(Path::new("."));
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-        let mut tmp =
+        let tmp =
             temp_file_for(&path, dir).with_context(|| format!("writing in {}", dir.display()))?;
-        tmp.write_all(bytes)
-            .with_context(|| format!("writing {}", path.display()))?;
         temps.push(Some((tmp, path)));
     }
+    // The files' bytes go in on all threads: a bundle's source map is tens of megabytes to
+    // copy into the page cache, and its code can go in meanwhile. (Stretches of one file
+    // would not: the kernel writes to one file under its lock.)
+    temps
+        .par_iter()
+        .zip(files)
+        .try_for_each(|(temp, (_, bytes))| match temp {
+            Some((tmp, path)) => (&mut tmp.as_file())
+                .write_all(bytes)
+                .with_context(|| format!("writing {}", path.display())),
+            None => Ok(()),
+        })?;
     std::thread::scope(|s| {
         for (tmp, _) in temps.iter().flatten() {
             s.spawn(|| tmp.as_file().sync_data().ok());
