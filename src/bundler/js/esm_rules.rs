@@ -16,7 +16,7 @@ pub(super) struct Rules {
 }
 
 impl Rules {
-    pub(super) fn params<'a>(&mut self, pats: impl Iterator<Item = &'a Pat>) {
+    fn params<'a>(&mut self, pats: impl Iterator<Item = &'a Pat>) {
         if self.found.is_some() {
             return;
         }
