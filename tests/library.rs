@@ -264,5 +264,24 @@ fn the_build_cache_gives_the_bytes_a_build_would_and_trusts_nothing_that_changed
     }
     std::fs::remove_file(&bundle).unwrap();
     assert!(build(true) == (false, fresh.clone()));
+    assert!(build(true) == (true, fresh.clone()));
+
+    // Each edit leaves the copy of the build before; they are pruned before they pile up.
+    for i in 0..12 {
+        write(
+            &root,
+            "server/src/routes/posts.ts",
+            &format!("{text}\nconsole.log(\"edit {i}\");\n"),
+        );
+        assert!(!build(true).0);
+        let count = |dir: &std::path::Path| {
+            let files = std::fs::read_dir(dir).unwrap().flatten();
+            files.filter(|e| e.path().is_file()).count()
+        };
+        let (memos, copies) = (count(&cache), count(&cache.join("blobs")));
+        assert!(copies <= 4 * memos, "{copies} copies for {memos} memos");
+    }
+    write(&root, "server/src/routes/posts.ts", &text);
+    assert!(build(true) == (false, fresh.clone()));
     assert!(build(true) == (true, fresh));
 }

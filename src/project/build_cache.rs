@@ -16,6 +16,9 @@ use crate::resolve::probes::Probe;
 
 /// How many memos (builds with different options or by different binaries) are kept.
 const KEPT_MEMOS: usize = 8;
+/// Copies per memo before they are pruned: a build writes one or two files (a bundle, its
+/// source map), and leaves those of the build before until the prune.
+const COPIES_PER_MEMO: usize = 4;
 
 /// What one build was made of and wrote.
 #[derive(Serialize, Deserialize)]
@@ -27,6 +30,12 @@ struct Memo {
     outputs: Vec<(PathBuf, String)>,
     /// What the build reported about its output (a size, say), given back on a hit.
     report: serde_json::Value,
+}
+
+/// Of a memo, the copies it names (the rest is skipped, not built).
+#[derive(Deserialize)]
+struct MemoOutputs {
+    outputs: Vec<(PathBuf, String)>,
 }
 
 /// A build taken from the cache.
@@ -62,10 +71,20 @@ impl BuildCache {
     /// outputs are intact in the cache.
     pub fn lookup(&self) -> Option<Hit> {
         let memo: Memo = serde_json::from_slice(&std::fs::read(&self.memo).ok()?).ok()?;
-        let sources_hold = memo
+        // Newest first: after an edit, the edited file is the first one looked at, and the
+        // miss is known without reading every other file.
+        let mut newest_first: Vec<(Option<SystemTime>, &(PathBuf, String))> = memo
             .sources
             .par_iter()
-            .all(|(path, hash)| hash_of_file(path).as_deref() == Some(hash.as_str()));
+            .map(|source| {
+                let modified = std::fs::metadata(&source.0).and_then(|m| m.modified());
+                (modified.ok(), source)
+            })
+            .collect();
+        newest_first.sort_by(|a, b| b.0.cmp(&a.0));
+        let sources_hold = newest_first
+            .par_iter()
+            .all(|(_, (path, hash))| hash_of_file(path).as_deref() == Some(hash.as_str()));
         if !sources_hold || !memo.probes.par_iter().all(Probe::holds) {
             return None;
         }
@@ -156,11 +175,15 @@ impl BuildCache {
         self.dir.join("blobs").join(hash)
     }
 
-    /// Only the newest memos are kept, and only the copies they name.
+    /// Only the newest memos are kept, and only the copies they name. Pruned when due: more
+    /// memos than are kept, or more copies than memos could name (a build's options have one
+    /// memo, and each build leaves the copies its memo named before): reading every memo to
+    /// know what they name costs more than a build's own memo.
     fn prune(&self) {
         let Ok(entries) = std::fs::read_dir(&self.dir) else {
             return;
         };
+        let copies = std::fs::read_dir(self.dir.join("blobs")).map_or(0, |b| b.count());
         let mut memos: Vec<(SystemTime, PathBuf)> = entries
             .flatten()
             .map(|e| e.path())
@@ -170,13 +193,16 @@ impl BuildCache {
                 (t.unwrap_or(SystemTime::UNIX_EPOCH), p)
             })
             .collect();
+        if memos.len() <= KEPT_MEMOS && copies <= COPIES_PER_MEMO * memos.len() {
+            return;
+        }
         memos.sort_by(|a, b| b.cmp(a));
         let mut named = std::collections::HashSet::new();
         for (i, (_, memo)) in memos.iter().enumerate() {
             let kept = i < KEPT_MEMOS
                 && std::fs::read(memo)
                     .ok()
-                    .and_then(|b| serde_json::from_slice::<Memo>(&b).ok())
+                    .and_then(|b| serde_json::from_slice::<MemoOutputs>(&b).ok())
                     .map(|m| named.extend(m.outputs.into_iter().map(|(_, h)| h)))
                     .is_some();
             if !kept {
