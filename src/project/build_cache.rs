@@ -81,7 +81,7 @@ impl BuildCache {
                 (modified.ok(), source)
             })
             .collect();
-        newest_first.sort_by(|a, b| b.0.cmp(&a.0));
+        newest_first.sort_by_key(|s| std::cmp::Reverse(s.0));
         let sources_hold = newest_first
             .par_iter()
             .all(|(_, (path, hash))| hash_of_file(path).as_deref() == Some(hash.as_str()));
