@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use flate2::{Compress, Compression, FlushCompress, Status};
 use rayon::prelude::*;
+use rustc_hash::FxHashMap;
 
 use crate::bundler::emit::{EmitOptions, Emitted};
 use crate::bundler::graph::{ModuleGraph, Session};
@@ -196,23 +197,58 @@ fn build_into(
     Ok(written)
 }
 
-/// The size the bytes take gzipped (default level), as served over HTTP.
+/// The size the bytes take gzipped (default level), as served over HTTP: the length of
+/// `gzip`'s stream, made without the stream. Each piece's compressed size is remembered by its
+/// bytes and the window before it, and the pieces are cut by content: a rebuild (a watch's)
+/// compresses again only the pieces around what changed.
 pub fn gzip_size(bytes: &[u8]) -> Result<usize> {
-    Ok(gzip(bytes)?.len())
+    static SIZES: std::sync::LazyLock<std::sync::Mutex<FxHashMap<[u8; 32], usize>>> =
+        std::sync::LazyLock::new(Default::default);
+    let sizes = || SIZES.lock().unwrap_or_else(|e| e.into_inner());
+    let pieces: Vec<usize> = pieces(bytes)
+        .par_iter()
+        .map(|&(start, end)| {
+            let (dictionary, piece) = (
+                &bytes[start.saturating_sub(WINDOW)..start],
+                &bytes[start..end],
+            );
+            let last = end == bytes.len();
+            let mut key = blake3::Hasher::new();
+            key.update(&(dictionary.len() as u64).to_le_bytes());
+            key.update(dictionary);
+            key.update(&[u8::from(last)]);
+            key.update(piece);
+            let key = *key.finalize().as_bytes();
+            if let Some(&size) = sizes().get(&key) {
+                return Ok(size);
+            }
+            let size = deflate(dictionary, piece, last)?.len();
+            sizes().insert(key, size);
+            Ok(size)
+        })
+        .collect::<Result<_>>()?;
+    let mut sizes = sizes();
+    // Bounded: a long watch session keeps the pieces of its last few hundred builds.
+    if sizes.len() > 1 << 16 {
+        sizes.clear();
+    }
+    Ok(GZIP_HEADER.len() + pieces.iter().sum::<usize>() + 8)
 }
+
+/// RFC 1952: magic, deflate, no flags, no time, no extra flags, unknown OS.
+const GZIP_HEADER: [u8; 10] = [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255];
+/// Deflate's window: each piece is primed with this much of what comes before it.
+const WINDOW: usize = 32 * 1024;
 
 /// The bytes gzipped (default level) in pieces on all threads, as pigz does: each piece is
 /// primed with the 32 KiB before it and all but the last end with a sync flush, which makes
-/// one valid gzip stream a few bytes per piece larger than a one-thread one. The pieces are of
-/// a fixed size, so the result does not depend on the machine.
+/// one valid gzip stream a few bytes per piece larger than a one-thread one. The pieces are cut
+/// by content (`pieces`), so the result does not depend on the machine.
+#[cfg(test)]
 fn gzip(bytes: &[u8]) -> Result<Vec<u8>> {
-    const PIECE: usize = 64 * 1024;
-    const WINDOW: usize = 32 * 1024;
-    let starts: Vec<usize> = (0..bytes.len().max(1)).step_by(PIECE).collect();
-    let pieces: Vec<Result<Vec<u8>>> = starts
+    let pieces: Vec<Result<Vec<u8>>> = pieces(bytes)
         .par_iter()
-        .map(|&start| {
-            let end = (start + PIECE).min(bytes.len());
+        .map(|&(start, end)| {
             deflate(
                 &bytes[start.saturating_sub(WINDOW)..start],
                 &bytes[start..end],
@@ -220,8 +256,7 @@ fn gzip(bytes: &[u8]) -> Result<Vec<u8>> {
             )
         })
         .collect();
-    // RFC 1952: magic, deflate, no flags, no time, no extra flags, unknown OS.
-    let mut out = vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255];
+    let mut out = GZIP_HEADER.to_vec();
     for piece in pieces {
         out.extend(piece?);
     }
@@ -231,6 +266,52 @@ fn gzip(bytes: &[u8]) -> Result<Vec<u8>> {
     out.extend((bytes.len() as u32).to_le_bytes());
     Ok(out)
 }
+
+/// Where the bytes are cut into pieces to compress (start, end): at least 32 KiB each, at most
+/// 128 KiB, cut where a rolling hash of the last 64 bytes has its top 15 bits clear (about
+/// 64 KiB apart). Cut by content, the pieces after an edit are those of the text before it.
+fn pieces(bytes: &[u8]) -> Vec<(usize, usize)> {
+    const MIN: usize = 32 * 1024;
+    const MAX: usize = 128 * 1024;
+    const CUT: u64 = 0x7fff << 49;
+    let mut out = vec![];
+    let mut start = 0;
+    while start < bytes.len() {
+        let rest = &bytes[start..];
+        let mut end = rest.len().min(MAX);
+        if rest.len() > MIN {
+            let mut hash: u64 = 0;
+            for (i, &b) in rest.iter().enumerate().take(end).skip(MIN - 64) {
+                hash = (hash << 1).wrapping_add(GEAR[b as usize]);
+                if i >= MIN && hash & CUT == 0 {
+                    end = i + 1;
+                    break;
+                }
+            }
+        }
+        out.push((start, start + end));
+        start += end;
+    }
+    if out.is_empty() {
+        out.push((0, 0));
+    }
+    out
+}
+
+/// The rolling hash's value per byte: fixed (splitmix64 of the byte), so cuts are the same on
+/// every machine.
+const GEAR: [u64; 256] = {
+    let mut table = [0u64; 256];
+    let mut i = 0;
+    while i < 256 {
+        let mut z = (i as u64 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        table[i] = z ^ (z >> 31);
+        i += 1;
+    }
+    table
+};
 
 /// `piece` as raw deflate, primed with `dictionary`; ended (`last`) or sync-flushed.
 fn deflate(dictionary: &[u8], piece: &[u8], last: bool) -> Result<Vec<u8>> {
@@ -283,5 +364,31 @@ mod tests {
         // zlib-rs itself lands within ~1.5% of zlib either way on real bundles.
         assert!(pieces.abs_diff(one) * 33 < one, "{pieces} vs {one}");
         assert_eq!(gzip(b"").unwrap().len(), gzip_size(b"").unwrap());
+        assert_eq!(gzip(text.as_bytes()).unwrap().len(), pieces);
+    }
+
+    #[test]
+    fn pieces_are_cut_by_content_so_an_edit_moves_the_cuts_after_it_with_the_text() {
+        let text: Vec<u8> = (0..60_000)
+            .flat_map(|i| format!("var v{i}=f({}, \"{}\");", i % 97, i * 7 % 13).into_bytes())
+            .collect();
+        let before = pieces(&text);
+        assert!(before.len() > 10, "{} pieces", before.len());
+        assert!(
+            before.windows(2).all(|w| w[0].1 == w[1].0) && before.last().unwrap().1 == text.len()
+        );
+        let mut edited = text.clone();
+        edited.splice(1000..1000, *b"/* an edit */");
+        let after: Vec<(usize, usize)> = pieces(&edited)
+            .into_iter()
+            .map(|(s, e)| (s - 13.min(s), e - 13))
+            .collect();
+        // All but the first piece or two are the same bytes as before, 13 further on.
+        let same = after.iter().filter(|p| before.contains(p)).count();
+        assert!(
+            same + 2 >= before.len(),
+            "{same} of {} pieces kept",
+            before.len()
+        );
     }
 }
