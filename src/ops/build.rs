@@ -228,7 +228,7 @@ pub fn gzip_size(bytes: &[u8]) -> Result<usize> {
         })
         .collect::<Result<_>>()?;
     let mut sizes = sizes();
-    // Bounded: a long watch session keeps the pieces of its last few hundred builds.
+    // Bounded: a rebuild adds the few pieces it changed; 65,536 sizes are gigabytes of bundle.
     if sizes.len() > 1 << 16 {
         sizes.clear();
     }
