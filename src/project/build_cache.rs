@@ -95,9 +95,15 @@ impl BuildCache {
                 if hash_of_file(path).as_deref() == Some(hash.as_str()) {
                     return Some((path.clone(), None));
                 }
-                let bytes = std::fs::read(self.blob(hash)).ok()?;
-                (blake3::hash(&bytes).to_hex().as_str() == hash)
-                    .then(|| (path.clone(), Some(bytes)))
+                let blob = self.blob(hash);
+                let bytes = std::fs::read(&blob).ok()?;
+                if blake3::hash(&bytes).to_hex().as_str() != hash {
+                    // Damaged: gone, so that the next build that keeps these bytes writes
+                    // them again (a copy is not written where one is found).
+                    let _ = std::fs::remove_file(&blob);
+                    return None;
+                }
+                Some((path.clone(), Some(bytes)))
             })
             .collect::<Option<Vec<_>>>()?;
         let read_by_resolver = memo
