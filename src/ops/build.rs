@@ -240,33 +240,6 @@ const GZIP_HEADER: [u8; 10] = [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255];
 /// Deflate's window: each piece is primed with this much of what comes before it.
 const WINDOW: usize = 32 * 1024;
 
-/// The bytes gzipped (default level) in pieces on all threads, as pigz does: each piece is
-/// primed with the 32 KiB before it and all but the last end with a sync flush, which makes
-/// one valid gzip stream a few bytes per piece larger than a one-thread one. The pieces are cut
-/// by content (`pieces`), so the result does not depend on the machine.
-#[cfg(test)]
-fn gzip(bytes: &[u8]) -> Result<Vec<u8>> {
-    let pieces: Vec<Result<Vec<u8>>> = pieces(bytes)
-        .par_iter()
-        .map(|&(start, end)| {
-            deflate(
-                &bytes[start.saturating_sub(WINDOW)..start],
-                &bytes[start..end],
-                end == bytes.len(),
-            )
-        })
-        .collect();
-    let mut out = GZIP_HEADER.to_vec();
-    for piece in pieces {
-        out.extend(piece?);
-    }
-    let mut crc = flate2::Crc::new();
-    crc.update(bytes);
-    out.extend(crc.sum().to_le_bytes());
-    out.extend((bytes.len() as u32).to_le_bytes());
-    Ok(out)
-}
-
 /// Where the bytes are cut into pieces to compress (start, end): at least 32 KiB each, at most
 /// 128 KiB, cut where a rolling hash of the last 64 bytes has its top 15 bits clear (about
 /// 64 KiB apart). Cut by content, the pieces after an edit are those of the text before it.
@@ -344,6 +317,32 @@ mod tests {
     use std::io::Read;
 
     use super::*;
+
+    /// The stream `gzip_size` measures: the bytes gzipped (default level) in `pieces` on all
+    /// threads, as pigz does: each piece primed with the 32 KiB before it, all but the last
+    /// ending with a sync flush; one valid gzip stream a few bytes per piece larger than a
+    /// one-thread one.
+    fn gzip(bytes: &[u8]) -> Result<Vec<u8>> {
+        let pieces: Vec<Result<Vec<u8>>> = pieces(bytes)
+            .par_iter()
+            .map(|&(start, end)| {
+                deflate(
+                    &bytes[start.saturating_sub(WINDOW)..start],
+                    &bytes[start..end],
+                    end == bytes.len(),
+                )
+            })
+            .collect();
+        let mut out = GZIP_HEADER.to_vec();
+        for piece in pieces {
+            out.extend(piece?);
+        }
+        let mut crc = flate2::Crc::new();
+        crc.update(bytes);
+        out.extend(crc.sum().to_le_bytes());
+        out.extend((bytes.len() as u32).to_le_bytes());
+        Ok(out)
+    }
 
     #[test]
     fn gzip_in_pieces_is_one_stream_about_the_size_of_a_one_thread_one() {
