@@ -173,6 +173,34 @@ impl Client {
     }
 }
 
+/// The status lines of `n` POSTs to `path`, eight at a time, each body sent 0-4 ms after its
+/// head, as a slow client's would be.
+fn posts_with_late_bodies(origin: &str, path: &str, signature: &str, n: usize) -> Vec<String> {
+    use std::io::{Read, Write};
+    let host = origin.trim_start_matches("http://").to_string();
+    let one = |i: usize| {
+        let body = br#"{"type":"invoice.paid"}"#;
+        let mut stream = std::net::TcpStream::connect(&host).unwrap();
+        let head = format!(
+            "POST {path} HTTP/1.1\r\nhost: {host}\r\ncontent-type: application/json\r\n\
+             stripe-signature: {signature}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+            body.len()
+        );
+        stream.write_all(head.as_bytes()).unwrap();
+        std::thread::sleep(Duration::from_micros((i % 5) as u64 * 1000));
+        let _ = stream.write_all(body);
+        let mut answer = String::new();
+        let _ = stream.read_to_string(&mut answer);
+        answer.lines().next().unwrap_or_default().to_string()
+    };
+    std::thread::scope(|s| {
+        let lanes: Vec<_> = (0..8)
+            .map(|lane| s.spawn(move || (lane..n).step_by(8).map(one).collect::<Vec<_>>()))
+            .collect();
+        lanes.into_iter().flat_map(|l| l.join().unwrap()).collect()
+    })
+}
+
 /// The example app in a temporary folder, its migrations generated and applied, its buckets
 /// made, a secret set and deployed to the local platform; with a route that hands out a
 /// presigned upload URL added to the copy.
@@ -254,6 +282,17 @@ fn serve_enforces_the_auth_convention_and_runs_the_platform_against_the_project_
     assert_eq!(
         (status, json(&body)["received"].clone()),
         (200, "invoice.paid".into())
+    );
+    // A handler that answers before reading the body (a bad signature) is answered as it
+    // said, even when the body comes after the head (workerd then closes the connection; a
+    // body still being streamed to it made about 1 in 100 of these a 502).
+    let answers = posts_with_late_bodies(&app.origin, "/api/webhooks/stripe", "whsec_wrong", 600);
+    let refused = answers.iter().filter(|l| l.contains(" 400 ")).count();
+    assert_eq!(
+        refused,
+        600,
+        "{:?}",
+        answers.iter().find(|l| !l.contains(" 400 "))
     );
 
     // Sign up (signed in), sign out (401 again), sign in.

@@ -32,6 +32,9 @@ pub const SESSION_COOKIE: &str = "better-auth.session_token";
 /// The header that carries the signed-in user to the worker; removed from what clients send.
 const USER_HEADER: &str = "x-edgespark-user";
 
+/// The largest request body the front server takes (256 MiB).
+const BODY_LIMIT: usize = 256 << 20;
+
 /// Which worker answers: one is being started (requests wait), or one is serving.
 #[derive(Clone)]
 pub enum WorkerState {
@@ -102,7 +105,7 @@ impl Platform {
 pub fn front(platform: Arc<Platform>) -> Router {
     Router::new()
         .fallback(front_request)
-        .layer(DefaultBodyLimit::max(256 << 20))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(platform)
 }
 
@@ -113,7 +116,7 @@ pub fn platform_service(platform: Arc<Platform>) -> Router {
         .route("/d1/exec", axum::routing::post(d1_exec))
         .route("/storage/{op}", axum::routing::post(storage_op))
         .route("/auth/create-user", axum::routing::post(create_user))
-        .layer(DefaultBodyLimit::max(256 << 20))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(platform)
 }
 
@@ -192,6 +195,15 @@ async fn to_worker(p: &Arc<Platform>, mut request: Request) -> Response {
             request.headers_mut().insert(USER_HEADER, v);
         }
     }
+    // The whole body first, then head and body in one write: workerd answers a handler that
+    // returns before reading the body and closes the connection, and a body still being
+    // streamed to it then fails with a broken pipe before its answer is read (a 502).
+    let (parts, body) = request.into_parts();
+    let body = match axum::body::to_bytes(body, BODY_LIMIT).await {
+        Ok(b) => b,
+        Err(e) => return unread_body(e),
+    };
+    let request = Request::from_parts(parts, Body::from(body));
     let worker = match serving(p).await {
         Ok(w) => w,
         Err(why) => return error(StatusCode::SERVICE_UNAVAILABLE, &why),
@@ -203,6 +215,20 @@ async fn to_worker(p: &Arc<Platform>, mut request: Request) -> Response {
             &format!("the worker did not answer: {e:#}"),
         ),
     }
+}
+
+/// The answer to a request whose body could not be read whole: too large, or cut off.
+fn unread_body(e: axum::Error) -> Response {
+    let too_large =
+        std::error::Error::source(&e).is_some_and(|s| s.is::<http_body_util::LengthLimitError>());
+    if too_large {
+        let why = format!("the request body is larger than {} MiB", BODY_LIMIT >> 20);
+        return error(StatusCode::PAYLOAD_TOO_LARGE, &why);
+    }
+    error(
+        StatusCode::BAD_REQUEST,
+        &format!("reading the request body: {e}"),
+    )
 }
 
 /// `answer` once a place in the worker is free (tokio's semaphore is fair: first come, first
@@ -434,7 +460,7 @@ async fn presigned(p: &Arc<Platform>, rest: String, request: Request) -> Respons
         Err(why) => return refused_upload(request, StatusCode::NOT_FOUND, &why).await,
     };
     if grant.method == "PUT" {
-        let bytes = match axum::body::to_bytes(request.into_body(), 256 << 20).await {
+        let bytes = match axum::body::to_bytes(request.into_body(), BODY_LIMIT).await {
             Ok(b) => b,
             Err(e) => return error(StatusCode::BAD_REQUEST, &e.to_string()),
         };
@@ -683,6 +709,15 @@ mod tests {
             .enable_time()
             .build()
             .unwrap()
+    }
+
+    #[test]
+    fn a_body_over_the_limit_is_refused_as_too_large() {
+        runtime().block_on(async {
+            let over = axum::body::to_bytes(Body::from("0123456789"), 4).await;
+            let status = unread_body(over.unwrap_err()).status();
+            assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+        });
     }
 
     #[test]
