@@ -29,15 +29,16 @@ pub fn mangle_by_frequency(
     globals: &Globals,
 ) -> Option<Renames> {
     let timer = crate::timing::StageTimer::from_env();
-    let scopes = match program {
-        Program::Module(m) => ScopeCollector::of_items(&m.body, unresolved_mark, globals),
-        Program::Script(s) => ScopeCollector::of_items(&s.body, unresolved_mark, globals),
+    let items = match program {
+        Program::Module(m) => ScopeCollector::of_items(&m.body, globals),
+        Program::Script(s) => ScopeCollector::of_items(&s.body, globals),
     };
-    if scopes.observable_names {
+    if items.iter().any(|c| c.observable_names) {
         return None;
     }
+    let numbering = Numbering::of(&items);
     timer.done("      scopes");
-    let map = names_for(&scopes)?;
+    let map = names_for(&items, &numbering, unresolved_mark, globals)?;
     timer.done("      slots");
     Some(map)
 }
@@ -101,7 +102,6 @@ struct Scope {
 
 #[derive(Default)]
 struct ScopeCollector {
-    unresolved_mark: Mark,
     scopes: Vec<Scope>,
     current: usize,
     /// The innermost function's scope.
@@ -115,96 +115,29 @@ struct ScopeCollector {
 }
 
 impl ScopeCollector {
-    fn new(unresolved_mark: Mark) -> ScopeCollector {
+    fn new() -> ScopeCollector {
         ScopeCollector {
-            unresolved_mark,
             scopes: vec![Scope::default()],
             ..Default::default()
         }
     }
 
-    /// The scopes of a program's top-level items: each item's collected on its own, on all
-    /// threads, then joined in order, numbering identifiers and scopes as one walk over the
-    /// whole program would (the names given depend on that order).
+    /// The scopes of a program's top-level items, each item's collected on its own, on all
+    /// threads: its scope 0 is the program's.
     fn of_items<T: VisitWith<ScopeCollector> + Sync>(
         items: &[T],
-        unresolved_mark: Mark,
         globals: &Globals,
-    ) -> ScopeCollector {
-        let each: Vec<ScopeCollector> = items
+    ) -> Vec<ScopeCollector> {
+        items
             .par_iter()
             .map(|item| {
                 GLOBALS.set(globals, || {
-                    let mut c = ScopeCollector::new(unresolved_mark);
+                    let mut c = ScopeCollector::new();
                     item.visit_with(&mut c);
                     c
                 })
             })
-            .collect();
-        let mut all = ScopeCollector::new(unresolved_mark);
-        for c in each {
-            all.join(c);
-        }
-        all
-    }
-
-    /// Add what `next` collected of the next top-level item: its scope 0 is the program's.
-    fn join(&mut self, next: ScopeCollector) {
-        self.observable_names |= next.observable_names;
-        // Its scope k (> 0) becomes scope `offset + k` here.
-        let offset = self.scopes.len() - 1;
-        let scope_here = |k: usize| if k == 0 { 0 } else { offset + k };
-        let sym_here: Vec<Sym> = next
-            .names
-            .into_iter()
-            .zip(next.uses)
-            .map(|(id, uses)| {
-                let s = match self.ids.entry(id) {
-                    std::collections::hash_map::Entry::Occupied(e) => *e.get(),
-                    std::collections::hash_map::Entry::Vacant(e) => {
-                        let s = self.names.len() as Sym;
-                        self.names.push(e.key().clone());
-                        e.insert(s);
-                        self.uses.push(0);
-                        self.scope_of.push(None);
-                        s
-                    }
-                };
-                self.uses[s as usize] += uses;
-                s
-            })
-            .collect();
-        // A binding an earlier item declared keeps that declaration's scope.
-        let first: Vec<bool> = next
-            .scope_of
-            .iter()
-            .zip(&sym_here)
-            .map(|(scope, &s)| match scope {
-                Some(k) if self.scope_of[s as usize].is_none() => {
-                    self.scope_of[s as usize] = Some(scope_here(*k));
-                    true
-                }
-                _ => false,
-            })
-            .collect();
-        for (k, scope) in next.scopes.into_iter().enumerate() {
-            let bindings = scope
-                .bindings
-                .iter()
-                .filter(|&&b| first[b as usize])
-                .map(|&b| sym_here[b as usize]);
-            let refs = scope.refs.iter().map(|&r| sym_here[r as usize]);
-            if k == 0 {
-                self.scopes[0].bindings.extend(bindings);
-                self.scopes[0].refs.extend(refs);
-            } else {
-                self.scopes.push(Scope {
-                    parent: scope_here(scope.parent),
-                    bindings: bindings.collect(),
-                    refs: refs.collect(),
-                });
-            }
-        }
+            .collect()
     }
 
     /// A function's scope (`var` and function declarations go there) or a block's.
@@ -255,6 +188,76 @@ impl ScopeCollector {
             fn visit_prop_name(&mut self, _: &PropName) {}
         }
         pat.visit_with(&mut Bindings(self, hoisted));
+    }
+}
+
+/// The identifiers of all items numbered, and their scopes placed, as one walk over the
+/// whole program would (the names given depend on that order). Only the identifiers are
+/// joined, serially; each item keeps its own scopes, which `names_for` goes through in
+/// parallel.
+#[derive(Default)]
+struct Numbering {
+    ids: FxHashMap<Id, Sym>,
+    names: Vec<Id>,
+    /// Per identifier: how often it occurs in the whole program.
+    uses: Vec<u32>,
+    /// Per identifier: the scope of its first declaration, 0 the program's, an item's scope
+    /// k > 0 at `offset[item] + k`.
+    scope_of: Vec<Option<usize>>,
+    /// Per item: the number here of each of its identifiers.
+    sym_here: Vec<Vec<Sym>>,
+    /// Per item: where its scopes are numbered from.
+    offset: Vec<usize>,
+    /// The program scope's bindings, in the order first declared.
+    program: Vec<Sym>,
+}
+
+impl Numbering {
+    fn of(items: &[ScopeCollector]) -> Numbering {
+        let mut n = Numbering::default();
+        let mut offset = 0;
+        for item in items {
+            let sym_here: Vec<Sym> = item
+                .names
+                .iter()
+                .zip(&item.uses)
+                .map(|(id, &uses)| {
+                    let s = match n.ids.get(id) {
+                        Some(&s) => s,
+                        None => {
+                            let s = n.names.len() as Sym;
+                            n.ids.insert(id.clone(), s);
+                            n.names.push(id.clone());
+                            n.uses.push(0);
+                            n.scope_of.push(None);
+                            s
+                        }
+                    };
+                    n.uses[s as usize] += uses;
+                    s
+                })
+                .collect();
+            // A binding an earlier item declared keeps that declaration's scope.
+            let here = |k: usize| if k == 0 { 0 } else { offset + k };
+            let first: Vec<bool> = (item.scope_of.iter().zip(&sym_here))
+                .map(|(scope, &s)| match scope {
+                    Some(k) if n.scope_of[s as usize].is_none() => {
+                        n.scope_of[s as usize] = Some(here(*k));
+                        true
+                    }
+                    _ => false,
+                })
+                .collect();
+            let program = item.scopes[0]
+                .bindings
+                .iter()
+                .filter(|&&b| first[b as usize]);
+            n.program.extend(program.map(|&b| sym_here[b as usize]));
+            n.sym_here.push(sym_here);
+            n.offset.push(offset);
+            offset += item.scopes.len() - 1;
+        }
+        n
     }
 }
 
@@ -409,31 +412,49 @@ impl Visit for ScopeCollector {
 }
 
 /// The rename map, or `None` if a binding is used outside the scope it was put in.
-fn names_for(c: &ScopeCollector) -> Option<FxHashMap<Id, Atom>> {
-    let renamed: Vec<bool> = c
-        .names
-        .iter()
-        .zip(&c.scope_of)
-        .map(|(id, scope)| {
-            scope.is_some() && id.1.outer() != c.unresolved_mark && id.1.outer() != Mark::root()
+fn names_for(
+    items: &[ScopeCollector],
+    n: &Numbering,
+    unresolved_mark: Mark,
+    globals: &Globals,
+) -> Option<Renames> {
+    let renamed: Vec<bool> = (n.names.par_chunks(4096).zip(n.scope_of.par_chunks(4096)))
+        .flat_map_iter(|(ids, scopes)| {
+            GLOBALS.set(globals, || {
+                let unmarked = [unresolved_mark, Mark::root()];
+                let renamed = |(id, scope): (&Id, &Option<usize>)| {
+                    scope.is_some() && !unmarked.contains(&id.1.outer())
+                };
+                ids.iter().zip(scopes).map(renamed).collect::<Vec<_>>()
+            })
         })
         .collect();
-    let free = free_bindings(c, &renamed)?;
-    let slot_of = slots(c, &renamed, &free);
-    let slot_count = slot_of.iter().flatten().max().map_or(0, |&s| s + 1);
+    // The program's bindings first, in order: nothing is free in the program's scope.
+    let mut top_slot: Vec<Option<usize>> = vec![None; n.names.len()];
+    let mut top_count = 0;
+    for &s in n.program.iter().filter(|&&s| renamed[s as usize]) {
+        top_slot[s as usize] = Some(top_count);
+        top_count += 1;
+    }
+    let each: Vec<ItemSlots> = (items.par_iter().enumerate())
+        .map(|(i, item)| item_slots(item, i, n, &renamed, &top_slot))
+        .collect::<Option<_>>()?;
+    let slot_count = (each.iter().map(|e| e.weight.len())).fold(top_count, usize::max);
     let mut weight = vec![0u64; slot_count];
-    for (sym, slot) in slot_of.iter().enumerate() {
+    for (s, slot) in top_slot.iter().enumerate() {
         if let Some(slot) = slot {
-            weight[*slot] += u64::from(c.uses[sym]);
+            weight[*slot] += u64::from(n.uses[s]);
+        }
+    }
+    for e in &each {
+        for (total, w) in weight.iter_mut().zip(&e.weight) {
+            *total += w;
         }
     }
     let mut order: Vec<usize> = (0..slot_count).collect();
     order.sort_by_key(|&s| (std::cmp::Reverse(weight[s]), s));
 
-    let kept: FxHashSet<&Atom> = c
-        .names
-        .iter()
-        .zip(&renamed)
+    let kept: FxHashSet<&Atom> = (n.names.iter().zip(&renamed))
         .filter(|(_, r)| !**r)
         .map(|(id, _)| &id.0)
         .collect();
@@ -457,62 +478,86 @@ fn names_for(c: &ScopeCollector) -> Option<FxHashMap<Id, Atom>> {
         }
         start = end;
     }
-    Some(
-        slot_of
-            .iter()
-            .enumerate()
-            .filter_map(|(sym, slot)| Some((c.names[sym].clone(), name_of_slot[(*slot)?].clone())))
-            .collect(),
-    )
+    let count = n.program.len() + each.iter().map(|e| e.slot_of.len()).sum::<usize>();
+    let mut map = Renames::with_capacity_and_hasher(count, Default::default());
+    for &s in &n.program {
+        if let Some(slot) = top_slot[s as usize] {
+            map.insert(n.names[s as usize].clone(), name_of_slot[slot].clone());
+        }
+    }
+    for (item, e) in items.iter().zip(&each) {
+        for &(s, slot) in &e.slot_of {
+            map.insert(item.names[s as usize].clone(), name_of_slot[slot].clone());
+        }
+    }
+    Some(map)
 }
 
-/// Per scope: the bindings of scopes around it that are used in it or in a scope inside it.
-/// Scopes are numbered parents first, so one pass from the last collects them bottom up.
-fn free_bindings(c: &ScopeCollector, renamed: &[bool]) -> Option<Vec<FxHashSet<Sym>>> {
-    let mut free: Vec<FxHashSet<Sym>> = c.scopes.iter().map(|_| FxHashSet::default()).collect();
-    for i in (0..c.scopes.len()).rev() {
-        let mut set = std::mem::take(&mut free[i]);
-        set.extend(c.scopes[i].refs.iter().filter(|&&s| renamed[s as usize]));
-        set.retain(|&s| c.scope_of[s as usize] != Some(i));
-        if i == 0 {
+/// One item's bindings in its own scopes: their slots, and how much each slot is used.
+struct ItemSlots {
+    /// (the item's identifier, its slot)
+    slot_of: Vec<(Sym, usize)>,
+    weight: Vec<u64>,
+}
+
+/// The slots of item `i`'s bindings, or `None` if one is used outside the scope it was put
+/// in. First, per scope, the bindings of scopes around it that are used in it or in a scope
+/// inside it (scopes are numbered parents first, so one pass from the last collects them
+/// bottom up); then, parents first, a scope's bindings take the lowest slots its free
+/// bindings do not hold, the program's bindings holding theirs (`top_slot`).
+fn item_slots(
+    item: &ScopeCollector,
+    i: usize,
+    n: &Numbering,
+    renamed: &[bool],
+    top_slot: &[Option<usize>],
+) -> Option<ItemSlots> {
+    let global = |s: Sym| n.sym_here[i][s as usize] as usize;
+    let here = |k: usize| if k == 0 { 0 } else { n.offset[i] + k };
+    let scopes = &item.scopes;
+    let mut free: Vec<FxHashSet<Sym>> = scopes.iter().map(|_| FxHashSet::default()).collect();
+    for k in (0..scopes.len()).rev() {
+        let mut set = std::mem::take(&mut free[k]);
+        set.extend(scopes[k].refs.iter().filter(|&&s| renamed[global(s)]));
+        set.retain(|&s| n.scope_of[global(s)] != Some(here(k)));
+        if k == 0 {
             // Whatever is left at the top was used outside its scope.
             if !set.is_empty() {
                 return None;
             }
         } else {
-            free[c.scopes[i].parent].extend(set.iter().copied());
+            free[scopes[k].parent].extend(set.iter().copied());
         }
-        free[i] = set;
+        free[k] = set;
     }
-    Some(free)
-}
-
-/// Slots, parents first: a scope's bindings take the lowest slots its free bindings do not
-/// hold.
-fn slots(c: &ScopeCollector, renamed: &[bool], free: &[FxHashSet<Sym>]) -> Vec<Option<usize>> {
-    let mut slot_of: Vec<Option<usize>> = vec![None; c.names.len()];
-    for (i, scope) in c.scopes.iter().enumerate() {
-        let taken: FxHashSet<usize> = free[i]
-            .iter()
-            .filter_map(|&s| slot_of[s as usize])
+    let mut slot: Vec<Option<usize>> = vec![None; item.names.len()];
+    let mut out = ItemSlots {
+        slot_of: vec![],
+        weight: vec![],
+    };
+    for (k, scope) in scopes.iter().enumerate().skip(1) {
+        let taken: FxHashSet<usize> = (free[k].iter())
+            .filter_map(|&s| slot[s as usize].or(top_slot[global(s)]))
             .collect();
         // In the order declared: parameter lists come out alike (`e,t,n`), and slot order is
         // source order, which `names_for` uses.
-        let bindings = scope
-            .bindings
-            .iter()
-            .copied()
-            .filter(|&s| renamed[s as usize]);
+        let bindings = (scope.bindings.iter().copied())
+            .filter(|&s| renamed[global(s)] && n.scope_of[global(s)] == Some(here(k)));
         let mut next = 0;
         for s in bindings {
             while taken.contains(&next) {
                 next += 1;
             }
-            slot_of[s as usize] = Some(next);
+            slot[s as usize] = Some(next);
+            out.slot_of.push((s, next));
+            if out.weight.len() <= next {
+                out.weight.resize(next + 1, 0);
+            }
+            out.weight[next] += u64::from(n.uses[global(s)]);
             next += 1;
         }
     }
-    slot_of
+    Some(out)
 }
 
 const HEAD: &[u8] = b"etnsriaoclpdufhmgvybxwkqjzABCDEFGHIJKLMNOPQRSTUVWXYZ$_";
@@ -613,17 +658,58 @@ mod tests {
             let m = crate::bundler::js::parse_snippet(&cm, FileName::Anon, src.into(), es).unwrap();
             let unresolved = Mark::new();
             let program = Program::Module(m).apply(resolver(unresolved, Mark::new(), false));
-            let mut one_walk = ScopeCollector::new(unresolved);
+            let mut one_walk = ScopeCollector::new();
             program.visit_with(&mut one_walk);
-            let joined =
-                ScopeCollector::of_items(&program.as_module().unwrap().body, unresolved, &globals);
+            let items = ScopeCollector::of_items(&program.as_module().unwrap().body, &globals);
+            let joined = Numbering::of(&items);
             assert!(one_walk.scopes.len() > 8 && one_walk.names.len() > 10);
-            assert_eq!(joined.scopes, one_walk.scopes);
             assert_eq!(joined.names, one_walk.names);
             assert_eq!(joined.uses, one_walk.uses);
             assert_eq!(joined.scope_of, one_walk.scope_of);
             assert_eq!(joined.ids, one_walk.ids);
+            assert_eq!(scopes_of(&items, &joined), one_walk.scopes);
+            // And so the names given.
+            let whole = Numbering::of(std::slice::from_ref(&one_walk));
+            let one_map = names_for(
+                std::slice::from_ref(&one_walk),
+                &whole,
+                unresolved,
+                &globals,
+            );
+            let map = names_for(&items, &joined, unresolved, &globals);
+            assert!(map.as_ref().is_some_and(|m| m.len() > 10));
+            assert_eq!(map, one_map);
         });
+    }
+
+    /// The scopes of the items as one walk over the program numbers them.
+    fn scopes_of(items: &[ScopeCollector], n: &Numbering) -> Vec<Scope> {
+        let mut scopes = vec![Scope {
+            parent: 0,
+            bindings: n.program.clone(),
+            refs: vec![],
+        }];
+        for (i, item) in items.iter().enumerate() {
+            let global = |s: &Sym| n.sym_here[i][*s as usize];
+            let here = |k: usize| if k == 0 { 0 } else { n.offset[i] + k };
+            scopes[0]
+                .refs
+                .extend(item.scopes[0].refs.iter().map(global));
+            for (k, scope) in item.scopes.iter().enumerate().skip(1) {
+                let first = |s: &Sym| n.scope_of[global(s) as usize] == Some(here(k));
+                scopes.push(Scope {
+                    parent: here(scope.parent),
+                    bindings: scope
+                        .bindings
+                        .iter()
+                        .filter(|s| first(s))
+                        .map(global)
+                        .collect(),
+                    refs: scope.refs.iter().map(global).collect(),
+                });
+            }
+        }
+        scopes
     }
 
     #[test]
