@@ -43,34 +43,59 @@ pub fn mangle_by_frequency(
     Some(map)
 }
 
-/// Each binding's new name, by its identifier.
-pub type Renames = FxHashMap<Id, Atom>;
+/// Each binding's new name, by its identifier: the program scope's bindings', and each
+/// top-level item's own (a binding of an item's inner scopes occurs in that item only). An
+/// item's names are looked up in a small table of its own, which stays in the core's cache.
+#[derive(Debug, Default, PartialEq)]
+pub struct Renames {
+    top: FxHashMap<Id, Atom>,
+    items: Vec<FxHashMap<Id, Atom>>,
+}
 
-/// Rename one top-level item by the map. The printer does this item by item just before it
-/// parenthesizes and prints the item, while the item is still in the core's cache: a walk of
-/// its own over the whole bundle cost as much again in cache misses.
-pub fn apply_renames(item: &mut ModuleItem, renames: &Renames) {
+/// Rename top-level item `index` by the map. The printer does this item by item just before
+/// it parenthesizes and prints the item, while the item is still in the core's cache: a walk
+/// of its own over the whole bundle cost as much again in cache misses.
+pub fn apply_renames(item: &mut ModuleItem, index: usize, renames: &Renames) {
+    let own = &renames.items[index];
     match item {
-        ModuleItem::Stmt(s) => s.visit_mut_with(&mut Rename(renames)),
+        ModuleItem::Stmt(s) => s.visit_mut_with(&mut Rename {
+            own,
+            top: &renames.top,
+        }),
         // An import or export names bindings in the module's interface too, in forms swc's
         // renamer knows (`export function f` → `function e` and `export { e as f }`).
-        ModuleItem::ModuleDecl(_) => item.visit_mut_with(&mut rename(renames)),
+        ModuleItem::ModuleDecl(_) if own.is_empty() => {
+            item.visit_mut_with(&mut rename(&renames.top))
+        }
+        ModuleItem::ModuleDecl(_) => {
+            let mut both = renames.top.clone();
+            both.extend(own.iter().map(|(k, v)| (k.clone(), v.clone())));
+            item.visit_mut_with(&mut rename(&both))
+        }
     }
 }
 
 /// A statement's bindings renamed by the map: every identifier but labels. (swc's renamer
 /// does the same, with a check of the stack's depth at every expression.)
-struct Rename<'a>(&'a Renames);
+struct Rename<'a> {
+    own: &'a FxHashMap<Id, Atom>,
+    top: &'a FxHashMap<Id, Atom>,
+}
 
 impl Rename<'_> {
+    fn new_name(&self, i: &Ident) -> Option<&Atom> {
+        let id = (i.sym.clone(), i.ctxt);
+        self.own.get(&id).or_else(|| self.top.get(&id))
+    }
+
     fn is_renamed(&self, i: &Ident) -> bool {
-        self.0.contains_key(&(i.sym.clone(), i.ctxt))
+        self.new_name(i).is_some()
     }
 }
 
 impl VisitMut for Rename<'_> {
     fn visit_mut_ident(&mut self, i: &mut Ident) {
-        if let Some(new) = self.0.get(&(i.sym.clone(), i.ctxt)) {
+        if let Some(new) = self.new_name(i) {
             i.sym = new.clone();
         }
     }
@@ -478,18 +503,18 @@ fn names_for(
         }
         start = end;
     }
-    let count = n.program.len() + each.iter().map(|e| e.slot_of.len()).sum::<usize>();
-    let mut map = Renames::with_capacity_and_hasher(count, Default::default());
-    for &s in &n.program {
-        if let Some(slot) = top_slot[s as usize] {
-            map.insert(n.names[s as usize].clone(), name_of_slot[slot].clone());
-        }
-    }
-    for (item, e) in items.iter().zip(&each) {
-        for &(s, slot) in &e.slot_of {
-            map.insert(item.names[s as usize].clone(), name_of_slot[slot].clone());
-        }
-    }
+    let name = |slot: usize| name_of_slot[slot].clone();
+    let top = (n.program.iter())
+        .filter_map(|&s| Some((n.names[s as usize].clone(), name(top_slot[s as usize]?))))
+        .collect();
+    let items = (items.par_iter().zip(&each))
+        .map(|(item, e)| {
+            (e.slot_of.iter())
+                .map(|&(s, slot)| (item.names[s as usize].clone(), name(slot)))
+                .collect()
+        })
+        .collect();
+    let map = Renames { top, items };
     Some(map)
 }
 
@@ -677,6 +702,12 @@ mod tests {
                 &globals,
             );
             let map = names_for(&items, &joined, unresolved, &globals);
+            let flat = |r: Renames| {
+                let mut all = r.top;
+                r.items.into_iter().for_each(|own| all.extend(own));
+                all
+            };
+            let (map, one_map) = (map.map(flat), one_map.map(flat));
             assert!(map.as_ref().is_some_and(|m| m.len() > 10));
             assert_eq!(map, one_map);
         });

@@ -124,9 +124,18 @@ fn print_in_parallel(
     };
     let with_map = mappings.is_some();
     let runs = split_runs(module.body, |_| rayon::current_num_threads() * 4);
+    // Each run with the index of its first item (the renames are per item).
+    let runs: Vec<(usize, Vec<ModuleItem>)> = (runs.into_iter())
+        .scan(0, |next, run| {
+            let first = *next;
+            *next += run.len();
+            Some((first, run))
+        })
+        .collect();
     let printed: Vec<Result<PrintedRun>> = runs
         .into_par_iter()
-        .map(|body| {
+        .map(|(first, body)| {
+            let renames = renames.map(|r| (first, r));
             let (run, body) = print_run(cm, globals, cfg, body, minify, renames, with_map)?;
             // Freeing a run's syntax tree costs about as much as a third of printing it.
             crate::timing::drop_off_the_critical_path(body);
@@ -137,23 +146,23 @@ fn print_in_parallel(
     Ok(join_runs(printed.iter(), mappings))
 }
 
-/// A run of top-level statements renamed (`renames`, the minifier's), parenthesized and
-/// printed; the statements are handed back as the printer saw them.
+/// A run of top-level statements renamed (`renames`, the minifier's, with the index of the
+/// run's first item), parenthesized and printed; the statements are handed back as the printer saw them.
 fn print_run(
     cm: &Lrc<SourceMap>,
     globals: &Globals,
     cfg: Config,
     mut body: Vec<ModuleItem>,
     minify: bool,
-    renames: Option<&Renames>,
+    renames: Option<(usize, &Renames)>,
     with_map: bool,
 ) -> Result<(PrintedRun, Vec<ModuleItem>)> {
     GLOBALS.set(globals, || {
         // Item by item, so that each is walked twice while in the core's cache; each as a
         // module of its own, as the fixer treats a module's code as strict.
-        for item in &mut body {
-            if let Some(renames) = renames {
-                mangle::apply_renames(item, renames);
+        for (i, item) in body.iter_mut().enumerate() {
+            if let Some((first, renames)) = renames {
+                mangle::apply_renames(item, first + i, renames);
             }
             let mut alone = Module {
                 span: DUMMY_SP,
