@@ -12,7 +12,7 @@
 use rayon::prelude::*;
 use rustc_hash::{FxHashMap, FxHashSet};
 use swc_core::atoms::Atom;
-use swc_core::common::{GLOBALS, Globals, Mark};
+use swc_core::common::{GLOBALS, Globals, Mark, SyntaxContext};
 use swc_core::ecma::ast::*;
 use swc_core::ecma::transforms::base::rename::rename;
 use swc_core::ecma::visit::{Visit, VisitMut, VisitMutWith, VisitWith};
@@ -48,29 +48,35 @@ pub fn mangle_by_frequency(
 /// item's names are looked up in a small table of its own, which stays in the core's cache.
 #[derive(Debug, Default, PartialEq)]
 pub struct Renames {
-    top: FxHashMap<Id, Atom>,
-    items: Vec<FxHashMap<Id, Atom>>,
+    top: IdMap<Atom>,
+    items: Vec<IdMap<Atom>>,
 }
 
 /// Rename top-level item `index` by the map. The printer does this item by item just before
 /// it parenthesizes and prints the item, while the item is still in the core's cache: a walk
 /// of its own over the whole bundle cost as much again in cache misses.
 pub fn apply_renames(item: &mut ModuleItem, index: usize, renames: &Renames) {
-    let own = &renames.items[index];
+    let names = Rename {
+        own: &renames.items[index],
+        top: &renames.top,
+    };
     match item {
-        ModuleItem::Stmt(s) => s.visit_mut_with(&mut Rename {
-            own,
-            top: &renames.top,
-        }),
+        ModuleItem::Stmt(s) => s.visit_mut_with(&mut { names }),
         // An import or export names bindings in the module's interface too, in forms swc's
-        // renamer knows (`export function f` → `function e` and `export { e as f }`).
-        ModuleItem::ModuleDecl(_) if own.is_empty() => {
-            item.visit_mut_with(&mut rename(&renames.top))
-        }
+        // renamer knows (`export function f` → `function e` and `export { e as f }`): it is
+        // given the new names of the item's identifiers.
         ModuleItem::ModuleDecl(_) => {
-            let mut both = renames.top.clone();
-            both.extend(own.iter().map(|(k, v)| (k.clone(), v.clone())));
-            item.visit_mut_with(&mut rename(&both))
+            struct Named<'a>(Rename<'a>, FxHashMap<Id, Atom>);
+            impl Visit for Named<'_> {
+                fn visit_ident(&mut self, i: &Ident) {
+                    if let Some(new) = self.0.new_name(i) {
+                        self.1.insert(i.to_id(), new.clone());
+                    }
+                }
+            }
+            let mut named = Named(names, FxHashMap::default());
+            item.visit_with(&mut named);
+            item.visit_mut_with(&mut rename(&named.1));
         }
     }
 }
@@ -78,13 +84,13 @@ pub fn apply_renames(item: &mut ModuleItem, index: usize, renames: &Renames) {
 /// A statement's bindings renamed by the map: every identifier but labels. (swc's renamer
 /// does the same, with a check of the stack's depth at every expression.)
 struct Rename<'a> {
-    own: &'a FxHashMap<Id, Atom>,
-    top: &'a FxHashMap<Id, Atom>,
+    own: &'a IdMap<Atom>,
+    top: &'a IdMap<Atom>,
 }
 
 impl Rename<'_> {
     fn new_name(&self, i: &Ident) -> Option<&Atom> {
-        let id = (i.sym.clone(), i.ctxt);
+        let id = IdRef(&i.sym, i.ctxt);
         self.own.get(&id).or_else(|| self.top.get(&id))
     }
 
@@ -117,6 +123,20 @@ impl VisitMut for Rename<'_> {
 /// An identifier's number, in the order first met.
 type Sym = u32;
 
+/// A table by identifier, looked up without a copy of the identifier's name (a copy of a long
+/// name is a count changed on memory all threads share).
+type IdMap<V> = hashbrown::HashMap<Id, V, rustc_hash::FxBuildHasher>;
+
+/// An identifier as `IdMap` looks it up: it hashes as an `Id` does.
+#[derive(Hash)]
+struct IdRef<'a>(&'a Atom, SyntaxContext);
+
+impl hashbrown::Equivalent<Id> for IdRef<'_> {
+    fn equivalent(&self, id: &Id) -> bool {
+        *self.0 == id.0 && self.1 == id.1
+    }
+}
+
 #[derive(Default, Debug, PartialEq)]
 struct Scope {
     parent: usize,
@@ -131,7 +151,7 @@ struct ScopeCollector {
     current: usize,
     /// The innermost function's scope.
     function: usize,
-    ids: FxHashMap<Id, Sym>,
+    ids: IdMap<Sym>,
     names: Vec<Id>,
     /// Per identifier: how often it occurs (declaration included), and its scope if a binding.
     uses: Vec<u32>,
@@ -181,7 +201,7 @@ impl ScopeCollector {
     }
 
     fn sym(&mut self, id: &Ident) -> Sym {
-        if let Some(&s) = self.ids.get(&(id.sym.clone(), id.ctxt)) {
+        if let Some(&s) = self.ids.get(&IdRef(&id.sym, id.ctxt)) {
             return s;
         }
         let s = self.names.len() as Sym;
@@ -222,7 +242,7 @@ impl ScopeCollector {
 /// parallel.
 #[derive(Default)]
 struct Numbering {
-    ids: FxHashMap<Id, Sym>,
+    ids: IdMap<Sym>,
     names: Vec<Id>,
     /// Per identifier: how often it occurs in the whole program.
     uses: Vec<u32>,
