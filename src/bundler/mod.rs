@@ -5,6 +5,7 @@
 
 pub mod emit;
 pub mod graph;
+pub mod ids;
 pub mod js;
 pub mod link;
 

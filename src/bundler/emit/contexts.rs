@@ -13,6 +13,7 @@ use swc_core::ecma::utils::find_pat_ids;
 use swc_core::ecma::visit::{Visit, VisitMut, VisitMutWith, VisitWith};
 
 use super::compress::Assigned;
+use crate::bundler::ids::{IdMap, IdRef};
 use crate::bundler::js::record::import_local;
 
 type FxIndexSet<T> = indexmap::IndexSet<T, FxBuildHasher>;
@@ -42,7 +43,7 @@ pub fn one_top_level(
     let declared = top_level_bindings(items);
     let top_contexts: FxHashSet<SyntaxContext> = declared.iter().map(|id| id.1).collect();
     let mut taken: FxHashSet<Atom> = reserved.clone();
-    let mut renames: FxHashMap<Id, Atom> = FxHashMap::default();
+    let mut renames: IdMap<Atom> = IdMap::default();
     let clashing: Vec<&Id> = declared
         .iter()
         .filter(|id| !taken.insert(id.0.clone()))
@@ -95,7 +96,7 @@ pub fn one_top_level(
 pub struct TopLevelNames {
     pub contexts: Contexts,
     top_contexts: FxHashSet<SyntaxContext>,
-    renames: FxHashMap<Id, Atom>,
+    renames: IdMap<Atom>,
     top_level: SyntaxContext,
     /// With `note_assigned`: what the bundle assigns, in the names and contexts it now has.
     pub assigned: Option<Assigned>,
@@ -159,7 +160,7 @@ impl Visit for VarsOnly<'_> {
 
 struct OneTopLevel<'a> {
     top_contexts: &'a FxHashSet<SyntaxContext>,
-    renames: &'a FxHashMap<Id, Atom>,
+    renames: &'a IdMap<Atom>,
     top_level: SyntaxContext,
     /// A name no resolver marked, or one code can observe.
     unmarked: bool,
@@ -169,7 +170,7 @@ struct OneTopLevel<'a> {
 
 impl OneTopLevel<'_> {
     fn is_renamed(&self, i: &Ident) -> bool {
-        self.top_contexts.contains(&i.ctxt) && self.renames.contains_key(&(i.sym.clone(), i.ctxt))
+        self.top_contexts.contains(&i.ctxt) && self.renames.contains_key(&IdRef::of(i))
     }
 }
 
@@ -198,7 +199,7 @@ impl VisitMut for OneTopLevel<'_> {
 
     fn visit_mut_ident(&mut self, i: &mut Ident) {
         if self.top_contexts.contains(&i.ctxt) {
-            if let Some(fresh) = self.renames.get(&(i.sym.clone(), i.ctxt)) {
+            if let Some(fresh) = self.renames.get(&IdRef::of(i)) {
                 i.sym = fresh.clone();
             }
             i.ctxt = self.top_level;

@@ -12,12 +12,13 @@
 use rayon::prelude::*;
 use rustc_hash::{FxHashMap, FxHashSet};
 use swc_core::atoms::Atom;
-use swc_core::common::{GLOBALS, Globals, Mark, SyntaxContext};
+use swc_core::common::{GLOBALS, Globals, Mark};
 use swc_core::ecma::ast::*;
 use swc_core::ecma::transforms::base::rename::rename;
 use swc_core::ecma::visit::{Visit, VisitMut, VisitMutWith, VisitWith};
 
 use super::contexts::{keep_pattern_key, keep_shorthand_key};
+use crate::bundler::ids::{IdMap, IdRef};
 
 /// The new name of every binding of a program that the resolver has marked, to be applied
 /// with [`apply_renames`]. `None` when the program has a direct `eval` or a `with`, where
@@ -90,7 +91,7 @@ struct Rename<'a> {
 
 impl Rename<'_> {
     fn new_name(&self, i: &Ident) -> Option<&Atom> {
-        let id = IdRef(&i.sym, i.ctxt);
+        let id = IdRef::of(i);
         self.own.get(&id).or_else(|| self.top.get(&id))
     }
 
@@ -122,20 +123,6 @@ impl VisitMut for Rename<'_> {
 
 /// An identifier's number, in the order first met.
 type Sym = u32;
-
-/// A table by identifier, looked up without a copy of the identifier's name (a copy of a long
-/// name is a count changed on memory all threads share).
-type IdMap<V> = hashbrown::HashMap<Id, V, rustc_hash::FxBuildHasher>;
-
-/// An identifier as `IdMap` looks it up: it hashes as an `Id` does.
-#[derive(Hash)]
-struct IdRef<'a>(&'a Atom, SyntaxContext);
-
-impl hashbrown::Equivalent<Id> for IdRef<'_> {
-    fn equivalent(&self, id: &Id) -> bool {
-        *self.0 == id.0 && self.1 == id.1
-    }
-}
 
 #[derive(Default, Debug, PartialEq)]
 struct Scope {
@@ -201,7 +188,7 @@ impl ScopeCollector {
     }
 
     fn sym(&mut self, id: &Ident) -> Sym {
-        if let Some(&s) = self.ids.get(&IdRef(&id.sym, id.ctxt)) {
+        if let Some(&s) = self.ids.get(&IdRef::of(id)) {
             return s;
         }
         let s = self.names.len() as Sym;

@@ -12,6 +12,7 @@ use swc_core::ecma::ast::*;
 use swc_core::ecma::visit::{Visit, VisitWith};
 
 use crate::bundler::graph::ModuleId;
+use crate::bundler::ids::{IdMap, IdRef};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PartKind {
@@ -65,8 +66,8 @@ pub fn shake(
         .par_iter()
         .map(|p| p.items.iter().flat_map(declared).collect())
         .collect();
-    let mut declared_by: FxHashMap<&Id, Vec<usize>> = FxHashMap::default();
-    for (i, decls) in declarations.iter().enumerate() {
+    let mut declared_by: IdMap<Vec<usize>> = IdMap::default();
+    for (i, decls) in declarations.into_iter().enumerate() {
         for d in decls {
             declared_by.entry(d).or_default().push(i);
         }
@@ -128,7 +129,7 @@ pub fn shake(
 /// enough to keep what it needs). Most identifiers are in no top-level context and need no
 /// lookup.
 struct References<'a> {
-    declared_by: &'a FxHashMap<&'a Id, Vec<usize>>,
+    declared_by: &'a IdMap<Vec<usize>>,
     contexts: &'a FxHashSet<SyntaxContext>,
     parts: Vec<usize>,
 }
@@ -136,7 +137,7 @@ struct References<'a> {
 impl Visit for References<'_> {
     fn visit_ident(&mut self, i: &Ident) {
         if self.contexts.contains(&i.ctxt)
-            && let Some(ps) = self.declared_by.get(&i.to_id())
+            && let Some(ps) = self.declared_by.get(&IdRef::of(i))
         {
             self.parts.extend_from_slice(ps);
         }
