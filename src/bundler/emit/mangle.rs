@@ -244,6 +244,12 @@ struct Numbering {
     program: Vec<Sym>,
 }
 
+/// An item's scope `k` as the program numbers it: its scope 0 is the program's; the others
+/// follow `offset`, where the item's scopes start.
+fn program_scope(offset: usize, k: usize) -> usize {
+    if k == 0 { 0 } else { offset + k }
+}
+
 impl Numbering {
     fn of(items: &[ScopeCollector]) -> Numbering {
         let mut n = Numbering::default();
@@ -270,11 +276,10 @@ impl Numbering {
                 })
                 .collect();
             // A binding an earlier item declared keeps that declaration's scope.
-            let here = |k: usize| if k == 0 { 0 } else { offset + k };
             let first: Vec<bool> = (item.scope_of.iter().zip(&sym_here))
                 .map(|(scope, &s)| match scope {
                     Some(k) if n.scope_of[s as usize].is_none() => {
-                        n.scope_of[s as usize] = Some(here(*k));
+                        n.scope_of[s as usize] = Some(program_scope(offset, *k));
                         true
                     }
                     _ => false,
@@ -545,7 +550,7 @@ fn item_slots(
     top_slot: &[Option<usize>],
 ) -> Option<ItemSlots> {
     let global = |s: Sym| n.sym_here[i][s as usize] as usize;
-    let here = |k: usize| if k == 0 { 0 } else { n.offset[i] + k };
+    let here = |k: usize| program_scope(n.offset[i], k);
     let scopes = &item.scopes;
     let mut free: Vec<FxHashSet<Sym>> = scopes.iter().map(|_| FxHashSet::default()).collect();
     for k in (0..scopes.len()).rev() {
@@ -729,7 +734,7 @@ mod tests {
         }];
         for (i, item) in items.iter().enumerate() {
             let global = |s: &Sym| n.sym_here[i][*s as usize];
-            let here = |k: usize| if k == 0 { 0 } else { n.offset[i] + k };
+            let here = |k: usize| program_scope(n.offset[i], k);
             scopes[0]
                 .refs
                 .extend(item.scopes[0].refs.iter().map(global));
