@@ -92,7 +92,9 @@ fn the_bundle_graph_gives_the_same_routes_as_the_routes_command() {
 
 /// A `--watch` session parses only what changed and prints again only the statements that
 /// changed, and its bundle is the bytes a build from scratch gives, plain, with a source map
-/// and minified, whether it takes the copies `prepare_next` made or copies the modules itself.
+/// and minified, whether it takes the copies `prepare_next` made or copies the modules itself,
+/// and whether it is told what changed (as a watch tells it: only the files reported are read
+/// again) or not.
 #[test]
 fn a_watch_rebuild_parses_only_what_changed_and_gives_the_same_bytes() {
     use edgespark::bundler::emit::{EmitOptions, SourceMapKind};
@@ -109,17 +111,27 @@ fn a_watch_rebuild_parses_only_what_changed_and_gives_the_same_bytes() {
         std::fs::read_to_string(&route).unwrap(),
         std::fs::read_to_string(&other).unwrap(),
     );
-    for (minify, sourcemap) in [
-        (false, None),
-        (false, Some(SourceMapKind::Inline)),
-        (true, None),
+    for (minify, sourcemap, told) in [
+        (false, None, false),
+        (false, None, true),
+        (false, Some(SourceMapKind::Inline), true),
+        (true, None, false),
     ] {
         let emit = EmitOptions {
             minify,
             sourcemap,
             ..EmitOptions::default()
         };
-        let name = format!("{minify} {sourcemap:?}");
+        let name = format!("{minify} {sourcemap:?} {told}");
+        // What a watch tells the session before a build: only these files' contents changed
+        // (None: files appeared or went).
+        let tell = |session: &mut Session, files: Option<&[&std::path::Path]>| {
+            if told {
+                let files: Option<std::collections::BTreeSet<std::path::PathBuf>> =
+                    files.map(|f| f.iter().map(|p| p.canonicalize().unwrap()).collect());
+                session.changed_since_last(files.as_ref());
+            }
+        };
         std::fs::write(&route, &route_text).unwrap();
         std::fs::write(&other, &other_text).unwrap();
         let mut session = Session::watching();
@@ -127,6 +139,7 @@ fn a_watch_rebuild_parses_only_what_changed_and_gives_the_same_bytes() {
             let (_, bundled) = bundle_server_in(&project, session, emit, |_| ()).unwrap();
             bundled.emitted.unwrap().remove(0).code
         };
+        tell(&mut session, None);
         let first = build(&mut session);
         let modules = session.last_parsed();
         assert!(modules > 50, "{modules} modules");
@@ -146,6 +159,7 @@ fn a_watch_rebuild_parses_only_what_changed_and_gives_the_same_bytes() {
             format!("{route_text}\nconsole.log(\"changed, {name}\");\n"),
         )
         .unwrap();
+        tell(&mut session, Some(&[&route]));
         let again = build(&mut session);
         assert_eq!(session.last_parsed(), 1);
         assert!(again.contains(&format!("changed, {name}")));
@@ -167,14 +181,26 @@ fn a_watch_rebuild_parses_only_what_changed_and_gives_the_same_bytes() {
             format!("{other_text}\nconst ownProfile = \"{name}\";\nconsole.log(ownProfile);\n"),
         )
         .unwrap();
+        tell(&mut session, Some(&[&other]));
         let renamed = build(&mut session);
         assert!(
             renamed == cold(&project),
             "{name}: the rebuild with a name taken differs from a cold build"
         );
         // Nothing changed: nothing parsed.
+        tell(&mut session, Some(&[]));
         assert!(build(&mut session) == renamed);
         assert_eq!(session.last_parsed(), 0);
+        // Both changed back, one reported as its contents, the other as files moved.
+        std::fs::write(&route, &route_text).unwrap();
+        tell(&mut session, Some(&[&route]));
+        std::fs::write(&other, &other_text).unwrap();
+        tell(&mut session, None);
+        assert!(
+            build(&mut session) == cold(&project),
+            "{name}: the rebuild after files moved differs from a cold build"
+        );
+        assert_eq!(session.last_parsed(), 2);
     }
     std::fs::write(&route, &route_text).unwrap();
     std::fs::write(&other, &other_text).unwrap();

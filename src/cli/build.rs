@@ -40,10 +40,8 @@ pub fn run(a: BuildArgs, dir: Option<&Path>) -> Result<()> {
     let mut session = Session::watching();
     // Later builds have the session's parsed modules; a change made them, so the cache would miss.
     let mut use_cache = !a.no_cache;
-    let rebuild = |change| {
-        if change == crate::ops::watch::Change::Layout {
-            session.forget_resolutions();
-        }
+    let rebuild = |change: crate::ops::watch::Change| {
+        session.changed_since_last(change.contents());
         let (built, inputs, written) =
             build_once(&project, emit, &mut session, std::mem::take(&mut use_cache));
         match built {

@@ -177,11 +177,9 @@ pub fn run(a: BundleArgs) -> Result<()> {
         return Ok(());
     }
     let mut session = Session::watching();
-    let rebuild = |change| {
+    let rebuild = |change: crate::ops::watch::Change| {
         let started = Instant::now();
-        if change == crate::ops::watch::Change::Layout {
-            session.forget_resolutions();
-        }
+        session.changed_since_last(change.contents());
         let (built, inputs, written) =
             bundle_and_write(&a, &outputs, &options, &link, emit, &mut session);
         match built {

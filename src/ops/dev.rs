@@ -77,12 +77,10 @@ pub fn dev(
     let report_builds = report.clone();
     let entry = project.server_entry()?;
     let watching = std::thread::spawn(move || {
-        let rebuild = |change| {
+        let rebuild = |change: crate::ops::watch::Change| {
             let started = Instant::now();
-            if change == crate::ops::watch::Change::Layout {
-                for session in &mut builder.sessions {
-                    session.forget_resolutions();
-                }
+            for session in &mut builder.sessions {
+                session.changed_since_last(change.contents());
             }
             builder.app.hold();
             let (outcome, inputs) = builder.build_and_load(&handle, &accept, &*report_builds);

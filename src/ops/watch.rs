@@ -24,11 +24,11 @@ pub struct Built {
 }
 
 /// What changed before a build, for what the build may keep of the last one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Change {
-    /// Only the contents of files, none of them JSON (a package.json, a tsconfig): every
-    /// import still means the file it meant.
-    Contents,
+    /// Only the contents of these files, none of them JSON (a package.json, a tsconfig):
+    /// every import still means the file it meant, and every other file is as it was.
+    Contents(BTreeSet<PathBuf>),
     /// Files appeared, went or were renamed, or a package.json or tsconfig changed (or this is
     /// the first build): imports are resolved afresh.
     Layout,
@@ -54,7 +54,10 @@ pub fn watch(mut build: impl FnMut(Change) -> Built, start: &[PathBuf]) -> Resul
             change = change.and(&event, &written);
         }
         let started = std::time::SystemTime::now();
-        let built = build(std::mem::replace(&mut change, Change::Contents));
+        let built = build(std::mem::replace(
+            &mut change,
+            Change::Contents(BTreeSet::new()),
+        ));
         if let Some(read) = &built.inputs {
             folders = folders_of(read);
             inputs = read.iter().filter_map(|p| absolute(p)).collect();
@@ -93,12 +96,31 @@ pub fn watch(mut build: impl FnMut(Change) -> Built, start: &[PathBuf]) -> Resul
 }
 
 impl Change {
+    /// The files whose contents changed, when nothing else did (see `Session`).
+    pub fn contents(&self) -> Option<&BTreeSet<PathBuf>> {
+        match self {
+            Change::Contents(files) => Some(files),
+            Change::Layout => None,
+        }
+    }
+
     /// This change and `event` together (a file the build wrote, or an atomic write's
-    /// temporary file, changes nothing; an error from the watcher might have been anything).
+    /// temporary file, changes nothing; an error from the watcher might have been anything,
+    /// and so might an event that names no file).
     fn and(self, event: &notify::Result<notify::Event>, written: &BTreeSet<PathBuf>) -> Change {
         let Ok(event) = event else {
             return Change::Layout;
         };
+        // A file opened, read or closed changed nothing (the build's own reads are such
+        // events); one closed after writing did, as its modification says as well.
+        if let EventKind::Access(access) = event.kind
+            && access != notify::event::AccessKind::Close(notify::event::AccessMode::Write)
+        {
+            return self;
+        }
+        if event.paths.is_empty() {
+            return Change::Layout;
+        }
         let moves = moves_files(&event.kind);
         let layout = event.paths.iter().any(|p| {
             // package.json files, tsconfigs and whatever they extend (JSON modules too: rare).
@@ -108,7 +130,20 @@ impl Change {
                 .is_some_and(|n| n.ends_with(".json"));
             !the_builds_own(p, written) && (moves || resolution_input)
         });
-        if layout { Change::Layout } else { self }
+        match self {
+            Change::Contents(mut files) if !layout => {
+                // Named as the module graph names it (the real path) where it still exists.
+                files.extend(
+                    event
+                        .paths
+                        .iter()
+                        .filter(|p| !the_builds_own(p, written))
+                        .filter_map(|p| p.canonicalize().ok().or_else(|| absolute(p))),
+                );
+                Change::Contents(files)
+            }
+            _ => Change::Layout,
+        }
     }
 }
 
@@ -172,4 +207,49 @@ fn folders_of(files: &[PathBuf]) -> BTreeSet<PathBuf> {
 
 fn absolute(p: &Path) -> Option<PathBuf> {
     crate::project::paths::absolute(p).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use notify::event::{AccessKind, AccessMode, CreateKind, DataChange, ModifyKind};
+
+    fn event(kind: EventKind, path: &Path) -> notify::Result<notify::Event> {
+        Ok(notify::Event::new(kind).add_path(path.to_path_buf()))
+    }
+
+    /// A build reads its tsconfig and sources (inotify reports each open): that is no change,
+    /// and above all not one that makes the next build resolve every import afresh.
+    #[test]
+    fn files_read_change_nothing_and_files_written_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let dir = dir.path().canonicalize().unwrap();
+        let (tsconfig, route) = (dir.join("tsconfig.json"), dir.join("route.ts"));
+        std::fs::write(&tsconfig, "{}").unwrap();
+        std::fs::write(&route, "export {}").unwrap();
+        let none = BTreeSet::new();
+        let start = Change::Contents(BTreeSet::new());
+        let opened = EventKind::Access(AccessKind::Open(AccessMode::Any));
+        let read = start
+            .clone()
+            .and(&event(opened, &tsconfig), &none)
+            .and(&event(opened, &route), &none);
+        assert_eq!(read, start);
+        let written = read.and(
+            &event(EventKind::Modify(ModifyKind::Data(DataChange::Any)), &route),
+            &none,
+        );
+        assert_eq!(written, Change::Contents(BTreeSet::from([route.clone()])));
+        // A tsconfig written, a file made: imports may mean other files now.
+        let modified = EventKind::Modify(ModifyKind::Data(DataChange::Any));
+        assert_eq!(
+            written.clone().and(&event(modified, &tsconfig), &none),
+            Change::Layout
+        );
+        let made = EventKind::Create(CreateKind::File);
+        assert_eq!(
+            written.and(&event(made, &dir.join("new.ts")), &none),
+            Change::Layout
+        );
+    }
 }

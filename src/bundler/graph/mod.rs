@@ -24,13 +24,17 @@ pub enum Target {
     External(String),
 }
 
-/// A module parsed, its key and content hash (see `Source`), and what each of its import
-/// records resolved to.
+/// What each of a module's import records resolved to (same order).
+type Resolutions = Vec<Result<Resolved, String>>;
+
+/// A module parsed, its key and content hash (see `Source`), what each of its import records
+/// resolved to, and whether they were resolved (not the session's).
 type Scanned = Result<(
     ParsedModule,
     blake3::Hash,
     Option<blake3::Hash>,
-    Vec<Result<Resolved, String>>,
+    Resolutions,
+    bool,
 )>;
 
 /// A module's text and what it is parsed with; `key` stands for all three.
@@ -41,19 +45,6 @@ struct Source {
     key: blake3::Hash,
     /// blake3 of the file's bytes as read (None: no file was read as its content).
     content: Option<blake3::Hash>,
-}
-
-impl Source {
-    /// A source known only by its key (to look it up).
-    fn keyed(key: blake3::Hash) -> Source {
-        Source {
-            text: String::new(),
-            loader: crate::resolve::Loader::Js,
-            transforms: Default::default(),
-            key,
-            content: None,
-        }
-    }
 }
 
 fn source_of(path: &Path, disabled: bool, resolver: &Resolver) -> Result<Source> {
@@ -85,16 +76,25 @@ fn source_of(path: &Path, disabled: bool, resolver: &Resolver) -> Result<Source>
     })
 }
 
+/// A module a watching session keeps: its source's key and its file's content hash (see
+/// `Source`), whether it stood for a disabled file, and the module.
+struct Kept {
+    key: blake3::Hash,
+    content: Option<blake3::Hash>,
+    disabled: bool,
+    module: ParsedModule,
+}
+
 /// The session's module for `path`, if it was parsed from the same source.
 fn cached<'a>(
-    parsed: &'a HashMap<PathBuf, (blake3::Hash, ParsedModule)>,
+    parsed: &'a HashMap<PathBuf, Kept>,
     path: &Path,
-    source: &Source,
+    key: blake3::Hash,
 ) -> Option<&'a ParsedModule> {
     parsed
         .get(path)
-        .filter(|(key, _)| *key == source.key)
-        .map(|(_, m)| m)
+        .filter(|kept| kept.key == key)
+        .map(|kept| &kept.module)
 }
 
 pub struct ModuleGraph {
@@ -218,7 +218,15 @@ pub struct Session {
     cm: Lrc<SourceMap>,
     globals: std::sync::Arc<Globals>,
     marks: Marks,
-    parsed: HashMap<PathBuf, (blake3::Hash, ParsedModule)>,
+    parsed: HashMap<PathBuf, Kept>,
+    /// Per module file, by its source's key, what its imports resolved to with the kept
+    /// resolver (dropped with it).
+    resolutions: HashMap<PathBuf, (blake3::Hash, Resolutions)>,
+    /// The files that may have changed since the last scan read them, when only these may
+    /// have (a watch reports them); None: any file may have, and every file is read again.
+    changed: Option<rustc_hash::FxHashSet<PathBuf>>,
+    /// Whether whoever builds with this session reports what changes (`changed_since_last`).
+    reports_changes: bool,
     /// How many modules the last scan parsed (the others were the session's).
     last_parsed: usize,
     /// Whether what a scan parses is kept for the next (a watch session) or not (one build).
@@ -261,7 +269,7 @@ impl Session {
             .parsed
             .iter()
             .filter(|(path, _)| !self.spares.contains_key(*path))
-            .map(|(path, (_, m))| (path, m))
+            .map(|(path, kept)| (path, &kept.module))
             .collect();
         let made: Vec<(PathBuf, ParsedModule)> = missing
             .into_par_iter()
@@ -281,7 +289,10 @@ impl Session {
     pub(crate) fn take_resolver(&mut self, options: &Options) -> Resolver {
         match self.resolver.take() {
             Some((kept, resolver)) if kept == *options => resolver,
-            _ => Resolver::new(options),
+            _ => {
+                self.resolutions.clear();
+                Resolver::new(options)
+            }
         }
     }
 
@@ -291,15 +302,29 @@ impl Session {
         if self.keep && resolver.copied().is_empty() {
             self.resolver = Some((options.clone(), resolver));
         } else {
+            self.resolutions.clear();
             crate::timing::drop_off_the_critical_path(resolver);
         }
     }
 
-    /// Resolve afresh from the next build on: files appeared, went or were renamed, or a
-    /// package.json or tsconfig changed, and an import may now mean another file.
-    pub fn forget_resolutions(&mut self) {
-        if let Some((_, resolver)) = self.resolver.take() {
-            crate::timing::drop_off_the_critical_path(resolver);
+    /// Before the next build, what changed since the last: `Some(files)` when only the
+    /// contents of these files did (every import still means the file it meant, and the
+    /// others are not read again); None when files appeared, went or were renamed, or a
+    /// package.json or tsconfig changed: every file is read and every import resolved afresh.
+    /// Reports add up until the next scan (a build that failed early scans nothing). Once a
+    /// session has had a report, a file not reported is taken as the last scan read it.
+    pub fn changed_since_last(&mut self, contents: Option<&std::collections::BTreeSet<PathBuf>>) {
+        self.reports_changes = true;
+        match (contents, &mut self.changed) {
+            (Some(files), Some(changed)) => changed.extend(files.iter().cloned()),
+            (Some(_), None) => {}
+            (None, _) => {
+                self.changed = None;
+                self.resolutions.clear();
+                if let Some((_, resolver)) = self.resolver.take() {
+                    crate::timing::drop_off_the_critical_path(resolver);
+                }
+            }
         }
     }
 
@@ -337,6 +362,9 @@ impl Default for Session {
             globals: std::sync::Arc::new(globals),
             marks,
             parsed: HashMap::new(),
+            resolutions: HashMap::new(),
+            changed: None,
+            reports_changes: false,
             last_parsed: 0,
             keep: false,
             reached: vec![],
@@ -382,6 +410,8 @@ pub fn scan_in(
         entry_ids.push(id);
     }
     let mut scanned = discover(&paths, resolver, session, &cm, &globals, marks);
+    // From here on, what changes is what the session is told (`changed_since_last`).
+    session.changed = (session.keep && session.reports_changes).then(Default::default);
     session.last_parsed = scanned.values().filter(|f| f.parsed).count();
     let mut modules: Vec<ParsedModule> = vec![];
     let mut targets: Vec<Vec<Target>> = vec![];
@@ -397,13 +427,18 @@ pub fn scan_in(
             .remove(&(path.clone(), paths[id].disabled))
             .expect("every module reached was scanned");
         id += 1;
-        let (m, key, content, resolved) = match one.result {
+        let (m, key, content, resolved, resolved_now) = match one.result {
             Ok(parsed) => parsed,
             Err(e) => {
                 found.push(e.downcast::<Diagnostic>()?);
                 continue;
             }
         };
+        if session.keep && resolved_now {
+            session
+                .resolutions
+                .insert(path.clone(), (key, resolved.clone()));
+        }
         let mut ts = vec![];
         for (r, res) in m.record.imports.iter().zip(resolved) {
             ts.push(match res {
@@ -424,9 +459,15 @@ pub fn scan_in(
                 }
             });
         }
-        if session.keep && cached(&session.parsed, &path, &Source::keyed(key)).is_none() {
+        if session.keep && cached(&session.parsed, &path, key).is_none() {
             session.spares.remove(&path);
-            session.parsed.insert(path, (key, m.clone()));
+            let kept = Kept {
+                key,
+                content,
+                disabled: paths[id - 1].disabled,
+                module: m.clone(),
+            };
+            session.parsed.insert(path, kept);
         }
         modules.push(m);
         targets.push(ts);
@@ -483,6 +524,8 @@ fn discover(
     let scan = Discovery {
         resolver,
         reused: &session.parsed,
+        resolutions: &session.resolutions,
+        changed: session.changed.as_ref(),
         spares: &spares,
         cm,
         globals,
@@ -508,7 +551,11 @@ fn discover(
 struct Discovery<'a> {
     resolver: &'a Resolver,
     /// The session's modules, by path and source key.
-    reused: &'a HashMap<PathBuf, (blake3::Hash, ParsedModule)>,
+    reused: &'a HashMap<PathBuf, Kept>,
+    /// The session's resolutions, by module file and source key.
+    resolutions: &'a HashMap<PathBuf, (blake3::Hash, Resolutions)>,
+    /// The files that may have changed since the session read them, when only these may have.
+    changed: Option<&'a rustc_hash::FxHashSet<PathBuf>>,
     /// Copies of the session's modules made ahead (see `Session::prepare_next`).
     spares: &'a std::sync::Mutex<HashMap<PathBuf, ParsedModule>>,
     cm: &'a Lrc<SourceMap>,
@@ -532,7 +579,7 @@ impl Discovery<'_> {
     /// Scan `file`, then, on other tasks, each file it imports that nothing reached before.
     fn visit<'s>(&'s self, s: &rayon::Scope<'s>, file: ResolvedFile) {
         let (result, parsed) = GLOBALS.set(self.globals, || self.scan(&file));
-        if let Ok((_, _, _, resolved)) = &result {
+        if let Ok((_, _, _, resolved, _)) = &result {
             for r in resolved {
                 if let Ok(Resolved::File(f)) = r
                     && self.claim(f)
@@ -548,38 +595,55 @@ impl Discovery<'_> {
             .insert((file.path, file.disabled), Discovered { result, parsed });
     }
 
-    /// `file` parsed (or taken from the session) and its imports resolved; and whether it
-    /// was parsed.
+    /// `file` parsed (or taken from the session) and its imports resolved (or taken from the
+    /// session); and whether it was parsed.
     fn scan(&self, file: &ResolvedFile) -> (Scanned, bool) {
         let path = &file.path;
-        let source = match source_of(path, file.disabled, self.resolver) {
-            Ok(source) => source,
-            Err(e) => return (Err(e), true),
+        let taken = |m: &ParsedModule| {
+            let spare = self
+                .spares
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .remove(path);
+            spare.unwrap_or_else(|| m.clone())
         };
-        let parsed = match cached(self.reused, path, &source) {
-            Some(m) => {
-                let spare = self
-                    .spares
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .remove(path);
-                Ok((spare.unwrap_or_else(|| m.clone()), false))
+        // A file the session read that has not changed since is not read again.
+        let unchanged = self
+            .changed
+            .filter(|changed| !changed.contains(path))
+            .and_then(|_| self.reused.get(path))
+            .filter(|kept| kept.disabled == file.disabled);
+        let (m, key, content, fresh) = match unchanged {
+            Some(kept) => (taken(&kept.module), kept.key, kept.content, false),
+            None => {
+                let source = match source_of(path, file.disabled, self.resolver) {
+                    Ok(source) => source,
+                    Err(e) => return (Err(e), true),
+                };
+                let (key, content) = (source.key, source.content);
+                let parsed = match cached(self.reused, path, key) {
+                    Some(m) => Ok((taken(m), false)),
+                    None => js::parse(
+                        self.cm,
+                        path,
+                        source.text,
+                        source.loader,
+                        self.marks,
+                        Mark::new(),
+                        &source.transforms,
+                    )
+                    .map(|m| (m, true)),
+                };
+                match parsed {
+                    Ok((m, fresh)) => (m, key, content, fresh),
+                    Err(e) => return (Err(e), true),
+                }
             }
-            None => js::parse(
-                self.cm,
-                path,
-                source.text,
-                source.loader,
-                self.marks,
-                Mark::new(),
-                &source.transforms,
-            )
-            .map(|m| (m, true)),
         };
-        let (m, fresh) = match parsed {
-            Ok(parsed) => parsed,
-            Err(e) => return (Err(e), true),
-        };
+        // The same source's imports, resolved by the same resolver, mean what they meant.
+        if let Some((_, resolved)) = self.resolutions.get(path).filter(|(k, _)| *k == key) {
+            return (Ok((m, key, content, resolved.clone(), false)), fresh);
+        }
         let resolve = |r: &js::record::ImportRecord| {
             self.resolver
                 .resolve(path, &r.specifier, r.kind == ImportKind::Require)
@@ -592,7 +656,7 @@ impl Discovery<'_> {
         } else {
             imports.iter().map(resolve).collect()
         };
-        (Ok((m, source.key, source.content, resolved)), fresh)
+        (Ok((m, key, content, resolved, true)), fresh)
     }
 }
 
