@@ -287,6 +287,11 @@ pub fn platform_module(
         files.push((entry.clone(), entry_text.as_bytes()));
     }
     crate::project::fsio::write_all_atomic(&files)?;
+    // Nobody watches these files: the session is told they were written, or it would take
+    // them as the last build read them.
+    if !files.is_empty() {
+        session.changed_since_last(None);
+    }
     let out = work_dir.join("platform.bundle.js");
     let bundled = crate::ops::build::bundle_for_worker(
         project,

@@ -132,14 +132,12 @@ impl Change {
         });
         match self {
             Change::Contents(mut files) if !layout => {
-                // Named as the module graph names it (the real path) where it still exists.
-                files.extend(
-                    event
-                        .paths
-                        .iter()
-                        .filter(|p| !the_builds_own(p, written))
-                        .filter_map(|p| p.canonicalize().ok().or_else(|| absolute(p))),
-                );
+                // Named as the watched folder names it, and by its real path (the module
+                // graph's name for it when a link led there).
+                for p in event.paths.iter().filter(|p| !the_builds_own(p, written)) {
+                    files.extend(absolute(p));
+                    files.extend(p.canonicalize().ok());
+                }
                 Change::Contents(files)
             }
             _ => Change::Layout,
