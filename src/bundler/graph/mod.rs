@@ -24,8 +24,9 @@ pub enum Target {
     External(String),
 }
 
-/// What each of a module's import records resolved to (same order).
-type Resolutions = Vec<Result<Resolved, String>>;
+/// What each of a module's import records resolved to (same order); shared with the session,
+/// which keeps it for the next build.
+type Resolutions = std::sync::Arc<Vec<Result<Resolved, String>>>;
 
 /// A module parsed, its key and content hash (see `Source`), what each of its import records
 /// resolved to, and whether they were resolved (not the session's).
@@ -440,21 +441,21 @@ pub fn scan_in(
                 .insert(path.clone(), (key, resolved.clone()));
         }
         let mut ts = vec![];
-        for (r, res) in m.record.imports.iter().zip(resolved) {
+        for (r, res) in m.record.imports.iter().zip(resolved.iter()) {
             ts.push(match res {
-                Ok(Resolved::External(s)) => Target::External(s),
+                Ok(Resolved::External(s)) => Target::External(s.clone()),
                 Ok(Resolved::File(f)) => {
                     let known = ids.get(&f.path).copied();
                     Target::Module(known.unwrap_or_else(|| {
                         ids.insert(f.path.clone(), paths.len());
-                        paths.push(f);
+                        paths.push(f.clone());
                         paths.len() - 1
                     }))
                 }
                 // Left to fail at run time, where the code catches it (as esbuild does).
                 Err(_) if r.handles_failure => Target::External(r.specifier.clone()),
                 Err(why) => {
-                    found.push(unresolved(&cm, &m.path, r, &why).downcast::<Diagnostic>()?);
+                    found.push(unresolved(&cm, &m.path, r, why).downcast::<Diagnostic>()?);
                     Target::External(r.specifier.clone())
                 }
             });
@@ -580,7 +581,7 @@ impl Discovery<'_> {
     fn visit<'s>(&'s self, s: &rayon::Scope<'s>, file: ResolvedFile) {
         let (result, parsed) = GLOBALS.set(self.globals, || self.scan(&file));
         if let Ok((_, _, _, resolved, _)) = &result {
-            for r in resolved {
+            for r in resolved.iter() {
                 if let Ok(Resolved::File(f)) = r
                     && self.claim(f)
                 {
@@ -656,7 +657,10 @@ impl Discovery<'_> {
         } else {
             imports.iter().map(resolve).collect()
         };
-        (Ok((m, key, content, resolved, true)), fresh)
+        (
+            Ok((m, key, content, Resolutions::new(resolved), true)),
+            fresh,
+        )
     }
 }
 
