@@ -204,6 +204,9 @@ fn posts_with_late_bodies(origin: &str, path: &str, signature: &str, n: usize) -
 /// The example app in a temporary folder, its migrations generated and applied, its buckets
 /// made, a secret set and deployed to the local platform; with a route that hands out a
 /// presigned upload URL added to the copy.
+/// How many lines `/api/public/slow` streams in the deployed app, one each 100 ms.
+const SLOW_CHUNKS: usize = 100;
+
 fn deployed_app() -> (tempfile::TempDir, PathBuf) {
     npm_ci(&repo().join("fixtures/app/server"));
     let tmp = tempfile::tempdir().unwrap();
@@ -215,6 +218,15 @@ fn deployed_app() -> (tempfile::TempDir, PathBuf) {
         "server/src/routes/files.ts",
         &format!(
             "{files}\nfiles.get(\"/upload-url/:name{{.+}}\", async (c) => {{\n  const u = await storage.from(buckets.attachments).createPresignedPutUrl(mine(c.req.param(\"name\")), 600, {{ contentType: \"text/plain\" }});\n  return c.json(u);\n}});\nfiles.get(\"/trace\", (c) => {{\n  console.error(new Error(\"served trace\"));\n  return c.text(\"t\");\n}});\n"
+        ),
+    );
+    // An answer that streams for a while: a deployment switch must not cut it.
+    let public = std::fs::read_to_string(root.join("server/src/routes/public.ts")).unwrap();
+    write(
+        &root,
+        "server/src/routes/public.ts",
+        &format!(
+            "{public}\npublicRoutes.get(\"/slow\", () => {{\n  let i = 0;\n  const body = new ReadableStream({{\n    async pull(out) {{\n      await new Promise((r) => setTimeout(r, 100));\n      out.enqueue(new TextEncoder().encode(`chunk ${{i}}\\n`));\n      if (++i === {SLOW_CHUNKS}) out.close();\n    }},\n  }});\n  return new Response(body, {{ headers: {{ \"content-type\": \"text/plain\" }} }});\n}});\n"
         ),
     );
     for args in [
@@ -544,6 +556,23 @@ fn serve_switches_to_a_new_deployment_while_running() {
     }
     let _ = follower.kill();
     let _ = follower.wait();
+    // A streamed answer started before the switch: each line with when it came.
+    let slow_url = format!("{}/api/public/slow", app.origin);
+    let slow = std::thread::spawn(move || {
+        let mut answer = ureq::get(&slow_url).call().unwrap();
+        let mut lines = vec![];
+        let reader = BufReader::new(answer.body_mut().as_reader());
+        for line in reader.lines() {
+            match line {
+                Ok(l) => lines.push((l, Instant::now())),
+                Err(e) => {
+                    lines.push((format!("error: {e}"), Instant::now()));
+                    break;
+                }
+            }
+        }
+        lines
+    });
     let public = root.join("server/src/routes/public.ts");
     let text = std::fs::read_to_string(&public).unwrap();
     std::fs::write(
@@ -562,6 +591,16 @@ fn serve_switches_to_a_new_deployment_while_running() {
         assert!(Instant::now() < deadline, "still {body}:\n{}", app.log());
         std::thread::sleep(Duration::from_millis(20));
     }
+    // The old deployment's stream goes on to its end after the switch.
+    let switched = Instant::now();
+    let lines = slow.join().unwrap();
+    let expected: Vec<String> = (0..SLOW_CHUNKS).map(|i| format!("chunk {i}")).collect();
+    let got: Vec<String> = lines.iter().map(|(l, _)| l.clone()).collect();
+    assert_eq!(got, expected, "the streamed answer was cut");
+    assert!(
+        lines.last().unwrap().1 > switched,
+        "the stream ended before the switch: the test proves nothing (make it longer)"
+    );
 
     // A secret set while it runs is served without a deploy, and no request fails meanwhile.
     set_webhook_secret(&root, "whsec_rotated");

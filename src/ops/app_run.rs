@@ -189,7 +189,7 @@ impl App {
             .header("x-edgespark-seed", token)
             .header("x-edgespark-origin", &self.origin)
             .body(axum::body::Body::empty())?;
-        let response = crate::runtime::server::forward(&worker, request).await?;
+        let response = crate::runtime::server::forward(worker, request).await?;
         let status = response.status();
         let body = axum::body::to_bytes(response.into_body(), 1 << 20).await?;
         if !status.is_success() {

@@ -208,7 +208,7 @@ async fn to_worker(p: &Arc<Platform>, mut request: Request) -> Response {
         Ok(w) => w,
         Err(why) => return error(StatusCode::SERVICE_UNAVAILABLE, &why),
     };
-    match admitted(&p.admission, forward(&worker, request)).await {
+    match admitted(&p.admission, forward(worker, request)).await {
         Ok(r) => r,
         Err(e) => error(
             StatusCode::BAD_GATEWAY,
@@ -265,8 +265,9 @@ async fn serving(p: &Platform) -> Result<Arc<Worker>, String> {
 
 /// The request sent to the worker (HTTP/1.1 over its unix socket, on a pooled connection),
 /// the answer streamed back. The Host header stays the client's: workerd makes the request's
-/// URL from it.
-pub async fn forward(worker: &Worker, request: Request) -> anyhow::Result<Response> {
+/// URL from it. The answer's body holds the worker: one switched away from while it streams
+/// keeps running until the stream ends.
+pub async fn forward(worker: Arc<Worker>, request: Request) -> anyhow::Result<Response> {
     let (mut parts, body) = request.into_parts();
     let pq = parts
         .uri
@@ -278,7 +279,13 @@ pub async fn forward(worker: &Worker, request: Request) -> anyhow::Result<Respon
         .client
         .request(axum::http::Request::from_parts(parts, body))
         .await?;
-    Ok(response.map(Body::new))
+    use http_body_util::BodyExt;
+    Ok(response.map(|body| {
+        Body::new(body.map_frame(move |frame| {
+            let _held = &worker;
+            frame
+        }))
+    }))
 }
 
 // ---- auth endpoints ------------------------------------------------------------------------
@@ -462,7 +469,7 @@ async fn presigned(p: &Arc<Platform>, rest: String, request: Request) -> Respons
     if grant.method == "PUT" {
         let bytes = match axum::body::to_bytes(request.into_body(), BODY_LIMIT).await {
             Ok(b) => b,
-            Err(e) => return error(StatusCode::BAD_REQUEST, &e.to_string()),
+            Err(e) => return unread_body(e),
         };
         let meta = Metadata {
             content_type: required.get("content-type").cloned(),

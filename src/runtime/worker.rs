@@ -1,6 +1,7 @@
 //! One workerd process running one build of the app: its modules and config written to a
 //! folder of its own, workerd started on it, ready once its socket answers. Dropping it stops
-//! the process (in-flight requests hold it alive: the front server keeps an `Arc` per request).
+//! the process (in-flight requests hold it alive: the front server keeps an `Arc` per request
+//! until its answer has streamed to the end).
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
