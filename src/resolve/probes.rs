@@ -128,7 +128,8 @@ pub fn files_read(log: &Log) -> Vec<PathBuf> {
     files
 }
 
-/// The looks in `log`, in path order (a stable record).
+/// The looks in `log`, in the order of their paths' bytes (a stable record; a path's own
+/// order compares it component by component, which took most of a large build's cache store).
 pub fn probes_of(log: &Log) -> Vec<Probe> {
     let mut probes: Vec<Probe> = log
         .lock()
@@ -140,7 +141,11 @@ pub fn probes_of(log: &Log) -> Vec<Probe> {
             answer: answer.clone(),
         })
         .collect();
-    probes.sort();
+    // Each (question, path) is looked at once: the order is total.
+    probes.sort_unstable_by(|a, b| {
+        (a.path.as_os_str().as_encoded_bytes(), a.question)
+            .cmp(&(b.path.as_os_str().as_encoded_bytes(), b.question))
+    });
     probes
 }
 
