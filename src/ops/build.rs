@@ -164,6 +164,13 @@ fn build_into(
     let text = &emitted[0].code;
     let timer = crate::timing::StageTimer::from_env();
     let files = output_files(&outputs, &emitted);
+    // The last build's piece sizes: an edit compresses again only the pieces around it.
+    let sizes_file = project.root.join(".edgespark/cache/build/gzip-pieces");
+    if cache.is_some()
+        && let Ok(known) = std::fs::read(&sizes_file)
+    {
+        remember_piece_sizes(&known);
+    }
     // The gzip size is only reported; measure it while the file is written and flushed.
     let (done, gzipped) = std::thread::scope(|s| {
         let gzipped = s.spawn(|| gzip_size(text.as_bytes()));
@@ -174,10 +181,11 @@ fn build_into(
     });
     done?;
     *files_written = files.iter().map(|(p, _)| p.clone()).collect();
+    let gzipped = gzipped?;
     let written = Written {
         bundle: out,
         bytes: text.len(),
-        gzipped: gzipped?,
+        gzipped: gzipped.size,
         cached: false,
     };
     timer.done("write + gzip");
@@ -192,20 +200,35 @@ fn build_into(
             &files,
             report,
         )?;
+        let sizes = piece_sizes_to_bytes(&gzipped.pieces);
+        write_all_atomic(&[(sizes_file, &sizes)])?;
         timer.done("cache");
     }
     Ok(written)
 }
 
+/// The sizes of the pieces `gzip_size` compressed, by a key of each piece's bytes and the
+/// window before it: what a rebuild need not compress again.
+static PIECE_SIZES: std::sync::LazyLock<std::sync::Mutex<FxHashMap<[u8; 32], usize>>> =
+    std::sync::LazyLock::new(Default::default);
+
+fn piece_sizes() -> std::sync::MutexGuard<'static, FxHashMap<[u8; 32], usize>> {
+    PIECE_SIZES.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The size of bytes gzipped, and of each piece it was measured in (by its key).
+pub struct Gzipped {
+    pub size: usize,
+    pub pieces: Vec<([u8; 32], usize)>,
+}
+
 /// The size the bytes take gzipped (default level), as served over HTTP: the length of
 /// `gzip`'s stream, made without the stream. Each piece's compressed size is remembered by its
-/// bytes and the window before it, and the pieces are cut by content: a rebuild (a watch's)
-/// compresses again only the pieces around what changed.
-pub fn gzip_size(bytes: &[u8]) -> Result<usize> {
-    static SIZES: std::sync::LazyLock<std::sync::Mutex<FxHashMap<[u8; 32], usize>>> =
-        std::sync::LazyLock::new(Default::default);
-    let sizes = || SIZES.lock().unwrap_or_else(|e| e.into_inner());
-    let pieces: Vec<usize> = pieces(bytes)
+/// bytes and the window before it, and the pieces are cut by content: a rebuild (a watch's, or
+/// one whose sizes `remember_piece_sizes` was given) compresses again only the pieces around
+/// what changed.
+pub fn gzip_size(bytes: &[u8]) -> Result<Gzipped> {
+    let pieces: Vec<([u8; 32], usize)> = pieces(bytes)
         .par_iter()
         .map(|&(start, end)| {
             let (dictionary, piece) = (
@@ -219,20 +242,47 @@ pub fn gzip_size(bytes: &[u8]) -> Result<usize> {
             key.update(&[u8::from(last)]);
             key.update(piece);
             let key = *key.finalize().as_bytes();
-            if let Some(&size) = sizes().get(&key) {
-                return Ok(size);
+            if let Some(&size) = piece_sizes().get(&key) {
+                return Ok((key, size));
             }
             let size = deflate(dictionary, piece, last)?.len();
-            sizes().insert(key, size);
-            Ok(size)
+            piece_sizes().insert(key, size);
+            Ok((key, size))
         })
         .collect::<Result<_>>()?;
-    let mut sizes = sizes();
+    let mut sizes = piece_sizes();
     // Bounded: a rebuild adds the few pieces it changed; 65,536 sizes are gigabytes of bundle.
     if sizes.len() > 1 << 16 {
         sizes.clear();
     }
-    Ok(GZIP_HEADER.len() + pieces.iter().sum::<usize>() + 8)
+    Ok(Gzipped {
+        size: GZIP_HEADER.len() + pieces.iter().map(|(_, n)| n).sum::<usize>() + 8,
+        pieces,
+    })
+}
+
+/// Piece sizes as kept in a file: per piece its 32-byte key and its size (8 bytes, little
+/// endian).
+pub fn piece_sizes_to_bytes(pieces: &[([u8; 32], usize)]) -> Vec<u8> {
+    pieces
+        .iter()
+        .flat_map(|(key, size)| key.iter().copied().chain((*size as u64).to_le_bytes()))
+        .collect()
+}
+
+/// Take the piece sizes `piece_sizes_to_bytes` wrote (another process's) as known. Bytes of
+/// another shape are ignored: a size is only reported, never trusted to make output.
+pub fn remember_piece_sizes(bytes: &[u8]) {
+    if !bytes.len().is_multiple_of(40) {
+        return;
+    }
+    let mut sizes = piece_sizes();
+    for record in bytes.chunks_exact(40) {
+        let (key, size) = record.split_at(32);
+        let key: [u8; 32] = key.try_into().expect("32 bytes");
+        let size = u64::from_le_bytes(size.try_into().expect("8 bytes"));
+        sizes.insert(key, size as usize);
+    }
 }
 
 /// RFC 1952: magic, deflate, no flags, no time, no extra flags, unknown OS.
@@ -357,13 +407,33 @@ mod tests {
         let mut one = flate2::write::GzEncoder::new(Vec::new(), Compression::default());
         std::io::Write::write_all(&mut one, text.as_bytes()).unwrap();
         let (pieces, one) = (
-            gzip_size(text.as_bytes()).unwrap(),
+            gzip_size(text.as_bytes()).unwrap().size,
             one.finish().unwrap().len(),
         );
         // zlib-rs itself lands within ~1.5% of zlib either way on real bundles.
         assert!(pieces.abs_diff(one) * 33 < one, "{pieces} vs {one}");
-        assert_eq!(gzip(b"").unwrap().len(), gzip_size(b"").unwrap());
+        assert_eq!(gzip(b"").unwrap().len(), gzip_size(b"").unwrap().size);
         assert_eq!(gzip(text.as_bytes()).unwrap().len(), pieces);
+    }
+
+    #[test]
+    fn piece_sizes_kept_in_a_file_are_taken_as_known() {
+        // A text of its own: the sizes are the process's, shared with the other tests.
+        let text: Vec<u8> = (0..30_000)
+            .flat_map(|i| format!("let kept{i} = g({}, '{}');", i % 89, i % 7).into_bytes())
+            .collect();
+        let measured = gzip_size(&text).unwrap();
+        assert!(measured.pieces.len() > 3);
+        let kept = piece_sizes_to_bytes(&measured.pieces);
+        assert_eq!(kept.len(), 40 * measured.pieces.len());
+        // Sizes from a file (here each one byte more than measured) are used as they are.
+        let claimed: Vec<([u8; 32], usize)> =
+            measured.pieces.iter().map(|&(k, n)| (k, n + 1)).collect();
+        remember_piece_sizes(b"a file of another shape is ignored");
+        remember_piece_sizes(&piece_sizes_to_bytes(&claimed));
+        let again = gzip_size(&text).unwrap();
+        assert_eq!(again.size, measured.size + claimed.len());
+        assert_eq!(again.pieces, claimed);
     }
 
     #[test]
