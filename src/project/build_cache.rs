@@ -23,19 +23,22 @@ const COPIES_PER_MEMO: usize = 4;
 /// What one build was made of and wrote.
 #[derive(Serialize, Deserialize)]
 struct Memo {
+    /// Each file it wrote and blake3 of its bytes (the name of its copy in `blobs/`). First:
+    /// the prune reads only this (`outputs_of`).
+    outputs: Vec<(PathBuf, String)>,
     /// The files it read, each with blake3 of its bytes.
     sources: Vec<(PathBuf, String)>,
     probes: Vec<Probe>,
-    /// Each file it wrote and blake3 of its bytes (the name of its copy in `blobs/`).
-    outputs: Vec<(PathBuf, String)>,
     /// What the build reported about its output (a size, say), given back on a hit.
     report: serde_json::Value,
 }
 
-/// Of a memo, the copies it names (the rest is skipped, not built).
-#[derive(Deserialize)]
-struct MemoOutputs {
-    outputs: Vec<(PathBuf, String)>,
+/// Of a memo, the copies it names, read from its beginning (a large app's memo is a
+/// megabyte, and the prune reads eight). None: not a memo as this binary writes them.
+fn outputs_of(memo: &[u8]) -> Option<Vec<(PathBuf, String)>> {
+    let rest = memo.strip_prefix(br#"{"outputs":"#)?;
+    let mut values = serde_json::Deserializer::from_slice(rest).into_iter();
+    values.next()?.ok()
 }
 
 /// A build taken from the cache.
@@ -208,8 +211,8 @@ impl BuildCache {
             let kept = i < KEPT_MEMOS
                 && std::fs::read(memo)
                     .ok()
-                    .and_then(|b| serde_json::from_slice::<MemoOutputs>(&b).ok())
-                    .map(|m| named.extend(m.outputs.into_iter().map(|(_, h)| h)))
+                    .and_then(|b| outputs_of(&b))
+                    .map(|outputs| named.extend(outputs.into_iter().map(|(_, h)| h)))
                     .is_some();
             if !kept {
                 let _ = std::fs::remove_file(memo);
@@ -243,4 +246,30 @@ fn tool_identity() -> String {
         .map(|m| (m.len(), m.modified().ok()))
         .unwrap_or_default();
     format!("edgespark {} {stamp:?}", env!("CARGO_PKG_VERSION"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_prune_reads_a_memos_outputs_from_its_beginning() {
+        let outputs = vec![
+            (PathBuf::from("/p/server/dist/bundle.js"), "ab".repeat(32)),
+            (
+                PathBuf::from("/p/server/dist/bundle.js.map"),
+                "cd".repeat(32),
+            ),
+        ];
+        let memo = Memo {
+            outputs: outputs.clone(),
+            sources: vec![(PathBuf::from("/p/server/src/index.ts"), "ef".repeat(32))],
+            probes: vec![],
+            report: serde_json::json!({ "bytes": 10 }),
+        };
+        let json = serde_json::to_vec(&memo).unwrap();
+        assert_eq!(outputs_of(&json), Some(outputs));
+        assert_eq!(outputs_of(br#"{"sources":[],"outputs":[]}"#), None);
+        assert_eq!(outputs_of(b"{not json"), None);
+    }
 }
