@@ -165,10 +165,7 @@ fn build_into(
     let timer = crate::timing::StageTimer::from_env();
     let files = output_files(&outputs, &emitted);
     // The last build's piece sizes: an edit compresses again only the pieces around it.
-    let sizes_file = project.root.join(".edgespark/cache/build/gzip-pieces");
-    if cache.is_some()
-        && let Ok(known) = std::fs::read(&sizes_file)
-    {
+    if let Some(known) = cache.as_ref().and_then(|c| c.beside(GZIP_PIECES)) {
         remember_piece_sizes(&known);
     }
     // The gzip size is only reported; measure it while the file is written and flushed.
@@ -200,12 +197,14 @@ fn build_into(
             &files,
             report,
         )?;
-        let sizes = piece_sizes_to_bytes(&gzipped.pieces);
-        write_all_atomic(&[(sizes_file, &sizes)])?;
+        cache.keep_beside(GZIP_PIECES, &piece_sizes_to_bytes(&gzipped.pieces))?;
         timer.done("cache");
     }
     Ok(written)
 }
+
+/// Where the build cache keeps the last build's gzip piece sizes.
+const GZIP_PIECES: &str = "gzip-pieces";
 
 /// The sizes of the pieces `gzip_size` compressed, by a key of each piece's bytes and the
 /// window before it: what a rebuild need not compress again.

@@ -56,6 +56,8 @@ pub struct Hit {
 pub struct BuildCache {
     dir: PathBuf,
     memo: PathBuf,
+    /// blake3 of this binary's identity: what heads the files kept `beside` the memos.
+    tool: [u8; 32],
 }
 
 impl BuildCache {
@@ -63,11 +65,27 @@ impl BuildCache {
     /// the output, in words) by this binary.
     pub fn new(cache_dir: &Path, options: &str) -> BuildCache {
         let dir = cache_dir.join("build");
+        let tool = tool_identity();
         let mut key = blake3::Hasher::new();
-        key.update(tool_identity().as_bytes());
+        key.update(tool.as_bytes());
         key.update(options.as_bytes());
         let memo = dir.join(format!("{}.json", &key.finalize().to_hex()[..32]));
-        BuildCache { dir, memo }
+        let tool = *blake3::hash(tool.as_bytes()).as_bytes();
+        BuildCache { dir, memo, tool }
+    }
+
+    /// What the last build by this binary kept in the file `name` beside the memos (one for
+    /// every set of options); None when there is none, or another binary wrote it.
+    pub fn beside(&self, name: &str) -> Option<Vec<u8>> {
+        let kept = std::fs::read(self.dir.join(name)).ok()?;
+        Some(kept.strip_prefix(&self.tool[..])?.to_vec())
+    }
+
+    /// Keep `bytes` in the file `name` beside the memos, for the next build by this binary.
+    pub fn keep_beside(&self, name: &str, bytes: &[u8]) -> Result<()> {
+        let kept = [&self.tool[..], bytes].concat();
+        crate::project::fsio::write_all_atomic(&[(self.dir.join(name), &kept)])
+            .context("writing the build cache")
     }
 
     /// The last build with these options, if everything it was made of is as it was and its
@@ -271,5 +289,20 @@ mod tests {
         assert_eq!(outputs_of(&json), Some(outputs));
         assert_eq!(outputs_of(br#"{"sources":[],"outputs":[]}"#), None);
         assert_eq!(outputs_of(b"{not json"), None);
+    }
+
+    #[test]
+    fn a_file_kept_beside_the_memos_is_given_back_to_the_same_binary_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = BuildCache::new(dir.path(), "options");
+        assert_eq!(cache.beside("sizes"), None);
+        cache.keep_beside("sizes", b"kept").unwrap();
+        let again = BuildCache::new(dir.path(), "other options");
+        assert_eq!(again.beside("sizes").as_deref(), Some(&b"kept"[..]));
+        let other = BuildCache {
+            tool: [7; 32],
+            ..BuildCache::new(dir.path(), "options")
+        };
+        assert_eq!(other.beside("sizes"), None, "another binary's file");
     }
 }
