@@ -196,8 +196,8 @@ fn build_into(
             probes,
             &files,
             report,
+            &[(GZIP_PIECES, &piece_sizes_to_bytes(&gzipped.pieces))],
         )?;
-        cache.keep_beside(GZIP_PIECES, &piece_sizes_to_bytes(&gzipped.pieces))?;
         timer.done("cache");
     }
     Ok(written)

@@ -81,13 +81,6 @@ impl BuildCache {
         Some(kept.strip_prefix(&self.tool[..])?.to_vec())
     }
 
-    /// Keep `bytes` in the file `name` beside the memos, for the next build by this binary.
-    pub fn keep_beside(&self, name: &str, bytes: &[u8]) -> Result<()> {
-        let kept = [&self.tool[..], bytes].concat();
-        crate::project::fsio::write_all_atomic(&[(self.dir.join(name), &kept)])
-            .context("writing the build cache")
-    }
-
     /// The last build with these options, if everything it was made of is as it was and its
     /// outputs are intact in the cache.
     pub fn lookup(&self) -> Option<Hit> {
@@ -148,6 +141,9 @@ impl BuildCache {
     /// bytes it read of each, where known), looked at the file system as `probes` say, and wrote `outputs`.
     /// A source without a known hash is hashed now, and the build is not kept when that
     /// source changed after the build began (its bytes now may not be those it read).
+    /// `beside`: files (name, bytes) kept beside the memos for the next build by this binary
+    /// (see `beside`), written with the rest.
+    #[allow(clippy::too_many_arguments)]
     pub fn store(
         &self,
         started: SystemTime,
@@ -156,6 +152,7 @@ impl BuildCache {
         probes: Vec<Probe>,
         outputs: &[(PathBuf, &[u8])],
         report: serde_json::Value,
+        beside: &[(&str, &[u8])],
     ) -> Result<()> {
         let sources: Option<Vec<(PathBuf, String)>> = sources
             .par_iter()
@@ -191,6 +188,11 @@ impl BuildCache {
             report,
         };
         let json = serde_json::to_vec(&memo)?;
+        let headed: Vec<(PathBuf, Vec<u8>)> = beside
+            .iter()
+            .map(|(name, bytes)| (self.dir.join(name), [&self.tool[..], bytes].concat()))
+            .collect();
+        files.extend(headed.iter().map(|(p, b)| (p.clone(), &b[..])));
         // The copies first: a memo is never there without them.
         files.push((self.memo.clone(), &json));
         crate::project::fsio::write_all_atomic(&files).context("writing the build cache")?;
@@ -296,7 +298,19 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let cache = BuildCache::new(dir.path(), "options");
         assert_eq!(cache.beside("sizes"), None);
-        cache.keep_beside("sizes", b"kept").unwrap();
+        let none = serde_json::Value::Null;
+        let kept: &[u8] = b"kept";
+        cache
+            .store(
+                SystemTime::now(),
+                &[],
+                &[],
+                vec![],
+                &[],
+                none,
+                &[("sizes", kept)],
+            )
+            .unwrap();
         let again = BuildCache::new(dir.path(), "other options");
         assert_eq!(again.beside("sizes").as_deref(), Some(&b"kept"[..]));
         let other = BuildCache {

@@ -29,7 +29,7 @@ pub enum Question {
 
 /// One look: the question, the path, and the answer in words (`file`, `missing`, a hash, a
 /// path), compared as a whole when the look is made again.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Probe {
     pub question: Question,
     pub path: PathBuf,
