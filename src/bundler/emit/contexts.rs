@@ -40,6 +40,39 @@ pub fn one_top_level(
     reserved: &FxHashSet<Atom>,
     note_assigned: bool,
 ) -> TopLevelNames {
+    let mut top = top_level_names(items, top_level_mark, reserved);
+    let (unmarked, assigned) = items
+        .par_iter_mut()
+        .map(|item| {
+            let mut assigned = note_assigned.then(Assigned::default);
+            let unmarked = GLOBALS.set(globals, || top.apply(item, assigned.as_mut()));
+            (unmarked, assigned)
+        })
+        .reduce(
+            || (false, None),
+            |(u, a), (v, b)| {
+                let assigned = match (a, b) {
+                    (Some(a), Some(b)) => Some(a.merge(b)),
+                    (a, b) => a.or(b),
+                };
+                (u || v, assigned)
+            },
+        );
+    if unmarked {
+        top.contexts = Contexts::Unmarked;
+    }
+    top.assigned = assigned;
+    top
+}
+
+/// What `one_top_level` will do, without walking the statements: the top-level bindings, and
+/// the new names of those that clash with another or with a name in `reserved`. Its `apply`
+/// then walks one statement.
+pub fn top_level_names(
+    items: &[ModuleItem],
+    top_level_mark: Mark,
+    reserved: &FxHashSet<Atom>,
+) -> TopLevelNames {
     let declared = top_level_bindings(items);
     let top_contexts: FxHashSet<SyntaxContext> = declared.iter().map(|id| id.1).collect();
     let mut taken: FxHashSet<Atom> = reserved.clone();
@@ -53,41 +86,12 @@ pub fn one_top_level(
         let fresh = suffixed(&id.0, &mut next_suffix, &mut taken);
         renames.insert(id.clone(), fresh);
     }
-    let top_level = SyntaxContext::empty().apply_mark(top_level_mark);
-    let (unmarked, assigned) = items
-        .par_iter_mut()
-        .map(|item| {
-            let mut pass = OneTopLevel {
-                top_contexts: &top_contexts,
-                renames: &renames,
-                top_level,
-                unmarked: false,
-                assigned: note_assigned.then(Assigned::default),
-            };
-            GLOBALS.set(globals, || item.visit_mut_with(&mut pass));
-            (pass.unmarked, pass.assigned)
-        })
-        .reduce(
-            || (false, None),
-            |(u, a), (v, b)| {
-                let assigned = match (a, b) {
-                    (Some(a), Some(b)) => Some(a.merge(b)),
-                    (a, b) => a.or(b),
-                };
-                (u || v, assigned)
-            },
-        );
-    let contexts = if unmarked {
-        Contexts::Unmarked
-    } else {
-        Contexts::AsResolved
-    };
     TopLevelNames {
-        contexts,
+        contexts: Contexts::AsResolved,
         top_contexts,
         renames,
-        top_level,
-        assigned,
+        top_level: SyntaxContext::empty().apply_mark(top_level_mark),
+        assigned: None,
     }
 }
 
@@ -103,6 +107,21 @@ pub struct TopLevelNames {
 }
 
 impl TopLevelNames {
+    /// One statement's top-level bindings given their new names and the one context, noting
+    /// what it assigns in `assigned`; true when it has a name no resolver marked, or one code
+    /// can observe (`eval`, `with`).
+    pub fn apply(&self, item: &mut ModuleItem, assigned: Option<&mut Assigned>) -> bool {
+        let mut pass = OneTopLevel {
+            top_contexts: &self.top_contexts,
+            renames: &self.renames,
+            top_level: self.top_level,
+            unmarked: false,
+            assigned,
+        };
+        item.visit_mut_with(&mut pass);
+        pass.unmarked
+    }
+
     /// The name and context an identifier in a top-level context now has (None: another
     /// context, left as it was).
     pub fn now(&self, name: &Atom, ctxt: SyntaxContext) -> Option<(Atom, SyntaxContext)> {
@@ -165,7 +184,7 @@ struct OneTopLevel<'a> {
     /// A name no resolver marked, or one code can observe.
     unmarked: bool,
     /// Each assignment noted once its target has its new name and context.
-    assigned: Option<Assigned>,
+    assigned: Option<&'a mut Assigned>,
 }
 
 impl OneTopLevel<'_> {

@@ -1,9 +1,11 @@
 //! The unminified bundle's names in time linear in its size (SWC's hygiene pass over the whole
 //! bundle compares every scope's names with every outer one's, which grows quadratically with
 //! the number of modules). As esbuild does: the top-level names of all modules are settled in
-//! one pass against one set of reserved names (`contexts::one_top_level`), then each top-level
+//! one pass against one set of reserved names (`contexts::top_level_names`), then each top-level
 //! statement's inner scopes are renamed on their own, in parallel, by SWC's hygiene, where
 //! there is anything to rename (`Names::may_clash`: most statements keep the source's names).
+//! A statement is walked only where it has something to change: one walk finds every
+//! statement's names, and most statements (three.js: most; a large app: most) keep theirs.
 //!
 //! Once the top-level names are unique and none is a name some statement uses freely (a
 //! global, or a name a pass made that nothing declares), a statement's hygiene has no reason to
@@ -19,7 +21,7 @@ use swc_core::ecma::ast::*;
 use swc_core::ecma::transforms::base::hygiene::hygiene;
 use swc_core::ecma::visit::{Visit, VisitWith};
 
-use super::contexts::{Contexts, one_top_level};
+use super::contexts::{TopLevelNames, top_level_names};
 
 /// A statement's own renaming changed a top-level binding that other statements use: the
 /// bundle must be made again with `runs_alone` off (the whole-bundle hygiene).
@@ -37,27 +39,39 @@ impl std::fmt::Display for LostBinding {
 impl std::error::Error for LostBinding {}
 
 /// The bundle with every name settled, ready to print.
-pub fn renamed(globals: &Globals, mut module: Module) -> Result<Module, LostBinding> {
+pub fn renamed(globals: &Globals, module: Module) -> Result<Module, LostBinding> {
     let timer = crate::timing::StageTimer::from_env();
     let (reserved, names) = free_names(globals, &module.body);
-    timer.done("      free names");
-    let top_level_mark = GLOBALS.set(globals, Mark::new);
-    let top_level = SyntaxContext::empty().apply_mark(top_level_mark);
-    let top = one_top_level(globals, &mut module.body, top_level_mark, &reserved, false);
     // An unmarked name, `eval` or `with`: only the whole-bundle pass knows what they see.
-    if let Contexts::Unmarked = top.contexts {
+    if names.iter().any(|n| n.unmarked) {
         return Err(LostBinding);
     }
-    timer.done("      top level");
+    timer.done("      free names");
+    let top_level_mark = GLOBALS.set(globals, Mark::new);
+    let top = top_level_names(&module.body, top_level_mark, &reserved);
+    let top_level = SyntaxContext::empty().apply_mark(top_level_mark);
     let body: Option<Vec<ModuleItem>> = module
         .body
         .into_par_iter()
         .zip(names)
-        .map(|(item, names)| {
-            // The statement's names as `one_top_level` left them, without walking it again.
-            let before = names.after(&top);
+        .map(|(mut item, names)| {
+            // The statement's names as `top.apply` would leave them, without walking it.
+            let (before, renamed) = names.after(&top);
+            let clash = before.may_clash(top_level, &reserved);
+            // A statement with no binding renamed and nothing for hygiene to do is printed as
+            // it is: printing reads names, not contexts. Imports and exports name bindings
+            // where `Names` does not look (export specifiers): they are always walked.
+            if !(renamed || clash || matches!(item, ModuleItem::ModuleDecl(_))) {
+                return Some(item);
+            }
             GLOBALS.set(globals, || {
-                statement_renamed(item, before, top_level, &reserved)
+                if top.apply(&mut item, None) {
+                    return None;
+                }
+                if !clash {
+                    return Some(item);
+                }
+                statement_renamed(item, before, top_level)
             })
         })
         .collect();
@@ -78,17 +92,13 @@ fn statement_renamed(
     item: ModuleItem,
     before: Names,
     top_level: SyntaxContext,
-    reserved: &FxHashSet<Atom>,
 ) -> Option<ModuleItem> {
     debug_assert!(
-        Names::of(&item).0 == before.0,
+        Names::of(&item).used == before.used,
         "the names derived from the free-names walk are the statement's"
     );
-    if !before.may_clash(top_level, reserved) {
-        return Some(item);
-    }
     let mut outer: Vec<&Atom> = before
-        .0
+        .used
         .iter()
         .filter(|(_, ctxt, _)| *ctxt == top_level)
         .map(|(name, _, _)| name)
@@ -120,11 +130,11 @@ fn statement_renamed(
     .body;
     let renamed = body.pop()?;
     let after = Names::of(&renamed);
-    let kept = before.0.len() == after.0.len()
+    let kept = before.used.len() == after.used.len()
         && before
-            .0
+            .used
             .iter()
-            .zip(&after.0)
+            .zip(&after.used)
             .all(|((name, ctxt, _), (now, _, _))| *ctxt != top_level || name == now);
     kept.then_some(renamed)
 }
@@ -142,9 +152,10 @@ fn free_names(globals: &Globals, items: &[ModuleItem]) -> (FxHashSet<Atom>, Vec<
         .map(|item| {
             GLOBALS.set(globals, || {
                 let mut names = Names::of(item);
-                let declared: FxHashSet<Id> = std::mem::take(&mut names.1).into_iter().collect();
+                let declared: FxHashSet<Id> =
+                    std::mem::take(&mut names.declared).into_iter().collect();
                 let free = names
-                    .0
+                    .used
                     .iter()
                     .filter(|(name, ctxt, _)| {
                         !top.contains(ctxt) && !declared.contains(&(name.clone(), *ctxt))
@@ -162,37 +173,48 @@ fn free_names(globals: &Globals, items: &[ModuleItem]) -> (FxHashSet<Atom>, Vec<
     (all, names)
 }
 
-/// Every identifier that names a binding or refers to one, in order (not labels, nor the
-/// names modules export and import by); and the bindings among them, found in the same walk.
-/// The third field: whether the walk is in a declaration's pattern (outside its default
-/// values and computed keys).
-struct Names(Vec<(Atom, SyntaxContext, Span)>, Vec<Id>, bool);
+/// A statement's names, found in one walk.
+#[derive(Default)]
+struct Names {
+    /// Every identifier that names a binding or refers to one, in order (not labels, nor the
+    /// names modules export and import by).
+    used: Vec<(Atom, SyntaxContext, Span)>,
+    /// The bindings among them.
+    declared: Vec<Id>,
+    /// Whether the walk is in a declaration's pattern (outside its default values and
+    /// computed keys).
+    in_pattern: bool,
+    /// A name no resolver marked, or one code can observe (a direct `eval`, `with`).
+    unmarked: bool,
+}
 
 impl Names {
     fn of(item: &ModuleItem) -> Names {
-        let mut n = Names(vec![], vec![], false);
+        let mut n = Names::default();
         item.visit_with(&mut n);
         n
     }
 
     /// Visit `pattern` as a declaration's (or not, `declaring`).
     fn pattern<T: VisitWith<Names> + ?Sized>(&mut self, pattern: &T, declaring: bool) {
-        let outer = std::mem::replace(&mut self.2, declaring);
+        let outer = std::mem::replace(&mut self.in_pattern, declaring);
         pattern.visit_with(self);
-        self.2 = outer;
+        self.in_pattern = outer;
     }
 
-    /// These names as `one_top_level` made them: it changes no identifier but those in
-    /// top-level contexts, and keeps their order (a shorthand property it splits keeps its
-    /// identifier as the value).
-    fn after(mut self, top: &super::contexts::TopLevelNames) -> Names {
-        for (name, ctxt, _) in &mut self.0 {
+    /// These names as `top.apply` makes them: it changes no identifier but those in top-level
+    /// contexts, and keeps their order (a shorthand property it splits keeps its identifier as
+    /// the value). Also whether it renames any.
+    fn after(mut self, top: &TopLevelNames) -> (Names, bool) {
+        let mut renamed = false;
+        for (name, ctxt, _) in &mut self.used {
             if let Some((now, now_ctxt)) = top.now(name, *ctxt) {
+                renamed |= now != *name;
                 *name = now;
                 *ctxt = now_ctxt;
             }
         }
-        self
+        (self, renamed)
     }
 
     /// Whether hygiene could rename something here: where a name is two bindings that might
@@ -207,7 +229,7 @@ impl Names {
         let mut bindings: rustc_hash::FxHashMap<&Atom, Vec<(SyntaxContext, Span)>> =
             Default::default();
         let mut two_bindings = false;
-        for (name, ctxt, span) in &self.0 {
+        for (name, ctxt, span) in &self.used {
             let seen = bindings.entry(name).or_default();
             match seen.iter_mut().find(|(c, _)| c == ctxt) {
                 Some((_, stretch)) => *stretch = stretch.to(*span),
@@ -223,7 +245,7 @@ impl Names {
         // Top-level names and globals are left out: the linker writes them where imports
         // were (no place in the source); one of them named like a binding here is a clash.
         let own: Vec<Span> = self
-            .0
+            .used
             .iter()
             .filter(|(name, ctxt, _)| *ctxt != top_level && !reserved.contains(name))
             .map(|(_, _, span)| *span)
@@ -248,7 +270,21 @@ impl Names {
 
 impl Visit for Names {
     fn visit_ident(&mut self, i: &Ident) {
-        self.0.push((i.sym.clone(), i.ctxt, i.span));
+        self.unmarked |= i.ctxt == SyntaxContext::empty();
+        self.used.push((i.sym.clone(), i.ctxt, i.span));
+    }
+    fn visit_call_expr(&mut self, c: &CallExpr) {
+        if let Callee::Expr(e) = &c.callee
+            && let Expr::Ident(i) = &**e
+            && &*i.sym == "eval"
+        {
+            self.unmarked = true;
+        }
+        c.visit_children_with(self);
+    }
+    fn visit_with_stmt(&mut self, w: &WithStmt) {
+        self.unmarked = true;
+        w.visit_children_with(self);
     }
     fn visit_labeled_stmt(&mut self, l: &LabeledStmt) {
         l.body.visit_with(self);
@@ -257,16 +293,16 @@ impl Visit for Names {
     fn visit_continue_stmt(&mut self, _: &ContinueStmt) {}
     fn visit_module_export_name(&mut self, _: &ModuleExportName) {}
     fn visit_binding_ident(&mut self, b: &BindingIdent) {
-        if self.2 {
-            self.1.push(b.id.to_id());
+        if self.in_pattern {
+            self.declared.push(b.id.to_id());
         }
         b.visit_children_with(self);
     }
     // Default values and computed keys: what a pattern holds that declares nothing.
     fn visit_expr(&mut self, e: &Expr) {
-        let outer = std::mem::replace(&mut self.2, false);
+        let outer = std::mem::replace(&mut self.in_pattern, false);
         e.visit_children_with(self);
-        self.2 = outer;
+        self.in_pattern = outer;
     }
     fn visit_var_declarator(&mut self, d: &VarDeclarator) {
         self.pattern(&d.name, true);
@@ -286,23 +322,23 @@ impl Visit for Names {
     }
     fn visit_import_specifier(&mut self, s: &ImportSpecifier) {
         let local = crate::bundler::js::record::import_local(s);
-        self.1.push(local.to_id());
+        self.declared.push(local.to_id());
         self.visit_ident(local);
     }
     fn visit_fn_decl(&mut self, f: &FnDecl) {
-        self.1.push(f.ident.to_id());
+        self.declared.push(f.ident.to_id());
         f.visit_children_with(self);
     }
     fn visit_class_decl(&mut self, c: &ClassDecl) {
-        self.1.push(c.ident.to_id());
+        self.declared.push(c.ident.to_id());
         c.visit_children_with(self);
     }
     fn visit_fn_expr(&mut self, f: &FnExpr) {
-        self.1.extend(f.ident.as_ref().map(Ident::to_id));
+        self.declared.extend(f.ident.as_ref().map(Ident::to_id));
         f.visit_children_with(self);
     }
     fn visit_class_expr(&mut self, c: &ClassExpr) {
-        self.1.extend(c.ident.as_ref().map(Ident::to_id));
+        self.declared.extend(c.ident.as_ref().map(Ident::to_id));
         c.visit_children_with(self);
     }
 }
