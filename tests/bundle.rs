@@ -789,6 +789,35 @@ fn top_level_await_in_cjs_output_is_an_error_at_the_await() {
     }
 }
 
+/// As esbuild: a direct `eval` is a warning at its place, with a code frame, and the bundle is
+/// still written (the eval'd module's declarations kept: the corpus case
+/// eval_direct_keeps_the_declarations_of_its_module runs it).
+#[test]
+fn a_direct_eval_is_warned_of_at_its_place() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "main.mjs",
+        "import { f } from \"./dep.mjs\";\nconsole.log(f(), (0, eval)(\"1\"));\n",
+    );
+    write(
+        dir.path(),
+        "dep.mjs",
+        "const x = 1;\nexport function f() { return eval(\"x\"); }\n",
+    );
+    let out = bundle_at(dir.path(), &["bundle", "main.mjs", "--outfile", "out.mjs"]);
+    assert_eq!(out.status.code(), Some(0));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("dep.mjs:2:30: Using direct eval with a bundler is not recommended")
+            && err.contains("return eval(\"x\")"),
+        "{err}"
+    );
+    // An indirect eval runs in the global scope: nothing to warn of.
+    assert_eq!(err.matches("warning:").count(), 1, "{err}");
+    assert!(dir.path().join("out.mjs").exists());
+}
+
 /// A watch process, stopped when dropped (also when a test fails before it stops it).
 struct Watch(std::process::Child);
 

@@ -72,6 +72,7 @@ pub fn bundle_in<T>(
     let resolver = session.take_resolver(options);
     let mut inspected = None;
     let mut files = None;
+    let mut warnings = vec![];
     let mut printed = session.take_printed();
     let first = bundle_once(
         |r: &Resolver| graph::scan_in(entries, r, session),
@@ -82,6 +83,7 @@ pub fn bundle_in<T>(
         printed.as_mut(),
         |g| {
             files = Some(read_files(g));
+            warnings = warnings_of(g);
             inspected = Some(inspect(g));
         },
     );
@@ -124,7 +126,29 @@ pub fn bundle_in<T>(
         inspected,
         inputs,
         reached: session.take_reached(),
+        warnings,
     }
+}
+
+/// What the bundle may get wrong without failing, as esbuild warns of it: a direct `eval`
+/// (the code it runs names bindings the bundler renames or drops).
+fn warnings_of(g: &graph::ModuleGraph) -> Vec<crate::diagnostic::Diagnostic> {
+    g.modules
+        .iter()
+        .filter_map(|m| {
+            let span = m.record.direct_eval_at?;
+            let file = g.cm.lookup_byte_offset(span.lo).sf;
+            let at = |pos: swc_core::common::BytePos| (pos - file.start_pos).0 as usize;
+            let d = crate::diagnostic::Diagnostic::new(
+                &m.path,
+                &file.src,
+                (at(span.lo), at(span.lo) + "eval".len()),
+                "Using direct eval with a bundler is not recommended and may cause problems",
+                "direct eval",
+            );
+            Some(d.as_warning().with_code("bundle/direct-eval"))
+        })
+        .collect()
 }
 
 /// The files of the graph's modules (not data: URLs), each with the hash of what was read.
@@ -145,6 +169,8 @@ pub struct Inspected<T> {
     pub inputs: Option<Inputs>,
     /// When the scan failed, the files of the modules it reached (what to watch).
     pub reached: Vec<PathBuf>,
+    /// What the scanned modules may get wrong without failing the build.
+    pub warnings: Vec<crate::diagnostic::Diagnostic>,
 }
 
 impl<T> Inspected<T> {

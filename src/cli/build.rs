@@ -69,6 +69,9 @@ fn build_once(
     let started = Instant::now();
     let built = crate::ops::build::build(project, emit, session, use_cache);
     let outcome = built.outcome.map(|w| {
+        for warning in &w.warnings {
+            errln!("{warning}");
+        }
         errln!(
             "  {}  {}  (gzip {})",
             project.display(&w.bundle),

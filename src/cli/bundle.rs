@@ -235,6 +235,9 @@ fn bundle_and_write(
     let entries = &a.entries;
     let bundled = bundle_in(session, entries, outputs, options, link, emit, |_| ());
     let read = Some(bundled.watched()).filter(|r| !r.is_empty());
+    for w in &bundled.warnings {
+        errln!("{}", w.render(crate::cli::output::color_enabled()));
+    }
     let mut written = vec![];
     let outcome = bundled.emitted.and_then(|emitted| {
         let files = output_files(outputs, &emitted);

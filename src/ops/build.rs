@@ -106,6 +106,10 @@ pub struct Written {
     /// Taken from the build cache: nothing it was made of changed since it was made.
     #[serde(skip)]
     pub cached: bool,
+    /// What the bundler warned of, as text (kept in the build cache: a build taken from it
+    /// warns again).
+    #[serde(default)]
+    pub warnings: Vec<String>,
 }
 
 /// Build the server and write it, taking it from the build cache (`.edgespark/cache/build/`)
@@ -159,6 +163,7 @@ fn build_into(
     let (out, bundled) = bundle_server_in(project, session, emit, |_| ())?;
     *inputs_read = Some(bundled.watched()).filter(|w| !w.is_empty());
     let inputs = bundled.inputs;
+    let warnings = bundled.warnings.iter().map(|w| w.render(false)).collect();
     let emitted = bundled.emitted?;
     let outputs = [out.clone()];
     let text = &emitted[0].code;
@@ -184,6 +189,7 @@ fn build_into(
         bytes: text.len(),
         gzipped: gzipped.size,
         cached: false,
+        warnings,
     };
     timer.done("write + gzip");
     if let (Some(cache), Some(inputs)) = (cache, inputs) {

@@ -42,6 +42,9 @@ pub struct ModuleRecord {
     pub facts: ModuleFacts,
     /// A JSON module's top-level keys: the names it exports besides `default` (None: not JSON).
     pub json_keys: Option<Vec<String>>,
+    /// Where it first calls the global `eval` directly: the code it runs may name any binding
+    /// in scope, the module's own top-level ones included.
+    pub direct_eval_at: Option<Span>,
 }
 
 impl ModuleRecord {
@@ -142,6 +145,12 @@ impl Visit for Collector {
                 }
             }
             Callee::Expr(e) => {
+                if let Expr::Ident(i) = &**e
+                    && i.sym == "eval"
+                    && i.ctxt == self.unresolved
+                {
+                    self.record.direct_eval_at.get_or_insert(call.span);
+                }
                 if let Expr::Ident(i) = &**e
                     && i.sym == "require"
                     && i.ctxt == self.unresolved

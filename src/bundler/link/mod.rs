@@ -426,7 +426,12 @@ pub fn link(
         annotated: pure_annotations,
         helpers: l.helper_ctxt,
     };
-    let mut body = shake::shake(parts, |m| !g.files[m].side_effects, &purity);
+    let mut body = shake::shake(
+        parts,
+        |m| !g.files[m].side_effects,
+        |m| g.modules[m].record.direct_eval_at.is_some(),
+        &purity,
+    );
     t.done("  shake");
     // Imports first, as ES modules hoist them anyway.
     body.sort_by_key(|i| !matches!(i, ModuleItem::ModuleDecl(ModuleDecl::Import(_))));

@@ -56,10 +56,12 @@ pub struct Purity<'a> {
 }
 
 /// The kept statements, in their order. `side_effect_free(m)`: module m's package says it has
-/// no side effects.
+/// no side effects. `evals(m)`: module m calls `eval` directly, and the code it runs may name
+/// any of its declarations: its statements are kept as if each had side effects.
 pub fn shake(
     parts: Vec<Part>,
     side_effect_free: impl Fn(ModuleId) -> bool,
+    evals: impl Fn(ModuleId) -> bool + Sync,
     purity: &Purity,
 ) -> Vec<ModuleItem> {
     let declarations: Vec<Vec<Id>> = parts
@@ -88,7 +90,9 @@ pub fn shake(
             let effects = match p.kind {
                 PartKind::Root => true,
                 PartKind::Linker => false,
-                PartKind::Code => !p.items.iter().all(|i| purity.item(i)),
+                PartKind::Code => {
+                    p.module.is_some_and(&evals) || !p.items.iter().all(|i| purity.item(i))
+                }
             };
             (refs.parts, effects)
         })
