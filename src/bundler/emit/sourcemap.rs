@@ -7,7 +7,6 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 use base64::Engine;
-use rayon::prelude::*;
 use swc_core::common::{BytePos, FileName, SourceMap, sync::Lrc};
 
 use super::Emitted;
@@ -37,11 +36,6 @@ pub fn attach(
         .parent()
         .map(Path::to_path_buf)
         .unwrap_or_default();
-    // Each source's line table, made on all threads before the pieces of the map ask for
-    // them (a piece meeting a file whose table another piece is making would wait for it).
-    cm.files().par_iter().for_each(|f| {
-        f.analyze();
-    });
     let file = outfile.file_name().map(|f| f.to_string_lossy());
     let json = super::sourcemap_json::source_map_json(cm, mappings, file.as_deref(), |f| {
         source_name(&out_dir, f)

@@ -4,6 +4,8 @@
 //! are cut into pieces; each piece finds its positions' files, lines and UTF-16 columns on its
 //! own; the sources are then numbered in order of first use, one piece after the other, and
 //! each piece's part of the `mappings` string is encoded from the token before it.
+//! The sources' line starts are found here too (`Lines`): swc's own analysis of a file also
+//! hashes it and measures its characters' widths, and scans it a byte at a time.
 
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
@@ -26,6 +28,50 @@ const CURRENT: u32 = u32::MAX;
 
 /// Mappings per piece: enough that a piece's bookkeeping is small beside its work.
 const PIECE: usize = 1 << 16;
+
+/// A source's line starts and multibyte characters, as swc's analysis finds them: a line
+/// ends at `\n`, `\r\n` or a lone `\r`; a line start at the very end is not one.
+struct Lines {
+    starts: Vec<BytePos>,
+    /// Each character of more than one UTF-8 byte: where, and how many more bytes it has
+    /// than UTF-16 units.
+    multibyte: Vec<(BytePos, u32)>,
+}
+
+impl Lines {
+    fn of(f: &SourceFile) -> Lines {
+        let (text, start) = (f.src.as_bytes(), f.start_pos);
+        let mut starts = vec![start];
+        for i in memchr::memchr2_iter(b'\n', b'\r', text) {
+            // A `\r\n` ends its line at the `\n`.
+            if text[i] == b'\r' && text.get(i + 1) == Some(&b'\n') {
+                continue;
+            }
+            starts.push(start + BytePos(i as u32 + 1));
+        }
+        if starts.last() == Some(&f.end_pos) {
+            starts.pop();
+        }
+        let multibyte = if f.src.is_ascii() {
+            vec![]
+        } else {
+            f.src
+                .char_indices()
+                .filter(|(_, c)| !c.is_ascii())
+                .map(|(i, c)| {
+                    let extra = c.len_utf8() - c.len_utf16();
+                    (start + BytePos(i as u32), extra as u32)
+                })
+                .collect()
+        };
+        Lines { starts, multibyte }
+    }
+
+    /// The line `pos` is on (None: before the first, or the source is empty).
+    fn line_of(&self, pos: BytePos) -> Option<usize> {
+        self.starts.partition_point(|&s| s <= pos).checked_sub(1)
+    }
+}
 
 /// One piece's tokens, and the files it switched to, in order.
 struct Piece {
@@ -51,9 +97,16 @@ fn in_pieces(
     source_name: impl Fn(&FileName) -> String + Sync,
     piece_size: usize,
 ) -> String {
+    // Each source's lines, found on all threads before the pieces ask for them, by where the
+    // source starts.
+    let lines: FxHashMap<BytePos, Lines> = cm
+        .files()
+        .par_iter()
+        .map(|f| (f.start_pos, Lines::of(f)))
+        .collect();
     let pieces: Vec<Piece> = mappings
         .par_chunks(piece_size)
-        .map(|part| piece(cm, part))
+        .map(|part| piece(cm, &lines, part))
         .collect();
     // Sources numbered in order of first use, as one pass would; a name met again is the
     // same source, its text the last file's of that name.
@@ -181,9 +234,10 @@ fn concat_in_parallel(parts: &[&str]) -> String {
 }
 
 /// `part`'s tokens, found as `build_source_map` finds them.
-fn piece(cm: &SourceMap, part: &[(BytePos, LineCol)]) -> Piece {
+fn piece(cm: &SourceMap, lines: &FxHashMap<BytePos, Lines>, part: &[(BytePos, LineCol)]) -> Piece {
     let mut tokens = Vec::with_capacity(part.len());
     let mut files: Vec<Lrc<SourceFile>> = vec![];
+    let mut file_lines: Option<&Lines> = None;
     let mut line_state = Utf16Offset::default();
     let mut pos_state = Utf16Offset::default();
     for &(pos, lc) in part {
@@ -210,16 +264,18 @@ fn piece(cm: &SourceMap, part: &[(BytePos, LineCol)]) -> Piece {
             if matches!(*f.name, FileName::Internal(_)) {
                 continue;
             }
+            file_lines = lines.get(&f.start_pos);
             files.push(f);
             line_state = Utf16Offset::default();
             pos_state = Utf16Offset::default();
         }
-        let f = files.last().expect("pushed above");
-        let Some(line) = f.lookup_line(pos) else {
+        let Some(f) = file_lines else {
             continue;
         };
-        let analysis = f.analyze();
-        let line_start = analysis.lines[line];
+        let Some(line) = f.line_of(pos) else {
+            continue;
+        };
+        let line_start = f.starts[line];
         let line_ch = line_start.0 - line_state.at(f, line_start);
         let ch = pos.0 - pos_state.at(f, pos);
         tokens.push(Token {
@@ -244,17 +300,17 @@ struct Utf16Offset {
 }
 
 impl Utf16Offset {
-    fn at(&mut self, f: &SourceFile, pos: BytePos) -> u32 {
-        let chars = &f.analyze().multibyte_chars;
+    fn at(&mut self, f: &Lines, pos: BytePos) -> u32 {
+        let chars = &f.multibyte;
         if pos >= self.pos {
-            while let Some(c) = chars.get(self.index).filter(|c| c.pos < pos) {
-                self.extra += c.byte_to_char_diff() as u32;
+            while let Some((_, extra)) = chars.get(self.index).filter(|(at, _)| *at < pos) {
+                self.extra += extra;
                 self.index += 1;
             }
         } else {
-            while self.index > 0 && chars[self.index - 1].pos >= pos {
+            while self.index > 0 && chars[self.index - 1].0 >= pos {
                 self.index -= 1;
-                self.extra -= chars[self.index].byte_to_char_diff() as u32;
+                self.extra -= chars[self.index].1;
             }
         }
         self.pos = pos;
@@ -340,6 +396,8 @@ mod tests {
             "const a = 1;\nconst é = \"😀\";\nlet b = a + 2;\n",
             "// 中文 comment\nexport function f(x) {\n  return x * 2; // ✓\n}\n",
             "plain();\n",
+            "a();\r\nb(\"é\");\rc();\r\n\r\nd();",
+            "",
         ];
         let files: Vec<_> = texts
             .iter()
