@@ -187,6 +187,9 @@ impl Builder {
         let (out, bundled) =
             crate::ops::build::bundle_server_in(project, app_session, emit, |_| ())?;
         inputs.extend(bundled.watched());
+        for w in &bundled.warnings {
+            report(Report::Note(w.render(false)));
+        }
         let emitted = bundled.emitted?.remove(0);
         let app_code = emitted.code;
         let stack = emitted.map.as_deref().and_then(|map| {

@@ -181,9 +181,10 @@ pub fn deploy(project: &Project, o: &DeployOptions) -> Result<Report> {
         let bundled = crate::ops::build::bundle_server_inspecting(project, emit, read_routes)
             .and_then(|(out, bundled)| {
                 analysed = bundled.inspected;
+                let warnings = bundled.warnings;
                 let emitted = bundled.emitted?.remove(0);
                 crate::project::fsio::write_all_atomic(&[(out.clone(), emitted.code.as_bytes())])?;
-                Ok((out, emitted.code, emitted.map))
+                Ok((out, emitted.code, emitted.map, warnings))
             });
         (
             typechecked.join().expect("the type check does not panic"),
@@ -228,7 +229,11 @@ pub fn deploy(project: &Project, o: &DeployOptions) -> Result<Report> {
     // A step that cannot run is a failed step of the report, not the end of the report.
     let (bundle, took) = bundled;
     let bundle = match bundle {
-        Ok((out, code, map)) => {
+        Ok((out, code, map, warnings)) => {
+            for w in warnings {
+                let shown = server_relative(project, &w.file.to_string_lossy());
+                r.warnings.push(w.at_display(&shown.to_string_lossy()));
+            }
             r.bundle_bytes = code.len();
             r.steps.push(Step {
                 name: "bundle",
