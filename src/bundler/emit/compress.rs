@@ -14,6 +14,7 @@ use swc_core::ecma::utils::find_pat_ids;
 use swc_core::ecma::visit::{Visit, VisitMut, VisitMutWith, VisitWith};
 
 use super::private_names::PrivateNames;
+use crate::bundler::js::record::eval_callee;
 
 /// Folding `if (a) return b; return c` into one `return` nests a conditional per `if`: a
 /// function of thousands of them would nest deeper than later passes recurse safely.
@@ -143,12 +144,7 @@ impl Visit for Assigned {
         h.visit_children_with(self);
     }
     fn visit_call_expr(&mut self, c: &CallExpr) {
-        if let Callee::Expr(e) = &c.callee
-            && let Expr::Ident(i) = &**e
-            && i.sym == "eval"
-        {
-            self.eval = true;
-        }
+        self.eval |= eval_callee(c).is_some();
         c.visit_children_with(self);
     }
 }

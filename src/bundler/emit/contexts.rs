@@ -14,7 +14,7 @@ use swc_core::ecma::visit::{Visit, VisitMut, VisitMutWith, VisitWith};
 
 use super::compress::Assigned;
 use crate::bundler::ids::{IdMap, IdRef};
-use crate::bundler::js::record::import_local;
+use crate::bundler::js::record::{eval_callee, import_local};
 
 type FxIndexSet<T> = indexmap::IndexSet<T, FxBuildHasher>;
 
@@ -228,12 +228,7 @@ impl VisitMut for OneTopLevel<'_> {
     }
 
     fn visit_mut_call_expr(&mut self, c: &mut CallExpr) {
-        if let Callee::Expr(e) = &c.callee
-            && let Expr::Ident(i) = &**e
-            && &*i.sym == "eval"
-        {
-            self.unmarked = true;
-        }
+        self.unmarked |= eval_callee(c).is_some();
         c.visit_mut_children_with(self);
     }
 
@@ -396,10 +391,7 @@ fn clashing_names(
             self.in_function(|s| a.visit_children_with(s));
         }
         fn visit_call_expr(&mut self, c: &CallExpr) {
-            if let Callee::Expr(e) = &c.callee
-                && let Expr::Ident(i) = &**e
-                && &*i.sym == "eval"
-                && i.ctxt.outer() == self.unresolved
+            if eval_callee(c).is_some_and(|i| i.ctxt.outer() == self.unresolved)
                 && let Some(f) = self.functions.last_mut()
             {
                 f.1 = true;

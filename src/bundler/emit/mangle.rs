@@ -19,6 +19,7 @@ use swc_core::ecma::visit::{Visit, VisitMut, VisitMutWith, VisitWith};
 
 use super::contexts::{keep_pattern_key, keep_shorthand_key};
 use crate::bundler::ids::{IdMap, IdRef};
+use crate::bundler::js::record::eval_callee;
 
 /// The new name of every binding of a program that the resolver has marked, to be applied
 /// with [`apply_renames`]. `None` when the program has a direct `eval` or a `with`, where
@@ -306,12 +307,7 @@ impl Visit for ScopeCollector {
     }
 
     fn visit_call_expr(&mut self, c: &CallExpr) {
-        if let Callee::Expr(e) = &c.callee
-            && let Expr::Ident(i) = &**e
-            && &*i.sym == "eval"
-        {
-            self.observable_names = true;
-        }
+        self.observable_names |= eval_callee(c).is_some();
         c.visit_children_with(self);
     }
 

@@ -145,10 +145,7 @@ impl Visit for Collector {
                 }
             }
             Callee::Expr(e) => {
-                if let Expr::Ident(i) = &**e
-                    && i.sym == "eval"
-                    && i.ctxt == self.unresolved
-                {
+                if eval_callee(call).is_some_and(|i| i.ctxt == self.unresolved) {
                     self.record.direct_eval_at.get_or_insert(call.span);
                 }
                 if let Expr::Ident(i) = &**e
@@ -227,6 +224,18 @@ impl Visit for Collector {
 }
 
 /// The binding an import specifier declares.
+/// The `eval` a call calls by that name, `eval(...)`: a direct eval when it is the global one
+/// (a local binding named `eval` is an ordinary function).
+pub fn eval_callee(c: &CallExpr) -> Option<&Ident> {
+    match &c.callee {
+        Callee::Expr(e) => match &**e {
+            Expr::Ident(i) if &*i.sym == "eval" => Some(i),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
 pub fn import_local(s: &ImportSpecifier) -> &Ident {
     match s {
         ImportSpecifier::Named(n) => &n.local,
