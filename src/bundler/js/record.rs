@@ -223,7 +223,6 @@ impl Visit for Collector {
     }
 }
 
-/// The binding an import specifier declares.
 /// The `eval` a call calls by that name, `eval(...)`: a direct eval when it is the global one
 /// (a local binding named `eval` is an ordinary function).
 pub fn eval_callee(c: &CallExpr) -> Option<&Ident> {
@@ -236,6 +235,7 @@ pub fn eval_callee(c: &CallExpr) -> Option<&Ident> {
     }
 }
 
+/// The binding an import specifier declares.
 pub fn import_local(s: &ImportSpecifier) -> &Ident {
     match s {
         ImportSpecifier::Named(n) => &n.local,
