@@ -4,18 +4,19 @@
 use super::*;
 
 impl<'g> Linker<'g> {
-    /// One ES module's imports bound and its export syntax removed, ready for `esm_parts`.
-    pub(super) fn esm_prepare(&mut self, id: ModuleId) -> Result<Prepared> {
-        let mut replace: FxHashMap<Id, Box<Expr>> = FxHashMap::default();
+    /// One ES module's imports resolved and its export syntax removed (on any thread), ready
+    /// for `esm_bind`. `body`: its statements if moved out of the graph (else a copy is made).
+    pub(super) fn esm_resolve(
+        &self,
+        id: ModuleId,
+        body: Option<Vec<ModuleItem>>,
+    ) -> Result<Resolved> {
         let mut imports: Vec<(Id, (Target, Option<String>))> = self.imports[id]
             .iter()
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
         imports.sort_by(|a, b| a.0.0.cmp(&b.0.0));
-        // One `var import_x = __toESM(require_x())` per CommonJS module this module imports.
-        let mut commonjs: IndexMap<ModuleId, Id> = IndexMap::new();
-        let mut namespaces: FxHashMap<Id, ModuleId> = FxHashMap::default();
-        let mut out = vec![];
+        let mut bindings = Vec::with_capacity(imports.len());
         for (local, (t, name)) in imports {
             let b = self.resolve_import(&t, name.as_deref(), &mut vec![]);
             let b = match (b, &t) {
@@ -36,6 +37,30 @@ impl<'g> Linker<'g> {
                 }
                 (None, Target::External(_)) => unreachable!("externals always resolve"),
             };
+            bindings.push((local, b));
+        }
+        let body = body.unwrap_or_else(|| self.g.modules[id].ast.body.clone());
+        Ok(Resolved {
+            id,
+            bindings,
+            groups: self.groups(id, body),
+        })
+    }
+
+    /// A module's imports bound, in the order of the modules (the names made for them count
+    /// up), ready for `esm_parts`.
+    pub(super) fn esm_bind(&mut self, r: Resolved) -> Prepared {
+        let Resolved {
+            id,
+            bindings,
+            groups,
+        } = r;
+        let mut replace: FxHashMap<Id, Box<Expr>> = FxHashMap::default();
+        // One `var import_x = __toESM(require_x())` per CommonJS module this module imports.
+        let mut commonjs: IndexMap<ModuleId, Id> = IndexMap::new();
+        let mut namespaces: FxHashMap<Id, ModuleId> = FxHashMap::default();
+        let mut out = vec![];
+        for (local, b) in bindings {
             let expr = match &b {
                 Binding::CommonJs(m, prop) => {
                     let var_name = match commonjs.get(m) {
@@ -62,13 +87,22 @@ impl<'g> Linker<'g> {
             };
             replace.insert(local, expr);
         }
-        let interop = out;
-        let m = &self.g.modules[id];
-        let path = m.path.clone();
+        Prepared {
+            id,
+            replace,
+            namespaces,
+            interop: out,
+            groups,
+        }
+    }
+
+    /// A module's statements without their export syntax, in groups kept or dropped together
+    /// (a declaration and the call naming it).
+    fn groups(&self, id: ModuleId, body: Vec<ModuleItem>) -> Vec<Vec<ModuleItem>> {
+        let path = &self.g.modules[id].path;
         let top = self.top_ctxt(id);
-        // Statements kept or dropped together (a declaration and the call naming it).
         let mut groups: Vec<Vec<ModuleItem>> = vec![];
-        for item in self.take_body(id) {
+        for item in body {
             match item {
                 ModuleItem::Stmt(s) => groups.push(vec![ModuleItem::Stmt(s)]),
                 ModuleItem::ModuleDecl(d) => match d {
@@ -76,7 +110,7 @@ impl<'g> Linker<'g> {
                         groups.push(vec![ModuleItem::Stmt(Stmt::Decl(e.decl))])
                     }
                     ModuleDecl::ExportDefaultDecl(d) => {
-                        let name: Id = (format!("{}_default", stem(&path)).into(), top);
+                        let name: Id = (format!("{}_default", stem(path)).into(), top);
                         let (decl, anonymous) = match d.decl {
                             DefaultDecl::Fn(mut f) => {
                                 let given = f.ident.take();
@@ -109,7 +143,7 @@ impl<'g> Linker<'g> {
                         groups.push(group);
                     }
                     ModuleDecl::ExportDefaultExpr(e) => {
-                        let name: Id = (format!("{}_default", stem(&path)).into(), top);
+                        let name: Id = (format!("{}_default", stem(path)).into(), top);
                         let anonymous = is_anonymous_function(&e.expr);
                         let mut group = vec![var(VarDeclKind::Var, &name, Some(e.expr))];
                         group.extend(anonymous.then(|| self.named_default(&name)));
@@ -119,13 +153,7 @@ impl<'g> Linker<'g> {
                 },
             }
         }
-        Ok(Prepared {
-            id,
-            replace,
-            namespaces,
-            interop,
-            groups,
-        })
+        groups
     }
 
     /// The code of one ES module, rewritten (on any thread): the linker's interop variables,

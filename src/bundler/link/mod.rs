@@ -128,6 +128,15 @@ enum InOrder {
     RunCommonJs(ModuleId),
 }
 
+/// A module's imports resolved and its export syntax removed: ready to bind (`esm_bind`).
+struct Resolved {
+    id: ModuleId,
+    /// Each import's local binding and what it refers to, sorted by name.
+    bindings: Vec<(Id, Binding)>,
+    /// Statements kept or dropped together (a declaration and the call naming it).
+    groups: Vec<Vec<ModuleItem>>,
+}
+
 /// A module's code ready to be rewritten: its imports bound, its export syntax removed.
 struct Prepared {
     id: ModuleId,
@@ -209,6 +218,13 @@ impl<'g> Linker<'g> {
             .collect();
         (l.exports, l.imports) = scanned.into_iter().unzip();
         Ok(l)
+    }
+
+    /// A module's statements if they were moved out of the graph (taken once); None when the
+    /// graph keeps them.
+    fn moved_body(&mut self, id: ModuleId) -> Option<Vec<ModuleItem>> {
+        let body = self.bodies.get_mut(id)?;
+        Some(body.take().expect("each module is linked once"))
     }
 
     /// A module's statements, to be linked into the bundle (once).
@@ -299,12 +315,24 @@ pub fn link(
             _ => None,
         })
         .collect();
-    // Imports are bound in order (the names made for them count up), the code is then
-    // rewritten on all threads, and the parts put in order.
+    // Imports are resolved on all threads, then bound in order (the names made for them count
+    // up); the code is then rewritten on all threads, and the parts put in order.
+    let mut esm: Vec<(ModuleId, Option<Vec<ModuleItem>>)> = vec![];
+    for &id in &order {
+        if !l.is_commonjs(id) {
+            esm.push((id, l.moved_body(id)));
+        }
+    }
+    let mut resolved = esm
+        .into_par_iter()
+        .map(|(id, body)| GLOBALS.set(&g.globals, || l.esm_resolve(id, body)))
+        .collect::<Vec<_>>()
+        .into_iter();
     let mut prepared = vec![];
     for &id in &order {
         if !l.is_commonjs(id) {
-            prepared.push(InOrder::Esm(l.esm_prepare(id)?));
+            let r = resolved.next().expect("one per ES module, in order")?;
+            prepared.push(InOrder::Esm(l.esm_bind(r)));
         } else if imported_statically.contains(&id) {
             prepared.push(InOrder::RunCommonJs(id));
         }
