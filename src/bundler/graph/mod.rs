@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Result, anyhow};
 use rayon::prelude::*;
+use rustc_hash::FxHashMap;
 use swc_core::common::{GLOBALS, Globals, Mark, SourceMap, sync::Lrc};
 
 use crate::bundler::js::record::ImportKind;
@@ -396,7 +397,7 @@ pub fn scan_in(
     let globals = session.globals.clone();
     let marks = session.marks;
     session.reached.clear();
-    let mut ids: HashMap<PathBuf, ModuleId> = HashMap::new();
+    let mut ids: FxHashMap<PathBuf, ModuleId> = FxHashMap::default();
     let mut paths: Vec<ResolvedFile> = vec![];
     let mut entry_ids = vec![];
     for e in entries {
@@ -414,9 +415,13 @@ pub fn scan_in(
     // From here on, what changes is what the session is told (`changed_since_last`).
     session.changed = (session.keep && session.reports_changes).then(Default::default);
     session.last_parsed = scanned.values().filter(|f| f.parsed).count();
-    let mut modules: Vec<ParsedModule> = vec![];
-    let mut targets: Vec<Vec<Target>> = vec![];
-    let mut contents: Vec<Option<blake3::Hash>> = vec![];
+    // Sized ahead: a module is large to move, and a big app has thousands.
+    let reached = scanned.len();
+    ids.reserve(reached);
+    paths.reserve(reached);
+    let mut modules: Vec<ParsedModule> = Vec::with_capacity(reached);
+    let mut targets: Vec<Vec<Target>> = Vec::with_capacity(reached);
+    let mut contents: Vec<Option<blake3::Hash>> = Vec::with_capacity(reached);
     // Every unresolved import and syntax error, reported together at the end.
     let mut found: Vec<Diagnostic> = vec![];
     // Numbered breadth first, each module's imports in order: the order depends only on the
@@ -520,7 +525,7 @@ fn discover(
     cm: &Lrc<SourceMap>,
     globals: &Globals,
     marks: Marks,
-) -> HashMap<FileKey, Discovered> {
+) -> FxHashMap<FileKey, Discovered> {
     let spares = std::sync::Mutex::new(std::mem::take(&mut session.spares));
     let scan = Discovery {
         resolver,
@@ -564,7 +569,7 @@ struct Discovery<'a> {
     marks: Marks,
     /// Files some thread has taken to scan.
     claimed: std::sync::Mutex<rustc_hash::FxHashSet<FileKey>>,
-    found: std::sync::Mutex<HashMap<FileKey, Discovered>>,
+    found: std::sync::Mutex<FxHashMap<FileKey, Discovered>>,
 }
 
 impl Discovery<'_> {
