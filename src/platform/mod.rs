@@ -83,14 +83,28 @@ impl LocalPlatform {
     /// clear the temporary files a killed command left behind.
     pub fn open(project: &Project) -> Result<LocalPlatform> {
         let dir = project.local_dir();
+        // The holder before may remove the directory (it was left empty) at any point, also
+        // between our making it and opening it: then it is made anew.
+        // (Bounded: a directory that keeps vanishing is an error, not a reason to spin.)
+        let mut tries = 0;
+        let mut gone = |e: &std::io::Error| {
+            tries += 1;
+            e.kind() == std::io::ErrorKind::NotFound && tries < 1000
+        };
         let lock = loop {
-            std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-            let lock = File::open(&dir).with_context(|| format!("opening {}", dir.display()))?;
+            match std::fs::create_dir_all(&dir) {
+                Err(e) if gone(&e) => continue,
+                made => made.with_context(|| format!("creating {}", dir.display()))?,
+            }
+            let lock = match File::open(&dir) {
+                Err(e) if gone(&e) => continue,
+                opened => opened.with_context(|| format!("opening {}", dir.display()))?,
+            };
             if lock.try_lock().is_err() {
                 errln!("waiting for another edgespark command on this project...");
                 lock.lock().context("locking the local platform")?;
             }
-            // The holder before may have removed the directory (it was left empty): lock anew.
+            // Removed while we waited for its lock: lock anew.
             if same_file(&lock, &dir) {
                 break lock;
             }
