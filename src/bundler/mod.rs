@@ -235,6 +235,12 @@ fn bundle_once(
         .collect();
     // Syntax contexts are made and compared through swc's globals.
     let emitted = swc_core::common::GLOBALS.set(&graph.globals, || {
+        let eval_scopes: Vec<swc_core::common::SyntaxContext> = graph
+            .modules
+            .iter()
+            .filter(|m| m.record.direct_eval_at.is_some())
+            .map(|m| swc_core::common::SyntaxContext::empty().apply_mark(m.top_level_mark))
+            .collect();
         graph
             .entries
             .iter()
@@ -253,6 +259,7 @@ fn bundle_once(
                     &graph.globals,
                     graph.marks.unresolved,
                     module,
+                    &eval_scopes,
                     emit,
                     crate::bundler::emit::Output {
                         file: outfile,

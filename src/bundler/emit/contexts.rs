@@ -65,6 +65,40 @@ pub fn one_top_level(
     top
 }
 
+/// The top-level bindings of a module that calls `eval` directly keep their names: the code it
+/// evaluates may name any of them. Another module's top-level binding of one of those names is
+/// renamed first (`name$N`); settled later, it would keep the name as the first one met, and
+/// the eval would read it (esbuild's bundles read the wrong one). `eval_scopes`: those
+/// modules' top-level contexts.
+pub fn keep_names_seen_by_eval(
+    globals: &Globals,
+    items: &mut [ModuleItem],
+    eval_scopes: &[SyntaxContext],
+) {
+    if eval_scopes.is_empty() {
+        return;
+    }
+    let declared = top_level_bindings(items);
+    let seen: FxHashSet<&Atom> = declared
+        .iter()
+        .filter(|id| eval_scopes.contains(&id.1))
+        .map(|id| &id.0)
+        .collect();
+    let mut taken: FxHashSet<Atom> = declared.iter().map(|id| id.0.clone()).collect();
+    let mut next_suffix = FxHashMap::default();
+    let renames: FxHashMap<Id, Atom> = declared
+        .iter()
+        .filter(|id| !eval_scopes.contains(&id.1) && seen.contains(&id.0))
+        .map(|id| (id.clone(), suffixed(&id.0, &mut next_suffix, &mut taken)))
+        .collect();
+    if renames.is_empty() {
+        return;
+    }
+    items
+        .par_iter_mut()
+        .for_each(|item| GLOBALS.set(globals, || item.visit_mut_with(&mut rename(&renames))));
+}
+
 /// What `one_top_level` will do, without walking the statements: the top-level bindings, and
 /// the new names of those that clash with another or with a name in `reserved`. Its `apply`
 /// then walks one statement.

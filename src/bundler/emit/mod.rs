@@ -22,7 +22,8 @@ use anyhow::{Context, Result};
 use rayon::prelude::*;
 use swc_core::common::util::take::Take;
 use swc_core::common::{
-    BytePos, DUMMY_SP, GLOBALS, Globals, LineCol, Mark, SourceMap, Spanned, sync::Lrc,
+    BytePos, DUMMY_SP, GLOBALS, Globals, LineCol, Mark, SourceMap, Spanned, SyntaxContext,
+    sync::Lrc,
 };
 use swc_core::ecma::ast::{EsVersion, Module, ModuleItem, Program, Stmt};
 use swc_core::ecma::codegen::{
@@ -244,16 +245,19 @@ pub struct Output<'a> {
 }
 
 /// Print the bundle that will be written to `to.file` (the source map names the sources
-/// relative to it).
+/// relative to it). `eval_scopes`: the top-level contexts of the modules that call `eval`
+/// directly (their names are kept, see `contexts::keep_names_seen_by_eval`).
 pub fn print(
     cm: &Lrc<SourceMap>,
     globals: &Globals,
     unresolved: Mark,
-    module: Module,
+    mut module: Module,
+    eval_scopes: &[SyntaxContext],
     o: EmitOptions,
     to: Output<'_>,
 ) -> Result<Emitted> {
     let timer = crate::timing::StageTimer::from_env();
+    contexts::keep_names_seen_by_eval(globals, &mut module.body, eval_scopes);
     let (program, renames) = GLOBALS.set(globals, || -> Result<_> {
         // The minifier settles collisions itself, and reports its own stages.
         if o.minify {
