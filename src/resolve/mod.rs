@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 
 use rustc_hash::FxHashMap;
 
+mod listings;
 pub mod probes;
 
 use oxc_resolver::{
@@ -223,7 +224,7 @@ impl Resolver {
             })
             .collect();
         let looks = probes::Log::default();
-        let fs = probes::RecordingFs { log: looks.clone() };
+        let fs = probes::RecordingFs::recording_in(looks.clone());
         let oxc = Oxc::new_with_file_system(fs, options.clone());
         let oxc_require = oxc.clone_with_options(ResolveOptions {
             condition_names: require_conditions,

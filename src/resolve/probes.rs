@@ -97,13 +97,23 @@ fn error_answer(e: &io::Error) -> String {
 /// The looks one resolver made, each path and question once.
 pub type Log = Arc<Mutex<FxHashMap<(Question, PathBuf), String>>>;
 
-/// The operating system's file system, every look recorded in `log`.
+/// The operating system's file system, every look recorded in `log`; what is in a folder asked
+/// about often is answered from its listing.
 #[derive(Default)]
 pub struct RecordingFs {
     pub log: Log,
+    listings: super::listings::Listings,
 }
 
 impl RecordingFs {
+    /// A file system whose looks go into `log`.
+    pub fn recording_in(log: Log) -> RecordingFs {
+        RecordingFs {
+            log,
+            listings: Default::default(),
+        }
+    }
+
     fn note(&self, question: Question, path: &Path, answer: String) {
         self.log
             .lock()
@@ -165,13 +175,19 @@ impl FileSystem for RecordingFs {
     }
 
     fn metadata(&self, path: &Path) -> io::Result<FileMetadata> {
-        let m = FileSystemOs::metadata(path);
+        // A link's listing says where it is, not what it leads to: asked of the system.
+        let m = match self.listings.own_kind(path) {
+            Some(Ok(kind)) if !kind.is_symlink() => Ok(kind),
+            Some(Err(missing)) => Err(missing),
+            _ => FileSystemOs::metadata(path),
+        };
         self.note(Question::Kind, path, kind_answer(&m));
         m
     }
 
     fn symlink_metadata(&self, path: &Path) -> io::Result<FileMetadata> {
-        let m = FileSystemOs::symlink_metadata(path);
+        let m =
+            (self.listings.own_kind(path)).unwrap_or_else(|| FileSystemOs::symlink_metadata(path));
         self.note(Question::OwnKind, path, kind_answer(&m));
         m
     }
