@@ -47,6 +47,16 @@ impl Listings {
             return None;
         }
         let (dir, name) = (path.parent()?, path.file_name()?);
+        // Only `folder/name` itself: `name/.` or `name/` would ask what is below it (a file's
+        // is an error), and a relative path's folder is the working directory.
+        let raw = path.as_os_str().as_encoded_bytes();
+        let name_bytes = name.as_encoded_bytes();
+        if !path.is_absolute()
+            || !raw.ends_with(name_bytes)
+            || !raw[..raw.len() - name_bytes.len()].ends_with(b"/")
+        {
+            return None;
+        }
         let listing = match self.folder(dir)? {
             Some(listing) => listing,
             None => return Some(Err(io::ErrorKind::NotFound.into())),
@@ -149,6 +159,9 @@ mod tests {
             "missing",
             "nowhere/x.ts",
             "a.ts/x",
+            "a.ts/.",
+            "a.ts/",
+            "sub/.",
         ];
         let show = |m: &io::Result<FileMetadata>| match m {
             Ok(m) => format!("{} {} {}", m.is_file(), m.is_dir(), m.is_symlink()),
