@@ -397,7 +397,7 @@ pub fn scan_in(
     let globals = session.globals.clone();
     let marks = session.marks;
     session.reached.clear();
-    let mut ids: FxHashMap<PathBuf, ModuleId> = FxHashMap::default();
+    let mut ids: FxHashMap<PathKey, ModuleId> = FxHashMap::default();
     let mut paths: Vec<ResolvedFile> = vec![];
     let mut entry_ids = vec![];
     for e in entries {
@@ -405,7 +405,7 @@ pub fn scan_in(
             .canonicalize()
             .map_err(|err| anyhow!("{}: {err}", e.display()))?;
         let file = resolver.resolve_entry(&p).map_err(|why| anyhow!("{why}"))?;
-        let id = *ids.entry(file.path.clone()).or_insert_with(|| {
+        let id = *ids.entry(PathKey(file.path.clone())).or_insert_with(|| {
             paths.push(file);
             paths.len() - 1
         });
@@ -430,7 +430,7 @@ pub fn scan_in(
     while id < paths.len() {
         let path = paths[id].path.clone();
         let one = scanned
-            .remove(&(path.clone(), paths[id].disabled))
+            .remove(&(PathKey(path.clone()), paths[id].disabled))
             .expect("every module reached was scanned");
         id += 1;
         let (m, key, content, resolved, resolved_now) = match one.result {
@@ -450,9 +450,9 @@ pub fn scan_in(
             ts.push(match res {
                 Ok(Resolved::External(s)) => Target::External(s.clone()),
                 Ok(Resolved::File(f)) => {
-                    let known = ids.get(&f.path).copied();
+                    let known = ids.get(key_bytes(&f.path)).copied();
                     Target::Module(known.unwrap_or_else(|| {
-                        ids.insert(f.path.clone(), paths.len());
+                        ids.insert(PathKey(f.path.clone()), paths.len());
                         paths.push(f.clone());
                         paths.len() - 1
                     }))
@@ -514,7 +514,44 @@ struct Discovered {
 }
 
 /// A file as it is reached: a path and whether it is read or stands for an empty module.
-type FileKey = (PathBuf, bool);
+type FileKey = (PathKey, bool);
+
+/// A path as a key by its bytes. The resolver's paths are canonical, so the same bytes are the
+/// same file; `Path`'s own hash goes component by component, and was most of the time of the
+/// serial numbering of the modules (each import's path is looked up there).
+#[derive(Clone)]
+struct PathKey(PathBuf);
+
+impl PathKey {
+    fn bytes(&self) -> &[u8] {
+        self.0.as_os_str().as_encoded_bytes()
+    }
+}
+
+impl PartialEq for PathKey {
+    fn eq(&self, other: &PathKey) -> bool {
+        self.bytes() == other.bytes()
+    }
+}
+
+impl Eq for PathKey {}
+
+impl std::hash::Hash for PathKey {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.bytes().hash(state)
+    }
+}
+
+impl std::borrow::Borrow<[u8]> for PathKey {
+    fn borrow(&self) -> &[u8] {
+        self.bytes()
+    }
+}
+
+/// `path`'s bytes, to look a `PathKey` up by.
+fn key_bytes(path: &Path) -> &[u8] {
+    path.as_os_str().as_encoded_bytes()
+}
 
 /// Scan every file reachable from `entries`, on all threads, each file's imports scanned as
 /// soon as it is parsed (a large module found late is not left to parse alone at the end).
@@ -575,7 +612,7 @@ struct Discovery<'a> {
 impl Discovery<'_> {
     /// Whether `file` is newly reached (the caller then scans it).
     fn claim(&self, file: &ResolvedFile) -> bool {
-        let key = (file.path.clone(), file.disabled);
+        let key = (PathKey(file.path.clone()), file.disabled);
         self.claimed
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -595,10 +632,10 @@ impl Discovery<'_> {
                 }
             }
         }
-        self.found
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert((file.path, file.disabled), Discovered { result, parsed });
+        self.found.lock().unwrap_or_else(|e| e.into_inner()).insert(
+            (PathKey(file.path), file.disabled),
+            Discovered { result, parsed },
+        );
     }
 
     /// `file` parsed (or taken from the session) and its imports resolved (or taken from the
