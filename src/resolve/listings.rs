@@ -11,13 +11,10 @@ use std::sync::{Arc, Mutex};
 use oxc_resolver::FileMetadata;
 use rustc_hash::{FxHashMap, FxHashSet};
 
-/// Asked about this many times, a folder is read (one question alone costs less than a read).
-const READ_WHEN_ASKED: u32 = 2;
-
 /// What is known of one folder.
 enum Folder {
-    /// Asked about this many times, not read yet.
-    Asked(u32),
+    /// Asked about once, not read: one question alone costs less than a read.
+    AskedOnce,
     Listed(Arc<Listing>),
     /// Not there: nothing in it is.
     Missing,
@@ -75,24 +72,19 @@ impl Listings {
     }
 
     /// `dir`'s listing (`Some(None)`: there is no such folder), or None when it is not to be
-    /// read (asked about once so far) or cannot be.
+    /// read (this is the first question about it) or cannot be.
     fn folder(&self, dir: &Path) -> Option<Option<Arc<Listing>>> {
         {
             let mut folders = self.0.lock().unwrap_or_else(|e| e.into_inner());
-            match folders.get_mut(dir) {
+            match folders.get(dir) {
                 Some(Folder::Listed(listing)) => return Some(Some(listing.clone())),
                 Some(Folder::Missing) => return Some(None),
                 Some(Folder::Unreadable) => return None,
-                Some(Folder::Asked(n)) if *n + 1 < READ_WHEN_ASKED => {
-                    *n += 1;
+                Some(Folder::AskedOnce) => {}
+                None => {
+                    folders.insert(dir.to_path_buf(), Folder::AskedOnce);
                     return None;
                 }
-                Some(Folder::Asked(_)) => {}
-                None if READ_WHEN_ASKED > 1 => {
-                    folders.insert(dir.to_path_buf(), Folder::Asked(1));
-                    return None;
-                }
-                None => {}
             }
         }
         // Read without the lock: two threads may both read it, and either listing is right.
@@ -167,8 +159,8 @@ mod tests {
             Ok(m) => format!("{} {} {}", m.is_file(), m.is_dir(), m.is_symlink()),
             Err(e) => format!("{:?}", e.kind()),
         };
-        // Over again: the first looks go to the system, the later ones to the listings.
-        for _ in 0..READ_WHEN_ASKED + 1 {
+        // Over again: a folder's first look goes to the system, the later ones to its listing.
+        for _ in 0..3 {
             for a in asked {
                 let path = root.join(a);
                 if let Some(ours) = listings.own_kind(&path) {

@@ -428,10 +428,11 @@ pub fn scan_in(
     // sources, not on which thread finished first.
     let mut id = 0;
     while id < paths.len() {
-        let path = paths[id].path.clone();
+        let key = (PathKey(paths[id].path.clone()), paths[id].disabled);
         let one = scanned
-            .remove(&(PathKey(path.clone()), paths[id].disabled))
+            .remove(&key)
             .expect("every module reached was scanned");
+        let path = key.0.0;
         id += 1;
         let (m, key, content, resolved, resolved_now) = match one.result {
             Ok(parsed) => parsed,
@@ -524,7 +525,7 @@ struct PathKey(PathBuf);
 
 impl PathKey {
     fn bytes(&self) -> &[u8] {
-        self.0.as_os_str().as_encoded_bytes()
+        key_bytes(&self.0)
     }
 }
 
