@@ -187,6 +187,32 @@ fn a_watch_rebuild_parses_only_what_changed_and_gives_the_same_bytes() {
             renamed == cold(&project),
             "{name}: the rebuild with a name taken differs from a cold build"
         );
+        // A name used freely (a global) that a top-level binding of a module not parsed again
+        // has (zod's `isObject`): that binding is renamed, and the statements that use it,
+        // unchanged themselves, are printed with its new name.
+        std::fs::write(
+            &other,
+            format!("{other_text}\nconsole.log(typeof isObject, \"{name}\");\n"),
+        )
+        .unwrap();
+        tell(&mut session, Some(&[&other]));
+        let global = build(&mut session);
+        assert!(
+            minify || global.contains("isObject$1("),
+            "{name}: isObject not renamed"
+        );
+        assert!(
+            global == cold(&project),
+            "{name}: the rebuild with a global named like a binding differs from a cold build"
+        );
+        // And back: the binding has its name again.
+        std::fs::write(
+            &other,
+            format!("{other_text}\nconst ownProfile = \"{name}\";\nconsole.log(ownProfile);\n"),
+        )
+        .unwrap();
+        tell(&mut session, Some(&[&other]));
+        assert!(build(&mut session) == renamed);
         // Nothing changed: nothing parsed.
         tell(&mut session, Some(&[]));
         assert!(build(&mut session) == renamed);

@@ -258,37 +258,40 @@ pub fn print(
 ) -> Result<Emitted> {
     let timer = crate::timing::StageTimer::from_env();
     contexts::keep_names_seen_by_eval(globals, &mut module.body, eval_scopes);
-    let (program, renames) = GLOBALS.set(globals, || -> Result<_> {
-        // The minifier settles collisions itself, and reports its own stages.
-        if o.minify {
-            Ok(minify::minify(
-                cm,
-                globals,
-                Program::Module(module),
-                unresolved,
-            ))
-        } else if o.runs_alone {
-            let module = rename::renamed(globals, module)?;
-            timer.done("  rename");
-            Ok((Program::Module(module), None))
-        } else {
-            let program = Program::Module(module).apply(hygiene());
-            timer.done("  hygiene");
-            Ok((program, None))
-        }
-    })?;
-    let timer = crate::timing::StageTimer::from_env();
     let cfg = Config::default()
         .with_target(EsVersion::EsNext)
         .with_minify(o.minify);
     let mut mappings = vec![];
     let wanted = o.sourcemap.is_some().then_some(&mut mappings);
-    let code = match (to.memo, program) {
-        // Minified, the runs are compressed together: nothing is kept from one build to the next.
-        (Some(memo), Program::Module(module)) if !o.minify => {
-            memo.print(cm, globals, cfg, module, wanted)?
+    let code = match to.memo {
+        // A watch session's unminified bundle: what did not change is taken from the last
+        // build's (minified, the runs are compressed together: nothing is kept).
+        Some(memo) if !o.minify && o.runs_alone => {
+            memo.renamed_and_printed(cm, globals, cfg, module, wanted)?
         }
-        (_, program) => {
+        memo => {
+            if let Some(memo) = memo {
+                memo.forget();
+            }
+            let (program, renames) = GLOBALS.set(globals, || -> Result<_> {
+                // The minifier settles collisions itself, and reports its own stages.
+                if o.minify {
+                    Ok(minify::minify(
+                        cm,
+                        globals,
+                        Program::Module(module),
+                        unresolved,
+                    ))
+                } else if o.runs_alone {
+                    let module = rename::renamed(globals, module)?;
+                    timer.done("  rename");
+                    Ok((Program::Module(module), None))
+                } else {
+                    let program = Program::Module(module).apply(hygiene());
+                    timer.done("  hygiene");
+                    Ok((program, None))
+                }
+            })?;
             let renames = renames.as_ref();
             print_in_parallel(cm, globals, cfg, program, o.minify, renames, wanted)?
         }

@@ -56,32 +56,44 @@ pub fn renamed(globals: &Globals, module: Module) -> Result<Module, LostBinding>
         .body
         .into_par_iter()
         .zip(names)
-        .map(|(mut item, names)| {
-            // The statement's names as `top.apply` would leave them, without walking it.
-            let (before, renamed) = names.after(&top);
-            let clash = before.may_clash(top_level, &reserved);
-            // A statement with no binding renamed and nothing for hygiene to do is printed as
-            // it is: printing reads names, not contexts. Imports and exports name bindings
-            // where `Names` does not look (export specifiers): they are always walked.
-            if !(renamed || clash || matches!(item, ModuleItem::ModuleDecl(_))) {
-                return Some(item);
-            }
-            GLOBALS.set(globals, || {
-                if top.apply(&mut item, None) {
-                    return None;
-                }
-                if !clash {
-                    return Some(item);
-                }
-                statement_renamed(item, before, top_level)
-            })
-        })
+        .map(|(item, names)| statement(globals, item, names, &top, top_level, &reserved))
         .collect();
     timer.done("      statements");
     Ok(Module {
         span: module.span,
         body: body.ok_or(LostBinding)?,
         shebang: module.shebang,
+    })
+}
+
+/// One statement with its names settled, given its names (`Names::of`), the top-level names
+/// and the names used freely; None when a top-level name came out changed, or the statement
+/// has a name no resolver marked.
+pub(super) fn statement(
+    globals: &Globals,
+    mut item: ModuleItem,
+    names: Names,
+    top: &TopLevelNames,
+    top_level: SyntaxContext,
+    reserved: &FxHashSet<Atom>,
+) -> Option<ModuleItem> {
+    // The statement's names as `top.apply` would leave them, without walking it.
+    let (before, renamed) = names.after(top);
+    let clash = before.may_clash(top_level, reserved);
+    // A statement with no binding renamed and nothing for hygiene to do is printed as it is:
+    // printing reads names, not contexts. Imports and exports name bindings where `Names`
+    // does not look (export specifiers): they are always walked.
+    if !(renamed || clash || matches!(item, ModuleItem::ModuleDecl(_))) {
+        return Some(item);
+    }
+    GLOBALS.set(globals, || {
+        if top.apply(&mut item, None) {
+            return None;
+        }
+        if !clash {
+            return Some(item);
+        }
+        statement_renamed(item, before, top_level)
     })
 }
 
@@ -145,26 +157,13 @@ fn statement_renamed(
 /// binding: what no top-level binding may be called. Also each statement's names, for the
 /// statement pass.
 fn free_names(globals: &Globals, items: &[ModuleItem]) -> (FxHashSet<Atom>, Vec<Names>) {
-    let top: FxHashSet<SyntaxContext> = super::contexts::top_level_bindings(items)
-        .iter()
-        .map(|id| id.1)
-        .collect();
+    let top = top_contexts(items);
     let (free, names): (Vec<FxHashSet<Atom>>, Vec<Names>) = items
         .par_iter()
         .map(|item| {
             GLOBALS.set(globals, || {
                 let mut names = Names::of(item);
-                let declared: FxHashSet<Id> =
-                    std::mem::take(&mut names.declared).into_iter().collect();
-                let free = names
-                    .used
-                    .iter()
-                    .filter(|(name, ctxt, _)| {
-                        !top.contains(ctxt) && !declared.contains(&(name.clone(), *ctxt))
-                    })
-                    .map(|(name, _, _)| name.clone())
-                    .collect::<FxHashSet<Atom>>();
-                (free, names)
+                (names.free(&top), names)
             })
         })
         .unzip();
@@ -175,26 +174,47 @@ fn free_names(globals: &Globals, items: &[ModuleItem]) -> (FxHashSet<Atom>, Vec<
     (all, names)
 }
 
+/// The contexts of the statements' top-level bindings.
+pub(super) fn top_contexts(items: &[ModuleItem]) -> FxHashSet<SyntaxContext> {
+    super::contexts::top_level_bindings(items)
+        .iter()
+        .map(|id| id.1)
+        .collect()
+}
+
 /// A statement's names, found in one walk.
 #[derive(Default)]
-struct Names {
+pub(super) struct Names {
     /// Every identifier that names a binding or refers to one, in order (not labels, nor the
     /// names modules export and import by).
-    used: Vec<(Atom, SyntaxContext, Span)>,
+    pub(super) used: Vec<(Atom, SyntaxContext, Span)>,
     /// The bindings among them.
     declared: Vec<Id>,
     /// Whether the walk is in a declaration's pattern (outside its default values and
     /// computed keys).
     in_pattern: bool,
     /// A name no resolver marked, or one code can observe (a direct `eval`, `with`).
-    unmarked: bool,
+    pub(super) unmarked: bool,
 }
 
 impl Names {
-    fn of(item: &ModuleItem) -> Names {
+    pub(super) fn of(item: &ModuleItem) -> Names {
         let mut n = Names::default();
         item.visit_with(&mut n);
         n
+    }
+
+    /// The names the statement uses without declaring them, and not as a top-level binding
+    /// (whose contexts are `top`); takes the declared names away.
+    pub(super) fn free(&mut self, top: &FxHashSet<SyntaxContext>) -> FxHashSet<Atom> {
+        let declared: FxHashSet<Id> = std::mem::take(&mut self.declared).into_iter().collect();
+        self.used
+            .iter()
+            .filter(|(name, ctxt, _)| {
+                !top.contains(ctxt) && !declared.contains(&(name.clone(), *ctxt))
+            })
+            .map(|(name, _, _)| name.clone())
+            .collect()
     }
 
     /// Visit `pattern` as a declaration's (or not, `declaring`).

@@ -358,6 +358,8 @@ impl Default for Session {
         let globals = Globals::new();
         let marks = GLOBALS.set(&globals, || Marks {
             unresolved: Mark::new(),
+            linker: Mark::new(),
+            helpers: Mark::new(),
         });
         Session {
             cm: Default::default(),

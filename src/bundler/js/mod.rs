@@ -35,16 +35,25 @@ pub struct ParsedModule {
     pub ast: Module,
     /// The mark of this module's top-level scope: its own declarations carry it.
     pub top_level_mark: Mark,
+    /// The mark of the names the linker makes for this module (its wrapper, namespace object,
+    /// init function): made with the module, so that a watch session's next link of a module
+    /// it did not parse again gives the same syntax trees.
+    pub link_mark: Mark,
     pub record: record::ModuleRecord,
     /// Where `/* @__PURE__ */` (or `#__PURE__`) annotations sit: the start of the call or `new`
     /// they mark.
     pub pure_annotations: Vec<BytePos>,
 }
 
-/// Marks shared by every module of one bundle: identifiers no module declares (globals).
+/// Marks shared by every module of one bundle (and every bundle of a session, so that a
+/// watch session's next link gives the same syntax trees for what did not change):
+/// identifiers no module declares (globals), the names the linker makes for imports and
+/// externals, and the runtime helpers' names.
 #[derive(Clone, Copy)]
 pub struct Marks {
     pub unresolved: Mark,
+    pub linker: Mark,
+    pub helpers: Mark,
 }
 
 /// Parse `path`: TypeScript by extension, JSON as `export default <value>`, else JavaScript
@@ -201,6 +210,7 @@ fn parse_file(
         path: path.to_path_buf(),
         ast,
         top_level_mark,
+        link_mark: Mark::new(),
         record,
         pure_annotations,
     })

@@ -185,11 +185,11 @@ impl<'g> Linker<'g> {
             let module_ctxts = g
                 .modules
                 .iter()
-                .map(|_| SyntaxContext::empty().apply_mark(Mark::new()))
+                .map(|m| SyntaxContext::empty().apply_mark(m.link_mark))
                 .collect();
             (
-                SyntaxContext::empty().apply_mark(Mark::new()),
-                Mark::new(),
+                SyntaxContext::empty().apply_mark(g.marks.linker),
+                g.marks.helpers,
                 module_ctxts,
             )
         });
