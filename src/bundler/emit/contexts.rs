@@ -16,7 +16,7 @@ use super::compress::Assigned;
 use crate::bundler::ids::{IdMap, IdRef};
 use crate::bundler::js::record::{eval_callee, import_local};
 
-type FxIndexSet<T> = indexmap::IndexSet<T, FxBuildHasher>;
+pub(super) type FxIndexSet<T> = indexmap::IndexSet<T, FxBuildHasher>;
 
 pub enum Contexts {
     /// As the resolver would have marked the whole bundle as one module.
@@ -40,7 +40,7 @@ pub fn one_top_level(
     reserved: &FxHashSet<Atom>,
     note_assigned: bool,
 ) -> TopLevelNames {
-    let mut top = top_level_names(items, top_level_mark, reserved);
+    let mut top = top_level_names(&top_level_bindings(items), top_level_mark, reserved);
     let (unmarked, assigned) = items
         .par_iter_mut()
         .map(|item| {
@@ -99,16 +99,15 @@ pub fn keep_names_seen_by_eval(
         .for_each(|item| GLOBALS.set(globals, || item.visit_mut_with(&mut rename(&renames))));
 }
 
-/// What `one_top_level` will do, without walking the statements: the top-level bindings, and
-/// the new names of those that clash with another or with a name in `reserved`. Its `apply`
-/// then walks one statement.
+/// What `one_top_level` will do, without walking the statements: given the top-level bindings
+/// (`top_level_bindings`), the new names of those that clash with another or with a name in
+/// `reserved`. Its `apply` then walks one statement.
 pub fn top_level_names(
-    items: &[ModuleItem],
+    declared: &FxIndexSet<Id>,
     top_level_mark: Mark,
     reserved: &FxHashSet<Atom>,
 ) -> TopLevelNames {
-    let declared = top_level_bindings(items);
-    let top_contexts: FxHashSet<SyntaxContext> = declared.iter().map(|id| id.1).collect();
+    let top_contexts = contexts_of(declared);
     let mut taken: FxHashSet<Atom> = reserved.clone();
     let mut renames: IdMap<Atom> = IdMap::default();
     let clashing: Vec<&Id> = declared
@@ -127,6 +126,11 @@ pub fn top_level_names(
         top_level: SyntaxContext::empty().apply_mark(top_level_mark),
         assigned: None,
     }
+}
+
+/// The contexts of these top-level bindings.
+pub(super) fn contexts_of(declared: &FxIndexSet<Id>) -> FxHashSet<SyntaxContext> {
+    declared.iter().map(|id| id.1).collect()
 }
 
 /// What `one_top_level` did: whether the contexts are as resolved, and what each top-level

@@ -22,7 +22,7 @@ use swc_core::ecma::ast::*;
 use swc_core::ecma::transforms::base::hygiene::hygiene;
 use swc_core::ecma::visit::{Visit, VisitWith};
 
-use super::contexts::{TopLevelNames, top_level_names};
+use super::contexts::{TopLevelNames, contexts_of, top_level_bindings, top_level_names};
 use crate::bundler::js::record::eval_callee;
 
 /// A statement's own renaming changed a top-level binding that other statements use: the
@@ -43,14 +43,15 @@ impl std::error::Error for LostBinding {}
 /// The bundle with every name settled, ready to print.
 pub fn renamed(globals: &Globals, module: Module) -> Result<Module, LostBinding> {
     let timer = crate::timing::StageTimer::from_env();
-    let (reserved, names) = free_names(globals, &module.body);
+    let declared = top_level_bindings(&module.body);
+    let (reserved, names) = free_names(globals, &module.body, &contexts_of(&declared));
     // An unmarked name, `eval` or `with`: only the whole-bundle pass knows what they see.
     if names.iter().any(|n| n.unmarked) {
         return Err(LostBinding);
     }
     timer.done("      free names");
     let top_level_mark = GLOBALS.set(globals, Mark::new);
-    let top = top_level_names(&module.body, top_level_mark, &reserved);
+    let top = top_level_names(&declared, top_level_mark, &reserved);
     let top_level = SyntaxContext::empty().apply_mark(top_level_mark);
     let body: Option<Vec<ModuleItem>> = module
         .body
@@ -156,14 +157,18 @@ fn statement_renamed(
 /// The names statements use without declaring them, and not as another statement's top-level
 /// binding: what no top-level binding may be called. Also each statement's names, for the
 /// statement pass.
-fn free_names(globals: &Globals, items: &[ModuleItem]) -> (FxHashSet<Atom>, Vec<Names>) {
-    let top = top_contexts(items);
+/// `top`: the contexts of the top-level bindings.
+fn free_names(
+    globals: &Globals,
+    items: &[ModuleItem],
+    top: &FxHashSet<SyntaxContext>,
+) -> (FxHashSet<Atom>, Vec<Names>) {
     let (free, names): (Vec<FxHashSet<Atom>>, Vec<Names>) = items
         .par_iter()
         .map(|item| {
             GLOBALS.set(globals, || {
                 let mut names = Names::of(item);
-                (names.free(&top), names)
+                (names.free(top), names)
             })
         })
         .unzip();
@@ -172,14 +177,6 @@ fn free_names(globals: &Globals, items: &[ModuleItem]) -> (FxHashSet<Atom>, Vec<
         all.extend(f);
     }
     (all, names)
-}
-
-/// The contexts of the statements' top-level bindings.
-pub(super) fn top_contexts(items: &[ModuleItem]) -> FxHashSet<SyntaxContext> {
-    super::contexts::top_level_bindings(items)
-        .iter()
-        .map(|id| id.1)
-        .collect()
 }
 
 /// A statement's names, found in one walk.

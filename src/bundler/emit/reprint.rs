@@ -21,8 +21,8 @@ use swc_core::common::{BytePos, GLOBALS, Globals, Mark, SourceMap, Spanned, Synt
 use swc_core::ecma::ast::{Id, Module, ModuleItem};
 use swc_core::ecma::codegen::Config;
 
-use super::contexts::top_level_names;
-use super::rename::{self, LostBinding, Names, top_contexts};
+use super::contexts::{contexts_of, top_level_bindings, top_level_names};
+use super::rename::{self, LostBinding, Names};
 use super::{Mappings, PrintedRun, join_runs, print_run};
 
 /// The statements the last build printed, by their span.
@@ -80,7 +80,9 @@ impl PrintMemo {
 
     /// Nothing kept: the next build prints every statement.
     pub(super) fn forget(&mut self) {
-        crate::timing::drop_off_the_critical_path(std::mem::take(&mut self.kept));
+        if !self.kept.is_empty() {
+            crate::timing::drop_off_the_critical_path(std::mem::take(&mut self.kept));
+        }
         self.last = (0, 0);
     }
 
@@ -116,7 +118,8 @@ impl PrintMemo {
                     .position(|k| k.as_ref().is_some_and(|k| k.item == *item))
             })
             .collect();
-        let top = top_contexts(&items);
+        let declared = top_level_bindings(&items);
+        let top = contexts_of(&declared);
         // A kept statement once (of two alike, the second is done afresh).
         let mut taken: Vec<Option<Kept>> = items
             .iter()
@@ -145,7 +148,7 @@ impl PrintMemo {
         reserved.extend(taken.iter().flatten().flat_map(|k| k.free.iter().cloned()));
         timer.done("      free names");
         let top_level_mark = GLOBALS.set(globals, Mark::new);
-        let names_now = top_level_names(&items, top_level_mark, &reserved);
+        let names_now = top_level_names(&declared, top_level_mark, &reserved);
         let top_level = SyntaxContext::empty().apply_mark(top_level_mark);
         // A kept statement whose top-level names moved is done afresh.
         let mut frees = frees;
