@@ -107,6 +107,25 @@ struct PrintedRun {
     tail: u32,
 }
 
+/// How the names of a bundle's statements are settled as they are printed.
+enum Naming<'a> {
+    /// They are final.
+    AsIs,
+    /// The minifier's new names.
+    Mangled(&'a Renames),
+    /// Each statement renamed on its own (`rename::statement`).
+    Settled(rename::Settled),
+}
+
+/// How the names of one run of statements are settled as they are printed.
+enum RunNaming<'a> {
+    AsIs,
+    /// The minifier's, with the index of the run's first item (the renames are per item).
+    Mangled(usize, &'a Renames),
+    /// Each statement's names, and what is settled for all of them.
+    Settled(Vec<rename::Names>, &'a rename::Settled),
+}
+
 /// Parenthesize and print runs of top-level statements on all threads, joined in order. Each
 /// run ends with its statement's `;` (the module's last one included, as a whole print does),
 /// so the joined text is what printing the whole module gives. With `mappings`, each run's
@@ -117,7 +136,7 @@ fn print_in_parallel(
     cfg: Config,
     program: Program,
     minify: bool,
-    renames: Option<&Renames>,
+    naming: Naming<'_>,
     mappings: Option<&mut Mappings>,
 ) -> Result<String> {
     let Program::Module(module) = program else {
@@ -128,19 +147,28 @@ fn print_in_parallel(
     // text grows (and is copied as it grows) less (heavy 2000: print 49-54 -> 40-44 ms with
     // sixteen a thread against four; three.js x10 unchanged).
     let runs = split_runs(module.body, |_| rayon::current_num_threads() * 16);
-    // Each run with the index of its first item (the renames are per item).
-    let runs: Vec<(usize, Vec<ModuleItem>)> = (runs.into_iter())
+    let (mut names, settled, mangled) = match naming {
+        Naming::AsIs => (Vec::new().into_iter(), None, None),
+        Naming::Mangled(renames) => (Vec::new().into_iter(), None, Some(renames)),
+        Naming::Settled(mut s) => (std::mem::take(&mut s.names).into_iter(), Some(s), None),
+    };
+    // Each run with how its names are settled.
+    let runs: Vec<(RunNaming, Vec<ModuleItem>)> = (runs.into_iter())
         .scan(0, |next, run| {
             let first = *next;
             *next += run.len();
-            Some((first, run))
+            let naming = match (&settled, mangled) {
+                (Some(s), _) => RunNaming::Settled(names.by_ref().take(run.len()).collect(), s),
+                (None, Some(renames)) => RunNaming::Mangled(first, renames),
+                (None, None) => RunNaming::AsIs,
+            };
+            Some((naming, run))
         })
         .collect();
     let printed: Vec<Result<PrintedRun>> = runs
         .into_par_iter()
-        .map(|(first, body)| {
-            let renames = renames.map(|r| (first, r));
-            let (run, body) = print_run(cm, globals, cfg, body, minify, renames, with_map)?;
+        .map(|(naming, body)| {
+            let (run, body) = print_run(cm, globals, cfg, body, minify, naming, with_map)?;
             // Freeing a run's syntax tree costs about as much as a third of printing it.
             crate::timing::drop_off_the_critical_path(body);
             Ok(run)
@@ -150,23 +178,36 @@ fn print_in_parallel(
     Ok(join_runs(printed.iter(), mappings))
 }
 
-/// A run of top-level statements renamed (`renames`, the minifier's, with the index of the
-/// run's first item), parenthesized and printed; the statements are handed back as the printer saw them.
+/// A run of top-level statements with their names settled (`naming`), parenthesized and
+/// printed; the statements are handed back as the printer saw them. Fails with `LostBinding`
+/// where a statement renamed on its own lost a top-level binding.
 fn print_run(
     cm: &Lrc<SourceMap>,
     globals: &Globals,
     cfg: Config,
     mut body: Vec<ModuleItem>,
     minify: bool,
-    renames: Option<(usize, &Renames)>,
+    naming: RunNaming<'_>,
     with_map: bool,
 ) -> Result<(PrintedRun, Vec<ModuleItem>)> {
-    GLOBALS.set(globals, || {
-        // Item by item, so that each is walked twice while in the core's cache; each as a
-        // module of its own, as the fixer treats a module's code as strict.
+    let (mut names, settled, mangled) = match naming {
+        RunNaming::AsIs => (Vec::new().into_iter(), None, None),
+        RunNaming::Mangled(first, renames) => {
+            (Vec::new().into_iter(), None, Some((first, renames)))
+        }
+        RunNaming::Settled(names, s) => (names.into_iter(), Some(s), None),
+    };
+    GLOBALS.set(globals, || -> Result<()> {
+        // Item by item, so that each is walked (renamed, parenthesized, printed) while in the
+        // core's cache; each as a module of its own, as the fixer treats a module's code as
+        // strict.
         for (i, item) in body.iter_mut().enumerate() {
-            if let Some((first, renames)) = renames {
+            if let Some((first, renames)) = mangled {
                 mangle::apply_renames(item, first + i, renames);
+            }
+            if let Some(s) = settled {
+                let names = names.next().expect("a statement's names");
+                *item = rename::statement(globals, item.take(), names, s).ok_or(LostBinding)?;
             }
             let mut alone = Module {
                 span: DUMMY_SP,
@@ -176,7 +217,8 @@ fn print_run(
             alone.visit_mut_with(&mut fixer(None));
             *item = alone.body.pop().expect("the item put in");
         }
-    });
+        Ok(())
+    })?;
     let program = Program::Module(Module {
         span: DUMMY_SP,
         body,
@@ -273,27 +315,28 @@ pub fn print(
             if let Some(memo) = memo {
                 memo.forget();
             }
-            let (program, renames) = GLOBALS.set(globals, || -> Result<_> {
+            let (program, renames, settled) = GLOBALS.set(globals, || -> Result<_> {
                 // The minifier settles collisions itself, and reports its own stages.
                 if o.minify {
-                    Ok(minify::minify(
-                        cm,
-                        globals,
-                        Program::Module(module),
-                        unresolved,
-                    ))
+                    let (program, renames) =
+                        minify::minify(cm, globals, Program::Module(module), unresolved);
+                    Ok((program, renames, None))
                 } else if o.runs_alone {
-                    let module = rename::renamed(globals, module)?;
+                    let settled = rename::settle(globals, &module.body)?;
                     timer.done("  rename");
-                    Ok((Program::Module(module), None))
+                    Ok((Program::Module(module), None, Some(settled)))
                 } else {
                     let program = Program::Module(module).apply(hygiene());
                     timer.done("  hygiene");
-                    Ok((program, None))
+                    Ok((program, None, None))
                 }
             })?;
-            let renames = renames.as_ref();
-            print_in_parallel(cm, globals, cfg, program, o.minify, renames, wanted)?
+            let naming = match (&renames, settled) {
+                (_, Some(settled)) => Naming::Settled(settled),
+                (Some(renames), None) => Naming::Mangled(renames),
+                (None, None) => Naming::AsIs,
+            };
+            print_in_parallel(cm, globals, cfg, program, o.minify, naming, wanted)?
         }
     };
     timer.done("  print");

@@ -3,7 +3,8 @@
 //! the number of modules). As esbuild does: the top-level names of all modules are settled in
 //! one pass against one set of reserved names (`contexts::top_level_names`), then each top-level
 //! statement's inner scopes are renamed on their own, in parallel, by SWC's hygiene, where
-//! there is anything to rename (`Names::may_clash`: most statements keep the source's names).
+//! there is anything to rename (`Names::may_clash`: most statements keep the source's names),
+//! each as it is printed (`settle` settles the names, `statement` renames one statement).
 //! A statement is walked again only where it has something to change: one walk finds every
 //! statement's names (in a large app three statements in four change none; in three.js x10,
 //! ten copies of each module, one in twelve).
@@ -40,11 +41,22 @@ impl std::fmt::Display for LostBinding {
 
 impl std::error::Error for LostBinding {}
 
-/// The bundle with every name settled, ready to print.
-pub fn renamed(globals: &Globals, module: Module) -> Result<Module, LostBinding> {
+/// The bundle's names settled, statement by statement as it is printed (`statement`): each
+/// statement's names, the top-level bindings' new names and the names used freely.
+pub struct Settled {
+    pub(super) names: Vec<Names>,
+    pub(super) top: TopLevelNames,
+    pub(super) top_level: SyntaxContext,
+    pub(super) reserved: FxHashSet<Atom>,
+}
+
+/// Settle the names of the bundle's statements `items`: each is then renamed as it is printed,
+/// while its syntax tree is in the core's cache (a pass of its own over a large bundle read
+/// every tree from memory twice).
+pub fn settle(globals: &Globals, items: &[ModuleItem]) -> Result<Settled, LostBinding> {
     let timer = crate::timing::StageTimer::from_env();
-    let declared = top_level_bindings(&module.body);
-    let (reserved, names) = free_names(globals, &module.body, &contexts_of(&declared));
+    let declared = top_level_bindings(items);
+    let (reserved, names) = free_names(globals, items, &contexts_of(&declared));
     // An unmarked name, `eval` or `with`: only the whole-bundle pass knows what they see.
     if names.iter().any(|n| n.unmarked) {
         return Err(LostBinding);
@@ -52,35 +64,32 @@ pub fn renamed(globals: &Globals, module: Module) -> Result<Module, LostBinding>
     timer.done("      free names");
     let top_level_mark = GLOBALS.set(globals, Mark::new);
     let top = top_level_names(&declared, top_level_mark, &reserved);
-    let top_level = SyntaxContext::empty().apply_mark(top_level_mark);
-    let body: Option<Vec<ModuleItem>> = module
-        .body
-        .into_par_iter()
-        .zip(names)
-        .map(|(item, names)| statement(globals, item, names, &top, top_level, &reserved))
-        .collect();
-    timer.done("      statements");
-    Ok(Module {
-        span: module.span,
-        body: body.ok_or(LostBinding)?,
-        shebang: module.shebang,
+    Ok(Settled {
+        names,
+        top,
+        top_level: SyntaxContext::empty().apply_mark(top_level_mark),
+        reserved,
     })
 }
 
-/// One statement with its names settled, given its names (`Names::of`), the top-level names
-/// and the names used freely; None when a top-level name came out changed, or the statement
-/// has a name no resolver marked.
+/// One statement with its names settled, given its names (`Names::of`) and what is settled
+/// for the bundle; None when a top-level name came out changed, or the statement has a name
+/// no resolver marked.
 pub(super) fn statement(
     globals: &Globals,
     mut item: ModuleItem,
     names: Names,
-    top: &TopLevelNames,
-    top_level: SyntaxContext,
-    reserved: &FxHashSet<Atom>,
+    settled: &Settled,
 ) -> Option<ModuleItem> {
+    let Settled {
+        top,
+        top_level,
+        reserved,
+        ..
+    } = settled;
     // The statement's names as `top.apply` would leave them, without walking it.
     let (before, renamed) = names.after(top);
-    let clash = before.may_clash(top_level, reserved);
+    let clash = before.may_clash(*top_level, reserved);
     // A statement with no binding renamed and nothing for hygiene to do is printed as it is:
     // printing reads names, not contexts. Imports and exports name bindings where `Names`
     // does not look (export specifiers): they are always walked.
@@ -94,7 +103,7 @@ pub(super) fn statement(
         if !clash {
             return Some(item);
         }
-        statement_renamed(item, before, top_level)
+        statement_renamed(item, before, *top_level)
     })
 }
 

@@ -23,7 +23,7 @@ use swc_core::ecma::codegen::Config;
 
 use super::contexts::{contexts_of, top_level_bindings, top_level_names};
 use super::rename::{self, LostBinding, Names};
-use super::{Mappings, PrintedRun, join_runs, print_run};
+use super::{Mappings, PrintedRun, RunNaming, join_runs, print_run};
 
 /// The statements the last build printed, by their span.
 #[derive(Default)]
@@ -148,8 +148,13 @@ impl PrintMemo {
         reserved.extend(taken.iter().flatten().flat_map(|k| k.free.iter().cloned()));
         timer.done("      free names");
         let top_level_mark = GLOBALS.set(globals, Mark::new);
-        let names_now = top_level_names(&declared, top_level_mark, &reserved);
-        let top_level = SyntaxContext::empty().apply_mark(top_level_mark);
+        let settled = rename::Settled {
+            names: vec![],
+            top: top_level_names(&declared, top_level_mark, &reserved),
+            top_level: SyntaxContext::empty().apply_mark(top_level_mark),
+            reserved,
+        };
+        let names_now = &settled.top;
         // A kept statement whose top-level names moved is done afresh.
         let mut frees = frees;
         for (i, kept) in taken.iter_mut().enumerate() {
@@ -188,11 +193,9 @@ impl PrintMemo {
                     let at = key(&item);
                     let linked = at.is_some().then(|| item.clone());
                     let (top_ids, others) = identifiers(&names, &top, &names_now);
-                    let named =
-                        rename::statement(globals, item, names, &names_now, top_level, &reserved)
-                            .ok_or(LostBinding)?;
+                    let naming = RunNaming::Settled(vec![names], &settled);
                     let (text, mut printed) =
-                        print_run(cm, globals, cfg, vec![named], false, None, with_map)?;
+                        print_run(cm, globals, cfg, vec![item], false, naming, with_map)?;
                     let item = match linked {
                         Some(linked) => linked,
                         None => printed.pop().expect("the statement printed"),
