@@ -192,7 +192,7 @@ impl PrintMemo {
                 Statement::Afresh(names) => {
                     let at = key(&item);
                     let linked = at.is_some().then(|| item.clone());
-                    let (top_ids, others) = identifiers(&names, &top, &names_now);
+                    let (top_ids, others) = identifiers(&names, &top, names_now);
                     let naming = RunNaming::Settled(vec![names], &settled);
                     let (text, mut printed) =
                         print_run(cm, globals, cfg, vec![item], false, naming, with_map)?;
