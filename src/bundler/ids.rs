@@ -11,7 +11,7 @@ pub type IdMap<V> = hashbrown::HashMap<Id, V, rustc_hash::FxBuildHasher>;
 
 /// An identifier as an `IdMap` looks it up: it hashes as an `Id` does.
 #[derive(Hash)]
-pub struct IdRef<'a>(&'a Atom, SyntaxContext);
+pub struct IdRef<'a>(pub &'a Atom, pub SyntaxContext);
 
 impl<'a> IdRef<'a> {
     pub fn of(i: &'a Ident) -> IdRef<'a> {

@@ -168,9 +168,11 @@ impl<'g> Linker<'g> {
         } = p;
         let mut rewrite = Rewrite::new(self, id, replace, namespaces, None);
         let mut reads = Vec::with_capacity(groups.len());
+        let mut mentions = Vec::with_capacity(groups.len());
         for group in &mut groups {
             group.visit_mut_with(&mut rewrite);
             reads.push(std::mem::take(&mut rewrite.read_through));
+            mentions.push(std::mem::take(&mut rewrite.mentioned));
         }
         if let Some(e) = rewrite.error {
             return Err(e);
@@ -189,10 +191,12 @@ impl<'g> Linker<'g> {
             .into_iter()
             .chain(import_meta)
             .map(|i| Part::new(Some(id), PartKind::Linker, vec![i]));
-        let code = groups.into_iter().zip(reads).map(|(g, uses)| Part {
-            uses,
-            ..Part::new(Some(id), PartKind::Code, g)
-        });
+        let code =
+            (groups.into_iter().zip(reads).zip(mentions)).map(|((g, uses), mentions)| Part {
+                uses,
+                mentions: Some(mentions),
+                ..Part::new(Some(id), PartKind::Code, g)
+            });
         Ok(interop.chain(code).collect())
     }
 }

@@ -35,7 +35,7 @@ use swc_core::common::{BytePos, DUMMY_SP, FileName, GLOBALS, Mark, SyntaxContext
 use swc_core::ecma::ast::*;
 use swc_core::ecma::parser::{EsSyntax, Syntax};
 use swc_core::ecma::transforms::base::resolver;
-use swc_core::ecma::visit::{VisitMut, VisitMutWith};
+use swc_core::ecma::visit::{Visit, VisitMut, VisitMutWith, VisitWith};
 
 use crate::bundler::graph::{ModuleGraph, ModuleId, Target};
 use crate::bundler::js::record::{ImportKind, string_arg};
@@ -109,6 +109,9 @@ pub struct Linker<'g> {
     format: Format,
     defines: define::Defines,
     unresolved: SyntaxContext,
+    /// Every context a top-level binding of the bundle may have: the modules' top levels, the
+    /// names the linker makes, the helpers'. See `Rewrite::mentioned`.
+    binding_contexts: FxHashSet<SyntaxContext>,
 }
 
 /// What the linked code uses that the linker makes: helpers, CommonJS wrappers, namespace
@@ -181,19 +184,19 @@ impl<'g> Linker<'g> {
     ) -> Result<Linker<'g>> {
         let unresolved = SyntaxContext::empty().apply_mark(g.marks.unresolved);
         let defines = define::Defines::parse(&g.cm, &o.defines, unresolved)?;
-        let (ctxt, helper_mark, module_ctxts) = GLOBALS.set(&g.globals, || {
-            let module_ctxts = g
-                .modules
-                .iter()
-                .map(|m| SyntaxContext::empty().apply_mark(m.link_mark))
-                .collect();
-            (
-                SyntaxContext::empty().apply_mark(g.marks.linker),
-                g.marks.helpers,
-                module_ctxts,
-            )
+        let (ctxt, helper_mark, module_ctxts, top_ctxts) = GLOBALS.set(&g.globals, || {
+            let of = |mark| SyntaxContext::empty().apply_mark(mark);
+            let module_ctxts: Vec<SyntaxContext> =
+                g.modules.iter().map(|m| of(m.link_mark)).collect();
+            let top_ctxts: Vec<SyntaxContext> =
+                g.modules.iter().map(|m| of(m.top_level_mark)).collect();
+            (of(g.marks.linker), g.marks.helpers, module_ctxts, top_ctxts)
         });
         let helper_ctxt = SyntaxContext::empty().apply_mark(helper_mark);
+        let binding_contexts = (top_ctxts.into_iter())
+            .chain(module_ctxts.iter().copied())
+            .chain([ctxt, helper_ctxt])
+            .collect();
         let mut l = Linker {
             g,
             bodies: bodies.into_iter().map(Some).collect(),
@@ -211,6 +214,7 @@ impl<'g> Linker<'g> {
             format: o.format,
             defines,
             unresolved,
+            binding_contexts,
         };
         let scanned: Vec<_> = (0..g.modules.len())
             .into_par_iter()
@@ -456,6 +460,7 @@ pub fn link(
     };
     let mut body = shake::shake(
         parts,
+        &l.binding_contexts,
         |m| !g.files[m].side_effects,
         |m| g.modules[m].record.direct_eval_at.is_some(),
         &purity,

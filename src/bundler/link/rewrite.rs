@@ -23,6 +23,10 @@ pub(super) struct Rewrite<'l, 'g> {
     /// Outside ESM output, the module's `import.meta` became this variable (`var import_meta =
     /// {}`, which its owner declares), as esbuild does.
     pub(super) import_meta: Option<Id>,
+    /// The identifiers the rewritten code holds in a context a top-level binding may have
+    /// (`Linker::binding_contexts`), noted as it is rewritten: the shake needs no walk of its
+    /// own to find what each statement references.
+    pub(super) mentioned: Vec<Id>,
 }
 
 impl Rewrite<'_, '_> {
@@ -46,7 +50,25 @@ impl Rewrite<'_, '_> {
             error: None,
             wrapper_ctxt,
             import_meta: None,
+            mentioned: vec![],
         }
+    }
+
+    fn mention(&mut self, i: &Ident) {
+        if self.linker.binding_contexts.contains(&i.ctxt) {
+            self.mentioned.push(i.to_id());
+        }
+    }
+
+    /// Notes the identifiers of `e`, an expression the rewrite put in (and does not walk).
+    fn mention_all(&mut self, e: &Expr) {
+        struct Mentions<'r, 'l, 'g>(&'r mut Rewrite<'l, 'g>);
+        impl Visit for Mentions<'_, '_, '_> {
+            fn visit_ident(&mut self, i: &Ident) {
+                self.0.mention(i);
+            }
+        }
+        e.visit_with(&mut Mentions(self));
     }
 
     /// Whether `i` may be one of the names to replace.
@@ -160,6 +182,7 @@ impl VisitMut for Rewrite<'_, '_> {
     fn visit_mut_expr(&mut self, e: &mut Expr) {
         if let Some(v) = self.linker.defines.replacement(e, self.linker.unresolved) {
             *e = *v;
+            self.mention_all(e);
             return;
         }
         if let Expr::MetaProp(MetaPropExpr {
@@ -173,6 +196,7 @@ impl VisitMut for Rewrite<'_, '_> {
                 .import_meta
                 .get_or_insert_with(|| linker.module_name(module, "import_meta".into()));
             *e = Expr::Ident(ident(id));
+            self.mention_all(e);
             return;
         }
         if matches!(e, Expr::Member(_)) && !self.namespaces.is_empty() {
@@ -180,6 +204,7 @@ impl VisitMut for Rewrite<'_, '_> {
             if let Some(b) = self.namespace_member(e, &mut via) {
                 self.read_through.extend(via);
                 *e = *self.linker.bundled_binding_expr(&b, self.module);
+                self.mention_all(e);
                 return;
             }
         }
@@ -188,11 +213,13 @@ impl VisitMut for Rewrite<'_, '_> {
                 && let Some(r) = self.replace.get(&i.to_id())
             {
                 *e = (**r).clone();
+                self.mention_all(e);
                 return;
             }
             // A `require` that is not a static call: the bundle's own (Node's when it exists).
             if i.ctxt == self.linker.unresolved && i.sym == "require" {
                 *e = *self.linker.helper("__require");
+                self.mention_all(e);
                 return;
             }
         }
@@ -208,6 +235,7 @@ impl VisitMut for Rewrite<'_, '_> {
             match replacement {
                 Some(Ok(Some(r))) => {
                     *e = *r;
+                    self.mention_all(e);
                     return;
                 }
                 Some(Err(err)) => {
@@ -226,6 +254,7 @@ impl VisitMut for Rewrite<'_, '_> {
         {
             i.ctxt = ctxt;
         }
+        self.mention(i);
     }
 
     fn visit_mut_prop(&mut self, p: &mut Prop) {
@@ -235,9 +264,11 @@ impl VisitMut for Rewrite<'_, '_> {
                 .then(|| self.replace.get(&i.to_id()))
                 .flatten()
         {
+            let value = r.clone();
+            self.mention_all(&value);
             *p = Prop::KeyValue(KeyValueProp {
                 key: PropName::Ident(IdentName::new(i.sym.clone(), i.span)),
-                value: r.clone(),
+                value,
             });
             return;
         }

@@ -7,6 +7,7 @@
 
 use rayon::prelude::*;
 use rustc_hash::{FxHashMap, FxHashSet};
+use swc_core::atoms::Atom;
 use swc_core::common::{BytePos, SyntaxContext};
 use swc_core::ecma::ast::*;
 use swc_core::ecma::visit::{Visit, VisitWith};
@@ -32,6 +33,9 @@ pub struct Part {
     pub items: Vec<ModuleItem>,
     /// Other modules it uses without naming their declarations (it reads their re-exports).
     pub uses: Vec<ModuleId>,
+    /// The identifiers its items hold in the contexts given to `shake`, noted as they were
+    /// rewritten; None: its items are walked for them.
+    pub mentions: Option<Vec<Id>>,
 }
 
 impl Part {
@@ -41,6 +45,7 @@ impl Part {
             kind,
             items,
             uses: vec![],
+            mentions: None,
         }
     }
 }
@@ -55,11 +60,14 @@ pub struct Purity<'a> {
     pub helpers: SyntaxContext,
 }
 
-/// The kept statements, in their order. `side_effect_free(m)`: module m's package says it has
-/// no side effects. `evals(m)`: module m calls `eval` directly, and the code it runs may name
-/// any of its declarations: its statements are kept as if each had side effects.
+/// The kept statements, in their order. `binding_contexts`: the contexts the parts' `mentions`
+/// were noted in (where a part declares a name in another, a pass made it: decorators' helpers,
+/// say, and every part is walked). `side_effect_free(m)`: module m's package says it has no
+/// side effects. `evals(m)`: module m calls `eval` directly, and the code it runs may name any
+/// of its declarations: its statements are kept as if each had side effects.
 pub fn shake(
     parts: Vec<Part>,
+    binding_contexts: &FxHashSet<SyntaxContext>,
     side_effect_free: impl Fn(ModuleId) -> bool,
     evals: impl Fn(ModuleId) -> bool + Sync,
     purity: &Purity,
@@ -75,6 +83,8 @@ pub fn shake(
         }
     }
     let contexts: FxHashSet<SyntaxContext> = declared_by.keys().map(|id| id.1).collect();
+    // A part's mentions hold every identifier it has in a context some part declares in.
+    let mentions_hold = contexts.is_subset(binding_contexts);
     // Per part: the parts declaring what it mentions, and whether it may have side effects.
     let facts: Vec<(Vec<usize>, bool)> = parts
         .par_iter()
@@ -84,7 +94,14 @@ pub fn shake(
                 contexts: &contexts,
                 parts: vec![],
             };
-            p.items.visit_with(&mut refs);
+            match &p.mentions {
+                Some(mentions) if mentions_hold => {
+                    for (sym, ctxt) in mentions {
+                        refs.mentioned(sym, *ctxt);
+                    }
+                }
+                _ => p.items.visit_with(&mut refs),
+            }
             refs.parts.sort_unstable();
             refs.parts.dedup();
             let effects = match p.kind {
@@ -138,13 +155,19 @@ struct References<'a> {
     parts: Vec<usize>,
 }
 
-impl Visit for References<'_> {
-    fn visit_ident(&mut self, i: &Ident) {
-        if self.contexts.contains(&i.ctxt)
-            && let Some(ps) = self.declared_by.get(&IdRef::of(i))
+impl References<'_> {
+    fn mentioned(&mut self, sym: &Atom, ctxt: SyntaxContext) {
+        if self.contexts.contains(&ctxt)
+            && let Some(ps) = self.declared_by.get(&IdRef(sym, ctxt))
         {
             self.parts.extend_from_slice(ps);
         }
+    }
+}
+
+impl Visit for References<'_> {
+    fn visit_ident(&mut self, i: &Ident) {
+        self.mentioned(&i.sym, i.ctxt);
     }
 }
 
