@@ -113,8 +113,8 @@ enum Naming<'a> {
     AsIs,
     /// The minifier's new names.
     Mangled(&'a Renames),
-    /// Each statement renamed on its own (`rename::statement`).
-    Settled(rename::Settled),
+    /// Each statement renamed on its own (`rename::statement`), given its names.
+    Settled(Vec<rename::Names>, rename::Settled),
 }
 
 /// How the names of one run of statements are settled as they are printed.
@@ -122,8 +122,8 @@ enum RunNaming<'a> {
     AsIs,
     /// The minifier's, with the index of the run's first item (the renames are per item).
     Mangled(usize, &'a Renames),
-    /// Each statement's names, and what is settled for all of them.
-    Settled(Vec<rename::Names>, &'a rename::Settled),
+    /// Each statement's names, in order, and what is settled for all of them.
+    Settled(std::vec::IntoIter<rename::Names>, &'a rename::Settled),
 }
 
 /// Parenthesize and print runs of top-level statements on all threads, joined in order. Each
@@ -150,7 +150,7 @@ fn print_in_parallel(
     let (mut names, settled, mangled) = match naming {
         Naming::AsIs => (Vec::new().into_iter(), None, None),
         Naming::Mangled(renames) => (Vec::new().into_iter(), None, Some(renames)),
-        Naming::Settled(mut s) => (std::mem::take(&mut s.names).into_iter(), Some(s), None),
+        Naming::Settled(names, s) => (names.into_iter(), Some(s), None),
     };
     // Each run with how its names are settled.
     let runs: Vec<(RunNaming, Vec<ModuleItem>)> = (runs.into_iter())
@@ -158,7 +158,10 @@ fn print_in_parallel(
             let first = *next;
             *next += run.len();
             let naming = match (&settled, mangled) {
-                (Some(s), _) => RunNaming::Settled(names.by_ref().take(run.len()).collect(), s),
+                (Some(s), _) => {
+                    let names: Vec<rename::Names> = names.by_ref().take(run.len()).collect();
+                    RunNaming::Settled(names.into_iter(), s)
+                }
                 (None, Some(renames)) => RunNaming::Mangled(first, renames),
                 (None, None) => RunNaming::AsIs,
             };
@@ -187,27 +190,23 @@ fn print_run(
     cfg: Config,
     mut body: Vec<ModuleItem>,
     minify: bool,
-    naming: RunNaming<'_>,
+    mut naming: RunNaming<'_>,
     with_map: bool,
 ) -> Result<(PrintedRun, Vec<ModuleItem>)> {
-    let (mut names, settled, mangled) = match naming {
-        RunNaming::AsIs => (Vec::new().into_iter(), None, None),
-        RunNaming::Mangled(first, renames) => {
-            (Vec::new().into_iter(), None, Some((first, renames)))
-        }
-        RunNaming::Settled(names, s) => (names.into_iter(), Some(s), None),
-    };
     GLOBALS.set(globals, || -> Result<()> {
         // Item by item, so that each is walked (renamed, parenthesized, printed) while in the
         // core's cache; each as a module of its own, as the fixer treats a module's code as
         // strict.
         for (i, item) in body.iter_mut().enumerate() {
-            if let Some((first, renames)) = mangled {
-                mangle::apply_renames(item, first + i, renames);
-            }
-            if let Some(s) = settled {
-                let names = names.next().expect("a statement's names");
-                *item = rename::statement(globals, item.take(), names, s).ok_or(LostBinding)?;
+            match &mut naming {
+                RunNaming::AsIs => {}
+                RunNaming::Mangled(first, renames) => {
+                    mangle::apply_renames(item, *first + i, renames)
+                }
+                RunNaming::Settled(names, s) => {
+                    let names = names.next().expect("a statement's names");
+                    *item = rename::statement(globals, item.take(), names, s).ok_or(LostBinding)?;
+                }
             }
             let mut alone = Module {
                 span: DUMMY_SP,
@@ -332,7 +331,7 @@ pub fn print(
                 }
             })?;
             let naming = match (&renames, settled) {
-                (_, Some(settled)) => Naming::Settled(settled),
+                (_, Some((names, settled))) => Naming::Settled(names, settled),
                 (Some(renames), None) => Naming::Mangled(renames),
                 (None, None) => Naming::AsIs,
             };

@@ -41,19 +41,21 @@ impl std::fmt::Display for LostBinding {
 
 impl std::error::Error for LostBinding {}
 
-/// The bundle's names settled, statement by statement as it is printed (`statement`): each
-/// statement's names, the top-level bindings' new names and the names used freely.
+/// What is settled for every statement of the bundle: the top-level bindings' new names and
+/// the names used freely (each statement is then renamed as it is printed, `statement`).
 pub struct Settled {
-    pub(super) names: Vec<Names>,
     pub(super) top: TopLevelNames,
     pub(super) top_level: SyntaxContext,
     pub(super) reserved: FxHashSet<Atom>,
 }
 
-/// Settle the names of the bundle's statements `items`: each is then renamed as it is printed,
-/// while its syntax tree is in the core's cache (a pass of its own over a large bundle read
-/// every tree from memory twice).
-pub fn settle(globals: &Globals, items: &[ModuleItem]) -> Result<Settled, LostBinding> {
+/// Settle the names of the bundle's statements `items`, and give each statement's names: each
+/// is then renamed as it is printed, while its syntax tree is in the core's cache (a pass of
+/// its own over a large bundle read every tree from memory twice).
+pub fn settle(
+    globals: &Globals,
+    items: &[ModuleItem],
+) -> Result<(Vec<Names>, Settled), LostBinding> {
     let timer = crate::timing::StageTimer::from_env();
     let declared = top_level_bindings(items);
     let (reserved, names) = free_names(globals, items, &contexts_of(&declared));
@@ -64,12 +66,12 @@ pub fn settle(globals: &Globals, items: &[ModuleItem]) -> Result<Settled, LostBi
     timer.done("      free names");
     let top_level_mark = GLOBALS.set(globals, Mark::new);
     let top = top_level_names(&declared, top_level_mark, &reserved);
-    Ok(Settled {
-        names,
+    let settled = Settled {
         top,
         top_level: SyntaxContext::empty().apply_mark(top_level_mark),
         reserved,
-    })
+    };
+    Ok((names, settled))
 }
 
 /// One statement with its names settled, given its names (`Names::of`) and what is settled
@@ -85,7 +87,6 @@ pub(super) fn statement(
         top,
         top_level,
         reserved,
-        ..
     } = settled;
     // The statement's names as `top.apply` would leave them, without walking it.
     let (before, renamed) = names.after(top);
@@ -190,7 +191,7 @@ fn free_names(
 
 /// A statement's names, found in one walk.
 #[derive(Default)]
-pub(super) struct Names {
+pub struct Names {
     /// Every identifier that names a binding or refers to one, in order (not labels, nor the
     /// names modules export and import by).
     pub(super) used: Vec<(Atom, SyntaxContext, Span)>,

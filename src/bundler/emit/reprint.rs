@@ -149,7 +149,6 @@ impl PrintMemo {
         timer.done("      free names");
         let top_level_mark = GLOBALS.set(globals, Mark::new);
         let settled = rename::Settled {
-            names: vec![],
             top: top_level_names(&declared, top_level_mark, &reserved),
             top_level: SyntaxContext::empty().apply_mark(top_level_mark),
             reserved,
@@ -193,7 +192,7 @@ impl PrintMemo {
                     let at = key(&item);
                     let linked = at.is_some().then(|| item.clone());
                     let (top_ids, others) = identifiers(&names, &top, names_now);
-                    let naming = RunNaming::Settled(vec![names], &settled);
+                    let naming = RunNaming::Settled(vec![names].into_iter(), &settled);
                     let (text, mut printed) =
                         print_run(cm, globals, cfg, vec![item], false, naming, with_map)?;
                     let item = match linked {

@@ -109,6 +109,8 @@ pub struct Linker<'g> {
     format: Format,
     defines: define::Defines,
     unresolved: SyntaxContext,
+    /// Per module: the context of its top level.
+    top_ctxts: Vec<SyntaxContext>,
     /// Every context a top-level binding of the bundle may have: the modules' top levels, the
     /// names the linker makes, the helpers'. See `Rewrite::mentioned`.
     binding_contexts: FxHashSet<SyntaxContext>,
@@ -193,7 +195,7 @@ impl<'g> Linker<'g> {
             (of(g.marks.linker), g.marks.helpers, module_ctxts, top_ctxts)
         });
         let helper_ctxt = SyntaxContext::empty().apply_mark(helper_mark);
-        let binding_contexts = (top_ctxts.into_iter())
+        let binding_contexts = (top_ctxts.iter().copied())
             .chain(module_ctxts.iter().copied())
             .chain([ctxt, helper_ctxt])
             .collect();
@@ -214,6 +216,7 @@ impl<'g> Linker<'g> {
             format: o.format,
             defines,
             unresolved,
+            top_ctxts,
             binding_contexts,
         };
         let scanned: Vec<_> = (0..g.modules.len())
@@ -240,7 +243,7 @@ impl<'g> Linker<'g> {
     }
 
     fn top_ctxt(&self, id: ModuleId) -> SyntaxContext {
-        SyntaxContext::empty().apply_mark(self.g.modules[id].top_level_mark)
+        self.top_ctxts[id]
     }
 
     fn is_commonjs(&self, id: ModuleId) -> bool {
