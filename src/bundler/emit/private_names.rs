@@ -22,8 +22,13 @@ impl PrivateNames {
     /// Before `class`'s members are visited: its private names, the most used first, take
     /// the short names after those of the classes around it.
     pub fn enter(&mut self, class: &Class) {
-        let first = self.classes.iter().map(|m| m.len()).sum::<usize>();
         let mut declared = declared(class);
+        // Most classes have no private member: nothing to count their uses for.
+        if declared.is_empty() {
+            self.classes.push(FxHashMap::default());
+            return;
+        }
+        let first = self.classes.iter().map(|m| m.len()).sum::<usize>();
         let uses = uses(class);
         declared.sort_by(|a, b| uses.get(b).cmp(&uses.get(a)).then_with(|| a.cmp(b)));
         let renaming = declared
