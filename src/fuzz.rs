@@ -406,6 +406,7 @@ fn fuzz_bundler() {
         };
         let link = crate::bundler::link::LinkOptions {
             format: crate::bundler::link::Format::Esm,
+            entry_exports: true,
             defines: vec![],
         };
         let emit = crate::bundler::emit::EmitOptions {

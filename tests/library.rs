@@ -340,3 +340,142 @@ fn the_build_cache_gives_the_bytes_a_build_would_and_trusts_nothing_that_changed
     assert!(build(true) == (false, fresh.clone()));
     assert!(build(true) == (true, fresh));
 }
+
+/// One module edited since the last build: the build puts its new code in place of its old in
+/// the last bundle (`bundler::splice`) where that gives what a whole build gives, and builds
+/// afresh where it would not. Each edit in turn, on the example app's own modules: the cached
+/// build's bytes are those of a build without the cache, spliced or not.
+#[test]
+fn an_edit_of_one_module_is_spliced_into_the_last_build_with_the_bytes_of_a_whole_build() {
+    use edgespark::bundler::emit::EmitOptions;
+    use edgespark::bundler::graph::Session;
+    npm_ci(&repo().join("fixtures/app/server"));
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("app");
+    copy_project(&repo().join("fixtures/app"), &root);
+    let project = edgespark::project::Project::find(Some(&root)).unwrap();
+    let bundle = root.join("server/dist/bundle.js");
+    // Built with the cache: whether it was spliced, and the bytes; built without: the bytes.
+    let build = |use_cache: bool| {
+        let built = edgespark::ops::build::build(
+            &project,
+            EmitOptions::default(),
+            &mut Session::default(),
+            use_cache,
+        );
+        built
+            .outcome
+            .map(|w| (w.spliced, std::fs::read(&bundle).unwrap()))
+    };
+    let (spliced, first) = build(true).unwrap();
+    assert!(!spliced);
+    let posts = "server/src/routes/posts.ts";
+    let original = std::fs::read_to_string(root.join(posts)).unwrap();
+    let mut text = original.clone();
+    // (what the edit does, the text it replaces, its replacement, whether it is spliced)
+    let edits: &[(&str, &str, &str, bool)] = &[
+        ("a string", "\"not found\"", "\"no such post\"", true),
+        (
+            "a handler more, of the bindings and globals the module uses already",
+            "  .delete(",
+            "  .get(\"/count\", async (c) => c.json({ n: (await db.select().from(posts)).length }))\n  .delete(",
+            true,
+        ),
+        (
+            "a local renamed",
+            "const rows = await db.select().from(posts).where(eq(posts.authorId, profile.id)).orderBy(desc(posts.id));\n    return c.json({ posts: rows });",
+            "const found = await db.select().from(posts).where(eq(posts.authorId, profile.id)).orderBy(desc(posts.id));\n    return c.json({ posts: found });",
+            true,
+        ),
+        (
+            "a function nothing calls (the bundle drops it, as before)",
+            "async function ownProfile",
+            "function unused(n: number) { return n * 2; }\nasync function ownProfile",
+            true,
+        ),
+        (
+            "a local named as the bundle names an import the statement uses",
+            "const body = c.req.valid(\"json\");",
+            "const body = c.req.valid(\"json\"); const Hono$1 = body.title;",
+            true,
+        ),
+        (
+            "a global the module did not use",
+            "return profile;",
+            "console.log(profile); return profile;",
+            false,
+        ),
+        (
+            "an import more, used",
+            "import { Hono } from \"hono\";",
+            "import { Hono } from \"hono\";\nimport { sql } from \"drizzle-orm\";\nconsole.log(sql);",
+            false,
+        ),
+        (
+            "a string again, after builds made afresh",
+            "\"no such post\"",
+            "\"no post\"",
+            true,
+        ),
+        (
+            "an export more",
+            "async function ownProfile",
+            "export const limit = 10;\nasync function ownProfile",
+            false,
+        ),
+        (
+            "an export's statement changed, which the bundle drops (no module imports it)",
+            "export const limit = 10;",
+            "export const limit = 20;",
+            false,
+        ),
+    ];
+    for (what, from, to, splices) in edits {
+        assert!(text.contains(from), "{what}: {from} is in the text");
+        text = text.replacen(from, to, 1);
+        write(&root, posts, &text);
+        let (spliced, cached) = build(true).unwrap();
+        let (_, whole) = build(false).unwrap();
+        assert!(
+            cached == whole,
+            "{what}: the cached build differs from a whole build"
+        );
+        assert_eq!(spliced, *splices, "{what}: spliced or not");
+    }
+    // A module elsewhere in the bundle, whose place moved with the edits before.
+    let webhooks = "server/src/routes/webhooks.ts";
+    let hooks = std::fs::read_to_string(root.join(webhooks)).unwrap();
+    let edited = hooks.replacen("\"bad signature\"", "\"the signature does not match\"", 1);
+    assert!(edited != hooks);
+    write(&root, webhooks, &edited);
+    let (spliced, cached) = build(true).unwrap();
+    assert!(
+        spliced && cached == build(false).unwrap().1,
+        "another module"
+    );
+    // A syntax error fails as a whole build does; mended, the bytes are a whole build's.
+    write(&root, posts, &format!("{text}\nconst = ;\n"));
+    assert!(build(true).is_err() && build(false).is_err());
+    write(&root, posts, &text);
+    let (_, mended) = build(true).unwrap();
+    assert!(mended == build(false).unwrap().1);
+    // Two modules changed at once: built afresh, back to the first bytes.
+    write(&root, posts, &original);
+    write(&root, webhooks, &hooks);
+    let (spliced, cached) = build(true).unwrap();
+    assert!(!spliced && cached == first, "two modules changed");
+    // One edit, and back: spliced both ways, the first bytes again.
+    write(
+        &root,
+        posts,
+        &original.replacen("\"not found\"", "\"gone\"", 1),
+    );
+    let (spliced, cached) = build(true).unwrap();
+    assert!(spliced && cached == build(false).unwrap().1);
+    write(&root, posts, &original);
+    let (spliced, back) = build(true).unwrap();
+    assert!(
+        spliced && back == first,
+        "the first sources give the first bytes"
+    );
+}

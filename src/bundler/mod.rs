@@ -8,6 +8,7 @@ pub mod graph;
 pub mod ids;
 pub mod js;
 pub mod link;
+pub mod splice;
 
 use std::path::{Path, PathBuf};
 
@@ -246,7 +247,7 @@ fn bundle_once(
             .iter()
             .zip(outfiles)
             .map(|(&e, outfile)| {
-                let module = crate::bundler::link::link(
+                let linked = crate::bundler::link::link(
                     &graph,
                     bodies.take().unwrap_or_default(),
                     e,
@@ -254,11 +255,14 @@ fn bundle_once(
                     &pure,
                 )?;
                 timer.done("link + shake");
+                let paths: Vec<Option<&Path>> = (linked.modules.iter())
+                    .map(|m| m.map(|m| graph.modules[m].path.as_path()))
+                    .collect();
                 let text = crate::bundler::emit::print(
                     &graph.cm,
                     &graph.globals,
                     graph.marks.unresolved,
-                    module,
+                    linked.module,
                     &eval_scopes,
                     emit,
                     crate::bundler::emit::Output {
@@ -266,6 +270,7 @@ fn bundle_once(
                         memo: printed
                             .as_deref_mut()
                             .map(|p| p.entry(outfile.clone()).or_default()),
+                        modules: Some(&paths),
                     },
                 );
                 timer.done("emit");

@@ -80,6 +80,8 @@ fn build_once(
         );
         let cached = if w.cached {
             " (nothing changed: from the build cache)"
+        } else if w.spliced {
+            " (one module changed: its code put in place in the last build)"
         } else {
             ""
         };

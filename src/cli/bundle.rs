@@ -164,6 +164,7 @@ pub fn run(a: BundleArgs) -> Result<()> {
     let link = LinkOptions {
         format,
         defines: a.defines.clone(),
+        entry_exports: true,
     };
     let emit = EmitOptions {
         minify: a.minify,

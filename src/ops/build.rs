@@ -78,13 +78,19 @@ pub fn bundle_for_worker<T>(
     emit: EmitOptions,
     inspect: impl FnOnce(&ModuleGraph) -> T,
 ) -> Inspected<T> {
-    let link = LinkOptions {
-        format: Format::Esm,
-        defines: vec![],
-    };
+    let link = worker_link();
     let options = worker_options(&project.server_dir());
     let (entries, outfiles) = ([entry.to_path_buf()], [out.to_path_buf()]);
     bundle_in(session, &entries, &outfiles, &options, &link, emit, inspect)
+}
+
+/// How a Worker's modules are linked: one ES module, the entry's exports its own.
+fn worker_link() -> LinkOptions {
+    LinkOptions {
+        format: Format::Esm,
+        defines: vec![],
+        entry_exports: true,
+    }
 }
 
 /// One `build` of the project's server, written to `server/dist/`.
@@ -106,6 +112,10 @@ pub struct Written {
     /// Taken from the build cache: nothing it was made of changed since it was made.
     #[serde(skip)]
     pub cached: bool,
+    /// Made from the last build: one module changed, and its new statements were put in place
+    /// of its old ones (`bundler::splice`).
+    #[serde(skip)]
+    pub spliced: bool,
     /// What the bundler warned of, as text (kept in the build cache: a build taken from it
     /// warns again).
     #[serde(default)]
@@ -160,6 +170,11 @@ fn build_into(
         written.cached = true;
         return Ok(written);
     }
+    if let Some(cache) = &cache
+        && let Some(written) = spliced(project, emit, cache, inputs_read, files_written)?
+    {
+        return Ok(written);
+    }
     let (out, bundled) = bundle_server_in(project, session, emit, |_| ())?;
     *inputs_read = Some(bundled.watched()).filter(|w| !w.is_empty());
     let inputs = bundled.inputs;
@@ -169,32 +184,23 @@ fn build_into(
     let text = &emitted[0].code;
     let timer = crate::timing::StageTimer::from_env();
     let files = output_files(&outputs, &emitted);
-    // The last build's piece sizes: an edit compresses again only the pieces around it.
-    if let Some(known) = cache.as_ref().and_then(|c| c.beside(GZIP_PIECES)) {
-        remember_piece_sizes(&known);
-    }
-    // The gzip size is only reported; measure it while the file is written and flushed.
-    let (done, gzipped) = std::thread::scope(|s| {
-        let gzipped = s.spawn(|| gzip_size(text.as_bytes()));
-        (
-            write_all_atomic(&files),
-            gzipped.join().expect("gzip does not panic"),
-        )
-    });
-    done?;
+    let gzipped = written_and_gzipped(cache.as_ref(), &files, text)?;
     *files_written = files.iter().map(|(p, _)| p.clone()).collect();
-    let gzipped = gzipped?;
     let written = Written {
         bundle: out,
         bytes: text.len(),
         gzipped: gzipped.size,
         cached: false,
+        spliced: false,
         warnings,
     };
     timer.done("write + gzip");
     if let (Some(cache), Some(inputs)) = (cache, inputs) {
         let report = serde_json::to_value(&written)?;
         let probes = inputs.probes();
+        let sections = (emitted[0].sections.iter())
+            .map(|s| (s.module.clone(), s.start, s.end))
+            .collect();
         cache.store(
             started,
             &inputs.files,
@@ -203,10 +209,101 @@ fn build_into(
             &files,
             report,
             &[(GZIP_PIECES, &piece_sizes_to_bytes(&gzipped.pieces))],
+            sections,
         )?;
         timer.done("cache");
     }
     Ok(written)
+}
+
+/// The files written, and the bundle's gzip size measured meanwhile (the sizes of the last
+/// build's pieces, kept in `cache`, spare compressing again the pieces an edit left alone).
+fn written_and_gzipped(
+    cache: Option<&BuildCache>,
+    files: &[(PathBuf, &[u8])],
+    text: &str,
+) -> Result<Gzipped> {
+    if let Some(known) = cache.and_then(|c| c.beside(GZIP_PIECES)) {
+        remember_piece_sizes(&known);
+    }
+    // The gzip size is only reported; measure it while the file is written and flushed.
+    let (done, gzipped) = std::thread::scope(|s| {
+        let gzipped = s.spawn(|| gzip_size(text.as_bytes()));
+        (
+            write_all_atomic(files),
+            gzipped.join().expect("gzip does not panic"),
+        )
+    });
+    done?;
+    gzipped
+}
+
+/// The build made from the last one when only one of the project's modules changed since, and
+/// the change is one `bundler::splice` puts in place of the module's last statements (None:
+/// the build is made afresh). Unminified, without a source map: a minified bundle's names
+/// depend on every module's, and a source map on every line's place.
+fn spliced(
+    project: &Project,
+    emit: EmitOptions,
+    cache: &BuildCache,
+    inputs_read: &mut Option<Vec<PathBuf>>,
+    files_written: &mut Vec<PathBuf>,
+) -> Result<Option<Written>> {
+    if emit.minify || emit.sourcemap.is_some() || !emit.runs_alone {
+        return Ok(None);
+    }
+    let timer = crate::timing::StageTimer::from_env();
+    let Some(edit) = cache.last_edit() else {
+        return Ok(None);
+    };
+    timer.done("what changed");
+    let out = project.server_dir().join("dist/bundle.js");
+    let (Ok(bundle), Ok(before), Ok(after)) = (
+        std::str::from_utf8(&edit.bundle),
+        std::str::from_utf8(&edit.before),
+        std::str::from_utf8(&edit.after),
+    ) else {
+        return Ok(None);
+    };
+    let Ok(mut written) = serde_json::from_value::<Written>(edit.report().clone()) else {
+        return Ok(None);
+    };
+    if edit.output() != crate::project::paths::absolute(&out)? {
+        return Ok(None);
+    }
+    let change = crate::bundler::splice::Edit {
+        bundle,
+        section: edit.section,
+        path: &edit.path,
+        before,
+        after,
+    };
+    let options = worker_options(&project.server_dir());
+    let Some((text, section_len)) =
+        crate::bundler::splice::splice(&change, &options, &worker_link())
+    else {
+        return Ok(None);
+    };
+    timer.done("splice");
+    let files = [(out.clone(), text.as_bytes())];
+    let gzipped = written_and_gzipped(Some(cache), &files, &text)?;
+    *files_written = vec![out];
+    *inputs_read = Some(edit.sources());
+    written.bytes = text.len();
+    written.gzipped = gzipped.size;
+    written.spliced = true;
+    timer.done("write + gzip");
+    let report = serde_json::to_value(&written)?;
+    let pieces = piece_sizes_to_bytes(&gzipped.pieces);
+    cache.store_edit(
+        edit,
+        text.as_bytes(),
+        section_len,
+        report,
+        &[(GZIP_PIECES, &pieces)],
+    )?;
+    timer.done("cache");
+    Ok(Some(written))
 }
 
 /// Where the build cache keeps the last build's gzip piece sizes.

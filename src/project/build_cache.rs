@@ -31,6 +31,11 @@ struct Memo {
     probes: Vec<Probe>,
     /// What the build reported about its output (a size, say), given back on a hit.
     report: serde_json::Value,
+    /// Of a build that wrote one file: where each module's statements are in it (path, start,
+    /// end), for `last_edit`. The project's modules among them have a copy of their source
+    /// in `sources/`.
+    #[serde(default)]
+    sections: Vec<(PathBuf, usize, usize)>,
 }
 
 /// Of a memo, the copies it names, read from its beginning (a large app's memo is a
@@ -153,6 +158,7 @@ impl BuildCache {
         outputs: &[(PathBuf, &[u8])],
         report: serde_json::Value,
         beside: &[(&str, &[u8])],
+        sections: Vec<(PathBuf, usize, usize)>,
     ) -> Result<()> {
         let sources: Option<Vec<(PathBuf, String)>> = sources
             .par_iter()
@@ -181,11 +187,14 @@ impl BuildCache {
             }
             written.push((crate::project::paths::absolute(path)?, hash));
         }
+        let copies = self.source_copies(&sources, &sections);
+        files.extend(copies.iter().map(|(p, b)| (p.clone(), &b[..])));
         let memo = Memo {
             sources,
             probes,
             outputs: written,
             report,
+            sections,
         };
         let json = serde_json::to_vec(&memo)?;
         let headed: Vec<(PathBuf, Vec<u8>)> = beside
@@ -202,6 +211,148 @@ impl BuildCache {
 
     fn blob(&self, hash: &str) -> PathBuf {
         self.dir.join("blobs").join(hash)
+    }
+
+    fn source_copy(&self, hash: &str) -> PathBuf {
+        self.dir.join("sources").join(hash)
+    }
+
+    /// The copies of the project's modules (not packages') with a section that `sources/`
+    /// lacks, read now (a file whose bytes are no longer those the build read gets none).
+    /// When `sources/` holds many more copies than the sections, those no section names go.
+    fn source_copies(
+        &self,
+        sources: &[(PathBuf, String)],
+        sections: &[(PathBuf, usize, usize)],
+    ) -> Vec<(PathBuf, Vec<u8>)> {
+        let have: std::collections::HashSet<String> = std::fs::read_dir(self.dir.join("sources"))
+            .map(|d| {
+                d.flatten()
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+            })
+            .into_iter()
+            .flatten()
+            .collect();
+        let hashes: std::collections::HashMap<&Path, &str> = (sources.iter())
+            .map(|(p, h)| (p.as_path(), h.as_str()))
+            .collect();
+        let wanted: Vec<&str> = (sections.iter())
+            .filter(|(p, _, _)| !crate::resolve::in_package(p))
+            .filter_map(|(p, _, _)| hashes.get(p.as_path()).copied())
+            .collect();
+        if have.len() > 2 * wanted.len() + 64 {
+            let named: std::collections::HashSet<&str> = wanted.iter().copied().collect();
+            for stale in have.iter().filter(|h| !named.contains(h.as_str())) {
+                let _ = std::fs::remove_file(self.source_copy(stale));
+            }
+        }
+        (sections.par_iter())
+            .filter(|(p, _, _)| !crate::resolve::in_package(p))
+            .filter_map(|(p, _, _)| {
+                let hash = *hashes.get(p.as_path())?;
+                if have.contains(hash) {
+                    return None;
+                }
+                let bytes = std::fs::read(p).ok()?;
+                (blake3::hash(&bytes).to_hex().as_str() == hash)
+                    .then(|| (self.source_copy(hash), bytes))
+            })
+            .collect()
+    }
+
+    /// The last build with these options when, of what it was made of, only the contents of
+    /// one of the project's modules changed, and the module's last source and the bundle
+    /// are intact in the cache: what a splice (`bundler::splice`) needs.
+    pub fn last_edit(&self) -> Option<LastEdit> {
+        let memo: Memo = serde_json::from_slice(&std::fs::read(&self.memo).ok()?).ok()?;
+        if memo.outputs.len() != 1 || memo.sections.is_empty() {
+            return None;
+        }
+        // Each source: unchanged (None), or changed with its bytes now; gone fails.
+        type Now = Option<(usize, Vec<u8>)>;
+        let now: Option<Vec<Now>> = (memo.sources.par_iter().enumerate())
+            .map(|(i, (path, hash))| {
+                let bytes = std::fs::read(path).ok()?;
+                Some((blake3::hash(&bytes).to_hex().as_str() != hash).then_some((i, bytes)))
+            })
+            .collect();
+        let mut changed = now?.into_iter().flatten();
+        let (changed, after) = changed.next().filter(|_| changed.next().is_none())?;
+        if !memo.probes.par_iter().all(Probe::holds) {
+            return None;
+        }
+        let (path, hash) = &memo.sources[changed];
+        let &(_, start, end) = memo.sections.iter().find(|(p, _, _)| p == path)?;
+        let before = read_intact(&self.source_copy(hash), hash)?;
+        let (out, out_hash) = &memo.outputs[0];
+        let bundle =
+            read_intact(out, out_hash).or_else(|| read_intact(&self.blob(out_hash), out_hash))?;
+        Some(LastEdit {
+            path: path.clone(),
+            before,
+            after,
+            bundle,
+            section: (start, end),
+            changed,
+            memo,
+        })
+    }
+
+    /// Keep the build that `edit` made by splicing: its bundle `bundle`, its module's
+    /// statements now `section_len` bytes long; as `store` keeps a build.
+    pub fn store_edit(
+        &self,
+        edit: LastEdit,
+        bundle: &[u8],
+        section_len: usize,
+        report: serde_json::Value,
+        beside: &[(&str, &[u8])],
+    ) -> Result<()> {
+        let LastEdit {
+            mut memo,
+            changed,
+            after,
+            section: (start, end),
+            ..
+        } = edit;
+        let new_hash = blake3::hash(&after).to_hex().to_string();
+        memo.sources[changed].1 = new_hash.clone();
+        let out_hash = blake3::hash(bundle).to_hex().to_string();
+        memo.outputs[0].1 = out_hash.clone();
+        let shift = |at: usize| {
+            if at >= end {
+                at + section_len + start - end
+            } else {
+                at
+            }
+        };
+        for (_, s, e) in &mut memo.sections {
+            if (*s, *e) == (start, end) {
+                *e = start + section_len;
+            } else {
+                (*s, *e) = (shift(*s), shift(*e));
+            }
+        }
+        memo.report = report;
+        let mut files: Vec<(PathBuf, &[u8])> = vec![];
+        let blob = self.blob(&out_hash);
+        if !blob.is_file() {
+            files.push((blob, bundle));
+        }
+        let copy = self.source_copy(&new_hash);
+        if !copy.is_file() {
+            files.push((copy, &after));
+        }
+        let headed: Vec<(PathBuf, Vec<u8>)> = beside
+            .iter()
+            .map(|(name, bytes)| (self.dir.join(name), [&self.tool[..], bytes].concat()))
+            .collect();
+        files.extend(headed.iter().map(|(p, b)| (p.clone(), &b[..])));
+        let json = serde_json::to_vec(&memo)?;
+        files.push((self.memo.clone(), &json));
+        crate::project::fsio::write_all_atomic(&files).context("writing the build cache")?;
+        self.prune();
+        Ok(())
     }
 
     /// Only the newest memos are kept, and only the copies they name. Pruned when due: more
@@ -249,6 +400,49 @@ impl BuildCache {
     }
 }
 
+/// The last build, and the one module of it whose source changed since (`last_edit`).
+pub struct LastEdit {
+    memo: Memo,
+    /// The module's index among the memo's sources.
+    changed: usize,
+    pub path: PathBuf,
+    /// Its source's bytes as the last build read them, and now.
+    pub before: Vec<u8>,
+    pub after: Vec<u8>,
+    /// The last build's bundle, and where the module's statements are in it.
+    pub bundle: Vec<u8>,
+    pub section: (usize, usize),
+}
+
+impl LastEdit {
+    /// What the last build reported.
+    pub fn report(&self) -> &serde_json::Value {
+        &self.memo.report
+    }
+
+    /// The files the build read: its sources, and the files the resolver read.
+    pub fn sources(&self) -> Vec<PathBuf> {
+        (self.memo.sources.iter().map(|(p, _)| p.clone()))
+            .chain(
+                (self.memo.probes.iter())
+                    .filter(|p| p.read_a_file())
+                    .map(|p| p.path.clone()),
+            )
+            .collect()
+    }
+
+    /// The file the build wrote.
+    pub fn output(&self) -> &Path {
+        &self.memo.outputs[0].0
+    }
+}
+
+/// A file's bytes, when they hash to `hash`.
+fn read_intact(path: &Path, hash: &str) -> Option<Vec<u8>> {
+    let bytes = std::fs::read(path).ok()?;
+    (blake3::hash(&bytes).to_hex().as_str() == hash).then_some(bytes)
+}
+
 fn hash_of_file(path: &Path) -> Option<String> {
     Some(
         blake3::hash(&std::fs::read(path).ok()?)
@@ -286,6 +480,7 @@ mod tests {
             sources: vec![(PathBuf::from("/p/server/src/index.ts"), "ef".repeat(32))],
             probes: vec![],
             report: serde_json::json!({ "bytes": 10 }),
+            sections: vec![],
         };
         let json = serde_json::to_vec(&memo).unwrap();
         assert_eq!(outputs_of(&json), Some(outputs));
@@ -309,6 +504,7 @@ mod tests {
                 &[],
                 none,
                 &[("sizes", kept)],
+                vec![],
             )
             .unwrap();
         let again = BuildCache::new(dir.path(), "other options");

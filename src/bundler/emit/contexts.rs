@@ -128,6 +128,21 @@ pub fn top_level_names(
     }
 }
 
+/// These top-level bindings given the names `renames` holds (the others keep theirs).
+pub(super) fn imposed_names(
+    declared: &FxIndexSet<Id>,
+    renames: IdMap<Atom>,
+    top_level_mark: Mark,
+) -> TopLevelNames {
+    TopLevelNames {
+        contexts: Contexts::AsResolved,
+        top_contexts: contexts_of(declared),
+        renames,
+        top_level: SyntaxContext::empty().apply_mark(top_level_mark),
+        assigned: None,
+    }
+}
+
 /// The contexts of these top-level bindings.
 pub(super) fn contexts_of(declared: &FxIndexSet<Id>) -> FxHashSet<SyntaxContext> {
     declared.iter().map(|id| id.1).collect()
@@ -177,7 +192,7 @@ impl TopLevelNames {
 
 /// The bindings declared at the top level (imports, declarations, and `var`s hoisted out of
 /// top-level blocks), each once, in order.
-pub(super) fn top_level_bindings(items: &[ModuleItem]) -> FxIndexSet<Id> {
+pub(crate) fn top_level_bindings(items: &[ModuleItem]) -> FxIndexSet<Id> {
     let mut declared = FxIndexSet::default();
     for item in items {
         match item {

@@ -16,7 +16,10 @@ mod sourcemap;
 mod sourcemap_json;
 mod writer;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+use rustc_hash::FxHashSet;
+use swc_core::atoms::Atom;
 
 use anyhow::{Context, Result};
 use rayon::prelude::*;
@@ -35,6 +38,7 @@ use swc_core::ecma::visit::{Visit, VisitMutWith, VisitWith};
 
 use mangle::Renames;
 
+pub(crate) use contexts::top_level_bindings;
 pub use rename::LostBinding;
 pub use reprint::PrintMemo;
 pub use sourcemap::SourceMapKind;
@@ -65,6 +69,45 @@ pub struct Emitted {
     pub code: String,
     pub map: Option<String>,
     pub assets: Vec<(String, Vec<u8>)>,
+    /// Where each module's statements are in `code`, when asked for (`Output::modules`) and
+    /// the statements of each module are together.
+    pub sections: Vec<Section>,
+}
+
+/// The stretch of a bundle's text that holds one module's statements, and nothing else.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Section {
+    pub module: PathBuf,
+    pub start: usize,
+    pub end: usize,
+}
+
+/// Each module's section, given each statement's module (None: the linker's) and where the
+/// text of each statement ends; a module whose statements are not all together has none.
+fn sections_of(modules: &[Option<&Path>], ends: &[usize]) -> Vec<Section> {
+    let mut sections: Vec<Section> = vec![];
+    let mut seen: FxHashSet<&Path> = FxHashSet::default();
+    let mut split: FxHashSet<&Path> = FxHashSet::default();
+    let mut start = 0;
+    for (module, &end) in modules.iter().zip(ends) {
+        match (module, sections.last_mut()) {
+            (Some(m), Some(last)) if last.module == *m && last.end == start => last.end = end,
+            (Some(m), _) => {
+                if !seen.insert(m) {
+                    split.insert(m);
+                }
+                sections.push(Section {
+                    module: m.to_path_buf(),
+                    start,
+                    end,
+                });
+            }
+            (None, _) => {}
+        }
+        start = end;
+    }
+    sections.retain(|s| !split.contains(s.module.as_path()));
+    sections
 }
 
 /// Print `program`; minified, with no `;` before a `}`.
@@ -102,6 +145,8 @@ type Mappings = Vec<(BytePos, LineCol)>;
 /// line breaks it holds and the UTF-16 length of its text after the last one.
 struct PrintedRun {
     text: String,
+    /// With `ends` asked for: where each statement's text ends in `text`.
+    ends: Vec<usize>,
     mappings: Mappings,
     line_breaks: u32,
     tail: u32,
@@ -130,6 +175,7 @@ enum RunNaming<'a> {
 /// run ends with its statement's `;` (the module's last one included, as a whole print does),
 /// so the joined text is what printing the whole module gives. With `mappings`, each run's
 /// mappings are moved to where its text lands in the whole.
+#[allow(clippy::too_many_arguments)]
 fn print_in_parallel(
     cm: &Lrc<SourceMap>,
     globals: &Globals,
@@ -138,11 +184,13 @@ fn print_in_parallel(
     minify: bool,
     naming: Naming<'_>,
     mappings: Option<&mut Mappings>,
+    ends: Option<&mut Vec<usize>>,
 ) -> Result<String> {
     let Program::Module(module) = program else {
         unreachable!("the bundle is a module")
     };
     let with_map = mappings.is_some();
+    let with_ends = ends.is_some();
     // Many short runs rather than a few long ones: the threads finish together, and each run's
     // text grows (and is copied as it grows) less (heavy 2000: print 49-54 -> 40-44 ms with
     // sixteen a thread against four; three.js x10 unchanged).
@@ -171,19 +219,30 @@ fn print_in_parallel(
     let printed: Vec<Result<PrintedRun>> = runs
         .into_par_iter()
         .map(|(naming, body)| {
-            let (run, body) = print_run(cm, globals, cfg, body, minify, naming, with_map)?;
+            let (run, body) =
+                print_run(cm, globals, cfg, body, minify, naming, with_map, with_ends)?;
             // Freeing a run's syntax tree costs about as much as a third of printing it.
             crate::timing::drop_off_the_critical_path(body);
             Ok(run)
         })
         .collect();
     let printed = printed.into_iter().collect::<Result<Vec<_>>>()?;
+    if let Some(ends) = ends {
+        let mut start = 0;
+        for run in &printed {
+            ends.extend(run.ends.iter().map(|e| start + e));
+            start += run.text.len();
+        }
+    }
     Ok(join_runs(printed.iter(), mappings))
 }
 
 /// A run of top-level statements with their names settled (`naming`), parenthesized and
 /// printed; the statements are handed back as the printer saw them. Fails with `LostBinding`
-/// where a statement renamed on its own lost a top-level binding.
+/// where a statement renamed on its own lost a top-level binding. With `with_ends`, each
+/// statement is printed after the one before (the same text: the watch memo joins statements
+/// printed alone) and where its text ends is noted.
+#[allow(clippy::too_many_arguments)]
 fn print_run(
     cm: &Lrc<SourceMap>,
     globals: &Globals,
@@ -192,6 +251,7 @@ fn print_run(
     minify: bool,
     mut naming: RunNaming<'_>,
     with_map: bool,
+    with_ends: bool,
 ) -> Result<(PrintedRun, Vec<ModuleItem>)> {
     GLOBALS.set(globals, || -> Result<()> {
         // Item by item, so that each is walked (renamed, parenthesized, printed) while in the
@@ -218,15 +278,31 @@ fn print_run(
         }
         Ok(())
     })?;
-    let program = Program::Module(Module {
-        span: DUMMY_SP,
-        body,
-        shebang: None,
-    });
     let mut text = String::new();
     let mut map = vec![];
-    let wr = writer::Writer::new(&mut text, with_map.then_some(&mut map));
-    emit_with(cm, cfg, wr, &program, minify)?;
+    let mut ends = vec![];
+    let module = |body| {
+        Program::Module(Module {
+            span: DUMMY_SP,
+            body,
+            shebang: None,
+        })
+    };
+    let body = if with_ends {
+        let mut printed = Vec::with_capacity(body.len());
+        for item in body {
+            let one = module(vec![item]);
+            emit_with(cm, cfg, writer::Writer::new(&mut text, None), &one, minify)?;
+            ends.push(text.len());
+            printed.extend(one.expect_module().body);
+        }
+        printed
+    } else {
+        let program = module(body);
+        let wr = writer::Writer::new(&mut text, with_map.then_some(&mut map));
+        emit_with(cm, cfg, wr, &program, minify)?;
+        program.expect_module().body
+    };
     let (line_breaks, tail) = match (with_map, text.rfind('\n')) {
         (false, _) => (0, 0),
         (true, None) => (0, text.encode_utf16().count() as u32),
@@ -235,16 +311,14 @@ fn print_run(
             text[end + 1..].encode_utf16().count() as u32,
         ),
     };
-    let Program::Module(module) = program else {
-        unreachable!("printed as a module")
-    };
     let run = PrintedRun {
         text,
+        ends,
         mappings: map,
         line_breaks,
         tail,
     };
-    Ok((run, module.body))
+    Ok((run, body))
 }
 
 /// The runs' texts joined in order; with `mappings`, each run's mappings moved to where its
@@ -283,6 +357,10 @@ fn join_runs<'a>(
 pub struct Output<'a> {
     pub file: &'a Path,
     pub memo: Option<&'a mut PrintMemo>,
+    /// The module of each statement (see `link::Linked`): given, the sections of an
+    /// unminified bundle without a source map, its statements named each on its own, are
+    /// noted (`Emitted::sections`).
+    pub modules: Option<&'a [Option<&'a Path>]>,
 }
 
 /// Print the bundle that will be written to `to.file` (the source map names the sources
@@ -304,6 +382,10 @@ pub fn print(
         .with_minify(o.minify);
     let mut mappings = vec![];
     let wanted = o.sourcemap.is_some().then_some(&mut mappings);
+    let mut ends = vec![];
+    let modules = to
+        .modules
+        .filter(|_| !o.minify && o.sourcemap.is_none() && o.runs_alone && to.memo.is_none());
     let code = match to.memo {
         // A watch session's unminified bundle: what did not change is taken from the last
         // build's (minified, the runs are compressed together: nothing is kept).
@@ -335,7 +417,8 @@ pub fn print(
                 (Some(renames), None) => Naming::Mangled(renames),
                 (None, None) => Naming::AsIs,
             };
-            print_in_parallel(cm, globals, cfg, program, o.minify, naming, wanted)?
+            let ends = modules.is_some().then_some(&mut ends);
+            print_in_parallel(cm, globals, cfg, program, o.minify, naming, wanted, ends)?
         }
     };
     timer.done("  print");
@@ -344,6 +427,7 @@ pub fn print(
             code,
             map: None,
             assets: vec![],
+            sections: modules.map_or(vec![], |m| sections_of(m, &ends)),
         }),
         Some(kind) => {
             let timer = crate::timing::StageTimer::from_env();
@@ -351,6 +435,33 @@ pub fn print(
             timer.done("  source map");
             emitted
         }
+    }
+}
+
+/// A module's statements printed as they are in a bundle whose top-level names are known:
+/// `items` are a bundle's (its imports declare names), each binding `top_level_bindings`
+/// finds called what `name_of` says; its statements' text (imports and exports left out),
+/// and the names they use freely. None when `name_of` has no name for a binding, or a
+/// statement cannot be renamed on its own (`LostBinding`).
+pub fn print_named(
+    cm: &Lrc<SourceMap>,
+    globals: &Globals,
+    items: Vec<ModuleItem>,
+    name_of: impl Fn(&swc_core::ecma::ast::Id) -> Option<Atom>,
+) -> Result<Option<(String, FxHashSet<Atom>)>> {
+    let Some((names, settled)) = rename::settle_imposed(globals, &items, name_of) else {
+        return Ok(None);
+    };
+    let (names, statements): (Vec<rename::Names>, Vec<ModuleItem>) = (names.into_iter())
+        .zip(items)
+        .filter(|(_, item)| matches!(item, ModuleItem::Stmt(_)))
+        .unzip();
+    let cfg = Config::default().with_target(EsVersion::EsNext);
+    let naming = RunNaming::Settled(names.into_iter(), &settled);
+    match print_run(cm, globals, cfg, statements, false, naming, false, false) {
+        Ok((run, _)) => Ok(Some((run.text, settled.reserved))),
+        Err(e) if e.is::<LostBinding>() => Ok(None),
+        Err(e) => Err(e),
     }
 }
 

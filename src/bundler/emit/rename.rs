@@ -23,7 +23,9 @@ use swc_core::ecma::ast::*;
 use swc_core::ecma::transforms::base::hygiene::hygiene;
 use swc_core::ecma::visit::{Visit, VisitWith};
 
-use super::contexts::{TopLevelNames, contexts_of, top_level_bindings, top_level_names};
+use super::contexts::{
+    TopLevelNames, contexts_of, imposed_names, top_level_bindings, top_level_names,
+};
 use crate::bundler::js::record::eval_callee;
 
 /// A statement's own renaming changed a top-level binding that other statements use: the
@@ -72,6 +74,33 @@ pub fn settle(
         reserved,
     };
     Ok((names, settled))
+}
+
+/// `settle` with the top-level names given, not chosen: each binding `declared` (of
+/// `top_level_bindings`) is called what `name_of` says. None when it has no name for one, or
+/// a statement has a name no resolver marked. Also the names the statements use freely.
+pub(super) fn settle_imposed(
+    globals: &Globals,
+    items: &[ModuleItem],
+    name_of: impl Fn(&Id) -> Option<Atom>,
+) -> Option<(Vec<Names>, Settled)> {
+    let declared = top_level_bindings(items);
+    let (reserved, names) = free_names(globals, items, &contexts_of(&declared));
+    if names.iter().any(|n| n.unmarked) {
+        return None;
+    }
+    let mut renames = crate::bundler::ids::IdMap::default();
+    for id in &declared {
+        renames.insert(id.clone(), name_of(id)?);
+    }
+    let top_level_mark = GLOBALS.set(globals, Mark::new);
+    let top = imposed_names(&declared, renames, top_level_mark);
+    let settled = Settled {
+        top,
+        top_level: SyntaxContext::empty().apply_mark(top_level_mark),
+        reserved,
+    };
+    Some((names, settled))
 }
 
 /// One statement with its names settled, given its names (`Names::of`) and what is settled

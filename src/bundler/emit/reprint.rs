@@ -194,7 +194,7 @@ impl PrintMemo {
                     let (top_ids, others) = identifiers(&names, &top, names_now);
                     let naming = RunNaming::Settled(vec![names].into_iter(), &settled);
                     let (text, mut printed) =
-                        print_run(cm, globals, cfg, vec![item], false, naming, with_map)?;
+                        print_run(cm, globals, cfg, vec![item], false, naming, with_map, false)?;
                     let item = match linked {
                         Some(linked) => linked,
                         None => printed.pop().expect("the statement printed"),

@@ -61,6 +61,7 @@ pub fn attach(
         code,
         map,
         assets: vec![],
+        sections: vec![],
     })
 }
 

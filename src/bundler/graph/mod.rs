@@ -118,6 +118,31 @@ pub struct ModuleGraph {
 }
 
 impl ModuleGraph {
+    /// A graph of one module, its entry, every import of which is external: the module
+    /// linked alone, its imports kept as they are written.
+    pub fn of_one(
+        cm: Lrc<SourceMap>,
+        globals: std::sync::Arc<Globals>,
+        marks: Marks,
+        module: ParsedModule,
+        file: ResolvedFile,
+    ) -> ModuleGraph {
+        let targets = (module.record.imports.iter())
+            .map(|r| Target::External(r.specifier.clone()))
+            .collect();
+        ModuleGraph {
+            cm,
+            globals,
+            marks,
+            import_index: vec![import_index(&module)],
+            modules: vec![module],
+            files: vec![file],
+            contents: vec![None],
+            targets: vec![targets],
+            entries: vec![0],
+        }
+    }
+
     /// Every module's statements, moved out; the records, paths and marks stay.
     pub fn take_bodies(&mut self) -> Vec<Vec<swc_core::ecma::ast::ModuleItem>> {
         self.modules

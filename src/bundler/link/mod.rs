@@ -53,6 +53,9 @@ pub struct LinkOptions {
     pub format: Format,
     /// `--define K=V` pairs.
     pub defines: Vec<String>,
+    /// The entry's exports are the bundle's. Without, the entry is bundled for what it does
+    /// when run, as `import "./entry"` would run it: what it exports is kept only if used.
+    pub entry_exports: bool,
 }
 
 /// Where a name a module exports finally lives.
@@ -284,7 +287,7 @@ pub fn link(
     entry: ModuleId,
     o: &LinkOptions,
     pure_annotations: &FxHashSet<BytePos>,
-) -> Result<Module> {
+) -> Result<Linked> {
     let t = crate::timing::StageTimer::from_env();
     let mut l = Linker::new(g, bodies, o)?;
     t.done("  exports");
@@ -375,7 +378,11 @@ pub fn link(
         }
     }
     t.done("  rewrite");
-    let exports = l.entry_exports(entry)?;
+    let exports = if o.entry_exports {
+        l.entry_exports(entry)?
+    } else {
+        vec![]
+    };
     // Wrappers and namespaces can be asked for while other code is produced; make them last,
     // until no new one appears.
     let mut wrappers = vec![];
@@ -461,7 +468,7 @@ pub fn link(
         annotated: pure_annotations,
         helpers: l.helper_ctxt,
     };
-    let mut body = shake::shake(
+    let mut kept = shake::shake(
         parts,
         &l.binding_contexts,
         |m| !g.files[m].side_effects,
@@ -470,15 +477,28 @@ pub fn link(
     );
     t.done("  shake");
     // Imports first, as ES modules hoist them anyway.
-    body.sort_by_key(|i| !matches!(i, ModuleItem::ModuleDecl(ModuleDecl::Import(_))));
+    kept.sort_by_key(|(_, i)| !matches!(i, ModuleItem::ModuleDecl(ModuleDecl::Import(_))));
+    let (mut modules, mut body): (Vec<Option<ModuleId>>, Vec<ModuleItem>) =
+        kept.into_iter().unzip();
     if o.format == Format::Iife {
         body = vec![iife(body)];
+        modules = vec![None];
     }
-    Ok(Module {
-        span: DUMMY_SP,
-        body,
-        shebang: None,
+    Ok(Linked {
+        module: Module {
+            span: DUMMY_SP,
+            body,
+            shebang: None,
+        },
+        modules,
     })
+}
+
+/// The linked bundle, and the module each of its statements comes from (None: made by the
+/// linker for the whole bundle, as its helpers and external imports).
+pub struct Linked {
+    pub module: Module,
+    pub modules: Vec<Option<ModuleId>>,
 }
 
 fn runtime_items(l: &Linker) -> Result<Vec<ModuleItem>> {

@@ -71,7 +71,7 @@ pub fn shake(
     side_effect_free: impl Fn(ModuleId) -> bool,
     evals: impl Fn(ModuleId) -> bool + Sync,
     purity: &Purity,
-) -> Vec<ModuleItem> {
+) -> Vec<(Option<ModuleId>, ModuleItem)> {
     let declarations: Vec<Vec<Id>> = parts
         .par_iter()
         .map(|p| p.items.iter().flat_map(declared).collect())
@@ -143,7 +143,9 @@ pub fn shake(
     let (kept, dropped): (Vec<_>, Vec<_>) = parts.into_iter().zip(live).partition(|(_, l)| *l);
     // Freeing the dropped statements (zod's unused locales, say) takes a while.
     crate::timing::drop_off_the_critical_path(dropped);
-    kept.into_iter().flat_map(|(p, _)| p.items).collect()
+    (kept.into_iter())
+        .flat_map(|(p, _)| p.items.into_iter().map(move |i| (p.module, i)))
+        .collect()
 }
 
 /// The parts declaring an identifier a part mentions (a superset of what it references;
