@@ -406,7 +406,7 @@ fn fuzz_bundler() {
         };
         let link = crate::bundler::link::LinkOptions {
             format: crate::bundler::link::Format::Esm,
-            entry_exports: true,
+            entry_exports: crate::bundler::link::EntryExports::All,
             defines: vec![],
         };
         let emit = crate::bundler::emit::EmitOptions {

@@ -275,6 +275,21 @@ fn bundle_once(
                 );
                 timer.done("emit");
                 let mut emitted = text?;
+                if !emitted.sections.is_empty() {
+                    let ids: std::collections::HashMap<&Path, usize> = (graph.modules.iter())
+                        .enumerate()
+                        .map(|(id, m)| (m.path.as_path(), id))
+                        .collect();
+                    for s in &mut emitted.sections {
+                        let used = ids
+                            .get(s.module.as_path())
+                            .and_then(|id| linked.inbound.get(id));
+                        let mut names: Vec<String> =
+                            used.into_iter().flatten().map(|n| n.to_string()).collect();
+                        names.sort();
+                        s.inbound = names;
+                    }
+                }
                 emitted.assets = assets_of(&graph, resolver, e)?;
                 Ok(emitted)
             })

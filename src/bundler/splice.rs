@@ -7,9 +7,12 @@
 //! - the module before the edit, linked alone and printed with the last bundle's names, is
 //!   exactly its text in the last bundle (the names are found by printing it with a marker
 //!   for each binding and reading what stands in the last text where each marker is);
-//! - the edit keeps its imports, exports and top-level declarations, the imported bindings it
-//!   uses and the names it uses freely (so every other module is linked, shaken and named as
-//!   before), and it keeps the same statements whichever of its exports the others use;
+//! - the edit keeps its imports, exports and top-level declarations (in order), the imported
+//!   bindings it uses (and how: alone, or which members of them) and the names it uses freely:
+//!   so every other module is linked, shaken and named as before;
+//! - the module is linked as the bundle used it: its exports those of its bindings that the
+//!   bundle's other statements mention (recorded by the shake), so it keeps what the bundle
+//!   would keep;
 //! - it is an ES module whose imports are static and name bindings (no `* as`, no
 //!   re-exports, no `require`, `import()` or direct `eval`), of a file with side effects.
 //!
@@ -30,7 +33,7 @@ use super::emit::{print_named, top_level_bindings};
 use super::graph::ModuleGraph;
 use super::js::record::{ImportKind, ModuleRecord};
 use super::js::{self, Marks};
-use super::link::{LinkOptions, link};
+use super::link::{EntryExports, LinkOptions, link};
 use crate::parsing::module_facts::{ExportSource, Imported};
 use crate::resolve::{Loader, Options, Resolver};
 
@@ -40,6 +43,9 @@ pub struct Edit<'a> {
     pub bundle: &'a str,
     pub section: (usize, usize),
     pub path: &'a Path,
+    /// Its top-level bindings (by name) that the bundle's other statements mention: what the
+    /// other modules use it for.
+    pub inbound: &'a [String],
     /// The module's source as the last bundle was made from it, and as it is now.
     pub before: &'a str,
     pub after: &'a str,
@@ -53,17 +59,14 @@ pub fn splice(edit: &Edit, options: &Options, link: &LinkOptions) -> Option<(Str
         return None;
     }
     let last = edit.bundle.get(edit.section.0..edit.section.1)?;
-    let before = Alone::link(edit.path, edit.before, options, link, true)?;
-    let after = Alone::link(edit.path, edit.after, options, link, true)?;
+    // Linked for what the other modules use it for: the bundle keeps what that reaches.
+    let used = EntryExports::Used(edit.inbound.iter().map(|n| n.as_str().into()).collect());
+    let before = Alone::link(edit.path, edit.before, options, link, &used)?;
+    let after = Alone::link(edit.path, edit.after, options, link, &used)?;
     if before.interface != after.interface
         || before.own != after.own
         || before.imported != after.imported
     {
-        return None;
-    }
-    // The same statements whichever of its exports the other modules use.
-    let for_effects = Alone::link(edit.path, edit.after, options, link, false)?;
-    if for_effects.statements() != after.statements() {
         return None;
     }
     // The last bundle's names: each binding printed as a marker of its key, read back.
@@ -191,8 +194,9 @@ struct Alone {
     order: Vec<Key>,
     /// Its imports and exports, in words.
     interface: String,
-    /// The names it declares at the top level.
-    own: BTreeSet<Atom>,
+    /// The names it declares at the top level, in order (the bundle names clashing ones in
+    /// the order it meets them).
+    own: Vec<Atom>,
     /// How its statements use each imported binding: alone, or a member of it (by name).
     imported: BTreeSet<(Key, Option<Atom>)>,
     /// Each import's binding.
@@ -200,14 +204,14 @@ struct Alone {
 }
 
 impl Alone {
-    /// The module at `path` with source `text`, linked alone (`exports`: as the bundle's
-    /// entry, else for its effects); None where a splice does not apply.
+    /// The module at `path` with source `text`, linked alone, the bundle's exports those of
+    /// `exports`; None where a splice does not apply.
     fn link(
         path: &Path,
         text: &str,
         options: &Options,
         link_options: &LinkOptions,
-        exports: bool,
+        exports: &EntryExports,
     ) -> Option<Alone> {
         let resolver = Resolver::new(options);
         let loader = resolver.loader_for(path);
@@ -240,7 +244,7 @@ impl Alone {
             let link_options = LinkOptions {
                 format: link_options.format,
                 defines: link_options.defines.clone(),
-                entry_exports: exports,
+                entry_exports: exports.clone(),
             };
             let items = link(&graph, bodies, 0, &link_options, &pure)
                 .ok()?
@@ -268,10 +272,10 @@ impl Alone {
             }
             let mut keys = FxHashMap::default();
             let mut order = vec![];
-            let mut own = BTreeSet::new();
+            let mut own = vec![];
             for id in top_level_bindings(&items) {
                 let key = if id.1 == top {
-                    own.insert(id.0.clone());
+                    own.push(id.0.clone());
                     Key::Own(id.0.clone())
                 } else {
                     // A name the linker made (not an import's): not kept by the edit's check.
@@ -302,12 +306,6 @@ impl Alone {
                 imports,
             })
         })
-    }
-
-    fn statements(&self) -> usize {
-        (self.items.iter())
-            .filter(|i| matches!(i, ModuleItem::Stmt(_)))
-            .count()
     }
 
     /// Its statements' text with each binding named by `name_of` its key, and the names they

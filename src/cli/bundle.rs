@@ -164,7 +164,7 @@ pub fn run(a: BundleArgs) -> Result<()> {
     let link = LinkOptions {
         format,
         defines: a.defines.clone(),
-        entry_exports: true,
+        entry_exports: crate::bundler::link::EntryExports::All,
     };
     let emit = EmitOptions {
         minify: a.minify,

@@ -14,7 +14,7 @@ use crate::bundler::graph::{ModuleGraph, Session};
 use crate::bundler::link::{Format, LinkOptions};
 use crate::bundler::{Inspected, bundle_in, output_files};
 use crate::project::Project;
-use crate::project::build_cache::BuildCache;
+use crate::project::build_cache::{BuildCache, Section};
 use crate::project::fsio::write_all_atomic;
 use crate::resolve::Options;
 
@@ -89,7 +89,7 @@ fn worker_link() -> LinkOptions {
     LinkOptions {
         format: Format::Esm,
         defines: vec![],
-        entry_exports: true,
+        entry_exports: crate::bundler::link::EntryExports::All,
     }
 }
 
@@ -199,7 +199,12 @@ fn build_into(
         let report = serde_json::to_value(&written)?;
         let probes = inputs.probes();
         let sections = (emitted[0].sections.iter())
-            .map(|s| (s.module.clone(), s.start, s.end))
+            .map(|s| Section {
+                module: s.module.clone(),
+                start: s.start,
+                end: s.end,
+                inbound: s.inbound.clone(),
+            })
             .collect();
         cache.store(
             started,
@@ -275,6 +280,7 @@ fn spliced(
         bundle,
         section: edit.section,
         path: &edit.path,
+        inbound: &edit.inbound,
         before,
         after,
     };

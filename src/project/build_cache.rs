@@ -31,11 +31,21 @@ struct Memo {
     probes: Vec<Probe>,
     /// What the build reported about its output (a size, say), given back on a hit.
     report: serde_json::Value,
-    /// Of a build that wrote one file: where each module's statements are in it (path, start,
-    /// end), for `last_edit`. The project's modules among them have a copy of their source
-    /// in `sources/`.
+    /// Of a build that wrote one file: where each module's statements are in it, for
+    /// `last_edit`. The project's modules among them have a copy of their source in
+    /// `sources/`.
     #[serde(default)]
-    sections: Vec<(PathBuf, usize, usize)>,
+    sections: Vec<Section>,
+}
+
+/// Where one module's statements are in a build's one file (`start..end`), and what the
+/// build's other statements use of it: its top-level bindings they mention, by name.
+#[derive(Serialize, Deserialize, Clone)]
+pub struct Section {
+    pub module: PathBuf,
+    pub start: usize,
+    pub end: usize,
+    pub inbound: Vec<String>,
 }
 
 /// Of a memo, the copies it names, read from its beginning (a large app's memo is a
@@ -158,7 +168,7 @@ impl BuildCache {
         outputs: &[(PathBuf, &[u8])],
         report: serde_json::Value,
         beside: &[(&str, &[u8])],
-        sections: Vec<(PathBuf, usize, usize)>,
+        sections: Vec<Section>,
     ) -> Result<()> {
         let sources: Option<Vec<(PathBuf, String)>> = sources
             .par_iter()
@@ -223,7 +233,7 @@ impl BuildCache {
     fn source_copies(
         &self,
         sources: &[(PathBuf, String)],
-        sections: &[(PathBuf, usize, usize)],
+        sections: &[Section],
     ) -> Vec<(PathBuf, Vec<u8>)> {
         let have: std::collections::HashSet<String> = std::fs::read_dir(self.dir.join("sources"))
             .map(|d| {
@@ -237,8 +247,8 @@ impl BuildCache {
             .map(|(p, h)| (p.as_path(), h.as_str()))
             .collect();
         let wanted: Vec<&str> = (sections.iter())
-            .filter(|(p, _, _)| !crate::resolve::in_package(p))
-            .filter_map(|(p, _, _)| hashes.get(p.as_path()).copied())
+            .filter(|s| !crate::resolve::in_package(&s.module))
+            .filter_map(|s| hashes.get(s.module.as_path()).copied())
             .collect();
         if have.len() > 2 * wanted.len() + 64 {
             let named: std::collections::HashSet<&str> = wanted.iter().copied().collect();
@@ -247,8 +257,9 @@ impl BuildCache {
             }
         }
         (sections.par_iter())
-            .filter(|(p, _, _)| !crate::resolve::in_package(p))
-            .filter_map(|(p, _, _)| {
+            .map(|s| &s.module)
+            .filter(|p| !crate::resolve::in_package(p))
+            .filter_map(|p| {
                 let hash = *hashes.get(p.as_path())?;
                 if have.contains(hash) {
                     return None;
@@ -282,7 +293,8 @@ impl BuildCache {
             return None;
         }
         let (path, hash) = &memo.sources[changed];
-        let &(_, start, end) = memo.sections.iter().find(|(p, _, _)| p == path)?;
+        let section = memo.sections.iter().find(|s| s.module == *path)?;
+        let (start, end, inbound) = (section.start, section.end, section.inbound.clone());
         let before = read_intact(&self.source_copy(hash), hash)?;
         let (out, out_hash) = &memo.outputs[0];
         let bundle =
@@ -293,6 +305,7 @@ impl BuildCache {
             after,
             bundle,
             section: (start, end),
+            inbound,
             changed,
             memo,
         })
@@ -326,11 +339,11 @@ impl BuildCache {
                 at
             }
         };
-        for (_, s, e) in &mut memo.sections {
-            if (*s, *e) == (start, end) {
-                *e = start + section_len;
+        for s in &mut memo.sections {
+            if (s.start, s.end) == (start, end) {
+                s.end = start + section_len;
             } else {
-                (*s, *e) = (shift(*s), shift(*e));
+                (s.start, s.end) = (shift(s.start), shift(s.end));
             }
         }
         memo.report = report;
@@ -412,6 +425,8 @@ pub struct LastEdit {
     /// The last build's bundle, and where the module's statements are in it.
     pub bundle: Vec<u8>,
     pub section: (usize, usize),
+    /// What the build's other statements use of the module (`Section::inbound`).
+    pub inbound: Vec<String>,
 }
 
 impl LastEdit {

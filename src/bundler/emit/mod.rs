@@ -80,6 +80,9 @@ pub struct Section {
     pub module: PathBuf,
     pub start: usize,
     pub end: usize,
+    /// The module's top-level bindings, by name, that the bundle's other statements mention
+    /// (`link::Linked::inbound`; the bundler fills it in).
+    pub inbound: Vec<String>,
 }
 
 /// Each module's section, given each statement's module (None: the linker's) and where the
@@ -100,6 +103,7 @@ fn sections_of(modules: &[Option<&Path>], ends: &[usize]) -> Vec<Section> {
                     module: m.to_path_buf(),
                     start,
                     end,
+                    inbound: vec![],
                 });
             }
             (None, _) => {}

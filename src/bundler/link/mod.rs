@@ -31,6 +31,7 @@ use anyhow::{Result, anyhow};
 use indexmap::IndexMap;
 use rayon::prelude::*;
 use rustc_hash::{FxHashMap, FxHashSet};
+use swc_core::atoms::Atom;
 use swc_core::common::{BytePos, DUMMY_SP, FileName, GLOBALS, Mark, SyntaxContext};
 use swc_core::ecma::ast::*;
 use swc_core::ecma::parser::{EsSyntax, Syntax};
@@ -53,9 +54,17 @@ pub struct LinkOptions {
     pub format: Format,
     /// `--define K=V` pairs.
     pub defines: Vec<String>,
-    /// The entry's exports are the bundle's. Without, the entry is bundled for what it does
-    /// when run, as `import "./entry"` would run it: what it exports is kept only if used.
-    pub entry_exports: bool,
+    /// Which of the entry's exports are the bundle's.
+    pub entry_exports: EntryExports,
+}
+
+/// Which of the entry's exports are the bundle's (kept, and exported).
+#[derive(Debug, Clone, PartialEq)]
+pub enum EntryExports {
+    All,
+    /// Those whose binding in the entry has one of these names: a module linked alone for a
+    /// bundle it is part of, whose other modules use these (`Linked::inbound`).
+    Used(Vec<Atom>),
 }
 
 /// Where a name a module exports finally lives.
@@ -378,11 +387,10 @@ pub fn link(
         }
     }
     t.done("  rewrite");
-    let exports = if o.entry_exports {
-        l.entry_exports(entry)?
-    } else {
-        vec![]
-    };
+    let mut exports = l.entry_exports(entry)?;
+    if let EntryExports::Used(names) = &o.entry_exports {
+        exports_only(&mut exports, names);
+    }
     // Wrappers and namespaces can be asked for while other code is produced; make them last,
     // until no new one appears.
     let mut wrappers = vec![];
@@ -468,12 +476,19 @@ pub fn link(
         annotated: pure_annotations,
         helpers: l.helper_ctxt,
     };
-    let mut kept = shake::shake(
+    let module_of: FxHashMap<SyntaxContext, ModuleId> = (l.top_ctxts.iter().enumerate())
+        .map(|(m, c)| (*c, m))
+        .collect();
+    let shake::Shaken {
+        items: mut kept,
+        inbound,
+    } = shake::shake(
         parts,
         &l.binding_contexts,
         |m| !g.files[m].side_effects,
         |m| g.modules[m].record.direct_eval_at.is_some(),
         &purity,
+        &module_of,
     );
     t.done("  shake");
     // Imports first, as ES modules hoist them anyway.
@@ -491,6 +506,7 @@ pub fn link(
             shebang: None,
         },
         modules,
+        inbound,
     })
 }
 
@@ -499,6 +515,25 @@ pub fn link(
 pub struct Linked {
     pub module: Module,
     pub modules: Vec<Option<ModuleId>>,
+    /// Per module, its top-level bindings (by name) that the kept statements of other modules,
+    /// or the bundle's exports, mention.
+    pub inbound: FxHashMap<ModuleId, FxHashSet<Atom>>,
+}
+
+/// Of the entry's `export { ... }`, only the exports of bindings named in `names`.
+fn exports_only(exports: &mut Vec<ModuleItem>, names: &[Atom]) {
+    for item in exports.iter_mut() {
+        if let ModuleItem::ModuleDecl(ModuleDecl::ExportNamed(e)) = item {
+            e.specifiers.retain(|s| {
+                matches!(s, ExportSpecifier::Named(ExportNamedSpecifier {
+                    orig: ModuleExportName::Ident(i), ..
+                }) if names.contains(&i.sym))
+            });
+        }
+    }
+    exports.retain(|i| {
+        !matches!(i, ModuleItem::ModuleDecl(ModuleDecl::ExportNamed(e)) if e.specifiers.is_empty())
+    });
 }
 
 fn runtime_items(l: &Linker) -> Result<Vec<ModuleItem>> {

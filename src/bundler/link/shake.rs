@@ -71,7 +71,8 @@ pub fn shake(
     side_effect_free: impl Fn(ModuleId) -> bool,
     evals: impl Fn(ModuleId) -> bool + Sync,
     purity: &Purity,
-) -> Vec<(Option<ModuleId>, ModuleItem)> {
+    module_of: &FxHashMap<SyntaxContext, ModuleId>,
+) -> Shaken {
     let declarations: Vec<Vec<Id>> = parts
         .par_iter()
         .map(|p| p.items.iter().flat_map(declared).collect())
@@ -140,12 +141,44 @@ pub fn shake(
         }
         stack.extend(facts[i].0.iter().copied().filter(|&p| !live[p]));
     }
+    // Each module's top-level bindings that other modules' kept statements (or the linker's)
+    // mention, by name: what the module is used for.
+    let mut inbound: FxHashMap<ModuleId, FxHashSet<Atom>> = FxHashMap::default();
+    for (p, _) in parts.iter().zip(&live).filter(|(_, l)| **l) {
+        let mut note = |sym: &Atom, ctxt: SyntaxContext| {
+            if let Some(&m) = module_of.get(&ctxt)
+                && p.module != Some(m)
+            {
+                inbound.entry(m).or_default().insert(sym.clone());
+            }
+        };
+        match &p.mentions {
+            Some(mentions) => mentions.iter().for_each(|(sym, ctxt)| note(sym, *ctxt)),
+            None => {
+                struct Idents<F>(F);
+                impl<F: FnMut(&Atom, SyntaxContext)> Visit for Idents<F> {
+                    fn visit_ident(&mut self, i: &Ident) {
+                        (self.0)(&i.sym, i.ctxt);
+                    }
+                }
+                p.items.visit_with(&mut Idents(&mut note));
+            }
+        }
+    }
     let (kept, dropped): (Vec<_>, Vec<_>) = parts.into_iter().zip(live).partition(|(_, l)| *l);
     // Freeing the dropped statements (zod's unused locales, say) takes a while.
     crate::timing::drop_off_the_critical_path(dropped);
-    (kept.into_iter())
+    let items = (kept.into_iter())
         .flat_map(|(p, _)| p.items.into_iter().map(move |i| (p.module, i)))
-        .collect()
+        .collect();
+    Shaken { items, inbound }
+}
+
+/// What the shake kept: each statement with its module, and what each module is used for
+/// (its top-level bindings, by name, that kept statements of other modules mention).
+pub struct Shaken {
+    pub items: Vec<(Option<ModuleId>, ModuleItem)>,
+    pub inbound: FxHashMap<ModuleId, FxHashSet<Atom>>,
 }
 
 /// The parts declaring an identifier a part mentions (a superset of what it references;
