@@ -329,7 +329,7 @@ impl BuildCache {
             ..
         } = edit;
         let new_hash = blake3::hash(&after).to_hex().to_string();
-        memo.sources[changed].1 = new_hash.clone();
+        let old_hash = std::mem::replace(&mut memo.sources[changed].1, new_hash.clone());
         let out_hash = blake3::hash(bundle).to_hex().to_string();
         memo.outputs[0].1 = out_hash.clone();
         let shift = |at: usize| {
@@ -364,6 +364,10 @@ impl BuildCache {
         let json = serde_json::to_vec(&memo)?;
         files.push((self.memo.clone(), &json));
         crate::project::fsio::write_all_atomic(&files).context("writing the build cache")?;
+        // The module's last source is no longer any module's (unless another has its bytes).
+        if !memo.sources.iter().any(|(_, h)| *h == old_hash) {
+            let _ = std::fs::remove_file(self.source_copy(&old_hash));
+        }
         self.prune();
         Ok(())
     }
