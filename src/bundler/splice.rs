@@ -74,15 +74,16 @@ pub fn splice(edit: &Edit, options: &Options, link: &LinkOptions) -> Option<(Str
     let index_of = |key: &Key| before.order.iter().position(|k| k == key);
     let (marked, free_before) = before.print(&none, |key| Some(marker(index_of(key)?)))?;
     let found = names_at_markers(&marked, last, before.order.len())?;
-    let keyed = |k: usize| before.order[k].clone();
+    let keyed = |k: usize| before.order.get(k).cloned();
+    // A member read that is not an import's is left as it is: the check below then fails.
     let names: FxHashMap<Key, Atom> = (found.names.into_iter().enumerate())
-        .filter_map(|(k, name)| Some((keyed(k), name?)))
-        .chain(found.members.into_iter().map(|((k, prop), name)| {
-            let Key::Import(from, imported) = keyed(k) else {
-                unreachable!("only imports are read as namespaces")
-            };
-            (Key::Member(from, imported, prop), name)
-        }))
+        .filter_map(|(k, name)| Some((keyed(k)?, name?)))
+        .chain(
+            (found.members.into_iter()).filter_map(|((k, prop), name)| match keyed(k)? {
+                Key::Import(from, imported) => Some((Key::Member(from, imported, prop), name)),
+                _ => None,
+            }),
+        )
         .collect();
     let members: BTreeSet<Key> = (names.keys())
         .filter(|k| matches!(k, Key::Member(..)))
