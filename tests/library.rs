@@ -232,26 +232,46 @@ fn a_watch_rebuild_parses_only_what_changed_and_gives_the_same_bytes() {
     std::fs::write(&other, &other_text).unwrap();
 }
 
-#[test]
-fn the_build_cache_gives_the_bytes_a_build_would_and_trusts_nothing_that_changed() {
-    use edgespark::bundler::emit::EmitOptions;
-    use edgespark::bundler::graph::Session;
+/// The example app copied into a temporary folder (kept while the result lives), its packages
+/// installed: the folder, the app's root and the project.
+fn example_app() -> (
+    tempfile::TempDir,
+    std::path::PathBuf,
+    edgespark::project::Project,
+) {
     npm_ci(&repo().join("fixtures/app/server"));
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("app");
     copy_project(&repo().join("fixtures/app"), &root);
     let project = edgespark::project::Project::find(Some(&root)).unwrap();
+    (dir, root, project)
+}
+
+/// `build` of the project, with the build cache or without: what it reported, and the bytes
+/// of the bundle it wrote.
+fn built(
+    project: &edgespark::project::Project,
+    use_cache: bool,
+) -> anyhow::Result<(edgespark::ops::build::Written, Vec<u8>)> {
+    let built = edgespark::ops::build::build(
+        project,
+        edgespark::bundler::emit::EmitOptions::default(),
+        &mut edgespark::bundler::graph::Session::default(),
+        use_cache,
+    );
+    let written = built.outcome?;
+    let bytes = std::fs::read(&written.bundle)?;
+    Ok((written, bytes))
+}
+
+#[test]
+fn the_build_cache_gives_the_bytes_a_build_would_and_trusts_nothing_that_changed() {
+    let (_dir, root, project) = example_app();
     let bundle = root.join("server/dist/bundle.js");
     // Built, with the cache or without: whether it came from the cache, and the bytes written.
     let build = |use_cache: bool| {
-        let built = edgespark::ops::build::build(
-            &project,
-            EmitOptions::default(),
-            &mut Session::default(),
-            use_cache,
-        );
-        let cached = built.outcome.unwrap().cached;
-        (cached, std::fs::read(&bundle).unwrap())
+        let (written, bytes) = built(&project, use_cache).unwrap();
+        (written.cached, bytes)
     };
     let (cached, fresh) = build(true);
     assert!(!cached);
@@ -347,25 +367,10 @@ fn the_build_cache_gives_the_bytes_a_build_would_and_trusts_nothing_that_changed
 /// build's bytes are those of a build without the cache, spliced or not.
 #[test]
 fn an_edit_of_one_module_is_spliced_into_the_last_build_with_the_bytes_of_a_whole_build() {
-    use edgespark::bundler::emit::EmitOptions;
-    use edgespark::bundler::graph::Session;
-    npm_ci(&repo().join("fixtures/app/server"));
-    let dir = tempfile::tempdir().unwrap();
-    let root = dir.path().join("app");
-    copy_project(&repo().join("fixtures/app"), &root);
-    let project = edgespark::project::Project::find(Some(&root)).unwrap();
-    let bundle = root.join("server/dist/bundle.js");
-    // Built with the cache: whether it was spliced, and the bytes; built without: the bytes.
+    let (_dir, root, project) = example_app();
+    // Built with the cache or without: whether it was spliced, and the bytes.
     let build = |use_cache: bool| {
-        let built = edgespark::ops::build::build(
-            &project,
-            EmitOptions::default(),
-            &mut Session::default(),
-            use_cache,
-        );
-        built
-            .outcome
-            .map(|w| (w.spliced, std::fs::read(&bundle).unwrap()))
+        built(&project, use_cache).map(|(written, bytes)| (written.spliced, bytes))
     };
     let (spliced, first) = build(true).unwrap();
     assert!(!spliced);
