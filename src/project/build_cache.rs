@@ -300,7 +300,13 @@ impl BuildCache {
         let (path, hash) = &memo.sources[changed];
         let section = memo.sections.iter().find(|s| s.module == *path)?;
         let (start, end, inbound) = (section.start, section.end, section.inbound.clone());
-        let before = read_intact(&self.source_copy(hash), hash)?;
+        let copy = self.source_copy(hash);
+        let Some(before) = read_intact(&copy, hash) else {
+            // Damaged (or gone): removed, so that the next build that keeps it writes it again
+            // (a copy is not written where one is found).
+            let _ = std::fs::remove_file(&copy);
+            return None;
+        };
         let (out, out_hash) = &memo.outputs[0];
         let bundle =
             read_intact(out, out_hash).or_else(|| read_intact(&self.blob(out_hash), out_hash))?;
