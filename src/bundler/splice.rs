@@ -61,8 +61,9 @@ pub fn splice(edit: &Edit, options: &Options, link: &LinkOptions) -> Option<(Str
     let last = edit.bundle.get(edit.section.0..edit.section.1)?;
     // Linked for what the other modules use it for: the bundle keeps what that reaches.
     let used = EntryExports::Used(edit.inbound.iter().map(|n| n.as_str().into()).collect());
-    let before = Alone::link(edit.path, edit.before, options, link, &used)?;
-    let after = Alone::link(edit.path, edit.after, options, link, &used)?;
+    let resolver = Resolver::new(options);
+    let before = Alone::link(edit.path, edit.before, &resolver, link, &used)?;
+    let after = Alone::link(edit.path, edit.after, &resolver, link, &used)?;
     if before.interface != after.interface
         || before.own != after.own
         || before.imported != after.imported
@@ -210,17 +211,15 @@ impl Alone {
     fn link(
         path: &Path,
         text: &str,
-        options: &Options,
+        resolver: &Resolver,
         link_options: &LinkOptions,
         exports: &EntryExports,
     ) -> Option<Alone> {
-        let resolver = Resolver::new(options);
         let loader = resolver.loader_for(path);
         if !matches!(loader, Loader::Ts | Loader::Tsx | Loader::Js | Loader::Jsx) {
             return None;
         }
-        let tsconfig = resolver.tsconfig_for(path).ok()?;
-        let transforms = js::transform::Transforms::of_tsconfig(tsconfig.as_deref()).ok()?;
+        let transforms = super::graph::transforms_for(path, resolver).ok()?;
         let file = resolver.resolve_entry(path).ok()?;
         if !file.side_effects || file.disabled {
             return None;

@@ -49,6 +49,17 @@ struct Source {
     content: Option<blake3::Hash>,
 }
 
+/// The syntax transforms `path`'s tsconfig asks for.
+pub(crate) fn transforms_for(
+    path: &Path,
+    resolver: &Resolver,
+) -> Result<js::transform::Transforms> {
+    let tsconfig = resolver
+        .tsconfig_for(path)
+        .map_err(|why| anyhow!("{why}"))?;
+    js::transform::Transforms::of_tsconfig(tsconfig.as_deref()).map_err(|why| anyhow!("{why}"))
+}
+
 fn source_of(path: &Path, disabled: bool, resolver: &Resolver) -> Result<Source> {
     let loader = resolver.loader_for(path);
     let (text, content) = if disabled {
@@ -56,11 +67,7 @@ fn source_of(path: &Path, disabled: bool, resolver: &Resolver) -> Result<Source>
     } else {
         js::source_text(path, loader)?
     };
-    let tsconfig = resolver
-        .tsconfig_for(path)
-        .map_err(|why| anyhow!("{why}"))?;
-    let transforms = js::transform::Transforms::of_tsconfig(tsconfig.as_deref())
-        .map_err(|why| anyhow!("{why}"))?;
+    let transforms = transforms_for(path, resolver)?;
     let mut h = blake3::Hasher::new();
     // The text is made from the file's bytes and the loader alone: their hash stands for it
     // (hashing the text again took 5% of a large scan).
